@@ -1,0 +1,3 @@
+//! iotcheck: explains why a device cannot connect securely to AWS IoT Core.
+
+pub mod net;

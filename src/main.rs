@@ -1,0 +1,3 @@
+//! The `iotcheck` binary.
+
+fn main() {}

@@ -1,0 +1,1 @@
+//! The only async code: connect, handshake, capture the served chain.
