@@ -1,3 +1,18 @@
 //! iotcheck: explains why a device cannot connect securely to AWS IoT Core.
+//!
+//! Data flows one way: settings → input (files or a network probe) → chain → verdict and
+//! findings → report → rendering → exit code. Nothing below `main` reads the clock, the
+//! environment or the terminal.
 
+pub mod chain;
+pub mod error;
+pub mod keys;
 pub mod net;
+pub mod source;
+pub mod trust;
+pub mod verify;
+pub mod when;
+pub mod app;
+pub mod cli;
+pub mod cmd;
+pub mod report;

@@ -1,0 +1,80 @@
+//! The pure chain model: certificates in the order they were given or served, and what that
+//! order says (which one is the leaf, duplicates, a reversed bundle).
+
+mod cert;
+
+pub use cert::{colon_hex, sha256_hex, Cert, KeyInfo, San, SignatureFailure};
+
+use crate::error::InputError;
+use crate::source::{self, Input};
+
+/// Certificates in given (or served) order, duplicates removed, with the leaf identified.
+#[derive(Clone, Debug)]
+pub struct Chain {
+    pub certs: Vec<Cert>,
+    /// Index of the end-entity certificate in `certs`.
+    pub leaf: usize,
+    /// Certificates dropped because they repeated an earlier one.
+    pub duplicates: usize,
+    /// The order was evidently reversed (root or intermediate first).
+    pub reversed: bool,
+}
+
+impl Chain {
+    /// Arranges certificates given in this order. The first is the leaf, unless the order is
+    /// evidently reversed: the first is a CA that issued another given certificate and exactly
+    /// one given certificate is not a CA; then that one is the leaf.
+    pub fn arrange(given: Vec<Cert>) -> Chain {
+        let mut certs: Vec<Cert> = Vec::with_capacity(given.len());
+        let mut duplicates = 0;
+        for cert in given {
+            if certs.iter().any(|c| c.sha256 == cert.sha256) {
+                duplicates += 1;
+            } else {
+                certs.push(cert);
+            }
+        }
+        let mut leaf = 0;
+        let mut reversed = false;
+        if let Some(first) = certs.first() {
+            let first_issued_another = certs[1..].iter().any(|c| c.names_issuer(first));
+            let non_cas: Vec<usize> = (0..certs.len()).filter(|&i| !certs[i].is_ca()).collect();
+            if first.is_ca() && first_issued_another && non_cas.len() == 1 {
+                leaf = non_cas[0];
+                reversed = true;
+            }
+        }
+        Chain {
+            certs,
+            leaf,
+            duplicates,
+            reversed,
+        }
+    }
+
+    pub fn leaf(&self) -> &Cert {
+        &self.certs[self.leaf]
+    }
+
+    /// Total DER bytes: what a device's TLS buffer must hold for the Certificate message.
+    pub fn total_bytes(&self) -> usize {
+        self.certs.iter().map(|c| c.der.len()).sum()
+    }
+}
+
+/// Reads every certificate from the inputs, in order. Files may be bundles, PEM or DER.
+pub fn load(inputs: &[Input]) -> Result<Vec<Cert>, InputError> {
+    let mut certs = Vec::new();
+    for input in inputs {
+        let objects = source::read_certificates(input)?;
+        let count = objects.len();
+        for object in objects {
+            let origin = object.origin(count);
+            let cert = Cert::from_der(&object.der, origin.clone()).map_err(|e| {
+                InputError::new(origin, format!("not a valid certificate ({e}): copy it again"))
+            })?;
+            certs.push(cert);
+        }
+    }
+    Ok(certs)
+}

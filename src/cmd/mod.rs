@@ -1,0 +1,7 @@
+//! One module per subcommand, named after it.
+
+pub mod csr;
+pub mod device;
+pub mod endpoint;
+pub mod inspect;
+pub mod verify_chain;

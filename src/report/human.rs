@@ -1,0 +1,230 @@
+//! Human text: compact, aligned, colored (red failures, yellow warnings, green ok). The only
+//! user of `colored`; color is decided once by the caller and set here.
+
+use std::fmt::Write;
+
+use colored::Colorize;
+
+use super::{CertView, ChainReport};
+use crate::verify::{Finding, Hint};
+
+/// Turns color on or off for everything rendered after this call.
+pub fn set_color(on: bool) {
+    colored::control::set_override(on);
+}
+
+/// Makes text from outside (certificate fields, server strings) safe for a terminal: control
+/// characters, escapes and bidi overrides are shown escaped, never interpreted.
+pub fn clean(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        let dangerous = c.is_control()
+            || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}');
+        if dangerous {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+pub fn ok(text: &str) -> String {
+    text.green().bold().to_string()
+}
+
+pub fn bad(text: &str) -> String {
+    text.red().bold().to_string()
+}
+
+pub fn warn(text: &str) -> String {
+    text.yellow().bold().to_string()
+}
+
+pub fn dim(text: &str) -> String {
+    text.dimmed().to_string()
+}
+
+/// A labelled line: two spaces of indent per level, the label padded to a column.
+pub fn field(out: &mut String, indent: usize, label: &str, value: &str) {
+    let label = format!("{label:<14}");
+    let _ = writeln!(out, "{:indent$}{}{}", "", dim(&label), value, indent = indent);
+}
+
+/// The verdict line: "VALID" in green or "INVALID" in red, then a short reason.
+pub fn verdict_line(out: &mut String, subject: &str, valid: bool, detail: &str) {
+    let word = if valid { ok("VALID") } else { bad("INVALID") };
+    let _ = writeln!(out, "{word}  {}  {}", clean(subject), dim(detail));
+}
+
+/// The whole chain report: certificates, path, findings, hints.
+pub fn chain_report(out: &mut String, report: &ChainReport) {
+    let name = match &report.host {
+        Some(h) => format!("name {h} checked"),
+        None => "no name checked".to_string(),
+    };
+    let trust = match report.trust.source {
+        "embedded" => "embedded Amazon roots".to_string(),
+        _ => report.trust.files.join(", "),
+    };
+    field(out, 0, "verified at", &format!("{}  ({name})", report.verified_at));
+    field(out, 0, "trusting", &clean(&trust));
+    out.push('\n');
+    for cert in &report.chain {
+        let marks = marks_for(report, cert.index);
+        cert_block(out, cert, &marks);
+    }
+    path_line(out, report);
+    findings(out, &report.problems, &report.warnings, &report.hints);
+}
+
+/// Per-certificate status: the codes of problems that concern it.
+fn marks_for(report: &ChainReport, index: usize) -> Vec<&'static str> {
+    report
+        .problems
+        .iter()
+        .filter(|p| p.certificate == Some(index))
+        .map(|p| p.code)
+        .collect()
+}
+
+pub fn cert_block(out: &mut String, cert: &CertView, problem_codes: &[&str]) {
+    let status = if problem_codes.is_empty() {
+        if cert.role == "unused" {
+            warn("unused")
+        } else {
+            ok("ok")
+        }
+    } else {
+        bad(&problem_codes.join(", "))
+    };
+    let title = cert.subject_cn.as_deref().unwrap_or(&cert.subject);
+    let _ = writeln!(
+        out,
+        "#{} {} {}  {}",
+        cert.index,
+        format!("{:<13}", cert.role),
+        clean(title).bold(),
+        status
+    );
+    cert_fields(out, cert);
+}
+
+pub fn cert_fields(out: &mut String, cert: &CertView) {
+    let i = 3;
+    field(out, i, "subject", &clean(&cert.subject));
+    field(out, i, "issuer", &clean(&cert.issuer));
+    field(out, i, "serial", &cert.serial);
+    let days = if cert.days_left >= 0 {
+        format!("{} days left", cert.days_left)
+    } else {
+        bad(&format!("expired {} days ago", -cert.days_left))
+    };
+    field(
+        out,
+        i,
+        "validity",
+        &format!("{} → {}  ({days})", cert.not_before, cert.not_after),
+    );
+    if !cert.sans.is_empty() {
+        let sans: Vec<String> = cert.sans.iter().map(|s| clean(&s.value)).collect();
+        field(out, i, "names", &sans.join(", "));
+    }
+    field(
+        out,
+        i,
+        "key",
+        &format!(
+            "{}  signed {}",
+            cert.public_key.describe(),
+            clean(&cert.signature_algorithm)
+        ),
+    );
+    let ca = match (cert.is_ca, cert.path_len) {
+        (true, Some(n)) => format!("CA, pathlen {n}"),
+        (true, None) => "CA".to_string(),
+        (false, _) => "not a CA".to_string(),
+    };
+    let ku = cert.key_usage.as_ref().map_or("-".to_string(), |k| k.join(", "));
+    let eku = cert
+        .extended_key_usage
+        .as_ref()
+        .map_or("-".to_string(), |k| k.join(", "));
+    field(out, i, "usage", &format!("{ca}; key usage {ku}; extended {eku}"));
+    if cert.ski.is_some() || cert.aki.is_some() {
+        field(
+            out,
+            i,
+            "ski / aki",
+            &format!(
+                "{} / {}",
+                cert.ski.as_deref().unwrap_or("-"),
+                cert.aki.as_deref().unwrap_or("-")
+            ),
+        );
+    }
+    let self_signed = if cert.self_signed { ", self-signed" } else { "" };
+    field(
+        out,
+        i,
+        "sha256",
+        &format!("{}  ({} bytes{self_signed})", cert.sha256, cert.der_bytes),
+    );
+    field(out, i, "from", &clean(&cert.origin));
+}
+
+fn path_line(out: &mut String, report: &ChainReport) {
+    let mut steps: Vec<String> = report.path.iter().map(|i| format!("#{i}")).collect();
+    match &report.anchor {
+        Some(a) => {
+            let name = a.subject_cn.as_deref().unwrap_or(&a.subject);
+            steps.push(format!("{} [{}]", clean(name), clean(&a.source)));
+        }
+        None => steps.push(bad("(no trusted anchor)")),
+    }
+    out.push('\n');
+    field(out, 0, "path", &steps.join(" → "));
+    if let Some(a) = &report.anchor {
+        field(out, 0, "anchor", &format!("sha256 {}", a.sha256));
+    }
+    field(
+        out,
+        0,
+        "size",
+        &format!("{} bytes in {} certificate(s)", report.total_bytes, report.chain.len()),
+    );
+}
+
+/// Pads before coloring, so that escape codes do not upset the column.
+fn pad(code: &str) -> String {
+    format!("{code:<26}")
+}
+
+/// Problems in red, warnings in yellow, hints plain, each on one line.
+pub fn findings(out: &mut String, problems: &[Finding], warnings: &[Finding], hints: &[Hint]) {
+    if problems.is_empty() && warnings.is_empty() && hints.is_empty() {
+        return;
+    }
+    out.push('\n');
+    for p in problems {
+        let _ = writeln!(out, "{} {} {}", bad("✗"), bad(&pad(p.code)), clean(&p.message));
+    }
+    for w in warnings {
+        let _ = writeln!(out, "{} {} {}", warn("!"), warn(&pad(w.code)), clean(&w.message));
+    }
+    for h in hints {
+        let _ = writeln!(out, "{} {} {}", "→".cyan().bold(), pad(h.code).cyan(), clean(&h.message));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_and_bidi_are_escaped() {
+        assert_eq!(clean("a\x1b[31mb"), "a\\u{1b}[31mb");
+        assert_eq!(clean("x\u{202E}y"), "x\\u{202e}y");
+        assert_eq!(clean("Amazon Root CA 1"), "Amazon Root CA 1");
+    }
+}

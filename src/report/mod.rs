@@ -1,0 +1,228 @@
+//! The view model every command renders: built from the chain and its verdict, serialised as
+//! JSON as it is, and drawn as text by [`human`]. JSON keys are stable snake_case.
+
+pub mod human;
+
+use serde::Serialize;
+
+use crate::chain::{Cert, Chain, San};
+use crate::trust::{AnchorSource, Anchors};
+use crate::verify::{Finding, Hint, PathEnd, Policy, Verdict};
+use crate::when::{days_between, rfc3339};
+
+/// The JSON schema version; bumped only for incompatible changes.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// One certificate with every field a report shows.
+#[derive(Clone, Debug, Serialize)]
+pub struct CertView {
+    pub index: usize,
+    pub origin: String,
+    /// "leaf", "intermediate", "root" (a self-signed certificate on the path) or "unused".
+    pub role: &'static str,
+    pub subject: String,
+    pub subject_cn: Option<String>,
+    pub issuer: String,
+    pub issuer_cn: Option<String>,
+    pub serial: String,
+    pub not_before: String,
+    pub not_after: String,
+    /// Days from the verification time to notAfter; negative once expired.
+    pub days_left: i64,
+    pub sans: Vec<San>,
+    pub public_key: KeyView,
+    pub signature_algorithm: String,
+    pub is_ca: bool,
+    pub path_len: Option<u32>,
+    pub key_usage: Option<Vec<String>>,
+    pub extended_key_usage: Option<Vec<String>>,
+    pub ski: Option<String>,
+    pub aki: Option<String>,
+    pub sha256: String,
+    pub self_signed: bool,
+    pub der_bytes: usize,
+}
+
+/// A public key, described without its material.
+#[derive(Clone, Debug, Serialize)]
+pub struct KeyView {
+    pub algorithm: String,
+    pub bits: u32,
+    pub curve: Option<String>,
+    /// SHA-256 of the DER SubjectPublicKeyInfo.
+    pub sha256: String,
+}
+
+impl KeyView {
+    pub fn of(key: &crate::chain::KeyInfo) -> KeyView {
+        KeyView {
+            algorithm: key.algorithm.clone(),
+            bits: key.bits,
+            curve: key.curve.clone(),
+            sha256: key.sha256.clone(),
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        match &self.curve {
+            Some(c) => format!("EC {c}"),
+            None if self.algorithm == "RSA" => format!("RSA {}", self.bits),
+            None => self.algorithm.clone(),
+        }
+    }
+}
+
+impl CertView {
+    pub fn of(cert: &Cert, index: usize, role: &'static str, at: i64) -> CertView {
+        CertView {
+            index,
+            origin: cert.origin.clone(),
+            role,
+            subject: cert.subject.clone(),
+            subject_cn: cert.subject_cn.clone(),
+            issuer: cert.issuer.clone(),
+            issuer_cn: cert.issuer_cn.clone(),
+            serial: cert.serial.clone(),
+            not_before: rfc3339(cert.not_before),
+            not_after: rfc3339(cert.not_after),
+            days_left: days_between(at, cert.not_after),
+            sans: cert.sans.clone(),
+            public_key: KeyView::of(&cert.key),
+            signature_algorithm: cert.signature_algorithm.clone(),
+            is_ca: cert.is_ca(),
+            path_len: cert.path_len,
+            key_usage: cert.key_usage.clone(),
+            extended_key_usage: cert.extended_key_usage.clone(),
+            ski: cert.ski.clone(),
+            aki: cert.aki.clone(),
+            sha256: cert.sha256.clone(),
+            self_signed: cert.self_signed,
+            der_bytes: cert.der.len(),
+        }
+    }
+}
+
+/// The anchor a path ends at.
+#[derive(Clone, Debug, Serialize)]
+pub struct AnchorView {
+    pub subject: String,
+    pub subject_cn: Option<String>,
+    pub sha256: String,
+    /// "embedded AmazonRootCA1.pem" or the CA file (and block) it came from.
+    pub source: String,
+    /// False for an intermediate trusted as an anchor (given with --ca).
+    pub self_signed: bool,
+    pub not_after: String,
+}
+
+/// Where the trusted anchors came from.
+#[derive(Clone, Debug, Serialize)]
+pub struct TrustView {
+    /// "embedded" or "ca_files".
+    pub source: &'static str,
+    pub files: Vec<String>,
+    pub anchors: Vec<String>,
+}
+
+/// The report of a chain verification: `verify-chain`'s output and the core of `endpoint`'s.
+#[derive(Clone, Debug, Serialize)]
+pub struct ChainReport {
+    /// "valid" or "invalid".
+    pub verdict: &'static str,
+    pub verified_at: String,
+    pub host: Option<String>,
+    pub name_checked: bool,
+    pub trust: TrustView,
+    pub chain: Vec<CertView>,
+    pub leaf: usize,
+    pub path: Vec<usize>,
+    pub anchor: Option<AnchorView>,
+    pub problems: Vec<Finding>,
+    pub warnings: Vec<Finding>,
+    pub hints: Vec<Hint>,
+    pub unused: Vec<usize>,
+    /// DER bytes of all certificates given (or served).
+    pub total_bytes: usize,
+    /// rustls-webpki's own error when it found no valid path.
+    pub engine_error: Option<String>,
+}
+
+impl ChainReport {
+    pub fn build(chain: &Chain, anchors: &Anchors, policy: &Policy, verdict: &Verdict) -> ChainReport {
+        let chain_views = chain
+            .certs
+            .iter()
+            .enumerate()
+            .map(|(i, cert)| {
+                let role = if i == chain.leaf {
+                    "leaf"
+                } else if verdict.path.contains(&i) || !verdict.unused.contains(&i) {
+                    if cert.self_signed {
+                        "root"
+                    } else {
+                        "intermediate"
+                    }
+                } else {
+                    "unused"
+                };
+                CertView::of(cert, i, role, policy.at)
+            })
+            .collect();
+        let anchor = match verdict.end {
+            PathEnd::Anchor(a) => {
+                let cert = &anchors.certs[a];
+                Some(AnchorView {
+                    subject: cert.subject.clone(),
+                    subject_cn: cert.subject_cn.clone(),
+                    sha256: cert.sha256.clone(),
+                    source: cert.origin.clone(),
+                    self_signed: cert.self_signed,
+                    not_after: rfc3339(cert.not_after),
+                })
+            }
+            PathEnd::DeadEnd => None,
+        };
+        let (source, files) = match &anchors.source {
+            AnchorSource::Embedded => ("embedded", Vec::new()),
+            AnchorSource::Files(files) => ("ca_files", files.clone()),
+        };
+        ChainReport {
+            verdict: if verdict.valid { "valid" } else { "invalid" },
+            verified_at: rfc3339(policy.at),
+            host: policy.host.clone(),
+            name_checked: verdict.name_checked,
+            trust: TrustView {
+                source,
+                files,
+                anchors: anchors
+                    .certs
+                    .iter()
+                    .map(|c| c.display_name().to_string())
+                    .collect(),
+            },
+            chain: chain_views,
+            leaf: chain.leaf,
+            path: verdict.path.clone(),
+            anchor,
+            problems: verdict.problems.clone(),
+            warnings: verdict.warnings.clone(),
+            hints: verdict.hints.clone(),
+            unused: verdict.unused.clone(),
+            total_bytes: chain.total_bytes(),
+            engine_error: verdict.engine_error.clone(),
+        }
+    }
+
+    pub fn is_valid(&self) -> bool {
+        self.verdict == "valid"
+    }
+}
+
+/// `verify-chain --json`.
+#[derive(Clone, Debug, Serialize)]
+pub struct VerifyChainJson<'a> {
+    pub schema_version: u32,
+    pub command: &'static str,
+    #[serde(flatten)]
+    pub report: &'a ChainReport,
+}

@@ -1,0 +1,458 @@
+//! Reading PEM and DER from files or standard input: knows bytes and labels, not X.509 fields.
+
+use std::io::Read;
+use std::path::PathBuf;
+
+use x509_parser::prelude::FromDer;
+
+use crate::error::InputError;
+
+/// Where bytes come from: a path, or `-` for standard input.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Input {
+    Stdin,
+    Path(PathBuf),
+}
+
+impl Input {
+    pub fn from_arg(arg: &str) -> Input {
+        if arg == "-" {
+            Input::Stdin
+        } else {
+            Input::Path(PathBuf::from(arg))
+        }
+    }
+
+    /// The name used in messages: the path as given, or `<stdin>`.
+    pub fn name(&self) -> String {
+        match self {
+            Input::Stdin => "<stdin>".to_string(),
+            Input::Path(p) => p.display().to_string(),
+        }
+    }
+}
+
+/// How an object was encoded in its file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Pem,
+    Der,
+}
+
+/// The encodings of an unencrypted private key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyFormat {
+    Pkcs8,
+    Pkcs1,
+    Sec1,
+}
+
+/// What a PEM block or DER file holds, judged by its label or by what parses.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Certificate,
+    PrivateKey(KeyFormat),
+    EncryptedPrivateKey,
+    PublicKey,
+    CertificateRequest,
+    Crl,
+    Other(String),
+}
+
+impl Kind {
+    /// Plain words for messages: "a private key", "a certificate signing request", ...
+    pub fn describe(&self) -> String {
+        match self {
+            Kind::Certificate => "a certificate".into(),
+            Kind::PrivateKey(KeyFormat::Pkcs8) => "a private key (PKCS#8)".into(),
+            Kind::PrivateKey(KeyFormat::Pkcs1) => "an RSA private key (PKCS#1)".into(),
+            Kind::PrivateKey(KeyFormat::Sec1) => "an EC private key (SEC1)".into(),
+            Kind::EncryptedPrivateKey => "an encrypted private key".into(),
+            Kind::PublicKey => "a public key".into(),
+            Kind::CertificateRequest => "a certificate signing request (CSR)".into(),
+            Kind::Crl => "a certificate revocation list (CRL)".into(),
+            Kind::Other(label) => format!("a PEM block labelled {label:?}"),
+        }
+    }
+
+    /// The snake_case name used in JSON.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Kind::Certificate => "certificate",
+            Kind::PrivateKey(_) => "private_key",
+            Kind::EncryptedPrivateKey => "encrypted_private_key",
+            Kind::PublicKey => "public_key",
+            Kind::CertificateRequest => "certificate_request",
+            Kind::Crl => "crl",
+            Kind::Other(_) => "other",
+        }
+    }
+}
+
+/// One object read from an input.
+#[derive(Clone, Debug)]
+pub struct Object {
+    pub kind: Kind,
+    pub der: Vec<u8>,
+    /// The input's name, as in [`Input::name`].
+    pub file: String,
+    /// 1-based position of the object in its file.
+    pub position: usize,
+    pub format: Format,
+}
+
+impl Object {
+    /// "file" for a single-object file, "file#2" for the second block of a bundle.
+    pub fn origin(&self, objects_in_file: usize) -> String {
+        if objects_in_file > 1 {
+            format!("{}#{}", self.file, self.position)
+        } else {
+            self.file.clone()
+        }
+    }
+}
+
+/// Things about a file's text that devices trip over, although parsers here accept them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Hygiene {
+    pub crlf: bool,
+    pub bom: bool,
+    /// Non-blank text before the first or after the last PEM block.
+    pub text_outside_blocks: bool,
+}
+
+/// Everything read from one input.
+#[derive(Clone, Debug)]
+pub struct Loaded {
+    pub file: String,
+    pub format: Format,
+    pub objects: Vec<Object>,
+    pub hygiene: Hygiene,
+}
+
+impl Loaded {
+    pub fn of_kind<'a>(&'a self, wanted: &'a Kind) -> impl Iterator<Item = &'a Object> + 'a {
+        self.objects.iter().filter(move |o| &o.kind == wanted)
+    }
+
+    /// A short list of what the file holds, for messages: "a private key (PKCS#8)".
+    pub fn contents_described(&self) -> String {
+        let mut kinds: Vec<String> = Vec::new();
+        for o in &self.objects {
+            let d = o.kind.describe();
+            if !kinds.contains(&d) {
+                kinds.push(d);
+            }
+        }
+        kinds.join(" and ")
+    }
+}
+
+/// Reads one input whole and splits it into objects. Fails on anything that is not a
+/// well-formed PEM or DER object, naming the file and what to do.
+pub fn read(input: &Input) -> Result<Loaded, InputError> {
+    let name = input.name();
+    let bytes = read_bytes(input, &name)?;
+    parse(&name, &bytes)
+}
+
+/// Like [`read`], but the input must hold at least one certificate; other objects are ignored
+/// unless there is no certificate at all, in which case the error says what the file holds.
+pub fn read_certificates(input: &Input) -> Result<Vec<Object>, InputError> {
+    let loaded = read(input)?;
+    let certs: Vec<Object> = loaded.of_kind(&Kind::Certificate).cloned().collect();
+    if certs.is_empty() {
+        return Err(not_a_certificate(&loaded));
+    }
+    Ok(certs)
+}
+
+/// The error for a file that holds objects but no certificate.
+pub fn not_a_certificate(loaded: &Loaded) -> InputError {
+    let advice = match loaded.objects.first().map(|o| &o.kind) {
+        Some(Kind::PrivateKey(_) | Kind::EncryptedPrivateKey) => {
+            "pass the certificate file (certPath), not the key (keyPath); keep the key private"
+        }
+        Some(Kind::CertificateRequest) => {
+            "a CSR is not a certificate yet: get it signed (aws iot create-certificate-from-csr) and pass the result"
+        }
+        Some(Kind::PublicKey) => "a bare public key cannot be verified: pass the certificate",
+        _ => "pass a file with a certificate in PEM or DER",
+    };
+    InputError::new(
+        &loaded.file,
+        format!(
+            "holds {}, not a certificate: {advice}",
+            loaded.contents_described()
+        ),
+    )
+}
+
+fn read_bytes(input: &Input, name: &str) -> Result<Vec<u8>, InputError> {
+    match input {
+        Input::Stdin => {
+            let mut buf = Vec::new();
+            std::io::stdin()
+                .lock()
+                .read_to_end(&mut buf)
+                .map_err(|e| InputError::new(name, format!("cannot read standard input: {e}")))?;
+            Ok(buf)
+        }
+        Input::Path(path) => {
+            if path.is_dir() {
+                return Err(InputError::new(
+                    name,
+                    "is a directory: name a certificate file inside it",
+                ));
+            }
+            std::fs::read(path).map_err(|e| {
+                let why = match e.kind() {
+                    std::io::ErrorKind::NotFound => "no such file: check the path".to_string(),
+                    std::io::ErrorKind::PermissionDenied => {
+                        "permission denied: run as a user that can read it".to_string()
+                    }
+                    _ => format!("cannot read: {e}"),
+                };
+                InputError::new(name, why)
+            })
+        }
+    }
+}
+
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// Splits bytes into objects; `name` is used in messages only.
+pub fn parse(name: &str, bytes: &[u8]) -> Result<Loaded, InputError> {
+    let mut hygiene = Hygiene::default();
+    let mut body = bytes;
+    if let Some(rest) = body.strip_prefix(BOM) {
+        hygiene.bom = true;
+        body = rest;
+    }
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(InputError::new(
+            name,
+            "is empty: expected a certificate in PEM or DER",
+        ));
+    }
+    if contains(body, b"-----BEGIN ") {
+        hygiene.crlf = contains(body, b"\r\n");
+        hygiene.text_outside_blocks = text_outside_blocks(body);
+        let objects = parse_pem(name, body)?;
+        return Ok(Loaded {
+            file: name.to_string(),
+            format: Format::Pem,
+            objects,
+            hygiene,
+        });
+    }
+    let object = parse_der(name, body)?;
+    Ok(Loaded {
+        file: name.to_string(),
+        format: Format::Der,
+        objects: vec![object],
+        hygiene,
+    })
+}
+
+fn parse_pem(name: &str, body: &[u8]) -> Result<Vec<Object>, InputError> {
+    let blocks = ::pem::parse_many(body).map_err(|e| {
+        InputError::new(
+            name,
+            format!("broken PEM ({e}): the text between BEGIN and END is damaged; copy the file again"),
+        )
+    })?;
+    if blocks.is_empty() {
+        return Err(InputError::new(
+            name,
+            "has a BEGIN line but no complete PEM block: the file is cut short or its END line is damaged",
+        ));
+    }
+    let mut objects = Vec::with_capacity(blocks.len());
+    for (i, block) in blocks.into_iter().enumerate() {
+        let position = i + 1;
+        let encrypted = block
+            .headers()
+            .get("Proc-Type")
+            .is_some_and(|v| v.contains("ENCRYPTED"));
+        let kind = match block.tag() {
+            "CERTIFICATE" | "X509 CERTIFICATE" | "TRUSTED CERTIFICATE" => Kind::Certificate,
+            "PRIVATE KEY" => Kind::PrivateKey(KeyFormat::Pkcs8),
+            "RSA PRIVATE KEY" | "EC PRIVATE KEY" if encrypted => Kind::EncryptedPrivateKey,
+            "RSA PRIVATE KEY" => Kind::PrivateKey(KeyFormat::Pkcs1),
+            "EC PRIVATE KEY" => Kind::PrivateKey(KeyFormat::Sec1),
+            "ENCRYPTED PRIVATE KEY" => Kind::EncryptedPrivateKey,
+            "PUBLIC KEY" | "RSA PUBLIC KEY" => Kind::PublicKey,
+            "CERTIFICATE REQUEST" | "NEW CERTIFICATE REQUEST" => Kind::CertificateRequest,
+            "X509 CRL" => Kind::Crl,
+            other => Kind::Other(other.to_string()),
+        };
+        let mut der = block.into_contents();
+        if kind == Kind::Certificate {
+            let len = check_certificate_der(name, position, &der)?;
+            // A TRUSTED CERTIFICATE carries OpenSSL's trust settings after the certificate.
+            der.truncate(len);
+        }
+        objects.push(Object {
+            kind,
+            der,
+            file: name.to_string(),
+            position,
+            format: Format::Pem,
+        });
+    }
+    Ok(objects)
+}
+
+/// Checks that `der` starts with a whole certificate; returns its length. Trailing bytes
+/// are an error, except after a `TRUSTED CERTIFICATE`'s certificate (its caller truncates).
+fn check_certificate_der(name: &str, position: usize, der: &[u8]) -> Result<usize, InputError> {
+    match x509_parser::certificate::X509Certificate::from_der(der) {
+        Ok((rest, _)) => Ok(der.len() - rest.len()),
+        Err(e) => Err(InputError::new(
+            name,
+            format!(
+                "block {position} is labelled CERTIFICATE but is not a valid certificate ({}): copy the file again from its source",
+                der_error_words(&e)
+            ),
+        )),
+    }
+}
+
+fn parse_der(name: &str, body: &[u8]) -> Result<Object, InputError> {
+    use x509_parser::certificate::X509Certificate;
+    use x509_parser::certification_request::X509CertificationRequest;
+    use x509_parser::revocation_list::CertificateRevocationList;
+    use x509_parser::x509::SubjectPublicKeyInfo;
+
+    let object = |kind| Object {
+        kind,
+        der: body.to_vec(),
+        file: name.to_string(),
+        position: 1,
+        format: Format::Der,
+    };
+    let cert_error = match X509Certificate::from_der(body) {
+        Ok((rest, _)) if rest.is_empty() => return Ok(object(Kind::Certificate)),
+        Ok((rest, _)) => {
+            return Err(InputError::new(
+                name,
+                format!(
+                    "holds a DER certificate followed by {} trailing bytes: the file is damaged or two files were joined",
+                    rest.len()
+                ),
+            ))
+        }
+        Err(e) => e,
+    };
+    if matches!(X509CertificationRequest::from_der(body), Ok((rest, _)) if rest.is_empty()) {
+        return Ok(object(Kind::CertificateRequest));
+    }
+    if matches!(CertificateRevocationList::from_der(body), Ok((rest, _)) if rest.is_empty()) {
+        return Ok(object(Kind::Crl));
+    }
+    if matches!(SubjectPublicKeyInfo::from_der(body), Ok((rest, _)) if rest.is_empty()) {
+        return Ok(object(Kind::PublicKey));
+    }
+    if let Some(format) = crate::keys::der_private_key_format(body) {
+        return Ok(object(Kind::PrivateKey(format)));
+    }
+    let what = if matches!(cert_error, x509_parser::nom::Err::Incomplete(_)) {
+        "is truncated DER: the file is shorter than its own header says; copy it again".to_string()
+    } else if body.first() == Some(&0x30) {
+        format!(
+            "is DER but not a certificate, CSR, key or CRL ({}): check that this is the right file",
+            der_error_words(&cert_error)
+        )
+    } else if body
+        .iter()
+        .all(|b| b.is_ascii_graphic() || b.is_ascii_whitespace())
+    {
+        "holds text but no PEM block (no -----BEGIN line): expected a certificate in PEM or DER"
+            .to_string()
+    } else {
+        "holds binary data that is neither PEM nor DER: expected a certificate".to_string()
+    };
+    Err(InputError::new(name, what))
+}
+
+fn der_error_words(e: &x509_parser::nom::Err<x509_parser::error::X509Error>) -> String {
+    match e {
+        x509_parser::nom::Err::Incomplete(_) => "truncated".to_string(),
+        x509_parser::nom::Err::Error(e) | x509_parser::nom::Err::Failure(e) => e.to_string(),
+    }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+fn text_outside_blocks(body: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(body);
+    let Some(first) = text.find("-----BEGIN ") else {
+        return false;
+    };
+    let before = &text[..first];
+    let after = match text.rfind("-----END ") {
+        Some(last) => {
+            let tail = &text[last..];
+            // Skip the END line itself: its closing dashes come after the label.
+            match tail[9..].find("-----") {
+                Some(close) => &tail[9 + close + 5..],
+                None => "",
+            }
+        }
+        None => "",
+    };
+    !before.trim().is_empty() || !after.trim().is_empty()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LEAF: &str = include_str!("../fixtures/aws/iot.eu-central-1_leaf.pem");
+
+    #[test]
+    fn pem_with_text_around_and_crlf_is_read_and_noticed() {
+        let text = format!("subject=foo\r\n{}\r\ntrailing words\r\n", LEAF.replace('\n', "\r\n"));
+        let loaded = parse("x.pem", text.as_bytes()).unwrap();
+        assert_eq!(loaded.objects.len(), 1);
+        assert!(loaded.hygiene.crlf);
+        assert!(loaded.hygiene.text_outside_blocks);
+    }
+
+    #[test]
+    fn bom_is_stripped_and_noticed() {
+        let mut bytes = BOM.to_vec();
+        bytes.extend_from_slice(LEAF.as_bytes());
+        let loaded = parse("x.pem", &bytes).unwrap();
+        assert!(loaded.hygiene.bom);
+        assert!(!loaded.hygiene.text_outside_blocks);
+    }
+
+    #[test]
+    fn der_certificate_with_trailing_bytes_is_refused() {
+        let mut der = ::pem::parse(LEAF).unwrap().into_contents();
+        assert_eq!(parse("x.der", &der).unwrap().objects[0].kind, Kind::Certificate);
+        der.extend_from_slice(&[0, 1, 2]);
+        let err = parse("x.der", &der).unwrap_err();
+        assert!(err.message.contains("3 trailing bytes"), "{err}");
+    }
+
+    #[test]
+    fn truncated_der_is_named() {
+        let der = ::pem::parse(LEAF).unwrap().into_contents();
+        let err = parse("x.der", &der[..100]).unwrap_err();
+        assert!(err.message.contains("truncated"), "{err}");
+    }
+
+    #[test]
+    fn empty_and_text_inputs_are_refused() {
+        assert!(parse("e", b"").unwrap_err().message.contains("empty"));
+        assert!(parse("t", b"hello world\n")
+            .unwrap_err()
+            .message
+            .contains("no PEM block"));
+    }
+}

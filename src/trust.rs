@@ -1,0 +1,182 @@
+//! Trust anchors: the embedded Amazon roots (with provenance in `src/trust/README.md`) or the
+//! anchors a device's CA file (`--ca`) holds.
+
+use crate::chain::Cert;
+use crate::error::InputError;
+use crate::source::{self, Input};
+
+/// A root the tool knows by name, whether or not it is trusted in this run.
+pub struct KnownRoot {
+    pub file: &'static str,
+    pub label: &'static str,
+    pem: &'static str,
+    /// Trusted when no `--ca` is given.
+    pub default: bool,
+}
+
+/// Every root the tool ships. The defaults are the AWS IoT ATS server-authentication roots.
+pub const KNOWN_ROOTS: &[KnownRoot] = &[
+    KnownRoot {
+        file: "AmazonRootCA1.pem",
+        label: "Amazon Root CA 1 (RSA 2048)",
+        pem: include_str!("trust/AmazonRootCA1.pem"),
+        default: true,
+    },
+    KnownRoot {
+        file: "AmazonRootCA2.pem",
+        label: "Amazon Root CA 2 (RSA 4096)",
+        pem: include_str!("trust/AmazonRootCA2.pem"),
+        default: true,
+    },
+    KnownRoot {
+        file: "AmazonRootCA3.pem",
+        label: "Amazon Root CA 3 (ECC P-256)",
+        pem: include_str!("trust/AmazonRootCA3.pem"),
+        default: true,
+    },
+    KnownRoot {
+        file: "AmazonRootCA4.pem",
+        label: "Amazon Root CA 4 (ECC P-384)",
+        pem: include_str!("trust/AmazonRootCA4.pem"),
+        default: true,
+    },
+    KnownRoot {
+        file: "SFSRootCAG2.pem",
+        label: "Starfield Services Root CA G2",
+        pem: include_str!("trust/SFSRootCAG2.pem"),
+        default: true,
+    },
+    KnownRoot {
+        file: "StarfieldClass2CA.pem",
+        label: "Starfield Class 2 CA",
+        pem: include_str!("trust/StarfieldClass2CA.pem"),
+        default: false,
+    },
+    KnownRoot {
+        file: "VeriSign_Class3_Public_Primary_CA_G5.pem",
+        label: "VeriSign Class 3 Public Primary CA G5 (legacy iot:Data endpoints)",
+        pem: include_str!("trust/VeriSign_Class3_Public_Primary_CA_G5.pem"),
+        default: false,
+    },
+];
+
+/// The file name of the legacy VeriSign root in [`KNOWN_ROOTS`].
+pub const LEGACY_VERISIGN: &str = "VeriSign_Class3_Public_Primary_CA_G5.pem";
+
+impl KnownRoot {
+    pub fn cert(&self) -> Cert {
+        // The embedded PEM files are fixed at build time and pinned by a test, so parsing
+        // cannot fail at run time.
+        let der = ::pem::parse(self.pem)
+            .expect("embedded root is valid PEM")
+            .into_contents();
+        Cert::from_der(&der, format!("embedded {}", self.file)).expect("embedded root parses")
+    }
+
+    /// The known root whose certificate is this one (by fingerprint), if any.
+    pub fn find(cert: &Cert) -> Option<&'static KnownRoot> {
+        KNOWN_ROOTS.iter().find(|k| k.cert().sha256 == cert.sha256)
+    }
+}
+
+/// Where the anchors of a run come from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AnchorSource {
+    Embedded,
+    /// The `--ca` files, as named.
+    Files(Vec<String>),
+}
+
+/// The trust anchors of one run.
+#[derive(Clone, Debug)]
+pub struct Anchors {
+    pub certs: Vec<Cert>,
+    pub source: AnchorSource,
+}
+
+impl Anchors {
+    /// The embedded default roots.
+    pub fn embedded() -> Anchors {
+        Anchors {
+            certs: KNOWN_ROOTS
+                .iter()
+                .filter(|k| k.default)
+                .map(KnownRoot::cert)
+                .collect(),
+            source: AnchorSource::Embedded,
+        }
+    }
+
+    /// Exactly the certificates in these CA files (bundles allowed), as on a device's caPath.
+    pub fn from_files(inputs: &[Input]) -> Result<Anchors, InputError> {
+        let mut certs: Vec<Cert> = Vec::new();
+        for input in inputs {
+            let objects = source::read_certificates(input)?;
+            let count = objects.len();
+            for object in objects {
+                let origin = object.origin(count);
+                let cert = Cert::from_der(&object.der, origin.clone())
+                    .map_err(|e| InputError::new(origin, format!("not a usable CA certificate: {e}")))?;
+                if !certs.iter().any(|c| c.sha256 == cert.sha256) {
+                    certs.push(cert);
+                }
+            }
+        }
+        Ok(Anchors {
+            certs,
+            source: AnchorSource::Files(inputs.iter().map(Input::name).collect()),
+        })
+    }
+
+    /// "embedded Amazon roots" or "ca.pem, more.pem".
+    pub fn describe(&self) -> String {
+        match &self.source {
+            AnchorSource::Embedded => "the embedded Amazon roots".to_string(),
+            AnchorSource::Files(files) => files.join(", "),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fingerprints published with the roots; a changed file must fail here.
+    #[test]
+    fn embedded_roots_are_pinned() {
+        let pinned = [
+            ("AmazonRootCA1.pem", "8ecde6884f3d87b1125ba31ac3fcb13d7016de7f57cc904fe1cb97c6ae98196e"),
+            ("AmazonRootCA2.pem", "1ba5b2aa8c65401a82960118f80bec4f62304d83cec4713a19c39c011ea46db4"),
+            ("AmazonRootCA3.pem", "18ce6cfe7bf14e60b2e347b8dfe868cb31d02ebb3ada271569f50343b46db3a4"),
+            ("AmazonRootCA4.pem", "e35d28419ed02025cfa69038cd623962458da5c695fbdea3c22b0bfb25897092"),
+            ("SFSRootCAG2.pem", "568d6905a2c88708a4b3025190edcfedb1974a606a13c6e5290fcb2ae63edab5"),
+            ("StarfieldClass2CA.pem", "1465fa205397b876faa6f0a9958e5590e40fcc7faa4fb7c2c8677521fb5fb658"),
+            (LEGACY_VERISIGN, "9acfab7e43c8d880d06b262a94deeee4b4659989c3d0caf19baf6405e41ab7df"),
+        ];
+        assert_eq!(pinned.len(), KNOWN_ROOTS.len());
+        for (root, (file, sha)) in KNOWN_ROOTS.iter().zip(pinned) {
+            assert_eq!(root.file, file);
+            assert_eq!(root.cert().sha256, sha, "{file}");
+            assert!(root.cert().self_signed, "{file}");
+        }
+    }
+
+    #[test]
+    fn defaults_are_the_four_amazon_roots_and_starfield_services() {
+        let names: Vec<String> = Anchors::embedded()
+            .certs
+            .iter()
+            .map(|c| c.display_name().to_string())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "Amazon Root CA 1",
+                "Amazon Root CA 2",
+                "Amazon Root CA 3",
+                "Amazon Root CA 4",
+                "Starfield Services Root Certificate Authority - G2"
+            ]
+        );
+    }
+}

@@ -1,0 +1,108 @@
+//! Hints: the known field failures, recognised from a verdict and said in plain words.
+
+use super::{clock_looks_unset, Hint, PathEnd, Policy, Verdict};
+use crate::chain::Chain;
+use crate::trust::{AnchorSource, Anchors, KnownRoot, KNOWN_ROOTS, LEGACY_VERISIGN};
+use crate::when::rfc3339;
+
+pub(super) fn hints(chain: &Chain, anchors: &Anchors, policy: &Policy, verdict: &Verdict) -> Vec<Hint> {
+    let mut hints = Vec::new();
+    let from_files = matches!(anchors.source, AnchorSource::Files(_));
+    let held: Vec<&'static KnownRoot> = anchors.certs.iter().filter_map(KnownRoot::find).collect();
+
+    if verdict.has_problem("unknown_issuer") {
+        let top = &chain.certs[*verdict.path.last().unwrap_or(&chain.leaf)];
+        let known_issuer = KNOWN_ROOTS.iter().find(|k| {
+            let root = k.cert();
+            top.names_issuer(&root) && top.signature_check(&root).is_ok()
+        });
+        match known_issuer {
+            Some(root) if from_files => {
+                let holds = if held.is_empty() {
+                    "no Amazon root".to_string()
+                } else {
+                    format!(
+                        "only {}",
+                        held.iter().map(|k| k.label).collect::<Vec<_>>().join(", ")
+                    )
+                };
+                hints.push(Hint {
+                    code: "missing_root",
+                    message: format!(
+                        "this chain ends at {}; your CA file holds {holds}: add {}",
+                        root.label, root.file
+                    ),
+                });
+            }
+            Some(root) if root.file == LEGACY_VERISIGN => hints.push(Hint {
+                code: "legacy_endpoint",
+                message: "this chain ends at the VeriSign Class 3 G5 root of the retired iot:Data endpoints: use the ATS endpoint (aws iot describe-endpoint --endpoint-type iot:Data-ATS) and the Amazon roots".to_string(),
+            }),
+            _ if top.is_ca() && !top.self_signed => hints.push(Hint {
+                code: "untrusted_root",
+                message: format!(
+                    "the chain leads to \"{}\", which is not among the trusted anchors ({}): use the CA file the endpoint's chain needs",
+                    top.issuer_display_name(),
+                    anchors.describe()
+                ),
+            }),
+            _ if !top.self_signed && top.issuer_der != top.subject_der => {
+                let was = if verdict.path.len() == 1 && chain.certs.len() == 1 {
+                    "only the leaf was given"
+                } else {
+                    "it is not among the certificates given"
+                };
+                hints.push(Hint {
+                    code: "missing_intermediate",
+                    message: format!(
+                        "the intermediate \"{}\" that issued {} is missing: {was}; a server must send it after its leaf (or pass it as another CERT file)",
+                        top.issuer_display_name(),
+                        top.display_name()
+                    ),
+                });
+            }
+            _ => {}
+        }
+    }
+    if held.iter().any(|k| k.file == LEGACY_VERISIGN) && !verdict.valid {
+        hints.push(Hint {
+            code: "legacy_root",
+            message: "your CA file holds the VeriSign Class 3 G5 root of the retired iot:Data endpoints; ATS endpoints (<prefix>-ats.iot.<region>.amazonaws.com) need Amazon Root CA 1 (RSA) and 3 (ECC): use AmazonRootCA1.pem and AmazonRootCA3.pem".to_string(),
+        });
+    }
+    if verdict.has_problem("not_yet_valid") && clock_looks_unset(policy) {
+        hints.push(Hint {
+            code: "clock_unset",
+            message: format!(
+                "the device clock looks unset ({}): set it (SNTP) before connecting; certificates are not yet valid at that time",
+                rfc3339(policy.at)
+            ),
+        });
+    }
+    if verdict.has_problem("name_mismatch") {
+        if let Some(host) = &policy.host {
+            if host.parse::<std::net::IpAddr>().is_ok() {
+                hints.push(Hint {
+                    code: "ip_literal",
+                    message: "an IP address cannot match the endpoint's certificate: connect by the endpoint's name (keep --connect for the address)".to_string(),
+                });
+            }
+        }
+    }
+    if matches!(verdict.end, PathEnd::Anchor(_)) && verdict.valid && from_files {
+        let rsa = held.iter().any(|k| k.file == "AmazonRootCA1.pem");
+        let ecc = held.iter().any(|k| k.file == "AmazonRootCA3.pem");
+        if rsa != ecc {
+            let (has, lacks, file) = if rsa {
+                ("Amazon Root CA 1 (RSA)", "ECC", "AmazonRootCA3.pem")
+            } else {
+                ("Amazon Root CA 3 (ECC)", "RSA", "AmazonRootCA1.pem")
+            };
+            hints.push(Hint {
+                code: "single_root",
+                message: format!("your CA file holds only {has}: a device that is served the {lacks} chain will fail; AWS advises adding {file}"),
+            });
+        }
+    }
+    hints
+}
