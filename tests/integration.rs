@@ -1,0 +1,17 @@
+//! The integration tests: one binary, one module per topic. Every test runs the built
+//! `iotcheck` binary with a scrubbed environment and fixed times.
+
+#[path = "integration/common.rs"]
+mod common;
+
+#[path = "integration/verify_chain.rs"]
+mod verify_chain;
+
+#[path = "integration/inspect.rs"]
+mod inspect;
+
+#[path = "integration/device.rs"]
+mod device;
+
+#[path = "integration/csr.rs"]
+mod csr;

@@ -1,0 +1,78 @@
+//! Helpers shared by the integration tests: running the binary, fixture paths, JSON access.
+
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+/// The instant the generated fixtures are verified at: inside their 2025–2035 validity.
+pub const AT: &str = "2026-06-01T00:00:00Z";
+
+/// Inside the real eu-central-1 leaf's validity (2025-10-31 → 2026-08-02).
+pub const AWS_AT: &str = "2026-03-01T00:00:00Z";
+
+pub fn fixture(rel: &str) -> String {
+    let path: PathBuf = [env!("CARGO_MANIFEST_DIR"), "fixtures", rel].iter().collect();
+    path.to_string_lossy().into_owned()
+}
+
+/// The binary under test, with no inherited color or proxy settings.
+pub fn iotcheck() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_iotcheck"));
+    cmd.env_remove("NO_COLOR")
+        .env_remove("HTTPS_PROXY")
+        .env_remove("https_proxy")
+        .env_remove("CLICOLOR_FORCE")
+        .stdin(Stdio::null());
+    cmd
+}
+
+/// What one run of the binary did.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}\nstderr: {}", self.stdout, self.stderr))
+    }
+}
+
+pub fn run(args: &[&str]) -> Run {
+    run_cmd(iotcheck().args(args))
+}
+
+pub fn run_cmd(cmd: &mut Command) -> Run {
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = cmd.output().expect("the binary runs");
+    Run {
+        code: status.code().expect("exited, not killed"),
+        stdout: String::from_utf8(stdout).expect("stdout is UTF-8"),
+        stderr: String::from_utf8(stderr).expect("stderr is UTF-8"),
+    }
+}
+
+/// Problem codes with their certificate index, in report order.
+pub fn problems(json: &serde_json::Value) -> Vec<(String, Option<u64>)> {
+    json["problems"]
+        .as_array()
+        .expect("problems is an array")
+        .iter()
+        .map(|p| (p["code"].as_str().unwrap().to_string(), p["certificate"].as_u64()))
+        .collect()
+}
+
+pub fn codes(json: &serde_json::Value, key: &str) -> Vec<String> {
+    json[key]
+        .as_array()
+        .unwrap_or_else(|| panic!("{key} is an array"))
+        .iter()
+        .map(|p| p["code"].as_str().unwrap().to_string())
+        .collect()
+}

@@ -1,0 +1,4 @@
+//! Integration tests: `iotcheck csr`.
+
+#[allow(unused_imports)]
+use crate::common::*;

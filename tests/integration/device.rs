@@ -1,0 +1,4 @@
+//! Integration tests: `iotcheck device`.
+
+#[allow(unused_imports)]
+use crate::common::*;

@@ -1,0 +1,4 @@
+//! Integration tests: `iotcheck inspect`.
+
+#[allow(unused_imports)]
+use crate::common::*;

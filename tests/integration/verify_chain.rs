@@ -1,0 +1,4 @@
+//! Integration tests: `iotcheck verify-chain`.
+
+#[allow(unused_imports)]
+use crate::common::*;
