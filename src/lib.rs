@@ -4,15 +4,15 @@
 //! findings → report → rendering → exit code. Nothing below `main` reads the clock, the
 //! environment or the terminal.
 
+pub mod app;
 pub mod chain;
+pub mod cli;
+pub mod cmd;
 pub mod error;
 pub mod keys;
 pub mod net;
+pub mod report;
 pub mod source;
 pub mod trust;
 pub mod verify;
 pub mod when;
-pub mod app;
-pub mod cli;
-pub mod cmd;
-pub mod report;

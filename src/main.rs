@@ -39,7 +39,10 @@ fn main() -> ExitCode {
     match app::run(cli, &env) {
         Ok(outcome) => {
             let mut stdout = std::io::stdout().lock();
-            match stdout.write_all(outcome.stdout.as_bytes()).and_then(|_| stdout.flush()) {
+            match stdout
+                .write_all(outcome.stdout.as_bytes())
+                .and_then(|_| stdout.flush())
+            {
                 Ok(()) => ExitCode::from(outcome.exit as u8),
                 // A closed pipe (`| head`) is the reader's choice, not a failure.
                 Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {

@@ -259,7 +259,9 @@ fn parse_pem(name: &str, body: &[u8]) -> Result<Vec<Object>, InputError> {
     let blocks = ::pem::parse_many(body).map_err(|e| {
         InputError::new(
             name,
-            format!("broken PEM ({e}): the text between BEGIN and END is damaged; copy the file again"),
+            format!(
+                "broken PEM ({e}): the text between BEGIN and END is damaged; copy the file again"
+            ),
         )
     })?;
     if blocks.is_empty() {
@@ -415,7 +417,10 @@ mod tests {
 
     #[test]
     fn pem_with_text_around_and_crlf_is_read_and_noticed() {
-        let text = format!("subject=foo\r\n{}\r\ntrailing words\r\n", LEAF.replace('\n', "\r\n"));
+        let text = format!(
+            "subject=foo\r\n{}\r\ntrailing words\r\n",
+            LEAF.replace('\n', "\r\n")
+        );
         let loaded = parse("x.pem", text.as_bytes()).unwrap();
         assert_eq!(loaded.objects.len(), 1);
         assert!(loaded.hygiene.crlf);
@@ -434,7 +439,10 @@ mod tests {
     #[test]
     fn der_certificate_with_trailing_bytes_is_refused() {
         let mut der = ::pem::parse(LEAF).unwrap().into_contents();
-        assert_eq!(parse("x.der", &der).unwrap().objects[0].kind, Kind::Certificate);
+        assert_eq!(
+            parse("x.der", &der).unwrap().objects[0].kind,
+            Kind::Certificate
+        );
         der.extend_from_slice(&[0, 1, 2]);
         let err = parse("x.der", &der).unwrap_err();
         assert!(err.message.contains("3 trailing bytes"), "{err}");

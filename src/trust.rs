@@ -115,8 +115,9 @@ impl Anchors {
             let count = objects.len();
             for object in objects {
                 let origin = object.origin(count);
-                let cert = Cert::from_der(&object.der, origin.clone())
-                    .map_err(|e| InputError::new(origin, format!("not a usable CA certificate: {e}")))?;
+                let cert = Cert::from_der(&object.der, origin.clone()).map_err(|e| {
+                    InputError::new(origin, format!("not a usable CA certificate: {e}"))
+                })?;
                 if !certs.iter().any(|c| c.sha256 == cert.sha256) {
                     certs.push(cert);
                 }
@@ -145,13 +146,34 @@ mod tests {
     #[test]
     fn embedded_roots_are_pinned() {
         let pinned = [
-            ("AmazonRootCA1.pem", "8ecde6884f3d87b1125ba31ac3fcb13d7016de7f57cc904fe1cb97c6ae98196e"),
-            ("AmazonRootCA2.pem", "1ba5b2aa8c65401a82960118f80bec4f62304d83cec4713a19c39c011ea46db4"),
-            ("AmazonRootCA3.pem", "18ce6cfe7bf14e60b2e347b8dfe868cb31d02ebb3ada271569f50343b46db3a4"),
-            ("AmazonRootCA4.pem", "e35d28419ed02025cfa69038cd623962458da5c695fbdea3c22b0bfb25897092"),
-            ("SFSRootCAG2.pem", "568d6905a2c88708a4b3025190edcfedb1974a606a13c6e5290fcb2ae63edab5"),
-            ("StarfieldClass2CA.pem", "1465fa205397b876faa6f0a9958e5590e40fcc7faa4fb7c2c8677521fb5fb658"),
-            (LEGACY_VERISIGN, "9acfab7e43c8d880d06b262a94deeee4b4659989c3d0caf19baf6405e41ab7df"),
+            (
+                "AmazonRootCA1.pem",
+                "8ecde6884f3d87b1125ba31ac3fcb13d7016de7f57cc904fe1cb97c6ae98196e",
+            ),
+            (
+                "AmazonRootCA2.pem",
+                "1ba5b2aa8c65401a82960118f80bec4f62304d83cec4713a19c39c011ea46db4",
+            ),
+            (
+                "AmazonRootCA3.pem",
+                "18ce6cfe7bf14e60b2e347b8dfe868cb31d02ebb3ada271569f50343b46db3a4",
+            ),
+            (
+                "AmazonRootCA4.pem",
+                "e35d28419ed02025cfa69038cd623962458da5c695fbdea3c22b0bfb25897092",
+            ),
+            (
+                "SFSRootCAG2.pem",
+                "568d6905a2c88708a4b3025190edcfedb1974a606a13c6e5290fcb2ae63edab5",
+            ),
+            (
+                "StarfieldClass2CA.pem",
+                "1465fa205397b876faa6f0a9958e5590e40fcc7faa4fb7c2c8677521fb5fb658",
+            ),
+            (
+                LEGACY_VERISIGN,
+                "9acfab7e43c8d880d06b262a94deeee4b4659989c3d0caf19baf6405e41ab7df",
+            ),
         ];
         assert_eq!(pinned.len(), KNOWN_ROOTS.len());
         for (root, (file, sha)) in KNOWN_ROOTS.iter().zip(pinned) {

@@ -49,7 +49,10 @@ mod tests {
         assert_eq!(parse_instant("2026-01-01T00:00:00Z"), Ok(1_767_225_600));
         assert_eq!(parse_instant("2026-01-01"), Ok(1_767_225_600));
         assert_eq!(parse_instant("@1767225600"), Ok(1_767_225_600));
-        assert_eq!(parse_instant("2026-01-01T01:00:00+01:00"), Ok(1_767_225_600));
+        assert_eq!(
+            parse_instant("2026-01-01T01:00:00+01:00"),
+            Ok(1_767_225_600)
+        );
         assert!(parse_instant("yesterday").is_err());
         assert!(parse_instant("@x").is_err());
     }

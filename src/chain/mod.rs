@@ -71,7 +71,10 @@ pub fn load(inputs: &[Input]) -> Result<Vec<Cert>, InputError> {
         for object in objects {
             let origin = object.origin(count);
             let cert = Cert::from_der(&object.der, origin.clone()).map_err(|e| {
-                InputError::new(origin, format!("not a valid certificate ({e}): copy it again"))
+                InputError::new(
+                    origin,
+                    format!("not a valid certificate ({e}): copy it again"),
+                )
             })?;
             certs.push(cert);
         }

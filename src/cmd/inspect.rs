@@ -245,14 +245,24 @@ fn render(files: &[FileView]) -> String {
             if let Some(csr) = &object.csr {
                 human::field(&mut out, 3, "subject", &human::clean(&csr.subject));
                 if let Some(k) = &csr.public_key {
-                    human::field(&mut out, 3, "key", &format!("{}  sha256 {}", k.describe(), k.sha256));
+                    human::field(
+                        &mut out,
+                        3,
+                        "key",
+                        &format!("{}  sha256 {}", k.describe(), k.sha256),
+                    );
                 }
                 let sig = if csr.signature_valid {
                     human::ok("verifies")
                 } else {
                     human::bad("does NOT verify")
                 };
-                human::field(&mut out, 3, "signature", &format!("{} {sig}", csr.signature_algorithm));
+                human::field(
+                    &mut out,
+                    3,
+                    "signature",
+                    &format!("{} {sig}", csr.signature_algorithm),
+                );
             }
             if let Some(key) = &object.key {
                 match (&key.public_key, &key.error) {

@@ -48,7 +48,14 @@ pub fn dim(text: &str) -> String {
 /// A labelled line: two spaces of indent per level, the label padded to a column.
 pub fn field(out: &mut String, indent: usize, label: &str, value: &str) {
     let label = format!("{label:<14}");
-    let _ = writeln!(out, "{:indent$}{}{}", "", dim(&label), value, indent = indent);
+    let _ = writeln!(
+        out,
+        "{:indent$}{}{}",
+        "",
+        dim(&label),
+        value,
+        indent = indent
+    );
 }
 
 /// The verdict line: "VALID" in green or "INVALID" in red, then a short reason.
@@ -67,7 +74,12 @@ pub fn chain_report(out: &mut String, report: &ChainReport) {
         "embedded" => "embedded Amazon roots".to_string(),
         _ => report.trust.files.join(", "),
     };
-    field(out, 0, "verified at", &format!("{}  ({name})", report.verified_at));
+    field(
+        out,
+        0,
+        "verified at",
+        &format!("{}  ({name})", report.verified_at),
+    );
     field(out, 0, "trusting", &clean(&trust));
     out.push('\n');
     for cert in &report.chain {
@@ -145,12 +157,20 @@ pub fn cert_fields(out: &mut String, cert: &CertView) {
         (true, None) => "CA".to_string(),
         (false, _) => "not a CA".to_string(),
     };
-    let ku = cert.key_usage.as_ref().map_or("-".to_string(), |k| k.join(", "));
+    let ku = cert
+        .key_usage
+        .as_ref()
+        .map_or("-".to_string(), |k| k.join(", "));
     let eku = cert
         .extended_key_usage
         .as_ref()
         .map_or("-".to_string(), |k| k.join(", "));
-    field(out, i, "usage", &format!("{ca}; key usage {ku}; extended {eku}"));
+    field(
+        out,
+        i,
+        "usage",
+        &format!("{ca}; key usage {ku}; extended {eku}"),
+    );
     if cert.ski.is_some() || cert.aki.is_some() {
         field(
             out,
@@ -163,7 +183,11 @@ pub fn cert_fields(out: &mut String, cert: &CertView) {
             ),
         );
     }
-    let self_signed = if cert.self_signed { ", self-signed" } else { "" };
+    let self_signed = if cert.self_signed {
+        ", self-signed"
+    } else {
+        ""
+    };
     field(
         out,
         i,
@@ -191,7 +215,11 @@ fn path_line(out: &mut String, report: &ChainReport) {
         out,
         0,
         "size",
-        &format!("{} bytes in {} certificate(s)", report.total_bytes, report.chain.len()),
+        &format!(
+            "{} bytes in {} certificate(s)",
+            report.total_bytes,
+            report.chain.len()
+        ),
     );
 }
 
@@ -207,13 +235,31 @@ pub fn findings(out: &mut String, problems: &[Finding], warnings: &[Finding], hi
     }
     out.push('\n');
     for p in problems {
-        let _ = writeln!(out, "{} {} {}", bad("✗"), bad(&pad(p.code)), clean(&p.message));
+        let _ = writeln!(
+            out,
+            "{} {} {}",
+            bad("✗"),
+            bad(&pad(p.code)),
+            clean(&p.message)
+        );
     }
     for w in warnings {
-        let _ = writeln!(out, "{} {} {}", warn("!"), warn(&pad(w.code)), clean(&w.message));
+        let _ = writeln!(
+            out,
+            "{} {} {}",
+            warn("!"),
+            warn(&pad(w.code)),
+            clean(&w.message)
+        );
     }
     for h in hints {
-        let _ = writeln!(out, "{} {} {}", "→".cyan().bold(), pad(h.code).cyan(), clean(&h.message));
+        let _ = writeln!(
+            out,
+            "{} {} {}",
+            "→".cyan().bold(),
+            pad(h.code).cyan(),
+            clean(&h.message)
+        );
     }
 }
 

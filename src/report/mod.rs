@@ -148,7 +148,12 @@ pub struct ChainReport {
 }
 
 impl ChainReport {
-    pub fn build(chain: &Chain, anchors: &Anchors, policy: &Policy, verdict: &Verdict) -> ChainReport {
+    pub fn build(
+        chain: &Chain,
+        anchors: &Anchors,
+        policy: &Policy,
+        verdict: &Verdict,
+    ) -> ChainReport {
         let chain_views = chain
             .certs
             .iter()

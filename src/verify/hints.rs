@@ -5,7 +5,12 @@ use crate::chain::Chain;
 use crate::trust::{AnchorSource, Anchors, KnownRoot, KNOWN_ROOTS, LEGACY_VERISIGN};
 use crate::when::rfc3339;
 
-pub(super) fn hints(chain: &Chain, anchors: &Anchors, policy: &Policy, verdict: &Verdict) -> Vec<Hint> {
+pub(super) fn hints(
+    chain: &Chain,
+    anchors: &Anchors,
+    policy: &Policy,
+    verdict: &Verdict,
+) -> Vec<Hint> {
     let mut hints = Vec::new();
     let from_files = matches!(anchors.source, AnchorSource::Files(_));
     let held: Vec<&'static KnownRoot> = anchors.certs.iter().filter_map(KnownRoot::find).collect();

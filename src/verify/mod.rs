@@ -185,7 +185,11 @@ fn candidate_path(chain: &Chain, anchors: &Anchors) -> (Vec<usize>, PathEnd) {
         if let Some(a) = anchored {
             return (path, PathEnd::Anchor(a));
         }
-        if let Some(a) = anchors.certs.iter().position(|a| a.sha256 == current.sha256) {
+        if let Some(a) = anchors
+            .certs
+            .iter()
+            .position(|a| a.sha256 == current.sha256)
+        {
             // The served certificate is an anchor itself.
             path.pop();
             if path.is_empty() {
@@ -321,7 +325,11 @@ impl Explainer<'_> {
         let cert = &self.chain.certs[i];
         let name = cert.display_name().to_string();
         if cert.eku_server_auth == Some(false) {
-            let ekus = cert.extended_key_usage.clone().unwrap_or_default().join(", ");
+            let ekus = cert
+                .extended_key_usage
+                .clone()
+                .unwrap_or_default()
+                .join(", ");
             self.problem(
                 "required_eku_not_found",
                 Some(i),
@@ -563,11 +571,16 @@ impl Explainer<'_> {
             self.warning(
                 "name_not_checked",
                 None,
-                "no name was checked: give --host NAME to check the leaf against the endpoint".to_string(),
+                "no name was checked: give --host NAME to check the leaf against the endpoint"
+                    .to_string(),
             );
         }
         if matches!(self.anchors.source, AnchorSource::Files(_)) && self.anchors.certs.is_empty() {
-            self.warning("no_anchors", None, "the CA files hold no certificate".to_string());
+            self.warning(
+                "no_anchors",
+                None,
+                "the CA files hold no certificate".to_string(),
+            );
         }
     }
 }
@@ -589,22 +602,31 @@ fn lead_with_engine_reason(
     let certificate = match code {
         "name_mismatch" | "required_eku_not_found" | "ca_used_as_leaf" => Some(chain.leaf),
         "unknown_issuer" => path.last().copied(),
-        "name_constraint_violation" => path
-            .iter()
-            .copied()
-            .find(|&i| chain.certs[i].has_name_constraints)
-            .or(Some(chain.leaf)),
+        "name_constraint_violation" => Some(chain.leaf),
         _ => None,
     };
     let message = match code {
         "name_constraint_violation" => {
-            "a name in the leaf is outside the name constraints of an issuing CA".to_string()
+            let constraining = path
+                .iter()
+                .map(|&i| &chain.certs[i])
+                .find(|c| c.has_name_constraints)
+                .map_or("an issuing CA".to_string(), |c| {
+                    format!("\"{}\"", c.display_name())
+                });
+            format!(
+                "{}: a name in it is outside the name constraints of {constraining}",
+                chain.leaf().display_name()
+            )
         }
         "path_too_complex" => {
             "path building gave up: too many candidate certificates or too deep a chain".to_string()
         }
         "revoked" => "a certificate on the path is revoked".to_string(),
-        _ => format!("rustls-webpki rejected the chain: {}", engine::words_of(error)),
+        _ => format!(
+            "rustls-webpki rejected the chain: {}",
+            engine::words_of(error)
+        ),
     };
     problems.insert(
         0,

@@ -12,7 +12,9 @@ pub const AT: &str = "2026-06-01T00:00:00Z";
 pub const AWS_AT: &str = "2026-03-01T00:00:00Z";
 
 pub fn fixture(rel: &str) -> String {
-    let path: PathBuf = [env!("CARGO_MANIFEST_DIR"), "fixtures", rel].iter().collect();
+    let path: PathBuf = [env!("CARGO_MANIFEST_DIR"), "fixtures", rel]
+        .iter()
+        .collect();
     path.to_string_lossy().into_owned()
 }
 
@@ -36,8 +38,12 @@ pub struct Run {
 
 impl Run {
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}\nstderr: {}", self.stdout, self.stderr))
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}):\n{}\nstderr: {}",
+                self.stdout, self.stderr
+            )
+        })
     }
 }
 
@@ -64,7 +70,12 @@ pub fn problems(json: &serde_json::Value) -> Vec<(String, Option<u64>)> {
         .as_array()
         .expect("problems is an array")
         .iter()
-        .map(|p| (p["code"].as_str().unwrap().to_string(), p["certificate"].as_u64()))
+        .map(|p| {
+            (
+                p["code"].as_str().unwrap().to_string(),
+                p["certificate"].as_u64(),
+            )
+        })
         .collect()
 }
 
