@@ -335,7 +335,7 @@ fn parse_der(name: &str, body: &[u8]) -> Result<Object, InputError> {
         format: Format::Der,
     };
     let cert_error = match X509Certificate::from_der(body) {
-        Ok((rest, _)) if rest.is_empty() => return Ok(object(Kind::Certificate)),
+        Ok(([], _)) => return Ok(object(Kind::Certificate)),
         Ok((rest, _)) => {
             return Err(InputError::new(
                 name,

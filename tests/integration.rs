@@ -15,3 +15,9 @@ mod device;
 
 #[path = "integration/csr.rs"]
 mod csr;
+
+#[path = "integration/conformance.rs"]
+mod conformance;
+
+#[path = "integration/snapshots.rs"]
+mod snapshots;

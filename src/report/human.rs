@@ -113,9 +113,9 @@ pub fn cert_block(out: &mut String, cert: &CertView, problem_codes: &[&str]) {
     let title = cert.subject_cn.as_deref().unwrap_or(&cert.subject);
     let _ = writeln!(
         out,
-        "#{} {} {}  {}",
+        "#{} {:<13} {}  {}",
         cert.index,
-        format!("{:<13}", cert.role),
+        cert.role,
         clean(title).bold(),
         status
     );
