@@ -359,23 +359,34 @@ fn parse_der(name: &str, body: &[u8]) -> Result<Object, InputError> {
     if let Some(format) = crate::keys::der_private_key_format(body) {
         return Ok(object(Kind::PrivateKey(format)));
     }
-    let what = if matches!(cert_error, x509_parser::nom::Err::Incomplete(_)) {
+    let is_text = body
+        .iter()
+        .all(|b| b.is_ascii_graphic() || b.is_ascii_whitespace());
+    let what = if is_text {
+        "holds text but no PEM block (no -----BEGIN line): expected a certificate in PEM or DER"
+            .to_string()
+    } else if matches!(cert_error, x509_parser::nom::Err::Incomplete(_))
+        || (body[0] == 0x30 && declares_more_than(body))
+    {
         "is truncated DER: the file is shorter than its own header says; copy it again".to_string()
-    } else if body.first() == Some(&0x30) {
+    } else if body[0] == 0x30 {
         format!(
             "is DER but not a certificate, CSR, key or CRL ({}): check that this is the right file",
             der_error_words(&cert_error)
         )
-    } else if body
-        .iter()
-        .all(|b| b.is_ascii_graphic() || b.is_ascii_whitespace())
-    {
-        "holds text but no PEM block (no -----BEGIN line): expected a certificate in PEM or DER"
-            .to_string()
     } else {
         "holds binary data that is neither PEM nor DER: expected a certificate".to_string()
     };
     Err(InputError::new(name, what))
+}
+
+/// True when the outer DER header promises more bytes than there are.
+fn declares_more_than(body: &[u8]) -> bool {
+    use x509_parser::asn1_rs::{FromDer as _, Header, Length};
+    match Header::from_der(body) {
+        Ok((rest, header)) => matches!(header.length(), Length::Definite(n) if n > rest.len()),
+        Err(_) => false,
+    }
 }
 
 fn der_error_words(e: &x509_parser::nom::Err<x509_parser::error::X509Error>) -> String {

@@ -21,3 +21,6 @@ mod conformance;
 
 #[path = "integration/snapshots.rs"]
 mod snapshots;
+
+#[path = "integration/robustness.rs"]
+mod robustness;

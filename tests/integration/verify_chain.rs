@@ -296,11 +296,11 @@ fn stdin_is_read_with_dash() {
 #[test]
 fn bad_inputs_exit_2_with_one_line_naming_the_file() {
     let cases = [
-        ("bad/empty.pem", "empty"),
+        ("bad/empty.pem", "is empty:"),
         ("bad/random.bin", "neither PEM nor DER"),
         ("bad/broken-base64.pem", "broken PEM"),
-        ("bad/truncated.der", "truncated"),
-        ("bad/trailing.der", "trailing bytes"),
+        ("bad/truncated.der", "truncated DER"),
+        ("bad/trailing.der", "5 trailing bytes"),
         ("bad/text.txt", "no PEM block"),
         ("device/ec.key", "holds a private key"),
         ("device/ec.csr", "certificate signing request"),
