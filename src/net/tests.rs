@@ -1,0 +1,1 @@
+//! Tests against real peers: openssl s_server, mosquitto, and hostile sockets.
