@@ -375,7 +375,7 @@ impl HandshakeFailure {
                 format!("the server sent the alert {}", alert_name(alert)),
                 Some(alert),
             ),
-            Failure::Tls(error) => (error.to_string(), None),
+            Failure::Tls(error) => (tls_error_words(&error), None),
             Failure::Eof => ("the server closed the connection".to_string(), None),
             Failure::Io(error) => (error.to_string(), None),
             Failure::NotTls(bytes) => (
@@ -424,9 +424,21 @@ fn handshake_error(failure: Failure, addr: String) -> NetError {
         }
         Failure::Tls(error) => NetError::Handshake {
             addr,
-            detail: error.to_string(),
+            detail: tls_error_words(&error),
             alert: None,
         },
+    }
+}
+
+/// rustls's words, with the one case a field engineer needs explained spelled out.
+fn tls_error_words(error: &rustls::Error) -> String {
+    match error {
+        rustls::Error::InvalidMessage(rustls::InvalidMessage::HandshakePayloadTooLarge) => {
+            "the server sent a handshake message (usually its certificate chain) larger than \
+             the 64 KiB a TLS client accepts; devices with small TLS buffers fail far earlier"
+                .to_string()
+        }
+        other => other.to_string(),
     }
 }
 
@@ -455,7 +467,7 @@ async fn settle(io: &mut TlsIo, observed: &Observed, wait: Duration) -> Settle {
                 Err(Failure::Tls(rustls::Error::AlertReceived(alert))) => {
                     return Settle::Alert(alert)
                 }
-                Err(Failure::Tls(error)) => return Settle::Failed(error.to_string()),
+                Err(Failure::Tls(error)) => return Settle::Failed(tls_error_words(&error)),
                 Err(Failure::Eof | Failure::Io(_) | Failure::NotTls(_)) => return Settle::Closed,
             }
         }

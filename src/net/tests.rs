@@ -773,3 +773,32 @@ fn error_messages_name_phase_and_next_step() {
         .to_string()
         .starts_with("tcp connect to a:1 timed out after 1.5 s"));
 }
+
+#[test]
+fn oversized_served_chain_fails_cleanly() {
+    let pki = Pki::new();
+    // About 200 intermediates: a Certificate message well over rustls's 64 KiB limit.
+    let inter = std::fs::read_to_string(pki.path("inter.pem")).expect("inter.pem");
+    std::fs::write(pki.path("huge-chain.pem"), inter.repeat(200)).expect("write chain");
+    let server = s_server(
+        &pki,
+        "127.0.0.1",
+        &[
+            "-cert",
+            "leaf-ec.pem",
+            "-key",
+            "leaf-ec.key",
+            "-cert_chain",
+            "huge-chain.pem",
+        ],
+    );
+    for versions in [TlsVersions::Tls13, TlsVersions::Tls12] {
+        let mut settings = settings(server.port);
+        settings.versions = versions;
+        let started = Instant::now();
+        let error = run(&settings, true).0.expect_err("oversized chain");
+        assert!(started.elapsed() < TIMEOUT, "{:?}", started.elapsed());
+        assert!(matches!(error, NetError::Handshake { .. }), "{error:?}");
+        assert!(error.to_string().contains("64 KiB"), "{error}");
+    }
+}
