@@ -7,6 +7,12 @@
 //! The probe never judges the served chain: a capture-only verifier records it, the caller
 //! verifies it afterwards through the `chain_ok` callback, and application data flows only
 //! when that callback says so.
+//!
+//! Failures before any server certificate was seen are [`NetError`]s: nothing listening is
+//! `Connect`, silence is `Timeout` of its phase, an HTTP (or other non-TLS) answer is `NotTls`,
+//! a peer closing or resetting mid-handshake is `Closed`, garbage or an oversized handshake
+//! message is `Handshake`. Failures after the Certificate (a rejected client certificate, a
+//! bad server signature) are findings in the returned [`Probe`].
 
 mod address;
 mod capture;
