@@ -1,6 +1,238 @@
-//! The only async code: connect, handshake, capture the served chain.
+//! The only async code: connect, handshake, capture the served chain, optionally talk MQTT.
+//!
+//! The rest of the crate sees a synchronous facade, [`probe`]; it builds a current-thread
+//! tokio runtime for the duration of one probe. Every phase (resolve, connect, proxy,
+//! handshake, post-handshake read, MQTT) is bounded by `ProbeSettings::timeout`.
+//!
+//! The probe never judges the served chain: a capture-only verifier records it, the caller
+//! verifies it afterwards through the `chain_ok` callback, and application data flows only
+//! when that callback says so.
+//!
+//! Failures before any server certificate was seen are [`NetError`]s: nothing listening is
+//! `Connect`, silence is `Timeout` of its phase, an HTTP (or other non-TLS) answer is `NotTls`,
+//! a peer closing or resetting mid-handshake is `Closed`, garbage or an oversized handshake
+//! message is `Handshake`. Failures after the Certificate (a rejected client certificate, a
+//! bad server signature) are findings in the returned [`Probe`].
 
-/// Placeholder until the network layer lands.
-#[derive(Debug, thiserror::Error)]
-#[error("network")]
-pub struct NetError;
+mod address;
+mod capture;
+mod error;
+mod mqtt;
+mod probe;
+mod proxy;
+mod tls;
+
+#[cfg(test)]
+mod tests;
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+
+pub use error::{NetError, Phase};
+
+/// What to probe and how; resolved from the command line by the caller.
+#[derive(Debug, Clone)]
+pub struct ProbeSettings {
+    /// The endpoint name as the user typed it (or an IP literal).
+    pub host: String,
+    pub port: u16,
+    /// Another address or name to dial ("[::1]", "127.0.0.1", "name", optionally with
+    /// ":PORT"); `host` stays the SNI.
+    pub connect_to: Option<String>,
+    /// Server name to send as SNI; `None` sends no SNI.
+    pub sni: Option<String>,
+    /// ALPN protocols to offer, empty for none.
+    pub alpn: Vec<Vec<u8>>,
+    /// Bounds each phase on its own.
+    pub timeout: Duration,
+    pub proxy: Option<Proxy>,
+    pub versions: TlsVersions,
+    pub sig: SigFilter,
+    pub client: Option<ClientIdentity>,
+    /// When set, after a handshake whose chain the caller accepted: CONNECT, CONNACK, DISCONNECT.
+    pub mqtt: Option<MqttSettings>,
+}
+
+/// An HTTP CONNECT proxy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Proxy {
+    pub host: String,
+    pub port: u16,
+    /// User name and password for `Proxy-Authorization: Basic`.
+    pub credentials: Option<(String, String)>,
+}
+
+/// The TLS versions the client offers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum TlsVersions {
+    #[default]
+    Both,
+    Tls12,
+    Tls13,
+}
+
+/// Which signature schemes the client offers; a server with both an RSA and an ECDSA
+/// certificate serves the chain that matches.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SigFilter {
+    #[default]
+    Any,
+    Rsa,
+    Ecdsa,
+}
+
+/// The device certificate chain and its private key.
+pub struct ClientIdentity {
+    pub chain: Vec<CertificateDer<'static>>,
+    pub key: PrivateKeyDer<'static>,
+}
+
+// Written by hand so that key bytes can never reach a log or an error message.
+impl fmt::Debug for ClientIdentity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientIdentity")
+            .field("chain_len", &self.chain.len())
+            .field("key", &"<redacted>")
+            .finish()
+    }
+}
+
+// `PrivateKeyDer` is deliberately not `Clone`; `clone_key` is its explicit copy.
+impl Clone for ClientIdentity {
+    fn clone(&self) -> Self {
+        Self {
+            chain: self.chain.clone(),
+            key: self.key.clone_key(),
+        }
+    }
+}
+
+/// The MQTT 3.1.1 CONNECT to send after a verified handshake.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MqttSettings {
+    pub client_id: String,
+    pub keep_alive_secs: u16,
+}
+
+/// What the probe saw. Returned whenever at least one server certificate was captured,
+/// even if the handshake failed afterwards (see `handshake_error`).
+#[derive(Debug, Clone)]
+pub struct Probe {
+    /// The address actually connected: the proxy's when `via_proxy` is true.
+    pub peer: SocketAddr,
+    pub via_proxy: bool,
+    /// Served certificates, DER, in served order, even when invalid.
+    pub served: Vec<Vec<u8>>,
+    pub tls: TlsFacts,
+    pub timings: Timings,
+    pub client_auth: ClientAuth,
+    /// `None` when no MQTT exchange was asked for.
+    pub mqtt: Option<MqttOutcome>,
+    /// Set when the TLS session did not come up although the chain was captured: the
+    /// handshake failed after the server's Certificate (TLS 1.2 client-certificate rejection,
+    /// a bad server signature, a timeout), or, in TLS 1.3, the server tore the connection
+    /// down right after the handshake. The words come from the TLS layer.
+    pub handshake_error: Option<String>,
+}
+
+/// What was negotiated. After a failed handshake these are what was known at the failure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFacts {
+    /// "TLSv1.2" or "TLSv1.3"; empty if the server never chose.
+    pub version: String,
+    /// IANA name as rustls spells it, e.g. "TLS13_AES_256_GCM_SHA384"; empty if unknown.
+    pub cipher_suite: String,
+    /// e.g. "X25519", "secp256r1", "X25519MLKEM768".
+    pub key_exchange_group: Option<String>,
+    /// The ALPN protocol the server selected.
+    pub alpn: Option<String>,
+    /// The SNI actually sent.
+    pub sni: Option<String>,
+}
+
+/// Milliseconds spent in each phase.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Timings {
+    pub resolve: f64,
+    pub connect: f64,
+    pub proxy: Option<f64>,
+    pub handshake: f64,
+    /// The bounded read after a TLS 1.3 handshake in which the server asked for a client
+    /// certificate (that is where a rejection arrives).
+    pub post_handshake: Option<f64>,
+    pub mqtt: Option<f64>,
+}
+
+/// Client authentication as the server asked for it and answered it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClientAuth {
+    /// The server sent a CertificateRequest.
+    pub requested: bool,
+    /// DER-encoded distinguished names from the CertificateRequest (may be empty).
+    pub acceptable_ca_names: Vec<Vec<u8>>,
+    /// Schemes the server accepts for the client's signature, as rustls names them.
+    pub signature_schemes: Vec<String>,
+    /// We sent a certificate.
+    pub sent: bool,
+    /// The alert with which the server ended the connection after asking for a client
+    /// certificate, in snake_case ("bad_certificate", "unknown_ca", "certificate_required").
+    pub rejection: Option<String>,
+}
+
+/// How the MQTT exchange ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MqttOutcome {
+    Accepted {
+        millis: f64,
+        session_present: bool,
+    },
+    Refused {
+        code: u8,
+        reason: String,
+        millis: f64,
+    },
+    /// The connection closed (EOF, reset, close_notify or an alert) without a CONNACK.
+    Closed {
+        millis: f64,
+    },
+    /// No CONNACK within the timeout.
+    TimedOut {
+        millis: f64,
+    },
+    /// The server answered with something other than a CONNACK.
+    Unexpected {
+        detail: String,
+        millis: f64,
+    },
+    /// CONNECT was not sent: the chain did not verify, or the TLS session was already gone.
+    NotSent {
+        reason: String,
+    },
+}
+
+/// Runs the probe.
+///
+/// `chain_ok` is called once, right after a completed handshake, with the captured served
+/// chain (DER, served order); it returns true when the chain verified (or the user said
+/// `--insecure`). Application data (MQTT) is sent only if it returned true. It is not called
+/// when the handshake failed: no application data can flow then anyway.
+///
+/// `Err` only when no server certificate was seen; once one was captured the result is
+/// `Ok` and the failure is recorded in the `Probe`.
+pub fn probe(
+    settings: &ProbeSettings,
+    chain_ok: &mut dyn FnMut(&[Vec<u8>]) -> bool,
+) -> Result<Probe, NetError> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .enable_time()
+        .build()
+        .map_err(|source| NetError::Io {
+            phase: Phase::Setup,
+            source,
+        })?;
+    runtime.block_on(probe::run(settings, chain_ok))
+}

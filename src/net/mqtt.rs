@@ -1,0 +1,159 @@
+//! The MQTT 3.1.1 exchange over an established TLS session: CONNECT, CONNACK, DISCONNECT.
+//! Packets are encoded and decoded by rumqttc's codec, never by hand.
+
+use std::time::{Duration, Instant};
+
+use bytes::BytesMut;
+use rumqttc::mqttbytes::v4::{ConnAck, Connect, ConnectReturnCode, Packet};
+use rumqttc::mqttbytes::Error as CodecError;
+
+use super::tls::{Failure, TlsIo};
+use super::{MqttOutcome, MqttSettings};
+
+/// A CONNACK is 4 bytes; anything bigger than this before it is not an MQTT broker talking.
+const MAX_PACKET: usize = 64 * 1024;
+
+/// How the exchange ended, and the alert that ended it, if one did.
+pub(super) struct Exchange {
+    pub outcome: MqttOutcome,
+    pub alert: Option<rustls::AlertDescription>,
+}
+
+/// Sends CONNECT and waits up to `timeout` for CONNACK; on acceptance says goodbye properly.
+pub(super) async fn exchange(
+    io: &mut TlsIo,
+    settings: &MqttSettings,
+    timeout: Duration,
+) -> Exchange {
+    let start = Instant::now();
+    let millis = || start.elapsed().as_secs_f64() * 1000.0;
+
+    let mut connect = Connect::new(settings.client_id.clone());
+    connect.keep_alive = settings.keep_alive_secs;
+    connect.clean_session = true;
+    let mut out = BytesMut::new();
+    if let Err(error) = Packet::Connect(connect).write(&mut out, MAX_PACKET) {
+        return Exchange {
+            outcome: MqttOutcome::NotSent {
+                reason: format!("the CONNECT packet cannot be encoded: {error}"),
+            },
+            alert: None,
+        };
+    }
+    let sent = tokio::time::timeout(timeout, io.write_all(&out)).await;
+    if !matches!(sent, Ok(Ok(()))) {
+        return closed(millis(), None);
+    }
+
+    let answer = match tokio::time::timeout(timeout, read_connack(io)).await {
+        Ok(answer) => answer,
+        Err(_elapsed) => {
+            return Exchange {
+                outcome: MqttOutcome::TimedOut { millis: millis() },
+                alert: None,
+            }
+        }
+    };
+    let elapsed = millis();
+    match answer {
+        Answer::ConnAck(ack) if ack.code == ConnectReturnCode::Success => {
+            let mut goodbye = BytesMut::new();
+            // A DISCONNECT is two fixed bytes; encoding it cannot fail below MAX_PACKET.
+            if Packet::Disconnect.write(&mut goodbye, MAX_PACKET).is_ok() {
+                let _ = tokio::time::timeout(timeout, io.write_all(&goodbye)).await;
+            }
+            let _ = tokio::time::timeout(timeout, io.close()).await;
+            Exchange {
+                outcome: MqttOutcome::Accepted {
+                    millis: elapsed,
+                    session_present: ack.session_present,
+                },
+                alert: None,
+            }
+        }
+        Answer::ConnAck(ack) => Exchange {
+            outcome: MqttOutcome::Refused {
+                code: ack.code as u8,
+                reason: return_code_words(ack.code).to_string(),
+                millis: elapsed,
+            },
+            alert: None,
+        },
+        Answer::UnknownCode(code) => Exchange {
+            outcome: MqttOutcome::Refused {
+                code,
+                reason: "not an MQTT 3.1.1 return code (an MQTT 5 broker?)".to_string(),
+                millis: elapsed,
+            },
+            alert: None,
+        },
+        Answer::Other(detail) => Exchange {
+            outcome: MqttOutcome::Unexpected {
+                detail,
+                millis: elapsed,
+            },
+            alert: None,
+        },
+        Answer::Closed(alert) => closed(elapsed, alert),
+    }
+}
+
+enum Answer {
+    ConnAck(ConnAck),
+    UnknownCode(u8),
+    Other(String),
+    Closed(Option<rustls::AlertDescription>),
+}
+
+async fn read_connack(io: &mut TlsIo) -> Answer {
+    let mut received = Vec::new();
+    loop {
+        let peer_closed = match io.take_plaintext(&mut received) {
+            Ok(closed) => closed,
+            Err(_) => return Answer::Closed(None),
+        };
+        if !received.is_empty() {
+            let mut stream = BytesMut::from(&received[..]);
+            match Packet::read(&mut stream, MAX_PACKET) {
+                Ok(Packet::ConnAck(ack)) => return Answer::ConnAck(ack),
+                Ok(other) => return Answer::Other(format!("expected CONNACK, received {other:?}")),
+                Err(CodecError::InvalidConnectReturnCode(code)) => {
+                    return Answer::UnknownCode(code)
+                }
+                Err(CodecError::InsufficientBytes(_)) => {}
+                Err(error) => {
+                    return Answer::Other(format!("malformed answer to CONNECT: {error}"))
+                }
+            }
+        }
+        if peer_closed {
+            return Answer::Closed(None);
+        }
+        match io.read_once().await {
+            Ok(_) => {}
+            Err(Failure::Tls(rustls::Error::AlertReceived(alert))) => {
+                return Answer::Closed(Some(alert))
+            }
+            Err(_) => return Answer::Closed(None),
+        }
+    }
+}
+
+fn closed(millis: f64, alert: Option<rustls::AlertDescription>) -> Exchange {
+    Exchange {
+        outcome: MqttOutcome::Closed { millis },
+        alert,
+    }
+}
+
+/// The MQTT 3.1.1 meaning of a CONNACK return code (section 3.2.2.3).
+fn return_code_words(code: ConnectReturnCode) -> &'static str {
+    match code {
+        ConnectReturnCode::Success => "connection accepted",
+        ConnectReturnCode::RefusedProtocolVersion => "unacceptable protocol version",
+        ConnectReturnCode::BadClientId => "identifier rejected",
+        ConnectReturnCode::ServiceUnavailable => "server unavailable",
+        ConnectReturnCode::BadUserNamePassword => "bad user name or password",
+        ConnectReturnCode::NotAuthorized => "not authorized",
+    }
+}
