@@ -1,15 +1,441 @@
-//! `iotcheck endpoint`.
+//! `iotcheck endpoint`: connect like a device, capture what the server serves, then verify and
+//! explain it with the same model, verifier and report as `verify-chain`.
 
-use crate::app::{Env, Outcome};
-use crate::cli::EndpointArgs;
-use crate::error::Error;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
-pub struct Settings;
+use crate::app::{self, Env, Outcome};
+use crate::chain::{Cert, Chain};
+use crate::cli::{EndpointArgs, SigChoice, TlsChoice};
+use crate::cmd::verify_chain::json_line;
+use crate::error::{Error, InputError};
+use crate::keys::PrivateKey;
+use crate::net::{self, ClientIdentity, MqttSettings, ProbeSettings, SigFilter, TlsVersions};
+use crate::report::endpoint::{
+    self as view, Classification, EndpointJson, EndpointView, HandshakeReport,
+};
+use crate::report::{ChainReport, SCHEMA_VERSION};
+use crate::source::{self, Input, Kind};
+use crate::trust::Anchors;
+use crate::verify::{self, Finding, Policy};
 
-pub fn settings(_args: EndpointArgs, _env: &Env) -> Result<Settings, Error> {
-    Err(Error::Usage("endpoint: not built yet".into()))
+/// Everything `endpoint` needs, resolved.
+pub struct Settings {
+    pub probe: ProbeSettings,
+    /// The name verified against the leaf (the SNI name, or HOST when no SNI is sent).
+    pub verified_name: String,
+    pub classification: Classification,
+    pub anchors: Anchors,
+    pub at: i64,
+    pub both: bool,
+    pub insecure: bool,
+    pub device: Option<Cert>,
+    pub save: Option<PathBuf>,
+    pub force: bool,
+    pub json: bool,
 }
 
-pub fn run(_settings: &Settings) -> Result<Outcome, Error> {
-    Err(Error::Usage("endpoint: not built yet".into()))
+/// Resolves the command line: target, port, names, ALPN, proxy, device credentials.
+pub fn settings(args: EndpointArgs, env: &Env) -> Result<Settings, Error> {
+    let (host, port_in_target) = split_target(&args.target)?;
+    let port = match (port_in_target, args.port) {
+        (Some(a), Some(b)) if a != b => {
+            return Err(Error::Usage(format!(
+                "port {a} in {} contradicts --port {b}",
+                args.target
+            )))
+        }
+        (Some(p), _) | (None, Some(p)) => p,
+        (None, None) => 8443,
+    };
+    let host_is_ip = host.parse::<std::net::IpAddr>().is_ok();
+    let verified_name = app::checked_host(args.servername.as_deref().unwrap_or(&host))?;
+    let sni = if args.no_sni || (host_is_ip && args.servername.is_none()) {
+        None
+    } else {
+        Some(verified_name.clone())
+    };
+    let alpn: Vec<Vec<u8>> = match &args.alpn {
+        Some(list) => list
+            .iter()
+            .filter(|p| !p.is_empty())
+            .map(|p| p.as_bytes().to_vec())
+            .collect(),
+        None if port == 443 => vec![b"x-amzn-mqtt-ca".to_vec()],
+        None => Vec::new(),
+    };
+    if !(args.timeout > 0.0 && args.timeout <= 3600.0) {
+        return Err(Error::Usage(
+            "--timeout takes seconds between 0 and 3600".into(),
+        ));
+    }
+    let proxy = match (&args.proxy, args.no_proxy) {
+        (Some(url), _) => Some(parse_proxy(url)?),
+        (None, false) => env.https_proxy.as_deref().map(parse_proxy).transpose()?,
+        (None, true) => None,
+    };
+    let (client, device) = match (&args.cert, &args.key) {
+        (Some(cert), Some(key)) => {
+            let (identity, device) = load_identity(&Input::from_arg(cert), &Input::from_arg(key))?;
+            (Some(identity), Some(device))
+        }
+        _ => (None, None),
+    };
+    let mqtt = if args.mqtt {
+        let client_id = match (&args.client_id, &device) {
+            (Some(id), _) => id.clone(),
+            (None, Some(d)) => d.subject_cn.clone().ok_or_else(|| {
+                Error::Usage("the device certificate has no CN: give --client-id".into())
+            })?,
+            (None, None) => unreachable!("clap requires --cert with --mqtt"),
+        };
+        Some(MqttSettings {
+            client_id,
+            keep_alive_secs: 30,
+        })
+    } else {
+        None
+    };
+    if let Some(dir) = &args.save {
+        refuse_overwrite(dir, args.force)?;
+    }
+    let sig = match args.sig {
+        SigChoice::Any | SigChoice::Both => SigFilter::Any,
+        SigChoice::Rsa => SigFilter::Rsa,
+        SigChoice::Ecdsa => SigFilter::Ecdsa,
+    };
+    Ok(Settings {
+        classification: view::classify(&host),
+        probe: ProbeSettings {
+            host,
+            port,
+            connect_to: args.connect,
+            sni,
+            alpn,
+            timeout: Duration::from_secs_f64(args.timeout),
+            proxy,
+            versions: match args.tls {
+                None => TlsVersions::Both,
+                Some(TlsChoice::V12) => TlsVersions::Tls12,
+                Some(TlsChoice::V13) => TlsVersions::Tls13,
+            },
+            sig,
+            client,
+            mqtt,
+        },
+        verified_name,
+        anchors: app::anchors(&args.trust)?,
+        at: app::at(&args.trust.at, env)?,
+        both: args.sig == SigChoice::Both,
+        insecure: args.insecure,
+        device,
+        save: args.save,
+        force: args.force,
+        json: args.json,
+    })
+}
+
+pub fn run(settings: &Settings) -> Result<Outcome, Error> {
+    let filters: &[(SigFilter, &str)] = if settings.both {
+        &[(SigFilter::Rsa, "rsa"), (SigFilter::Ecdsa, "ecdsa")]
+    } else {
+        &[(settings.probe.sig, sig_name(settings.probe.sig))]
+    };
+    let mut handshakes = Vec::new();
+    for &(sig, name) in filters {
+        let mut probe_settings = settings.probe.clone();
+        probe_settings.sig = sig;
+        handshakes.push(handshake(settings, &probe_settings, name)?);
+    }
+    let saved = match &settings.save {
+        Some(dir) => save(dir, &handshakes[0].served, settings.force)?,
+        None => Vec::new(),
+    };
+    let endpoint = EndpointView {
+        host: settings.probe.host.clone(),
+        port: settings.probe.port,
+        verified_name: settings.verified_name.clone(),
+        sni: settings.probe.sni.clone(),
+        alpn_offered: settings
+            .probe
+            .alpn
+            .iter()
+            .map(|p| String::from_utf8_lossy(p).into_owned())
+            .collect(),
+        classification: settings.classification.clone(),
+        saved,
+    };
+    let ok = handshakes.iter().all(HandshakeReport::passed);
+    let stdout = if settings.json {
+        json_line(&EndpointJson::new(
+            SCHEMA_VERSION,
+            endpoint,
+            handshakes,
+            settings.both,
+        ))
+    } else {
+        view::render(&endpoint, &handshakes)
+    };
+    Ok(Outcome::new(stdout, ok))
+}
+
+/// One handshake: probe, verify what was served (inside the probe, before any application
+/// data), and turn the outcome into a report.
+fn handshake(
+    settings: &Settings,
+    probe: &ProbeSettings,
+    sig: &str,
+) -> Result<HandshakeReport, Error> {
+    let policy = Policy {
+        at: settings.at,
+        host: Some(settings.verified_name.clone()),
+        device_not_before: settings.device.as_ref().map(|d| d.not_before),
+    };
+    let mut judged: Option<ChainReport> = None;
+    let mut chain_ok = |served: &[Vec<u8>]| -> bool {
+        let report = judge(served, &settings.anchors, &policy);
+        let ok = report.is_valid();
+        judged = Some(report);
+        ok || settings.insecure
+    };
+    let probe_result = net::probe(probe, &mut chain_ok)?;
+    // The callback runs only after a completed handshake; judge the capture otherwise.
+    let chain = match judged {
+        Some(report) => report,
+        None => judge(&probe_result.served, &settings.anchors, &policy),
+    };
+    let mut report = HandshakeReport::new(sig, chain, probe_result, settings.insecure);
+    report.add_endpoint_findings(&settings.classification, settings.probe.sni.is_none());
+    Ok(report)
+}
+
+/// Verifies a served chain. Certificates that do not parse are problems of their own.
+fn judge(served: &[Vec<u8>], anchors: &Anchors, policy: &Policy) -> ChainReport {
+    let mut certs = Vec::new();
+    let mut unparsable = Vec::new();
+    for (i, der) in served.iter().enumerate() {
+        match Cert::from_der(der, format!("served #{}", i + 1)) {
+            Ok(cert) => certs.push(cert),
+            Err(e) => unparsable.push(Finding {
+                code: "malformed",
+                certificate: None,
+                message: format!("served certificate #{} does not parse: {e}", i + 1),
+            }),
+        }
+    }
+    let mut report = if certs.is_empty() {
+        ChainReport::empty(anchors, policy)
+    } else {
+        let chain = Chain::arrange(certs);
+        let verdict = verify::verify(&chain, anchors, policy);
+        ChainReport::build(&chain, anchors, policy, &verdict)
+    };
+    if !unparsable.is_empty() {
+        report.problems.extend(unparsable);
+        report.verdict = "invalid";
+    }
+    report
+}
+
+/// Loads the device certificate (with any chain in its file) and key; the key must match.
+fn load_identity(cert: &Input, key: &Input) -> Result<(ClientIdentity, Cert), Error> {
+    let cert_objects = source::read_certificates(cert)?;
+    let count = cert_objects.len();
+    let device = Cert::from_der(&cert_objects[0].der, cert_objects[0].origin(count))
+        .map_err(|e| InputError::new(cert.name(), format!("not a valid certificate ({e})")))?;
+    let loaded = source::read(key)?;
+    let key_object = loaded
+        .objects
+        .iter()
+        .find(|o| matches!(o.kind, Kind::PrivateKey(_) | Kind::EncryptedPrivateKey))
+        .ok_or_else(|| {
+            InputError::new(
+                key.name(),
+                format!(
+                    "holds {}, not a private key: pass the device's key file (keyPath)",
+                    loaded.contents_described()
+                ),
+            )
+        })?;
+    let Kind::PrivateKey(format) = key_object.kind else {
+        return Err(InputError::new(
+            key.name(),
+            "is an encrypted private key: devices need it unencrypted (openssl pkey -in KEY -out plain.key)",
+        )
+        .into());
+    };
+    let private = PrivateKey::load(format, &key_object.der)
+        .map_err(|e| InputError::new(key.name(), format!("the private key cannot be used: {e}")))?;
+    if !private.matches(&device.key) {
+        return Err(InputError::new(
+            key.name(),
+            format!(
+                "does not match the certificate {}: the key is {} (public key sha256 {}), the certificate holds {} (sha256 {}); pass the key that belongs to this certificate",
+                cert.name(),
+                private.public.describe(),
+                &private.public.sha256[..16],
+                device.key.describe(),
+                &device.key.sha256[..16],
+            ),
+        )
+        .into());
+    }
+    let identity = ClientIdentity {
+        chain: cert_objects
+            .into_iter()
+            .map(|o| rustls::pki_types::CertificateDer::from(o.der))
+            .collect(),
+        key: private.to_der(),
+    };
+    Ok((identity, device))
+}
+
+/// HOST, HOST:PORT, [V6] or [V6]:PORT; a bare IPv6 address is taken whole.
+fn split_target(target: &str) -> Result<(String, Option<u16>), Error> {
+    let bad_port = || {
+        Error::Usage(format!(
+            "{target:?}: the port is not a number from 1 to 65535"
+        ))
+    };
+    if let Some(rest) = target.strip_prefix('[') {
+        let (host, after) = rest
+            .split_once(']')
+            .ok_or_else(|| Error::Usage(format!("{target:?}: missing ']'")))?;
+        let port = match after.strip_prefix(':') {
+            Some(p) => Some(p.parse().map_err(|_| bad_port())?),
+            None if after.is_empty() => None,
+            None => return Err(bad_port()),
+        };
+        return Ok((host.to_string(), port));
+    }
+    if target.parse::<std::net::Ipv6Addr>().is_ok() {
+        return Ok((target.to_string(), None));
+    }
+    match target.rsplit_once(':') {
+        Some((host, port)) => Ok((
+            host.to_string(),
+            Some(port.parse().map_err(|_| bad_port())?),
+        )),
+        None => Ok((target.to_string(), None)),
+    }
+    .and_then(|(h, p): (String, Option<u16>)| {
+        if h.is_empty() || p == Some(0) {
+            Err(Error::Usage(format!("{target:?} is not HOST[:PORT]")))
+        } else {
+            Ok((h, p))
+        }
+    })
+}
+
+/// `http://[user:pass@]host:port`.
+fn parse_proxy(url: &str) -> Result<net::Proxy, Error> {
+    let bad = |why: &str| {
+        Error::Usage(format!(
+            "proxy {url:?}: {why}; expected http://[user:pass@]host:port"
+        ))
+    };
+    let rest = url
+        .strip_prefix("http://")
+        .ok_or_else(|| bad("only http:// proxies are supported"))?;
+    let rest = rest.trim_end_matches('/');
+    let (credentials, hostport) = match rest.rsplit_once('@') {
+        Some((creds, hp)) => {
+            let (user, pass) = creds.split_once(':').unwrap_or((creds, ""));
+            (Some((user.to_string(), pass.to_string())), hp)
+        }
+        None => (None, rest),
+    };
+    let (host, port) = split_target(hostport).map_err(|_| bad("bad host or port"))?;
+    Ok(net::Proxy {
+        host,
+        port: port.ok_or_else(|| bad("the port is missing"))?,
+        credentials,
+    })
+}
+
+fn sig_name(sig: SigFilter) -> &'static str {
+    match sig {
+        SigFilter::Any => "any",
+        SigFilter::Rsa => "rsa",
+        SigFilter::Ecdsa => "ecdsa",
+    }
+}
+
+/// Refuses before connecting when `--save DIR` already holds served certificates.
+fn refuse_overwrite(dir: &Path, force: bool) -> Result<(), Error> {
+    if force || !dir.exists() {
+        return Ok(());
+    }
+    let taken = std::fs::read_dir(dir)
+        .map_err(|e| InputError::new(dir.display().to_string(), format!("cannot read: {e}")))?
+        .filter_map(Result::ok)
+        .any(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.starts_with("cert_") && name.ends_with(".pem")
+        });
+    if taken {
+        return Err(InputError::new(
+            dir.display().to_string(),
+            "already holds cert_*.pem files: choose another --save directory or add --force",
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// Writes cert_1.pem, cert_2.pem, ... in served order.
+fn save(dir: &Path, served: &[Vec<u8>], force: bool) -> Result<Vec<String>, Error> {
+    let write_error = |path: &Path, source| Error::Write {
+        path: path.display().to_string(),
+        source,
+    };
+    std::fs::create_dir_all(dir).map_err(|e| write_error(dir, e))?;
+    let mut written = Vec::new();
+    for (i, der) in served.iter().enumerate() {
+        let path = dir.join(format!("cert_{}.pem", i + 1));
+        let text = ::pem::encode(&::pem::Pem::new("CERTIFICATE", der.clone()));
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true);
+        if force {
+            options.create(true).truncate(true);
+        } else {
+            options.create_new(true);
+        }
+        use std::io::Write;
+        options
+            .open(&path)
+            .and_then(|mut f| f.write_all(text.as_bytes()))
+            .map_err(|e| write_error(&path, e))?;
+        written.push(path.display().to_string());
+    }
+    Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_split_into_host_and_port() {
+        let ok = |t: &str| split_target(t).unwrap();
+        assert_eq!(ok("a.example:443"), ("a.example".into(), Some(443)));
+        assert_eq!(ok("a.example"), ("a.example".into(), None));
+        assert_eq!(ok("[::1]:8883"), ("::1".into(), Some(8883)));
+        assert_eq!(ok("::1"), ("::1".into(), None));
+        assert!(split_target("a.example:x").is_err());
+        assert!(split_target(":443").is_err());
+    }
+
+    #[test]
+    fn proxies_parse_with_and_without_credentials() {
+        let p = parse_proxy("http://u:p@proxy.local:3128/").unwrap();
+        assert_eq!((p.host.as_str(), p.port), ("proxy.local", 3128));
+        assert_eq!(p.credentials, Some(("u".into(), "p".into())));
+        assert!(parse_proxy("http://proxy.local:3128")
+            .unwrap()
+            .credentials
+            .is_none());
+        assert!(parse_proxy("https://proxy.local:3128").is_err());
+        assert!(parse_proxy("http://proxy.local").is_err());
+    }
 }

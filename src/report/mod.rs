@@ -1,6 +1,7 @@
 //! The view model every command renders: built from the chain and its verdict, serialised as
 //! JSON as it is, and drawn as text by [`human`]. JSON keys are stable snake_case.
 
+pub mod endpoint;
 pub mod human;
 
 use serde::Serialize;
@@ -215,6 +216,39 @@ impl ChainReport {
             unused: verdict.unused.clone(),
             total_bytes: chain.total_bytes(),
             engine_error: verdict.engine_error.clone(),
+        }
+    }
+
+    /// The report when nothing usable was served: invalid, no chain.
+    pub fn empty(anchors: &Anchors, policy: &Policy) -> ChainReport {
+        let (source, files) = match &anchors.source {
+            AnchorSource::Embedded => ("embedded", Vec::new()),
+            AnchorSource::Files(files) => ("ca_files", files.clone()),
+        };
+        ChainReport {
+            verdict: "invalid",
+            verified_at: rfc3339(policy.at),
+            host: policy.host.clone(),
+            name_checked: false,
+            trust: TrustView {
+                source,
+                files,
+                anchors: anchors
+                    .certs
+                    .iter()
+                    .map(|c| c.display_name().to_string())
+                    .collect(),
+            },
+            chain: Vec::new(),
+            leaf: 0,
+            path: Vec::new(),
+            anchor: None,
+            problems: Vec::new(),
+            warnings: Vec::new(),
+            hints: Vec::new(),
+            unused: Vec::new(),
+            total_bytes: 0,
+            engine_error: None,
         }
     }
 
