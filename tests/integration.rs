@@ -24,3 +24,6 @@ mod snapshots;
 
 #[path = "integration/robustness.rs"]
 mod robustness;
+
+#[path = "integration/endpoint.rs"]
+mod endpoint;

@@ -87,3 +87,75 @@ pub fn codes(json: &serde_json::Value, key: &str) -> Vec<String> {
         .map(|p| p["code"].as_str().unwrap().to_string())
         .collect()
 }
+
+/// A free TCP port on 127.0.0.1 (bound then released; the small race is acceptable here).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// Waits until something accepts TCP on the port, or panics after 10 s.
+pub fn wait_for_port(port: u16) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::time::Instant::now() < deadline {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    panic!("nothing listens on 127.0.0.1:{port}");
+}
+
+/// A child process killed when dropped: a real peer (openssl s_server, tinyproxy, mosquitto).
+pub struct Peer {
+    child: std::process::Child,
+    pub port: u16,
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Peer {
+    /// Starts a program that listens on `port`, and waits until it accepts.
+    pub fn start(program: &str, args: &[String], port: u16) -> Peer {
+        let child = Command::new(program)
+            .args(args)
+            // s_server closes connections when its stdin ends: keep it open.
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{program} starts: {e}"));
+        let peer = Peer { child, port };
+        wait_for_port(port);
+        peer
+    }
+}
+
+/// `openssl s_server` on 127.0.0.1 with these extra arguments (paths relative to fixtures/).
+pub fn s_server(extra: &[&str]) -> Peer {
+    let port = free_port();
+    let mut args: Vec<String> = vec![
+        "s_server".into(),
+        "-accept".into(),
+        format!("127.0.0.1:{port}"),
+        "-quiet".into(),
+    ];
+    for a in extra {
+        if a.starts_with('-') || !std::path::Path::new(&fixture(a)).exists() {
+            args.push(a.to_string());
+        } else {
+            args.push(fixture(a));
+        }
+    }
+    Peer::start("openssl", &args, port)
+}
+
+/// The usual server name the fixtures' leaves carry.
+pub const ENDPOINT: &str = "abc123-ats.iot.eu-west-1.amazonaws.com";

@@ -1,0 +1,569 @@
+//! Integration tests: `iotcheck endpoint` against real OpenSSL servers, a real HTTP proxy and
+//! hostile sockets, all on 127.0.0.1.
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::time::{Duration, Instant};
+
+use crate::common::*;
+
+const RSA_SERVER: &[&str] = &[
+    "-cert",
+    "server/rsa-leaf.pem",
+    "-cert_chain",
+    "server/rsa-int.pem",
+    "-key",
+    "server/rsa-leaf.key",
+];
+
+/// Probes 127.0.0.1:port as ENDPOINT, trusting the test roots, at the fixture instant.
+fn probe(port: u16, extra: &[&str]) -> Run {
+    let target = format!("{ENDPOINT}:{port}");
+    let ca = fixture("roots/test-roots.pem");
+    let mut args = vec![
+        "endpoint",
+        &target,
+        "--connect",
+        "127.0.0.1",
+        "--json",
+        "--at",
+        AT,
+    ];
+    if !extra.contains(&"--timeout") {
+        args.extend(["--timeout", "5"]);
+    }
+    if !extra.contains(&"--ca") {
+        args.extend(["--ca", &ca]);
+    }
+    args.extend_from_slice(extra);
+    run(&args)
+}
+
+fn server_with(fail: &str) -> Peer {
+    let (cert, inters, key) = (
+        format!("fail/{fail}.pem"),
+        format!("fail/{fail}-intermediates.pem"),
+        format!("fail/{fail}.key"),
+    );
+    let mut args = vec!["-cert", &cert, "-key", &key];
+    if std::path::Path::new(&fixture(&inters)).exists() {
+        args.extend(["-cert_chain", &inters]);
+    }
+    s_server(&args)
+}
+
+#[test]
+fn good_chain_verifies_and_reports_tls_facts() {
+    let server = s_server(RSA_SERVER);
+    let r = probe(server.port, &[]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let j = r.json();
+    assert_eq!(j["verdict"], "valid");
+    assert_eq!(j["chain_verified"], true);
+    assert_eq!(
+        j["chain"].as_array().unwrap().len(),
+        2,
+        "served order: leaf, intermediate"
+    );
+    assert_eq!(j["chain"][0]["role"], "leaf");
+    assert_eq!(j["chain"][1]["subject_cn"], "iotcheck Test RSA 2048 M01");
+    assert_eq!(j["tls"]["version"], "TLSv1.3");
+    assert!(j["tls"]["cipher_suite"]
+        .as_str()
+        .unwrap()
+        .starts_with("TLS13_"));
+    assert_eq!(j["tls"]["sni"], ENDPOINT);
+    assert_eq!(j["endpoint"]["classification"]["kind"], "ats_data");
+    assert_eq!(j["client_auth"]["requested"], false);
+    assert!(j["tls"]["timings_ms"]["handshake"].as_f64().unwrap() > 0.0);
+}
+
+#[test]
+fn tls12_only_server_is_reported() {
+    let mut args = RSA_SERVER.to_vec();
+    args.push("-tls1_2");
+    let server = s_server(&args);
+    let r = probe(server.port, &[]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    assert_eq!(r.json()["tls"]["version"], "TLSv1.2");
+    // Pinning 1.3 against a 1.2-only server fails before any certificate: exit 3.
+    let r = probe(server.port, &["--tls", "1.3"]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(r.stderr.contains("tls handshake"), "{}", r.stderr);
+}
+
+#[test]
+fn served_failures_are_explained_with_the_chain_in_served_order() {
+    for (fail, code, index) in [
+        ("missing_intermediate", "unknown_issuer", Some(0)),
+        ("expired", "expired", Some(0)),
+        ("name_mismatch", "name_mismatch", Some(0)),
+    ] {
+        let server = server_with(fail);
+        let r = probe(server.port, &[]);
+        assert_eq!(r.code, 1, "{fail}: {}{}", r.stdout, r.stderr);
+        let j = r.json();
+        assert_eq!(j["chain_verified"], false);
+        assert_eq!(problems(&j)[0], (code.to_string(), index), "{fail}");
+    }
+}
+
+#[test]
+fn device_ca_file_without_the_servers_root_is_named() {
+    // An ECC-only CA file against a server that serves its RSA chain.
+    let server = s_server(RSA_SERVER);
+    let ec_root = fixture("roots/test-root-ec.pem");
+    let r = probe(server.port, &["--ca", &ec_root]);
+    assert_eq!(r.code, 1);
+    let j = r.json();
+    assert_eq!(problems(&j)[0].0, "unknown_issuer");
+    assert_eq!(j["trust"]["files"][0], ec_root);
+}
+
+#[test]
+fn dual_certificate_server_is_probed_with_both_signature_families() {
+    let server = s_server(&[
+        "-cert",
+        "server/rsa-leaf.pem",
+        "-cert_chain",
+        "server/rsa-int.pem",
+        "-key",
+        "server/rsa-leaf.key",
+        "-dcert",
+        "server/ec-leaf.pem",
+        "-dcert_chain",
+        "server/ec-int.pem",
+        "-dkey",
+        "server/ec-leaf.key",
+    ]);
+    let rsa_root = fixture("roots/test-root-rsa.pem");
+    let r = probe(server.port, &["--sig", "both", "--ca", &rsa_root]);
+    assert_eq!(
+        r.code, 1,
+        "the ECC chain is not covered by an RSA-only CA file"
+    );
+    let j = r.json();
+    assert_eq!(j["verdict"], "invalid");
+    let hs = j["handshakes"].as_array().unwrap();
+    assert_eq!(hs.len(), 2);
+    assert_eq!(hs[0]["sig"], "rsa");
+    assert_eq!(hs[0]["verdict"], "valid");
+    assert_eq!(hs[0]["chain"][0]["public_key"]["algorithm"], "RSA");
+    assert_eq!(hs[1]["sig"], "ecdsa");
+    assert_eq!(hs[1]["verdict"], "invalid");
+    assert_eq!(hs[1]["chain"][0]["public_key"]["algorithm"], "EC");
+    let r = probe(server.port, &["--sig", "both"]);
+    assert_eq!(
+        r.code, 0,
+        "both chains verify with both roots: {}",
+        r.stdout
+    );
+}
+
+/// A server that requires a client certificate from the test device CA.
+fn mtls_server(version: &str) -> Peer {
+    let mut args = RSA_SERVER.to_vec();
+    args.extend([
+        version,
+        "-Verify",
+        "1",
+        "-verify_return_error",
+        "-CAfile",
+        "device/device-ca.pem",
+    ]);
+    s_server(&args)
+}
+
+#[test]
+fn client_certificates_on_tls12_and_tls13() {
+    for version in ["-tls1_2", "-tls1_3"] {
+        let server = mtls_server(version);
+        // None sent: the chain is still captured and judged; the report says so.
+        let r = probe(server.port, &[]);
+        assert_eq!(r.code, 0, "{version} none: {}{}", r.stdout, r.stderr);
+        let j = r.json();
+        assert_eq!(j["client_auth"]["requested"], true, "{version}");
+        assert_eq!(j["client_auth"]["sent"], false);
+        assert_eq!(
+            j["client_auth"]["acceptable_ca_names"][0],
+            "CN=iotcheck Test Device CA"
+        );
+        assert!(codes(&j, "warnings").contains(&"client_cert_not_sent".to_string()));
+
+        let (cert, key) = (fixture("device/ec.pem"), fixture("device/ec.key"));
+        let r = probe(server.port, &["--cert", &cert, "--key", &key]);
+        assert_eq!(r.code, 0, "{version} good: {}{}", r.stdout, r.stderr);
+        assert_eq!(r.json()["client_auth"]["accepted"], true);
+
+        let (cert, key) = (
+            fixture("device/untrusted.pem"),
+            fixture("device/untrusted.key"),
+        );
+        let r = probe(server.port, &["--cert", &cert, "--key", &key]);
+        assert_eq!(r.code, 1, "{version} untrusted: {}{}", r.stdout, r.stderr);
+        let j = r.json();
+        assert_eq!(j["client_auth"]["accepted"], false);
+        assert_eq!(j["client_auth"]["rejection"], "unknown_ca", "{version}");
+        assert_eq!(j["chain_verified"], true, "the server side is fine");
+        let p = problems(&j);
+        assert_eq!(p, [("client_cert_rejected".to_string(), None)], "{version}");
+    }
+}
+
+#[test]
+fn mismatched_device_key_exits_2_before_connecting() {
+    let (cert, key) = (fixture("device/rsa.pem"), fixture("device/ec.key"));
+    // Port 9 on loopback: nothing is there, and nothing must be tried.
+    let r = run(&["endpoint", "127.0.0.1:9", "--cert", &cert, "--key", &key]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("does not match"), "{}", r.stderr);
+}
+
+#[test]
+fn save_round_trip_gives_the_same_verdict() {
+    let server = server_with("expired");
+    let dir = tempfile::tempdir().unwrap();
+    let save = dir.path().join("served");
+    let save_s = save.to_string_lossy().into_owned();
+    let r = probe(server.port, &["--save", &save_s]);
+    assert_eq!(r.code, 1);
+    let live = r.json();
+    let files = [save.join("cert_1.pem"), save.join("cert_2.pem")];
+    assert!(files.iter().all(|f| f.exists()));
+    let ca = fixture("roots/test-roots.pem");
+    let (f1, f2) = (files[0].to_string_lossy(), files[1].to_string_lossy());
+    let offline = run(&[
+        "verify-chain",
+        "--json",
+        "--at",
+        AT,
+        "--ca",
+        &ca,
+        "--host",
+        ENDPOINT,
+        &f1,
+        &f2,
+    ]);
+    assert_eq!(offline.code, 1);
+    assert_eq!(problems(&offline.json()), problems(&live));
+    // A second save into the same directory refuses, before connecting.
+    let again = probe(server.port, &["--save", &save_s]);
+    assert_eq!(again.code, 2, "{}", again.stderr);
+    assert!(again.stderr.contains("--force"));
+    assert_eq!(probe(server.port, &["--save", &save_s, "--force"]).code, 1);
+}
+
+#[test]
+fn nothing_listening_exits_3_naming_the_phase() {
+    let port = free_port();
+    let r = probe(port, &[]);
+    assert_eq!(r.code, 3);
+    assert!(r.stdout.is_empty());
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+    assert!(r.stderr.contains("connect"), "{}", r.stderr);
+}
+
+/// A hostile server: accepts connections and hands each to `serve` on a thread.
+fn hostile(serve: fn(std::net::TcpStream)) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            std::thread::spawn(move || serve(stream));
+        }
+    });
+    port
+}
+
+#[test]
+fn silent_server_ends_within_the_timeout() {
+    let port = hostile(|s| {
+        std::thread::sleep(Duration::from_secs(30));
+        drop(s);
+    });
+    let start = Instant::now();
+    let target = format!("{ENDPOINT}:{port}");
+    let r = run(&[
+        "endpoint",
+        &target,
+        "--connect",
+        "127.0.0.1",
+        "--timeout",
+        "1",
+    ]);
+    assert!(
+        start.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        start.elapsed()
+    );
+    assert_eq!(r.code, 3);
+    assert!(r.stderr.contains("timed out"), "{}", r.stderr);
+    assert!(r.stderr.contains("tls handshake"), "{}", r.stderr);
+}
+
+#[test]
+fn http_server_is_not_tls() {
+    let port = hostile(|mut s| {
+        let mut buf = [0u8; 1024];
+        let _ = s.read(&mut buf);
+        let _ = s.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+    });
+    let r = probe(port, &[]);
+    assert_eq!(r.code, 3);
+    assert!(
+        r.stderr.contains("does not speak TLS") || r.stderr.contains("HTTP"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn close_mid_handshake_is_reported() {
+    let port = hostile(|mut s| {
+        let mut buf = [0u8; 16];
+        let _ = s.read(&mut buf);
+    });
+    let r = probe(port, &[]);
+    assert_eq!(r.code, 3);
+    assert!(r.stderr.contains("closed"), "{}", r.stderr);
+}
+
+#[test]
+fn endless_handshake_bytes_fail_cleanly() {
+    let port = hostile(|mut s| {
+        let mut buf = [0u8; 4096];
+        let _ = s.read(&mut buf);
+        // A TLS 1.2 handshake record header announcing a huge Certificate, then endless bytes.
+        let _ = s.write_all(&[0x16, 0x03, 0x03, 0x40, 0x00, 0x0b, 0xff, 0xff, 0xff]);
+        let chunk = [0x30u8; 4096];
+        for _ in 0..10_000 {
+            if s.write_all(&chunk).is_err() {
+                return;
+            }
+        }
+    });
+    let start = Instant::now();
+    let r = probe(port, &["--timeout", "3"]);
+    assert!(start.elapsed() < Duration::from_secs(4));
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(!r.stderr.contains("panicked"));
+}
+
+#[test]
+fn huge_served_chain_fails_cleanly() {
+    // s_server with 200 copies of the intermediate: over rustls's 64 KiB message limit.
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = dir.path().join("huge.pem");
+    let int = std::fs::read_to_string(fixture("server/rsa-int.pem")).unwrap();
+    std::fs::write(&bundle, int.repeat(200)).unwrap();
+    let bundle = bundle.to_string_lossy().into_owned();
+    let server = s_server(&[
+        "-cert",
+        "server/rsa-leaf.pem",
+        "-key",
+        "server/rsa-leaf.key",
+        "-cert_chain",
+        &bundle,
+    ]);
+    let r = probe(server.port, &[]);
+    assert_eq!(r.code, 3, "{}{}", r.stdout, r.stderr);
+    assert!(!r.stderr.contains("panicked"));
+}
+
+/// tinyproxy on 127.0.0.1, optionally demanding Basic credentials.
+fn tinyproxy(credentials: Option<(&str, &str)>) -> (Peer, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut conf = format!(
+        "Port {port}\nListen 127.0.0.1\nAllow 127.0.0.1\nTimeout 10\nMaxClients 10\nLogLevel Error\nUser nobody\nGroup nogroup\n"
+    );
+    if let Some((user, pass)) = credentials {
+        conf.push_str(&format!("BasicAuth {user} {pass}\n"));
+    }
+    let path = dir.path().join("tinyproxy.conf");
+    std::fs::write(&path, conf).unwrap();
+    let peer = Peer::start(
+        "tinyproxy",
+        &[
+            "-d".into(),
+            "-c".into(),
+            path.to_string_lossy().into_owned(),
+        ],
+        port,
+    );
+    (peer, dir)
+}
+
+#[test]
+fn connects_through_an_http_connect_proxy() {
+    let server = s_server(RSA_SERVER);
+    let (proxy, _dir) = tinyproxy(None);
+    let url = format!("http://127.0.0.1:{}", proxy.port);
+    let r = probe(server.port, &["--proxy", &url]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let j = r.json();
+    assert_eq!(j["tls"]["via_proxy"], true);
+    assert!(j["tls"]["timings_ms"]["proxy"].as_f64().is_some());
+    // HTTPS_PROXY is honoured unless --no-proxy.
+    let target = format!("{ENDPOINT}:{}", server.port);
+    let ca = fixture("roots/test-roots.pem");
+    let r = run_cmd(iotcheck().env("HTTPS_PROXY", &url).args([
+        "endpoint",
+        &target,
+        "--connect",
+        "127.0.0.1",
+        "--json",
+        "--at",
+        AT,
+        "--ca",
+        &ca,
+    ]));
+    assert_eq!(r.json()["tls"]["via_proxy"], true);
+    let r = run_cmd(iotcheck().env("HTTPS_PROXY", &url).args([
+        "endpoint",
+        &target,
+        "--connect",
+        "127.0.0.1",
+        "--json",
+        "--at",
+        AT,
+        "--ca",
+        &ca,
+        "--no-proxy",
+    ]));
+    assert_eq!(r.json()["tls"]["via_proxy"], false);
+}
+
+#[test]
+fn proxy_credentials_are_sent_and_their_absence_is_explained() {
+    let server = s_server(RSA_SERVER);
+    let (proxy, _dir) = tinyproxy(Some(("device", "s3cret")));
+    let good = format!("http://device:s3cret@127.0.0.1:{}", proxy.port);
+    let r = probe(server.port, &["--proxy", &good]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let bare = format!("http://127.0.0.1:{}", proxy.port);
+    let r = probe(server.port, &["--proxy", &bare]);
+    assert_eq!(r.code, 3);
+    assert!(r.stderr.contains("407"), "{}", r.stderr);
+    assert!(r.stderr.contains("user:pass"), "{}", r.stderr);
+}
+
+#[test]
+fn ipv6_loopback_is_reachable() {
+    if std::net::TcpListener::bind("[::1]:0").is_err() {
+        // Say so loudly rather than skip silently: the machine has no IPv6 loopback.
+        panic!("IPv6 loopback is not available on this machine");
+    }
+    let port = free_port();
+    let mut args: Vec<String> = vec![
+        "s_server".into(),
+        "-accept".into(),
+        format!("[::1]:{port}"),
+        "-quiet".into(),
+    ];
+    for a in RSA_SERVER {
+        args.push(if a.starts_with('-') {
+            a.to_string()
+        } else {
+            fixture(a)
+        });
+    }
+    let child = std::process::Command::new("openssl")
+        .args(&args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let _guard = KillOnDrop(child);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(("::1", port)).is_err() {
+        assert!(Instant::now() < deadline, "s_server on [::1] did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let target = format!("{ENDPOINT}:{port}");
+    let ca = fixture("roots/test-roots.pem");
+    let r = run(&[
+        "endpoint",
+        &target,
+        "--connect",
+        "[::1]",
+        "--json",
+        "--at",
+        AT,
+        "--ca",
+        &ca,
+    ]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.json()["tls"]["address"]
+        .as_str()
+        .unwrap()
+        .starts_with("[::1]"));
+}
+
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn ip_literal_and_no_sni_are_warned() {
+    let server = s_server(RSA_SERVER);
+    let target = format!("127.0.0.1:{}", server.port);
+    let ca = fixture("roots/test-roots.pem");
+    let r = run(&["endpoint", &target, "--json", "--at", AT, "--ca", &ca]);
+    assert_eq!(r.code, 1, "an IP cannot match the certificate");
+    let j = r.json();
+    assert_eq!(j["endpoint"]["classification"]["kind"], "ip_literal");
+    assert!(j["tls"]["sni"].is_null());
+    assert!(codes(&j, "warnings").contains(&"ip_literal".to_string()));
+    assert_eq!(problems(&j)[0].0, "name_mismatch");
+    let r = probe(server.port, &["--no-sni"]);
+    let j = r.json();
+    assert!(j["tls"]["sni"].is_null());
+    assert!(codes(&j, "warnings").contains(&"no_sni".to_string()));
+}
+
+#[test]
+fn alpn_defaults_by_port_and_is_reported() {
+    let mut args = RSA_SERVER.to_vec();
+    args.extend(["-alpn", "x-amzn-mqtt-ca"]);
+    let server = s_server(&args);
+    let r = probe(server.port, &["--alpn", "x-amzn-mqtt-ca"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let j = r.json();
+    assert_eq!(j["tls"]["alpn"], "x-amzn-mqtt-ca");
+    assert_eq!(
+        j["endpoint"]["alpn_offered"],
+        serde_json::json!(["x-amzn-mqtt-ca"])
+    );
+    // Port 443 offers x-amzn-mqtt-ca by default; --connect sends it to the test server.
+    let target = format!("{ENDPOINT}:443");
+    let connect = format!("127.0.0.1:{}", server.port);
+    let ca = fixture("roots/test-roots.pem");
+    let r = run(&[
+        "endpoint",
+        &target,
+        "--connect",
+        &connect,
+        "--json",
+        "--at",
+        AT,
+        "--ca",
+        &ca,
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let j = r.json();
+    assert_eq!(
+        j["endpoint"]["alpn_offered"],
+        serde_json::json!(["x-amzn-mqtt-ca"])
+    );
+    assert_eq!(j["tls"]["alpn"], "x-amzn-mqtt-ca");
+    // Other ports offer none.
+    let r = probe(server.port, &[]);
+    assert_eq!(r.json()["endpoint"]["alpn_offered"], serde_json::json!([]));
+}
