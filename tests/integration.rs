@@ -27,3 +27,6 @@ mod robustness;
 
 #[path = "integration/endpoint.rs"]
 mod endpoint;
+
+#[path = "integration/mqtt.rs"]
+mod mqtt;

@@ -205,6 +205,9 @@ fn handshake(
         None => judge(&probe_result.served, &settings.anchors, &policy),
     };
     let mut report = HandshakeReport::new(sig, chain, probe_result, settings.insecure);
+    if let (Some(view), Some(mqtt)) = (report.mqtt.as_mut(), &probe.mqtt) {
+        view.client_id = Some(mqtt.client_id.clone());
+    }
     report.add_endpoint_findings(&settings.classification, settings.probe.sni.is_none());
     Ok(report)
 }

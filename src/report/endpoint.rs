@@ -106,6 +106,8 @@ pub struct ClientAuthView {
 
 #[derive(Clone, Debug, Serialize)]
 pub struct MqttView {
+    /// The client id sent in CONNECT.
+    pub client_id: Option<String>,
     /// "accepted", "refused", "closed", "timeout", "unexpected" or "not_sent".
     pub outcome: &'static str,
     pub return_code: Option<u8>,
@@ -311,6 +313,7 @@ fn round(ms: f64) -> f64 {
 
 fn mqtt_view(outcome: &MqttOutcome) -> MqttView {
     let base = |outcome, millis| MqttView {
+        client_id: None,
         outcome,
         return_code: None,
         reason: None,
@@ -342,6 +345,7 @@ fn mqtt_view(outcome: &MqttOutcome) -> MqttView {
             ..base("unexpected", *millis)
         },
         MqttOutcome::NotSent { reason } => MqttView {
+            client_id: None,
             outcome: "not_sent",
             return_code: None,
             reason: Some(reason.clone()),
