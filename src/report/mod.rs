@@ -125,6 +125,24 @@ pub struct TrustView {
     pub anchors: Vec<String>,
 }
 
+impl TrustView {
+    pub fn of(anchors: &Anchors) -> TrustView {
+        let (source, files) = match &anchors.source {
+            AnchorSource::Embedded => ("embedded", Vec::new()),
+            AnchorSource::Files(files) => ("ca_files", files.clone()),
+        };
+        TrustView {
+            source,
+            files,
+            anchors: anchors
+                .certs
+                .iter()
+                .map(|c| c.display_name().to_string())
+                .collect(),
+        }
+    }
+}
+
 /// The report of a chain verification: `verify-chain`'s output and the core of `endpoint`'s.
 #[derive(Clone, Debug, Serialize)]
 pub struct ChainReport {
@@ -188,24 +206,12 @@ impl ChainReport {
             }
             PathEnd::DeadEnd => None,
         };
-        let (source, files) = match &anchors.source {
-            AnchorSource::Embedded => ("embedded", Vec::new()),
-            AnchorSource::Files(files) => ("ca_files", files.clone()),
-        };
         ChainReport {
             verdict: if verdict.valid { "valid" } else { "invalid" },
             verified_at: rfc3339(policy.at),
             host: policy.host.clone(),
             name_checked: verdict.name_checked,
-            trust: TrustView {
-                source,
-                files,
-                anchors: anchors
-                    .certs
-                    .iter()
-                    .map(|c| c.display_name().to_string())
-                    .collect(),
-            },
+            trust: TrustView::of(anchors),
             chain: chain_views,
             leaf: chain.leaf,
             path: verdict.path.clone(),
@@ -221,24 +227,12 @@ impl ChainReport {
 
     /// The report when nothing usable was served: invalid, no chain.
     pub fn empty(anchors: &Anchors, policy: &Policy) -> ChainReport {
-        let (source, files) = match &anchors.source {
-            AnchorSource::Embedded => ("embedded", Vec::new()),
-            AnchorSource::Files(files) => ("ca_files", files.clone()),
-        };
         ChainReport {
             verdict: "invalid",
             verified_at: rfc3339(policy.at),
             host: policy.host.clone(),
             name_checked: false,
-            trust: TrustView {
-                source,
-                files,
-                anchors: anchors
-                    .certs
-                    .iter()
-                    .map(|c| c.display_name().to_string())
-                    .collect(),
-            },
+            trust: TrustView::of(anchors),
             chain: Vec::new(),
             leaf: 0,
             path: Vec::new(),
