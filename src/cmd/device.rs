@@ -630,7 +630,7 @@ fn key_type_check(key: &KeyInfo, lints: &mut Lints) {
 }
 
 /// A path as a shell word, so that a printed command can be pasted as it is.
-fn shell_quote(path: &str) -> String {
+pub(crate) fn shell_quote(path: &str) -> String {
     let plain = !path.is_empty()
         && path
             .chars()
