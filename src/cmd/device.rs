@@ -14,7 +14,7 @@ use crate::keys::PrivateKey;
 use crate::report::{human, CertView, KeyView, Lint, Severity, SCHEMA_VERSION};
 use crate::source::{self, Format, Input, KeyFormat, Kind, Loaded};
 use crate::trust::{Anchors, KnownRoot};
-use crate::verify::{device_chain, DeviceChain};
+use crate::verify::{device_chain, unreadable, DeviceChain};
 use crate::when::{days_between, rfc3339, Y2K};
 
 pub struct Settings {
@@ -485,6 +485,20 @@ fn certificate_checks(cert: &Cert, settings: &Settings, lints: &mut Lints) {
         lints.error(
             "cert_is_ca",
             format!("the certificate file holds {what}, not a device certificate: pass the device certificate (certPath)"),
+        );
+    }
+    if let Some(why) = unreadable(cert) {
+        let version = if cert.version < 3 {
+            format!(
+                " it is an X.509 v{} certificate, and AWS IoT issues v3;",
+                cert.version
+            )
+        } else {
+            String::new()
+        };
+        lints.error(
+            "malformed",
+            format!("rustls-webpki cannot read the certificate ({why}):{version} strict TLS verifiers will refuse it; issue a standard X.509 v3 device certificate"),
         );
     }
     if at > cert.not_after {

@@ -11,8 +11,8 @@ pub enum DeviceChain {
     /// rustls-webpki found a path for TLS client authentication to a given CA.
     Verified,
     /// The path exists by name and signature, and the engine refused it only for a fault of
-    /// the device certificate itself (its validity or its extended key usage), which the
-    /// caller reports on its own.
+    /// the device certificate itself (its validity, its extended key usage, or a form the
+    /// engine cannot read), which the caller reports on its own.
     IssuedButLeafFaulty,
     /// No given CA (nor a certificate given with the device certificate) issued it.
     NotIssued,
@@ -34,13 +34,22 @@ pub fn device_chain(leaf: &Cert, others: &[&Cert], anchors: &Anchors, at: i64) -
     if matches!(code, "unknown_issuer" | "bad_signature") || !issued_by(leaf, others, anchors) {
         return DeviceChain::NotIssued;
     }
-    if code == "required_eku_not_found" && leaf.eku_client_auth == Some(false) {
+    let leaf_eku = code == "required_eku_not_found" && leaf.eku_client_auth == Some(false);
+    if leaf_eku || unreadable(leaf).is_some() {
         return DeviceChain::IssuedButLeafFaulty;
     }
     DeviceChain::Refused {
         code,
         words: engine::words_of(&error),
     }
+}
+
+/// Why the engine cannot read this certificate at all (an X.509 v1 certificate, an unknown
+/// critical extension, ...), in its own words; None when it can.
+pub fn unreadable(cert: &Cert) -> Option<String> {
+    engine::parse_check(cert)
+        .err()
+        .map(|e| engine::words_of(&e))
 }
 
 /// True when, by name and signature alone, a path leads from `leaf` through `others` to one

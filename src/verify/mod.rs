@@ -11,7 +11,7 @@ use crate::chain::{Chain, SignatureFailure};
 use crate::trust::{AnchorSource, Anchors};
 use crate::when::{days_between, rfc3339, Y2K};
 
-pub use client::{device_chain, DeviceChain};
+pub use client::{device_chain, unreadable, DeviceChain};
 pub use engine::code_of;
 
 /// What to verify for: TLS server authentication at an instant, optionally for a name.
