@@ -168,16 +168,19 @@ fn certificate_file(loaded: &Loaded, lints: &mut Lints) -> Result<Option<Chain>,
     hygiene(loaded, lints);
     let certs: Vec<&source::Object> = loaded.of_kind(&Kind::Certificate).collect();
     if certs.is_empty() {
-        let (code, advice) = match &loaded.objects[0].kind {
-            Kind::PrivateKey(_) | Kind::EncryptedPrivateKey => (
+        let (code, advice) = match loaded.objects.first().map(|o| &o.kind) {
+            Some(Kind::PrivateKey(_) | Kind::EncryptedPrivateKey) => (
                 "cert_file_holds_key",
                 "pass the device certificate (certPath) here and the key as --key (keyPath)",
             ),
-            Kind::CertificateRequest => (
+            Some(Kind::CertificateRequest) => (
                 "cert_file_holds_csr",
-                "a CSR is not a certificate yet: get it signed (aws iot create-certificate-from-csr --certificate-signing-request file://FILE --set-as-active) and pass the certificate it returns",
+                &*format!(
+                    "a CSR is not a certificate yet: get it signed (aws iot create-certificate-from-csr --certificate-signing-request {} --set-as-active) and pass the certificate it returns",
+                    shell_quote(&format!("file://{file}"))
+                ),
             ),
-            Kind::PublicKey => (
+            Some(Kind::PublicKey) => (
                 "cert_file_holds_public_key",
                 "a bare public key is not a certificate: pass the device certificate AWS IoT issued or registered",
             ),
@@ -265,16 +268,16 @@ fn key_file_checks(
         .collect();
 
     if keys.is_empty() {
-        let (code, advice) = match &loaded.objects[0].kind {
-            Kind::Certificate => (
+        let (code, advice) = match loaded.objects.first().map(|o| &o.kind) {
+            Some(Kind::Certificate) => (
                 "key_file_holds_certificate",
                 "pass the private key (keyPath) here: the file created with the certificate, usually named *-private.pem.key",
             ),
-            Kind::PublicKey => (
+            Some(Kind::PublicKey) => (
                 "key_file_holds_public_key",
                 "a public key cannot sign: pass the private key created with the certificate (AWS shows it only once, at creation), or create a new key and CSR with iotcheck csr",
             ),
-            Kind::CertificateRequest => (
+            Some(Kind::CertificateRequest) => (
                 "key_file_holds_csr",
                 "pass the private key the CSR was created with",
             ),
