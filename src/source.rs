@@ -47,6 +47,17 @@ pub enum KeyFormat {
     Sec1,
 }
 
+impl KeyFormat {
+    /// The snake_case name used in JSON: "pkcs8", "pkcs1" or "sec1".
+    pub fn code(&self) -> &'static str {
+        match self {
+            KeyFormat::Pkcs8 => "pkcs8",
+            KeyFormat::Pkcs1 => "pkcs1",
+            KeyFormat::Sec1 => "sec1",
+        }
+    }
+}
+
 /// What a PEM block or DER file holds, judged by its label or by what parses.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Kind {
@@ -151,9 +162,15 @@ impl Loaded {
 /// Reads one input whole and splits it into objects. Fails on anything that is not a
 /// well-formed PEM or DER object, naming the file and what to do.
 pub fn read(input: &Input) -> Result<Loaded, InputError> {
+    read_expecting(input, "a certificate")
+}
+
+/// Like [`read`], for an input that should hold `expected` ("a private key"): the messages
+/// for empty or unrecognisable input name what was expected.
+pub fn read_expecting(input: &Input, expected: &str) -> Result<Loaded, InputError> {
     let name = input.name();
     let bytes = read_bytes(input, &name)?;
-    parse(&name, &bytes)
+    parse_expecting(&name, &bytes, expected)
 }
 
 /// Like [`read`], but the input must hold at least one certificate; other objects are ignored
@@ -223,6 +240,11 @@ const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// Splits bytes into objects; `name` is used in messages only.
 pub fn parse(name: &str, bytes: &[u8]) -> Result<Loaded, InputError> {
+    parse_expecting(name, bytes, "a certificate")
+}
+
+/// [`parse`], naming `expected` in the messages for empty or unrecognisable input.
+pub fn parse_expecting(name: &str, bytes: &[u8], expected: &str) -> Result<Loaded, InputError> {
     let mut hygiene = Hygiene::default();
     let mut body = bytes;
     if let Some(rest) = body.strip_prefix(BOM) {
@@ -232,7 +254,7 @@ pub fn parse(name: &str, bytes: &[u8]) -> Result<Loaded, InputError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(InputError::new(
             name,
-            "is empty: expected a certificate in PEM or DER",
+            format!("is empty: expected {expected} in PEM or DER"),
         ));
     }
     if contains(body, b"-----BEGIN ") {
@@ -246,7 +268,7 @@ pub fn parse(name: &str, bytes: &[u8]) -> Result<Loaded, InputError> {
             hygiene,
         });
     }
-    let object = parse_der(name, body)?;
+    let object = parse_der(name, body, expected)?;
     Ok(Loaded {
         file: name.to_string(),
         format: Format::Der,
@@ -321,7 +343,7 @@ fn check_certificate_der(name: &str, position: usize, der: &[u8]) -> Result<usiz
     }
 }
 
-fn parse_der(name: &str, body: &[u8]) -> Result<Object, InputError> {
+fn parse_der(name: &str, body: &[u8], expected: &str) -> Result<Object, InputError> {
     use x509_parser::certificate::X509Certificate;
     use x509_parser::certification_request::X509CertificationRequest;
     use x509_parser::revocation_list::CertificateRevocationList;
@@ -363,8 +385,9 @@ fn parse_der(name: &str, body: &[u8]) -> Result<Object, InputError> {
         .iter()
         .all(|b| b.is_ascii_graphic() || b.is_ascii_whitespace());
     let what = if is_text {
-        "holds text but no PEM block (no -----BEGIN line): expected a certificate in PEM or DER"
-            .to_string()
+        format!(
+            "holds text but no PEM block (no -----BEGIN line): expected {expected} in PEM or DER"
+        )
     } else if matches!(cert_error, x509_parser::nom::Err::Incomplete(_))
         || (body[0] == 0x30 && declares_more_than(body))
     {
@@ -375,7 +398,7 @@ fn parse_der(name: &str, body: &[u8]) -> Result<Object, InputError> {
             der_error_words(&cert_error)
         )
     } else {
-        "holds binary data that is neither PEM nor DER: expected a certificate".to_string()
+        format!("holds binary data that is neither PEM nor DER: expected {expected}")
     };
     Err(InputError::new(name, what))
 }

@@ -1,10 +1,22 @@
-//! `iotcheck csr`.
+//! `iotcheck csr`: creates a device key and a certificate signing request for it, so that the
+//! key never leaves the device. The key file is created exclusively, mode 0400, and neither
+//! file is ever overwritten. Key material is written to the key file only, never shown.
 
-use std::path::PathBuf;
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use rcgen::{CertificateParams, DistinguishedName, DnType, KeyPair, RsaKeySize};
+use serde::Serialize;
 
 use crate::app::Outcome;
 use crate::cli::KeyTypeChoice;
+use crate::cmd::device::shell_quote;
+use crate::cmd::verify_chain::json_line;
 use crate::error::Error;
+use crate::keys::PrivateKey;
+use crate::report::{human, KeyView, SCHEMA_VERSION};
+use crate::source::KeyFormat;
 
 pub struct Settings {
     pub thing: String,
@@ -13,6 +25,203 @@ pub struct Settings {
     pub json: bool,
 }
 
-pub fn run(_settings: &Settings) -> Result<Outcome, Error> {
-    Err(Error::Usage("csr: not built yet".into()))
+#[derive(Serialize)]
+struct CsrJson {
+    schema_version: u32,
+    command: &'static str,
+    thing: String,
+    key_file: String,
+    csr_file: String,
+    key_type: &'static str,
+    public_key: KeyView,
+    next_step: String,
+}
+
+pub fn run(settings: &Settings) -> Result<Outcome, Error> {
+    check_thing_name(&settings.thing)?;
+    if !settings.out.is_dir() {
+        return Err(Error::Usage(format!(
+            "--out {}: no such directory: create it first",
+            settings.out.display()
+        )));
+    }
+    let key_path = in_out(&settings.out, &format!("{}.key", settings.thing));
+    let csr_path = in_out(&settings.out, &format!("{}.csr", settings.thing));
+    // Both paths are checked before anything is written, so that a refusal leaves no half
+    // pair behind; create_new below closes the remaining race.
+    for path in [&key_path, &csr_path] {
+        if path.symlink_metadata().is_ok() {
+            return Err(Error::Usage(format!(
+                "{} already exists and is never overwritten: nothing was written; move it away or choose another --out",
+                path.display()
+            )));
+        }
+    }
+
+    let key_pair = generate(settings.key_type)?;
+    let csr_pem = csr_for(&settings.thing, &key_pair)?;
+    let key_pem = key_pair.serialize_pem();
+    // Loading the key back through the same code the other commands use gives its public
+    // half in the report's terms and proves the written key is one TLS libraries accept.
+    let public = PrivateKey::load(KeyFormat::Pkcs8, key_pair.serialized_der())
+        .map_err(|e| Error::Usage(format!("the generated key does not load ({e})")))?
+        .public;
+
+    write_new(&key_path, key_pem.as_bytes(), 0o400)?;
+    if let Err(e) = write_new(&csr_path, csr_pem.as_bytes(), 0o644) {
+        // A key without its CSR is of no use and would block the next run.
+        let _ = std::fs::remove_file(&key_path);
+        return Err(e);
+    }
+
+    let key_file = key_path.display().to_string();
+    let csr_file = csr_path.display().to_string();
+    let next_step = format!(
+        "aws iot create-certificate-from-csr --certificate-signing-request {} --set-as-active",
+        shell_quote(&format!("file://{csr_file}"))
+    );
+    let stdout = if settings.json {
+        json_line(&CsrJson {
+            schema_version: SCHEMA_VERSION,
+            command: "csr",
+            thing: settings.thing.clone(),
+            key_file,
+            csr_file,
+            key_type: key_type_name(settings.key_type),
+            public_key: KeyView::of(&public),
+            next_step,
+        })
+    } else {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "{}  {}  key and CSR written",
+            human::ok("CREATED"),
+            human::clean(&settings.thing)
+        );
+        human::field(
+            &mut out,
+            0,
+            "key",
+            &format!(
+                "{}  (mode 0400, stays on the device)",
+                human::clean(&key_file)
+            ),
+        );
+        human::field(&mut out, 0, "csr", &human::clean(&csr_file));
+        human::field(&mut out, 0, "subject", &format!("CN={}", settings.thing));
+        human::field(
+            &mut out,
+            0,
+            "public key",
+            &format!("{}  sha256 {}", public.describe(), public.sha256),
+        );
+        let _ = writeln!(out, "\nnext step: {}", human::clean(&next_step));
+        out
+    };
+    Ok(Outcome::new(stdout, true))
+}
+
+/// `name` inside `out`; plain `name` for the current directory, as the user would type it.
+fn in_out(out: &Path, name: &str) -> PathBuf {
+    if out == Path::new(".") {
+        PathBuf::from(name)
+    } else {
+        out.join(name)
+    }
+}
+
+/// AWS IoT thing names: 1 to 128 of `a-z A-Z 0-9 : _ -`. Also what keeps the file names
+/// inside `--out`.
+fn check_thing_name(thing: &str) -> Result<(), Error> {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, ':' | '_' | '-');
+    if thing.is_empty() || thing.len() > 128 || !thing.chars().all(allowed) {
+        return Err(Error::Usage(format!(
+            "--thing {}: not a valid thing name: use 1 to 128 letters, digits, ':', '_' or '-'",
+            human::clean(&format!("{thing:?}"))
+        )));
+    }
+    Ok(())
+}
+
+fn key_type_name(choice: KeyTypeChoice) -> &'static str {
+    match choice {
+        KeyTypeChoice::EcP256 => "ec-p256",
+        KeyTypeChoice::EcP384 => "ec-p384",
+        KeyTypeChoice::Rsa2048 => "rsa-2048",
+        KeyTypeChoice::Rsa3072 => "rsa-3072",
+        KeyTypeChoice::Rsa4096 => "rsa-4096",
+    }
+}
+
+fn generate(choice: KeyTypeChoice) -> Result<KeyPair, Error> {
+    let rsa = |size| KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, size);
+    let result = match choice {
+        KeyTypeChoice::EcP256 => KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256),
+        KeyTypeChoice::EcP384 => KeyPair::generate_for(&rcgen::PKCS_ECDSA_P384_SHA384),
+        KeyTypeChoice::Rsa2048 => rsa(RsaKeySize::_2048),
+        KeyTypeChoice::Rsa3072 => rsa(RsaKeySize::_3072),
+        KeyTypeChoice::Rsa4096 => rsa(RsaKeySize::_4096),
+    };
+    result.map_err(|e| Error::Usage(format!("cannot generate the key: {e}")))
+}
+
+/// The CSR: subject `CN=<thing>`, signed with the new key, PEM.
+fn csr_for(thing: &str, key_pair: &KeyPair) -> Result<String, Error> {
+    let mut params = CertificateParams::default();
+    let mut name = DistinguishedName::new();
+    name.push(DnType::CommonName, thing);
+    params.distinguished_name = name;
+    let failed = |e: rcgen::Error| Error::Usage(format!("cannot create the CSR: {e}"));
+    params
+        .serialize_request(key_pair)
+        .map_err(failed)?
+        .pem()
+        .map_err(failed)
+}
+
+/// Writes a file that must not exist yet, with `mode` (before the umask).
+fn write_new(path: &Path, bytes: &[u8], mode: u32) -> Result<(), Error> {
+    let written = (|| {
+        let mut file = open_new(path, mode)?;
+        file.write_all(bytes)?;
+        file.sync_all()
+    })();
+    written.map_err(|source| Error::Write {
+        path: path.display().to_string(),
+        source,
+    })
+}
+
+#[cfg(unix)]
+fn open_new(path: &Path, mode: u32) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(mode)
+        .open(path)
+}
+
+#[cfg(not(unix))]
+fn open_new(path: &Path, _mode: u32) -> std::io::Result<std::fs::File> {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thing_names_follow_aws_rules() {
+        for good in ["Sensor1", "a", "my:thing_1-x", &"x".repeat(128)] {
+            assert!(check_thing_name(good).is_ok(), "{good}");
+        }
+        for bad in ["", "has space", "../etc", "a/b", "ü", &"x".repeat(129)] {
+            assert!(check_thing_name(bad).is_err(), "{bad}");
+        }
+    }
 }

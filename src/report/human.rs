@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use colored::Colorize;
 
-use super::{CertView, ChainReport};
+use super::{CertView, ChainReport, Lint, Severity};
 use crate::verify::{Finding, Hint};
 
 /// Turns color on or off for everything rendered after this call.
@@ -260,6 +260,22 @@ pub fn findings(out: &mut String, problems: &[Finding], warnings: &[Finding], hi
             pad(h.code).cyan(),
             clean(&h.message)
         );
+    }
+}
+
+/// Lints in the given order, one line each: ✗ error, ! warning, · note.
+pub fn lints(out: &mut String, lints: &[Lint]) {
+    if lints.is_empty() {
+        return;
+    }
+    out.push('\n');
+    for l in lints {
+        let line = match l.severity {
+            Severity::Error => format!("{} {}", bad("✗"), bad(&pad(l.code))),
+            Severity::Warning => format!("{} {}", warn("!"), warn(&pad(l.code))),
+            Severity::Info => format!("{} {}", "·".cyan().bold(), pad(l.code).cyan()),
+        };
+        let _ = writeln!(out, "{line} {}", clean(&l.message));
     }
 }
 

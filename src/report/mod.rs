@@ -251,6 +251,24 @@ impl ChainReport {
     }
 }
 
+/// How much a [`Lint`] matters: errors fail the check, warnings and notes do not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+    Info,
+}
+
+/// A finding that carries its own severity and a sentence saying what to do (the shape of
+/// the credential lint, where findings concern files rather than chain positions).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Lint {
+    pub code: &'static str,
+    pub severity: Severity,
+    pub message: String,
+}
+
 /// `verify-chain --json`.
 #[derive(Clone, Debug, Serialize)]
 pub struct VerifyChainJson<'a> {

@@ -13,6 +13,26 @@ pub struct EngineVerdict {
 
 /// Runs webpki's path building for TLS server authentication at `at` (unix seconds).
 pub fn verify_path(leaf: &Cert, others: &[&Cert], anchors: &[Cert], at: i64) -> EngineVerdict {
+    verify_path_for(leaf, others, anchors, at, KeyUsage::server_auth())
+}
+
+/// The same for TLS client authentication: a device certificate against its device CA.
+pub fn verify_client_path(
+    leaf: &Cert,
+    others: &[&Cert],
+    anchors: &[Cert],
+    at: i64,
+) -> EngineVerdict {
+    verify_path_for(leaf, others, anchors, at, KeyUsage::client_auth())
+}
+
+fn verify_path_for(
+    leaf: &Cert,
+    others: &[&Cert],
+    anchors: &[Cert],
+    at: i64,
+    usage: KeyUsage,
+) -> EngineVerdict {
     let leaf_der = CertificateDer::from(leaf.der.as_slice());
     let end_entity = match EndEntityCert::try_from(&leaf_der) {
         Ok(ee) => ee,
@@ -41,7 +61,7 @@ pub fn verify_path(leaf: &Cert, others: &[&Cert], anchors: &[Cert], at: i64) -> 
             &trust_anchors,
             &intermediates,
             time,
-            KeyUsage::server_auth(),
+            usage,
             None,
             None,
         )

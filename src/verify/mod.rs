@@ -1,6 +1,7 @@
 //! Verification: rustls-webpki decides whether a valid path exists; this module explains the
 //! decision certificate by certificate and link by link, as findings with stable codes.
 
+mod client;
 mod engine;
 mod hints;
 
@@ -10,6 +11,7 @@ use crate::chain::{Chain, SignatureFailure};
 use crate::trust::{AnchorSource, Anchors};
 use crate::when::{days_between, rfc3339, Y2K};
 
+pub use client::{device_chain, unreadable, DeviceChain};
 pub use engine::code_of;
 
 /// What to verify for: TLS server authentication at an instant, optionally for a name.

@@ -1,0 +1,76 @@
+//! Client authentication: whether a device certificate chains to the device CA that should
+//! have issued it, decided by the engine and explained with the certificate model.
+
+use super::engine;
+use crate::chain::Cert;
+use crate::trust::Anchors;
+
+/// How a device certificate relates to the device CA files.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DeviceChain {
+    /// rustls-webpki found a path for TLS client authentication to a given CA.
+    Verified,
+    /// The path exists by name and signature, and the engine refused it only for a fault of
+    /// the device certificate itself (its validity, its extended key usage, or a form the
+    /// engine cannot read), which the caller reports on its own.
+    IssuedButLeafFaulty,
+    /// No given CA (nor a certificate given with the device certificate) issued it.
+    NotIssued,
+    /// A CA given issued it, but the path is refused for another reason.
+    Refused { code: &'static str, words: String },
+}
+
+/// Decides whether `leaf`, with the certificates given beside it, chains to `anchors` for
+/// TLS client authentication at `at`.
+pub fn device_chain(leaf: &Cert, others: &[&Cert], anchors: &Anchors, at: i64) -> DeviceChain {
+    // A device certificate outside its own validity is reported as such by the caller; the
+    // question here is only whether the CA issued it, so look at an instant it is valid.
+    let when = at.clamp(leaf.not_before, leaf.not_after);
+    let error = match engine::verify_client_path(leaf, others, &anchors.certs, when).path {
+        Ok(_) => return DeviceChain::Verified,
+        Err(e) => e,
+    };
+    let code = engine::code_of(&error);
+    if matches!(code, "unknown_issuer" | "bad_signature") || !issued_by(leaf, others, anchors) {
+        return DeviceChain::NotIssued;
+    }
+    let leaf_eku = code == "required_eku_not_found" && leaf.eku_client_auth == Some(false);
+    if leaf_eku || unreadable(leaf).is_some() {
+        return DeviceChain::IssuedButLeafFaulty;
+    }
+    DeviceChain::Refused {
+        code,
+        words: engine::words_of(&error),
+    }
+}
+
+/// Why the engine cannot read this certificate at all (an X.509 v1 certificate, an unknown
+/// critical extension, ...), in its own words; None when it can.
+pub fn unreadable(cert: &Cert) -> Option<String> {
+    engine::parse_check(cert)
+        .err()
+        .map(|e| engine::words_of(&e))
+}
+
+/// True when, by name and signature alone, a path leads from `leaf` through `others` to one
+/// of the anchors. Used where the engine stops before it looks at issuers.
+fn issued_by(leaf: &Cert, others: &[&Cert], anchors: &Anchors) -> bool {
+    let mut current = leaf;
+    // The depth bound keeps a loop of cross-signed certificates from running forever.
+    for _ in 0..8 {
+        let signed =
+            |issuer: &Cert| current.names_issuer(issuer) && current.signature_check(issuer).is_ok();
+        if anchors.certs.iter().any(signed) {
+            return true;
+        }
+        match others
+            .iter()
+            .copied()
+            .find(|&c| c.sha256 != current.sha256 && signed(c))
+        {
+            Some(next) => current = next,
+            None => return false,
+        }
+    }
+    false
+}
