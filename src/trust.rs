@@ -60,6 +60,39 @@ pub const KNOWN_ROOTS: &[KnownRoot] = &[
     },
 ];
 
+/// Amazon intermediates the tool knows by name, for hints only: never used to build a path.
+const KNOWN_INTERMEDIATES: &[&str] = &[
+    include_str!("trust/intermediates/Amazon_RSA_2048_M01.pem"),
+    include_str!("trust/intermediates/Amazon_RSA_2048_M02.pem"),
+    include_str!("trust/intermediates/Amazon_RSA_2048_M03.pem"),
+    include_str!("trust/intermediates/Amazon_RSA_2048_M04.pem"),
+    include_str!("trust/intermediates/Amazon_RSA_4096_M02.pem"),
+    include_str!("trust/intermediates/Amazon_ECDSA_256_M01.pem"),
+    include_str!("trust/intermediates/Amazon_ECDSA_256_M02.pem"),
+    include_str!("trust/intermediates/Amazon_ECDSA_384_M02.pem"),
+    include_str!("trust/intermediates/Amazon_Server_CA_1A.pem"),
+    include_str!("trust/intermediates/Amazon_Server_CA_1B.pem"),
+];
+
+/// The known Amazon intermediate that issued `cert` (by name and signature), with the known
+/// root that issued the intermediate.
+pub fn known_issuer_of(cert: &Cert) -> Option<(Cert, &'static KnownRoot)> {
+    KNOWN_INTERMEDIATES.iter().find_map(|pem_text| {
+        // Embedded at build time and covered by a test, so parsing cannot fail at run time.
+        let der = ::pem::parse(pem_text).expect("embedded intermediate is valid PEM");
+        let intermediate =
+            Cert::from_der(der.contents(), "embedded").expect("embedded intermediate parses");
+        if !cert.names_issuer(&intermediate) || cert.signature_check(&intermediate).is_err() {
+            return None;
+        }
+        let root = KNOWN_ROOTS.iter().find(|k| {
+            let root = k.cert();
+            intermediate.names_issuer(&root) && intermediate.signature_check(&root).is_ok()
+        })?;
+        Some((intermediate, root))
+    })
+}
+
 /// The file name of the legacy VeriSign root in [`KNOWN_ROOTS`].
 pub const LEGACY_VERISIGN: &str = "VeriSign_Class3_Public_Primary_CA_G5.pem";
 
@@ -180,6 +213,18 @@ mod tests {
             assert_eq!(root.file, file);
             assert_eq!(root.cert().sha256, sha, "{file}");
             assert!(root.cert().self_signed, "{file}");
+        }
+    }
+
+    #[test]
+    fn known_intermediates_parse_and_lead_to_known_roots() {
+        for pem_text in KNOWN_INTERMEDIATES {
+            let der = ::pem::parse(pem_text).unwrap();
+            let int = Cert::from_der(der.contents(), "t").unwrap();
+            let root = KNOWN_ROOTS
+                .iter()
+                .find(|k| int.names_issuer(&k.cert()) && int.signature_check(&k.cert()).is_ok());
+            assert!(root.is_some(), "{}", int.subject);
         }
     }
 

@@ -57,14 +57,31 @@ pub(super) fn hints(
                 } else {
                     "it is not among the certificates given"
                 };
+                let known = crate::trust::known_issuer_of(top);
+                let which = match &known {
+                    Some((_, root)) => format!(" (an Amazon intermediate under {})", root.label),
+                    None => String::new(),
+                };
                 hints.push(Hint {
                     code: "missing_intermediate",
                     message: format!(
-                        "the intermediate \"{}\" that issued {} is missing: {was}; a server must send it after its leaf (or pass it as another CERT file)",
+                        "the intermediate \"{}\"{which} that issued {} is missing: {was}; a server must send it after its leaf (or pass it as another CERT file)",
                         top.issuer_display_name(),
                         top.display_name()
                     ),
                 });
+                if let Some((_, root)) = known {
+                    let held_root = held.iter().any(|k| k.file == root.file);
+                    if from_files && !held_root {
+                        hints.push(Hint {
+                            code: "missing_root",
+                            message: format!(
+                                "this chain leads to {}; your CA file does not hold it: add {}",
+                                root.label, root.file
+                            ),
+                        });
+                    }
+                }
             }
             _ => {}
         }
