@@ -144,13 +144,7 @@ impl Anchors {
     pub fn from_files(inputs: &[Input]) -> Result<Anchors, InputError> {
         let mut certs: Vec<Cert> = Vec::new();
         for input in inputs {
-            let objects = source::read_certificates(input)?;
-            let count = objects.len();
-            for object in objects {
-                let origin = object.origin(count);
-                let cert = Cert::from_der(&object.der, origin.clone()).map_err(|e| {
-                    InputError::new(origin, format!("not a usable CA certificate: {e}"))
-                })?;
+            for cert in crate::chain::parse(&source::read_certificates(input)?)? {
                 if !certs.iter().any(|c| c.sha256 == cert.sha256) {
                     certs.push(cert);
                 }

@@ -12,6 +12,8 @@ use x509_parser::prelude::FromDer;
 use x509_parser::public_key::PublicKey;
 use x509_parser::x509::SubjectPublicKeyInfo;
 
+use crate::when::{days_between, rfc3339};
+
 /// A subject alternative name.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct San {
@@ -302,6 +304,54 @@ impl Cert {
     pub fn is_valid_at(&self, at: i64) -> bool {
         self.not_before <= at && at <= self.not_after
     }
+
+    /// Where `at` falls in this certificate's validity.
+    pub fn validity_at(&self, at: i64) -> Validity {
+        if at > self.not_after {
+            Validity::Expired
+        } else if at < self.not_before {
+            Validity::NotYetValid
+        } else if self.not_after - at < EXPIRES_SOON_DAYS * 86_400 {
+            Validity::ExpiresSoon
+        } else {
+            Validity::Valid
+        }
+    }
+
+    /// "expired: checked at T, not after U, 41 days ago", and likewise for the other states.
+    pub fn validity_words(&self, at: i64) -> String {
+        match self.validity_at(at) {
+            Validity::Expired => format!(
+                "expired: checked at {}, not after {}, {} days ago",
+                rfc3339(at),
+                rfc3339(self.not_after),
+                days_between(self.not_after, at)
+            ),
+            Validity::NotYetValid => format!(
+                "not yet valid: checked at {}, not before {}, {} days ahead",
+                rfc3339(at),
+                rfc3339(self.not_before),
+                days_between(at, self.not_before)
+            ),
+            Validity::ExpiresSoon | Validity::Valid => format!(
+                "expires {} ({} days left)",
+                rfc3339(self.not_after),
+                days_between(at, self.not_after)
+            ),
+        }
+    }
+}
+
+/// Certificates that expire within this many days are worth a warning.
+pub const EXPIRES_SOON_DAYS: i64 = 30;
+
+/// Where an instant falls in a certificate's validity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Validity {
+    Valid,
+    ExpiresSoon,
+    Expired,
+    NotYetValid,
 }
 
 /// Why a link's signature does not hold.

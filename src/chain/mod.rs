@@ -3,10 +3,12 @@
 
 mod cert;
 
-pub use cert::{colon_hex, sha256_hex, Cert, KeyInfo, San, SignatureFailure};
+pub use cert::{
+    colon_hex, sha256_hex, Cert, KeyInfo, San, SignatureFailure, Validity, EXPIRES_SOON_DAYS,
+};
 
 use crate::error::InputError;
-use crate::source::{self, Input};
+use crate::source::{self, Input, Object};
 
 /// Certificates in given (or served) order, duplicates removed, with the leaf identified.
 #[derive(Clone, Debug)]
@@ -66,18 +68,24 @@ impl Chain {
 pub fn load(inputs: &[Input]) -> Result<Vec<Cert>, InputError> {
     let mut certs = Vec::new();
     for input in inputs {
-        let objects = source::read_certificates(input)?;
-        let count = objects.len();
-        for object in objects {
+        certs.extend(parse(&source::read_certificates(input)?)?);
+    }
+    Ok(certs)
+}
+
+/// Parses certificate objects of one file into the model, naming the block that fails.
+pub fn parse(objects: &[Object]) -> Result<Vec<Cert>, InputError> {
+    let count = objects.len();
+    objects
+        .iter()
+        .map(|object| {
             let origin = object.origin(count);
-            let cert = Cert::from_der(&object.der, origin.clone()).map_err(|e| {
+            Cert::from_der(&object.der, origin.clone()).map_err(|e| {
                 InputError::new(
                     origin,
                     format!("not a valid certificate ({e}): copy it again"),
                 )
-            })?;
-            certs.push(cert);
-        }
-    }
-    Ok(certs)
+            })
+        })
+        .collect()
 }

@@ -7,7 +7,7 @@ use std::fmt::Write;
 use serde::Serialize;
 
 use crate::app::Outcome;
-use crate::chain::{Cert, Chain, KeyInfo};
+use crate::chain::{self, Cert, Chain, KeyInfo, Validity};
 use crate::cmd::verify_chain::json_line;
 use crate::error::{Error, InputError};
 use crate::keys::PrivateKey;
@@ -15,7 +15,7 @@ use crate::report::{human, CertView, KeyView, Lint, Severity, SCHEMA_VERSION};
 use crate::source::{self, Format, Input, KeyFormat, Kind, Loaded};
 use crate::trust::{Anchors, KnownRoot};
 use crate::verify::{device_chain, unreadable, DeviceChain};
-use crate::when::{days_between, rfc3339, Y2K};
+use crate::when::{rfc3339, Y2K};
 
 pub struct Settings {
     pub cert: Input,
@@ -25,9 +25,6 @@ pub struct Settings {
     pub at: i64,
     pub json: bool,
 }
-
-/// Certificates closer than this to their end draw a warning.
-const EXPIRES_SOON_DAYS: i64 = 30;
 
 #[derive(Serialize)]
 struct DeviceJson<'a> {
@@ -217,19 +214,8 @@ fn certificate_file(loaded: &Loaded, lints: &mut Lints) -> Result<Option<Chain>,
             format!("{file} also holds a private key: certificate files are shared and readable (0644), so keep the key in its own file with mode 0600"),
         );
     }
-    let count = certs.len();
-    let mut parsed = Vec::with_capacity(count);
-    for object in certs {
-        let origin = object.origin(count);
-        let cert = Cert::from_der(&object.der, origin.clone()).map_err(|e| {
-            InputError::new(
-                origin,
-                format!("not a valid certificate ({e}): copy it again"),
-            )
-        })?;
-        parsed.push(cert);
-    }
-    Ok(Some(Chain::arrange(parsed)))
+    let certs: Vec<crate::source::Object> = certs.into_iter().cloned().collect();
+    Ok(Some(Chain::arrange(chain::parse(&certs)?)))
 }
 
 /// What the key file yielded.
@@ -504,40 +490,28 @@ fn certificate_checks(cert: &Cert, settings: &Settings, lints: &mut Lints) {
             format!("rustls-webpki cannot read the certificate ({why}):{version} strict TLS verifiers will refuse it; issue a standard X.509 v3 device certificate"),
         );
     }
-    if at > cert.not_after {
-        lints.error(
+    let words = cert.validity_words(at);
+    match cert.validity_at(at) {
+        Validity::Expired => lints.error(
             "expired",
-            format!(
-                "the certificate expired: checked at {}, not after {}, {} days ago; issue a new certificate for the device",
-                rfc3339(at),
-                rfc3339(cert.not_after),
-                days_between(cert.not_after, at)
-            ),
-        );
-    } else if at < cert.not_before {
-        let clock = if at < Y2K {
-            "; the device clock looks unset: set it (SNTP) before connecting"
-        } else {
-            ""
-        };
-        lints.error(
-            "not_yet_valid",
-            format!(
-                "the certificate is not yet valid: checked at {}, not before {}, {} days ahead{clock}",
-                rfc3339(at),
-                rfc3339(cert.not_before),
-                days_between(at, cert.not_before)
-            ),
-        );
-    } else if cert.not_after - at < EXPIRES_SOON_DAYS * 86_400 {
-        lints.warning(
+            format!("the certificate {words}; issue a new certificate for the device"),
+        ),
+        Validity::NotYetValid => {
+            let clock = if at < Y2K {
+                "; the device clock looks unset: set it (SNTP) before connecting"
+            } else {
+                ""
+            };
+            lints.error(
+                "not_yet_valid",
+                format!("the certificate is {words}{clock}"),
+            );
+        }
+        Validity::ExpiresSoon => lints.warning(
             "expires_soon",
-            format!(
-                "the certificate expires {} ({} days left): issue its successor and register it before then",
-                rfc3339(cert.not_after),
-                days_between(at, cert.not_after)
-            ),
-        );
+            format!("the certificate {words}: issue its successor and register it before then"),
+        ),
+        Validity::Valid => {}
     }
     if cert.eku_client_auth == Some(false) {
         let ekus = cert

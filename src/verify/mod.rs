@@ -7,9 +7,9 @@ mod hints;
 
 use rustls::pki_types::ServerName;
 
-use crate::chain::{Chain, SignatureFailure};
+use crate::chain::{Chain, SignatureFailure, Validity};
 use crate::trust::{AnchorSource, Anchors};
-use crate::when::{days_between, rfc3339, Y2K};
+use crate::when::{rfc3339, Y2K};
 
 pub use client::{device_chain, unreadable, DeviceChain};
 pub use engine::code_of;
@@ -269,38 +269,19 @@ impl Explainer<'_> {
             } else if let Some(err) = &cert.extension_error {
                 self.problem("malformed", Some(i), format!("{name}: {err}"));
             }
-            if at > cert.not_after {
-                self.problem(
-                    "expired",
-                    Some(i),
-                    format!(
-                        "{name}: expired: checked at {}, not after {}, {} days ago",
-                        rfc3339(at),
-                        rfc3339(cert.not_after),
-                        days_between(cert.not_after, at)
-                    ),
-                );
-            } else if at < cert.not_before {
-                self.problem(
-                    "not_yet_valid",
-                    Some(i),
-                    format!(
-                        "{name}: not yet valid: checked at {}, not before {}, {} days ahead",
-                        rfc3339(at),
-                        rfc3339(cert.not_before),
-                        days_between(at, cert.not_before)
-                    ),
-                );
-            } else if cert.not_after - at < 30 * 86_400 {
-                self.warning(
-                    "expires_soon",
-                    Some(i),
-                    format!(
-                        "{name}: expires {} ({} days left)",
-                        rfc3339(cert.not_after),
-                        days_between(at, cert.not_after)
-                    ),
-                );
+            let code = match cert.validity_at(at) {
+                Validity::Expired => Some("expired"),
+                Validity::NotYetValid => Some("not_yet_valid"),
+                Validity::ExpiresSoon => {
+                    let words = cert.validity_words(at);
+                    self.warning("expires_soon", Some(i), format!("{name}: {words}"));
+                    None
+                }
+                Validity::Valid => None,
+            };
+            if let Some(code) = code {
+                let words = cert.validity_words(at);
+                self.problem(code, Some(i), format!("{name}: {words}"));
             }
             if let Some(why) = cert.key.weakness() {
                 self.problem("weak_key", Some(i), format!("{name}: {why}"));
