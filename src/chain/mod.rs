@@ -20,6 +20,8 @@ pub struct Chain {
     pub duplicates: usize,
     /// The order was evidently reversed (root or intermediate first).
     pub reversed: bool,
+    /// DER bytes of everything given, duplicates included.
+    pub given_bytes: usize,
 }
 
 impl Chain {
@@ -27,6 +29,7 @@ impl Chain {
     /// evidently reversed: the first is a CA that issued another given certificate and exactly
     /// one given certificate is not a CA; then that one is the leaf.
     pub fn arrange(given: Vec<Cert>) -> Chain {
+        let given_bytes = given.iter().map(|c| c.der.len()).sum();
         let mut certs: Vec<Cert> = Vec::with_capacity(given.len());
         let mut duplicates = 0;
         for cert in given {
@@ -51,6 +54,7 @@ impl Chain {
             leaf,
             duplicates,
             reversed,
+            given_bytes,
         }
     }
 
@@ -58,9 +62,10 @@ impl Chain {
         &self.certs[self.leaf]
     }
 
-    /// Total DER bytes: what a device's TLS buffer must hold for the Certificate message.
+    /// Total DER bytes given, duplicates included: what a device's TLS buffer must hold for
+    /// the Certificate message.
     pub fn total_bytes(&self) -> usize {
-        self.certs.iter().map(|c| c.der.len()).sum()
+        self.given_bytes
     }
 }
 

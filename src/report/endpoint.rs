@@ -238,6 +238,15 @@ impl HandshakeReport {
                 format!("the TLS handshake failed after the server's certificate: {error}"),
             );
         }
+        if self.report.total_bytes > SMALL_TLS_BUFFER {
+            self.warning(
+                "large_chain",
+                format!(
+                    "the server sent {} bytes of certificates: a device whose TLS input buffer is {} bytes (a common mbedTLS MBEDTLS_SSL_IN_CONTENT_LEN on small devices) cannot receive them",
+                    self.report.total_bytes, SMALL_TLS_BUFFER
+                ),
+            );
+        }
         if !self.chain_verified && insecure {
             self.warning(
                 "insecure",
@@ -306,6 +315,9 @@ impl HandshakeReport {
         }
     }
 }
+
+/// A TLS input buffer size small devices are often built with.
+const SMALL_TLS_BUFFER: usize = 4096;
 
 fn round(ms: f64) -> f64 {
     (ms * 100.0).round() / 100.0

@@ -567,3 +567,33 @@ fn alpn_defaults_by_port_and_is_reported() {
     let r = probe(server.port, &[]);
     assert_eq!(r.json()["endpoint"]["alpn_offered"], serde_json::json!([]));
 }
+
+#[test]
+fn a_chain_too_large_for_small_devices_is_warned() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = dir.path().join("padded.pem");
+    let int = std::fs::read_to_string(fixture("server/rsa-int.pem")).unwrap();
+    std::fs::write(&bundle, int.repeat(5)).unwrap();
+    let bundle = bundle.to_string_lossy().into_owned();
+    let server = s_server(&[
+        "-cert",
+        "server/rsa-leaf.pem",
+        "-key",
+        "server/rsa-leaf.key",
+        "-cert_chain",
+        &bundle,
+    ]);
+    let r = probe(server.port, &[]);
+    assert_eq!(r.code, 0, "duplicates and size are warnings: {}", r.stdout);
+    let j = r.json();
+    assert!(j["total_bytes"].as_u64().unwrap() > 4096);
+    let warnings = codes(&j, "warnings");
+    assert!(
+        warnings.contains(&"large_chain".to_string()),
+        "{warnings:?}"
+    );
+    assert!(
+        warnings.contains(&"duplicate_certificate".to_string()),
+        "{warnings:?}"
+    );
+}
