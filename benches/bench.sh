@@ -81,7 +81,7 @@ trap 'exit 130' INT TERM
 
 if [ "$EXPORT" -eq 1 ]; then mkdir -p benches/results; fi
 
-ROWS="$TMP/rows"          # name|tool|mean_s|stddev_s|ratio|rss_kib|target
+ROWS="$TMP/rows"          # name|tool|mean_s|stddev_s|ratio|rss_kib|target|median_s|cpu_s
 : >"$ROWS"
 
 # hyperfine NAME CMD... : runs the commands side by side; results in $TMP/NAME.csv
@@ -93,11 +93,14 @@ run_hyperfine() {
     hyperfine "${args[@]}" "$@"
 }
 
-# csv_field NAME INDEX FIELD : FIELD (mean|stddev) of the INDEX-th command (1-based).
-# Counted from the end of the line, so commas inside a quoted command do not matter.
+# csv_field NAME INDEX FIELD : FIELD (mean|stddev|median|cpu) of the INDEX-th command (1-based);
+# cpu is the mean user + system time.
+# hyperfine's CSV ends in mean,stddev,median,user,system,min,max: counted from the end of the
+# line, commas inside a quoted command do not matter.
 csv_field() {
     awk -F, -v row="$(($2 + 1))" -v f="$3" 'NR == row {
-        print (f == "mean" ? $(NF - 6) : $(NF - 5)) }' "$TMP/$1.csv"
+        print (f == "mean" ? $(NF - 6) : f == "stddev" ? $(NF - 5) : f == "median" ? $(NF - 4) \
+            : $(NF - 3) + $(NF - 2)) }' "$TMP/$1.csv"
 }
 
 # peak_rss CMD... : the largest maximum resident set size (KiB) over RSS_RUNS runs
@@ -122,13 +125,15 @@ instr() {
 #   TARGET is the largest allowed ratio mean/mean(BASE_INDEX), empty for the baseline row
 record() {
     local name=$1 idx=$2 tool=$3 base=$4 target=$5; shift 5
-    local mean sd bmean ratio rss
+    local mean sd median cpu bmean ratio rss
     mean=$(csv_field "$name" "$idx" mean)
     sd=$(csv_field "$name" "$idx" stddev)
+    median=$(csv_field "$name" "$idx" median)
+    cpu=$(csv_field "$name" "$idx" cpu)
     bmean=$(csv_field "$name" "$base" mean)
     ratio=$(awk -v a="$mean" -v b="$bmean" 'BEGIN { printf "%.2f", a / b }')
     rss=$(peak_rss "$@")
-    echo "$name|$tool|$mean|$sd|$ratio|$rss|$target" >>"$ROWS"
+    echo "$name|$tool|$mean|$sd|$ratio|$rss|$target|$median|$cpu" >>"$ROWS"
 }
 
 INSTR_ROWS="$TMP/instr"   # label|instructions
@@ -167,8 +172,10 @@ if [ "$ONLY" = all ] || [ "$ONLY" = endpoint ]; then
     AT=1780272000   # 2026-06-01T00:00:00Z
     mkfifo "$TMP/server-in"
 
-    # start_server PORT : 0 once s_server accepts connections, 1 if it exited (port taken)
+    # start_server PORT : 0 once s_server accepts connections, 1 if the port is taken
     start_server() {
+        # Something already listens there: not ours, and the probe below would mistake it.
+        if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 1; fi
         # s_server ends a connection when its standard input reaches EOF: feed it from sleep
         # through a FIFO. timeout bounds its life even if this script is killed hard.
         timeout 3600 openssl s_server -accept "127.0.0.1:$1" \
@@ -195,7 +202,11 @@ if [ "$ONLY" = all ] || [ "$ONLY" = endpoint ]; then
         exit 1
     }
     if [ -n "$PORT" ]; then
-        start_server "$PORT" || { cat "$TMP/server.log" >&2; exit 1; }
+        start_server "$PORT" || {
+            echo "bench.sh: cannot listen on 127.0.0.1:$PORT" >&2
+            cat "$TMP/server.log" >&2 2>/dev/null
+            exit 1
+        }
     else
         for ((try = 0; try < 20; try++)); do
             PORT=$((20000 + RANDOM % 40000))
@@ -225,6 +236,12 @@ if [ "$ONLY" = all ] || [ "$ONLY" = endpoint ]; then
         run_hyperfine "$name" "${E_SSL[*]}" "${E_IOT[*]}"
         record "$name" 1 "openssl s_client" 1 "" "${E_SSL[@]}"
         record "$name" 2 "iotcheck endpoint" 1 1.0 "${E_IOT[@]}"
+
+        if [ "$INSTRUCTIONS" -eq 1 ] && command -v valgrind >/dev/null; then
+            echo "== instructions (callgrind), TLS $tls" >&2
+            echo "openssl s_client, TLS $tls|$(instr "${E_SSL[@]}")" >>"$INSTR_ROWS"
+            echo "iotcheck endpoint, TLS $tls|$(instr "${E_IOT[@]}")" >>"$INSTR_ROWS"
+        fi
     done
 fi
 
@@ -232,22 +249,25 @@ fi
 {
     echo
     echo "iotcheck $("$BIN" --version | awk '{ print $2 }'), $(openssl version | awk '{ print $1, $2 }')," \
-        "$(nproc) CPU(s), $RUNS runs after $WARMUP warm-up; peak RSS = largest of $RSS_RUNS runs"
+        "$(nproc) CPU(s), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+    echo "hyperfine: $RUNS runs after $WARMUP warm-up; peak RSS: largest of $RSS_RUNS runs" \
+        "(/usr/bin/time -f %M); ratio: mean / mean of the openssl row of the same benchmark"
     echo
-    printf '%-16s %-27s %20s %7s %10s  %s\n' benchmark tool "mean ± σ" ratio "peak RSS" target
-    printf '%-16s %-27s %20s %7s %10s  %s\n' ---------------- --------------------------- \
-        -------------------- ------- ---------- ------
+    printf '%-16s %-27s %20s %9s %9s %6s %10s  %s\n' benchmark tool "mean ± σ" median \
+        "user+sys" ratio "peak RSS" "target (ratio of means)"
+    printf '%-16s %-27s %20s %9s %9s %6s %10s  %s\n' ---------------- --------------------------- \
+        -------------------- --------- --------- ------ ---------- -----------------------
     awk -F'|' '{
         verdict = "";
         if ($7 != "") verdict = sprintf("<= %.2f %s", $7, ($5 + 0 <= $7 + 0) ? "met" : "MISSED");
-        printf "%-16s %-27s %9.2f ± %5.2f ms %7s %6.1f MiB  %s\n",
-            $1, $2, $3 * 1000, $4 * 1000, $5, $6 / 1024, verdict
+        printf "%-16s %-27s %9.2f ± %5.2f ms %6.2f ms %6.2f ms %6s %6.1f MiB  %s\n",
+            $1, $2, $3 * 1000, $4 * 1000, $8 * 1000, $9 * 1000, $5, $6 / 1024, verdict
     }' "$ROWS"
     if [ -s "$INSTR_ROWS" ]; then
         echo
-        echo "instructions executed (valgrind --tool=callgrind, whole process):"
-        awk -F'|' 'NR == 1 { base = $2 }
-            { printf "  %-40s %14d  %5.2f\n", $1, $2, $2 / base }' "$INSTR_ROWS"
+        echo "instructions executed (valgrind --tool=callgrind, whole client process; ratio to the openssl row above it):"
+        awk -F'|' '/^openssl/ { base = $2 }
+            { printf "  %-40s %12.1f M  %5.2f\n", $1, $2 / 1e6, $2 / base }' "$INSTR_ROWS"
     fi
     if [ "$EXPORT" -eq 1 ]; then echo; echo "hyperfine markdown: benches/results/*.md"; fi
 }
