@@ -8,6 +8,8 @@ use crate::source::{self, Input};
 /// A root the tool knows by name, whether or not it is trusted in this run.
 pub struct KnownRoot {
     pub file: &'static str,
+    /// SHA-256 of the DER certificate, lowercase hex (pinned by a test).
+    pub sha256: &'static str,
     pub label: &'static str,
     pem: &'static str,
     /// Trusted when no `--ca` is given.
@@ -18,42 +20,49 @@ pub struct KnownRoot {
 pub const KNOWN_ROOTS: &[KnownRoot] = &[
     KnownRoot {
         file: "AmazonRootCA1.pem",
+        sha256: "8ecde6884f3d87b1125ba31ac3fcb13d7016de7f57cc904fe1cb97c6ae98196e",
         label: "Amazon Root CA 1 (RSA 2048)",
         pem: include_str!("trust/AmazonRootCA1.pem"),
         default: true,
     },
     KnownRoot {
         file: "AmazonRootCA2.pem",
+        sha256: "1ba5b2aa8c65401a82960118f80bec4f62304d83cec4713a19c39c011ea46db4",
         label: "Amazon Root CA 2 (RSA 4096)",
         pem: include_str!("trust/AmazonRootCA2.pem"),
         default: true,
     },
     KnownRoot {
         file: "AmazonRootCA3.pem",
+        sha256: "18ce6cfe7bf14e60b2e347b8dfe868cb31d02ebb3ada271569f50343b46db3a4",
         label: "Amazon Root CA 3 (ECC P-256)",
         pem: include_str!("trust/AmazonRootCA3.pem"),
         default: true,
     },
     KnownRoot {
         file: "AmazonRootCA4.pem",
+        sha256: "e35d28419ed02025cfa69038cd623962458da5c695fbdea3c22b0bfb25897092",
         label: "Amazon Root CA 4 (ECC P-384)",
         pem: include_str!("trust/AmazonRootCA4.pem"),
         default: true,
     },
     KnownRoot {
         file: "SFSRootCAG2.pem",
+        sha256: "568d6905a2c88708a4b3025190edcfedb1974a606a13c6e5290fcb2ae63edab5",
         label: "Starfield Services Root CA G2",
         pem: include_str!("trust/SFSRootCAG2.pem"),
         default: true,
     },
     KnownRoot {
         file: "StarfieldClass2CA.pem",
+        sha256: "1465fa205397b876faa6f0a9958e5590e40fcc7faa4fb7c2c8677521fb5fb658",
         label: "Starfield Class 2 CA",
         pem: include_str!("trust/StarfieldClass2CA.pem"),
         default: false,
     },
     KnownRoot {
         file: "VeriSign_Class3_Public_Primary_CA_G5.pem",
+        sha256: "9acfab7e43c8d880d06b262a94deeee4b4659989c3d0caf19baf6405e41ab7df",
         label: "VeriSign Class 3 Public Primary CA G5 (legacy iot:Data endpoints)",
         pem: include_str!("trust/VeriSign_Class3_Public_Primary_CA_G5.pem"),
         default: false,
@@ -87,7 +96,7 @@ pub fn known_issuer_of(cert: &Cert) -> Option<(Cert, &'static KnownRoot)> {
         }
         let root = KNOWN_ROOTS.iter().find(|k| {
             let root = k.cert();
-            intermediate.names_issuer(&root) && intermediate.signature_check(&root).is_ok()
+            intermediate.names_issuer(root) && intermediate.signature_check(root).is_ok()
         })?;
         Some((intermediate, root))
     })
@@ -97,18 +106,31 @@ pub fn known_issuer_of(cert: &Cert) -> Option<(Cert, &'static KnownRoot)> {
 pub const LEGACY_VERISIGN: &str = "VeriSign_Class3_Public_Primary_CA_G5.pem";
 
 impl KnownRoot {
-    pub fn cert(&self) -> Cert {
-        // The embedded PEM files are fixed at build time and pinned by a test, so parsing
-        // cannot fail at run time.
-        let der = ::pem::parse(self.pem)
-            .expect("embedded root is valid PEM")
-            .into_contents();
-        Cert::from_der(&der, format!("embedded {}", self.file)).expect("embedded root parses")
+    /// The parsed certificate, parsed once per process.
+    pub fn cert(&self) -> &'static Cert {
+        static PARSED: std::sync::OnceLock<Vec<Cert>> = std::sync::OnceLock::new();
+        let parsed = PARSED.get_or_init(|| {
+            KNOWN_ROOTS
+                .iter()
+                .map(|k| {
+                    // The embedded PEM files are fixed at build time and pinned by a test, so
+                    // parsing cannot fail at run time.
+                    let der = ::pem::parse(k.pem).expect("embedded root is valid PEM");
+                    Cert::from_der(der.contents(), format!("embedded {}", k.file))
+                        .expect("embedded root parses")
+                })
+                .collect()
+        });
+        let index = KNOWN_ROOTS
+            .iter()
+            .position(|k| k.file == self.file)
+            .expect("a KnownRoot is one of KNOWN_ROOTS");
+        &parsed[index]
     }
 
-    /// The known root whose certificate is this one (by fingerprint), if any.
+    /// The known root whose certificate this is (by fingerprint), if any.
     pub fn find(cert: &Cert) -> Option<&'static KnownRoot> {
-        KNOWN_ROOTS.iter().find(|k| k.cert().sha256 == cert.sha256)
+        KNOWN_ROOTS.iter().find(|k| k.sha256 == cert.sha256)
     }
 }
 
@@ -134,7 +156,7 @@ impl Anchors {
             certs: KNOWN_ROOTS
                 .iter()
                 .filter(|k| k.default)
-                .map(KnownRoot::cert)
+                .map(|k| k.cert().clone())
                 .collect(),
             source: AnchorSource::Embedded,
         }
@@ -206,7 +228,8 @@ mod tests {
         for (root, (file, sha)) in KNOWN_ROOTS.iter().zip(pinned) {
             assert_eq!(root.file, file);
             assert_eq!(root.cert().sha256, sha, "{file}");
-            assert!(root.cert().self_signed, "{file}");
+            assert_eq!(root.sha256, sha, "{file}");
+            assert!(root.cert().self_signed(), "{file}");
         }
     }
 
@@ -217,7 +240,7 @@ mod tests {
             let int = Cert::from_der(der.contents(), "t").unwrap();
             let root = KNOWN_ROOTS
                 .iter()
-                .find(|k| int.names_issuer(&k.cert()) && int.signature_check(&k.cert()).is_ok());
+                .find(|k| int.names_issuer(k.cert()) && int.signature_check(k.cert()).is_ok());
             assert!(root.is_some(), "{}", int.subject);
         }
     }

@@ -159,8 +159,9 @@ pub struct Cert {
     /// An extension that did not parse (x509-parser's words).
     pub extension_error: Option<String>,
     pub sha256: String,
-    /// Subject equals issuer and the certificate's own key verifies its signature.
-    pub self_signed: bool,
+    /// Subject equals issuer and the certificate's own key verifies its signature; checked
+    /// on first use, since the signature check is the costliest step of parsing.
+    self_signed: std::sync::OnceLock<bool>,
 }
 
 impl Cert {
@@ -197,13 +198,11 @@ impl Cert {
             unsupported_critical: Vec::new(),
             extension_error: None,
             sha256: sha256_hex(der),
-            self_signed: false,
+            self_signed: std::sync::OnceLock::new(),
         };
         for ext in tbs.extensions() {
             cert.read_extension(ext);
         }
-        cert.self_signed =
-            cert.subject_der == cert.issuer_der && x509.verify_signature(None).is_ok();
         Ok(cert)
     }
 
@@ -259,6 +258,15 @@ impl Cert {
         if ext.critical && !webpki_processes(&ext.oid.to_id_string()) {
             self.unsupported_critical.push(ext.oid.to_id_string());
         }
+    }
+
+    /// Subject equals issuer and the certificate's own key verifies its signature.
+    pub fn self_signed(&self) -> bool {
+        *self.self_signed.get_or_init(|| {
+            self.subject_der == self.issuer_der
+                && X509Certificate::from_der(&self.der)
+                    .is_ok_and(|(_, x509)| x509.verify_signature(None).is_ok())
+        })
     }
 
     /// The CN, or the whole subject when there is none.

@@ -97,7 +97,7 @@ impl CertView {
             ski: cert.ski.clone(),
             aki: cert.aki.clone(),
             sha256: cert.sha256.clone(),
-            self_signed: cert.self_signed,
+            self_signed: cert.self_signed(),
             der_bytes: cert.der.len(),
         }
     }
@@ -181,7 +181,7 @@ impl ChainReport {
                 let role = if i == chain.leaf {
                     "leaf"
                 } else if verdict.path.contains(&i) || !verdict.unused.contains(&i) {
-                    if cert.self_signed {
+                    if cert.self_signed() {
                         "root"
                     } else {
                         "intermediate"
@@ -200,7 +200,7 @@ impl ChainReport {
                     subject_cn: cert.subject_cn.clone(),
                     sha256: cert.sha256.clone(),
                     source: cert.origin.clone(),
-                    self_signed: cert.self_signed,
+                    self_signed: cert.self_signed(),
                     not_after: rfc3339(cert.not_after),
                 })
             }

@@ -19,7 +19,7 @@ pub(super) fn hints(
         let top = &chain.certs[*verdict.path.last().unwrap_or(&chain.leaf)];
         let known_issuer = KNOWN_ROOTS.iter().find(|k| {
             let root = k.cert();
-            top.names_issuer(&root) && top.signature_check(&root).is_ok()
+            top.names_issuer(root) && top.signature_check(root).is_ok()
         });
         match known_issuer {
             Some(root) if from_files => {
@@ -43,7 +43,7 @@ pub(super) fn hints(
                 code: "legacy_endpoint",
                 message: "this chain ends at the VeriSign Class 3 G5 root of the retired iot:Data endpoints: use the ATS endpoint (aws iot describe-endpoint --endpoint-type iot:Data-ATS) and the Amazon roots".to_string(),
             }),
-            _ if top.is_ca() && !top.self_signed => hints.push(Hint {
+            _ if top.is_ca() && !top.self_signed() => hints.push(Hint {
                 code: "untrusted_root",
                 message: format!(
                     "the chain leads to \"{}\", which is not among the trusted anchors ({}): use the CA file the endpoint's chain needs",
@@ -51,7 +51,7 @@ pub(super) fn hints(
                     anchors.describe()
                 ),
             }),
-            _ if !top.self_signed && top.issuer_der != top.subject_der => {
+            _ if !top.self_signed() && top.issuer_der != top.subject_der => {
                 let was = if verdict.path.len() == 1 && chain.certs.len() == 1 {
                     "only the leaf was given"
                 } else {

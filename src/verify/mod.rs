@@ -199,7 +199,7 @@ fn candidate_path(chain: &Chain, anchors: &Anchors) -> (Vec<usize>, PathEnd) {
             }
             return (path, PathEnd::Anchor(a));
         }
-        if current.self_signed || path.len() > 8 {
+        if current.self_signed() || path.len() > 8 {
             return (path, PathEnd::DeadEnd);
         }
         let unused = |i: &usize| !path.contains(i);
@@ -417,7 +417,7 @@ impl Explainer<'_> {
 
     fn dead_end(&mut self, i: usize) {
         let cert = &self.chain.certs[i];
-        let message = if cert.self_signed {
+        let message = if cert.self_signed() {
             format!(
                 "{}: self-signed root is not among the trusted anchors ({})",
                 cert.display_name(),
@@ -502,7 +502,7 @@ impl Explainer<'_> {
         for i in 0..chain.certs.len() {
             let cert = &chain.certs[i];
             if self.path.contains(&i) {
-                if cert.self_signed && i != chain.leaf {
+                if cert.self_signed() && i != chain.leaf {
                     self.warning(
                         "root_included",
                         Some(i),
@@ -525,7 +525,7 @@ impl Explainer<'_> {
         }
         if let PathEnd::Anchor(a) = self.end {
             let anchor = &self.anchors.certs[*a];
-            if !anchor.self_signed {
+            if !anchor.self_signed() {
                 self.warning(
                     "intermediate_anchor",
                     None,
