@@ -87,7 +87,7 @@ pub fn settings(args: EndpointArgs, env: &Env) -> Result<Settings, Error> {
             (None, Some(d)) => d.subject_cn.clone().ok_or_else(|| {
                 Error::Usage("the device certificate has no CN: give --client-id".into())
             })?,
-            (None, None) => unreachable!("clap requires --cert with --mqtt"),
+            (None, None) => return Err(Error::Usage("--mqtt needs --cert and --key".into())),
         };
         Some(MqttSettings {
             client_id,
@@ -98,6 +98,10 @@ pub fn settings(args: EndpointArgs, env: &Env) -> Result<Settings, Error> {
     };
     if let Some(dir) = &args.save {
         refuse_overwrite(dir, args.force)?;
+        if args.sig == SigChoice::Both {
+            refuse_overwrite(&dir.join("rsa"), args.force)?;
+            refuse_overwrite(&dir.join("ecdsa"), args.force)?;
+        }
     }
     let sig = match args.sig {
         SigChoice::Any | SigChoice::Both => SigFilter::Any,
@@ -147,10 +151,18 @@ pub fn run(settings: &Settings) -> Result<Outcome, Error> {
         probe_settings.sig = sig;
         handshakes.push(handshake(settings, &probe_settings, name)?);
     }
-    let saved = match &settings.save {
-        Some(dir) => save(dir, &handshakes[0].served, settings.force)?,
-        None => Vec::new(),
-    };
+    let mut saved = Vec::new();
+    if let Some(dir) = &settings.save {
+        for h in &handshakes {
+            // With --sig both, each handshake's chain goes to its own subdirectory.
+            let target = if settings.both {
+                dir.join(&h.sig)
+            } else {
+                dir.clone()
+            };
+            saved.extend(save(&target, &h.served, settings.force)?);
+        }
+    }
     let endpoint = EndpointView {
         host: settings.probe.host.clone(),
         port: settings.probe.port,

@@ -152,12 +152,22 @@ fn dual_certificate_server_is_probed_with_both_signature_families() {
     assert_eq!(hs[1]["sig"], "ecdsa");
     assert_eq!(hs[1]["verdict"], "invalid");
     assert_eq!(hs[1]["chain"][0]["public_key"]["algorithm"], "EC");
-    let r = probe(server.port, &["--sig", "both"]);
+    let dir = tempfile::tempdir().unwrap();
+    let save = dir.path().to_string_lossy().into_owned();
+    let r = probe(server.port, &["--sig", "both", "--save", &save]);
     assert_eq!(
         r.code, 0,
         "both chains verify with both roots: {}",
         r.stdout
     );
+    for (sig, algorithm) in [("rsa", "RSA"), ("ecdsa", "EC")] {
+        let leaf = dir.path().join(sig).join("cert_1.pem");
+        let j = run(&["inspect", "--json", &leaf.to_string_lossy()]).json();
+        assert_eq!(
+            j["files"][0]["objects"][0]["certificate"]["public_key"]["algorithm"],
+            algorithm
+        );
+    }
 }
 
 /// A server that requires a client certificate from the test device CA.
