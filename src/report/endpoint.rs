@@ -559,6 +559,9 @@ fn connection(out: &mut String, h: &HandshakeReport, endpoint: &EndpointView) {
         format!("requested (acceptable: {}); {fate}", human::clean(&names))
     };
     human::field(out, 0, "client cert", &client);
+    if ca.requested && !ca.signature_schemes.is_empty() {
+        human::field(out, 0, "  schemes", &ca.signature_schemes.join(", "));
+    }
     if let Some(m) = &h.mqtt {
         let text = match m.outcome {
             "accepted" => human::ok(&format!(
