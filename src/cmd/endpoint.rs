@@ -12,7 +12,7 @@ use crate::error::{Error, InputError};
 use crate::keys::PrivateKey;
 use crate::net::{self, ClientIdentity, MqttSettings, ProbeSettings, SigFilter, TlsVersions};
 use crate::report::endpoint::{
-    self as view, Classification, EndpointJson, EndpointView, HandshakeReport,
+    self as view, Classification, EndpointJson, EndpointView, FailedHandshake, HandshakeReport,
 };
 use crate::report::{ChainReport, SCHEMA_VERSION};
 use crate::source::{self, Input, Kind};
@@ -146,10 +146,30 @@ pub fn run(settings: &Settings) -> Result<Outcome, Error> {
         &[(settings.probe.sig, sig_name(settings.probe.sig))]
     };
     let mut handshakes = Vec::new();
+    let mut failed = Vec::new();
+    let mut first_error = None;
     for &(sig, name) in filters {
         let mut probe_settings = settings.probe.clone();
         probe_settings.sig = sig;
-        handshakes.push(handshake(settings, &probe_settings, name)?);
+        match handshake(settings, &probe_settings, name) {
+            Ok(report) => handshakes.push(report),
+            // With --sig both, a family the server cannot serve is a finding of its own:
+            // a device that offers only that family fails the same way.
+            Err(Error::Net(e)) if settings.both => {
+                failed.push(FailedHandshake {
+                    sig: name.to_string(),
+                    phase: e.phase(),
+                    message: e.to_string(),
+                });
+                first_error.get_or_insert(e);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    if handshakes.is_empty() {
+        if let Some(e) = first_error {
+            return Err(Error::Net(e));
+        }
     }
     let mut saved = Vec::new();
     if let Some(dir) = &settings.save {
@@ -177,16 +197,17 @@ pub fn run(settings: &Settings) -> Result<Outcome, Error> {
         classification: settings.classification.clone(),
         saved,
     };
-    let ok = handshakes.iter().all(HandshakeReport::passed);
+    let ok = failed.is_empty() && handshakes.iter().all(HandshakeReport::passed);
     let stdout = if settings.json {
         json_line(&EndpointJson::new(
             SCHEMA_VERSION,
             endpoint,
             handshakes,
+            failed,
             settings.both,
         ))
     } else {
-        view::render(&endpoint, &handshakes)
+        view::render(&endpoint, &handshakes, &failed)
     };
     Ok(Outcome::new(stdout, ok))
 }

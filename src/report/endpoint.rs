@@ -394,8 +394,17 @@ pub struct EndpointView {
     pub saved: Vec<String>,
 }
 
+/// A handshake of `--sig both` that failed before any certificate: the server has no chain
+/// for that signature family (or refused it for another reason, named in `message`).
+#[derive(Clone, Debug, Serialize)]
+pub struct FailedHandshake {
+    pub sig: String,
+    pub phase: &'static str,
+    pub message: String,
+}
+
 /// `endpoint --json`: one handshake's report at the top level, or with `--sig both` a
-/// combined verdict and `handshakes`.
+/// combined verdict, `handshakes` and `failed_handshakes`.
 #[derive(Serialize)]
 pub struct EndpointJson {
     schema_version: u32,
@@ -407,6 +416,8 @@ pub struct EndpointJson {
     verdict: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     handshakes: Option<Vec<HandshakeReport>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    failed_handshakes: Option<Vec<FailedHandshake>>,
 }
 
 impl EndpointJson {
@@ -414,10 +425,11 @@ impl EndpointJson {
         schema_version: u32,
         endpoint: EndpointView,
         mut handshakes: Vec<HandshakeReport>,
+        failed: Vec<FailedHandshake>,
         both: bool,
     ) -> EndpointJson {
         if both {
-            let ok = handshakes.iter().all(HandshakeReport::passed);
+            let ok = failed.is_empty() && handshakes.iter().all(HandshakeReport::passed);
             EndpointJson {
                 schema_version,
                 command: "endpoint",
@@ -425,6 +437,7 @@ impl EndpointJson {
                 single: None,
                 verdict: Some(if ok { "valid" } else { "invalid" }),
                 handshakes: Some(handshakes),
+                failed_handshakes: Some(failed),
             }
         } else {
             EndpointJson {
@@ -434,17 +447,41 @@ impl EndpointJson {
                 single: handshakes.pop(),
                 verdict: None,
                 handshakes: None,
+                failed_handshakes: None,
             }
         }
     }
 }
 
 /// Human text for one or more handshakes.
-pub fn render(endpoint: &EndpointView, handshakes: &[HandshakeReport]) -> String {
+pub fn render(
+    endpoint: &EndpointView,
+    handshakes: &[HandshakeReport],
+    failed: &[FailedHandshake],
+) -> String {
     let mut out = String::new();
-    let target = format!("{}:{}", endpoint.host, endpoint.port);
-    let all_ok = handshakes.iter().all(HandshakeReport::passed);
-    let summary: Vec<String> = handshakes.iter().map(summary_of).collect();
+    let target = if endpoint.host.contains(':') {
+        format!("[{}]:{}", endpoint.host, endpoint.port)
+    } else {
+        format!("{}:{}", endpoint.host, endpoint.port)
+    };
+    let all_ok = failed.is_empty() && handshakes.iter().all(HandshakeReport::passed);
+    let several = handshakes.len() + failed.len() > 1;
+    let mut summary: Vec<String> = handshakes
+        .iter()
+        .map(|h| {
+            if several {
+                format!("{}: {}", h.sig.to_uppercase(), summary_of(h))
+            } else {
+                summary_of(h)
+            }
+        })
+        .collect();
+    summary.extend(
+        failed
+            .iter()
+            .map(|f| format!("{}: no handshake", f.sig.to_uppercase())),
+    );
     human::verdict_line(&mut out, &target, all_ok, &summary.join("; "));
     human::field(
         &mut out,
@@ -467,6 +504,30 @@ pub fn render(endpoint: &EndpointView, handshakes: &[HandshakeReport]) -> String
         connection(&mut out, h, endpoint);
         out.push('\n');
         human::chain_report(&mut out, &h.report);
+    }
+    for f in failed {
+        let _ = writeln!(
+            out,
+            "\n── handshake offering {} signatures ──",
+            f.sig.to_uppercase()
+        );
+        human::verdict_line(&mut out, &f.sig, false, "no TLS session");
+        let message = format!(
+            "the server completed no handshake when offered only {} signature schemes ({}): a device that offers only these fails; {}",
+            f.sig.to_uppercase(),
+            f.phase,
+            f.message
+        );
+        human::findings(
+            &mut out,
+            &[Finding {
+                code: "no_chain_for_signature",
+                certificate: None,
+                message,
+            }],
+            &[],
+            &[],
+        );
     }
     for file in &endpoint.saved {
         let _ = writeln!(out, "saved         {}", human::clean(file));

@@ -607,3 +607,37 @@ fn a_chain_too_large_for_small_devices_is_warned() {
         "{warnings:?}"
     );
 }
+
+#[test]
+fn sig_both_against_a_single_chain_server_reports_the_missing_family() {
+    let server = s_server(RSA_SERVER);
+    let r = probe(server.port, &["--sig", "both"]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    let j = r.json();
+    assert_eq!(j["verdict"], "invalid");
+    assert_eq!(j["handshakes"][0]["sig"], "rsa");
+    assert_eq!(j["handshakes"][0]["verdict"], "valid");
+    assert_eq!(j["failed_handshakes"][0]["sig"], "ecdsa");
+    assert_eq!(j["failed_handshakes"][0]["phase"], "tls_handshake");
+    let human = {
+        let target = format!("{ENDPOINT}:{}", server.port);
+        let ca = fixture("roots/test-roots.pem");
+        run(&[
+            "endpoint",
+            &target,
+            "--connect",
+            "127.0.0.1",
+            "--at",
+            AT,
+            "--ca",
+            &ca,
+            "--sig",
+            "both",
+        ])
+    };
+    assert!(
+        human.stdout.contains("no_chain_for_signature"),
+        "{}",
+        human.stdout
+    );
+}
