@@ -17,6 +17,8 @@ pub struct Env {
     pub color: bool,
     /// HTTPS_PROXY (or https_proxy), if set.
     pub https_proxy: Option<String>,
+    /// NO_PROXY (or no_proxy), if set: hosts that HTTPS_PROXY does not apply to.
+    pub no_proxy: Option<String>,
 }
 
 /// What a command produced: text for stdout and the exit code.
@@ -38,13 +40,14 @@ impl Outcome {
 /// Runs the parsed command line.
 pub fn run(cli: Cli, env: &Env) -> Result<Outcome, Error> {
     crate::report::human::set_color(env.color);
+    refuse_stdin_twice(&cli.command)?;
     match cli.command {
         Command::VerifyChain(args) => {
             let settings = cmd::verify_chain::Settings {
                 inputs: args.certs.iter().map(|a| Input::from_arg(a)).collect(),
                 anchors: anchors(&args.trust)?,
                 at: at(&args.trust.at, env)?,
-                host: args.host.map(|h| checked_host(&h)).transpose()?,
+                host: args.host.map(|h| checked_host(&h, "--host")).transpose()?,
                 json: args.json,
             };
             cmd::verify_chain::run(&settings)
@@ -78,6 +81,28 @@ pub fn run(cli: Cli, env: &Env) -> Result<Outcome, Error> {
     }
 }
 
+/// Standard input can feed one input only.
+fn refuse_stdin_twice(command: &Command) -> Result<(), Error> {
+    let dashes = |args: &[&String]| args.iter().filter(|a| a.as_str() == "-").count();
+    let count = match command {
+        Command::VerifyChain(a) => dashes(&a.certs.iter().chain(&a.trust.ca).collect::<Vec<_>>()),
+        Command::Inspect(a) => dashes(&a.files.iter().collect::<Vec<_>>()),
+        Command::Device(a) => dashes(
+            &[&a.cert, &a.key]
+                .into_iter()
+                .chain(&a.ca)
+                .collect::<Vec<_>>(),
+        ),
+        Command::Endpoint(_) | Command::Csr(_) => 0,
+    };
+    if count > 1 {
+        return Err(Error::Usage(
+            "standard input (-) can be given for one input only".into(),
+        ));
+    }
+    Ok(())
+}
+
 /// The anchors: exactly the `--ca` files when given, else the embedded Amazon roots.
 pub(crate) fn anchors(trust: &TrustArgs) -> Result<Anchors, Error> {
     if trust.ca.is_empty() {
@@ -96,12 +121,16 @@ pub(crate) fn at(text: &Option<String>, env: &Env) -> Result<i64, Error> {
 }
 
 /// A name to verify must be a DNS name or an IP address.
-pub(crate) fn checked_host(host: &str) -> Result<String, Error> {
+pub(crate) fn checked_host(host: &str, option: &str) -> Result<String, Error> {
     let trimmed = host.trim_start_matches('[').trim_end_matches(']');
+    let trimmed = trimmed.strip_suffix('.').unwrap_or(trimmed);
     match rustls::pki_types::ServerName::try_from(trimmed) {
         Ok(_) => Ok(trimmed.to_string()),
+        Err(_) if !trimmed.is_ascii() => Err(Error::Usage(format!(
+            "{option} {host:?}: an international name must be given in its ASCII (xn--) form"
+        ))),
         Err(_) => Err(Error::Usage(format!(
-            "{host:?} is neither a DNS name nor an IP address"
+            "{option} {host:?} is neither a DNS name nor an IP address"
         ))),
     }
 }

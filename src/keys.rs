@@ -79,8 +79,7 @@ fn load_signer(format: KeyFormat, der: &[u8]) -> Result<Arc<dyn SigningKey>, Str
     provider
         .key_provider
         .load_private_key(key_der(format, der))
-        .map_err(|e| match e {
-            rustls::Error::General(msg) => msg,
-            other => other.to_string(),
+        .map_err(|_| {
+            "the crypto library cannot load it: it is not an RSA key of 2048 to 8192 bits, an ECDSA P-256/P-384/P-521 key or an Ed25519 key (AWS IoT accepts RSA of at least 2048 bits and ECC P-256/P-384/P-521)".to_string()
         })
 }

@@ -35,6 +35,10 @@ fn main() -> ExitCode {
             .or_else(|_| std::env::var("https_proxy"))
             .ok()
             .filter(|v| !v.is_empty()),
+        no_proxy: std::env::var("NO_PROXY")
+            .or_else(|_| std::env::var("no_proxy"))
+            .ok()
+            .filter(|v| !v.is_empty()),
     };
     match app::run(cli, &env) {
         Ok(outcome) => {
@@ -55,7 +59,11 @@ fn main() -> ExitCode {
             }
         }
         Err(e) => {
-            eprintln!("iotcheck: {e}");
+            // File names and server words come from outside: keep the line one line.
+            eprintln!(
+                "iotcheck: {}",
+                iotcheck::report::human::clean(&e.to_string())
+            );
             ExitCode::from(e.exit_code() as u8)
         }
     }

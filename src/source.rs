@@ -188,7 +188,7 @@ pub fn read_certificates(input: &Input) -> Result<Vec<Object>, InputError> {
 pub fn not_a_certificate(loaded: &Loaded) -> InputError {
     let advice = match loaded.objects.first().map(|o| &o.kind) {
         Some(Kind::PrivateKey(_) | Kind::EncryptedPrivateKey) => {
-            "pass the certificate file (certPath), not the key (keyPath); keep the key private"
+            "this option takes certificates; a private key belongs only with --key (keyPath) and must stay private"
         }
         Some(Kind::CertificateRequest) => {
             "a CSR is not a certificate yet: get it signed (aws iot create-certificate-from-csr) and pass the result"
@@ -219,7 +219,7 @@ fn read_bytes(input: &Input, name: &str) -> Result<Vec<u8>, InputError> {
             if path.is_dir() {
                 return Err(InputError::new(
                     name,
-                    "is a directory: name a certificate file inside it",
+                    "is a directory: name a file inside it",
                 ));
             }
             std::fs::read(path).map_err(|e| {

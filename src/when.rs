@@ -8,9 +8,13 @@ use time::{Date, OffsetDateTime};
 pub fn parse_instant(text: &str) -> Result<i64, String> {
     let text = text.trim();
     if let Some(secs) = text.strip_prefix('@') {
-        return secs
+        let secs = secs
             .parse::<i64>()
-            .map_err(|_| format!("{text:?} is not @UNIX_SECONDS"));
+            .map_err(|_| format!("{text:?} is not @UNIX_SECONDS"))?;
+        return match OffsetDateTime::from_unix_timestamp(secs) {
+            Ok(t) if (0..=9999).contains(&t.year()) => Ok(secs),
+            _ => Err(format!("{text:?} is outside the years 0 to 9999")),
+        };
     }
     if let Ok(t) = OffsetDateTime::parse(text, &Rfc3339) {
         return Ok(t.unix_timestamp());
@@ -55,6 +59,9 @@ mod tests {
         );
         assert!(parse_instant("yesterday").is_err());
         assert!(parse_instant("@x").is_err());
+        assert!(parse_instant("@-9223372036854775808").is_err());
+        assert!(parse_instant("@99999999999999").is_err());
+        assert_eq!(parse_instant("@-1"), Ok(-1));
     }
 
     #[test]

@@ -103,7 +103,7 @@ impl KeyInfo {
     pub fn weakness(&self) -> Option<String> {
         match self.algorithm.as_str() {
             "RSA" if self.bits < 2048 => Some(format!(
-                "RSA {} bits is too small: AWS IoT accepts RSA keys of 2048 bits or more",
+                "RSA {} bits is too small: AWS IoT and current TLS stacks require RSA keys of at least 2048 bits",
                 self.bits
             )),
             "RSA" | "Ed25519" => None,

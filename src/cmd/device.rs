@@ -215,7 +215,20 @@ fn certificate_file(loaded: &Loaded, lints: &mut Lints) -> Result<Option<Chain>,
         );
     }
     let certs: Vec<crate::source::Object> = certs.into_iter().cloned().collect();
-    Ok(Some(Chain::arrange(chain::parse(&certs)?)))
+    let chain = Chain::arrange(chain::parse(&certs)?);
+    if chain.leaf != 0 {
+        // Device TLS stacks present the first certificate of the file as theirs.
+        lints.error(
+            "cert_order",
+            format!(
+                "{file} starts with the CA certificate \"{}\"; the device certificate \"{}\" is block {}: TLS stacks send the first certificate as the device's, so put the device certificate first",
+                chain.certs[0].display_name(),
+                chain.leaf().display_name(),
+                chain.leaf + 1
+            ),
+        );
+    }
+    Ok(Some(chain))
 }
 
 /// What the key file yielded.

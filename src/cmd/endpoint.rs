@@ -49,7 +49,11 @@ pub fn settings(args: EndpointArgs, env: &Env) -> Result<Settings, Error> {
         (None, None) => 8443,
     };
     let host_is_ip = host.parse::<std::net::IpAddr>().is_ok();
-    let verified_name = app::checked_host(args.servername.as_deref().unwrap_or(&host))?;
+    let host = host.strip_suffix('.').map(str::to_string).unwrap_or(host);
+    let verified_name = match &args.servername {
+        Some(name) => app::checked_host(name, "--servername")?,
+        None => app::checked_host(&host, "HOST")?,
+    };
     let sni = if args.no_sni || (host_is_ip && args.servername.is_none()) {
         None
     } else {
@@ -64,14 +68,25 @@ pub fn settings(args: EndpointArgs, env: &Env) -> Result<Settings, Error> {
         None if port == 443 => vec![b"x-amzn-mqtt-ca".to_vec()],
         None => Vec::new(),
     };
-    if !(args.timeout > 0.0 && args.timeout <= 3600.0) {
+    if let Some(p) = alpn.iter().find(|p| p.len() > 255) {
+        return Err(Error::Usage(format!(
+            "--alpn: a protocol name of {} bytes; TLS allows 1 to 255",
+            p.len()
+        )));
+    }
+    if !(0.001..=3600.0).contains(&args.timeout) {
         return Err(Error::Usage(
-            "--timeout takes seconds between 0 and 3600".into(),
+            "--timeout takes seconds from 0.001 to 3600".into(),
         ));
     }
     let proxy = match (&args.proxy, args.no_proxy) {
         (Some(url), _) => Some(parse_proxy(url)?),
-        (None, false) => env.https_proxy.as_deref().map(parse_proxy).transpose()?,
+        (None, false)
+            if !bypasses_proxy(env.no_proxy.as_deref(), &host, args.connect.as_deref()) =>
+        {
+            env.https_proxy.as_deref().map(parse_proxy).transpose()?
+        }
+        (None, false) => None,
         (None, true) => None,
     };
     let (client, device) = match (&args.cert, &args.key) {
@@ -89,6 +104,12 @@ pub fn settings(args: EndpointArgs, env: &Env) -> Result<Settings, Error> {
             })?,
             (None, None) => return Err(Error::Usage("--mqtt needs --cert and --key".into())),
         };
+        if client_id.is_empty() || client_id.len() > 128 {
+            return Err(Error::Usage(format!(
+                "MQTT client id of {} bytes: AWS IoT takes 1 to 128 bytes; give --client-id",
+                client_id.len()
+            )));
+        }
         Some(MqttSettings {
             client_id,
             keep_alive_secs: 30,
@@ -279,6 +300,16 @@ fn load_identity(cert: &Input, key: &Input) -> Result<(ClientIdentity, Cert), Er
     let count = cert_objects.len();
     let device = Cert::from_der(&cert_objects[0].der, cert_objects[0].origin(count))
         .map_err(|e| InputError::new(cert.name(), format!("not a valid certificate ({e})")))?;
+    if device.is_ca() && cert_objects.len() > 1 {
+        return Err(InputError::new(
+            cert.name(),
+            format!(
+                "starts with the CA certificate \"{}\": TLS stacks send the first certificate as the device's, so put the device certificate first",
+                device.display_name()
+            ),
+        )
+        .into());
+    }
     let loaded = source::read(key)?;
     let key_object = loaded
         .objects
@@ -365,9 +396,10 @@ fn split_target(target: &str) -> Result<(String, Option<u16>), Error> {
 
 /// `http://[user:pass@]host:port`.
 fn parse_proxy(url: &str) -> Result<net::Proxy, Error> {
+    let shown = redact_password(url);
     let bad = |why: &str| {
         Error::Usage(format!(
-            "proxy {url:?}: {why}; expected http://[user:pass@]host:port"
+            "proxy {shown:?}: {why}; expected http://[user:pass@]host:port"
         ))
     };
     let rest = url
@@ -389,6 +421,43 @@ fn parse_proxy(url: &str) -> Result<net::Proxy, Error> {
     })
 }
 
+/// True when NO_PROXY names the host or the --connect address: `*`, a name, or a domain
+/// suffix (`.example.com` or `example.com`).
+fn bypasses_proxy(no_proxy: Option<&str>, host: &str, connect: Option<&str>) -> bool {
+    let Some(list) = no_proxy else {
+        return false;
+    };
+    let connect_host = connect.and_then(|c| split_target(c).ok()).map(|(h, _)| h);
+    let names: Vec<&str> = std::iter::once(host)
+        .chain(connect_host.as_deref())
+        .collect();
+    list.split(',')
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .any(|entry| {
+            let domain = entry.trim_start_matches('.');
+            entry == "*"
+                || names.iter().any(|n| {
+                    n.eq_ignore_ascii_case(domain)
+                        || n.to_ascii_lowercase()
+                            .ends_with(&format!(".{}", domain.to_ascii_lowercase()))
+                })
+        })
+}
+
+/// The URL with any password replaced by `***`, for messages.
+fn redact_password(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    match rest.rsplit_once('@') {
+        Some((creds, host)) => {
+            let user = creds.split_once(':').map_or(creds, |(u, _)| u);
+            let sep = if scheme.is_empty() { "" } else { "://" };
+            format!("{scheme}{sep}{user}:***@{host}")
+        }
+        None => url.to_string(),
+    }
+}
+
 fn sig_name(sig: SigFilter) -> &'static str {
     match sig {
         SigFilter::Any => "any",
@@ -397,19 +466,35 @@ fn sig_name(sig: SigFilter) -> &'static str {
     }
 }
 
-/// Refuses before connecting when `--save DIR` already holds served certificates.
-fn refuse_overwrite(dir: &Path, force: bool) -> Result<(), Error> {
-    if force || !dir.exists() {
-        return Ok(());
-    }
-    let taken = std::fs::read_dir(dir)
-        .map_err(|e| InputError::new(dir.display().to_string(), format!("cannot read: {e}")))?
+/// The cert_*.pem files of an earlier `--save` in `dir`.
+fn earlier_captures(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    Ok(std::fs::read_dir(dir)?
         .filter_map(Result::ok)
-        .any(|e| {
+        .filter(|e| {
             let name = e.file_name().to_string_lossy().into_owned();
             name.starts_with("cert_") && name.ends_with(".pem")
-        });
-    if taken {
+        })
+        .map(|e| e.path())
+        .collect())
+}
+
+/// Refuses before connecting when `--save DIR` is not a directory or already holds served
+/// certificates.
+fn refuse_overwrite(dir: &Path, force: bool) -> Result<(), Error> {
+    if !dir.exists() {
+        return Ok(());
+    }
+    if !dir.is_dir() {
+        return Err(InputError::new(
+            dir.display().to_string(),
+            "is not a directory: --save takes a directory for cert_1.pem, cert_2.pem, ...",
+        )
+        .into());
+    }
+    let taken = !earlier_captures(dir)
+        .map_err(|e| InputError::new(dir.display().to_string(), format!("cannot read: {e}")))?
+        .is_empty();
+    if taken && !force {
         return Err(InputError::new(
             dir.display().to_string(),
             "already holds cert_*.pem files: choose another --save directory or add --force",
@@ -419,13 +504,19 @@ fn refuse_overwrite(dir: &Path, force: bool) -> Result<(), Error> {
     Ok(())
 }
 
-/// Writes cert_1.pem, cert_2.pem, ... in served order.
+/// Writes cert_1.pem, cert_2.pem, ... in served order. With `force`, earlier captures'
+/// cert_*.pem files are removed first, so that the directory holds one chain only.
 fn save(dir: &Path, served: &[Vec<u8>], force: bool) -> Result<Vec<String>, Error> {
     let write_error = |path: &Path, source| Error::Write {
         path: path.display().to_string(),
         source,
     };
     std::fs::create_dir_all(dir).map_err(|e| write_error(dir, e))?;
+    if force {
+        for old in earlier_captures(dir).map_err(|e| write_error(dir, e))? {
+            std::fs::remove_file(&old).map_err(|e| write_error(&old, e))?;
+        }
+    }
     let mut written = Vec::new();
     for (i, der) in served.iter().enumerate() {
         let path = dir.join(format!("cert_{}.pem", i + 1));
@@ -473,5 +564,25 @@ mod tests {
             .is_none());
         assert!(parse_proxy("https://proxy.local:3128").is_err());
         assert!(parse_proxy("http://proxy.local").is_err());
+        assert!(bypasses_proxy(
+            Some("localhost, .example.com"),
+            "a.example.com",
+            None
+        ));
+        assert!(bypasses_proxy(
+            Some("127.0.0.1"),
+            "x.iot.eu-west-1.amazonaws.com",
+            Some("127.0.0.1:8443")
+        ));
+        assert!(bypasses_proxy(Some("*"), "anything", None));
+        assert!(!bypasses_proxy(Some("example.org"), "a.example.com", None));
+        assert!(!bypasses_proxy(None, "a.example.com", None));
+        let err = parse_proxy("http://user:s3cret@proxy.local")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            !err.contains("s3cret") && err.contains("user:***@"),
+            "{err}"
+        );
     }
 }

@@ -28,7 +28,7 @@ pub fn classify(host: &str) -> Classification {
             description: "an IP address: no SNI is sent and no certificate name can match".into(),
         };
     }
-    let lower = host.to_ascii_lowercase();
+    let lower = host.trim_end_matches('.').to_ascii_lowercase();
     let labels: Vec<&str> = lower.split('.').collect();
     let aws = lower.ends_with(".amazonaws.com") || lower.ends_with(".amazonaws.com.cn");
     // <prefix>.iot.<region>.amazonaws.com or <prefix>.credentials.iot.<region>.amazonaws.com
@@ -42,8 +42,10 @@ pub fn classify(host: &str) -> Classification {
                     description: "AWS IoT credential provider (HTTPS, port 443)".into(),
                 };
             }
-            if iot == 1 {
-                return if labels[0].ends_with("-ats") {
+            // China regions: <prefix>.ats.iot.<region>.amazonaws.com.cn
+            let china_ats = iot == 2 && labels[1] == "ats";
+            if iot == 1 || china_ats {
+                return if china_ats || labels[0].ends_with("-ats") {
                     Classification {
                         kind: "ats_data",
                         region,
@@ -275,7 +277,7 @@ impl HandshakeReport {
                 ),
                 "unexpected" => self.problem(
                     "mqtt_unexpected",
-                    format!("the broker answered CONNECT with {}", m.reason.clone().unwrap_or_default()),
+                    format!("the broker did not answer CONNECT with a CONNACK: {}", m.reason.clone().unwrap_or_default()),
                 ),
                 _ => {
                     if self.chain_verified {
@@ -553,7 +555,7 @@ fn summary_of(h: &HandshakeReport) -> String {
         None => {}
     }
     if let Some(m) = &h.mqtt {
-        parts.push(format!("MQTT {}", m.outcome));
+        parts.push(format!("MQTT {}", m.outcome.replace('_', " ")));
     }
     parts.join(", ")
 }
@@ -662,6 +664,11 @@ mod tests {
             "credential_provider"
         );
         assert_eq!(kind("mqtt.example.com"), "custom_domain");
+        assert_eq!(kind("a1b2c3-ats.iot.eu-west-1.amazonaws.com."), "ats_data");
+        assert_eq!(
+            kind("a1b2c3.ats.iot.cn-north-1.amazonaws.com.cn"),
+            "ats_data"
+        );
         assert_eq!(kind("127.0.0.1"), "ip_literal");
         assert_eq!(kind("::1"), "ip_literal");
     }

@@ -225,7 +225,7 @@ fn path_line(out: &mut String, report: &ChainReport) {
 
 /// Pads before coloring, so that escape codes do not upset the column.
 fn pad(code: &str) -> String {
-    format!("{code:<26}")
+    format!("{code:<31}")
 }
 
 /// Problems in red, warnings in yellow, hints plain, each on one line.

@@ -65,7 +65,7 @@ pub(super) fn hints(
                 hints.push(Hint {
                     code: "missing_intermediate",
                     message: format!(
-                        "the intermediate \"{}\"{which} that issued {} is missing: {was}; a server must send it after its leaf (or pass it as another CERT file)",
+                        "the intermediate \"{}\"{which} that issued {} is missing: {was}; a server must send it after its leaf (offline: add it to the files given)",
                         top.issuer_display_name(),
                         top.display_name()
                     ),
@@ -106,7 +106,7 @@ pub(super) fn hints(
             if host.parse::<std::net::IpAddr>().is_ok() {
                 hints.push(Hint {
                     code: "ip_literal",
-                    message: "an IP address cannot match the endpoint's certificate: connect by the endpoint's name (keep --connect for the address)".to_string(),
+                    message: "an IP address cannot match the endpoint's certificate: use the endpoint's name (iotcheck endpoint: --connect ADDR dials the address while the name is verified)".to_string(),
                 });
             }
         }

@@ -417,10 +417,26 @@ impl Explainer<'_> {
 
     fn dead_end(&mut self, i: usize) {
         let cert = &self.chain.certs[i];
+        let issuer_on_path = self.path.iter().find(|&&j| {
+            let c = &self.chain.certs[j];
+            j != i && cert.names_issuer(c)
+        });
         let message = if cert.self_signed() {
+            let what = if cert.is_ca() {
+                "self-signed root"
+            } else {
+                "self-signed certificate"
+            };
             format!(
-                "{}: self-signed root is not among the trusted anchors ({})",
+                "{}: {what} is not among the trusted anchors ({})",
                 cert.display_name(),
+                self.anchors.describe()
+            )
+        } else if let Some(&j) = issuer_on_path {
+            format!(
+                "{}: its issuer \"{}\" (#{j}) is already on the path: the certificates issue each other in a loop and lead to no trusted anchor ({})",
+                cert.display_name(),
+                cert.issuer_display_name(),
                 self.anchors.describe()
             )
         } else {

@@ -24,6 +24,8 @@ pub fn iotcheck() -> Command {
     cmd.env_remove("NO_COLOR")
         .env_remove("HTTPS_PROXY")
         .env_remove("https_proxy")
+        .env_remove("NO_PROXY")
+        .env_remove("no_proxy")
         .env_remove("CLICOLOR_FORCE")
         .stdin(Stdio::null());
     cmd

@@ -563,3 +563,32 @@ fn key_material_never_appears_in_any_output() {
         }
     }
 }
+
+#[test]
+fn device_certificate_after_its_ca_is_an_order_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = dir.path().join("reversed.pem");
+    let ca = std::fs::read_to_string(fixture("device/device-ca.pem")).unwrap();
+    let cert = std::fs::read_to_string(fixture("device/ec.pem")).unwrap();
+    std::fs::write(&bundle, format!("{ca}{cert}")).unwrap();
+    let key = fixture("device/ec.key");
+    let r = run(&[
+        "device",
+        "--json",
+        "--at",
+        AT,
+        "--cert",
+        &bundle.to_string_lossy(),
+        "--key",
+        &key,
+    ]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    let j = r.json();
+    let codes: Vec<&str> = j["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert!(codes.contains(&"cert_order"), "{codes:?}");
+}

@@ -442,6 +442,24 @@ fn connects_through_an_http_connect_proxy() {
         "--no-proxy",
     ]));
     assert_eq!(r.json()["tls"]["via_proxy"], false);
+    // NO_PROXY naming the address bypasses HTTPS_PROXY too.
+    let r = run_cmd(
+        iotcheck()
+            .env("HTTPS_PROXY", &url)
+            .env("NO_PROXY", "localhost,127.0.0.1")
+            .args([
+                "endpoint",
+                &target,
+                "--connect",
+                "127.0.0.1",
+                "--json",
+                "--at",
+                AT,
+                "--ca",
+                &ca,
+            ]),
+    );
+    assert_eq!(r.json()["tls"]["via_proxy"], false);
 }
 
 #[test]
@@ -639,5 +657,62 @@ fn sig_both_against_a_single_chain_server_reports_the_missing_family() {
         human.stdout.contains("no_chain_for_signature"),
         "{}",
         human.stdout
+    );
+}
+
+#[test]
+fn local_input_mistakes_exit_2_before_connecting() {
+    // Port 9 on loopback: nothing listens; every case must fail before trying it.
+    let target = format!("{ENDPOINT}:9");
+    let (cert, key) = (fixture("device/ec.pem"), fixture("device/ec.key"));
+    let long_id = "x".repeat(200);
+    let long_alpn = "a".repeat(300);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("plain-file");
+    std::fs::write(&file, "x").unwrap();
+    let file = file.to_string_lossy().into_owned();
+    let cases: Vec<Vec<&str>> = vec![
+        vec![
+            "--cert",
+            &cert,
+            "--key",
+            &key,
+            "--mqtt",
+            "--client-id",
+            &long_id,
+        ],
+        vec!["--alpn", &long_alpn],
+        vec!["--timeout", "0"],
+        vec!["--proxy", "http://user:s3cret@127.0.0.1"],
+        vec!["--save", &file],
+        vec!["--servername", "bad name"],
+    ];
+    for extra in cases {
+        let mut args = vec!["endpoint", &target, "--connect", "127.0.0.1"];
+        args.extend(extra.iter().copied());
+        let r = run(&args);
+        assert_eq!(r.code, 2, "{extra:?}: {}", r.stderr);
+        assert_eq!(r.stderr.lines().count(), 1, "{extra:?}: {}", r.stderr);
+        assert!(!r.stderr.contains("s3cret"), "password shown: {}", r.stderr);
+        assert!(
+            !r.stderr.contains("connect to"),
+            "{extra:?} connected: {}",
+            r.stderr
+        );
+    }
+}
+
+#[test]
+fn force_replaces_an_earlier_capture_whole() {
+    let server = s_server(RSA_SERVER);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("cert_3.pem"), "left over").unwrap();
+    let save = dir.path().to_string_lossy().into_owned();
+    let r = probe(server.port, &["--save", &save, "--force"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(dir.path().join("cert_2.pem").exists());
+    assert!(
+        !dir.path().join("cert_3.pem").exists(),
+        "stale file from an earlier capture"
     );
 }

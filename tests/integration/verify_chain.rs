@@ -381,3 +381,123 @@ fn human_output_is_plain_when_piped_and_colored_on_request() {
     ]);
     assert!(!json.stdout.contains('\x1b'), "JSON never has escapes");
 }
+
+#[test]
+fn stdin_twice_and_hostile_file_names_are_refused_on_one_line() {
+    let r = run(&["verify-chain", "-", "-"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("one input only"), "{}", r.stderr);
+    let r = run(&["verify-chain", "x\u{1b}[31mred\nline2.pem"]);
+    assert_eq!(r.code, 2);
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+    assert!(!r.stderr.contains('\u{1b}'), "{}", r.stderr);
+}
+
+#[test]
+fn a_loop_of_certificates_is_named_as_a_loop() {
+    // Two CAs that issued each other, made on the fly.
+    let dir = tempfile::tempdir().unwrap();
+    let p = |n: &str| dir.path().join(n).to_string_lossy().into_owned();
+    let openssl = |args: &[&str]| {
+        let ok = std::process::Command::new("openssl")
+            .args(args)
+            .stderr(std::process::Stdio::null())
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "openssl {args:?}");
+    };
+    let ext = p("ext.cnf");
+    std::fs::write(
+        &ext,
+        "basicConstraints=critical,CA:TRUE\nkeyUsage=keyCertSign\n",
+    )
+    .unwrap();
+    for n in ["a", "b"] {
+        openssl(&[
+            "ecparam",
+            "-name",
+            "prime256v1",
+            "-genkey",
+            "-noout",
+            "-out",
+            &p(&format!("{n}.key")),
+        ]);
+        openssl(&[
+            "req",
+            "-new",
+            "-key",
+            &p(&format!("{n}.key")),
+            "-subj",
+            &format!("/CN=Loop{n}"),
+            "-out",
+            &p(&format!("{n}.csr")),
+        ]);
+    }
+    // A self-signed, then B certified by A, then A certified again by B: A → B → A.
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        &p("a.csr"),
+        "-signkey",
+        &p("a.key"),
+        "-out",
+        &p("a-root.pem"),
+        "-days",
+        "3650",
+        "-extfile",
+        &ext,
+    ]);
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        &p("b.csr"),
+        "-CA",
+        &p("a-root.pem"),
+        "-CAkey",
+        &p("a.key"),
+        "-out",
+        &p("b.pem"),
+        "-days",
+        "3650",
+        "-extfile",
+        &ext,
+        "-set_serial",
+        "2",
+    ]);
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        &p("a.csr"),
+        "-CA",
+        &p("b.pem"),
+        "-CAkey",
+        &p("b.key"),
+        "-out",
+        &p("a.pem"),
+        "-days",
+        "3650",
+        "-extfile",
+        &ext,
+        "-set_serial",
+        "3",
+    ]);
+    let bundle = p("loop.pem");
+    let text = std::fs::read_to_string(p("a.pem")).unwrap()
+        + &std::fs::read_to_string(p("b.pem")).unwrap();
+    std::fs::write(&bundle, text).unwrap();
+    let r = run(&["verify-chain", "--json", &bundle]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let j = r.json();
+    let unknown = j["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["code"] == "unknown_issuer")
+        .expect("unknown_issuer");
+    let msg = unknown["message"].as_str().unwrap();
+    assert!(msg.contains("loop"), "{msg}");
+}
