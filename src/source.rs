@@ -82,7 +82,12 @@ impl Kind {
             Kind::PublicKey => "a public key".into(),
             Kind::CertificateRequest => "a certificate signing request (CSR)".into(),
             Kind::Crl => "a certificate revocation list (CRL)".into(),
-            Kind::Other(label) => format!("a PEM block labelled {label:?}"),
+            Kind::Other(label) => match label.as_str() {
+                "OPENSSH PRIVATE KEY" => "an OpenSSH private key (devices need PEM: ssh-keygen -p -m PEM -f FILE converts it in place)".into(),
+                "DSA PRIVATE KEY" => "a DSA private key (AWS IoT accepts RSA and ECC keys only)".into(),
+                "PKCS7" => "a PKCS#7 bundle (openssl pkcs7 -print_certs -in FILE extracts its certificates)".into(),
+                _ => format!("a PEM block labelled {label:?}"),
+            },
         }
     }
 

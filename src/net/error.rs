@@ -100,7 +100,8 @@ pub enum NetError {
 
     #[error(
         "the server at {addr} closed the connection during the tls handshake, before sending \
-         a certificate: it may refuse the SNI name, the ALPN protocol or the TLS version offered"
+         a certificate: servers do this when they refuse the SNI name, the ALPN protocol or \
+         the TLS version offered, and so do middleboxes"
     )]
     Closed { addr: String },
 
@@ -153,8 +154,9 @@ fn timeout_hint(phase: Phase) -> &'static str {
         }
         Phase::Proxy => "the proxy accepted TCP but did not answer the CONNECT request",
         Phase::TlsHandshake => {
-            "the server accepted TCP but never answered; on port 443 AWS IoT needs \
-             ALPN x-amzn-mqtt-ca"
+            "the server accepted TCP but did not complete the handshake in time; AWS IoT on \
+             port 443 stays silent without ALPN x-amzn-mqtt-ca (MQTT) or x-amzn-http-ca (HTTPS), \
+             elsewhere a firewall or middlebox may hold the connection"
         }
         Phase::PostHandshake | Phase::Mqtt => "the server stopped answering",
         Phase::Setup | Phase::ClientIdentity => "",

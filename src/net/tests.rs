@@ -763,7 +763,9 @@ fn error_messages_name_phase_and_next_step() {
     assert_eq!(
         timeout.to_string(),
         "tls handshake with 127.0.0.1:8443 timed out after 10 s: the server accepted TCP but \
-         never answered; on port 443 AWS IoT needs ALPN x-amzn-mqtt-ca"
+         did not complete the handshake in time; AWS IoT on port 443 stays silent without ALPN \
+         x-amzn-mqtt-ca (MQTT) or x-amzn-http-ca (HTTPS), elsewhere a firewall or middlebox may \
+         hold the connection"
     );
     let half = NetError::Timeout {
         phase: Phase::Connect,

@@ -273,7 +273,7 @@ impl HandshakeReport {
                 ),
                 "timeout" => self.problem(
                     "mqtt_timeout",
-                    "no CONNACK within the timeout: the server does not speak MQTT here (on 443 AWS IoT needs ALPN x-amzn-mqtt-ca)".to_string(),
+                    "no CONNACK within the timeout: the server took the CONNECT but did not answer it (an MQTT broker answers at once; on 443 AWS IoT expects ALPN x-amzn-mqtt-ca for MQTT)".to_string(),
                 ),
                 "unexpected" => self.problem(
                     "mqtt_unexpected",

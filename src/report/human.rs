@@ -216,7 +216,7 @@ fn path_line(out: &mut String, report: &ChainReport) {
         0,
         "size",
         &format!(
-            "{} bytes in {} certificate(s)",
+            "{} bytes as given, {} distinct certificate(s)",
             report.total_bytes,
             report.chain.len()
         ),
