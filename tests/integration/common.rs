@@ -161,3 +161,26 @@ pub fn s_server(extra: &[&str]) -> Peer {
 
 /// The usual server name the fixtures' leaves carry.
 pub const ENDPOINT: &str = "abc123-ats.iot.eu-west-1.amazonaws.com";
+
+/// `iotcheck endpoint ENDPOINT:PORT --connect 127.0.0.1 --json --at AT`, trusting the test
+/// roots and with a 5 s timeout unless `extra` says otherwise, plus `extra`.
+pub fn endpoint_cmd(port: u16, extra: &[&str]) -> Command {
+    let mut cmd = iotcheck();
+    cmd.args([
+        "endpoint",
+        &format!("{ENDPOINT}:{port}"),
+        "--connect",
+        "127.0.0.1",
+        "--json",
+        "--at",
+        AT,
+    ]);
+    if !extra.contains(&"--timeout") {
+        cmd.args(["--timeout", "5"]);
+    }
+    if !extra.contains(&"--ca") {
+        cmd.args(["--ca", &fixture("roots/test-roots.pem")]);
+    }
+    cmd.args(extra);
+    cmd
+}

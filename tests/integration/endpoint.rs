@@ -18,25 +18,7 @@ const RSA_SERVER: &[&str] = &[
 
 /// Probes 127.0.0.1:port as ENDPOINT, trusting the test roots, at the fixture instant.
 fn probe(port: u16, extra: &[&str]) -> Run {
-    let target = format!("{ENDPOINT}:{port}");
-    let ca = fixture("roots/test-roots.pem");
-    let mut args = vec![
-        "endpoint",
-        &target,
-        "--connect",
-        "127.0.0.1",
-        "--json",
-        "--at",
-        AT,
-    ];
-    if !extra.contains(&"--timeout") {
-        args.extend(["--timeout", "5"]);
-    }
-    if !extra.contains(&"--ca") {
-        args.extend(["--ca", &ca]);
-    }
-    args.extend_from_slice(extra);
-    run(&args)
+    run_cmd(&mut endpoint_cmd(port, extra))
 }
 
 fn server_with(fail: &str) -> Peer {
@@ -414,52 +396,18 @@ fn connects_through_an_http_connect_proxy() {
     let j = r.json();
     assert_eq!(j["tls"]["via_proxy"], true);
     assert!(j["tls"]["timings_ms"]["proxy"].as_f64().is_some());
-    // HTTPS_PROXY is honoured unless --no-proxy.
-    let target = format!("{ENDPOINT}:{}", server.port);
-    let ca = fixture("roots/test-roots.pem");
-    let r = run_cmd(iotcheck().env("HTTPS_PROXY", &url).args([
-        "endpoint",
-        &target,
-        "--connect",
-        "127.0.0.1",
-        "--json",
-        "--at",
-        AT,
-        "--ca",
-        &ca,
-    ]));
-    assert_eq!(r.json()["tls"]["via_proxy"], true);
-    let r = run_cmd(iotcheck().env("HTTPS_PROXY", &url).args([
-        "endpoint",
-        &target,
-        "--connect",
-        "127.0.0.1",
-        "--json",
-        "--at",
-        AT,
-        "--ca",
-        &ca,
-        "--no-proxy",
-    ]));
-    assert_eq!(r.json()["tls"]["via_proxy"], false);
-    // NO_PROXY naming the address bypasses HTTPS_PROXY too.
-    let r = run_cmd(
-        iotcheck()
-            .env("HTTPS_PROXY", &url)
-            .env("NO_PROXY", "localhost,127.0.0.1")
-            .args([
-                "endpoint",
-                &target,
-                "--connect",
-                "127.0.0.1",
-                "--json",
-                "--at",
-                AT,
-                "--ca",
-                &ca,
-            ]),
-    );
-    assert_eq!(r.json()["tls"]["via_proxy"], false);
+    // HTTPS_PROXY is honoured unless --no-proxy, or NO_PROXY names the address.
+    let via_env = |no_proxy: Option<&str>, extra: &[&str]| {
+        let mut cmd = endpoint_cmd(server.port, extra);
+        cmd.env("HTTPS_PROXY", &url);
+        if let Some(list) = no_proxy {
+            cmd.env("NO_PROXY", list);
+        }
+        run_cmd(&mut cmd).json()["tls"]["via_proxy"].clone()
+    };
+    assert_eq!(via_env(None, &[]), true);
+    assert_eq!(via_env(None, &["--no-proxy"]), false);
+    assert_eq!(via_env(Some("localhost,127.0.0.1"), &[]), false);
 }
 
 #[test]

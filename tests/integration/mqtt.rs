@@ -34,30 +34,10 @@ fn mosquitto(identity_as_username: bool) -> (Peer, tempfile::TempDir) {
 }
 
 fn mqtt_probe(port: u16, extra: &[&str]) -> Run {
-    let target = format!("{ENDPOINT}:{port}");
-    let ca = fixture("roots/test-roots.pem");
     let (cert, key) = (fixture("device/ec.pem"), fixture("device/ec.key"));
-    let mut args = vec![
-        "endpoint",
-        &target,
-        "--connect",
-        "127.0.0.1",
-        "--json",
-        "--at",
-        AT,
-        "--ca",
-        &ca,
-        "--cert",
-        &cert,
-        "--key",
-        &key,
-        "--mqtt",
-    ];
-    if !extra.contains(&"--timeout") {
-        args.extend(["--timeout", "5"]);
-    }
+    let mut args = vec!["--cert", &cert, "--key", &key, "--mqtt"];
     args.extend_from_slice(extra);
-    run(&args)
+    run_cmd(&mut endpoint_cmd(port, &args))
 }
 
 #[test]
