@@ -304,6 +304,13 @@ impl Cert {
         }
     }
 
+    /// The extended key usages as one line, "-" when the extension is absent.
+    pub fn extended_key_usage_text(&self) -> String {
+        self.extended_key_usage
+            .as_ref()
+            .map_or("-".to_string(), |ekus| ekus.join(", "))
+    }
+
     /// True for a certificate that may issue others (basicConstraints cA).
     pub fn is_ca(&self) -> bool {
         self.ca == Some(true)

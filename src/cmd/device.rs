@@ -527,11 +527,7 @@ fn certificate_checks(cert: &Cert, settings: &Settings, lints: &mut Lints) {
         Validity::Valid => {}
     }
     if cert.eku_client_auth == Some(false) {
-        let ekus = cert
-            .extended_key_usage
-            .clone()
-            .unwrap_or_default()
-            .join(", ");
+        let ekus = cert.extended_key_usage_text();
         lints.error(
             "client_auth_not_allowed",
             format!("the certificate's extended key usage is {ekus}, without clientAuth, so it may not identify a TLS client: issue a device certificate with clientAuth (or no extended key usage)"),

@@ -308,11 +308,7 @@ impl Explainer<'_> {
         let cert = &self.chain.certs[i];
         let name = cert.display_name().to_string();
         if cert.eku_server_auth == Some(false) {
-            let ekus = cert
-                .extended_key_usage
-                .clone()
-                .unwrap_or_default()
-                .join(", ");
+            let ekus = cert.extended_key_usage_text();
             self.problem(
                 "required_eku_not_found",
                 Some(i),

@@ -344,19 +344,7 @@ fn endless_handshake_bytes_fail_cleanly() {
 #[test]
 fn huge_served_chain_fails_cleanly() {
     // s_server with 200 copies of the intermediate: over rustls's 64 KiB message limit.
-    let dir = tempfile::tempdir().unwrap();
-    let bundle = dir.path().join("huge.pem");
-    let int = std::fs::read_to_string(fixture("server/rsa-int.pem")).unwrap();
-    std::fs::write(&bundle, int.repeat(200)).unwrap();
-    let bundle = bundle.to_string_lossy().into_owned();
-    let server = s_server(&[
-        "-cert",
-        "server/rsa-leaf.pem",
-        "-key",
-        "server/rsa-leaf.key",
-        "-cert_chain",
-        &bundle,
-    ]);
+    let (server, _dir) = server_repeating_intermediate(200);
     let r = probe(server.port, &[]);
     assert_eq!(r.code, 3, "{}{}", r.stdout, r.stderr);
     assert!(!r.stderr.contains("panicked"));
@@ -546,19 +534,7 @@ fn alpn_defaults_by_port_and_is_reported() {
 
 #[test]
 fn a_chain_too_large_for_small_devices_is_warned() {
-    let dir = tempfile::tempdir().unwrap();
-    let bundle = dir.path().join("padded.pem");
-    let int = std::fs::read_to_string(fixture("server/rsa-int.pem")).unwrap();
-    std::fs::write(&bundle, int.repeat(5)).unwrap();
-    let bundle = bundle.to_string_lossy().into_owned();
-    let server = s_server(&[
-        "-cert",
-        "server/rsa-leaf.pem",
-        "-key",
-        "server/rsa-leaf.key",
-        "-cert_chain",
-        &bundle,
-    ]);
+    let (server, _dir) = server_repeating_intermediate(5);
     let r = probe(server.port, &[]);
     assert_eq!(r.code, 0, "duplicates and size are warnings: {}", r.stdout);
     let j = r.json();
@@ -663,4 +639,22 @@ fn force_replaces_an_earlier_capture_whole() {
         !dir.path().join("cert_3.pem").exists(),
         "stale file from an earlier capture"
     );
+}
+
+/// s_server sending the RSA leaf followed by `copies` copies of its intermediate.
+fn server_repeating_intermediate(copies: usize) -> (Peer, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = dir.path().join("intermediates.pem");
+    let int = std::fs::read_to_string(fixture("server/rsa-int.pem")).unwrap();
+    std::fs::write(&bundle, int.repeat(copies)).unwrap();
+    let bundle = bundle.to_string_lossy().into_owned();
+    let server = s_server(&[
+        "-cert",
+        "server/rsa-leaf.pem",
+        "-key",
+        "server/rsa-leaf.key",
+        "-cert_chain",
+        &bundle,
+    ]);
+    (server, dir)
 }
