@@ -511,6 +511,7 @@ impl Explainer<'_> {
                 format!("{} duplicate certificate(s) ignored", chain.duplicates),
             );
         }
+        let mut unused = Vec::new();
         for i in 0..chain.certs.len() {
             let cert = &chain.certs[i];
             if self.path.contains(&i) {
@@ -528,12 +529,33 @@ impl Explainer<'_> {
                     format!("{}: the trusted root is included; harmless, but it costs {} bytes the device must buffer", cert.display_name(), cert.der.len()),
                 );
             } else {
+                unused.push(i);
+            }
+        }
+        // A few unused certificates are named one by one; a pile of them in one line.
+        if unused.len() <= MAX_UNUSED_LISTED {
+            for i in unused {
+                let name = chain.certs[i].display_name().to_string();
                 self.warning(
                     "unused_certificate",
                     Some(i),
-                    format!("{}: belongs to no path from the leaf", cert.display_name()),
+                    format!("{name}: belongs to no path from the leaf"),
                 );
             }
+        } else {
+            let first: Vec<String> = unused[..MAX_UNUSED_LISTED]
+                .iter()
+                .map(|i| format!("#{i}"))
+                .collect();
+            self.warning(
+                "unused_certificate",
+                None,
+                format!(
+                    "{} certificates belong to no path from the leaf ({}, ...)",
+                    unused.len(),
+                    first.join(", ")
+                ),
+            );
         }
         if let PathEnd::Anchor(a) = self.end {
             let anchor = &self.anchors.certs[*a];
@@ -632,6 +654,9 @@ fn lead_with_engine_reason(
         },
     );
 }
+
+/// Unused certificates beyond this many are reported in one line.
+const MAX_UNUSED_LISTED: usize = 5;
 
 /// The certificate signature algorithms rustls-webpki verifies (by x509-parser's short names).
 fn signature_algorithm_accepted(name: &str) -> bool {
