@@ -233,7 +233,7 @@ pub struct EndpointArgs {
     #[arg(long, value_name = "DIR")]
     pub save: Option<PathBuf>,
 
-    /// Overwrite files in the --save directory.
+    /// Replace an earlier capture (its cert_*.pem files) in the --save directory.
     #[arg(long, requires = "save")]
     pub force: bool,
 
