@@ -62,6 +62,16 @@ impl Chain {
         &self.certs[self.leaf]
     }
 
+    /// Every certificate but the leaf, in given order: the candidate intermediates.
+    pub fn others(&self) -> Vec<&Cert> {
+        self.certs
+            .iter()
+            .enumerate()
+            .filter(|&(i, _)| i != self.leaf)
+            .map(|(_, c)| c)
+            .collect()
+    }
+
     /// Total DER bytes given, duplicates included: what a device's TLS buffer must hold for
     /// the Certificate message.
     pub fn total_bytes(&self) -> usize {

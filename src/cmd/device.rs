@@ -554,13 +554,7 @@ fn certificate_checks(cert: &Cert, settings: &Settings, lints: &mut Lints) {
 /// Whether the device certificate chains to the device CA given with `--ca`.
 fn device_ca_check(chain: &Chain, anchors: &Anchors, at: i64, lints: &mut Lints) -> CaReport {
     let leaf = chain.leaf();
-    let others: Vec<&Cert> = chain
-        .certs
-        .iter()
-        .enumerate()
-        .filter(|&(i, _)| i != chain.leaf)
-        .map(|(_, c)| c)
-        .collect();
+    let others = chain.others();
     let cas: Vec<String> = anchors
         .certs
         .iter()

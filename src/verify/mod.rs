@@ -86,13 +86,7 @@ impl Verdict {
 /// Verifies `chain` against `anchors` under `policy` and explains the result.
 pub fn verify(chain: &Chain, anchors: &Anchors, policy: &Policy) -> Verdict {
     let leaf = chain.leaf();
-    let others: Vec<&crate::chain::Cert> = chain
-        .certs
-        .iter()
-        .enumerate()
-        .filter(|&(i, _)| i != chain.leaf)
-        .map(|(_, c)| c)
-        .collect();
+    let others = chain.others();
     let engine = engine::verify_path(leaf, &others, &anchors.certs, policy.at);
 
     let (path, end) = match &engine.path {

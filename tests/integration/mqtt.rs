@@ -90,42 +90,33 @@ fn broker_refusal_is_named_with_its_return_code() {
 fn no_connect_is_sent_over_an_unverified_chain() {
     let (broker, _dir) = mosquitto(true);
     // The embedded Amazon roots do not trust the test broker's chain.
-    let target = format!("{ENDPOINT}:{}", broker.port);
     let (cert, key) = (fixture("device/ec.pem"), fixture("device/ec.key"));
-    let r = run(&[
-        "endpoint",
-        &target,
-        "--connect",
-        "127.0.0.1",
-        "--json",
-        "--at",
-        AT,
-        "--cert",
-        &cert,
-        "--key",
-        &key,
-        "--mqtt",
-    ]);
+    let target = format!("{ENDPOINT}:{}", broker.port);
+    let mqtt_with_embedded_roots = |extra: &[&str]| {
+        let mut args = vec![
+            "endpoint",
+            &target,
+            "--connect",
+            "127.0.0.1",
+            "--json",
+            "--at",
+            AT,
+            "--cert",
+            &cert,
+            "--key",
+            &key,
+            "--mqtt",
+        ];
+        args.extend_from_slice(extra);
+        run(&args)
+    };
+    let r = mqtt_with_embedded_roots(&[]);
     assert_eq!(r.code, 1);
     let j = r.json();
     assert_eq!(j["mqtt"]["outcome"], "not_sent");
     assert_eq!(problems(&j)[0].0, "unknown_issuer");
     // --insecure sends it anyway, and says so.
-    let r = run(&[
-        "endpoint",
-        &target,
-        "--connect",
-        "127.0.0.1",
-        "--json",
-        "--at",
-        AT,
-        "--cert",
-        &cert,
-        "--key",
-        &key,
-        "--mqtt",
-        "--insecure",
-    ]);
+    let r = mqtt_with_embedded_roots(&["--insecure"]);
     let j = r.json();
     assert_eq!(j["mqtt"]["outcome"], "accepted");
     assert!(codes(&j, "warnings").contains(&"insecure".to_string()));
