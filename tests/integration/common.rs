@@ -141,14 +141,10 @@ impl Peer {
 }
 
 /// `openssl s_server` on 127.0.0.1 with these extra arguments (paths relative to fixtures/).
+/// It binds port 0 and reports the port it got, so parallel tests never race for a port.
 pub fn s_server(extra: &[&str]) -> Peer {
-    let port = free_port();
-    let mut args: Vec<String> = vec![
-        "s_server".into(),
-        "-accept".into(),
-        format!("127.0.0.1:{port}"),
-        "-quiet".into(),
-    ];
+    use std::io::BufRead;
+    let mut args: Vec<String> = vec!["s_server".into(), "-accept".into(), "127.0.0.1:0".into()];
     for a in extra {
         if a.starts_with('-') || !std::path::Path::new(&fixture(a)).exists() {
             args.push(a.to_string());
@@ -156,7 +152,33 @@ pub fn s_server(extra: &[&str]) -> Peer {
             args.push(fixture(a));
         }
     }
-    Peer::start("openssl", &args, port)
+    let mut child = Command::new("openssl")
+        .args(&args)
+        // s_server closes connections when its stdin ends: keep it open.
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("openssl s_server starts");
+    let stdout = child.stdout.take().expect("piped stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    // Reads the "ACCEPT 127.0.0.1:PORT" line, then keeps draining so s_server never blocks.
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if let Some(port) = line.strip_prefix("ACCEPT 127.0.0.1:") {
+                let _ = tx.send(port.trim().parse::<u16>().ok());
+            }
+        }
+    });
+    let port = rx
+        .recv_timeout(std::time::Duration::from_secs(10))
+        .ok()
+        .flatten()
+        .expect("s_server reports the port it listens on");
+    let peer = Peer { child, port };
+    wait_for_port(port);
+    peer
 }
 
 /// The usual server name the fixtures' leaves carry.
