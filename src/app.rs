@@ -1,11 +1,15 @@
 //! From parsed arguments to plain settings, then to the command that runs them. The
 //! environment (clock, terminal, proxy variables) arrives resolved in [`Env`].
 
-use crate::cli::{Cli, Command, TrustArgs};
+use std::time::Duration;
+
+use crate::cli::{Cli, Command, EndpointArgs, SigChoice, TlsChoice, TrustArgs};
 use crate::cmd;
 use crate::error::Error;
+use crate::net::{self, MqttSettings, ProbeSettings, SigFilter, TlsVersions};
 use crate::source::Input;
 use crate::trust::Anchors;
+use crate::verify::classify;
 use crate::when::parse_instant;
 
 /// What `main` read from the world, once.
@@ -60,7 +64,7 @@ pub fn run(cli: Cli, env: &Env) -> Result<Outcome, Error> {
             };
             cmd::inspect::run(&settings)
         }
-        Command::Endpoint(args) => cmd::endpoint::run(&cmd::endpoint::settings(*args, env)?),
+        Command::Endpoint(args) => cmd::endpoint::run(&endpoint_settings(*args, env)?),
         Command::Device(args) => {
             let settings = cmd::device::Settings {
                 cert: Input::from_arg(&args.cert),
@@ -132,5 +136,290 @@ pub(crate) fn checked_host(host: &str, option: &str) -> Result<String, Error> {
         Err(_) => Err(Error::Usage(format!(
             "{option} {host:?} is neither a DNS name nor an IP address"
         ))),
+    }
+}
+
+/// Resolves the command line: target, port, names, ALPN, proxy, device credentials.
+fn endpoint_settings(args: EndpointArgs, env: &Env) -> Result<cmd::endpoint::Settings, Error> {
+    let (host, port_in_target) = split_target(&args.target)?;
+    let port = match (port_in_target, args.port) {
+        (Some(a), Some(b)) if a != b => {
+            return Err(Error::Usage(format!(
+                "port {a} in {} contradicts --port {b}",
+                args.target
+            )))
+        }
+        (Some(p), _) | (None, Some(p)) => p,
+        (None, None) => 8443,
+    };
+    let host_is_ip = host.parse::<std::net::IpAddr>().is_ok();
+    let host = host.strip_suffix('.').map(str::to_string).unwrap_or(host);
+    let verified_name = match &args.servername {
+        Some(name) => checked_host(name, "--servername")?,
+        None => checked_host(&host, "HOST")?,
+    };
+    let sni = if args.no_sni || (host_is_ip && args.servername.is_none()) {
+        None
+    } else {
+        Some(verified_name.clone())
+    };
+    let alpn: Vec<Vec<u8>> = match &args.alpn {
+        Some(list) => list
+            .iter()
+            .filter(|p| !p.is_empty())
+            .map(|p| p.as_bytes().to_vec())
+            .collect(),
+        None if port == 443 => vec![b"x-amzn-mqtt-ca".to_vec()],
+        None => Vec::new(),
+    };
+    if let Some(p) = alpn.iter().find(|p| p.len() > 255) {
+        return Err(Error::Usage(format!(
+            "--alpn: a protocol name of {} bytes; TLS allows 1 to 255",
+            p.len()
+        )));
+    }
+    if !(0.001..=3600.0).contains(&args.timeout) {
+        return Err(Error::Usage(
+            "--timeout takes seconds from 0.001 to 3600".into(),
+        ));
+    }
+    let proxy = match (&args.proxy, args.no_proxy) {
+        (Some(url), _) => Some(parse_proxy(url)?),
+        (None, false)
+            if !bypasses_proxy(env.no_proxy.as_deref(), &host, args.connect.as_deref()) =>
+        {
+            env.https_proxy.as_deref().map(parse_proxy).transpose()?
+        }
+        (None, false) => None,
+        (None, true) => None,
+    };
+    let (client, device) = match (&args.cert, &args.key) {
+        (Some(cert), Some(key)) => {
+            let (identity, device) =
+                cmd::endpoint::load_identity(&Input::from_arg(cert), &Input::from_arg(key))?;
+            (Some(identity), Some(device))
+        }
+        _ => (None, None),
+    };
+    let mqtt = if args.mqtt {
+        let client_id = match (&args.client_id, &device) {
+            (Some(id), _) => id.clone(),
+            (None, Some(d)) => d.subject_cn.clone().ok_or_else(|| {
+                Error::Usage("the device certificate has no CN: give --client-id".into())
+            })?,
+            (None, None) => return Err(Error::Usage("--mqtt needs --cert and --key".into())),
+        };
+        if client_id.is_empty() || client_id.len() > 128 {
+            return Err(Error::Usage(format!(
+                "MQTT client id of {} bytes: AWS IoT takes 1 to 128 bytes; give --client-id",
+                client_id.len()
+            )));
+        }
+        Some(MqttSettings {
+            client_id,
+            keep_alive_secs: 30,
+        })
+    } else {
+        None
+    };
+    // The --save target is checked (and made) before connecting, so that a report is
+    // never lost to a directory that cannot be written.
+    let save = match &args.save {
+        Some(dir) => {
+            let dirs = if args.sig == SigChoice::Both {
+                vec![dir.join("rsa"), dir.join("ecdsa")]
+            } else {
+                vec![dir.clone()]
+            };
+            for dir in &dirs {
+                cmd::endpoint::prepare_save_dir(dir, args.force)?;
+            }
+            Some(dir.clone())
+        }
+        None => None,
+    };
+    let sig = match args.sig {
+        SigChoice::Any | SigChoice::Both => SigFilter::Any,
+        SigChoice::Rsa => SigFilter::Rsa,
+        SigChoice::Ecdsa => SigFilter::Ecdsa,
+    };
+    Ok(cmd::endpoint::Settings {
+        classification: classify(&host),
+        probe: ProbeSettings {
+            host,
+            port,
+            connect_to: args.connect,
+            sni,
+            alpn,
+            timeout: Duration::from_secs_f64(args.timeout),
+            proxy,
+            versions: match args.tls {
+                None => TlsVersions::Both,
+                Some(TlsChoice::V12) => TlsVersions::Tls12,
+                Some(TlsChoice::V13) => TlsVersions::Tls13,
+            },
+            sig,
+            client,
+            mqtt,
+        },
+        verified_name,
+        anchors: anchors(&args.trust)?,
+        at: at(&args.trust.at, env)?,
+        both: args.sig == SigChoice::Both,
+        insecure: args.insecure,
+        device,
+        save,
+        force: args.force,
+        json: args.json,
+    })
+}
+
+/// HOST, HOST:PORT, [V6] or [V6]:PORT; a bare IPv6 address is taken whole.
+fn split_target(target: &str) -> Result<(String, Option<u16>), Error> {
+    let bad_port = || {
+        Error::Usage(format!(
+            "{target:?}: the port is not a number from 1 to 65535"
+        ))
+    };
+    if let Some(rest) = target.strip_prefix('[') {
+        let (host, after) = rest
+            .split_once(']')
+            .ok_or_else(|| Error::Usage(format!("{target:?}: missing ']'")))?;
+        let port = match after.strip_prefix(':') {
+            Some(p) => Some(p.parse().map_err(|_| bad_port())?),
+            None if after.is_empty() => None,
+            None => return Err(bad_port()),
+        };
+        return Ok((host.to_string(), port));
+    }
+    if target.parse::<std::net::Ipv6Addr>().is_ok() {
+        return Ok((target.to_string(), None));
+    }
+    match target.rsplit_once(':') {
+        Some((host, port)) => Ok((
+            host.to_string(),
+            Some(port.parse().map_err(|_| bad_port())?),
+        )),
+        None => Ok((target.to_string(), None)),
+    }
+    .and_then(|(h, p): (String, Option<u16>)| {
+        if h.is_empty() || p == Some(0) {
+            Err(Error::Usage(format!("{target:?} is not HOST[:PORT]")))
+        } else {
+            Ok((h, p))
+        }
+    })
+}
+
+/// `http://[user:pass@]host:port`.
+fn parse_proxy(url: &str) -> Result<net::Proxy, Error> {
+    let shown = redact_password(url);
+    let bad = |why: &str| {
+        Error::Usage(format!(
+            "proxy {shown:?}: {why}; expected http://[user:pass@]host:port"
+        ))
+    };
+    let rest = url
+        .strip_prefix("http://")
+        .ok_or_else(|| bad("only http:// proxies are supported"))?;
+    let rest = rest.trim_end_matches('/');
+    let (credentials, hostport) = match rest.rsplit_once('@') {
+        Some((creds, hp)) => {
+            let (user, pass) = creds.split_once(':').unwrap_or((creds, ""));
+            (Some((user.to_string(), pass.to_string())), hp)
+        }
+        None => (None, rest),
+    };
+    let (host, port) = split_target(hostport).map_err(|_| bad("bad host or port"))?;
+    Ok(net::Proxy {
+        host,
+        port: port.ok_or_else(|| bad("the port is missing"))?,
+        credentials,
+    })
+}
+
+/// True when NO_PROXY names the host or the --connect address: `*`, a name, or a domain
+/// suffix (`.example.com` or `example.com`).
+fn bypasses_proxy(no_proxy: Option<&str>, host: &str, connect: Option<&str>) -> bool {
+    let Some(list) = no_proxy else {
+        return false;
+    };
+    let connect_host = connect.and_then(|c| split_target(c).ok()).map(|(h, _)| h);
+    let names: Vec<&str> = std::iter::once(host)
+        .chain(connect_host.as_deref())
+        .collect();
+    list.split(',')
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .any(|entry| {
+            let domain = entry.trim_start_matches('.');
+            entry == "*"
+                || names.iter().any(|n| {
+                    n.eq_ignore_ascii_case(domain)
+                        || n.to_ascii_lowercase()
+                            .ends_with(&format!(".{}", domain.to_ascii_lowercase()))
+                })
+        })
+}
+
+/// The URL with any password replaced by `***`, for messages.
+fn redact_password(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    match rest.rsplit_once('@') {
+        Some((creds, host)) => {
+            let user = creds.split_once(':').map_or(creds, |(u, _)| u);
+            let sep = if scheme.is_empty() { "" } else { "://" };
+            format!("{scheme}{sep}{user}:***@{host}")
+        }
+        None => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_split_into_host_and_port() {
+        let ok = |t: &str| split_target(t).unwrap();
+        assert_eq!(ok("a.example:443"), ("a.example".into(), Some(443)));
+        assert_eq!(ok("a.example"), ("a.example".into(), None));
+        assert_eq!(ok("[::1]:8883"), ("::1".into(), Some(8883)));
+        assert_eq!(ok("::1"), ("::1".into(), None));
+        assert!(split_target("a.example:x").is_err());
+        assert!(split_target(":443").is_err());
+    }
+
+    #[test]
+    fn proxies_parse_with_and_without_credentials() {
+        let p = parse_proxy("http://u:p@proxy.local:3128/").unwrap();
+        assert_eq!((p.host.as_str(), p.port), ("proxy.local", 3128));
+        assert_eq!(p.credentials, Some(("u".into(), "p".into())));
+        assert!(parse_proxy("http://proxy.local:3128")
+            .unwrap()
+            .credentials
+            .is_none());
+        assert!(parse_proxy("https://proxy.local:3128").is_err());
+        assert!(parse_proxy("http://proxy.local").is_err());
+        assert!(bypasses_proxy(
+            Some("localhost, .example.com"),
+            "a.example.com",
+            None
+        ));
+        assert!(bypasses_proxy(
+            Some("127.0.0.1"),
+            "x.iot.eu-west-1.amazonaws.com",
+            Some("127.0.0.1:8443")
+        ));
+        assert!(bypasses_proxy(Some("*"), "anything", None));
+        assert!(!bypasses_proxy(Some("example.org"), "a.example.com", None));
+        assert!(!bypasses_proxy(None, "a.example.com", None));
+        let err = parse_proxy("http://user:s3cret@proxy.local")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            !err.contains("s3cret") && err.contains("user:***@"),
+            "{err}"
+        );
     }
 }

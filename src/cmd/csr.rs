@@ -2,20 +2,17 @@
 //! key never leaves the device. The key file is created exclusively, mode 0400, and neither
 //! file is ever overwritten. Key material is written to the key file only, never shown.
 
-use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use rcgen::{CertificateParams, DistinguishedName, DnType, KeyPair, RsaKeySize};
-use serde::Serialize;
 
 use crate::app::Outcome;
 use crate::cli::KeyTypeChoice;
-use crate::cmd::device::shell_quote;
-use crate::cmd::verify_chain::json_line;
 use crate::error::Error;
 use crate::keys::PrivateKey;
-use crate::report::{human, KeyView, SCHEMA_VERSION};
+use crate::report::csr::{self, CsrReport};
+use crate::report::{human, json_line, shell_quote, KeyView, SCHEMA_VERSION};
 use crate::source::KeyFormat;
 
 pub struct Settings {
@@ -23,18 +20,6 @@ pub struct Settings {
     pub key_type: KeyTypeChoice,
     pub out: PathBuf,
     pub json: bool,
-}
-
-#[derive(Serialize)]
-struct CsrJson {
-    schema_version: u32,
-    command: &'static str,
-    thing: String,
-    key_file: String,
-    csr_file: String,
-    key_type: &'static str,
-    public_key: KeyView,
-    next_step: String,
 }
 
 pub fn run(settings: &Settings) -> Result<Outcome, Error> {
@@ -80,44 +65,20 @@ pub fn run(settings: &Settings) -> Result<Outcome, Error> {
         "aws iot create-certificate-from-csr --certificate-signing-request {} --set-as-active",
         shell_quote(&format!("file://{csr_file}"))
     );
+    let report = CsrReport {
+        schema_version: SCHEMA_VERSION,
+        command: "csr",
+        thing: settings.thing.clone(),
+        key_file,
+        csr_file,
+        key_type: key_type_name(settings.key_type),
+        public_key: KeyView::of(&public),
+        next_step,
+    };
     let stdout = if settings.json {
-        json_line(&CsrJson {
-            schema_version: SCHEMA_VERSION,
-            command: "csr",
-            thing: settings.thing.clone(),
-            key_file,
-            csr_file,
-            key_type: key_type_name(settings.key_type),
-            public_key: KeyView::of(&public),
-            next_step,
-        })
+        json_line(&report)
     } else {
-        let mut out = String::new();
-        let _ = writeln!(
-            out,
-            "{}  {}  key and CSR written",
-            human::ok("CREATED"),
-            human::clean(&settings.thing)
-        );
-        human::field(
-            &mut out,
-            0,
-            "key",
-            &format!(
-                "{}  (mode 0400, stays on the device)",
-                human::clean(&key_file)
-            ),
-        );
-        human::field(&mut out, 0, "csr", &human::clean(&csr_file));
-        human::field(&mut out, 0, "subject", &format!("CN={}", settings.thing));
-        human::field(
-            &mut out,
-            0,
-            "public key",
-            &format!("{}  sha256 {}", public.describe(), public.sha256),
-        );
-        let _ = writeln!(out, "\nnext step: {}", human::clean(&next_step));
-        out
+        csr::render(&report)
     };
     Ok(Outcome::new(stdout, true))
 }

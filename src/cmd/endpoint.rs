@@ -1,23 +1,21 @@
 //! `iotcheck endpoint`: connect like a device, capture what the server serves, then verify and
-//! explain it with the same model, verifier and report as `verify-chain`.
+//! explain it with the same model, verifier and report as `verify-chain`: probe, judge,
+//! report, for each handshake.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
-use crate::app::{self, Env, Outcome};
+use crate::app::Outcome;
 use crate::chain::{Cert, Chain};
-use crate::cli::{EndpointArgs, SigChoice, TlsChoice};
-use crate::cmd::verify_chain::json_line;
 use crate::error::{Error, InputError};
 use crate::keys::PrivateKey;
-use crate::net::{self, ClientIdentity, MqttSettings, ProbeSettings, SigFilter, TlsVersions};
+use crate::net::{self, ClientIdentity, ProbeSettings, SigFilter};
 use crate::report::endpoint::{
-    self as view, Classification, EndpointJson, EndpointView, FailedHandshake, HandshakeReport,
+    self as view, EndpointReport, EndpointView, HandshakeError, HandshakeReport,
 };
-use crate::report::{ChainReport, SCHEMA_VERSION};
+use crate::report::{json_line, ChainReport};
 use crate::source::{self, Input, Kind};
 use crate::trust::Anchors;
-use crate::verify::{self, Finding, Policy};
+use crate::verify::{self, Classification, Connection, Policy};
 
 /// Everything `endpoint` needs, resolved.
 pub struct Settings {
@@ -30,134 +28,10 @@ pub struct Settings {
     pub both: bool,
     pub insecure: bool,
     pub device: Option<Cert>,
+    /// The directory (checked and made before connecting) for the served certificates.
     pub save: Option<PathBuf>,
     pub force: bool,
     pub json: bool,
-}
-
-/// Resolves the command line: target, port, names, ALPN, proxy, device credentials.
-pub fn settings(args: EndpointArgs, env: &Env) -> Result<Settings, Error> {
-    let (host, port_in_target) = split_target(&args.target)?;
-    let port = match (port_in_target, args.port) {
-        (Some(a), Some(b)) if a != b => {
-            return Err(Error::Usage(format!(
-                "port {a} in {} contradicts --port {b}",
-                args.target
-            )))
-        }
-        (Some(p), _) | (None, Some(p)) => p,
-        (None, None) => 8443,
-    };
-    let host_is_ip = host.parse::<std::net::IpAddr>().is_ok();
-    let host = host.strip_suffix('.').map(str::to_string).unwrap_or(host);
-    let verified_name = match &args.servername {
-        Some(name) => app::checked_host(name, "--servername")?,
-        None => app::checked_host(&host, "HOST")?,
-    };
-    let sni = if args.no_sni || (host_is_ip && args.servername.is_none()) {
-        None
-    } else {
-        Some(verified_name.clone())
-    };
-    let alpn: Vec<Vec<u8>> = match &args.alpn {
-        Some(list) => list
-            .iter()
-            .filter(|p| !p.is_empty())
-            .map(|p| p.as_bytes().to_vec())
-            .collect(),
-        None if port == 443 => vec![b"x-amzn-mqtt-ca".to_vec()],
-        None => Vec::new(),
-    };
-    if let Some(p) = alpn.iter().find(|p| p.len() > 255) {
-        return Err(Error::Usage(format!(
-            "--alpn: a protocol name of {} bytes; TLS allows 1 to 255",
-            p.len()
-        )));
-    }
-    if !(0.001..=3600.0).contains(&args.timeout) {
-        return Err(Error::Usage(
-            "--timeout takes seconds from 0.001 to 3600".into(),
-        ));
-    }
-    let proxy = match (&args.proxy, args.no_proxy) {
-        (Some(url), _) => Some(parse_proxy(url)?),
-        (None, false)
-            if !bypasses_proxy(env.no_proxy.as_deref(), &host, args.connect.as_deref()) =>
-        {
-            env.https_proxy.as_deref().map(parse_proxy).transpose()?
-        }
-        (None, false) => None,
-        (None, true) => None,
-    };
-    let (client, device) = match (&args.cert, &args.key) {
-        (Some(cert), Some(key)) => {
-            let (identity, device) = load_identity(&Input::from_arg(cert), &Input::from_arg(key))?;
-            (Some(identity), Some(device))
-        }
-        _ => (None, None),
-    };
-    let mqtt = if args.mqtt {
-        let client_id = match (&args.client_id, &device) {
-            (Some(id), _) => id.clone(),
-            (None, Some(d)) => d.subject_cn.clone().ok_or_else(|| {
-                Error::Usage("the device certificate has no CN: give --client-id".into())
-            })?,
-            (None, None) => return Err(Error::Usage("--mqtt needs --cert and --key".into())),
-        };
-        if client_id.is_empty() || client_id.len() > 128 {
-            return Err(Error::Usage(format!(
-                "MQTT client id of {} bytes: AWS IoT takes 1 to 128 bytes; give --client-id",
-                client_id.len()
-            )));
-        }
-        Some(MqttSettings {
-            client_id,
-            keep_alive_secs: 30,
-        })
-    } else {
-        None
-    };
-    if let Some(dir) = &args.save {
-        refuse_overwrite(dir, args.force)?;
-        if args.sig == SigChoice::Both {
-            refuse_overwrite(&dir.join("rsa"), args.force)?;
-            refuse_overwrite(&dir.join("ecdsa"), args.force)?;
-        }
-    }
-    let sig = match args.sig {
-        SigChoice::Any | SigChoice::Both => SigFilter::Any,
-        SigChoice::Rsa => SigFilter::Rsa,
-        SigChoice::Ecdsa => SigFilter::Ecdsa,
-    };
-    Ok(Settings {
-        classification: view::classify(&host),
-        probe: ProbeSettings {
-            host,
-            port,
-            connect_to: args.connect,
-            sni,
-            alpn,
-            timeout: Duration::from_secs_f64(args.timeout),
-            proxy,
-            versions: match args.tls {
-                None => TlsVersions::Both,
-                Some(TlsChoice::V12) => TlsVersions::Tls12,
-                Some(TlsChoice::V13) => TlsVersions::Tls13,
-            },
-            sig,
-            client,
-            mqtt,
-        },
-        verified_name,
-        anchors: app::anchors(&args.trust)?,
-        at: app::at(&args.trust.at, env)?,
-        both: args.sig == SigChoice::Both,
-        insecure: args.insecure,
-        device,
-        save: args.save,
-        force: args.force,
-        json: args.json,
-    })
 }
 
 pub fn run(settings: &Settings) -> Result<Outcome, Error> {
@@ -166,42 +40,47 @@ pub fn run(settings: &Settings) -> Result<Outcome, Error> {
     } else {
         &[(settings.probe.sig, sig_name(settings.probe.sig))]
     };
+    let policy = Policy {
+        at: settings.at,
+        host: Some(settings.verified_name.clone()),
+        device_not_before: settings.device.as_ref().map(|d| d.not_before),
+    };
     let mut handshakes = Vec::new();
-    let mut failed = Vec::new();
     let mut first_error = None;
+    let mut saved = Vec::new();
     for &(sig, name) in filters {
         let mut probe_settings = settings.probe.clone();
         probe_settings.sig = sig;
-        match handshake(settings, &probe_settings, name) {
-            Ok(report) => handshakes.push(report),
+        match handshake(settings, &probe_settings, &policy, name) {
+            Ok((report, served)) => {
+                if let Some(dir) = &settings.save {
+                    // With --sig both, each handshake's chain goes to its own subdirectory.
+                    let target = if settings.both {
+                        dir.join(name)
+                    } else {
+                        dir.clone()
+                    };
+                    saved.extend(save(&target, &served, settings.force)?);
+                }
+                handshakes.push(report);
+            }
             // With --sig both, a family the server cannot serve is a finding of its own:
             // a device that offers only that family fails the same way.
             Err(Error::Net(e)) if settings.both => {
-                failed.push(FailedHandshake {
-                    sig: name.to_string(),
+                let error = HandshakeError {
                     phase: e.phase(),
                     message: e.to_string(),
-                });
+                };
+                let empty = ChainReport::empty(&settings.anchors, &policy);
+                handshakes.push(HandshakeReport::failed(name, empty, error));
                 first_error.get_or_insert(e);
             }
             Err(e) => return Err(e),
         }
     }
-    if handshakes.is_empty() {
-        if let Some(e) = first_error {
+    if let Some(e) = first_error {
+        if handshakes.iter().all(|h| h.error.is_some()) {
             return Err(Error::Net(e));
-        }
-    }
-    let mut saved = Vec::new();
-    if let Some(dir) = &settings.save {
-        for h in &handshakes {
-            // With --sig both, each handshake's chain goes to its own subdirectory.
-            let target = if settings.both {
-                dir.join(&h.sig)
-            } else {
-                dir.clone()
-            };
-            saved.extend(save(&target, &h.served, settings.force)?);
         }
     }
     let endpoint = EndpointView {
@@ -218,36 +97,29 @@ pub fn run(settings: &Settings) -> Result<Outcome, Error> {
         classification: settings.classification.clone(),
         saved,
     };
-    let ok = failed.is_empty() && handshakes.iter().all(HandshakeReport::passed);
+    let findings =
+        verify::endpoint_findings(&settings.classification, settings.probe.sni.is_none());
+    let report = EndpointReport::new(endpoint, findings, handshakes);
     let stdout = if settings.json {
-        json_line(&EndpointJson::new(
-            SCHEMA_VERSION,
-            endpoint,
-            handshakes,
-            failed,
-            settings.both,
-        ))
+        json_line(&report)
     } else {
-        view::render(&endpoint, &handshakes, &failed)
+        view::render(&report)
     };
-    Ok(Outcome::new(stdout, ok))
+    Ok(Outcome::new(stdout, report.verdict.passed()))
 }
 
 /// One handshake: probe, verify what was served (inside the probe, before any application
-/// data), and turn the outcome into a report.
+/// data), judge the connection, and report; also returns the served chain (DER, served
+/// order).
 fn handshake(
     settings: &Settings,
     probe: &ProbeSettings,
+    policy: &Policy,
     sig: &str,
-) -> Result<HandshakeReport, Error> {
-    let policy = Policy {
-        at: settings.at,
-        host: Some(settings.verified_name.clone()),
-        device_not_before: settings.device.as_ref().map(|d| d.not_before),
-    };
+) -> Result<(HandshakeReport, Vec<Vec<u8>>), Error> {
     let mut judged: Option<ChainReport> = None;
     let mut chain_ok = |served: &[Vec<u8>]| -> bool {
-        let report = judge(served, &settings.anchors, &policy);
+        let report = judge(served, &settings.anchors, policy);
         let ok = report.is_valid();
         judged = Some(report);
         ok || settings.insecure
@@ -256,46 +128,35 @@ fn handshake(
     // The callback runs only after a completed handshake; judge the capture otherwise.
     let chain = match judged {
         Some(report) => report,
-        None => judge(&probe_result.served, &settings.anchors, &policy),
+        None => judge(&probe_result.served, &settings.anchors, policy),
     };
-    let mut report = HandshakeReport::new(sig, chain, probe_result, settings.insecure);
-    if let (Some(view), Some(mqtt)) = (report.mqtt.as_mut(), &probe.mqtt) {
-        view.client_id = Some(mqtt.client_id.clone());
-    }
-    report.add_endpoint_findings(&settings.classification, settings.probe.sni.is_none());
-    Ok(report)
+    let findings = verify::connection_findings(&Connection {
+        probe: &probe_result,
+        chain_verified: chain.is_valid(),
+        served_bytes: chain.total_bytes,
+        insecure: settings.insecure,
+    });
+    let client_id = probe.mqtt.as_ref().map(|m| m.client_id.as_str());
+    let report = HandshakeReport::new(sig, chain, &probe_result, client_id, findings);
+    Ok((report, probe_result.served))
 }
 
-/// Verifies a served chain. Certificates that do not parse are problems of their own.
+/// Verifies a served chain and reports it. Certificates that do not parse are findings.
 fn judge(served: &[Vec<u8>], anchors: &Anchors, policy: &Policy) -> ChainReport {
-    let mut certs = Vec::new();
-    let mut unparsable = Vec::new();
-    for (i, der) in served.iter().enumerate() {
-        match Cert::from_der(der, format!("served #{}", i + 1)) {
-            Ok(cert) => certs.push(cert),
-            Err(e) => unparsable.push(Finding {
-                code: "malformed",
-                certificate: None,
-                message: format!("served certificate #{} does not parse: {e}", i + 1),
-            }),
-        }
-    }
+    let (certs, unparsable) = verify::parse_served(served);
     let mut report = if certs.is_empty() {
         ChainReport::empty(anchors, policy)
     } else {
         let chain = Chain::arrange(certs);
-        let verdict = verify::verify(&chain, anchors, policy);
-        ChainReport::build(&chain, anchors, policy, &verdict)
+        let judgement = verify::verify(&chain, anchors, policy);
+        ChainReport::build(&chain, anchors, policy, &judgement)
     };
-    if !unparsable.is_empty() {
-        report.problems.extend(unparsable);
-        report.verdict = "invalid";
-    }
+    report.add(unparsable);
     report
 }
 
 /// Loads the device certificate (with any chain in its file) and key; the key must match.
-fn load_identity(cert: &Input, key: &Input) -> Result<(ClientIdentity, Cert), Error> {
+pub fn load_identity(cert: &Input, key: &Input) -> Result<(ClientIdentity, Cert), Error> {
     let cert_objects = source::read_certificates(cert)?;
     let count = cert_objects.len();
     let device = Cert::from_der(&cert_objects[0].der, cert_objects[0].origin(count))
@@ -357,107 +218,6 @@ fn load_identity(cert: &Input, key: &Input) -> Result<(ClientIdentity, Cert), Er
     Ok((identity, device))
 }
 
-/// HOST, HOST:PORT, [V6] or [V6]:PORT; a bare IPv6 address is taken whole.
-fn split_target(target: &str) -> Result<(String, Option<u16>), Error> {
-    let bad_port = || {
-        Error::Usage(format!(
-            "{target:?}: the port is not a number from 1 to 65535"
-        ))
-    };
-    if let Some(rest) = target.strip_prefix('[') {
-        let (host, after) = rest
-            .split_once(']')
-            .ok_or_else(|| Error::Usage(format!("{target:?}: missing ']'")))?;
-        let port = match after.strip_prefix(':') {
-            Some(p) => Some(p.parse().map_err(|_| bad_port())?),
-            None if after.is_empty() => None,
-            None => return Err(bad_port()),
-        };
-        return Ok((host.to_string(), port));
-    }
-    if target.parse::<std::net::Ipv6Addr>().is_ok() {
-        return Ok((target.to_string(), None));
-    }
-    match target.rsplit_once(':') {
-        Some((host, port)) => Ok((
-            host.to_string(),
-            Some(port.parse().map_err(|_| bad_port())?),
-        )),
-        None => Ok((target.to_string(), None)),
-    }
-    .and_then(|(h, p): (String, Option<u16>)| {
-        if h.is_empty() || p == Some(0) {
-            Err(Error::Usage(format!("{target:?} is not HOST[:PORT]")))
-        } else {
-            Ok((h, p))
-        }
-    })
-}
-
-/// `http://[user:pass@]host:port`.
-fn parse_proxy(url: &str) -> Result<net::Proxy, Error> {
-    let shown = redact_password(url);
-    let bad = |why: &str| {
-        Error::Usage(format!(
-            "proxy {shown:?}: {why}; expected http://[user:pass@]host:port"
-        ))
-    };
-    let rest = url
-        .strip_prefix("http://")
-        .ok_or_else(|| bad("only http:// proxies are supported"))?;
-    let rest = rest.trim_end_matches('/');
-    let (credentials, hostport) = match rest.rsplit_once('@') {
-        Some((creds, hp)) => {
-            let (user, pass) = creds.split_once(':').unwrap_or((creds, ""));
-            (Some((user.to_string(), pass.to_string())), hp)
-        }
-        None => (None, rest),
-    };
-    let (host, port) = split_target(hostport).map_err(|_| bad("bad host or port"))?;
-    Ok(net::Proxy {
-        host,
-        port: port.ok_or_else(|| bad("the port is missing"))?,
-        credentials,
-    })
-}
-
-/// True when NO_PROXY names the host or the --connect address: `*`, a name, or a domain
-/// suffix (`.example.com` or `example.com`).
-fn bypasses_proxy(no_proxy: Option<&str>, host: &str, connect: Option<&str>) -> bool {
-    let Some(list) = no_proxy else {
-        return false;
-    };
-    let connect_host = connect.and_then(|c| split_target(c).ok()).map(|(h, _)| h);
-    let names: Vec<&str> = std::iter::once(host)
-        .chain(connect_host.as_deref())
-        .collect();
-    list.split(',')
-        .map(str::trim)
-        .filter(|e| !e.is_empty())
-        .any(|entry| {
-            let domain = entry.trim_start_matches('.');
-            entry == "*"
-                || names.iter().any(|n| {
-                    n.eq_ignore_ascii_case(domain)
-                        || n.to_ascii_lowercase()
-                            .ends_with(&format!(".{}", domain.to_ascii_lowercase()))
-                })
-        })
-}
-
-/// The URL with any password replaced by `***`, for messages.
-fn redact_password(url: &str) -> String {
-    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
-    match rest.rsplit_once('@') {
-        Some((creds, host)) => {
-            let user = creds.split_once(':').map_or(creds, |(u, _)| u);
-            let sep = if scheme.is_empty() { "" } else { "://" };
-            format!("{scheme}{sep}{user}:***@{host}")
-        }
-        None => url.to_string(),
-    }
-}
-
 fn sig_name(sig: SigFilter) -> &'static str {
     match sig {
         SigFilter::Any => "any",
@@ -466,52 +226,77 @@ fn sig_name(sig: SigFilter) -> &'static str {
     }
 }
 
-/// The cert_*.pem files of an earlier `--save` in `dir`.
-fn earlier_captures(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
-    Ok(std::fs::read_dir(dir)?
-        .filter_map(Result::ok)
-        .filter(|e| {
-            let name = e.file_name().to_string_lossy().into_owned();
-            name.starts_with("cert_") && name.ends_with(".pem")
+/// True for the names `--save` writes: cert_1.pem, cert_2.pem, ... Nothing else in the
+/// directory is ever touched, even with `--force`.
+fn is_capture_name(name: &str) -> bool {
+    name.strip_prefix("cert_")
+        .and_then(|rest| rest.strip_suffix(".pem"))
+        .is_some_and(|n| {
+            !n.is_empty() && !n.starts_with('0') && n.bytes().all(|b| b.is_ascii_digit())
         })
-        .map(|e| e.path())
-        .collect())
 }
 
-/// Refuses before connecting when `--save DIR` is not a directory or already holds served
-/// certificates.
-fn refuse_overwrite(dir: &Path, force: bool) -> Result<(), Error> {
-    if !dir.exists() {
-        return Ok(());
+/// The files of an earlier `--save` in `dir`.
+fn earlier_captures(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut found: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(Result::ok)
+        .filter(|e| is_capture_name(&e.file_name().to_string_lossy()))
+        .map(|e| e.path())
+        .collect();
+    found.sort();
+    Ok(found)
+}
+
+/// Checks, before connecting, that `--save DIR` can take the served certificates: it is a
+/// directory (made if missing), writable, and holds no earlier capture unless `force`.
+pub fn prepare_save_dir(dir: &Path, force: bool) -> Result<(), Error> {
+    let name = dir.display().to_string();
+    let input_error = |message: String| Error::Input(InputError::new(name.clone(), message));
+    match std::fs::symlink_metadata(dir) {
+        Ok(meta) if meta.file_type().is_symlink() && !dir.exists() => {
+            return Err(input_error(
+                "is a symbolic link to nothing: --save takes a directory; remove the link or choose another".into(),
+            ))
+        }
+        Ok(_) if !dir.is_dir() => {
+            return Err(input_error(
+                "is not a directory: --save takes a directory for cert_1.pem, cert_2.pem, ...".into(),
+            ))
+        }
+        Ok(_) => {}
+        Err(_) => std::fs::create_dir_all(dir)
+            .map_err(|e| input_error(format!("cannot be created ({e}): choose another --save directory")))?,
     }
-    if !dir.is_dir() {
-        return Err(InputError::new(
-            dir.display().to_string(),
-            "is not a directory: --save takes a directory for cert_1.pem, cert_2.pem, ...",
-        )
-        .into());
-    }
+    // Proves the directory writable now rather than after the connection.
+    let probe_file = dir.join(format!(".iotcheck-save-{}", std::process::id()));
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe_file)
+        .and_then(|_| std::fs::remove_file(&probe_file))
+        .map_err(|e| {
+            input_error(format!(
+                "cannot be written ({e}): choose another --save directory"
+            ))
+        })?;
     let taken = !earlier_captures(dir)
-        .map_err(|e| InputError::new(dir.display().to_string(), format!("cannot read: {e}")))?
+        .map_err(|e| input_error(format!("cannot be read ({e})")))?
         .is_empty();
     if taken && !force {
-        return Err(InputError::new(
-            dir.display().to_string(),
-            "already holds cert_*.pem files: choose another --save directory or add --force",
-        )
-        .into());
+        return Err(input_error(
+            "already holds cert_N.pem files from an earlier capture: choose another --save directory or add --force to replace them".into(),
+        ));
     }
     Ok(())
 }
 
-/// Writes cert_1.pem, cert_2.pem, ... in served order. With `force`, earlier captures'
-/// cert_*.pem files are removed first, so that the directory holds one chain only.
+/// Writes cert_1.pem, cert_2.pem, ... in served order. With `force`, an earlier capture's
+/// cert_N.pem files are removed first, so that the directory holds one chain only.
 fn save(dir: &Path, served: &[Vec<u8>], force: bool) -> Result<Vec<String>, Error> {
     let write_error = |path: &Path, source| Error::Write {
         path: path.display().to_string(),
         source,
     };
-    std::fs::create_dir_all(dir).map_err(|e| write_error(dir, e))?;
     if force {
         for old in earlier_captures(dir).map_err(|e| write_error(dir, e))? {
             std::fs::remove_file(&old).map_err(|e| write_error(&old, e))?;
@@ -521,15 +306,10 @@ fn save(dir: &Path, served: &[Vec<u8>], force: bool) -> Result<Vec<String>, Erro
     for (i, der) in served.iter().enumerate() {
         let path = dir.join(format!("cert_{}.pem", i + 1));
         let text = ::pem::encode(&::pem::Pem::new("CERTIFICATE", der.clone()));
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true);
-        if force {
-            options.create(true).truncate(true);
-        } else {
-            options.create_new(true);
-        }
         use std::io::Write;
-        options
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
             .open(&path)
             .and_then(|mut f| f.write_all(text.as_bytes()))
             .map_err(|e| write_error(&path, e))?;
@@ -543,46 +323,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn targets_split_into_host_and_port() {
-        let ok = |t: &str| split_target(t).unwrap();
-        assert_eq!(ok("a.example:443"), ("a.example".into(), Some(443)));
-        assert_eq!(ok("a.example"), ("a.example".into(), None));
-        assert_eq!(ok("[::1]:8883"), ("::1".into(), Some(8883)));
-        assert_eq!(ok("::1"), ("::1".into(), None));
-        assert!(split_target("a.example:x").is_err());
-        assert!(split_target(":443").is_err());
-    }
-
-    #[test]
-    fn proxies_parse_with_and_without_credentials() {
-        let p = parse_proxy("http://u:p@proxy.local:3128/").unwrap();
-        assert_eq!((p.host.as_str(), p.port), ("proxy.local", 3128));
-        assert_eq!(p.credentials, Some(("u".into(), "p".into())));
-        assert!(parse_proxy("http://proxy.local:3128")
-            .unwrap()
-            .credentials
-            .is_none());
-        assert!(parse_proxy("https://proxy.local:3128").is_err());
-        assert!(parse_proxy("http://proxy.local").is_err());
-        assert!(bypasses_proxy(
-            Some("localhost, .example.com"),
-            "a.example.com",
-            None
-        ));
-        assert!(bypasses_proxy(
-            Some("127.0.0.1"),
-            "x.iot.eu-west-1.amazonaws.com",
-            Some("127.0.0.1:8443")
-        ));
-        assert!(bypasses_proxy(Some("*"), "anything", None));
-        assert!(!bypasses_proxy(Some("example.org"), "a.example.com", None));
-        assert!(!bypasses_proxy(None, "a.example.com", None));
-        let err = parse_proxy("http://user:s3cret@proxy.local")
-            .unwrap_err()
-            .to_string();
-        assert!(
-            !err.contains("s3cret") && err.contains("user:***@"),
-            "{err}"
-        );
+    fn only_capture_names_are_ours() {
+        assert!(is_capture_name("cert_1.pem"));
+        assert!(is_capture_name("cert_12.pem"));
+        for other in [
+            "cert_backup_2024.pem",
+            "cert_.pem",
+            "cert_01.pem",
+            "cert_1.pem.bak",
+            "xcert_1.pem",
+            "cert_1a.pem",
+        ] {
+            assert!(!is_capture_name(other), "{other}");
+        }
     }
 }

@@ -1,19 +1,18 @@
 //! `iotcheck inspect`: shows what files hold, without a trust decision. Never prints key
 //! material: keys are described by type, size and public-key fingerprint.
 
-use std::fmt::Write;
-
-use serde::Serialize;
 use x509_parser::certification_request::X509CertificationRequest;
 use x509_parser::prelude::FromDer;
 use x509_parser::revocation_list::CertificateRevocationList;
 
 use crate::app::Outcome;
 use crate::chain::{Cert, KeyInfo};
-use crate::cmd::verify_chain::json_line;
 use crate::error::{Error, InputError};
 use crate::keys::PrivateKey;
-use crate::report::{human, CertView, KeyView, SCHEMA_VERSION};
+use crate::report::inspect::{
+    self, CrlView, CsrView, FileView, HygieneView, InspectReport, KeyObjectView, ObjectView,
+};
+use crate::report::{json_line, CertView, KeyView, SCHEMA_VERSION};
 use crate::source::{self, Hygiene, Input, Kind, Object};
 use crate::when::rfc3339;
 
@@ -22,73 +21,6 @@ pub struct Settings {
     /// For days-left figures only.
     pub at: i64,
     pub json: bool,
-}
-
-#[derive(Serialize)]
-struct InspectJson {
-    schema_version: u32,
-    command: &'static str,
-    files: Vec<FileView>,
-}
-
-#[derive(Serialize)]
-struct FileView {
-    file: String,
-    format: &'static str,
-    hygiene: HygieneView,
-    objects: Vec<ObjectView>,
-}
-
-#[derive(Serialize)]
-struct HygieneView {
-    crlf: bool,
-    bom: bool,
-    text_outside_blocks: bool,
-}
-
-/// One object; exactly one of the optional members is set, matching `kind`.
-#[derive(Serialize)]
-pub struct ObjectView {
-    position: usize,
-    kind: &'static str,
-    /// Plain words: "a private key (PKCS#8)".
-    description: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    certificate: Option<CertView>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    csr: Option<CsrView>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    key: Option<KeyObjectView>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    crl: Option<CrlView>,
-}
-
-#[derive(Serialize)]
-pub struct CsrView {
-    pub subject: String,
-    pub subject_cn: Option<String>,
-    pub public_key: Option<KeyView>,
-    pub signature_algorithm: String,
-    /// The CSR's self-signature verifies with its own public key.
-    pub signature_valid: bool,
-}
-
-#[derive(Serialize)]
-struct KeyObjectView {
-    /// "pkcs8", "pkcs1", "sec1", "encrypted" or "spki" (a public key).
-    encoding: &'static str,
-    /// The public key; None when the key is encrypted or could not be loaded.
-    public_key: Option<KeyView>,
-    /// Why the key could not be loaded, if it could not.
-    error: Option<String>,
-}
-
-#[derive(Serialize)]
-struct CrlView {
-    issuer: String,
-    this_update: String,
-    next_update: Option<String>,
-    revoked: usize,
 }
 
 pub fn run(settings: &Settings) -> Result<Outcome, Error> {
@@ -110,14 +42,15 @@ pub fn run(settings: &Settings) -> Result<Outcome, Error> {
             objects,
         });
     }
+    let report = InspectReport {
+        schema_version: SCHEMA_VERSION,
+        command: "inspect",
+        files,
+    };
     let stdout = if settings.json {
-        json_line(&InspectJson {
-            schema_version: SCHEMA_VERSION,
-            command: "inspect",
-            files,
-        })
+        json_line(&report)
     } else {
-        render(&files)
+        inspect::render(&report)
     };
     Ok(Outcome::new(stdout, true))
 }
@@ -215,86 +148,4 @@ pub fn csr_view(der: &[u8]) -> Option<CsrView> {
         .unwrap_or_else(|_| csr.signature_algorithm.algorithm.to_id_string()),
         signature_valid: csr.verify_signature().is_ok(),
     })
-}
-
-fn render(files: &[FileView]) -> String {
-    let mut out = String::new();
-    for file in files {
-        let _ = writeln!(
-            out,
-            "{}  ({}, {} object(s))",
-            human::clean(&file.file),
-            file.format,
-            file.objects.len()
-        );
-        let h = &file.hygiene;
-        for (on, what) in [
-            (h.bom, "starts with a UTF-8 byte-order mark"),
-            (h.crlf, "has CRLF line endings"),
-            (h.text_outside_blocks, "has text outside the PEM blocks"),
-        ] {
-            if on {
-                let _ = writeln!(out, "  {} {what}", human::warn("!"));
-            }
-        }
-        for object in &file.objects {
-            let _ = writeln!(out, "\n  [{}] {}", object.position, object.description);
-            if let Some(cert) = &object.certificate {
-                human::cert_fields(&mut out, cert);
-            }
-            if let Some(csr) = &object.csr {
-                human::field(&mut out, 3, "subject", &human::clean(&csr.subject));
-                if let Some(k) = &csr.public_key {
-                    human::field(
-                        &mut out,
-                        3,
-                        "key",
-                        &format!("{}  sha256 {}", k.describe(), k.sha256),
-                    );
-                }
-                let sig = if csr.signature_valid {
-                    human::ok("verifies")
-                } else {
-                    human::bad("does NOT verify")
-                };
-                human::field(
-                    &mut out,
-                    3,
-                    "signature",
-                    &format!("{} {sig}", csr.signature_algorithm),
-                );
-            }
-            if let Some(key) = &object.key {
-                match (&key.public_key, &key.error) {
-                    (Some(k), _) => human::field(
-                        &mut out,
-                        3,
-                        "public key",
-                        &format!("{}  sha256 {}", k.describe(), k.sha256),
-                    ),
-                    (None, Some(e)) => human::field(&mut out, 3, "note", &human::clean(e)),
-                    (None, None) => {}
-                }
-                if key.encoding != "spki" {
-                    human::field(&mut out, 3, "secret", "private key material is never shown");
-                }
-            }
-            if let Some(crl) = &object.crl {
-                human::field(&mut out, 3, "issuer", &human::clean(&crl.issuer));
-                human::field(
-                    &mut out,
-                    3,
-                    "updates",
-                    &format!(
-                        "{} → {}",
-                        crl.this_update,
-                        crl.next_update.as_deref().unwrap_or("-")
-                    ),
-                );
-                human::field(&mut out, 3, "revoked", &crl.revoked.to_string());
-            }
-        }
-        out.push('\n');
-    }
-    out
 }

@@ -1,9 +1,10 @@
-//! `iotcheck verify-chain`: the offline verification of given certificates.
+//! `iotcheck verify-chain`: the offline verification of given certificates: load, verify,
+//! report.
 
 use crate::app::Outcome;
 use crate::chain::{self, Chain};
 use crate::error::Error;
-use crate::report::{human, ChainReport, VerifyChainJson, SCHEMA_VERSION};
+use crate::report::{human, json_line, ChainReport, VerifyChainJson, SCHEMA_VERSION};
 use crate::source::Input;
 use crate::trust::Anchors;
 use crate::verify::{self, Policy};
@@ -17,15 +18,14 @@ pub struct Settings {
 }
 
 pub fn run(settings: &Settings) -> Result<Outcome, Error> {
-    let certs = chain::load(&settings.inputs)?;
-    let chain = Chain::arrange(certs);
+    let chain = Chain::arrange(chain::load(&settings.inputs)?);
     let policy = Policy {
         at: settings.at,
         host: settings.host.clone(),
         device_not_before: None,
     };
-    let verdict = verify::verify(&chain, &settings.anchors, &policy);
-    let report = ChainReport::build(&chain, &settings.anchors, &policy, &verdict);
+    let judgement = verify::verify(&chain, &settings.anchors, &policy);
+    let report = ChainReport::build(&chain, &settings.anchors, &policy, &judgement);
     let stdout = if settings.json {
         json_line(&VerifyChainJson {
             schema_version: SCHEMA_VERSION,
@@ -33,24 +33,7 @@ pub fn run(settings: &Settings) -> Result<Outcome, Error> {
             report: &report,
         })
     } else {
-        let mut out = String::new();
-        let leaf = &report.chain[report.leaf];
-        let title = leaf.subject_cn.as_deref().unwrap_or(&leaf.subject);
-        let detail = match report.problems.first() {
-            Some(lead) => format!("{} problem(s), lead: {}", report.problems.len(), lead.code),
-            None => "a valid path exists".to_string(),
-        };
-        human::verdict_line(&mut out, title, report.is_valid(), &detail);
-        human::chain_report(&mut out, &report);
-        out
+        human::verify_chain(&report)
     };
     Ok(Outcome::new(stdout, report.is_valid()))
-}
-
-/// One JSON object on one line, newline-terminated.
-pub(crate) fn json_line<T: serde::Serialize>(value: &T) -> String {
-    // Serialising these plain structs of strings, numbers and vectors cannot fail.
-    let mut s = serde_json::to_string(value).expect("report serialises");
-    s.push('\n');
-    s
 }

@@ -7,66 +7,9 @@ use serde::Serialize;
 use x509_parser::prelude::FromDer;
 
 use super::{human, ChainReport};
+use crate::finding::{Code, Finding, Verdict};
 use crate::net::{MqttOutcome, Probe};
-use crate::verify::{Finding, Hint};
-
-/// What kind of endpoint a host name is.
-#[derive(Clone, Debug, Serialize)]
-pub struct Classification {
-    /// "ats_data", "legacy_data", "credential_provider", "custom_domain" or "ip_literal".
-    pub kind: &'static str,
-    pub region: Option<String>,
-    pub description: String,
-}
-
-/// Classifies a host name by the AWS IoT naming rules.
-pub fn classify(host: &str) -> Classification {
-    if host.parse::<std::net::IpAddr>().is_ok() {
-        return Classification {
-            kind: "ip_literal",
-            region: None,
-            description: "an IP address: no SNI is sent and no certificate name can match".into(),
-        };
-    }
-    let lower = host.trim_end_matches('.').to_ascii_lowercase();
-    let labels: Vec<&str> = lower.split('.').collect();
-    let aws = lower.ends_with(".amazonaws.com") || lower.ends_with(".amazonaws.com.cn");
-    // <prefix>.iot.<region>.amazonaws.com or <prefix>.credentials.iot.<region>.amazonaws.com
-    if aws && labels.len() >= 5 {
-        if let Some(iot) = labels.iter().position(|l| *l == "iot") {
-            let region = labels.get(iot + 1).map(|r| r.to_string());
-            if iot >= 1 && labels[iot - 1] == "credentials" {
-                return Classification {
-                    kind: "credential_provider",
-                    region,
-                    description: "AWS IoT credential provider (HTTPS, port 443)".into(),
-                };
-            }
-            // China regions: <prefix>.ats.iot.<region>.amazonaws.com.cn
-            let china_ats = iot == 2 && labels[1] == "ats";
-            if iot == 1 || china_ats {
-                return if china_ats || labels[0].ends_with("-ats") {
-                    Classification {
-                        kind: "ats_data",
-                        region,
-                        description: "AWS IoT data endpoint (ATS, Amazon roots)".into(),
-                    }
-                } else {
-                    Classification {
-                        kind: "legacy_data",
-                        region,
-                        description: "legacy iot:Data endpoint (VeriSign root, retired): use the -ats endpoint".into(),
-                    }
-                };
-            }
-        }
-    }
-    Classification {
-        kind: "custom_domain",
-        region: None,
-        description: "not an AWS IoT name: a custom domain, VPC endpoint or other server".into(),
-    }
-}
+use crate::verify::Classification;
 
 /// Timings in milliseconds.
 #[derive(Clone, Debug, Serialize)]
@@ -106,37 +49,78 @@ pub struct ClientAuthView {
     pub rejection: Option<String>,
 }
 
+/// How the MQTT exchange ended, as the report names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MqttResult {
+    Accepted,
+    Refused,
+    Closed,
+    Timeout,
+    Unexpected,
+    NotSent,
+}
+
+impl MqttResult {
+    fn words(self) -> &'static str {
+        match self {
+            MqttResult::Accepted => "accepted",
+            MqttResult::Refused => "refused",
+            MqttResult::Closed => "closed",
+            MqttResult::Timeout => "timeout",
+            MqttResult::Unexpected => "unexpected",
+            MqttResult::NotSent => "not sent",
+        }
+    }
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct MqttView {
     /// The client id sent in CONNECT.
     pub client_id: Option<String>,
-    /// "accepted", "refused", "closed", "timeout", "unexpected" or "not_sent".
-    pub outcome: &'static str,
+    pub outcome: MqttResult,
     pub return_code: Option<u8>,
     pub reason: Option<String>,
     pub millis: Option<f64>,
     pub session_present: Option<bool>,
 }
 
-/// One handshake's report. `verdict` (inside the flattened chain report) covers the chain,
-/// the client certificate and MQTT: it is "valid" only when all of them passed.
+/// One handshake's report. `verdict` and `findings` (inside the flattened chain report)
+/// cover the chain, the client certificate and MQTT: the verdict is "ok" only when all of
+/// them passed.
 #[derive(Clone, Debug, Serialize)]
 pub struct HandshakeReport {
     /// The signature schemes offered: "any", "rsa" or "ecdsa".
     pub sig: String,
     pub chain_verified: bool,
+    /// Why no TLS session came up (with `--sig both`, for a family the server cannot serve).
+    pub error: Option<HandshakeError>,
     #[serde(flatten)]
     pub report: ChainReport,
-    pub tls: TlsView,
-    pub client_auth: ClientAuthView,
+    pub tls: Option<TlsView>,
+    pub client_auth: Option<ClientAuthView>,
     pub mqtt: Option<MqttView>,
-    #[serde(skip)]
-    pub served: Vec<Vec<u8>>,
+}
+
+/// A handshake that failed before any certificate was seen.
+#[derive(Clone, Debug, Serialize)]
+pub struct HandshakeError {
+    pub phase: &'static str,
+    pub message: String,
 }
 
 impl HandshakeReport {
-    pub fn new(sig: &str, report: ChainReport, probe: Probe, insecure: bool) -> HandshakeReport {
+    /// The report of a completed probe: `report` is the served chain's, `findings` what the
+    /// connection showed.
+    pub fn new(
+        sig: &str,
+        mut report: ChainReport,
+        probe: &Probe,
+        client_id: Option<&str>,
+        findings: Vec<Finding>,
+    ) -> HandshakeReport {
         let chain_verified = report.is_valid();
+        report.add(findings);
         let ca = &probe.client_auth;
         let client_auth = ClientAuthView {
             requested: ca.requested,
@@ -177,149 +161,49 @@ impl HandshakeReport {
             },
             handshake_error: probe.handshake_error.clone(),
         };
-        let mqtt = probe.mqtt.as_ref().map(mqtt_view);
-        let mut this = HandshakeReport {
+        let mqtt = probe.mqtt.as_ref().map(|m| MqttView {
+            client_id: client_id.map(str::to_string),
+            ..mqtt_view(m)
+        });
+        HandshakeReport {
             sig: sig.to_string(),
             chain_verified,
+            error: None,
             report,
-            tls,
-            client_auth,
+            tls: Some(tls),
+            client_auth: Some(client_auth),
             mqtt,
-            served: probe.served,
-        };
-        this.add_connection_findings(insecure);
-        this
+        }
     }
 
-    /// Exit 0 material: chain, client certificate and MQTT all passed.
+    /// A handshake of `--sig both` that came up with no session: `report` is an empty chain
+    /// report, and the finding says what a device offering only this family meets.
+    pub fn failed(sig: &str, mut report: ChainReport, error: HandshakeError) -> HandshakeReport {
+        report.add([Finding::new(
+            Code::NoChainForSignature,
+            format!(
+                "the server completed no handshake when offered only {} signature schemes ({}): a device that offers only these fails; {}",
+                sig.to_uppercase(),
+                error.phase,
+                error.message
+            ),
+        )]);
+        HandshakeReport {
+            sig: sig.to_string(),
+            chain_verified: false,
+            error: Some(error),
+            report,
+            tls: None,
+            client_auth: None,
+            mqtt: None,
+        }
+    }
+
+    /// Chain, client certificate and MQTT all passed.
     pub fn passed(&self) -> bool {
         self.report.is_valid()
     }
-
-    fn problem(&mut self, code: &'static str, message: String) {
-        self.report.problems.push(Finding {
-            code,
-            certificate: None,
-            message,
-        });
-        self.report.verdict = "invalid";
-    }
-
-    fn warning(&mut self, code: &'static str, message: String) {
-        self.report.warnings.push(Finding {
-            code,
-            certificate: None,
-            message,
-        });
-    }
-
-    fn hint(&mut self, code: &'static str, message: String) {
-        self.report.hints.push(Hint { code, message });
-    }
-
-    fn add_connection_findings(&mut self, insecure: bool) {
-        let ca = self.client_auth.clone();
-        match (&ca.rejection, ca.sent) {
-            (Some(alert), true) => self.problem(
-                "client_cert_rejected",
-                format!("the server rejected the device certificate with alert {alert}: {}", alert_meaning(alert)),
-            ),
-            (Some(alert), false) => self.warning(
-                "client_cert_not_sent",
-                format!("the server requires a client certificate and none was sent (alert {alert}); give --cert and --key to test the device's"),
-            ),
-            (None, false) if ca.requested => self.warning(
-                "client_cert_not_sent",
-                "the server asked for a client certificate and none was sent; give --cert and --key to test the device's".to_string(),
-            ),
-            _ => {}
-        }
-        if let (Some(error), None) = (&self.tls.handshake_error.clone(), &ca.rejection) {
-            self.problem(
-                "handshake_failed",
-                format!("the TLS handshake failed after the server's certificate: {error}"),
-            );
-        }
-        if self.report.total_bytes > SMALL_TLS_BUFFER {
-            self.warning(
-                "large_chain",
-                format!(
-                    "the server sent {} bytes of certificates: a device whose TLS input buffer is {} bytes (a common mbedTLS MBEDTLS_SSL_IN_CONTENT_LEN on small devices) cannot receive them",
-                    self.report.total_bytes, SMALL_TLS_BUFFER
-                ),
-            );
-        }
-        if !self.chain_verified && insecure {
-            self.warning(
-                "insecure",
-                "--insecure: application data was allowed over a connection whose chain did not verify".to_string(),
-            );
-        }
-        let mqtt = self.mqtt.clone();
-        if let Some(m) = mqtt {
-            match m.outcome {
-                "accepted" => {}
-                "refused" => self.problem(
-                    "mqtt_refused",
-                    format!(
-                        "the broker refused CONNECT with return code {} ({})",
-                        m.return_code.unwrap_or(0),
-                        m.reason.clone().unwrap_or_default()
-                    ),
-                ),
-                "closed" => self.problem(
-                    "mqtt_closed",
-                    "the broker closed the connection without CONNACK: on AWS IoT the certificate is known, but no policy allows iot:Connect for this client id, or another connection uses the same client id".to_string(),
-                ),
-                "timeout" => self.problem(
-                    "mqtt_timeout",
-                    "no CONNACK within the timeout: the server took the CONNECT but did not answer it (an MQTT broker answers at once; on 443 AWS IoT expects ALPN x-amzn-mqtt-ca for MQTT)".to_string(),
-                ),
-                "unexpected" => self.problem(
-                    "mqtt_unexpected",
-                    format!("the broker did not answer CONNECT with a CONNACK: {}", m.reason.clone().unwrap_or_default()),
-                ),
-                _ => {
-                    if self.chain_verified {
-                        self.problem(
-                            "mqtt_not_sent",
-                            format!("MQTT CONNECT was not sent: {}", m.reason.clone().unwrap_or_default()),
-                        );
-                    } else {
-                        self.warning(
-                            "mqtt_not_sent",
-                            "MQTT CONNECT was not sent because the server chain did not verify (--insecure overrides)".to_string(),
-                        );
-                    }
-                }
-            }
-        }
-    }
-
-    /// Findings that depend on the endpoint rather than the connection.
-    pub fn add_endpoint_findings(&mut self, classification: &Classification, no_sni: bool) {
-        match classification.kind {
-            "legacy_data" => self.hint(
-                "legacy_endpoint",
-                "this is a legacy iot:Data endpoint (no -ats): AWS retired its VeriSign chain; use `aws iot describe-endpoint --endpoint-type iot:Data-ATS` and the Amazon roots".to_string(),
-            ),
-            "ip_literal" => self.warning(
-                "ip_literal",
-                "connecting by IP address: no SNI is sent and the certificate's names cannot match; use the endpoint name (and --connect for the address)".to_string(),
-            ),
-            _ => {}
-        }
-        if no_sni && classification.kind != "ip_literal" {
-            self.warning(
-                "no_sni",
-                "no SNI was sent: AWS IoT needs SNI for configurable endpoints, custom domains, multi-account registration and VPC endpoints".to_string(),
-            );
-        }
-    }
 }
-
-/// A TLS input buffer size small devices are often built with.
-const SMALL_TLS_BUFFER: usize = 4096;
 
 fn round(ms: f64) -> f64 {
     (ms * 100.0).round() / 100.0
@@ -341,7 +225,7 @@ fn mqtt_view(outcome: &MqttOutcome) -> MqttView {
         } => MqttView {
             return_code: Some(0),
             session_present: Some(*session_present),
-            ..base("accepted", *millis)
+            ..base(MqttResult::Accepted, *millis)
         },
         MqttOutcome::Refused {
             code,
@@ -350,36 +234,22 @@ fn mqtt_view(outcome: &MqttOutcome) -> MqttView {
         } => MqttView {
             return_code: Some(*code),
             reason: Some(reason.clone()),
-            ..base("refused", *millis)
+            ..base(MqttResult::Refused, *millis)
         },
-        MqttOutcome::Closed { millis } => base("closed", *millis),
-        MqttOutcome::TimedOut { millis } => base("timeout", *millis),
+        MqttOutcome::Closed { millis } => base(MqttResult::Closed, *millis),
+        MqttOutcome::TimedOut { millis } => base(MqttResult::Timeout, *millis),
         MqttOutcome::Unexpected { detail, millis } => MqttView {
             reason: Some(detail.clone()),
-            ..base("unexpected", *millis)
+            ..base(MqttResult::Unexpected, *millis)
         },
         MqttOutcome::NotSent { reason } => MqttView {
             client_id: None,
-            outcome: "not_sent",
+            outcome: MqttResult::NotSent,
             return_code: None,
             reason: Some(reason.clone()),
             millis: None,
             session_present: None,
         },
-    }
-}
-
-/// What a TLS alert after the client certificate usually means on AWS IoT.
-fn alert_meaning(alert: &str) -> &'static str {
-    match alert {
-        "unknown_ca" => "the certificate's issuer is not registered in this account and region (bring-your-own-CA not registered, or wrong account/region)",
-        "bad_certificate" | "certificate_unknown" => "the certificate is not registered in this account and region, or is inactive",
-        "certificate_revoked" => "the certificate is revoked",
-        "certificate_expired" => "the device certificate has expired (or the server's clock and the certificate disagree)",
-        "certificate_required" => "the server requires a client certificate",
-        "access_denied" => "the certificate is known but not allowed",
-        "decrypt_error" => "the CertificateVerify signature did not verify: the key may not match the certificate",
-        _ => "on AWS IoT this usually means the certificate is not registered, inactive or revoked, or belongs to another account or region",
     }
 }
 
@@ -396,80 +266,49 @@ pub struct EndpointView {
     pub saved: Vec<String>,
 }
 
-/// A handshake of `--sig both` that failed before any certificate: the server has no chain
-/// for that signature family (or refused it for another reason, named in `message`).
+/// `endpoint`'s report: the same shape for one handshake and for `--sig both`.
 #[derive(Clone, Debug, Serialize)]
-pub struct FailedHandshake {
-    pub sig: String,
-    pub phase: &'static str,
-    pub message: String,
+pub struct EndpointReport {
+    pub schema_version: u32,
+    pub command: &'static str,
+    /// "ok" only when every handshake passed and no endpoint finding is an error.
+    pub verdict: Verdict,
+    pub endpoint: EndpointView,
+    /// Findings about the endpoint's name and addressing (each handshake has its own).
+    pub findings: Vec<Finding>,
+    pub handshakes: Vec<HandshakeReport>,
 }
 
-/// `endpoint --json`: one handshake's report at the top level, or with `--sig both` a
-/// combined verdict, `handshakes` and `failed_handshakes`.
-#[derive(Serialize)]
-pub struct EndpointJson {
-    schema_version: u32,
-    command: &'static str,
-    endpoint: EndpointView,
-    #[serde(flatten)]
-    single: Option<HandshakeReport>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    verdict: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    handshakes: Option<Vec<HandshakeReport>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    failed_handshakes: Option<Vec<FailedHandshake>>,
-}
-
-impl EndpointJson {
+impl EndpointReport {
     pub fn new(
-        schema_version: u32,
         endpoint: EndpointView,
-        mut handshakes: Vec<HandshakeReport>,
-        failed: Vec<FailedHandshake>,
-        both: bool,
-    ) -> EndpointJson {
-        if both {
-            let ok = failed.is_empty() && handshakes.iter().all(HandshakeReport::passed);
-            EndpointJson {
-                schema_version,
-                command: "endpoint",
-                endpoint,
-                single: None,
-                verdict: Some(if ok { "valid" } else { "invalid" }),
-                handshakes: Some(handshakes),
-                failed_handshakes: Some(failed),
-            }
-        } else {
-            EndpointJson {
-                schema_version,
-                command: "endpoint",
-                endpoint,
-                single: handshakes.pop(),
-                verdict: None,
-                handshakes: None,
-                failed_handshakes: None,
-            }
+        findings: Vec<Finding>,
+        handshakes: Vec<HandshakeReport>,
+    ) -> EndpointReport {
+        let ok = Verdict::of(&findings).passed() && handshakes.iter().all(HandshakeReport::passed);
+        EndpointReport {
+            schema_version: super::SCHEMA_VERSION,
+            command: "endpoint",
+            verdict: if ok { Verdict::Ok } else { Verdict::Fail },
+            endpoint,
+            findings,
+            handshakes,
         }
     }
 }
 
 /// Human text for one or more handshakes.
-pub fn render(
-    endpoint: &EndpointView,
-    handshakes: &[HandshakeReport],
-    failed: &[FailedHandshake],
-) -> String {
+pub fn render(report: &EndpointReport) -> String {
     let mut out = String::new();
+    let endpoint = &report.endpoint;
+    let handshakes = &report.handshakes;
     let target = if endpoint.host.contains(':') {
         format!("[{}]:{}", endpoint.host, endpoint.port)
     } else {
         format!("{}:{}", endpoint.host, endpoint.port)
     };
-    let all_ok = failed.is_empty() && handshakes.iter().all(HandshakeReport::passed);
-    let several = handshakes.len() + failed.len() > 1;
-    let mut summary: Vec<String> = handshakes
+    let several = handshakes.len() > 1;
+    let summary: Vec<String> = handshakes
         .iter()
         .map(|h| {
             if several {
@@ -479,23 +318,28 @@ pub fn render(
             }
         })
         .collect();
-    summary.extend(
-        failed
-            .iter()
-            .map(|f| format!("{}: no handshake", f.sig.to_uppercase())),
+    human::verdict_line(
+        &mut out,
+        &target,
+        report.verdict.passed(),
+        &summary.join("; "),
     );
-    human::verdict_line(&mut out, &target, all_ok, &summary.join("; "));
     human::field(
         &mut out,
         0,
         "endpoint",
         &human::clean(&format!(
             "{} ({})",
-            endpoint.classification.description, endpoint.classification.kind
+            endpoint.classification.description,
+            serde_json::to_value(endpoint.classification.kind)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default()
         )),
     );
+    human::findings(&mut out, &report.findings);
     for h in handshakes {
-        if handshakes.len() > 1 {
+        if several {
             let _ = writeln!(
                 out,
                 "\n── handshake offering {} signatures ──",
@@ -503,33 +347,13 @@ pub fn render(
             );
             human::verdict_line(&mut out, &h.sig, h.passed(), &summary_of(h));
         }
+        if h.error.is_some() {
+            human::findings(&mut out, &h.report.findings);
+            continue;
+        }
         connection(&mut out, h, endpoint);
         out.push('\n');
         human::chain_report(&mut out, &h.report);
-    }
-    for f in failed {
-        let _ = writeln!(
-            out,
-            "\n── handshake offering {} signatures ──",
-            f.sig.to_uppercase()
-        );
-        human::verdict_line(&mut out, &f.sig, false, "no TLS session");
-        let message = format!(
-            "the server completed no handshake when offered only {} signature schemes ({}): a device that offers only these fails; {}",
-            f.sig.to_uppercase(),
-            f.phase,
-            f.message
-        );
-        human::findings(
-            &mut out,
-            &[Finding {
-                code: "no_chain_for_signature",
-                certificate: None,
-                message,
-            }],
-            &[],
-            &[],
-        );
     }
     for file in &endpoint.saved {
         let _ = writeln!(out, "saved         {}", human::clean(file));
@@ -538,30 +362,33 @@ pub fn render(
 }
 
 fn summary_of(h: &HandshakeReport) -> String {
+    let Some(auth) = &h.client_auth else {
+        return "no TLS session".to_string();
+    };
     let mut parts = vec![if h.chain_verified {
         "chain verified".to_string()
     } else {
         format!(
             "chain does not verify ({})",
-            h.report.problems.first().map_or("?", |p| p.code)
+            h.report.lead().map_or("?", |p| p.code.as_str())
         )
     }];
-    match h.client_auth.accepted {
+    match auth.accepted {
         Some(true) => parts.push("client certificate accepted".into()),
         Some(false) => parts.push("client certificate REJECTED".into()),
-        None if h.client_auth.requested => {
-            parts.push("client certificate requested, none sent".into())
-        }
+        None if auth.requested => parts.push("client certificate requested, none sent".into()),
         None => {}
     }
     if let Some(m) = &h.mqtt {
-        parts.push(format!("MQTT {}", m.outcome.replace('_', " ")));
+        parts.push(format!("MQTT {}", m.outcome.words()));
     }
     parts.join(", ")
 }
 
 fn connection(out: &mut String, h: &HandshakeReport, endpoint: &EndpointView) {
-    let t = &h.tls;
+    let (Some(t), Some(ca)) = (&h.tls, &h.client_auth) else {
+        return;
+    };
     let via = if t.via_proxy { " (proxy)" } else { "" };
     human::field(out, 0, "connected", &format!("{}{via}", t.address));
     let version = if t.version.is_empty() {
@@ -604,7 +431,6 @@ fn connection(out: &mut String, h: &HandshakeReport, endpoint: &EndpointView) {
         let _ = write!(timing, ", mqtt {p:.1} ms");
     }
     human::field(out, 0, "timings", &timing);
-    let ca = &h.client_auth;
     let client = if !ca.requested {
         "not requested by the server".to_string()
     } else {
@@ -627,49 +453,23 @@ fn connection(out: &mut String, h: &HandshakeReport, endpoint: &EndpointView) {
     }
     if let Some(m) = &h.mqtt {
         let text = match m.outcome {
-            "accepted" => human::ok(&format!(
+            MqttResult::Accepted => human::ok(&format!(
                 "CONNACK 0, accepted in {:.1} ms",
                 m.millis.unwrap_or(0.0)
             )),
-            "refused" => human::bad(&format!(
+            MqttResult::Refused => human::bad(&format!(
                 "CONNACK {}: {}",
                 m.return_code.unwrap_or(0),
                 m.reason.as_deref().unwrap_or("")
             )),
-            "closed" => human::bad("closed without CONNACK"),
-            "timeout" => human::bad("no CONNACK within the timeout"),
-            other => human::warn(&format!("{other}: {}", m.reason.as_deref().unwrap_or(""))),
+            MqttResult::Closed => human::bad("closed without CONNACK"),
+            MqttResult::Timeout => human::bad("no CONNACK within the timeout"),
+            other => human::warn(&format!(
+                "{}: {}",
+                other.words(),
+                m.reason.as_deref().unwrap_or("")
+            )),
         };
         human::field(out, 0, "mqtt", &text);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn endpoint_names_are_classified() {
-        let kind = |h: &str| classify(h).kind;
-        assert_eq!(kind("a1b2c3-ats.iot.eu-west-1.amazonaws.com"), "ats_data");
-        assert_eq!(
-            classify("a1b2c3-ats.iot.eu-west-1.amazonaws.com")
-                .region
-                .as_deref(),
-            Some("eu-west-1")
-        );
-        assert_eq!(kind("a1b2c3.iot.eu-west-1.amazonaws.com"), "legacy_data");
-        assert_eq!(
-            kind("c1.credentials.iot.us-east-1.amazonaws.com"),
-            "credential_provider"
-        );
-        assert_eq!(kind("mqtt.example.com"), "custom_domain");
-        assert_eq!(kind("a1b2c3-ats.iot.eu-west-1.amazonaws.com."), "ats_data");
-        assert_eq!(
-            kind("a1b2c3.ats.iot.cn-north-1.amazonaws.com.cn"),
-            "ats_data"
-        );
-        assert_eq!(kind("127.0.0.1"), "ip_literal");
-        assert_eq!(kind("::1"), "ip_literal");
     }
 }

@@ -5,8 +5,8 @@ use std::fmt::Write;
 
 use colored::Colorize;
 
-use super::{CertView, ChainReport, Lint, Severity};
-use crate::verify::{Finding, Hint};
+use super::{CertView, ChainReport};
+use crate::finding::{Finding, Severity};
 
 /// Turns color on or off for everything rendered after this call.
 pub fn set_color(on: bool) {
@@ -64,7 +64,26 @@ pub fn verdict_line(out: &mut String, subject: &str, valid: bool, detail: &str) 
     let _ = writeln!(out, "{word}  {}  {}", clean(subject), dim(detail));
 }
 
-/// The whole chain report: certificates, path, findings, hints.
+/// `verify-chain`'s text: the verdict line, then the chain report.
+pub fn verify_chain(report: &ChainReport) -> String {
+    let mut out = String::new();
+    let title = report
+        .chain
+        .get(report.leaf)
+        .map_or("(no certificate)", |leaf| {
+            leaf.subject_cn.as_deref().unwrap_or(&leaf.subject)
+        });
+    let errors = report.findings.iter().filter(|f| f.is_error()).count();
+    let detail = match report.lead() {
+        Some(lead) => format!("{errors} problem(s), lead: {}", lead.code),
+        None => "a valid path exists".to_string(),
+    };
+    verdict_line(&mut out, title, report.is_valid(), &detail);
+    chain_report(&mut out, report);
+    out
+}
+
+/// The whole chain report: certificates, path, findings.
 pub fn chain_report(out: &mut String, report: &ChainReport) {
     let name = match &report.host {
         Some(h) => format!("name {h} checked"),
@@ -87,16 +106,16 @@ pub fn chain_report(out: &mut String, report: &ChainReport) {
         cert_block(out, cert, &marks);
     }
     path_line(out, report);
-    findings(out, &report.problems, &report.warnings, &report.hints);
+    findings(out, &report.findings);
 }
 
 /// Per-certificate status: the codes of problems that concern it.
 fn marks_for(report: &ChainReport, index: usize) -> Vec<&'static str> {
     report
-        .problems
+        .findings
         .iter()
-        .filter(|p| p.certificate == Some(index))
-        .map(|p| p.code)
+        .filter(|f| f.is_error() && f.certificate() == Some(index))
+        .map(|f| f.code.as_str())
         .collect()
 }
 
@@ -228,54 +247,22 @@ fn pad(code: &str) -> String {
     format!("{code:<31}")
 }
 
-/// Problems in red, warnings in yellow, hints plain, each on one line.
-pub fn findings(out: &mut String, problems: &[Finding], warnings: &[Finding], hints: &[Hint]) {
-    if problems.is_empty() && warnings.is_empty() && hints.is_empty() {
+/// Findings in the given order, one line each: ✗ error (red), ! warning (yellow), → hint,
+/// · note.
+pub fn findings(out: &mut String, findings: &[Finding]) {
+    if findings.is_empty() {
         return;
     }
     out.push('\n');
-    for p in problems {
-        let _ = writeln!(
-            out,
-            "{} {} {}",
-            bad("✗"),
-            bad(&pad(p.code)),
-            clean(&p.message)
-        );
-    }
-    for w in warnings {
-        let _ = writeln!(
-            out,
-            "{} {} {}",
-            warn("!"),
-            warn(&pad(w.code)),
-            clean(&w.message)
-        );
-    }
-    for h in hints {
-        let _ = writeln!(
-            out,
-            "{} {} {}",
-            "→".cyan().bold(),
-            pad(h.code).cyan(),
-            clean(&h.message)
-        );
-    }
-}
-
-/// Lints in the given order, one line each: ✗ error, ! warning, · note.
-pub fn lints(out: &mut String, lints: &[Lint]) {
-    if lints.is_empty() {
-        return;
-    }
-    out.push('\n');
-    for l in lints {
-        let line = match l.severity {
-            Severity::Error => format!("{} {}", bad("✗"), bad(&pad(l.code))),
-            Severity::Warning => format!("{} {}", warn("!"), warn(&pad(l.code))),
-            Severity::Info => format!("{} {}", "·".cyan().bold(), pad(l.code).cyan()),
+    for f in findings {
+        let code = pad(f.code.as_str());
+        let line = match f.severity {
+            Severity::Error => format!("{} {}", bad("✗"), bad(&code)),
+            Severity::Warning => format!("{} {}", warn("!"), warn(&code)),
+            Severity::Hint => format!("{} {}", "→".cyan().bold(), code.cyan()),
+            Severity::Info => format!("{} {}", "·".cyan().bold(), code.cyan()),
         };
-        let _ = writeln!(out, "{line} {}", clean(&l.message));
+        let _ = writeln!(out, "{line} {}", clean(&f.message));
     }
 }
 

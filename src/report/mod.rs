@@ -1,18 +1,22 @@
 //! The view model every command renders: built from the chain and its verdict, serialised as
 //! JSON as it is, and drawn as text by [`human`]. JSON keys are stable snake_case.
 
+pub mod csr;
+pub mod device;
 pub mod endpoint;
 pub mod human;
+pub mod inspect;
 
 use serde::Serialize;
 
 use crate::chain::{Cert, Chain, San};
+use crate::finding::{Finding, Verdict};
 use crate::trust::{AnchorSource, Anchors};
-use crate::verify::{Finding, Hint, PathEnd, Policy, Verdict};
+use crate::verify::{Judgement, PathEnd, Policy};
 use crate::when::{days_between, rfc3339};
 
 /// The JSON schema version; bumped only for incompatible changes.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// One certificate with every field a report shows.
 #[derive(Clone, Debug, Serialize)]
@@ -146,8 +150,7 @@ impl TrustView {
 /// The report of a chain verification: `verify-chain`'s output and the core of `endpoint`'s.
 #[derive(Clone, Debug, Serialize)]
 pub struct ChainReport {
-    /// "valid" or "invalid".
-    pub verdict: &'static str,
+    pub verdict: Verdict,
     pub verified_at: String,
     pub host: Option<String>,
     pub name_checked: bool,
@@ -156,13 +159,12 @@ pub struct ChainReport {
     pub leaf: usize,
     pub path: Vec<usize>,
     pub anchor: Option<AnchorView>,
-    pub problems: Vec<Finding>,
-    pub warnings: Vec<Finding>,
-    pub hints: Vec<Hint>,
+    /// Errors (the lead first), warnings, hints, notes.
+    pub findings: Vec<Finding>,
     pub unused: Vec<usize>,
     /// DER bytes of all certificates given (or served).
     pub total_bytes: usize,
-    /// rustls-webpki's own error when it found no valid path.
+    /// rustls-webpki's reason, in words, when it found no valid path.
     pub engine_error: Option<String>,
 }
 
@@ -171,7 +173,7 @@ impl ChainReport {
         chain: &Chain,
         anchors: &Anchors,
         policy: &Policy,
-        verdict: &Verdict,
+        verdict: &Judgement,
     ) -> ChainReport {
         let chain_views = chain
             .certs
@@ -207,7 +209,7 @@ impl ChainReport {
             PathEnd::DeadEnd => None,
         };
         ChainReport {
-            verdict: if verdict.valid { "valid" } else { "invalid" },
+            verdict: verdict.verdict,
             verified_at: rfc3339(policy.at),
             host: policy.host.clone(),
             name_checked: verdict.name_checked,
@@ -216,9 +218,7 @@ impl ChainReport {
             leaf: chain.leaf,
             path: verdict.path.clone(),
             anchor,
-            problems: verdict.problems.clone(),
-            warnings: verdict.warnings.clone(),
-            hints: verdict.hints.clone(),
+            findings: verdict.findings.clone(),
             unused: verdict.unused.clone(),
             total_bytes: chain.total_bytes(),
             engine_error: verdict.engine_error.clone(),
@@ -228,7 +228,7 @@ impl ChainReport {
     /// The report when nothing usable was served: invalid, no chain.
     pub fn empty(anchors: &Anchors, policy: &Policy) -> ChainReport {
         ChainReport {
-            verdict: "invalid",
+            verdict: Verdict::Fail,
             verified_at: rfc3339(policy.at),
             host: policy.host.clone(),
             name_checked: false,
@@ -237,9 +237,7 @@ impl ChainReport {
             leaf: 0,
             path: Vec::new(),
             anchor: None,
-            problems: Vec::new(),
-            warnings: Vec::new(),
-            hints: Vec::new(),
+            findings: Vec::new(),
             unused: Vec::new(),
             total_bytes: 0,
             engine_error: None,
@@ -247,26 +245,20 @@ impl ChainReport {
     }
 
     pub fn is_valid(&self) -> bool {
-        self.verdict == "valid"
+        self.verdict.passed()
     }
-}
 
-/// How much a [`Lint`] matters: errors fail the check, warnings and notes do not.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Error,
-    Warning,
-    Info,
-}
+    /// Adds findings and sorts them again by severity (the order within one stays).
+    pub fn add(&mut self, findings: impl IntoIterator<Item = Finding>) {
+        self.findings.extend(findings);
+        crate::finding::sort(&mut self.findings);
+        self.verdict = Verdict::of(&self.findings);
+    }
 
-/// A finding that carries its own severity and a sentence saying what to do (the shape of
-/// the credential lint, where findings concern files rather than chain positions).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Lint {
-    pub code: &'static str,
-    pub severity: Severity,
-    pub message: String,
+    /// The lead error, if any.
+    pub fn lead(&self) -> Option<&Finding> {
+        self.findings.first().filter(|f| f.is_error())
+    }
 }
 
 /// `verify-chain --json`.
@@ -276,4 +268,25 @@ pub struct VerifyChainJson<'a> {
     pub command: &'static str,
     #[serde(flatten)]
     pub report: &'a ChainReport,
+}
+
+/// One JSON object on one line, newline-terminated.
+pub fn json_line<T: Serialize>(value: &T) -> String {
+    // Serialising these plain structs of strings, numbers and vectors cannot fail.
+    let mut s = serde_json::to_string(value).expect("report serialises");
+    s.push('\n');
+    s
+}
+
+/// A path as a shell word, so that a printed command can be pasted as it is.
+pub fn shell_quote(path: &str) -> String {
+    let plain = !path.is_empty()
+        && path
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-+:@,=".contains(c));
+    if plain {
+        path.to_string()
+    } else {
+        format!("'{}'", path.replace('\'', "'\\''"))
+    }
 }

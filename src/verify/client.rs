@@ -3,6 +3,7 @@
 
 use super::engine;
 use crate::chain::Cert;
+use crate::finding::Code;
 use crate::trust::Anchors;
 
 /// How a device certificate relates to the device CA files.
@@ -17,7 +18,7 @@ pub enum DeviceChain {
     /// No given CA (nor a certificate given with the device certificate) issued it.
     NotIssued,
     /// A CA given issued it, but the path is refused for another reason.
-    Refused { code: &'static str, words: String },
+    Refused { code: Code, words: String },
 }
 
 /// Decides whether `leaf`, with the certificates given beside it, chains to `anchors` for
@@ -31,10 +32,11 @@ pub fn device_chain(leaf: &Cert, others: &[&Cert], anchors: &Anchors, at: i64) -
         Err(e) => e,
     };
     let code = engine::code_of(&error);
-    if matches!(code, "unknown_issuer" | "bad_signature") || !issued_by(leaf, others, anchors) {
+    if matches!(code, Code::UnknownIssuer | Code::BadSignature) || !issued_by(leaf, others, anchors)
+    {
         return DeviceChain::NotIssued;
     }
-    let leaf_eku = code == "required_eku_not_found" && leaf.eku_client_auth == Some(false);
+    let leaf_eku = code == Code::RequiredEkuNotFound && leaf.eku_client_auth == Some(false);
     if leaf_eku || unreadable(leaf).is_some() {
         return DeviceChain::IssuedButLeafFaulty;
     }

@@ -4,6 +4,7 @@ use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use webpki::{EndEntityCert, KeyUsage};
 
 use crate::chain::Cert;
+use crate::finding::Code;
 
 /// What the engine decided.
 pub struct EngineVerdict {
@@ -86,41 +87,105 @@ pub fn name_check(leaf: &Cert, name: &ServerName<'_>) -> Result<(), webpki::Erro
     ee.verify_is_valid_for_subject_name(name)
 }
 
-/// The problem code for a webpki error. The single place engine errors are translated.
-pub fn code_of(error: &webpki::Error) -> &'static str {
+/// The finding code for a webpki error. The single place engine errors are translated (with
+/// [`words_of`], which says the same in words).
+pub fn code_of(error: &webpki::Error) -> Code {
     use webpki::Error as E;
     #[allow(deprecated)]
     match error {
-        E::CertExpired { .. } => "expired",
-        E::CertNotValidYet { .. } => "not_yet_valid",
-        E::UnknownIssuer => "unknown_issuer",
-        E::InvalidSignatureForPublicKey => "bad_signature",
-        E::CertNotValidForName(_) => "name_mismatch",
-        E::EndEntityUsedAsCa => "not_a_ca",
-        E::CaUsedAsEndEntity => "ca_used_as_leaf",
-        E::PathLenConstraintViolated => "path_len_exceeded",
+        E::CertExpired { .. } => Code::Expired,
+        E::CertNotValidYet { .. } => Code::NotYetValid,
+        E::UnknownIssuer => Code::UnknownIssuer,
+        E::InvalidSignatureForPublicKey => Code::BadSignature,
+        E::CertNotValidForName(_) => Code::NameMismatch,
+        E::EndEntityUsedAsCa => Code::NotACa,
+        E::CaUsedAsEndEntity => Code::CaUsedAsLeaf,
+        E::PathLenConstraintViolated => Code::PathLenExceeded,
         E::NameConstraintViolation
         | E::MalformedNameConstraint
         | E::InvalidNetworkMaskConstraint
-        | E::MaximumNameConstraintComparisonsExceeded => "name_constraint_violation",
+        | E::MaximumNameConstraintComparisonsExceeded => Code::NameConstraintViolation,
         E::RequiredEkuNotFound | E::RequiredEkuNotFoundContext(_) | E::EmptyEkuExtension => {
-            "required_eku_not_found"
+            Code::RequiredEkuNotFound
         }
         E::UnsupportedSignatureAlgorithm
         | E::UnsupportedSignatureAlgorithmContext(_)
         | E::UnsupportedSignatureAlgorithmForPublicKey
         | E::UnsupportedSignatureAlgorithmForPublicKeyContext(_)
-        | E::SignatureAlgorithmMismatch => "unsupported_signature_algorithm",
-        E::UnsupportedCriticalExtension => "unsupported_critical_extension",
+        | E::SignatureAlgorithmMismatch => Code::UnsupportedSignatureAlgorithm,
+        E::UnsupportedCriticalExtension => Code::UnsupportedCriticalExtension,
         E::MaximumPathDepthExceeded
         | E::MaximumSignatureChecksExceeded
-        | E::MaximumPathBuildCallsExceeded => "path_too_complex",
-        E::CertRevoked => "revoked",
-        _ => "malformed",
+        | E::MaximumPathBuildCallsExceeded => Code::PathTooComplex,
+        E::CertRevoked => Code::Revoked,
+        _ => Code::Malformed,
     }
 }
 
-/// webpki's error in plain words, for the `engine` line of a report.
+/// webpki's error in plain words, for messages and the report's `engine_error`.
+#[allow(deprecated)]
 pub fn words_of(error: &webpki::Error) -> String {
-    format!("{error:?}")
+    use webpki::Error as E;
+    let at = |t: &UnixTime| crate::when::rfc3339(t.as_secs() as i64);
+    let words = match error {
+        E::CertExpired { time, not_after } => {
+            return format!(
+                "a certificate has expired (checked at {}, not after {})",
+                at(time),
+                at(not_after)
+            )
+        }
+        E::CertNotValidYet { time, not_before } => {
+            return format!(
+                "a certificate is not valid yet (checked at {}, not before {})",
+                at(time),
+                at(not_before)
+            )
+        }
+        E::UnknownIssuer => "no path leads to a trusted anchor (unknown issuer)",
+        E::InvalidSignatureForPublicKey => "a signature does not verify with its issuer's key",
+        E::CertNotValidForName(_) => "the certificate is not valid for the name",
+        E::EndEntityUsedAsCa => "a certificate that is not a CA issued another",
+        E::CaUsedAsEndEntity => "a CA certificate is used as the end-entity certificate",
+        E::PathLenConstraintViolated => "a CA's path length constraint is exceeded",
+        E::NameConstraintViolation => "a name is outside an issuer's name constraints",
+        E::MalformedNameConstraint | E::InvalidNetworkMaskConstraint => {
+            "an issuer's name constraints are malformed"
+        }
+        E::MaximumNameConstraintComparisonsExceeded => {
+            "too many name constraint comparisons (the engine's budget)"
+        }
+        E::RequiredEkuNotFound | E::RequiredEkuNotFoundContext(_) => {
+            "the extended key usage does not allow this use"
+        }
+        E::EmptyEkuExtension => "the extended key usage extension is empty",
+        E::UnsupportedSignatureAlgorithm | E::UnsupportedSignatureAlgorithmContext(_) => {
+            "a signature algorithm the engine does not accept"
+        }
+        E::UnsupportedSignatureAlgorithmForPublicKey
+        | E::UnsupportedSignatureAlgorithmForPublicKeyContext(_) => {
+            "a signature algorithm that does not fit the issuer's key"
+        }
+        E::SignatureAlgorithmMismatch => {
+            "the signature algorithm inside the certificate differs from the outer one"
+        }
+        E::UnsupportedCriticalExtension => "a critical extension the engine does not understand",
+        E::MaximumPathDepthExceeded => "the path is deeper than the engine allows",
+        E::MaximumSignatureChecksExceeded => "too many signature checks (the engine's budget)",
+        E::MaximumPathBuildCallsExceeded => "too many path-building steps (the engine's budget)",
+        E::CertRevoked => "a certificate is revoked",
+        E::BadDer => "the DER encoding is damaged",
+        E::BadDerTime => "a time field is not valid DER",
+        E::UnsupportedCertVersion => "not an X.509 v3 certificate",
+        E::InvalidCertValidity => "the validity period ends before it starts",
+        E::InvalidSerialNumber => "the serial number is invalid (zero, negative or over 20 bytes)",
+        E::MalformedExtensions => "the extensions are malformed or repeated",
+        E::ExtensionValueInvalid => "an extension's value is invalid",
+        E::MalformedDnsIdentifier => "a DNS name in the certificate is malformed",
+        E::UnsupportedNameType => "a name of a type the engine does not support",
+        E::TrailingData(_) => "bytes follow the certificate's encoding",
+        E::CertDistrusted => "the certificate is distrusted",
+        _ => "the certificate cannot be used (an encoding or revocation error)",
+    };
+    words.to_string()
 }

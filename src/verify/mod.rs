@@ -2,16 +2,23 @@
 //! decision certificate by certificate and link by link, as findings with stable codes.
 
 mod client;
+mod connection;
+pub mod device;
 mod engine;
 mod hints;
 
 use rustls::pki_types::ServerName;
 
 use crate::chain::{Chain, SignatureFailure, Validity};
+use crate::finding::{Code, Finding, Verdict};
 use crate::trust::{AnchorSource, Anchors};
 use crate::when::{rfc3339, Y2K};
 
 pub use client::{device_chain, unreadable, DeviceChain};
+pub use connection::{
+    alert_meaning, classify, connection_findings, endpoint_findings, Classification, Connection,
+    EndpointKind,
+};
 pub use engine::code_of;
 
 /// What to verify for: TLS server authentication at an instant, optionally for a name.
@@ -26,22 +33,6 @@ pub struct Policy {
     pub device_not_before: Option<i64>,
 }
 
-/// A finding about the chain: a problem (fails the check) or a warning.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct Finding {
-    pub code: &'static str,
-    /// Index into the chain as given; None when it concerns no single certificate.
-    pub certificate: Option<usize>,
-    pub message: String,
-}
-
-/// Advice in plain words for a known field failure.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct Hint {
-    pub code: &'static str,
-    pub message: String,
-}
-
 /// Where a path ends.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PathEnd {
@@ -51,26 +42,25 @@ pub enum PathEnd {
     DeadEnd,
 }
 
-/// The verdict on a chain, with its explanation.
+/// The judgement of a chain: the verdict, the path it rests on, and its explanation.
 #[derive(Clone, Debug)]
-pub struct Verdict {
-    pub valid: bool,
+pub struct Judgement {
+    pub verdict: Verdict,
     /// Chain indices from the leaf upward: the path found, or when none verifies, the most
     /// plausible candidate.
     pub path: Vec<usize>,
     pub end: PathEnd,
-    /// Problems; the first is the lead (the engine's reason), the rest in chain order.
-    pub problems: Vec<Finding>,
-    pub warnings: Vec<Finding>,
-    pub hints: Vec<Hint>,
+    /// Errors first (the lead, the engine's reason, then the rest in chain order), then
+    /// warnings in chain order, then hints.
+    pub findings: Vec<Finding>,
     /// Chain indices on no path.
     pub unused: Vec<usize>,
     pub name_checked: bool,
-    /// rustls-webpki's own error, verbatim, when it found no valid path.
+    /// rustls-webpki's reason, in words, when it found no valid path.
     pub engine_error: Option<String>,
 }
 
-impl Verdict {
+impl Judgement {
     pub fn anchor(&self) -> Option<usize> {
         match self.end {
             PathEnd::Anchor(i) => Some(i),
@@ -78,13 +68,23 @@ impl Verdict {
         }
     }
 
-    pub fn has_problem(&self, code: &str) -> bool {
-        self.problems.iter().any(|p| p.code == code)
+    pub fn valid(&self) -> bool {
+        self.verdict.passed()
+    }
+
+    /// Whether an error with this code was found.
+    pub fn has_error(&self, code: Code) -> bool {
+        self.findings.iter().any(|f| f.code == code && f.is_error())
+    }
+
+    /// The lead error, if any.
+    pub fn lead(&self) -> Option<&Finding> {
+        self.findings.first().filter(|f| f.is_error())
     }
 }
 
 /// Verifies `chain` against `anchors` under `policy` and explains the result.
-pub fn verify(chain: &Chain, anchors: &Anchors, policy: &Policy) -> Verdict {
+pub fn verify(chain: &Chain, anchors: &Anchors, policy: &Policy) -> Judgement {
     let leaf = chain.leaf();
     let others = chain.others();
     let engine = engine::verify_path(leaf, &others, &anchors.certs, policy.at);
@@ -128,24 +128,25 @@ pub fn verify(chain: &Chain, anchors: &Anchors, policy: &Policy) -> Verdict {
     if let Some(error) = engine_error {
         lead_with_engine_reason(&mut problems, error, chain, &path);
     }
-    warnings.sort_by_key(|w| w.certificate.unwrap_or(usize::MAX));
+    warnings.sort_by_key(|w| w.certificate().unwrap_or(usize::MAX));
 
     let unused: Vec<usize> = (0..chain.certs.len())
         .filter(|i| !path.contains(i) && !is_served_anchor(chain, anchors, &end, *i))
         .collect();
-    let mut verdict = Verdict {
-        valid: problems.is_empty(),
+    let mut findings = problems;
+    findings.extend(warnings);
+    let mut judgement = Judgement {
+        verdict: Verdict::of(&findings),
         path,
         end,
-        problems,
-        warnings,
-        hints: Vec::new(),
+        findings,
         unused,
         name_checked,
         engine_error: engine_error.map(engine::words_of),
     };
-    verdict.hints = hints::hints(chain, anchors, policy, &verdict);
-    verdict
+    let hints = hints::hints(chain, anchors, policy, &judgement);
+    judgement.findings.extend(hints);
+    judgement
 }
 
 /// The anchor that issued `chain.certs[top]`, by name and signature.
@@ -229,20 +230,14 @@ struct Explainer<'a> {
 }
 
 impl Explainer<'_> {
-    fn problem(&mut self, code: &'static str, certificate: Option<usize>, message: String) {
-        self.problems.push(Finding {
-            code,
-            certificate,
-            message,
-        });
+    fn problem(&mut self, code: Code, certificate: Option<usize>, message: String) {
+        self.problems
+            .push(Finding::new(code, message).on_certificate(certificate));
     }
 
-    fn warning(&mut self, code: &'static str, certificate: Option<usize>, message: String) {
-        self.warnings.push(Finding {
-            code,
-            certificate,
-            message,
-        });
+    fn warning(&mut self, code: Code, certificate: Option<usize>, message: String) {
+        self.warnings
+            .push(Finding::new(code, message).on_certificate(certificate));
     }
 
     /// Checks each certificate on the path on its own.
@@ -253,22 +248,25 @@ impl Explainer<'_> {
             let name = cert.display_name().to_string();
             if let Err(e) = engine::parse_check(cert) {
                 // An unknown critical extension is reported below under its own code.
-                if engine::code_of(&e) != "unsupported_critical_extension" {
+                if engine::code_of(&e) != Code::UnsupportedCriticalExtension {
                     self.problem(
-                        "malformed",
+                        Code::Malformed,
                         Some(i),
-                        format!("{name}: rustls-webpki cannot read this certificate ({e:?})"),
+                        format!(
+                            "{name}: rustls-webpki cannot read this certificate: {}",
+                            engine::words_of(&e)
+                        ),
                     );
                 }
             } else if let Some(err) = &cert.extension_error {
-                self.problem("malformed", Some(i), format!("{name}: {err}"));
+                self.problem(Code::Malformed, Some(i), format!("{name}: {err}"));
             }
             let code = match cert.validity_at(at) {
-                Validity::Expired => Some("expired"),
-                Validity::NotYetValid => Some("not_yet_valid"),
+                Validity::Expired => Some(Code::Expired),
+                Validity::NotYetValid => Some(Code::NotYetValid),
                 Validity::ExpiresSoon => {
                     let words = cert.validity_words(at);
-                    self.warning("expires_soon", Some(i), format!("{name}: {words}"));
+                    self.warning(Code::ExpiresSoon, Some(i), format!("{name}: {words}"));
                     None
                 }
                 Validity::Valid => None,
@@ -278,11 +276,11 @@ impl Explainer<'_> {
                 self.problem(code, Some(i), format!("{name}: {words}"));
             }
             if let Some(why) = cert.key.weakness() {
-                self.problem("weak_key", Some(i), format!("{name}: {why}"));
+                self.problem(Code::WeakKey, Some(i), format!("{name}: {why}"));
             }
             if !cert.unsupported_critical.is_empty() {
                 self.problem(
-                    "unsupported_critical_extension",
+                    Code::UnsupportedCriticalExtension,
                     Some(i),
                     format!(
                         "{name}: critical extension {} is not understood, so no verifier may accept the certificate",
@@ -304,14 +302,14 @@ impl Explainer<'_> {
         if cert.eku_server_auth == Some(false) {
             let ekus = cert.extended_key_usage_text();
             self.problem(
-                "required_eku_not_found",
+                Code::RequiredEkuNotFound,
                 Some(i),
                 format!("{name}: extended key usage is {ekus}, not serverAuth: it may not identify a TLS server"),
             );
         }
         if cert.is_ca() {
             self.problem(
-                "ca_used_as_leaf",
+                Code::CaUsedAsLeaf,
                 Some(i),
                 format!("{name}: is a CA certificate (basicConstraints cA) used as the server's certificate"),
             );
@@ -331,7 +329,7 @@ impl Explainer<'_> {
                 Some(_) => "its basicConstraints say cA=false",
             };
             self.problem(
-                "not_a_ca",
+                Code::NotACa,
                 Some(i),
                 format!("{name}: issued {child}, but is not a CA: {why}"),
             );
@@ -347,7 +345,7 @@ impl Explainer<'_> {
         if let Some(limit) = cert.path_len {
             if below > limit {
                 self.problem(
-                    "path_len_exceeded",
+                    Code::PathLenExceeded,
                     Some(i),
                     format!(
                         "{name}: pathLenConstraint {limit} allows {limit} intermediate(s) below it, the path has {below}"
@@ -377,7 +375,7 @@ impl Explainer<'_> {
             );
             if !signature_algorithm_accepted(&child.signature_algorithm) {
                 self.problem(
-                    "unsupported_signature_algorithm",
+                    Code::UnsupportedSignatureAlgorithm,
                     Some(i),
                     format!(
                         "{child_name}: signed with {}, which TLS verifiers no longer accept",
@@ -389,7 +387,7 @@ impl Explainer<'_> {
             match child.signature_check(issuer) {
                 Ok(()) => {}
                 Err(SignatureFailure::UnsupportedAlgorithm) => self.problem(
-                    "unsupported_signature_algorithm",
+                    Code::UnsupportedSignatureAlgorithm,
                     Some(i),
                     format!(
                         "{child_name}: signed with {}, which TLS verifiers no longer accept",
@@ -397,7 +395,7 @@ impl Explainer<'_> {
                     ),
                 ),
                 Err(_) => self.problem(
-                    "bad_signature",
+                    Code::BadSignature,
                     Some(i),
                     format!("{child_name}: its signature does not verify with the key of {issuer_name}: the certificate was altered, or another CA of the same name issued it"),
                 ),
@@ -437,7 +435,7 @@ impl Explainer<'_> {
                 self.anchors.describe()
             )
         };
-        self.problem("unknown_issuer", Some(i), message);
+        self.problem(Code::UnknownIssuer, Some(i), message);
     }
 
     /// Checks the leaf against `--host`; returns whether a check was made.
@@ -448,7 +446,7 @@ impl Explainer<'_> {
         let leaf = self.chain.leaf;
         let Ok(name) = ServerName::try_from(host.as_str()) else {
             self.problem(
-                "name_mismatch",
+                Code::NameMismatch,
                 Some(leaf),
                 format!("{host:?} is neither a DNS name nor an IP address"),
             );
@@ -470,7 +468,7 @@ impl Explainer<'_> {
                 format!("valid for {}", sans.join(", "))
             };
             self.problem(
-                "name_mismatch",
+                Code::NameMismatch,
                 Some(leaf),
                 format!("not valid for name {host}; {valid_for}"),
             );
@@ -483,7 +481,7 @@ impl Explainer<'_> {
         let chain = self.chain;
         if chain.reversed {
             self.warning(
-                "wrong_order",
+                Code::WrongOrder,
                 None,
                 format!(
                     "the certificates came in reverse order: the leaf is #{} ({}); servers must send the leaf first",
@@ -493,14 +491,14 @@ impl Explainer<'_> {
             );
         } else if !self.path.windows(2).all(|w| w[1] == w[0] + 1) {
             self.warning(
-                "wrong_order",
+                Code::WrongOrder,
                 None,
                 "the intermediates are out of order: each certificate should be followed by its issuer; strict TLS stacks reject this".to_string(),
             );
         }
         if chain.duplicates > 0 {
             self.warning(
-                "duplicate_certificate",
+                Code::DuplicateCertificate,
                 None,
                 format!("{} duplicate certificate(s) ignored", chain.duplicates),
             );
@@ -511,14 +509,14 @@ impl Explainer<'_> {
             if self.path.contains(&i) {
                 if cert.self_signed() && i != chain.leaf {
                     self.warning(
-                        "root_included",
+                        Code::RootIncluded,
                         Some(i),
                         format!("{}: a root is included; harmless, but it costs {} bytes the device must buffer", cert.display_name(), cert.der.len()),
                     );
                 }
             } else if is_served_anchor(chain, self.anchors, self.end, i) {
                 self.warning(
-                    "root_included",
+                    Code::RootIncluded,
                     Some(i),
                     format!("{}: the trusted root is included; harmless, but it costs {} bytes the device must buffer", cert.display_name(), cert.der.len()),
                 );
@@ -531,7 +529,7 @@ impl Explainer<'_> {
             for i in unused {
                 let name = chain.certs[i].display_name().to_string();
                 self.warning(
-                    "unused_certificate",
+                    Code::UnusedCertificate,
                     Some(i),
                     format!("{name}: belongs to no path from the leaf"),
                 );
@@ -542,7 +540,7 @@ impl Explainer<'_> {
                 .map(|i| format!("#{i}"))
                 .collect();
             self.warning(
-                "unused_certificate",
+                Code::UnusedCertificate,
                 None,
                 format!(
                     "{} certificates belong to no path from the leaf ({}, ...)",
@@ -555,7 +553,7 @@ impl Explainer<'_> {
             let anchor = &self.anchors.certs[*a];
             if !anchor.self_signed() {
                 self.warning(
-                    "intermediate_anchor",
+                    Code::IntermediateAnchor,
                     None,
                     format!(
                         "the anchor {} is an intermediate, trusted only because {} holds it",
@@ -566,7 +564,7 @@ impl Explainer<'_> {
             }
             if !anchor.is_valid_at(self.policy.at) {
                 self.warning(
-                    "anchor_outside_validity",
+                    Code::AnchorOutsideValidity,
                     None,
                     format!(
                         "the anchor {} is outside its validity at {} (valid {} to {}); many device TLS stacks reject it",
@@ -580,7 +578,7 @@ impl Explainer<'_> {
         }
         if self.policy.host.is_none() {
             self.warning(
-                "name_not_checked",
+                Code::NameNotChecked,
                 None,
                 "no name was checked: give --host NAME to check the leaf against the endpoint"
                     .to_string(),
@@ -588,7 +586,7 @@ impl Explainer<'_> {
         }
         if matches!(self.anchors.source, AnchorSource::Files(_)) && self.anchors.certs.is_empty() {
             self.warning(
-                "no_anchors",
+                Code::NoAnchors,
                 None,
                 "the CA files hold no certificate".to_string(),
             );
@@ -611,13 +609,15 @@ fn lead_with_engine_reason(
         return;
     }
     let certificate = match code {
-        "name_mismatch" | "required_eku_not_found" | "ca_used_as_leaf" => Some(chain.leaf),
-        "unknown_issuer" => path.last().copied(),
-        "name_constraint_violation" => Some(chain.leaf),
+        Code::NameMismatch
+        | Code::RequiredEkuNotFound
+        | Code::CaUsedAsLeaf
+        | Code::NameConstraintViolation => Some(chain.leaf),
+        Code::UnknownIssuer => path.last().copied(),
         _ => None,
     };
     let message = match code {
-        "name_constraint_violation" => {
+        Code::NameConstraintViolation => {
             let constraining = path
                 .iter()
                 .map(|&i| &chain.certs[i])
@@ -630,23 +630,16 @@ fn lead_with_engine_reason(
                 chain.leaf().display_name()
             )
         }
-        "path_too_complex" => {
+        Code::PathTooComplex => {
             "path building gave up: too many candidate certificates or too deep a chain".to_string()
         }
-        "revoked" => "a certificate on the path is revoked".to_string(),
+        Code::Revoked => "a certificate on the path is revoked".to_string(),
         _ => format!(
             "rustls-webpki rejected the chain: {}",
             engine::words_of(error)
         ),
     };
-    problems.insert(
-        0,
-        Finding {
-            code,
-            certificate,
-            message,
-        },
-    );
+    problems.insert(0, Finding::new(code, message).on_certificate(certificate));
 }
 
 /// Unused certificates beyond this many are reported in one line.
@@ -670,4 +663,21 @@ fn signature_algorithm_accepted(name: &str) -> bool {
 /// A clock before 2000, or before the device's own certificate existed, is evidently unset.
 pub(crate) fn clock_looks_unset(policy: &Policy) -> bool {
     policy.at < Y2K || policy.device_not_before.is_some_and(|nb| policy.at < nb)
+}
+
+/// Parses a served chain (DER, served order). A certificate that does not parse is a
+/// `malformed` finding of its own; the rest are returned for verification.
+pub fn parse_served(served: &[Vec<u8>]) -> (Vec<crate::chain::Cert>, Vec<Finding>) {
+    let mut certs = Vec::new();
+    let mut unparsable = Vec::new();
+    for (i, der) in served.iter().enumerate() {
+        match crate::chain::Cert::from_der(der, format!("served #{}", i + 1)) {
+            Ok(cert) => certs.push(cert),
+            Err(e) => unparsable.push(Finding::new(
+                Code::Malformed,
+                format!("served certificate #{} does not parse: {e}", i + 1),
+            )),
+        }
+    }
+    (certs, unparsable)
 }

@@ -66,28 +66,59 @@ pub fn run_cmd(cmd: &mut Command) -> Run {
     }
 }
 
-/// Problem codes with their certificate index, in report order.
-pub fn problems(json: &serde_json::Value) -> Vec<(String, Option<u64>)> {
-    json["problems"]
+/// Every finding of a report: the top level's, then each handshake's (endpoint).
+pub fn all_findings(json: &serde_json::Value) -> Vec<serde_json::Value> {
+    let mut all: Vec<serde_json::Value> = json["findings"]
         .as_array()
-        .expect("problems is an array")
+        .expect("findings is an array")
+        .clone();
+    for h in json["handshakes"].as_array().into_iter().flatten() {
+        all.extend(h["findings"].as_array().expect("findings").iter().cloned());
+    }
+    all
+}
+
+/// Error codes with their certificate index, in report order.
+pub fn problems(json: &serde_json::Value) -> Vec<(String, Option<u64>)> {
+    all_findings(json)
         .iter()
+        .filter(|f| f["severity"] == "error")
         .map(|p| {
             (
                 p["code"].as_str().unwrap().to_string(),
-                p["certificate"].as_u64(),
+                p["subject"]["certificate"].as_u64(),
             )
         })
         .collect()
 }
 
-pub fn codes(json: &serde_json::Value, key: &str) -> Vec<String> {
-    json[key]
-        .as_array()
-        .unwrap_or_else(|| panic!("{key} is an array"))
+/// The severity a finding list of schema 1 held: "problems", "warnings" or "hints".
+fn severity_of(list: &str) -> &'static str {
+    match list {
+        "problems" => "error",
+        "warnings" => "warning",
+        "hints" => "hint",
+        other => panic!("no finding list {other}"),
+    }
+}
+
+/// The codes of one severity ("problems", "warnings", "hints"), in report order.
+pub fn codes(json: &serde_json::Value, list: &str) -> Vec<String> {
+    let severity = severity_of(list);
+    all_findings(json)
         .iter()
+        .filter(|f| f["severity"] == severity)
         .map(|p| p["code"].as_str().unwrap().to_string())
         .collect()
+}
+
+/// The first finding of one severity list ("problems", "warnings", "hints").
+pub fn first(json: &serde_json::Value, list: &str) -> serde_json::Value {
+    let severity = severity_of(list);
+    all_findings(json)
+        .into_iter()
+        .find(|f| f["severity"] == severity)
+        .unwrap_or_else(|| panic!("no {list} in {json}"))
 }
 
 /// A free TCP port on 127.0.0.1 (bound then released; the small race is acceptable here).

@@ -99,7 +99,7 @@ fn default_is_an_ec_p256_key_and_a_verifying_csr() {
     let r = csr(dir.path(), &["--thing", "Sensor1", "--json"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let json = r.json();
-    assert_eq!(json["schema_version"], 1);
+    assert_eq!(json["schema_version"], 2);
     assert_eq!(json["command"], "csr");
     assert_eq!(json["thing"], "Sensor1");
     assert_eq!(json["key_type"], "ec-p256");

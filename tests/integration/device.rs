@@ -70,7 +70,7 @@ fn assert_errors(run: &Run, expected: &[&str]) {
         .collect();
     assert_eq!(errors, expected, "{}", run.stdout);
     assert_eq!(run.code, 1, "{}", run.stdout);
-    assert_eq!(json["verdict"], "errors");
+    assert_eq!(json["verdict"], "fail");
 }
 
 #[test]
@@ -88,7 +88,7 @@ fn matching_pairs_of_every_accepted_type_and_encoding_pass() {
         let r = device(cert, key, &["--ca", &ca]);
         assert_eq!(r.code, 0, "{cert} + {key}: {}", r.stdout);
         let json = r.json();
-        assert_eq!(json["schema_version"], 1);
+        assert_eq!(json["schema_version"], 2);
         assert_eq!(json["command"], "device");
         assert_eq!(json["verdict"], "ok");
         assert!(findings(&json).is_empty(), "{cert} + {key}: {}", r.stdout);

@@ -40,24 +40,32 @@ fn good_chain_verifies_and_reports_tls_facts() {
     let r = probe(server.port, &[]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     let j = r.json();
-    assert_eq!(j["verdict"], "valid");
-    assert_eq!(j["chain_verified"], true);
+    assert_eq!(j["verdict"], "ok");
+    assert_eq!(j["handshakes"][0]["chain_verified"], true);
     assert_eq!(
-        j["chain"].as_array().unwrap().len(),
+        j["handshakes"][0]["chain"].as_array().unwrap().len(),
         2,
         "served order: leaf, intermediate"
     );
-    assert_eq!(j["chain"][0]["role"], "leaf");
-    assert_eq!(j["chain"][1]["subject_cn"], "iotcheck Test RSA 2048 M01");
-    assert_eq!(j["tls"]["version"], "TLSv1.3");
-    assert!(j["tls"]["cipher_suite"]
+    assert_eq!(j["handshakes"][0]["chain"][0]["role"], "leaf");
+    assert_eq!(
+        j["handshakes"][0]["chain"][1]["subject_cn"],
+        "iotcheck Test RSA 2048 M01"
+    );
+    assert_eq!(j["handshakes"][0]["tls"]["version"], "TLSv1.3");
+    assert!(j["handshakes"][0]["tls"]["cipher_suite"]
         .as_str()
         .unwrap()
         .starts_with("TLS13_"));
-    assert_eq!(j["tls"]["sni"], ENDPOINT);
+    assert_eq!(j["handshakes"][0]["tls"]["sni"], ENDPOINT);
     assert_eq!(j["endpoint"]["classification"]["kind"], "ats_data");
-    assert_eq!(j["client_auth"]["requested"], false);
-    assert!(j["tls"]["timings_ms"]["handshake"].as_f64().unwrap() > 0.0);
+    assert_eq!(j["handshakes"][0]["client_auth"]["requested"], false);
+    assert!(
+        j["handshakes"][0]["tls"]["timings_ms"]["handshake"]
+            .as_f64()
+            .unwrap()
+            > 0.0
+    );
 }
 
 #[test]
@@ -67,7 +75,7 @@ fn tls12_only_server_is_reported() {
     let server = s_server(&args);
     let r = probe(server.port, &[]);
     assert_eq!(r.code, 0, "{}", r.stdout);
-    assert_eq!(r.json()["tls"]["version"], "TLSv1.2");
+    assert_eq!(r.json()["handshakes"][0]["tls"]["version"], "TLSv1.2");
     // Pinning 1.3 against a 1.2-only server fails before any certificate: exit 3.
     let r = probe(server.port, &["--tls", "1.3"]);
     assert_eq!(r.code, 3, "{}", r.stderr);
@@ -85,7 +93,7 @@ fn served_failures_are_explained_with_the_chain_in_served_order() {
         let r = probe(server.port, &[]);
         assert_eq!(r.code, 1, "{fail}: {}{}", r.stdout, r.stderr);
         let j = r.json();
-        assert_eq!(j["chain_verified"], false);
+        assert_eq!(j["handshakes"][0]["chain_verified"], false);
         assert_eq!(problems(&j)[0], (code.to_string(), index), "{fail}");
     }
 }
@@ -99,7 +107,7 @@ fn device_ca_file_without_the_servers_root_is_named() {
     assert_eq!(r.code, 1);
     let j = r.json();
     assert_eq!(problems(&j)[0].0, "unknown_issuer");
-    assert_eq!(j["trust"]["files"][0], ec_root);
+    assert_eq!(j["handshakes"][0]["trust"]["files"][0], ec_root);
 }
 
 #[test]
@@ -125,14 +133,14 @@ fn dual_certificate_server_is_probed_with_both_signature_families() {
         "the ECC chain is not covered by an RSA-only CA file"
     );
     let j = r.json();
-    assert_eq!(j["verdict"], "invalid");
+    assert_eq!(j["verdict"], "fail");
     let hs = j["handshakes"].as_array().unwrap();
     assert_eq!(hs.len(), 2);
     assert_eq!(hs[0]["sig"], "rsa");
-    assert_eq!(hs[0]["verdict"], "valid");
+    assert_eq!(hs[0]["verdict"], "ok");
     assert_eq!(hs[0]["chain"][0]["public_key"]["algorithm"], "RSA");
     assert_eq!(hs[1]["sig"], "ecdsa");
-    assert_eq!(hs[1]["verdict"], "invalid");
+    assert_eq!(hs[1]["verdict"], "fail");
     assert_eq!(hs[1]["chain"][0]["public_key"]["algorithm"], "EC");
     let dir = tempfile::tempdir().unwrap();
     let save = dir.path().to_string_lossy().into_owned();
@@ -174,10 +182,13 @@ fn client_certificates_on_tls12_and_tls13() {
         let r = probe(server.port, &[]);
         assert_eq!(r.code, 0, "{version} none: {}{}", r.stdout, r.stderr);
         let j = r.json();
-        assert_eq!(j["client_auth"]["requested"], true, "{version}");
-        assert_eq!(j["client_auth"]["sent"], false);
         assert_eq!(
-            j["client_auth"]["acceptable_ca_names"][0],
+            j["handshakes"][0]["client_auth"]["requested"], true,
+            "{version}"
+        );
+        assert_eq!(j["handshakes"][0]["client_auth"]["sent"], false);
+        assert_eq!(
+            j["handshakes"][0]["client_auth"]["acceptable_ca_names"][0],
             "CN=iotcheck Test Device CA"
         );
         assert!(codes(&j, "warnings").contains(&"client_cert_not_sent".to_string()));
@@ -185,7 +196,7 @@ fn client_certificates_on_tls12_and_tls13() {
         let (cert, key) = (fixture("device/ec.pem"), fixture("device/ec.key"));
         let r = probe(server.port, &["--cert", &cert, "--key", &key]);
         assert_eq!(r.code, 0, "{version} good: {}{}", r.stdout, r.stderr);
-        assert_eq!(r.json()["client_auth"]["accepted"], true);
+        assert_eq!(r.json()["handshakes"][0]["client_auth"]["accepted"], true);
 
         let (cert, key) = (
             fixture("device/untrusted.pem"),
@@ -194,9 +205,15 @@ fn client_certificates_on_tls12_and_tls13() {
         let r = probe(server.port, &["--cert", &cert, "--key", &key]);
         assert_eq!(r.code, 1, "{version} untrusted: {}{}", r.stdout, r.stderr);
         let j = r.json();
-        assert_eq!(j["client_auth"]["accepted"], false);
-        assert_eq!(j["client_auth"]["rejection"], "unknown_ca", "{version}");
-        assert_eq!(j["chain_verified"], true, "the server side is fine");
+        assert_eq!(j["handshakes"][0]["client_auth"]["accepted"], false);
+        assert_eq!(
+            j["handshakes"][0]["client_auth"]["rejection"], "unknown_ca",
+            "{version}"
+        );
+        assert_eq!(
+            j["handshakes"][0]["chain_verified"], true,
+            "the server side is fine"
+        );
         let p = problems(&j);
         assert_eq!(p, [("client_cert_rejected".to_string(), None)], "{version}");
     }
@@ -382,8 +399,10 @@ fn connects_through_an_http_connect_proxy() {
     let r = probe(server.port, &["--proxy", &url]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     let j = r.json();
-    assert_eq!(j["tls"]["via_proxy"], true);
-    assert!(j["tls"]["timings_ms"]["proxy"].as_f64().is_some());
+    assert_eq!(j["handshakes"][0]["tls"]["via_proxy"], true);
+    assert!(j["handshakes"][0]["tls"]["timings_ms"]["proxy"]
+        .as_f64()
+        .is_some());
     // HTTPS_PROXY is honoured unless --no-proxy, or NO_PROXY names the address.
     let via_env = |no_proxy: Option<&str>, extra: &[&str]| {
         let mut cmd = endpoint_cmd(server.port, extra);
@@ -391,7 +410,7 @@ fn connects_through_an_http_connect_proxy() {
         if let Some(list) = no_proxy {
             cmd.env("NO_PROXY", list);
         }
-        run_cmd(&mut cmd).json()["tls"]["via_proxy"].clone()
+        run_cmd(&mut cmd).json()["handshakes"][0]["tls"]["via_proxy"].clone()
     };
     assert_eq!(via_env(None, &[]), true);
     assert_eq!(via_env(None, &["--no-proxy"]), false);
@@ -459,7 +478,7 @@ fn ipv6_loopback_is_reachable() {
         &ca,
     ]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
-    assert!(r.json()["tls"]["address"]
+    assert!(r.json()["handshakes"][0]["tls"]["address"]
         .as_str()
         .unwrap()
         .starts_with("[::1]"));
@@ -483,12 +502,12 @@ fn ip_literal_and_no_sni_are_warned() {
     assert_eq!(r.code, 1, "an IP cannot match the certificate");
     let j = r.json();
     assert_eq!(j["endpoint"]["classification"]["kind"], "ip_literal");
-    assert!(j["tls"]["sni"].is_null());
+    assert!(j["handshakes"][0]["tls"]["sni"].is_null());
     assert!(codes(&j, "warnings").contains(&"ip_literal".to_string()));
     assert_eq!(problems(&j)[0].0, "name_mismatch");
     let r = probe(server.port, &["--no-sni"]);
     let j = r.json();
-    assert!(j["tls"]["sni"].is_null());
+    assert!(j["handshakes"][0]["tls"]["sni"].is_null());
     assert!(codes(&j, "warnings").contains(&"no_sni".to_string()));
 }
 
@@ -500,7 +519,7 @@ fn alpn_defaults_by_port_and_is_reported() {
     let r = probe(server.port, &["--alpn", "x-amzn-mqtt-ca"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let j = r.json();
-    assert_eq!(j["tls"]["alpn"], "x-amzn-mqtt-ca");
+    assert_eq!(j["handshakes"][0]["tls"]["alpn"], "x-amzn-mqtt-ca");
     assert_eq!(
         j["endpoint"]["alpn_offered"],
         serde_json::json!(["x-amzn-mqtt-ca"])
@@ -526,7 +545,7 @@ fn alpn_defaults_by_port_and_is_reported() {
         j["endpoint"]["alpn_offered"],
         serde_json::json!(["x-amzn-mqtt-ca"])
     );
-    assert_eq!(j["tls"]["alpn"], "x-amzn-mqtt-ca");
+    assert_eq!(j["handshakes"][0]["tls"]["alpn"], "x-amzn-mqtt-ca");
     // Other ports offer none.
     let r = probe(server.port, &[]);
     assert_eq!(r.json()["endpoint"]["alpn_offered"], serde_json::json!([]));
@@ -538,7 +557,7 @@ fn a_chain_too_large_for_small_devices_is_warned() {
     let r = probe(server.port, &[]);
     assert_eq!(r.code, 0, "duplicates and size are warnings: {}", r.stdout);
     let j = r.json();
-    assert!(j["total_bytes"].as_u64().unwrap() > 4096);
+    assert!(j["handshakes"][0]["total_bytes"].as_u64().unwrap() > 4096);
     let warnings = codes(&j, "warnings");
     assert!(
         warnings.contains(&"large_chain".to_string()),
@@ -556,11 +575,16 @@ fn sig_both_against_a_single_chain_server_reports_the_missing_family() {
     let r = probe(server.port, &["--sig", "both"]);
     assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
     let j = r.json();
-    assert_eq!(j["verdict"], "invalid");
+    assert_eq!(j["verdict"], "fail");
     assert_eq!(j["handshakes"][0]["sig"], "rsa");
-    assert_eq!(j["handshakes"][0]["verdict"], "valid");
-    assert_eq!(j["failed_handshakes"][0]["sig"], "ecdsa");
-    assert_eq!(j["failed_handshakes"][0]["phase"], "tls_handshake");
+    assert_eq!(j["handshakes"][0]["verdict"], "ok");
+    assert_eq!(j["handshakes"][1]["sig"], "ecdsa");
+    assert_eq!(j["handshakes"][1]["verdict"], "fail");
+    assert_eq!(j["handshakes"][1]["error"]["phase"], "tls_handshake");
+    assert_eq!(
+        j["handshakes"][1]["findings"][0]["code"],
+        "no_chain_for_signature"
+    );
     let human = {
         let target = format!("{ENDPOINT}:{}", server.port);
         let ca = fixture("roots/test-roots.pem");

@@ -46,11 +46,11 @@ fn broker_accepts_the_device() {
     let r = mqtt_probe(broker.port, &[]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     let j = r.json();
-    assert_eq!(j["verdict"], "valid");
-    assert_eq!(j["client_auth"]["accepted"], true);
-    assert_eq!(j["mqtt"]["outcome"], "accepted");
-    assert_eq!(j["mqtt"]["return_code"], 0);
-    assert!(j["mqtt"]["millis"].as_f64().unwrap() > 0.0);
+    assert_eq!(j["verdict"], "ok");
+    assert_eq!(j["handshakes"][0]["client_auth"]["accepted"], true);
+    assert_eq!(j["handshakes"][0]["mqtt"]["outcome"], "accepted");
+    assert_eq!(j["handshakes"][0]["mqtt"]["return_code"], 0);
+    assert!(j["handshakes"][0]["mqtt"]["millis"].as_f64().unwrap() > 0.0);
 }
 
 #[test]
@@ -59,9 +59,9 @@ fn broker_refusal_is_named_with_its_return_code() {
     let r = mqtt_probe(broker.port, &[]);
     assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
     let j = r.json();
-    assert_eq!(j["chain_verified"], true);
-    assert_eq!(j["mqtt"]["outcome"], "refused");
-    assert_eq!(j["mqtt"]["return_code"], 5);
+    assert_eq!(j["handshakes"][0]["chain_verified"], true);
+    assert_eq!(j["handshakes"][0]["mqtt"]["outcome"], "refused");
+    assert_eq!(j["handshakes"][0]["mqtt"]["return_code"], 5);
     assert_eq!(problems(&j), [("mqtt_refused".to_string(), None)]);
     let human = {
         let target = format!("{ENDPOINT}:{}", broker.port);
@@ -113,12 +113,12 @@ fn no_connect_is_sent_over_an_unverified_chain() {
     let r = mqtt_with_embedded_roots(&[]);
     assert_eq!(r.code, 1);
     let j = r.json();
-    assert_eq!(j["mqtt"]["outcome"], "not_sent");
+    assert_eq!(j["handshakes"][0]["mqtt"]["outcome"], "not_sent");
     assert_eq!(problems(&j)[0].0, "unknown_issuer");
     // --insecure sends it anyway, and says so.
     let r = mqtt_with_embedded_roots(&["--insecure"]);
     let j = r.json();
-    assert_eq!(j["mqtt"]["outcome"], "accepted");
+    assert_eq!(j["handshakes"][0]["mqtt"]["outcome"], "accepted");
     assert!(codes(&j, "warnings").contains(&"insecure".to_string()));
     assert_eq!(r.code, 1, "the chain still did not verify");
 }
@@ -170,9 +170,9 @@ fn hang_up_after_connect_is_the_aws_policy_failure() {
     let r = mqtt_probe(port, &[]);
     assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
     let j = r.json();
-    assert_eq!(j["chain_verified"], true);
-    assert_eq!(j["mqtt"]["outcome"], "closed");
-    let p = &j["problems"][0];
+    assert_eq!(j["handshakes"][0]["chain_verified"], true);
+    assert_eq!(j["handshakes"][0]["mqtt"]["outcome"], "closed");
+    let p = &first(&j, "problems");
     assert_eq!(p["code"], "mqtt_closed");
     assert!(p["message"].as_str().unwrap().contains("iot:Connect"));
 }
@@ -189,7 +189,7 @@ fn silent_broker_times_out_within_the_timeout() {
     );
     assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
     let j = r.json();
-    assert_eq!(j["mqtt"]["outcome"], "timeout");
+    assert_eq!(j["handshakes"][0]["mqtt"]["outcome"], "timeout");
     assert_eq!(problems(&j)[0].0, "mqtt_timeout");
 }
 
@@ -198,8 +198,11 @@ fn client_id_defaults_to_the_certificate_cn() {
     // mosquitto with use_identity_as_username accepts any client id; the report shows ours.
     let (broker, _dir) = mosquitto(true);
     let r = mqtt_probe(broker.port, &[]);
-    assert_eq!(r.json()["mqtt"]["client_id"], "TestThing-ec");
+    assert_eq!(
+        r.json()["handshakes"][0]["mqtt"]["client_id"],
+        "TestThing-ec"
+    );
     let r = mqtt_probe(broker.port, &["--client-id", "custom-id"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert_eq!(r.json()["mqtt"]["client_id"], "custom-id");
+    assert_eq!(r.json()["handshakes"][0]["mqtt"]["client_id"], "custom-id");
 }

@@ -1,0 +1,294 @@
+//! The one finding model: every judgement any command makes is a [`Finding`] with a typed
+//! [`Code`]. A code carries its severity and its documentation line; codes are serialised as
+//! stable snake_case strings, added and never renamed. The README's code tables are checked
+//! against [`Code::ALL`] by a test.
+
+use serde::Serialize;
+
+/// How much a finding matters. Only errors fail a check (exit 1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Fails the check.
+    Error,
+    /// Does not fail the check, but a strict device or a later change may trip on it.
+    Warning,
+    /// A known field failure recognised behind the errors, said in plain words.
+    Hint,
+    /// Something that was not checked, and why.
+    Info,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Hint => "hint",
+            Severity::Info => "info",
+        }
+    }
+}
+
+/// Declares the codes: variant, serialised name, severity, one line of documentation.
+macro_rules! codes {
+    ($($variant:ident $name:literal $severity:ident $doc:literal;)*) => {
+        /// A stable finding code.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Code {
+            $(#[doc = $doc] $variant,)*
+        }
+
+        impl Code {
+            /// Every code, in the order of the README's tables.
+            pub const ALL: &'static [Code] = &[$(Code::$variant,)*];
+
+            /// The serialised name (snake_case): stable, never renamed.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Code::$variant => $name,)*
+                }
+            }
+
+            pub fn severity(self) -> Severity {
+                match self {
+                    $(Code::$variant => Severity::$severity,)*
+                }
+            }
+
+            /// What the code means, in one line (the README's table says the same).
+            pub fn doc(self) -> &'static str {
+                match self {
+                    $(Code::$variant => $doc,)*
+                }
+            }
+        }
+    };
+}
+
+codes! {
+    // The chain: what fails a verification.
+    Expired "expired" Error "a certificate is past its notAfter at the verification time";
+    NotYetValid "not_yet_valid" Error "a certificate is before its notBefore at the verification time";
+    UnknownIssuer "unknown_issuer" Error "the path ends at a certificate whose issuer is neither given nor trusted";
+    BadSignature "bad_signature" Error "a link's signature does not verify with the issuer's key";
+    NameMismatch "name_mismatch" Error "the leaf is not valid for `--host` (or the endpoint name)";
+    NotACa "not_a_ca" Error "a certificate that issued another is not a CA (basicConstraints)";
+    CaUsedAsLeaf "ca_used_as_leaf" Error "the leaf is a CA certificate";
+    PathLenExceeded "path_len_exceeded" Error "an issuer's pathLenConstraint is exceeded";
+    NameConstraintViolation "name_constraint_violation" Error "the leaf's names are outside an issuer's name constraints";
+    RequiredEkuNotFound "required_eku_not_found" Error "the leaf's extended key usage does not allow serverAuth";
+    UnsupportedSignatureAlgorithm "unsupported_signature_algorithm" Error "signed with an algorithm TLS verifiers refuse (SHA-1, MD5, ...)";
+    WeakKey "weak_key" Error "RSA under 2048 bits, or a curve AWS IoT does not accept (P-256, P-384, P-521 only)";
+    UnsupportedCriticalExtension "unsupported_critical_extension" Error "a critical extension no verifier may ignore";
+    Malformed "malformed" Error "rustls-webpki cannot read the certificate (an X.509 v1 certificate, a damaged encoding)";
+    PathTooComplex "path_too_complex" Error "path building gave up within its budget (too many candidate certificates)";
+    Revoked "revoked" Error "reserved: a certificate on the path is revoked (revocation is not checked yet)";
+    // The chain: what does not fail it.
+    WrongOrder "wrong_order" Warning "the certificates are not in leaf-to-root order";
+    DuplicateCertificate "duplicate_certificate" Warning "a certificate was given more than once";
+    RootIncluded "root_included" Warning "a root is included in the chain: harmless, but bytes a device must buffer";
+    UnusedCertificate "unused_certificate" Warning "a certificate belongs to no path from the leaf";
+    IntermediateAnchor "intermediate_anchor" Warning "the anchor is an intermediate, trusted only because a CA file holds it";
+    AnchorOutsideValidity "anchor_outside_validity" Warning "the anchor is outside its own validity at the verification time";
+    ExpiresSoon "expires_soon" Warning "a certificate expires within 30 days";
+    NameNotChecked "name_not_checked" Warning "no name was checked against the leaf";
+    NoAnchors "no_anchors" Warning "the CA files hold no certificate";
+    // Known field failures, recognised behind the errors.
+    MissingRoot "missing_root" Hint "the chain ends at an Amazon root your CA file lacks";
+    LegacyRoot "legacy_root" Hint "your CA file holds the VeriSign G5 root of the retired iot:Data endpoints";
+    LegacyEndpoint "legacy_endpoint" Hint "a legacy iot:Data endpoint or its VeriSign chain: use the -ats endpoint";
+    MissingIntermediate "missing_intermediate" Hint "the intermediate that issued the top certificate was not given or served";
+    UntrustedRoot "untrusted_root" Hint "the chain leads to a root that is not among the trusted anchors";
+    ClockUnset "clock_unset" Hint "the verification time is before 2000 or before the device certificate existed";
+    SingleRoot "single_root" Hint "your CA file holds only one of Amazon Root CA 1 (RSA) and 3 (ECC)";
+    // The connection (endpoint).
+    ClientCertRejected "client_cert_rejected" Error "the server rejected the device certificate (the alert is named)";
+    HandshakeFailed "handshake_failed" Error "the TLS handshake failed after the server's certificate";
+    NoChainForSignature "no_chain_for_signature" Error "with `--sig both`: no handshake came up when only this signature family was offered";
+    MqttRefused "mqtt_refused" Error "the broker refused CONNECT (the return code is named)";
+    MqttClosed "mqtt_closed" Error "the broker closed the connection after CONNECT without CONNACK (on AWS IoT: policy or duplicate client id)";
+    MqttTimeout "mqtt_timeout" Error "no CONNACK within the timeout";
+    MqttUnexpected "mqtt_unexpected" Error "the broker answered CONNECT with something other than a CONNACK";
+    MqttNotSent "mqtt_not_sent" Warning "MQTT CONNECT was not sent (the chain did not verify, or the TLS session was gone)";
+    ClientCertNotSent "client_cert_not_sent" Warning "the server asked for a client certificate and none was given";
+    NoSni "no_sni" Warning "no SNI was sent";
+    IpLiteral "ip_literal" Warning "an IP address was used as the name: no SNI, and no certificate name can match";
+    Insecure "insecure" Warning "`--insecure` let application data flow over a chain that did not verify";
+    LargeChain "large_chain" Warning "more than 4096 bytes of certificates served: too much for small device TLS buffers";
+    // The device's credentials (device).
+    CertFileHoldsKey "cert_file_holds_key" Error "the certificate file holds a private key (and no certificate)";
+    CertFileHoldsCsr "cert_file_holds_csr" Error "the certificate file holds a CSR: it still has to be signed";
+    CertFileHoldsPublicKey "cert_file_holds_public_key" Error "the certificate file holds a bare public key";
+    CertFileNotCertificate "cert_file_not_certificate" Error "the certificate file holds some other PEM object (a CRL, an unknown label)";
+    KeyFileHoldsCertificate "key_file_holds_certificate" Error "the key file holds a certificate (and no private key)";
+    KeyFileHoldsPublicKey "key_file_holds_public_key" Error "the key file holds a public key: it cannot sign";
+    KeyFileHoldsCsr "key_file_holds_csr" Error "the key file holds a CSR";
+    KeyFileNotKey "key_file_not_key" Error "the key file holds some other PEM object";
+    KeyEncrypted "key_encrypted" Error "the only key is encrypted: device SDKs cannot ask for a passphrase";
+    DerNotPem "der_not_pem" Error "the certificate or key file is DER: most device SDKs read PEM only";
+    SeveralKeys "several_keys" Error "the key file holds more than one private key";
+    KeyUnreadable "key_unreadable" Error "a key block the crypto library cannot load (damaged, or an unsupported algorithm)";
+    KeyNotMatched "key_not_matched" Info "the key was not compared: an RSA key under 2048 bits, refused by the crypto library, like the certificate's";
+    KeyMismatch "key_mismatch" Error "the private key is not the certificate's key (\"key values mismatch\")";
+    UnsupportedKeyType "unsupported_key_type" Error "a key type AWS IoT does not accept for device certificates (Ed25519, other curves)";
+    KeyPermissions "key_permissions" Warning "the key file can be read or written by its group or by others";
+    KeyPermissionsUnknown "key_permissions_unknown" Info "the key came from standard input: no file mode to check";
+    CertOrder "cert_order" Error "the certificate file starts with a CA certificate and the device certificate comes later";
+    KeyInCertFile "key_in_cert_file" Warning "the certificate file also holds a private key";
+    CertIsCa "cert_is_ca" Error "the device certificate is a CA certificate (Amazon Root CA 1 belongs in caPath)";
+    ClientAuthNotAllowed "client_auth_not_allowed" Error "the device certificate's extended key usage lacks clientAuth";
+    ThingMismatch "thing_mismatch" Error "with `--thing`: the certificate's CN is not the thing name";
+    DeviceCaMismatch "device_ca_mismatch" Error "with `--ca`: no CA given issued the device certificate";
+    DeviceCaRejected "device_ca_rejected" Error "with `--ca`: a CA given issued it, but the path is refused for TLS client authentication";
+    DeviceCaNotChecked "device_ca_not_checked" Info "no `--ca` given: the chain to the device CA was not judged";
+    PemBom "pem_bom" Warning "a file starts with a UTF-8 byte-order mark (\"no start line\" on many devices)";
+    PemCrlf "pem_crlf" Warning "a file has Windows (CRLF) line endings";
+    PemTrailingText "pem_trailing_text" Warning "a file has text outside its BEGIN/END blocks";
+}
+
+impl Serialize for Code {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl std::fmt::Display for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a finding is about.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Subject {
+    /// A certificate, by its index in the report's `chain`.
+    Certificate(usize),
+    /// A file, as the user named it.
+    File(String),
+}
+
+/// One judgement: what, how much it matters, about what, and in plain words what to do.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub code: Code,
+    /// Always `code.severity()`; serialised so that a consumer need not know the code.
+    pub severity: Severity,
+    /// None when the finding concerns the whole report.
+    pub subject: Option<Subject>,
+    pub message: String,
+}
+
+impl Finding {
+    pub fn new(code: Code, message: impl Into<String>) -> Finding {
+        Finding {
+            code,
+            severity: code.severity(),
+            subject: None,
+            message: message.into(),
+        }
+    }
+
+    /// About a certificate (index into the chain), when known.
+    pub fn on_certificate(mut self, index: Option<usize>) -> Finding {
+        self.subject = index.map(Subject::Certificate);
+        self
+    }
+
+    pub fn on_file(mut self, file: &str) -> Finding {
+        self.subject = Some(Subject::File(file.to_string()));
+        self
+    }
+
+    pub fn certificate(&self) -> Option<usize> {
+        match self.subject {
+            Some(Subject::Certificate(i)) => Some(i),
+            _ => None,
+        }
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+/// The outcome of a check: it passes when no finding is an error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Ok,
+    Fail,
+}
+
+impl Verdict {
+    pub fn of(findings: &[Finding]) -> Verdict {
+        if findings.iter().any(Finding::is_error) {
+            Verdict::Fail
+        } else {
+            Verdict::Ok
+        }
+    }
+
+    pub fn passed(self) -> bool {
+        self == Verdict::Ok
+    }
+}
+
+/// Sorts findings by severity, keeping the given order within one severity (so the lead
+/// error stays first, and the rest stay in chain order).
+pub fn sort(findings: &mut [Finding]) {
+    findings.sort_by_key(|f| f.severity);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_snake_case_and_documented() {
+        let mut seen = std::collections::HashSet::new();
+        for code in Code::ALL {
+            let name = code.as_str();
+            assert!(seen.insert(name), "{name} twice");
+            assert!(
+                name.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
+                "{name}"
+            );
+            assert!(!code.doc().is_empty());
+            assert_eq!(serde_json::to_string(code).unwrap(), format!("\"{name}\""));
+        }
+    }
+
+    #[test]
+    fn findings_serialise_in_one_shape() {
+        let f = Finding::new(Code::Expired, "x").on_certificate(Some(1));
+        assert_eq!(
+            serde_json::to_string(&f).unwrap(),
+            r#"{"code":"expired","severity":"error","subject":{"certificate":1},"message":"x"}"#
+        );
+        let f = Finding::new(Code::PemCrlf, "y").on_file("a.pem");
+        assert_eq!(
+            serde_json::to_string(&f).unwrap(),
+            r#"{"code":"pem_crlf","severity":"warning","subject":{"file":"a.pem"},"message":"y"}"#
+        );
+        let mut all = vec![
+            Finding::new(Code::SingleRoot, "h"),
+            Finding::new(Code::NameNotChecked, "w"),
+            Finding::new(Code::UnknownIssuer, "e1"),
+            Finding::new(Code::Expired, "e2"),
+        ];
+        sort(&mut all);
+        let codes: Vec<Code> = all.iter().map(|f| f.code).collect();
+        assert_eq!(
+            codes,
+            [
+                Code::UnknownIssuer,
+                Code::Expired,
+                Code::NameNotChecked,
+                Code::SingleRoot
+            ]
+        );
+        assert_eq!(Verdict::of(&all), Verdict::Fail);
+    }
+}
