@@ -260,6 +260,30 @@ mod tests {
         }
     }
 
+    /// The README's table of finding codes lists exactly the codes, with their severities.
+    #[test]
+    fn readme_table_lists_exactly_the_codes() {
+        let readme = include_str!("../README.md");
+        let section = readme
+            .split("## Finding codes")
+            .nth(1)
+            .expect("README has a Finding codes section");
+        let section = section.split("\n## ").next().unwrap_or(section);
+        let listed: Vec<(String, String)> = section
+            .lines()
+            .filter_map(|line| {
+                let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+                let code = cells.get(1)?.strip_prefix('`')?.strip_suffix('`')?;
+                Some((code.to_string(), cells.get(2)?.to_string()))
+            })
+            .collect();
+        let expected: Vec<(String, String)> = Code::ALL
+            .iter()
+            .map(|c| (c.as_str().to_string(), c.severity().as_str().to_string()))
+            .collect();
+        assert_eq!(listed, expected);
+    }
+
     #[test]
     fn findings_serialise_in_one_shape() {
         let f = Finding::new(Code::Expired, "x").on_certificate(Some(1));
