@@ -263,6 +263,70 @@ fn save_round_trip_gives_the_same_verdict() {
 }
 
 #[test]
+fn save_force_replaces_only_the_files_it_wrote() {
+    let server = server_with("expired");
+    let dir = tempfile::tempdir().unwrap();
+    let save = dir.path().join("served");
+    std::fs::create_dir(&save).unwrap();
+    // An earlier capture of three certificates, and files of the user's own.
+    for name in ["cert_1.pem", "cert_2.pem", "cert_3.pem"] {
+        std::fs::write(save.join(name), "old capture").unwrap();
+    }
+    let own = [
+        "cert_backup_2024.pem",
+        "cert_01.pem",
+        "notes.txt",
+        "cert_1.pem.bak",
+    ];
+    for name in own {
+        std::fs::write(save.join(name), "the user's").unwrap();
+    }
+    let save_s = save.to_string_lossy().into_owned();
+    let r = probe(server.port, &["--save", &save_s, "--force"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(std::fs::read_to_string(save.join("cert_1.pem"))
+        .unwrap()
+        .starts_with("-----BEGIN CERTIFICATE-----"));
+    assert!(save.join("cert_2.pem").exists());
+    assert!(
+        !save.join("cert_3.pem").exists(),
+        "the earlier capture's third file is gone: the directory holds one chain"
+    );
+    for name in own {
+        assert_eq!(
+            std::fs::read_to_string(save.join(name)).unwrap(),
+            "the user's",
+            "{name} was touched"
+        );
+    }
+}
+
+#[test]
+fn an_unwritable_save_target_is_refused_before_connecting() {
+    // Nothing listens on this port: a check made after connecting would exit 3.
+    let port = free_port();
+    let dir = tempfile::tempdir().unwrap();
+    let dangling = dir.path().join("dangling");
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(dir.path().join("nowhere"), &dangling).unwrap();
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, "x").unwrap();
+    let below_a_file = file.join("sub");
+    let mut targets = vec![file.clone(), below_a_file];
+    if cfg!(unix) {
+        targets.push(dangling);
+    }
+    for target in targets {
+        let t = target.to_string_lossy().into_owned();
+        let r = probe(port, &["--save", &t]);
+        assert_eq!(r.code, 2, "{t}: {}{}", r.stdout, r.stderr);
+        assert!(r.stdout.is_empty());
+        assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+        assert!(r.stderr.contains(&t), "{}", r.stderr);
+    }
+}
+
+#[test]
 fn nothing_listening_exits_3_naming_the_phase() {
     let port = free_port();
     let r = probe(port, &[]);
