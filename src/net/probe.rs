@@ -290,15 +290,29 @@ fn client_config(
 }
 
 async fn resolve(dial: &HostPort, limit: Duration) -> Result<Vec<SocketAddr>, NetError> {
+    resolve_with(dial, limit, |host, port| async move {
+        tokio::net::lookup_host((host.as_str(), port))
+            .await
+            .map(Iterator::collect)
+    })
+    .await
+}
+
+/// Resolves with `lookup` (the system resolver, or a stand-in in tests); an IP literal is
+/// never looked up.
+async fn resolve_with<Lookup, Answer>(
+    dial: &HostPort,
+    limit: Duration,
+    lookup: Lookup,
+) -> Result<Vec<SocketAddr>, NetError>
+where
+    Lookup: FnOnce(String, u16) -> Answer,
+    Answer: std::future::Future<Output = std::io::Result<Vec<SocketAddr>>>,
+{
     if let Some(ip) = dial.ip() {
         return Ok(vec![SocketAddr::new(ip, dial.port)]);
     }
-    match timeout(
-        limit,
-        tokio::net::lookup_host((dial.host.as_str(), dial.port)),
-    )
-    .await
-    {
+    match timeout(limit, lookup(dial.host.clone(), dial.port)).await {
         Err(_elapsed) => Err(NetError::Timeout {
             phase: Phase::Resolve,
             target: dial.host.clone(),
@@ -308,16 +322,11 @@ async fn resolve(dial: &HostPort, limit: Duration) -> Result<Vec<SocketAddr>, Ne
             host: dial.host.clone(),
             detail: error.to_string(),
         }),
-        Ok(Ok(addresses)) => {
-            let addresses: Vec<SocketAddr> = addresses.collect();
-            if addresses.is_empty() {
-                return Err(NetError::Resolve {
-                    host: dial.host.clone(),
-                    detail: "the name has no addresses".to_string(),
-                });
-            }
-            Ok(addresses)
-        }
+        Ok(Ok(addresses)) if addresses.is_empty() => Err(NetError::Resolve {
+            host: dial.host.clone(),
+            detail: "the name has no addresses".to_string(),
+        }),
+        Ok(Ok(addresses)) => Ok(addresses),
     }
 }
 
@@ -551,6 +560,69 @@ pub(super) fn alert_name(alert: AlertDescription) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn dial(host: &str) -> HostPort {
+        HostPort {
+            host: host.to_string(),
+            port: 8883,
+        }
+    }
+
+    // The system resolver is never asked: names are answered by stand-ins.
+    #[tokio::test]
+    async fn resolution_failures_are_named() {
+        let limit = Duration::from_millis(100);
+        let error = resolve_with(&dial("a.example"), limit, |_, _| async {
+            Err(std::io::Error::other("no such host"))
+        })
+        .await
+        .expect_err("lookup failed");
+        assert_eq!(error.phase(), "resolve");
+        assert!(
+            error
+                .to_string()
+                .starts_with("could not resolve a.example: no such host; check the endpoint name"),
+            "{error}"
+        );
+
+        let error = resolve_with(&dial("a.example"), limit, |_, _| async { Ok(Vec::new()) })
+            .await
+            .expect_err("no addresses");
+        assert!(
+            error.to_string().contains("the name has no addresses"),
+            "{error}"
+        );
+
+        let error = resolve_with(&dial("a.example"), limit, |_, _| std::future::pending())
+            .await
+            .expect_err("silent resolver");
+        assert!(
+            matches!(
+                error,
+                NetError::Timeout {
+                    phase: Phase::Resolve,
+                    ..
+                }
+            ),
+            "{error:?}"
+        );
+        assert!(
+            error
+                .to_string()
+                .starts_with("resolving a.example timed out"),
+            "{error}"
+        );
+    }
+
+    #[tokio::test]
+    async fn ip_literals_are_not_looked_up() {
+        let addresses = resolve_with(&dial("::1"), Duration::from_millis(100), |_, _| async {
+            Err(std::io::Error::other("must not be asked"))
+        })
+        .await
+        .expect("an IP literal needs no lookup");
+        assert_eq!(addresses, vec!["[::1]:8883".parse().expect("address")]);
+    }
 
     #[test]
     fn alert_names_are_snake_case() {
