@@ -105,18 +105,27 @@ enum Answer {
     Closed(Option<rustls::AlertDescription>),
 }
 
+/// Reads until a whole packet arrived. Only a connection that ended (EOF, reset,
+/// close_notify, an alert) is `Closed`, the broker's way of refusing; whatever else a peer
+/// does instead of answering (too much, garbage, records that are not valid TLS) is `Other`.
 async fn read_connack(io: &mut TlsIo) -> Answer {
     let mut received = Vec::new();
     loop {
         let peer_closed = match io.take_plaintext(&mut received) {
             Ok(closed) => closed,
-            Err(_) => return Answer::Closed(None),
+            Err(error) => return Answer::Other(format!("reading the answer failed: {error}")),
         };
         if !received.is_empty() {
             let mut stream = BytesMut::from(&received[..]);
             match Packet::read(&mut stream, MAX_PACKET) {
                 Ok(Packet::ConnAck(ack)) => return Answer::ConnAck(ack),
-                Ok(other) => return Answer::Other(format!("expected CONNACK, received {other:?}")),
+                Ok(other) => {
+                    return Answer::Other(format!(
+                        "expected CONNACK, received {} ({} bytes)",
+                        packet_name(&other),
+                        other.size()
+                    ))
+                }
                 Err(CodecError::InvalidConnectReturnCode(code)) => {
                     return Answer::UnknownCode(code)
                 }
@@ -129,13 +138,55 @@ async fn read_connack(io: &mut TlsIo) -> Answer {
         if peer_closed {
             return Answer::Closed(None);
         }
+        if received.len() > MAX_PACKET {
+            return Answer::Other(format!(
+                "more than {MAX_PACKET} bytes without a complete packet"
+            ));
+        }
         match io.read_once().await {
             Ok(_) => {}
             Err(Failure::Tls(rustls::Error::AlertReceived(alert))) => {
                 return Answer::Closed(Some(alert))
             }
-            Err(_) => return Answer::Closed(None),
+            Err(Failure::Tls(error)) => {
+                return Answer::Other(format!("the server sent invalid TLS data: {error}"))
+            }
+            Err(Failure::Io(error)) if !is_disconnect(&error) => {
+                return Answer::Other(format!("reading the answer failed: {error}"))
+            }
+            Err(Failure::Eof | Failure::Io(_) | Failure::NotTls(_)) => return Answer::Closed(None),
         }
+    }
+}
+
+fn is_disconnect(error: &std::io::Error) -> bool {
+    use std::io::ErrorKind;
+    matches!(
+        error.kind(),
+        ErrorKind::ConnectionReset
+            | ErrorKind::ConnectionAborted
+            | ErrorKind::BrokenPipe
+            | ErrorKind::UnexpectedEof
+    )
+}
+
+/// A packet's type as MQTT names it; the packet itself may be large and is not shown.
+fn packet_name(packet: &Packet) -> &'static str {
+    match packet {
+        Packet::Connect(_) => "CONNECT",
+        Packet::ConnAck(_) => "CONNACK",
+        Packet::Publish(_) => "PUBLISH",
+        Packet::PubAck(_) => "PUBACK",
+        Packet::PubRec(_) => "PUBREC",
+        Packet::PubRel(_) => "PUBREL",
+        Packet::PubComp(_) => "PUBCOMP",
+        Packet::Subscribe(_) => "SUBSCRIBE",
+        Packet::SubAck(_) => "SUBACK",
+        Packet::Unsubscribe(_) => "UNSUBSCRIBE",
+        Packet::UnsubAck(_) => "UNSUBACK",
+        Packet::PingReq => "PINGREQ",
+        Packet::PingResp => "PINGRESP",
+        Packet::Disconnect => "DISCONNECT",
     }
 }
 

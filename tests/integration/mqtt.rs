@@ -153,3 +153,55 @@ fn client_id_defaults_to_the_certificate_cn() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.json()["mqtt"]["client_id"], "custom-id");
 }
+/// A PUBLISH of 60 004 bytes: something a broker must not send before its CONNACK.
+fn large_publish() -> Vec<u8> {
+    let remaining = 60_000usize;
+    let mut packet = vec![0x30];
+    let mut length = remaining;
+    loop {
+        let mut byte = (length % 128) as u8;
+        length /= 128;
+        if length > 0 {
+            byte |= 0x80;
+        }
+        packet.push(byte);
+        if length == 0 {
+            break;
+        }
+    }
+    packet.extend([0x00, 0x01, b't']);
+    packet.resize(packet.len() + remaining - 3, b'x');
+    packet
+}
+
+#[test]
+fn a_flooding_peer_is_unexpected_never_a_policy_refusal() {
+    let packet = large_publish();
+    for (what, behaviour) in [
+        ("sent once", Behaviour::send(&packet)),
+        ("flooded", Behaviour::Flood(packet.clone())),
+    ] {
+        let port = tls_peer_with_test_chain(behaviour);
+        let start = Instant::now();
+        let r = mqtt_probe(port, &["--timeout", "3"]);
+        assert!(
+            start.elapsed() < Duration::from_millis(4500),
+            "{what}: {:?}",
+            start.elapsed()
+        );
+        assert_eq!(r.code, 1, "{what}: {}{}", r.stdout, r.stderr);
+        let j = r.json();
+        assert_eq!(j["mqtt"]["outcome"], "unexpected", "{what}: {}", r.stdout);
+        assert_eq!(
+            problems(&j),
+            [("mqtt_unexpected".to_string(), None)],
+            "{what}"
+        );
+        let message = j["problems"][0]["message"].as_str().unwrap();
+        assert!(!message.contains("iot:Connect"), "{what}: {message}");
+        assert!(
+            message.len() < 300,
+            "{what}: the packet is named, not dumped: {message}"
+        );
+    }
+}
