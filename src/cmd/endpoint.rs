@@ -2,6 +2,7 @@
 //! explain it with the same model, verifier and report as `verify-chain`.
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::app::{self, Env, Outcome};
@@ -233,8 +234,9 @@ pub fn run(settings: &Settings) -> Result<Outcome, Error> {
     Ok(Outcome::new(stdout, ok))
 }
 
-/// One handshake: probe, verify what was served (inside the probe, before any application
-/// data), and turn the outcome into a report.
+/// One handshake: probe, verify what was served (inside the probe, as soon as it arrives,
+/// before the device's certificate or any application data goes out), and turn the outcome
+/// into a report.
 fn handshake(
     settings: &Settings,
     probe: &ProbeSettings,
@@ -245,16 +247,27 @@ fn handshake(
         host: Some(settings.verified_name.clone()),
         device_not_before: settings.device.as_ref().map(|d| d.not_before),
     };
-    let mut judged: Option<ChainReport> = None;
-    let mut chain_ok = |served: &[Vec<u8>]| -> bool {
-        let report = judge(served, &settings.anchors, &policy);
-        let ok = report.is_valid();
-        judged = Some(report);
-        ok || settings.insecure
+    let judged: Arc<Mutex<Option<ChainReport>>> = Arc::default();
+    let chain_ok: Arc<net::ChainCheck> = {
+        let (judged, anchors, policy) = (
+            Arc::clone(&judged),
+            settings.anchors.clone(),
+            policy.clone(),
+        );
+        let insecure = settings.insecure;
+        Arc::new(move |served: &[Vec<u8>]| -> bool {
+            let report = judge(served, &anchors, &policy);
+            let ok = report.is_valid();
+            if let Ok(mut slot) = judged.lock() {
+                *slot = Some(report);
+            }
+            ok || insecure
+        })
     };
-    let probe_result = net::probe(probe, &mut chain_ok)?;
-    // The callback runs only after a completed handshake; judge the capture otherwise.
-    let chain = match judged {
+    let probe_result = net::probe(probe, chain_ok)?;
+    // The probe asks as soon as the chain arrives; judge the capture if it never did.
+    let earlier = judged.lock().ok().and_then(|mut slot| slot.take());
+    let chain = match earlier {
         Some(report) => report,
         None => judge(&probe_result.served, &settings.anchors, &policy),
     };

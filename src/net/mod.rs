@@ -4,9 +4,11 @@
 //! tokio runtime for the duration of one probe. Every phase (resolve, connect, proxy,
 //! handshake, post-handshake read, MQTT) is bounded by `ProbeSettings::timeout`.
 //!
-//! The probe never judges the served chain: a capture-only verifier records it, the caller
-//! verifies it afterwards through the `chain_ok` callback, and application data flows only
-//! when that callback says so.
+//! The probe never judges the served chain: a capture-only verifier records it and asks the
+//! caller's `chain_ok` callback, right then, inside the handshake. Nothing of the device's
+//! identity (its certificate, a signature with its key) and no application data goes to a
+//! server whose chain the callback refused: with a client identity, the handshake is ended
+//! before rustls answers the server's CertificateRequest.
 //!
 //! Failures before any server certificate was seen are [`NetError`]s: nothing listening is
 //! `Connect`, silence is `Timeout` of its phase, an HTTP (or other non-TLS) answer is `NotTls`,
@@ -27,6 +29,7 @@ mod tests;
 
 use std::fmt;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
@@ -177,6 +180,9 @@ pub struct ClientAuth {
     pub signature_schemes: Vec<String>,
     /// We sent a certificate.
     pub sent: bool,
+    /// A certificate was configured and asked for, but not sent: the served chain did not
+    /// verify, so the handshake was ended before any of the device's identity went out.
+    pub withheld: bool,
     /// The alert with which the server ended the connection after asking for a client
     /// certificate, in snake_case ("bad_certificate", "unknown_ca", "certificate_required").
     pub rejection: Option<String>,
@@ -213,19 +219,19 @@ pub enum MqttOutcome {
     },
 }
 
+/// The caller's judgement of a served chain (DER, served order): true when it verified, or
+/// when the user accepts it anyway (`--insecure`).
+pub type ChainCheck = dyn Fn(&[Vec<u8>]) -> bool + Send + Sync;
+
 /// Runs the probe.
 ///
-/// `chain_ok` is called once, right after a completed handshake, with the captured served
-/// chain (DER, served order); it returns true when the chain verified (or the user said
-/// `--insecure`). Application data (MQTT) is sent only if it returned true. It is not called
-/// when the handshake failed: no application data can flow then anyway.
+/// `chain_ok` is called once, as soon as the server's Certificate message was received and
+/// before the client answers it. When it returns false, neither the client certificate
+/// (the handshake is ended if the server asked for one) nor application data (MQTT) is sent.
 ///
 /// `Err` only when no server certificate was seen; once one was captured the result is
 /// `Ok` and the failure is recorded in the `Probe`.
-pub fn probe(
-    settings: &ProbeSettings,
-    chain_ok: &mut dyn FnMut(&[Vec<u8>]) -> bool,
-) -> Result<Probe, NetError> {
+pub fn probe(settings: &ProbeSettings, chain_ok: Arc<ChainCheck>) -> Result<Probe, NetError> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_io()
         .enable_time()

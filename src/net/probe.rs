@@ -17,23 +17,34 @@ use super::capture::{CaptureVerifier, Observed, RecordingResolver, TicketCounter
 use super::error::seconds;
 use super::tls::{preview, Failure, TlsIo};
 use super::{
-    mqtt, proxy, ClientAuth, ClientIdentity, MqttOutcome, NetError, Phase, Probe, ProbeSettings,
-    Timings, TlsFacts, TlsVersions,
+    mqtt, proxy, ChainCheck, ClientAuth, ClientIdentity, MqttOutcome, NetError, Phase, Probe,
+    ProbeSettings, Timings, TlsFacts, TlsVersions,
 };
 
 /// The longest we wait after a TLS 1.3 handshake for the server's verdict on our certificate.
 const SETTLE_WAIT: Duration = Duration::from_secs(1);
 
+/// Why nothing more is sent after a chain the caller refused.
+const UNVERIFIED: &str = "the served chain did not verify; no application data is sent over an \
+                          unverified connection";
+
 pub(super) async fn run(
     settings: &ProbeSettings,
-    chain_ok: &mut dyn FnMut(&[Vec<u8>]) -> bool,
+    chain_ok: Arc<ChainCheck>,
 ) -> Result<Probe, NetError> {
     let limit = settings.timeout;
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let observed = Arc::new(Observed::default());
     let identity = load_identity(settings.client.as_ref(), &provider)?;
     let (server_name, sni) = server_name(settings)?;
-    let config = client_config(settings, provider, &observed, identity, sni.is_some())?;
+    let config = client_config(
+        settings,
+        provider,
+        &observed,
+        chain_ok,
+        identity,
+        sni.is_some(),
+    )?;
     let conn = ClientConnection::new(Arc::new(config), server_name)
         .map_err(|error| NetError::Settings(error.to_string()))?;
 
@@ -100,6 +111,9 @@ pub(super) async fn run(
     let served = observed.served();
     let failure = match (handshake, served.is_some()) {
         (Ok(Ok(())), _) => None,
+        // We ended the handshake ourselves, to keep the device's identity from a server whose
+        // chain did not verify: not a failure of the server's.
+        (Ok(Err(_)), true) if observed.withheld() => None,
         (Ok(Err(failure)), true) => Some(HandshakeFailure::from_failure(failure)),
         (Ok(Err(failure)), false) => return Err(handshake_error(failure, label)),
         (Err(_elapsed), true) => Some(HandshakeFailure {
@@ -129,6 +143,13 @@ pub(super) async fn run(
         handshake_error: None,
     };
 
+    if observed.withheld() {
+        probe.mqtt = settings.mqtt.as_ref().map(|_| MqttOutcome::NotSent {
+            reason: UNVERIFIED.to_string(),
+        });
+        return Ok(probe);
+    }
+
     if let Some(failure) = failure {
         // In TLS 1.2 a server that rejects the client certificate fails the handshake with an
         // alert; after a CertificateRequest, any alert is the server's answer to our identity.
@@ -142,7 +163,8 @@ pub(super) async fn run(
         return Ok(probe);
     }
 
-    let verified = chain_ok(&probe.served);
+    // The capture verifier asked the caller when the chain arrived; no answer means no trust.
+    let verified = observed.verdict().unwrap_or(false);
 
     // TLS 1.3 moves the server's verdict on our certificate after the handshake: the client
     // is done once it sent its Finished, and a rejecting server answers that flight with an
@@ -185,9 +207,7 @@ pub(super) async fn run(
         }
         Some(_) if !verified => {
             probe.mqtt = Some(MqttOutcome::NotSent {
-                reason: "the served chain did not verify; no application data is sent over an \
-                         unverified connection"
-                    .to_string(),
+                reason: UNVERIFIED.to_string(),
             });
         }
         Some(_) if !alive => {
@@ -260,6 +280,7 @@ fn client_config(
     settings: &ProbeSettings,
     provider: Arc<CryptoProvider>,
     observed: &Arc<Observed>,
+    chain_ok: Arc<ChainCheck>,
     identity: Option<Arc<CertifiedKey>>,
     send_sni: bool,
 ) -> Result<ClientConfig, NetError> {
@@ -272,6 +293,8 @@ fn client_config(
         provider.signature_verification_algorithms,
         settings.sig,
         Arc::clone(observed),
+        chain_ok,
+        identity.is_some(),
     );
     let mut config = ClientConfig::builder_with_provider(provider)
         .with_protocol_versions(versions)
@@ -525,7 +548,8 @@ fn client_auth(observed: &Observed) -> ClientAuth {
             requested: true,
             acceptable_ca_names: request.ca_names,
             signature_schemes: request.schemes,
-            sent: request.sent,
+            sent: request.sent && !observed.withheld(),
+            withheld: observed.withheld(),
             rejection: None,
         },
     }

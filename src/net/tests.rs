@@ -5,6 +5,7 @@
 
 use std::path::PathBuf;
 use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
@@ -107,12 +108,16 @@ fn settings(port: u16) -> ProbeSettings {
 
 /// Runs a probe whose chain callback accepts (`true`) or refuses the chain, counting its calls.
 fn run(settings: &ProbeSettings, accept: bool) -> (Result<Probe, NetError>, usize) {
-    let mut calls = 0;
-    let result = probe(settings, &mut |_chain: &[Vec<u8>]| {
-        calls += 1;
-        accept
-    });
-    (result, calls)
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&calls);
+    let result = probe(
+        settings,
+        Arc::new(move |_chain: &[Vec<u8>]| {
+            counter.fetch_add(1, Ordering::SeqCst);
+            accept
+        }),
+    );
+    (result, calls.load(Ordering::SeqCst))
 }
 
 fn s_server(pki: &Pki, host: &str, args: &[&str]) -> support::Peer {
@@ -262,6 +267,37 @@ fn tls13_accepted_client_certificate_ends_the_settle_early() {
     // The server's session ticket proves acceptance well before the 1 s bound.
     let settle = probe.timings.post_handshake.expect("settle ran");
     assert!(settle < 900.0, "settle took {settle} ms");
+}
+
+#[test]
+fn refused_chain_keeps_the_client_certificate_back() {
+    let pki = Pki::new();
+    let server = s_server(&pki, "127.0.0.1", &args(&[&SERVE_RSA, &VERIFY_DEVICE]));
+    for versions in [TlsVersions::Tls13, TlsVersions::Tls12] {
+        let mut settings = settings(server.port);
+        settings.versions = versions;
+        settings.client = Some(pki.identity("device"));
+        settings.mqtt = Some(MqttSettings {
+            client_id: "my-thing".to_string(),
+            keep_alive_secs: 30,
+        });
+        let (result, calls) = run(&settings, false);
+        let probe = result.expect("a withheld certificate is a result");
+        assert_eq!(calls, 1, "{versions:?}");
+        assert_eq!(probe.served, vec![pki.der("leaf-rsa"), pki.der("inter")]);
+        assert!(probe.client_auth.requested && probe.client_auth.withheld);
+        assert!(!probe.client_auth.sent);
+        assert_eq!(
+            probe.client_auth.rejection, None,
+            "the server rejected nothing"
+        );
+        assert_eq!(probe.handshake_error, None);
+        assert!(
+            matches!(probe.mqtt, Some(MqttOutcome::NotSent { .. })),
+            "{:?}",
+            probe.mqtt
+        );
+    }
 }
 
 // ---------------------------------------------------------------- MQTT with mosquitto

@@ -100,6 +100,9 @@ pub struct ClientAuthView {
     pub acceptable_ca_names: Vec<String>,
     pub signature_schemes: Vec<String>,
     pub sent: bool,
+    /// The server asked for the device certificate, but it was not sent because the served
+    /// chain did not verify (`--insecure` sends it anyway).
+    pub withheld: bool,
     /// None when no certificate was sent.
     pub accepted: Option<bool>,
     /// The alert that rejected it, e.g. "unknown_ca".
@@ -151,6 +154,7 @@ impl HandshakeReport {
                 .collect(),
             signature_schemes: ca.signature_schemes.clone(),
             sent: ca.sent,
+            withheld: ca.withheld,
             accepted: if ca.sent {
                 Some(ca.rejection.is_none() && probe.handshake_error.is_none())
             } else {
@@ -220,6 +224,10 @@ impl HandshakeReport {
     fn add_connection_findings(&mut self, insecure: bool) {
         let ca = self.client_auth.clone();
         match (&ca.rejection, ca.sent) {
+            _ if ca.withheld => self.warning(
+                "client_cert_withheld",
+                "the server asked for a client certificate; it was withheld and the handshake ended because the server's chain did not verify, as a device does (--insecure sends it anyway)".to_string(),
+            ),
             (Some(alert), true) => self.problem(
                 "client_cert_rejected",
                 format!("the server rejected the device certificate with alert {alert}: {}", alert_meaning(alert)),
@@ -549,6 +557,9 @@ fn summary_of(h: &HandshakeReport) -> String {
     match h.client_auth.accepted {
         Some(true) => parts.push("client certificate accepted".into()),
         Some(false) => parts.push("client certificate REJECTED".into()),
+        None if h.client_auth.withheld => {
+            parts.push("client certificate withheld (chain not verified)".into())
+        }
         None if h.client_auth.requested => {
             parts.push("client certificate requested, none sent".into())
         }
@@ -614,6 +625,9 @@ fn connection(out: &mut String, h: &HandshakeReport, endpoint: &EndpointView) {
             ca.acceptable_ca_names.join("; ")
         };
         let fate = match (ca.sent, ca.accepted, &ca.rejection) {
+            (false, _, _) if ca.withheld => {
+                human::warn("withheld: the server's chain did not verify")
+            }
             (false, _, _) => human::warn("none sent"),
             (true, Some(true), _) => human::ok("sent, accepted"),
             (true, _, Some(alert)) => human::bad(&format!("sent, rejected ({alert})")),

@@ -629,3 +629,81 @@ fn server_repeating_intermediate(copies: usize) -> (Peer, tempfile::TempDir) {
     ]);
     (server, dir)
 }
+
+/// A server that asks for a client certificate and takes any (its log says which it got);
+/// its chain does not verify against the embedded Amazon roots.
+#[test]
+fn device_identity_is_withheld_from_a_server_whose_chain_does_not_verify() {
+    let (cert, key) = (fixture("device/ec.pem"), fixture("device/ec.key"));
+    for version in ["1.2", "1.3"] {
+        let mut args = RSA_SERVER.to_vec();
+        args.extend(["-Verify", "1", "-CAfile", "device/device-ca.pem"]);
+        let server = s_server(&args);
+        let target = format!("{ENDPOINT}:{}", server.port);
+        let endpoint = |extra: &[&str]| {
+            let mut args = vec![
+                "endpoint",
+                &target,
+                "--connect",
+                "127.0.0.1",
+                "--json",
+                "--at",
+                AT,
+                "--tls",
+                version,
+                "--cert",
+                &cert,
+                "--key",
+                &key,
+            ];
+            args.extend_from_slice(extra);
+            run(&args)
+        };
+
+        let r = endpoint(&[]);
+        assert_eq!(r.code, 1, "{version}: {}{}", r.stdout, r.stderr);
+        let j = r.json();
+        assert_eq!(j["chain_verified"], false);
+        assert_eq!(
+            j["chain"].as_array().unwrap().len(),
+            2,
+            "the served chain is reported"
+        );
+        let problem_codes: Vec<String> = problems(&j).into_iter().map(|(code, _)| code).collect();
+        assert_eq!(problem_codes, ["unknown_issuer"], "{version}: {}", r.stdout);
+        assert_eq!(j["client_auth"]["requested"], true, "{version}");
+        assert_eq!(j["client_auth"]["sent"], false, "{version}");
+        assert_eq!(j["client_auth"]["withheld"], true, "{version}");
+        assert!(j["client_auth"]["accepted"].is_null());
+        assert!(j["client_auth"]["rejection"].is_null());
+        let warnings = codes(&j, "warnings");
+        assert!(
+            warnings.contains(&"client_cert_withheld".to_string()),
+            "{version}: {warnings:?}"
+        );
+        // The server's side: the connection ended without any certificate from the client.
+        assert!(
+            server.printed("ERROR", Duration::from_secs(5)),
+            "{version}: {}",
+            server.output()
+        );
+        assert!(
+            !server.output().contains("depth=0") && !server.output().contains("Client certificate"),
+            "{version}: the server received the device certificate:\n{}",
+            server.output()
+        );
+
+        // --insecure: the user accepts the risk, and the certificate goes out.
+        let r = endpoint(&["--insecure"]);
+        assert_eq!(r.code, 1, "{version}: {}{}", r.stdout, r.stderr);
+        let j = r.json();
+        assert_eq!(j["client_auth"]["sent"], true, "{version}");
+        assert_eq!(j["client_auth"]["withheld"], false, "{version}");
+        assert!(
+            server.printed("Client certificate", Duration::from_secs(5)),
+            "{version}: {}",
+            server.output()
+        );
+        assert!(server.output().contains("depth=0 CN = TestThing-ec"));
+    }
+}
