@@ -186,7 +186,9 @@ pub struct EndpointArgs {
     #[arg(long, value_name = "LIST", value_delimiter = ',')]
     pub alpn: Option<Vec<String>>,
 
-    /// Seconds allowed for each phase: resolve, connect, proxy, handshake, read.
+    /// Seconds for the whole probe, all phases together (resolve, connect, proxy, handshake,
+    /// post-handshake read, MQTT; with --sig both, both handshakes); the phase that runs out
+    /// is named.
     #[arg(long, value_name = "SECS", default_value_t = 10.0)]
     pub timeout: f64,
 

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::app::{self, Env, Outcome};
 use crate::chain::{Cert, Chain};
@@ -139,6 +139,7 @@ pub fn settings(args: EndpointArgs, env: &Env) -> Result<Settings, Error> {
             sni,
             alpn,
             timeout: Duration::from_secs_f64(args.timeout),
+            deadline: None,
             proxy,
             versions: match args.tls {
                 None => TlsVersions::Both,
@@ -170,9 +171,12 @@ pub fn run(settings: &Settings) -> Result<Outcome, Error> {
     let mut handshakes = Vec::new();
     let mut failed = Vec::new();
     let mut first_error = None;
+    // --timeout is one budget for the target: both handshakes of --sig both share it.
+    let deadline = Instant::now() + settings.probe.timeout;
     for &(sig, name) in filters {
         let mut probe_settings = settings.probe.clone();
         probe_settings.sig = sig;
+        probe_settings.deadline = Some(deadline);
         match handshake(settings, &probe_settings, name) {
             Ok(report) => handshakes.push(report),
             // With --sig both, a family the server cannot serve is a finding of its own:

@@ -1,8 +1,9 @@
 //! The only async code: connect, handshake, capture the served chain, optionally talk MQTT.
 //!
 //! The rest of the crate sees a synchronous facade, [`probe`]; it builds a current-thread
-//! tokio runtime for the duration of one probe. Every phase (resolve, connect, proxy,
-//! handshake, post-handshake read, MQTT) is bounded by `ProbeSettings::timeout`.
+//! tokio runtime for the duration of one probe. All phases (resolve, connect, proxy,
+//! handshake, post-handshake read, MQTT) share one deadline: `ProbeSettings::timeout` from
+//! the start, or `ProbeSettings::deadline` when several probes of a target share it.
 //!
 //! The probe never judges the served chain: a capture-only verifier records it and asks the
 //! caller's `chain_ok` callback, right then, inside the handshake. Nothing of the device's
@@ -30,7 +31,7 @@ mod tests;
 use std::fmt;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
@@ -49,8 +50,12 @@ pub struct ProbeSettings {
     pub sni: Option<String>,
     /// ALPN protocols to offer, empty for none.
     pub alpn: Vec<Vec<u8>>,
-    /// Bounds each phase on its own.
+    /// The time the whole probe may take, all phases together.
     pub timeout: Duration,
+    /// When set, the probe ends by then instead of `timeout` from its start: several probes
+    /// of one target (both handshakes of `--sig both`) share one budget. `timeout` still
+    /// names the budget in messages.
+    pub deadline: Option<Instant>,
     pub proxy: Option<Proxy>,
     pub versions: TlsVersions,
     pub sig: SigFilter,

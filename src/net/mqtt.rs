@@ -1,7 +1,9 @@
 //! The MQTT 3.1.1 exchange over an established TLS session: CONNECT, CONNACK, DISCONNECT.
 //! Packets are encoded and decoded by rumqttc's codec, never by hand.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
+
+use tokio::time::timeout_at;
 
 use bytes::BytesMut;
 use rumqttc::mqttbytes::v4::{ConnAck, Connect, ConnectReturnCode, Packet};
@@ -19,11 +21,12 @@ pub(super) struct Exchange {
     pub alert: Option<rustls::AlertDescription>,
 }
 
-/// Sends CONNECT and waits up to `timeout` for CONNACK; on acceptance says goodbye properly.
+/// Sends CONNECT and waits until `deadline` (the probe's) for CONNACK; on acceptance says
+/// goodbye properly.
 pub(super) async fn exchange(
     io: &mut TlsIo,
     settings: &MqttSettings,
-    timeout: Duration,
+    deadline: tokio::time::Instant,
 ) -> Exchange {
     let start = Instant::now();
     let millis = || start.elapsed().as_secs_f64() * 1000.0;
@@ -40,12 +43,12 @@ pub(super) async fn exchange(
             alert: None,
         };
     }
-    let sent = tokio::time::timeout(timeout, io.write_all(&out)).await;
+    let sent = timeout_at(deadline, io.write_all(&out)).await;
     if !matches!(sent, Ok(Ok(()))) {
         return closed(millis(), None);
     }
 
-    let answer = match tokio::time::timeout(timeout, read_connack(io)).await {
+    let answer = match timeout_at(deadline, read_connack(io)).await {
         Ok(answer) => answer,
         Err(_elapsed) => {
             return Exchange {
@@ -60,9 +63,9 @@ pub(super) async fn exchange(
             let mut goodbye = BytesMut::new();
             // A DISCONNECT is two fixed bytes; encoding it cannot fail below MAX_PACKET.
             if Packet::Disconnect.write(&mut goodbye, MAX_PACKET).is_ok() {
-                let _ = tokio::time::timeout(timeout, io.write_all(&goodbye)).await;
+                let _ = timeout_at(deadline, io.write_all(&goodbye)).await;
             }
-            let _ = tokio::time::timeout(timeout, io.close()).await;
+            let _ = timeout_at(deadline, io.close()).await;
             Exchange {
                 outcome: MqttOutcome::Accepted {
                     millis: elapsed,

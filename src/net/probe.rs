@@ -10,7 +10,7 @@ use rustls::pki_types::ServerName;
 use rustls::sign::CertifiedKey;
 use rustls::{AlertDescription, ClientConfig, ClientConnection, ProtocolVersion};
 use tokio::net::TcpStream;
-use tokio::time::timeout;
+use tokio::time::timeout_at;
 
 use super::address::{bare_host, parse_host_port, HostPort};
 use super::capture::{CaptureVerifier, Observed, RecordingResolver, TicketCounter};
@@ -24,6 +24,32 @@ use super::{
 /// The longest we wait after a TLS 1.3 handshake for the server's verdict on our certificate.
 const SETTLE_WAIT: Duration = Duration::from_secs(1);
 
+/// The time one probe may take: `--timeout` is one deadline shared by every phase (and by
+/// the probes of one target, e.g. both handshakes of `--sig both`), not a limit per phase.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Budget {
+    pub deadline: tokio::time::Instant,
+    /// The whole budget, as the user gave it, for messages.
+    pub total: Duration,
+}
+
+impl Budget {
+    fn new(settings: &ProbeSettings) -> Self {
+        let deadline = settings
+            .deadline
+            .unwrap_or_else(|| Instant::now() + settings.timeout);
+        Self {
+            deadline: tokio::time::Instant::from_std(deadline),
+            total: settings.timeout,
+        }
+    }
+
+    /// The deadline, or `wait` from now if that comes first.
+    fn at_most(self, wait: Duration) -> tokio::time::Instant {
+        self.deadline.min(tokio::time::Instant::now() + wait)
+    }
+}
+
 /// Why nothing more is sent after a chain the caller refused.
 const UNVERIFIED: &str = "the served chain did not verify; no application data is sent over an \
                           unverified connection";
@@ -32,7 +58,7 @@ pub(super) async fn run(
     settings: &ProbeSettings,
     chain_ok: Arc<ChainCheck>,
 ) -> Result<Probe, NetError> {
-    let limit = settings.timeout;
+    let budget = Budget::new(settings);
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let observed = Arc::new(Observed::default());
     let identity = load_identity(settings.client.as_ref(), &provider)?;
@@ -65,11 +91,11 @@ pub(super) async fn run(
     let mut timings = Timings::default();
 
     let started = Instant::now();
-    let addresses = resolve(&dial, limit).await?;
+    let addresses = resolve(&dial, budget).await?;
     timings.resolve = millis(started);
 
     let started = Instant::now();
-    let (mut tcp, peer) = connect(&addresses, &dial, limit).await?;
+    let (mut tcp, peer) = connect(&addresses, &dial, budget).await?;
     timings.connect = millis(started);
 
     let mut prefix = Vec::new();
@@ -77,12 +103,12 @@ pub(super) async fn run(
         let started = Instant::now();
         let authority = target.authority();
         let tunnel = proxy::open_tunnel(&mut tcp, &authority, proxy.credentials.as_ref());
-        prefix = match timeout(limit, tunnel).await {
+        prefix = match timeout_at(budget.deadline, tunnel).await {
             Err(_elapsed) => {
                 return Err(NetError::Timeout {
                     phase: Phase::Proxy,
                     target: peer.to_string(),
-                    after: limit,
+                    after: budget.total,
                 })
             }
             Ok(Err(refusal)) => {
@@ -104,7 +130,7 @@ pub(super) async fn run(
     };
     let mut io = TlsIo::new(tcp, conn, prefix);
     let started = Instant::now();
-    let handshake = timeout(limit, io.handshake()).await;
+    let handshake = timeout_at(budget.deadline, io.handshake()).await;
     timings.handshake = millis(started);
 
     // Failures before the server's Certificate are errors; after it, they are findings.
@@ -119,7 +145,7 @@ pub(super) async fn run(
         (Err(_elapsed), true) => Some(HandshakeFailure {
             text: format!(
                 "the handshake timed out after {} (the server's Certificate had arrived)",
-                seconds(limit)
+                seconds(budget.total)
             ),
             alert: None,
         }),
@@ -127,7 +153,7 @@ pub(super) async fn run(
             return Err(NetError::Timeout {
                 phase: Phase::TlsHandshake,
                 target: label,
-                after: limit,
+                after: budget.total,
             })
         }
     };
@@ -176,7 +202,7 @@ pub(super) async fn run(
     let mut settled = Settle::NotNeeded;
     if probe.client_auth.requested && probe.tls.version == "TLSv1.3" {
         let started = Instant::now();
-        settled = settle(&mut io, &observed, limit.min(SETTLE_WAIT)).await;
+        settled = settle(&mut io, &observed, budget.at_most(SETTLE_WAIT)).await;
         probe.timings.post_handshake = Some(millis(started));
         match &settled {
             Settle::Alert(alert) => {
@@ -202,7 +228,7 @@ pub(super) async fn run(
     match &settings.mqtt {
         None => {
             if alive {
-                let _ = timeout(limit, io.close()).await;
+                let _ = timeout_at(budget.deadline, io.close()).await;
             }
         }
         Some(_) if !verified => {
@@ -217,7 +243,7 @@ pub(super) async fn run(
         }
         Some(mqtt_settings) => {
             let started = Instant::now();
-            let exchange = mqtt::exchange(&mut io, mqtt_settings, limit).await;
+            let exchange = mqtt::exchange(&mut io, mqtt_settings, budget.deadline).await;
             probe.timings.mqtt = Some(millis(started));
             // Only a TLS 1.3 server that stayed silent through the settle wait may still be
             // rejecting our certificate now.
@@ -312,8 +338,8 @@ fn client_config(
     Ok(config)
 }
 
-async fn resolve(dial: &HostPort, limit: Duration) -> Result<Vec<SocketAddr>, NetError> {
-    resolve_with(dial, limit, |host, port| async move {
+async fn resolve(dial: &HostPort, budget: Budget) -> Result<Vec<SocketAddr>, NetError> {
+    resolve_with(dial, budget, |host, port| async move {
         tokio::net::lookup_host((host.as_str(), port))
             .await
             .map(Iterator::collect)
@@ -325,7 +351,7 @@ async fn resolve(dial: &HostPort, limit: Duration) -> Result<Vec<SocketAddr>, Ne
 /// never looked up.
 async fn resolve_with<Lookup, Answer>(
     dial: &HostPort,
-    limit: Duration,
+    budget: Budget,
     lookup: Lookup,
 ) -> Result<Vec<SocketAddr>, NetError>
 where
@@ -335,11 +361,11 @@ where
     if let Some(ip) = dial.ip() {
         return Ok(vec![SocketAddr::new(ip, dial.port)]);
     }
-    match timeout(limit, lookup(dial.host.clone(), dial.port)).await {
+    match timeout_at(budget.deadline, lookup(dial.host.clone(), dial.port)).await {
         Err(_elapsed) => Err(NetError::Timeout {
             phase: Phase::Resolve,
             target: dial.host.clone(),
-            after: limit,
+            after: budget.total,
         }),
         Ok(Err(error)) => Err(NetError::Resolve {
             host: dial.host.clone(),
@@ -353,11 +379,11 @@ where
     }
 }
 
-/// Tries each address in turn; the whole phase shares one time limit.
+/// Tries each address in turn, within the probe's budget.
 async fn connect(
     addresses: &[SocketAddr],
     dial: &HostPort,
-    limit: Duration,
+    budget: Budget,
 ) -> Result<(TcpStream, SocketAddr), NetError> {
     let attempts = async {
         let mut last_error = None;
@@ -369,7 +395,7 @@ async fn connect(
         }
         Err(last_error)
     };
-    match timeout(limit, attempts).await {
+    match timeout_at(budget.deadline, attempts).await {
         Ok(Ok((tcp, address))) => {
             // Handshake flights are written whole; Nagle would only delay them.
             let _ = tcp.set_nodelay(true);
@@ -389,7 +415,7 @@ async fn connect(
                 [only] => only.to_string(),
                 _ => dial.authority(),
             },
-            after: limit,
+            after: budget.total,
         }),
     }
 }
@@ -486,7 +512,7 @@ enum Settle {
     Failed(String),
 }
 
-async fn settle(io: &mut TlsIo, observed: &Observed, wait: Duration) -> Settle {
+async fn settle(io: &mut TlsIo, observed: &Observed, until: tokio::time::Instant) -> Settle {
     let watch = async {
         loop {
             if observed.tickets() > 0 {
@@ -504,7 +530,7 @@ async fn settle(io: &mut TlsIo, observed: &Observed, wait: Duration) -> Settle {
             }
         }
     };
-    timeout(wait, watch).await.unwrap_or(Settle::Quiet)
+    timeout_at(until, watch).await.unwrap_or(Settle::Quiet)
 }
 
 fn facts(conn: &ClientConnection, sni: Option<String>) -> TlsFacts {
@@ -585,6 +611,13 @@ pub(super) fn alert_name(alert: AlertDescription) -> String {
 mod tests {
     use super::*;
 
+    fn budget(total: Duration) -> Budget {
+        Budget {
+            deadline: tokio::time::Instant::now() + total,
+            total,
+        }
+    }
+
     fn dial(host: &str) -> HostPort {
         HostPort {
             host: host.to_string(),
@@ -595,7 +628,7 @@ mod tests {
     // The system resolver is never asked: names are answered by stand-ins.
     #[tokio::test]
     async fn resolution_failures_are_named() {
-        let limit = Duration::from_millis(100);
+        let limit = budget(Duration::from_millis(100));
         let error = resolve_with(&dial("a.example"), limit, |_, _| async {
             Err(std::io::Error::other("no such host"))
         })
@@ -640,9 +673,11 @@ mod tests {
 
     #[tokio::test]
     async fn ip_literals_are_not_looked_up() {
-        let addresses = resolve_with(&dial("::1"), Duration::from_millis(100), |_, _| async {
-            Err(std::io::Error::other("must not be asked"))
-        })
+        let addresses = resolve_with(
+            &dial("::1"),
+            budget(Duration::from_millis(100)),
+            |_, _| async { Err(std::io::Error::other("must not be asked")) },
+        )
         .await
         .expect("an IP literal needs no lookup");
         assert_eq!(addresses, vec!["[::1]:8883".parse().expect("address")]);

@@ -98,6 +98,7 @@ fn settings(port: u16) -> ProbeSettings {
         sni: Some(ENDPOINT.to_string()),
         alpn: Vec::new(),
         timeout: TIMEOUT,
+        deadline: None,
         proxy: None,
         versions: TlsVersions::Both,
         sig: SigFilter::Any,

@@ -707,3 +707,44 @@ fn device_identity_is_withheld_from_a_server_whose_chain_does_not_verify() {
         assert!(server.output().contains("depth=0 CN = TestThing-ec"));
     }
 }
+
+#[test]
+fn timeout_is_one_budget_for_both_handshakes_of_sig_both() {
+    let port = hostile(Behaviour::Silent);
+    let start = Instant::now();
+    let r = probe(port, &["--sig", "both", "--timeout", "3"]);
+    let elapsed = start.elapsed();
+    assert!(elapsed < Duration::from_millis(4500), "{elapsed:?}");
+    assert_eq!(r.code, 3, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.starts_with(&format!(
+            "iotcheck: tls handshake with 127.0.0.1:{port} timed out after 3 s"
+        )),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn timeout_is_one_budget_through_a_slow_proxy() {
+    // The proxy answers CONNECT after 2.5 s; then the tunnel stays silent, as a tunnel to a
+    // silent broker does.
+    let proxy = hostile(Behaviour::Answer {
+        delay: Duration::from_millis(2500),
+        bytes: b"HTTP/1.1 200 Connection established\r\n\r\n".to_vec(),
+    });
+    let url = format!("http://127.0.0.1:{proxy}");
+    let start = Instant::now();
+    let r = probe(CLOSED_PORT, &["--proxy", &url, "--timeout", "3"]);
+    let elapsed = start.elapsed();
+    assert!(elapsed < Duration::from_millis(4500), "{elapsed:?}");
+    assert_eq!(r.code, 3, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.starts_with(&format!(
+            "iotcheck: tls handshake with 127.0.0.1:{CLOSED_PORT} via proxy 127.0.0.1:{proxy} \
+             timed out after 3 s"
+        )),
+        "{}",
+        r.stderr
+    );
+}
