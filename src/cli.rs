@@ -192,7 +192,8 @@ pub struct EndpointArgs {
     #[arg(long, value_name = "SECS", default_value_t = 10.0)]
     pub timeout: f64,
 
-    /// Tunnel through an HTTP CONNECT proxy: http://[user:pass@]host:port [default: $HTTPS_PROXY].
+    /// Tunnel through an HTTP CONNECT proxy: http://[user:pass@]host:port, user and password
+    /// percent-encoded, IPv6 hosts in brackets [default: $HTTPS_PROXY].
     #[arg(long, value_name = "URL")]
     pub proxy: Option<String>,
 

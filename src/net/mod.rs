@@ -35,7 +35,9 @@ use std::time::{Duration, Instant};
 
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
+pub use address::split_host_port;
 pub use error::{NetError, Phase};
+pub use proxy::parse_proxy;
 
 /// What to probe and how; resolved from the command line by the caller.
 #[derive(Debug, Clone)]
@@ -64,13 +66,30 @@ pub struct ProbeSettings {
     pub mqtt: Option<MqttSettings>,
 }
 
-/// An HTTP CONNECT proxy.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// An HTTP CONNECT proxy (see [`parse_proxy`]).
+#[derive(Clone, PartialEq, Eq)]
 pub struct Proxy {
     pub host: String,
     pub port: u16,
     /// User name and password for `Proxy-Authorization: Basic`.
     pub credentials: Option<(String, String)>,
+}
+
+// Written by hand so that the password can never reach a log or an error message.
+impl fmt::Debug for Proxy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Proxy")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field(
+                "credentials",
+                &self
+                    .credentials
+                    .as_ref()
+                    .map(|(user, _)| (user, "<redacted>")),
+            )
+            .finish()
+    }
 }
 
 /// The TLS versions the client offers.

@@ -748,3 +748,46 @@ fn timeout_is_one_budget_through_a_slow_proxy() {
         r.stderr
     );
 }
+
+#[test]
+fn proxy_urls_are_real_urls() {
+    let server = s_server(RSA_SERVER);
+    // Percent-encoded credentials are decoded: "us.er" and "p-ss" (tinyproxy takes no
+    // characters that must be encoded).
+    let (proxy, _dir) = tinyproxy(Some(("us.er", "p-ss")));
+    let url = format!("http://us%2Eer:p%2Dss@127.0.0.1:{}/", proxy.port);
+    let r = probe(server.port, &["--proxy", &url]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(r.json()["tls"]["via_proxy"], true);
+
+    // A proxy on an IPv6 address.
+    let dir = tempfile::tempdir().unwrap();
+    let proxy = crate::peers::tinyproxy(dir.path(), true, None);
+    let url = format!("http://[::1]:{}", proxy.port);
+    let r = probe(server.port, &["--proxy", &url]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(r.json()["tls"]["address"], format!("[::1]:{}", proxy.port));
+
+    // Mistakes are usage errors on one line, before connecting, and never show the password.
+    for (url, says) in [
+        (
+            "https://u:s3cret@127.0.0.1:3128",
+            "only http:// proxies are supported",
+        ),
+        (
+            "socks5://u:s3cret@127.0.0.1:1080",
+            "only http:// proxies are supported",
+        ),
+        ("http://u:s3cret@:3128", "the host is missing"),
+        ("http://u:s3cret@127.0.0.1", "the port is missing"),
+        ("http://u:s3cret@127.0.0.1:99999", "invalid port number"),
+        ("http://u:s3cret@[::1:3128", "invalid IPv6 address"),
+    ] {
+        let r = probe(CLOSED_PORT, &["--proxy", url]);
+        assert_eq!(r.code, 2, "{url}: {}", r.stderr);
+        assert_eq!(r.stderr.lines().count(), 1, "{url}: {}", r.stderr);
+        assert!(r.stderr.contains(says), "{url}: {}", r.stderr);
+        assert!(!r.stderr.contains("s3cret"), "password shown: {}", r.stderr);
+        assert!(r.stderr.contains("u:***@"), "{url}: {}", r.stderr);
+    }
+}
