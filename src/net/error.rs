@@ -107,13 +107,19 @@ pub enum NetError {
 
     #[error("{} phase failed: {source}", .phase.as_str())]
     Io { phase: Phase, source: io::Error },
+
+    #[error(
+        "no time left to probe {target}: earlier probes of it used up the {} of --timeout; \
+         give a longer --timeout", seconds(*.after)
+    )]
+    NoTimeLeft { target: String, after: Duration },
 }
 
 impl NetError {
     /// The phase that failed, as JSON names it.
     pub fn phase(&self) -> &'static str {
         match self {
-            NetError::Settings(_) => Phase::Setup.as_str(),
+            NetError::Settings(_) | NetError::NoTimeLeft { .. } => Phase::Setup.as_str(),
             NetError::ClientKey(_) => Phase::ClientIdentity.as_str(),
             NetError::Resolve { .. } => Phase::Resolve.as_str(),
             NetError::Connect { .. } => Phase::Connect.as_str(),

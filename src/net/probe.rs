@@ -59,6 +59,17 @@ pub(super) async fn run(
     chain_ok: Arc<ChainCheck>,
 ) -> Result<Probe, NetError> {
     let budget = Budget::new(settings);
+    if budget.deadline <= tokio::time::Instant::now() {
+        // Only a deadline shared with earlier probes can be over before this one starts.
+        return Err(NetError::NoTimeLeft {
+            target: HostPort {
+                host: bare_host(&settings.host).to_string(),
+                port: settings.port,
+            }
+            .authority(),
+            after: budget.total,
+        });
+    }
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let observed = Arc::new(Observed::default());
     let identity = load_identity(settings.client.as_ref(), &provider)?;

@@ -343,6 +343,21 @@ fn mqtt_broker_rejecting_the_device_certificate() {
 }
 
 #[test]
+fn a_shared_deadline_already_over_is_said_so() {
+    let mut settings = settings(support::CLOSED_PORT);
+    settings.deadline = Some(std::time::Instant::now());
+    let error = run(&settings, true).0.expect_err("no time left");
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "no time left to probe {ENDPOINT}:{}: earlier probes of it used up the 5 s of \
+             --timeout; give a longer --timeout",
+            support::CLOSED_PORT
+        )
+    );
+}
+
+#[test]
 fn error_messages_name_phase_and_next_step() {
     let timeout = NetError::Timeout {
         phase: Phase::TlsHandshake,

@@ -90,16 +90,12 @@ pub fn codes(json: &serde_json::Value, key: &str) -> Vec<String> {
         .collect()
 }
 
-pub use crate::peers::{hostile, tls_peer, Behaviour, Peer};
+pub use crate::peers::{hostile, tls_peer, Behaviour, Peer, CLOSED_PORT};
 
 /// The fixtures directory: relative paths given to the peers are relative to it.
 pub fn fixtures_dir() -> PathBuf {
     PathBuf::from(fixture(""))
 }
-
-/// A loopback port nothing listens on: the discard port, below the ephemeral range that
-/// the tests' own servers get their ports from.
-pub const CLOSED_PORT: u16 = 9;
 
 /// `openssl s_server` on 127.0.0.1 with these extra arguments (paths relative to fixtures/).
 pub fn s_server(extra: &[&str]) -> Peer {

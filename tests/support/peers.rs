@@ -129,6 +129,10 @@ fn wait_ready<T>(
     }
 }
 
+/// A loopback port nothing listens on: the discard port, below the ephemeral range that the
+/// tests' own servers get their ports from.
+pub const CLOSED_PORT: u16 = 9;
+
 /// A port that was free a moment ago (for servers that cannot bind port 0 themselves).
 fn free_port(host: &str) -> u16 {
     TcpListener::bind((host, 0))
