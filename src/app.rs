@@ -252,6 +252,7 @@ fn endpoint_settings(args: EndpointArgs, env: &Env) -> Result<cmd::endpoint::Set
             sni,
             alpn,
             timeout: Duration::from_secs_f64(args.timeout),
+            deadline: None,
             proxy,
             versions: match args.tls {
                 None => TlsVersions::Both,
@@ -276,66 +277,12 @@ fn endpoint_settings(args: EndpointArgs, env: &Env) -> Result<cmd::endpoint::Set
 
 /// HOST, HOST:PORT, [V6] or [V6]:PORT; a bare IPv6 address is taken whole.
 fn split_target(target: &str) -> Result<(String, Option<u16>), Error> {
-    let bad_port = || {
-        Error::Usage(format!(
-            "{target:?}: the port is not a number from 1 to 65535"
-        ))
-    };
-    if let Some(rest) = target.strip_prefix('[') {
-        let (host, after) = rest
-            .split_once(']')
-            .ok_or_else(|| Error::Usage(format!("{target:?}: missing ']'")))?;
-        let port = match after.strip_prefix(':') {
-            Some(p) => Some(p.parse().map_err(|_| bad_port())?),
-            None if after.is_empty() => None,
-            None => return Err(bad_port()),
-        };
-        return Ok((host.to_string(), port));
-    }
-    if target.parse::<std::net::Ipv6Addr>().is_ok() {
-        return Ok((target.to_string(), None));
-    }
-    match target.rsplit_once(':') {
-        Some((host, port)) => Ok((
-            host.to_string(),
-            Some(port.parse().map_err(|_| bad_port())?),
-        )),
-        None => Ok((target.to_string(), None)),
-    }
-    .and_then(|(h, p): (String, Option<u16>)| {
-        if h.is_empty() || p == Some(0) {
-            Err(Error::Usage(format!("{target:?} is not HOST[:PORT]")))
-        } else {
-            Ok((h, p))
-        }
-    })
+    net::split_host_port(target).map_err(Error::Usage)
 }
 
-/// `http://[user:pass@]host:port`.
+/// `http://[user:pass@]host:port`; the message never shows the password.
 fn parse_proxy(url: &str) -> Result<net::Proxy, Error> {
-    let shown = redact_password(url);
-    let bad = |why: &str| {
-        Error::Usage(format!(
-            "proxy {shown:?}: {why}; expected http://[user:pass@]host:port"
-        ))
-    };
-    let rest = url
-        .strip_prefix("http://")
-        .ok_or_else(|| bad("only http:// proxies are supported"))?;
-    let rest = rest.trim_end_matches('/');
-    let (credentials, hostport) = match rest.rsplit_once('@') {
-        Some((creds, hp)) => {
-            let (user, pass) = creds.split_once(':').unwrap_or((creds, ""));
-            (Some((user.to_string(), pass.to_string())), hp)
-        }
-        None => (None, rest),
-    };
-    let (host, port) = split_target(hostport).map_err(|_| bad("bad host or port"))?;
-    Ok(net::Proxy {
-        host,
-        port: port.ok_or_else(|| bad("the port is missing"))?,
-        credentials,
-    })
+    net::parse_proxy(url).map_err(Error::Usage)
 }
 
 /// True when NO_PROXY names the host or the --connect address: `*`, a name, or a domain
@@ -362,19 +309,6 @@ fn bypasses_proxy(no_proxy: Option<&str>, host: &str, connect: Option<&str>) -> 
         })
 }
 
-/// The URL with any password replaced by `***`, for messages.
-fn redact_password(url: &str) -> String {
-    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
-    match rest.rsplit_once('@') {
-        Some((creds, host)) => {
-            let user = creds.split_once(':').map_or(creds, |(u, _)| u);
-            let sep = if scheme.is_empty() { "" } else { "://" };
-            format!("{scheme}{sep}{user}:***@{host}")
-        }
-        None => url.to_string(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -391,16 +325,7 @@ mod tests {
     }
 
     #[test]
-    fn proxies_parse_with_and_without_credentials() {
-        let p = parse_proxy("http://u:p@proxy.local:3128/").unwrap();
-        assert_eq!((p.host.as_str(), p.port), ("proxy.local", 3128));
-        assert_eq!(p.credentials, Some(("u".into(), "p".into())));
-        assert!(parse_proxy("http://proxy.local:3128")
-            .unwrap()
-            .credentials
-            .is_none());
-        assert!(parse_proxy("https://proxy.local:3128").is_err());
-        assert!(parse_proxy("http://proxy.local").is_err());
+    fn no_proxy_names_hosts_domains_and_connect_addresses() {
         assert!(bypasses_proxy(
             Some("localhost, .example.com"),
             "a.example.com",
@@ -414,12 +339,5 @@ mod tests {
         assert!(bypasses_proxy(Some("*"), "anything", None));
         assert!(!bypasses_proxy(Some("example.org"), "a.example.com", None));
         assert!(!bypasses_proxy(None, "a.example.com", None));
-        let err = parse_proxy("http://user:s3cret@proxy.local")
-            .unwrap_err()
-            .to_string();
-        assert!(
-            !err.contains("s3cret") && err.contains("user:***@"),
-            "{err}"
-        );
     }
 }

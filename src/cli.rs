@@ -186,11 +186,14 @@ pub struct EndpointArgs {
     #[arg(long, value_name = "LIST", value_delimiter = ',')]
     pub alpn: Option<Vec<String>>,
 
-    /// Seconds allowed for each phase: resolve, connect, proxy, handshake, read.
+    /// Seconds for the whole probe, all phases together (resolve, connect, proxy, handshake,
+    /// post-handshake read, MQTT; with --sig both, both handshakes); the phase that runs out
+    /// is named.
     #[arg(long, value_name = "SECS", default_value_t = 10.0)]
     pub timeout: f64,
 
-    /// Tunnel through an HTTP CONNECT proxy: http://[user:pass@]host:port [default: $HTTPS_PROXY].
+    /// Tunnel through an HTTP CONNECT proxy: http://[user:pass@]host:port, user and password
+    /// percent-encoded, IPv6 hosts in brackets [default: $HTTPS_PROXY].
     #[arg(long, value_name = "URL")]
     pub proxy: Option<String>,
 

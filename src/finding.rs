@@ -112,6 +112,7 @@ codes! {
     MqttUnexpected "mqtt_unexpected" Error "the broker answered CONNECT with something other than a CONNACK";
     MqttNotSent "mqtt_not_sent" Warning "MQTT CONNECT was not sent (the chain did not verify, or the TLS session was gone)";
     ClientCertNotSent "client_cert_not_sent" Warning "the server asked for a client certificate and none was given";
+    ClientCertWithheld "client_cert_withheld" Warning "the device certificate was withheld: the server asked for it, but its chain did not verify (`--insecure` sends it)";
     NoSni "no_sni" Warning "no SNI was sent";
     IpLiteral "ip_literal" Warning "an IP address was used as the name: no SNI, and no certificate name can match";
     Insecure "insecure" Warning "`--insecure` let application data flow over a chain that did not verify";

@@ -1,6 +1,9 @@
 //! The integration tests: one binary, one module per topic. Every test runs the built
 //! `iotcheck` binary with a scrubbed environment and fixed times.
 
+#[path = "support/peers.rs"]
+mod peers;
+
 #[path = "integration/common.rs"]
 mod common;
 

@@ -3,6 +3,8 @@
 //! report, for each handshake.
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use crate::app::Outcome;
 use crate::chain::{Cert, Chain};
@@ -48,9 +50,12 @@ pub fn run(settings: &Settings) -> Result<Outcome, Error> {
     let mut handshakes = Vec::new();
     let mut first_error = None;
     let mut saved = Vec::new();
+    // --timeout is one budget for the target: both handshakes of --sig both share it.
+    let deadline = Instant::now() + settings.probe.timeout;
     for &(sig, name) in filters {
         let mut probe_settings = settings.probe.clone();
         probe_settings.sig = sig;
+        probe_settings.deadline = Some(deadline);
         match handshake(settings, &probe_settings, &policy, name) {
             Ok((report, served)) => {
                 if let Some(dir) = &settings.save {
@@ -108,25 +113,36 @@ pub fn run(settings: &Settings) -> Result<Outcome, Error> {
     Ok(Outcome::new(stdout, report.verdict.passed()))
 }
 
-/// One handshake: probe, verify what was served (inside the probe, before any application
-/// data), judge the connection, and report; also returns the served chain (DER, served
-/// order).
+/// One handshake: probe, verify what was served (inside the probe, as soon as it arrives,
+/// before the device's certificate or any application data goes out), judge the connection,
+/// and report; also returns the served chain (DER, served order).
 fn handshake(
     settings: &Settings,
     probe: &ProbeSettings,
     policy: &Policy,
     sig: &str,
 ) -> Result<(HandshakeReport, Vec<Vec<u8>>), Error> {
-    let mut judged: Option<ChainReport> = None;
-    let mut chain_ok = |served: &[Vec<u8>]| -> bool {
-        let report = judge(served, &settings.anchors, policy);
-        let ok = report.is_valid();
-        judged = Some(report);
-        ok || settings.insecure
+    let judged: Arc<Mutex<Option<ChainReport>>> = Arc::default();
+    let chain_ok: Arc<net::ChainCheck> = {
+        let (judged, anchors, policy) = (
+            Arc::clone(&judged),
+            settings.anchors.clone(),
+            policy.clone(),
+        );
+        let insecure = settings.insecure;
+        Arc::new(move |served: &[Vec<u8>]| -> bool {
+            let report = judge(served, &anchors, &policy);
+            let ok = report.is_valid();
+            if let Ok(mut slot) = judged.lock() {
+                *slot = Some(report);
+            }
+            ok || insecure
+        })
     };
-    let probe_result = net::probe(probe, &mut chain_ok)?;
-    // The callback runs only after a completed handshake; judge the capture otherwise.
-    let chain = match judged {
+    let probe_result = net::probe(probe, chain_ok)?;
+    // The probe asks as soon as the chain arrives; judge the capture if it never did.
+    let earlier = judged.lock().ok().and_then(|mut slot| slot.take());
+    let chain = match earlier {
         Some(report) => report,
         None => judge(&probe_result.served, &settings.anchors, policy),
     };

@@ -1,4 +1,5 @@
-//! Host and port text: parsing `--connect` values and writing `host:port` authorities.
+//! Host and port text: the one parser of `HOST[:PORT]` (the endpoint target, `--connect`) and
+//! the writing of `host:port` authorities.
 
 use std::net::{IpAddr, Ipv6Addr};
 
@@ -27,6 +28,16 @@ impl HostPort {
 /// Parses "name", "name:PORT", "127.0.0.1", "127.0.0.1:PORT", "::1", "[::1]", "[::1]:PORT";
 /// the port defaults to `default_port`.
 pub(super) fn parse_host_port(text: &str, default_port: u16) -> Result<HostPort, String> {
+    let (host, port) = split_host_port(text)?;
+    Ok(HostPort {
+        host,
+        port: port.unwrap_or(default_port),
+    })
+}
+
+/// Splits "name", "name:PORT", "127.0.0.1:PORT", "::1", "[::1]" or "[::1]:PORT" into the
+/// host (IPv6 without brackets) and the port, if one was given.
+pub fn split_host_port(text: &str) -> Result<(String, Option<u16>), String> {
     let text = text.trim();
     let (host, port) = if let Some(rest) = text.strip_prefix('[') {
         let (host, after) = rest
@@ -59,17 +70,15 @@ pub(super) fn parse_host_port(text: &str, default_port: u16) -> Result<HostPort,
         return Err(format!("{text:?}: the host is empty"));
     }
     let port = match port {
-        None => default_port,
-        Some(port) => port
-            .parse::<u16>()
-            .ok()
-            .filter(|port| *port != 0)
-            .ok_or_else(|| format!("{text:?}: {port:?} is not a port number (1-65535)"))?,
+        None => None,
+        Some(port) => Some(
+            port.parse::<u16>()
+                .ok()
+                .filter(|port| *port != 0)
+                .ok_or_else(|| format!("{text:?}: {port:?} is not a port number (1-65535)"))?,
+        ),
     };
-    Ok(HostPort {
-        host: host.to_string(),
-        port,
-    })
+    Ok((host.to_string(), port))
 }
 
 /// The host as typed, without the brackets someone may have put around an IPv6 literal.

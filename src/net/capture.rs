@@ -1,7 +1,7 @@
 //! The rustls hooks that observe a handshake: the served chain, the server's
 //! CertificateRequest, and TLS 1.3 session tickets.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
@@ -11,14 +11,18 @@ use rustls::client::{
 use rustls::crypto::WebPkiSupportedAlgorithms;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::sign::CertifiedKey;
-use rustls::{DigitallySignedStruct, NamedGroup, SignatureScheme};
+use rustls::{CertificateError, DigitallySignedStruct, NamedGroup, OtherError, SignatureScheme};
 
-use super::SigFilter;
+use super::{ChainCheck, SigFilter};
 
 /// What the hooks saw during one handshake, shared between them and the probe.
 #[derive(Debug, Default)]
 pub(super) struct Observed {
     served: Mutex<Option<Vec<Vec<u8>>>>,
+    /// The caller's verdict on the served chain.
+    verdict: Mutex<Option<bool>>,
+    /// The handshake was ended so as not to send the client certificate.
+    withheld: AtomicBool,
     request: Mutex<Option<CertificateRequest>>,
     tickets: AtomicUsize,
 }
@@ -37,6 +41,17 @@ impl Observed {
         lock(&self.served).clone()
     }
 
+    /// The caller's verdict on the served chain, once it was received.
+    pub fn verdict(&self) -> Option<bool> {
+        *lock(&self.verdict)
+    }
+
+    /// True when the handshake was ended to keep the client certificate from a server whose
+    /// chain the caller refused.
+    pub fn withheld(&self) -> bool {
+        self.withheld.load(Ordering::SeqCst)
+    }
+
     pub fn request(&self) -> Option<CertificateRequest> {
         lock(&self.request).clone()
     }
@@ -52,21 +67,49 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// Records the served chain and accepts it: the verdict is computed afterwards by the caller,
-/// so that an invalid chain can still be shown. Handshake signatures are still checked, so the
-/// server must hold the key of the certificate it served.
-#[derive(Debug)]
+/// Records the served chain and asks the caller's `chain_ok` about it. A refused chain is
+/// still accepted, so that it can be shown and the handshake's facts gathered, unless the
+/// client holds an identity the server asked for: then the handshake ends here, before rustls
+/// sends the client Certificate and CertificateVerify (in TLS 1.2 and 1.3 alike, the server's
+/// CertificateRequest comes before this call). Handshake signatures are still checked, so
+/// the server must hold the key of the certificate it served.
 pub(super) struct CaptureVerifier {
     algorithms: WebPkiSupportedAlgorithms,
     schemes: Vec<SignatureScheme>,
     observed: Arc<Observed>,
+    chain_ok: Arc<ChainCheck>,
+    has_identity: bool,
 }
+
+// Written by hand: the callback has no Debug.
+impl std::fmt::Debug for CaptureVerifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CaptureVerifier")
+            .field("schemes", &self.schemes)
+            .field("has_identity", &self.has_identity)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why the handshake was ended: the server sees the alert certificate_unknown.
+#[derive(Debug)]
+struct ChainRefused;
+
+impl std::fmt::Display for ChainRefused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the served chain did not verify; the client certificate is withheld")
+    }
+}
+
+impl std::error::Error for ChainRefused {}
 
 impl CaptureVerifier {
     pub fn new(
         algorithms: WebPkiSupportedAlgorithms,
         filter: SigFilter,
         observed: Arc<Observed>,
+        chain_ok: Arc<ChainCheck>,
+        has_identity: bool,
     ) -> Self {
         // These schemes go into the ClientHello's signature_algorithms: a server holding an
         // RSA and an ECDSA certificate picks the chain whose key can sign with one of them.
@@ -83,6 +126,8 @@ impl CaptureVerifier {
             algorithms,
             schemes,
             observed,
+            chain_ok,
+            has_identity,
         }
     }
 }
@@ -118,11 +163,20 @@ impl ServerCertVerifier for CaptureVerifier {
         _ocsp_response: &[u8],
         _now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        let chain = std::iter::once(end_entity)
+        let chain: Vec<Vec<u8>> = std::iter::once(end_entity)
             .chain(intermediates)
             .map(|cert| cert.as_ref().to_vec())
             .collect();
+        let verified = (self.chain_ok)(&chain);
         *lock(&self.observed.served) = Some(chain);
+        *lock(&self.observed.verdict) = Some(verified);
+        let asked_for_identity = lock(&self.observed.request).is_some();
+        if !verified && self.has_identity && asked_for_identity {
+            self.observed.withheld.store(true, Ordering::SeqCst);
+            return Err(rustls::Error::InvalidCertificate(CertificateError::Other(
+                OtherError(Arc::new(ChainRefused)),
+            )));
+        }
         Ok(ServerCertVerified::assertion())
     }
 

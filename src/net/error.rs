@@ -107,13 +107,19 @@ pub enum NetError {
 
     #[error("{} phase failed: {source}", .phase.as_str())]
     Io { phase: Phase, source: io::Error },
+
+    #[error(
+        "no time left to probe {target}: earlier probes of it used up the {} of --timeout; \
+         give a longer --timeout", seconds(*.after)
+    )]
+    NoTimeLeft { target: String, after: Duration },
 }
 
 impl NetError {
     /// The phase that failed, as JSON names it.
     pub fn phase(&self) -> &'static str {
         match self {
-            NetError::Settings(_) => Phase::Setup.as_str(),
+            NetError::Settings(_) | NetError::NoTimeLeft { .. } => Phase::Setup.as_str(),
             NetError::ClientKey(_) => Phase::ClientIdentity.as_str(),
             NetError::Resolve { .. } => Phase::Resolve.as_str(),
             NetError::Connect { .. } => Phase::Connect.as_str(),
@@ -163,18 +169,9 @@ fn timeout_hint(phase: Phase) -> &'static str {
     }
 }
 
-fn handshake_hint(alert: Option<&str>) -> &'static str {
-    match alert {
-        Some("handshake_failure") | Some("insufficient_security") => {
-            "; the server shares no cipher suite or signature scheme with what was offered: \
-             try another TLS version or signature filter"
-        }
-        Some("protocol_version") => "; the server does not accept the TLS version offered",
-        Some("no_application_protocol") => {
-            "; the server refused the ALPN protocol offered (AWS IoT on 443: x-amzn-mqtt-ca \
-             for MQTT, x-amzn-http-ca for HTTPS, mqtt for custom authorizers)"
-        }
-        Some("unrecognized_name") => "; the server does not know the SNI name sent",
-        _ => "",
-    }
+fn handshake_hint(alert: Option<&str>) -> String {
+    alert
+        .and_then(|a| crate::verify::alert_advice(a, crate::verify::AlertStage::Negotiation))
+        .map(|advice| format!("; {advice}"))
+        .unwrap_or_default()
 }

@@ -1,12 +1,15 @@
 //! The only async code: connect, handshake, capture the served chain, optionally talk MQTT.
 //!
 //! The rest of the crate sees a synchronous facade, [`probe`]; it builds a current-thread
-//! tokio runtime for the duration of one probe. Every phase (resolve, connect, proxy,
-//! handshake, post-handshake read, MQTT) is bounded by `ProbeSettings::timeout`.
+//! tokio runtime for the duration of one probe. All phases (resolve, connect, proxy,
+//! handshake, post-handshake read, MQTT) share one deadline: `ProbeSettings::timeout` from
+//! the start, or `ProbeSettings::deadline` when several probes of a target share it.
 //!
-//! The probe never judges the served chain: a capture-only verifier records it, the caller
-//! verifies it afterwards through the `chain_ok` callback, and application data flows only
-//! when that callback says so.
+//! The probe never judges the served chain: a capture-only verifier records it and asks the
+//! caller's `chain_ok` callback, right then, inside the handshake. Nothing of the device's
+//! identity (its certificate, a signature with its key) and no application data goes to a
+//! server whose chain the callback refused: with a client identity, the handshake is ended
+//! before rustls answers the server's CertificateRequest.
 //!
 //! Failures before any server certificate was seen are [`NetError`]s: nothing listening is
 //! `Connect`, silence is `Timeout` of its phase, an HTTP (or other non-TLS) answer is `NotTls`,
@@ -27,11 +30,14 @@ mod tests;
 
 use std::fmt;
 use std::net::SocketAddr;
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
+pub use address::split_host_port;
 pub use error::{NetError, Phase};
+pub use proxy::parse_proxy;
 
 /// What to probe and how; resolved from the command line by the caller.
 #[derive(Debug, Clone)]
@@ -46,8 +52,12 @@ pub struct ProbeSettings {
     pub sni: Option<String>,
     /// ALPN protocols to offer, empty for none.
     pub alpn: Vec<Vec<u8>>,
-    /// Bounds each phase on its own.
+    /// The time the whole probe may take, all phases together.
     pub timeout: Duration,
+    /// When set, the probe ends by then instead of `timeout` from its start: several probes
+    /// of one target (both handshakes of `--sig both`) share one budget. `timeout` still
+    /// names the budget in messages.
+    pub deadline: Option<Instant>,
     pub proxy: Option<Proxy>,
     pub versions: TlsVersions,
     pub sig: SigFilter,
@@ -56,13 +66,30 @@ pub struct ProbeSettings {
     pub mqtt: Option<MqttSettings>,
 }
 
-/// An HTTP CONNECT proxy.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// An HTTP CONNECT proxy (see [`parse_proxy`]).
+#[derive(Clone, PartialEq, Eq)]
 pub struct Proxy {
     pub host: String,
     pub port: u16,
     /// User name and password for `Proxy-Authorization: Basic`.
     pub credentials: Option<(String, String)>,
+}
+
+// Written by hand so that the password can never reach a log or an error message.
+impl fmt::Debug for Proxy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Proxy")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field(
+                "credentials",
+                &self
+                    .credentials
+                    .as_ref()
+                    .map(|(user, _)| (user, "<redacted>")),
+            )
+            .finish()
+    }
 }
 
 /// The TLS versions the client offers.
@@ -177,6 +204,9 @@ pub struct ClientAuth {
     pub signature_schemes: Vec<String>,
     /// We sent a certificate.
     pub sent: bool,
+    /// A certificate was configured and asked for, but not sent: the served chain did not
+    /// verify, so the handshake was ended before any of the device's identity went out.
+    pub withheld: bool,
     /// The alert with which the server ended the connection after asking for a client
     /// certificate, in snake_case ("bad_certificate", "unknown_ca", "certificate_required").
     pub rejection: Option<String>,
@@ -213,19 +243,19 @@ pub enum MqttOutcome {
     },
 }
 
+/// The caller's judgement of a served chain (DER, served order): true when it verified, or
+/// when the user accepts it anyway (`--insecure`).
+pub type ChainCheck = dyn Fn(&[Vec<u8>]) -> bool + Send + Sync;
+
 /// Runs the probe.
 ///
-/// `chain_ok` is called once, right after a completed handshake, with the captured served
-/// chain (DER, served order); it returns true when the chain verified (or the user said
-/// `--insecure`). Application data (MQTT) is sent only if it returned true. It is not called
-/// when the handshake failed: no application data can flow then anyway.
+/// `chain_ok` is called once, as soon as the server's Certificate message was received and
+/// before the client answers it. When it returns false, neither the client certificate
+/// (the handshake is ended if the server asked for one) nor application data (MQTT) is sent.
 ///
 /// `Err` only when no server certificate was seen; once one was captured the result is
 /// `Ok` and the failure is recorded in the `Probe`.
-pub fn probe(
-    settings: &ProbeSettings,
-    chain_ok: &mut dyn FnMut(&[Vec<u8>]) -> bool,
-) -> Result<Probe, NetError> {
+pub fn probe(settings: &ProbeSettings, chain_ok: Arc<ChainCheck>) -> Result<Probe, NetError> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_io()
         .enable_time()

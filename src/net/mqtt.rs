@@ -1,7 +1,9 @@
 //! The MQTT 3.1.1 exchange over an established TLS session: CONNECT, CONNACK, DISCONNECT.
 //! Packets are encoded and decoded by rumqttc's codec, never by hand.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
+
+use tokio::time::timeout_at;
 
 use bytes::BytesMut;
 use rumqttc::mqttbytes::v4::{ConnAck, Connect, ConnectReturnCode, Packet};
@@ -19,11 +21,12 @@ pub(super) struct Exchange {
     pub alert: Option<rustls::AlertDescription>,
 }
 
-/// Sends CONNECT and waits up to `timeout` for CONNACK; on acceptance says goodbye properly.
+/// Sends CONNECT and waits until `deadline` (the probe's) for CONNACK; on acceptance says
+/// goodbye properly.
 pub(super) async fn exchange(
     io: &mut TlsIo,
     settings: &MqttSettings,
-    timeout: Duration,
+    deadline: tokio::time::Instant,
 ) -> Exchange {
     let start = Instant::now();
     let millis = || start.elapsed().as_secs_f64() * 1000.0;
@@ -40,12 +43,12 @@ pub(super) async fn exchange(
             alert: None,
         };
     }
-    let sent = tokio::time::timeout(timeout, io.write_all(&out)).await;
+    let sent = timeout_at(deadline, io.write_all(&out)).await;
     if !matches!(sent, Ok(Ok(()))) {
         return closed(millis(), None);
     }
 
-    let answer = match tokio::time::timeout(timeout, read_connack(io)).await {
+    let answer = match timeout_at(deadline, read_connack(io)).await {
         Ok(answer) => answer,
         Err(_elapsed) => {
             return Exchange {
@@ -60,9 +63,9 @@ pub(super) async fn exchange(
             let mut goodbye = BytesMut::new();
             // A DISCONNECT is two fixed bytes; encoding it cannot fail below MAX_PACKET.
             if Packet::Disconnect.write(&mut goodbye, MAX_PACKET).is_ok() {
-                let _ = tokio::time::timeout(timeout, io.write_all(&goodbye)).await;
+                let _ = timeout_at(deadline, io.write_all(&goodbye)).await;
             }
-            let _ = tokio::time::timeout(timeout, io.close()).await;
+            let _ = timeout_at(deadline, io.close()).await;
             Exchange {
                 outcome: MqttOutcome::Accepted {
                     millis: elapsed,
@@ -105,18 +108,27 @@ enum Answer {
     Closed(Option<rustls::AlertDescription>),
 }
 
+/// Reads until a whole packet arrived. Only a connection that ended (EOF, reset,
+/// close_notify, an alert) is `Closed`, the broker's way of refusing; whatever else a peer
+/// does instead of answering (too much, garbage, records that are not valid TLS) is `Other`.
 async fn read_connack(io: &mut TlsIo) -> Answer {
     let mut received = Vec::new();
     loop {
         let peer_closed = match io.take_plaintext(&mut received) {
             Ok(closed) => closed,
-            Err(_) => return Answer::Closed(None),
+            Err(error) => return Answer::Other(format!("reading the answer failed: {error}")),
         };
         if !received.is_empty() {
             let mut stream = BytesMut::from(&received[..]);
             match Packet::read(&mut stream, MAX_PACKET) {
                 Ok(Packet::ConnAck(ack)) => return Answer::ConnAck(ack),
-                Ok(other) => return Answer::Other(format!("expected CONNACK, received {other:?}")),
+                Ok(other) => {
+                    return Answer::Other(format!(
+                        "expected CONNACK, received {} ({} bytes)",
+                        packet_name(&other),
+                        other.size()
+                    ))
+                }
                 Err(CodecError::InvalidConnectReturnCode(code)) => {
                     return Answer::UnknownCode(code)
                 }
@@ -129,13 +141,55 @@ async fn read_connack(io: &mut TlsIo) -> Answer {
         if peer_closed {
             return Answer::Closed(None);
         }
+        if received.len() > MAX_PACKET {
+            return Answer::Other(format!(
+                "more than {MAX_PACKET} bytes without a complete packet"
+            ));
+        }
         match io.read_once().await {
             Ok(_) => {}
             Err(Failure::Tls(rustls::Error::AlertReceived(alert))) => {
                 return Answer::Closed(Some(alert))
             }
-            Err(_) => return Answer::Closed(None),
+            Err(Failure::Tls(error)) => {
+                return Answer::Other(format!("the server sent invalid TLS data: {error}"))
+            }
+            Err(Failure::Io(error)) if !is_disconnect(&error) => {
+                return Answer::Other(format!("reading the answer failed: {error}"))
+            }
+            Err(Failure::Eof | Failure::Io(_) | Failure::NotTls(_)) => return Answer::Closed(None),
         }
+    }
+}
+
+fn is_disconnect(error: &std::io::Error) -> bool {
+    use std::io::ErrorKind;
+    matches!(
+        error.kind(),
+        ErrorKind::ConnectionReset
+            | ErrorKind::ConnectionAborted
+            | ErrorKind::BrokenPipe
+            | ErrorKind::UnexpectedEof
+    )
+}
+
+/// A packet's type as MQTT names it; the packet itself may be large and is not shown.
+fn packet_name(packet: &Packet) -> &'static str {
+    match packet {
+        Packet::Connect(_) => "CONNECT",
+        Packet::ConnAck(_) => "CONNACK",
+        Packet::Publish(_) => "PUBLISH",
+        Packet::PubAck(_) => "PUBACK",
+        Packet::PubRec(_) => "PUBREC",
+        Packet::PubRel(_) => "PUBREL",
+        Packet::PubComp(_) => "PUBCOMP",
+        Packet::Subscribe(_) => "SUBSCRIBE",
+        Packet::SubAck(_) => "SUBACK",
+        Packet::Unsubscribe(_) => "UNSUBSCRIBE",
+        Packet::UnsubAck(_) => "UNSUBACK",
+        Packet::PingReq => "PINGREQ",
+        Packet::PingResp => "PINGRESP",
+        Packet::Disconnect => "DISCONNECT",
     }
 }
 

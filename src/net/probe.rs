@@ -10,30 +10,78 @@ use rustls::pki_types::ServerName;
 use rustls::sign::CertifiedKey;
 use rustls::{AlertDescription, ClientConfig, ClientConnection, ProtocolVersion};
 use tokio::net::TcpStream;
-use tokio::time::timeout;
+use tokio::time::timeout_at;
 
 use super::address::{bare_host, parse_host_port, HostPort};
 use super::capture::{CaptureVerifier, Observed, RecordingResolver, TicketCounter};
 use super::error::seconds;
 use super::tls::{preview, Failure, TlsIo};
 use super::{
-    mqtt, proxy, ClientAuth, ClientIdentity, MqttOutcome, NetError, Phase, Probe, ProbeSettings,
-    Timings, TlsFacts, TlsVersions,
+    mqtt, proxy, ChainCheck, ClientAuth, ClientIdentity, MqttOutcome, NetError, Phase, Probe,
+    ProbeSettings, Timings, TlsFacts, TlsVersions,
 };
 
 /// The longest we wait after a TLS 1.3 handshake for the server's verdict on our certificate.
 const SETTLE_WAIT: Duration = Duration::from_secs(1);
 
+/// The time one probe may take: `--timeout` is one deadline shared by every phase (and by
+/// the probes of one target, e.g. both handshakes of `--sig both`), not a limit per phase.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Budget {
+    pub deadline: tokio::time::Instant,
+    /// The whole budget, as the user gave it, for messages.
+    pub total: Duration,
+}
+
+impl Budget {
+    fn new(settings: &ProbeSettings) -> Self {
+        let deadline = settings
+            .deadline
+            .unwrap_or_else(|| Instant::now() + settings.timeout);
+        Self {
+            deadline: tokio::time::Instant::from_std(deadline),
+            total: settings.timeout,
+        }
+    }
+
+    /// The deadline, or `wait` from now if that comes first.
+    fn at_most(self, wait: Duration) -> tokio::time::Instant {
+        self.deadline.min(tokio::time::Instant::now() + wait)
+    }
+}
+
+/// Why nothing more is sent after a chain the caller refused.
+const UNVERIFIED: &str = "the served chain did not verify; no application data is sent over an \
+                          unverified connection";
+
 pub(super) async fn run(
     settings: &ProbeSettings,
-    chain_ok: &mut dyn FnMut(&[Vec<u8>]) -> bool,
+    chain_ok: Arc<ChainCheck>,
 ) -> Result<Probe, NetError> {
-    let limit = settings.timeout;
+    let budget = Budget::new(settings);
+    if budget.deadline <= tokio::time::Instant::now() {
+        // Only a deadline shared with earlier probes can be over before this one starts.
+        return Err(NetError::NoTimeLeft {
+            target: HostPort {
+                host: bare_host(&settings.host).to_string(),
+                port: settings.port,
+            }
+            .authority(),
+            after: budget.total,
+        });
+    }
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let observed = Arc::new(Observed::default());
     let identity = load_identity(settings.client.as_ref(), &provider)?;
     let (server_name, sni) = server_name(settings)?;
-    let config = client_config(settings, provider, &observed, identity, sni.is_some())?;
+    let config = client_config(
+        settings,
+        provider,
+        &observed,
+        chain_ok,
+        identity,
+        sni.is_some(),
+    )?;
     let conn = ClientConnection::new(Arc::new(config), server_name)
         .map_err(|error| NetError::Settings(error.to_string()))?;
 
@@ -54,11 +102,11 @@ pub(super) async fn run(
     let mut timings = Timings::default();
 
     let started = Instant::now();
-    let addresses = resolve(&dial, limit).await?;
+    let addresses = resolve(&dial, budget).await?;
     timings.resolve = millis(started);
 
     let started = Instant::now();
-    let (mut tcp, peer) = connect(&addresses, &dial, limit).await?;
+    let (mut tcp, peer) = connect(&addresses, &dial, budget).await?;
     timings.connect = millis(started);
 
     let mut prefix = Vec::new();
@@ -66,12 +114,12 @@ pub(super) async fn run(
         let started = Instant::now();
         let authority = target.authority();
         let tunnel = proxy::open_tunnel(&mut tcp, &authority, proxy.credentials.as_ref());
-        prefix = match timeout(limit, tunnel).await {
+        prefix = match timeout_at(budget.deadline, tunnel).await {
             Err(_elapsed) => {
                 return Err(NetError::Timeout {
                     phase: Phase::Proxy,
                     target: peer.to_string(),
-                    after: limit,
+                    after: budget.total,
                 })
             }
             Ok(Err(refusal)) => {
@@ -93,19 +141,22 @@ pub(super) async fn run(
     };
     let mut io = TlsIo::new(tcp, conn, prefix);
     let started = Instant::now();
-    let handshake = timeout(limit, io.handshake()).await;
+    let handshake = timeout_at(budget.deadline, io.handshake()).await;
     timings.handshake = millis(started);
 
     // Failures before the server's Certificate are errors; after it, they are findings.
     let served = observed.served();
     let failure = match (handshake, served.is_some()) {
         (Ok(Ok(())), _) => None,
+        // We ended the handshake ourselves, to keep the device's identity from a server whose
+        // chain did not verify: not a failure of the server's.
+        (Ok(Err(_)), true) if observed.withheld() => None,
         (Ok(Err(failure)), true) => Some(HandshakeFailure::from_failure(failure)),
         (Ok(Err(failure)), false) => return Err(handshake_error(failure, label)),
         (Err(_elapsed), true) => Some(HandshakeFailure {
             text: format!(
                 "the handshake timed out after {} (the server's Certificate had arrived)",
-                seconds(limit)
+                seconds(budget.total)
             ),
             alert: None,
         }),
@@ -113,7 +164,7 @@ pub(super) async fn run(
             return Err(NetError::Timeout {
                 phase: Phase::TlsHandshake,
                 target: label,
-                after: limit,
+                after: budget.total,
             })
         }
     };
@@ -129,6 +180,13 @@ pub(super) async fn run(
         handshake_error: None,
     };
 
+    if observed.withheld() {
+        probe.mqtt = settings.mqtt.as_ref().map(|_| MqttOutcome::NotSent {
+            reason: UNVERIFIED.to_string(),
+        });
+        return Ok(probe);
+    }
+
     if let Some(failure) = failure {
         // In TLS 1.2 a server that rejects the client certificate fails the handshake with an
         // alert; after a CertificateRequest, any alert is the server's answer to our identity.
@@ -142,7 +200,8 @@ pub(super) async fn run(
         return Ok(probe);
     }
 
-    let verified = chain_ok(&probe.served);
+    // The capture verifier asked the caller when the chain arrived; no answer means no trust.
+    let verified = observed.verdict().unwrap_or(false);
 
     // TLS 1.3 moves the server's verdict on our certificate after the handshake: the client
     // is done once it sent its Finished, and a rejecting server answers that flight with an
@@ -154,7 +213,7 @@ pub(super) async fn run(
     let mut settled = Settle::NotNeeded;
     if probe.client_auth.requested && probe.tls.version == "TLSv1.3" {
         let started = Instant::now();
-        settled = settle(&mut io, &observed, limit.min(SETTLE_WAIT)).await;
+        settled = settle(&mut io, &observed, budget.at_most(SETTLE_WAIT)).await;
         probe.timings.post_handshake = Some(millis(started));
         match &settled {
             Settle::Alert(alert) => {
@@ -180,14 +239,12 @@ pub(super) async fn run(
     match &settings.mqtt {
         None => {
             if alive {
-                let _ = timeout(limit, io.close()).await;
+                let _ = timeout_at(budget.deadline, io.close()).await;
             }
         }
         Some(_) if !verified => {
             probe.mqtt = Some(MqttOutcome::NotSent {
-                reason: "the served chain did not verify; no application data is sent over an \
-                         unverified connection"
-                    .to_string(),
+                reason: UNVERIFIED.to_string(),
             });
         }
         Some(_) if !alive => {
@@ -197,7 +254,7 @@ pub(super) async fn run(
         }
         Some(mqtt_settings) => {
             let started = Instant::now();
-            let exchange = mqtt::exchange(&mut io, mqtt_settings, limit).await;
+            let exchange = mqtt::exchange(&mut io, mqtt_settings, budget.deadline).await;
             probe.timings.mqtt = Some(millis(started));
             // Only a TLS 1.3 server that stayed silent through the settle wait may still be
             // rejecting our certificate now.
@@ -260,6 +317,7 @@ fn client_config(
     settings: &ProbeSettings,
     provider: Arc<CryptoProvider>,
     observed: &Arc<Observed>,
+    chain_ok: Arc<ChainCheck>,
     identity: Option<Arc<CertifiedKey>>,
     send_sni: bool,
 ) -> Result<ClientConfig, NetError> {
@@ -272,6 +330,8 @@ fn client_config(
         provider.signature_verification_algorithms,
         settings.sig,
         Arc::clone(observed),
+        chain_ok,
+        identity.is_some(),
     );
     let mut config = ClientConfig::builder_with_provider(provider)
         .with_protocol_versions(versions)
@@ -289,43 +349,52 @@ fn client_config(
     Ok(config)
 }
 
-async fn resolve(dial: &HostPort, limit: Duration) -> Result<Vec<SocketAddr>, NetError> {
+async fn resolve(dial: &HostPort, budget: Budget) -> Result<Vec<SocketAddr>, NetError> {
+    resolve_with(dial, budget, |host, port| async move {
+        tokio::net::lookup_host((host.as_str(), port))
+            .await
+            .map(Iterator::collect)
+    })
+    .await
+}
+
+/// Resolves with `lookup` (the system resolver, or a stand-in in tests); an IP literal is
+/// never looked up.
+async fn resolve_with<Lookup, Answer>(
+    dial: &HostPort,
+    budget: Budget,
+    lookup: Lookup,
+) -> Result<Vec<SocketAddr>, NetError>
+where
+    Lookup: FnOnce(String, u16) -> Answer,
+    Answer: std::future::Future<Output = std::io::Result<Vec<SocketAddr>>>,
+{
     if let Some(ip) = dial.ip() {
         return Ok(vec![SocketAddr::new(ip, dial.port)]);
     }
-    match timeout(
-        limit,
-        tokio::net::lookup_host((dial.host.as_str(), dial.port)),
-    )
-    .await
-    {
+    match timeout_at(budget.deadline, lookup(dial.host.clone(), dial.port)).await {
         Err(_elapsed) => Err(NetError::Timeout {
             phase: Phase::Resolve,
             target: dial.host.clone(),
-            after: limit,
+            after: budget.total,
         }),
         Ok(Err(error)) => Err(NetError::Resolve {
             host: dial.host.clone(),
             detail: error.to_string(),
         }),
-        Ok(Ok(addresses)) => {
-            let addresses: Vec<SocketAddr> = addresses.collect();
-            if addresses.is_empty() {
-                return Err(NetError::Resolve {
-                    host: dial.host.clone(),
-                    detail: "the name has no addresses".to_string(),
-                });
-            }
-            Ok(addresses)
-        }
+        Ok(Ok(addresses)) if addresses.is_empty() => Err(NetError::Resolve {
+            host: dial.host.clone(),
+            detail: "the name has no addresses".to_string(),
+        }),
+        Ok(Ok(addresses)) => Ok(addresses),
     }
 }
 
-/// Tries each address in turn; the whole phase shares one time limit.
+/// Tries each address in turn, within the probe's budget.
 async fn connect(
     addresses: &[SocketAddr],
     dial: &HostPort,
-    limit: Duration,
+    budget: Budget,
 ) -> Result<(TcpStream, SocketAddr), NetError> {
     let attempts = async {
         let mut last_error = None;
@@ -337,7 +406,7 @@ async fn connect(
         }
         Err(last_error)
     };
-    match timeout(limit, attempts).await {
+    match timeout_at(budget.deadline, attempts).await {
         Ok(Ok((tcp, address))) => {
             // Handshake flights are written whole; Nagle would only delay them.
             let _ = tcp.set_nodelay(true);
@@ -357,7 +426,7 @@ async fn connect(
                 [only] => only.to_string(),
                 _ => dial.authority(),
             },
-            after: limit,
+            after: budget.total,
         }),
     }
 }
@@ -454,7 +523,7 @@ enum Settle {
     Failed(String),
 }
 
-async fn settle(io: &mut TlsIo, observed: &Observed, wait: Duration) -> Settle {
+async fn settle(io: &mut TlsIo, observed: &Observed, until: tokio::time::Instant) -> Settle {
     let watch = async {
         loop {
             if observed.tickets() > 0 {
@@ -472,7 +541,7 @@ async fn settle(io: &mut TlsIo, observed: &Observed, wait: Duration) -> Settle {
             }
         }
     };
-    timeout(wait, watch).await.unwrap_or(Settle::Quiet)
+    timeout_at(until, watch).await.unwrap_or(Settle::Quiet)
 }
 
 fn facts(conn: &ClientConnection, sni: Option<String>) -> TlsFacts {
@@ -516,7 +585,8 @@ fn client_auth(observed: &Observed) -> ClientAuth {
             requested: true,
             acceptable_ca_names: request.ca_names,
             signature_schemes: request.schemes,
-            sent: request.sent,
+            sent: request.sent && !observed.withheld(),
+            withheld: observed.withheld(),
             rejection: None,
         },
     }
@@ -551,6 +621,78 @@ pub(super) fn alert_name(alert: AlertDescription) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn budget(total: Duration) -> Budget {
+        Budget {
+            deadline: tokio::time::Instant::now() + total,
+            total,
+        }
+    }
+
+    fn dial(host: &str) -> HostPort {
+        HostPort {
+            host: host.to_string(),
+            port: 8883,
+        }
+    }
+
+    // The system resolver is never asked: names are answered by stand-ins.
+    #[tokio::test]
+    async fn resolution_failures_are_named() {
+        let limit = budget(Duration::from_millis(100));
+        let error = resolve_with(&dial("a.example"), limit, |_, _| async {
+            Err(std::io::Error::other("no such host"))
+        })
+        .await
+        .expect_err("lookup failed");
+        assert_eq!(error.phase(), "resolve");
+        assert!(
+            error
+                .to_string()
+                .starts_with("could not resolve a.example: no such host; check the endpoint name"),
+            "{error}"
+        );
+
+        let error = resolve_with(&dial("a.example"), limit, |_, _| async { Ok(Vec::new()) })
+            .await
+            .expect_err("no addresses");
+        assert!(
+            error.to_string().contains("the name has no addresses"),
+            "{error}"
+        );
+
+        let error = resolve_with(&dial("a.example"), limit, |_, _| std::future::pending())
+            .await
+            .expect_err("silent resolver");
+        assert!(
+            matches!(
+                error,
+                NetError::Timeout {
+                    phase: Phase::Resolve,
+                    ..
+                }
+            ),
+            "{error:?}"
+        );
+        assert!(
+            error
+                .to_string()
+                .starts_with("resolving a.example timed out"),
+            "{error}"
+        );
+    }
+
+    #[tokio::test]
+    async fn ip_literals_are_not_looked_up() {
+        let addresses = resolve_with(
+            &dial("::1"),
+            budget(Duration::from_millis(100)),
+            |_, _| async { Err(std::io::Error::other("must not be asked")) },
+        )
+        .await
+        .expect("an IP literal needs no lookup");
+        assert_eq!(addresses, vec!["[::1]:8883".parse().expect("address")]);
+    }
 
     #[test]
     fn alert_names_are_snake_case() {

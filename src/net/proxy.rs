@@ -1,8 +1,99 @@
-//! Opening a tunnel through an HTTP proxy with `CONNECT host:port HTTP/1.1`.
+//! HTTP proxies: reading `--proxy` / `HTTPS_PROXY` URLs, and opening a tunnel with
+//! `CONNECT host:port HTTP/1.1`.
 
 use base64::Engine as _;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use url::{Host, Url};
+
+use super::Proxy;
+
+/// Reads a proxy URL, `http://[user:pass@]host:port`, with a real URL parser: user and
+/// password are percent-decoded (`us%40er` is "us@er"), an IPv6 host is written in brackets,
+/// and a URL without a scheme is taken as `http://`, as curl does. The error is one sentence
+/// that shows the URL with its password replaced by `***`.
+pub fn parse_proxy(text: &str) -> Result<Proxy, String> {
+    let text = text.trim();
+    let bad = |why: &str| {
+        format!(
+            "proxy {:?}: {why}; expected http://[user:pass@]host:port",
+            redact_password(text)
+        )
+    };
+    let full = if text.contains("://") {
+        text.to_string()
+    } else {
+        format!("http://{text}")
+    };
+    let url = Url::parse(&full).map_err(|error| match error {
+        url::ParseError::EmptyHost => bad("the host is missing"),
+        other => bad(&other.to_string()),
+    })?;
+    if url.scheme() != "http" {
+        return Err(bad(
+            "only http:// proxies are supported (CONNECT over plain HTTP)",
+        ));
+    }
+    let host = match url.host() {
+        None => return Err(bad("the host is missing")),
+        Some(Host::Domain("")) => return Err(bad("the host is missing")),
+        Some(Host::Domain(name)) => name.to_string(),
+        Some(Host::Ipv4(address)) => address.to_string(),
+        Some(Host::Ipv6(address)) => address.to_string(),
+    };
+    // The parser drops a port equal to the scheme's default, 80; only a port left out is
+    // missing (proxies listen anywhere: 3128, 8080, ...).
+    let port = match url.port() {
+        Some(0) => return Err(bad("port 0 is not a port")),
+        Some(port) => port,
+        None if authority(&full).ends_with(":80") => 80,
+        None => return Err(bad("the port is missing")),
+    };
+    let decode = |part: &str| {
+        percent_encoding::percent_decode_str(part)
+            .decode_utf8()
+            .map(|text| text.into_owned())
+            .map_err(|_| bad("the user name or password is not UTF-8 once percent-decoded"))
+    };
+    let user = decode(url.username())?;
+    let password = url.password().map(decode).transpose()?;
+    let credentials = match (user.is_empty(), password) {
+        (true, None) => None,
+        (_, password) => Some((user, password.unwrap_or_default())),
+    };
+    Ok(Proxy {
+        host,
+        port,
+        credentials,
+    })
+}
+
+/// The host and port part of a URL as written: after "scheme://" and any "user:pass@",
+/// before any path.
+fn authority(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority = &rest[..end];
+    authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host)
+}
+
+/// The URL with any password replaced by `***`, for messages; works on text that is not a
+/// valid URL too.
+pub(super) fn redact_password(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    match rest.rsplit_once('@') {
+        Some((credentials, host)) => {
+            let user = credentials
+                .split_once(':')
+                .map_or(credentials, |(user, _)| user);
+            let separator = if scheme.is_empty() { "" } else { "://" };
+            format!("{scheme}{separator}{user}:***@{host}")
+        }
+        None => url.to_string(),
+    }
+}
 
 /// A proxy answer larger than this is not an answer to CONNECT.
 const MAX_RESPONSE: usize = 16 * 1024;
@@ -119,6 +210,72 @@ fn refusal(status: Option<u16>, detail: String) -> Refusal {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn proxy(host: &str, port: u16, credentials: Option<(&str, &str)>) -> Proxy {
+        Proxy {
+            host: host.to_string(),
+            port,
+            credentials: credentials
+                .map(|(user, password)| (user.to_string(), password.to_string())),
+        }
+    }
+
+    #[test]
+    fn proxy_urls_are_parsed_and_decoded() {
+        let cases = [
+            ("http://proxy.local:3128", proxy("proxy.local", 3128, None)),
+            ("http://proxy.local:3128/", proxy("proxy.local", 3128, None)),
+            ("HTTP://Proxy.Local:3128", proxy("proxy.local", 3128, None)),
+            ("proxy.local:3128", proxy("proxy.local", 3128, None)),
+            ("http://proxy.local:80", proxy("proxy.local", 80, None)),
+            ("http://10.0.0.1:8080", proxy("10.0.0.1", 8080, None)),
+            ("http://[::1]:3128", proxy("::1", 3128, None)),
+            ("http://[fe80::1]:3128/", proxy("fe80::1", 3128, None)),
+            (
+                "http://u:p@proxy.local:3128/",
+                proxy("proxy.local", 3128, Some(("u", "p"))),
+            ),
+            (
+                "http://us%40er:p%3Ass@host:3128",
+                proxy("host", 3128, Some(("us@er", "p:ss"))),
+            ),
+            (
+                "http://user:p%40ss%2Fword@[::1]:3128",
+                proxy("::1", 3128, Some(("user", "p@ss/word"))),
+            ),
+            (
+                "http://user@host:3128",
+                proxy("host", 3128, Some(("user", ""))),
+            ),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(parse_proxy(text), Ok(expected), "{text}");
+        }
+    }
+
+    #[test]
+    fn proxy_mistakes_are_named_without_the_password() {
+        for (text, says) in [
+            ("https://u:s3cret@proxy.local:3128", "only http:// proxies"),
+            ("socks5://u:s3cret@proxy.local:1080", "only http:// proxies"),
+            ("http://u:s3cret@proxy.local", "the port is missing"),
+            ("http://u:s3cret@:3128", "the host is missing"),
+            ("http://u:s3cret@", "the host is missing"),
+            ("http://u:s3cret@proxy.local:99999", "invalid port number"),
+            ("http://u:s3cret@proxy.local:0", "port 0"),
+            ("http://u:s3cret@[::1:3128", "invalid IPv6 address"),
+            ("http://u:s3cret@proxy local:3128", "invalid"),
+            ("http://u:s3%ffcret@proxy.local:3128", "not UTF-8"),
+        ] {
+            let error = parse_proxy(text).expect_err(text);
+            assert!(error.contains(says), "{text}: {error}");
+            assert!(!error.contains("s3"), "{text}: password shown: {error}");
+            assert!(error.contains("u:***@"), "{text}: {error}");
+            assert!(!error.contains('\n'), "{text}: {error}");
+        }
+        let shown = format!("{:?}", parse_proxy("http://u:s3cret@host:1"));
+        assert!(!shown.contains("s3cret"), "{shown}");
+    }
 
     #[test]
     fn request_carries_host_and_basic_credentials() {

@@ -1,17 +1,19 @@
-//! Tests against real peers on 127.0.0.1: openssl s_server, mosquitto, an HTTP CONNECT proxy,
-//! and hostile sockets (silent, HTTP, closing, endless garbage).
+//! Tests of the probe against real peers on loopback (openssl s_server, mosquitto), for what
+//! only the probe's own result shows: the served chain byte for byte, the callback's calls, the
+//! SNI actually sent, the end of the TLS 1.3 settle wait. What a user sees of the same peers,
+//! hostile ones included, is tested once, through the binary, in the integration tests.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc;
-use std::thread;
-use std::time::{Duration, Instant};
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
 use super::*;
+
+#[path = "../../tests/support/peers.rs"]
+mod support;
 
 const ENDPOINT: &str = "example-ats.iot.eu-west-1.amazonaws.com";
 const TIMEOUT: Duration = Duration::from_secs(5);
@@ -96,6 +98,7 @@ fn settings(port: u16) -> ProbeSettings {
         sni: Some(ENDPOINT.to_string()),
         alpn: Vec::new(),
         timeout: TIMEOUT,
+        deadline: None,
         proxy: None,
         versions: TlsVersions::Both,
         sig: SigFilter::Any,
@@ -106,72 +109,20 @@ fn settings(port: u16) -> ProbeSettings {
 
 /// Runs a probe whose chain callback accepts (`true`) or refuses the chain, counting its calls.
 fn run(settings: &ProbeSettings, accept: bool) -> (Result<Probe, NetError>, usize) {
-    let mut calls = 0;
-    let result = probe(settings, &mut |_chain: &[Vec<u8>]| {
-        calls += 1;
-        accept
-    });
-    (result, calls)
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&calls);
+    let result = probe(
+        settings,
+        Arc::new(move |_chain: &[Vec<u8>]| {
+            counter.fetch_add(1, Ordering::SeqCst);
+            accept
+        }),
+    );
+    (result, calls.load(Ordering::SeqCst))
 }
 
-fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
-    listener.local_addr().expect("local address").port()
-}
-
-/// A child process killed when the test ends, however it ends.
-struct Peer {
-    child: Child,
-    port: u16,
-    _stdin: Option<ChildStdin>,
-}
-
-impl Drop for Peer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// `openssl s_server` on 127.0.0.1 (or `[::1]`), ready once it printed ACCEPT.
-fn s_server(pki: &Pki, host: &str, args: &[&str]) -> Peer {
-    for _attempt in 0..5 {
-        let port = free_port();
-        let mut child = Command::new("openssl")
-            .arg("s_server")
-            .arg("-accept")
-            .arg(format!("{host}:{port}"))
-            .args(args)
-            .current_dir(pki.dir.path())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("openssl s_server starts");
-        let stdin = child.stdin.take();
-        let stdout = child.stdout.take().expect("piped stdout");
-        let (ready, is_ready) = mpsc::channel();
-        // Keeps draining s_server's output so it never blocks on a full pipe.
-        thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if line.starts_with("ACCEPT") {
-                    let _ = ready.send(());
-                }
-            }
-        });
-        let mut peer = Peer {
-            child,
-            port,
-            _stdin: stdin,
-        };
-        if is_ready.recv_timeout(Duration::from_secs(10)).is_ok() {
-            return peer;
-        }
-        // Most likely the port was taken between free_port and bind: try another.
-        let _ = peer.child.kill();
-    }
-    panic!("openssl s_server did not start");
+fn s_server(pki: &Pki, host: &str, args: &[&str]) -> support::Peer {
+    support::s_server(pki.dir.path(), host, args)
 }
 
 const SERVE_RSA: [&str; 6] = [
@@ -280,34 +231,15 @@ fn sni_is_sent_or_withheld() {
 }
 
 #[test]
-fn reports_the_alpn_protocol_the_server_chose() {
+fn connect_by_name_resolves_localhost() {
+    // Resolution through the system resolver, kept on loopback: "localhost" only.
     let pki = Pki::new();
-    let server = s_server(
-        &pki,
-        "127.0.0.1",
-        &args(&[&SERVE_RSA, &["-alpn", "x-amzn-mqtt-ca"]]),
-    );
+    let server = s_server(&pki, "127.0.0.1", &SERVE_RSA);
     let mut settings = settings(server.port);
-    settings.alpn = vec![b"x-amzn-mqtt-ca".to_vec()];
+    settings.connect_to = Some("localhost".to_string());
     let probe = run(&settings, true).0.expect("probe succeeds");
-    assert_eq!(probe.tls.alpn.as_deref(), Some("x-amzn-mqtt-ca"));
-}
-
-#[test]
-fn connects_over_ipv6_with_the_endpoint_as_sni() {
-    // Fail loudly rather than skip silently when the machine has no IPv6 loopback.
-    assert!(
-        TcpListener::bind("[::1]:0").is_ok(),
-        "IPv6 loopback is not available on this machine"
-    );
-    let pki = Pki::new();
-    let server = s_server(&pki, "[::1]", &SERVE_RSA);
-    let mut settings = settings(server.port);
-    settings.connect_to = Some(format!("[::1]:{}", server.port));
-    settings.port = 1; // --connect's port wins
-    let probe = run(&settings, true).0.expect("probe succeeds");
-    assert_eq!(probe.peer.to_string(), format!("[::1]:{}", server.port));
-    assert_eq!(probe.tls.sni.as_deref(), Some(ENDPOINT));
+    assert_eq!(probe.peer.to_string(), format!("127.0.0.1:{}", server.port));
+    assert!(probe.timings.resolve >= 0.0);
 }
 
 // ---------------------------------------------------------------- client certificates
@@ -339,338 +271,50 @@ fn tls13_accepted_client_certificate_ends_the_settle_early() {
 }
 
 #[test]
-fn tls13_rejection_arrives_after_the_handshake() {
+fn refused_chain_keeps_the_client_certificate_back() {
     let pki = Pki::new();
     let server = s_server(&pki, "127.0.0.1", &args(&[&SERVE_RSA, &VERIFY_DEVICE]));
-    for (client, alert) in [
-        (Some(pki.identity("rogue")), "unknown_ca"),
-        (None, "certificate_required"),
-    ] {
+    for versions in [TlsVersions::Tls13, TlsVersions::Tls12] {
         let mut settings = settings(server.port);
-        settings.versions = TlsVersions::Tls13;
-        let sent = client.is_some();
-        settings.client = client;
-        let probe = run(&settings, true).0.expect("a rejection is a result");
-        assert_eq!(probe.served.len(), 2);
-        assert!(probe.client_auth.requested);
-        assert_eq!(probe.client_auth.sent, sent);
-        assert_eq!(probe.client_auth.rejection.as_deref(), Some(alert));
-        assert!(probe.handshake_error.is_some());
-        assert_eq!(probe.tls.version, "TLSv1.3");
-    }
-}
-
-#[test]
-fn tls12_rejection_fails_the_handshake_but_keeps_the_chain() {
-    let pki = Pki::new();
-    let server = s_server(&pki, "127.0.0.1", &args(&[&SERVE_RSA, &VERIFY_DEVICE]));
-    for (client, alert) in [
-        (Some(pki.identity("rogue")), "unknown_ca"),
-        (None, "handshake_failure"),
-    ] {
-        let mut settings = settings(server.port);
-        settings.versions = TlsVersions::Tls12;
-        settings.client = client;
+        settings.versions = versions;
+        settings.client = Some(pki.identity("device"));
         settings.mqtt = Some(MqttSettings {
             client_id: "my-thing".to_string(),
             keep_alive_secs: 30,
         });
-        let (result, calls) = run(&settings, true);
-        let probe = result.expect("a rejection is a result");
-        assert_eq!(calls, 0, "no verdict asked for a handshake that failed");
+        let (result, calls) = run(&settings, false);
+        let probe = result.expect("a withheld certificate is a result");
+        assert_eq!(calls, 1, "{versions:?}");
         assert_eq!(probe.served, vec![pki.der("leaf-rsa"), pki.der("inter")]);
-        assert_eq!(probe.tls.version, "TLSv1.2");
-        assert!(probe.client_auth.requested);
-        assert_eq!(probe.client_auth.rejection.as_deref(), Some(alert));
-        let error = probe.handshake_error.expect("handshake error recorded");
-        assert!(error.contains(alert), "{error}");
-        assert!(matches!(probe.mqtt, Some(MqttOutcome::NotSent { .. })));
-    }
-}
-
-// ---------------------------------------------------------------- hostile peers
-
-/// A one-connection TCP server running `behave` on the accepted socket in a thread.
-fn hostile(behave: impl FnOnce(TcpStream) + Send + 'static) -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = listener.local_addr().expect("address").port();
-    thread::spawn(move || {
-        if let Ok((socket, _)) = listener.accept() {
-            behave(socket);
-        }
-    });
-    port
-}
-
-fn read_client_hello(socket: &mut TcpStream) {
-    let mut buffer = [0u8; 4096];
-    let _ = socket.read(&mut buffer);
-}
-
-fn quick(port: u16) -> ProbeSettings {
-    let mut settings = settings(port);
-    settings.timeout = Duration::from_secs(1);
-    settings
-}
-
-#[test]
-fn nothing_listening_is_a_connect_error() {
-    let port = free_port();
-    let error = run(&quick(port), true).0.expect_err("nothing listens");
-    assert!(matches!(error, NetError::Connect { .. }), "{error:?}");
-    assert_eq!(error.phase(), "connect");
-    assert!(error.to_string().contains("nothing listens"), "{error}");
-}
-
-#[test]
-fn silent_server_times_out_in_the_handshake() {
-    let port = hostile(|mut socket| {
-        read_client_hello(&mut socket);
-        thread::sleep(Duration::from_secs(4));
-    });
-    let started = Instant::now();
-    let error = run(&quick(port), true).0.expect_err("silence");
-    assert!(
-        started.elapsed() < Duration::from_secs(2),
-        "{:?}",
-        started.elapsed()
-    );
-    assert!(
-        matches!(
-            error,
-            NetError::Timeout {
-                phase: Phase::TlsHandshake,
-                ..
-            }
-        ),
-        "{error:?}"
-    );
-    assert_eq!(error.phase(), "tls_handshake");
-    let message = error.to_string();
-    assert!(message.contains("timed out after 1 s"), "{message}");
-    assert!(message.contains("x-amzn-mqtt-ca"), "{message}");
-}
-
-#[test]
-fn http_answer_is_not_tls() {
-    let port = hostile(|mut socket| {
-        read_client_hello(&mut socket);
-        let _ = socket.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
-    });
-    let error = run(&quick(port), true).0.expect_err("HTTP is not TLS");
-    match &error {
-        NetError::NotTls { preview, .. } => assert_eq!(preview, "HTTP/1.1 400 Bad Request"),
-        other => panic!("expected NotTls, got {other:?}"),
-    }
-    assert!(error.to_string().contains("HTTP server"), "{error}");
-}
-
-#[test]
-fn close_mid_handshake_is_closed() {
-    let port = hostile(|mut socket| {
-        read_client_hello(&mut socket);
-        let _ = socket.shutdown(Shutdown::Both);
-    });
-    let error = run(&quick(port), true).0.expect_err("closed");
-    assert!(matches!(error, NetError::Closed { .. }), "{error:?}");
-    assert_eq!(error.phase(), "tls_handshake");
-}
-
-/// Writes `record` again and again until the client goes away.
-fn endless(record: Vec<u8>) -> u16 {
-    hostile(move |mut socket| {
-        read_client_hello(&mut socket);
-        while socket.write_all(&record).is_ok() {}
-    })
-}
-
-#[test]
-fn endless_garbage_in_handshake_records_fails_cleanly() {
-    // Handshake records (type 22, TLS 1.2) full of 0xff bytes.
-    let mut record = vec![22, 3, 3, 0x40, 0x00];
-    record.resize(5 + 0x4000, 0xff);
-    let started = Instant::now();
-    let error = run(&quick(endless(record)), true).0.expect_err("garbage");
-    assert!(matches!(error, NetError::Handshake { .. }), "{error:?}");
-    assert!(started.elapsed() < Duration::from_secs(2));
-}
-
-#[test]
-fn endless_handshake_message_fails_cleanly() {
-    // A ServerHello claiming 16 MiB, followed by endless fragments of it: a huge "chain".
-    let mut first = vec![22, 3, 3, 0x40, 0x00, 2, 0xff, 0xff, 0xff];
-    first.resize(5 + 0x4000, 0);
-    let port = hostile(move |mut socket| {
-        read_client_hello(&mut socket);
-        let mut more = vec![22, 3, 3, 0x40, 0x00];
-        more.resize(5 + 0x4000, 0);
-        if socket.write_all(&first).is_ok() {
-            while socket.write_all(&more).is_ok() {}
-        }
-    });
-    let started = Instant::now();
-    let error = run(&quick(port), true).0.expect_err("oversized message");
-    assert!(matches!(error, NetError::Handshake { .. }), "{error:?}");
-    assert!(started.elapsed() < Duration::from_secs(2));
-}
-
-#[test]
-fn unresolvable_name_is_a_resolve_error() {
-    let mut settings = quick(8883);
-    settings.connect_to = Some("name.invalid".to_string());
-    let error = run(&settings, true).0.expect_err("no such name");
-    assert!(
-        matches!(
-            error,
-            NetError::Resolve { .. }
-                | NetError::Timeout {
-                    phase: Phase::Resolve,
-                    ..
-                }
-        ),
-        "{error:?}"
-    );
-    assert_eq!(error.phase(), "resolve");
-}
-
-// ---------------------------------------------------------------- proxy
-
-/// A one-connection HTTP CONNECT proxy; with `password`, it demands Basic credentials.
-/// Sends the request line it received back through `requests`.
-fn connect_proxy(password: Option<&'static str>, requests: mpsc::Sender<String>) -> u16 {
-    hostile(move |mut client| {
-        let mut head = Vec::new();
-        let mut byte = [0u8; 1];
-        while !head.ends_with(b"\r\n\r\n") && client.read(&mut byte).is_ok_and(|n| n == 1) {
-            head.push(byte[0]);
-        }
-        let head = String::from_utf8_lossy(&head).into_owned();
-        let _ = requests.send(head.clone());
-        let authorized = match password {
-            None => true,
-            Some(expected) => head.contains(&format!("Proxy-Authorization: Basic {expected}")),
-        };
-        if !authorized {
-            let _ = client.write_all(
-                b"HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic\r\n\r\n",
-            );
-            return;
-        }
-        let target = head
-            .split_whitespace()
-            .nth(1)
-            .expect("CONNECT target")
-            .to_string();
-        let Ok(mut server) = TcpStream::connect(target) else {
-            let _ = client.write_all(b"HTTP/1.1 502 Bad Gateway\r\n\r\n");
-            return;
-        };
-        let _ = client.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n");
-        let (mut client_read, mut server_write) = (
-            client.try_clone().expect("clone"),
-            server.try_clone().expect("clone"),
+        assert!(probe.client_auth.requested && probe.client_auth.withheld);
+        assert!(!probe.client_auth.sent);
+        assert_eq!(
+            probe.client_auth.rejection, None,
+            "the server rejected nothing"
         );
-        thread::spawn(move || {
-            let _ = std::io::copy(&mut client_read, &mut server_write);
-        });
-        let _ = std::io::copy(&mut server, &mut client);
-    })
-}
-
-#[test]
-fn probes_through_a_connect_proxy() {
-    let pki = Pki::new();
-    let server = s_server(&pki, "127.0.0.1", &SERVE_RSA);
-    let (requests, received) = mpsc::channel();
-    // base64("user:secret")
-    let proxy_port = connect_proxy(Some("dXNlcjpzZWNyZXQ="), requests);
-    let mut settings = settings(server.port);
-    settings.proxy = Some(Proxy {
-        host: "127.0.0.1".to_string(),
-        port: proxy_port,
-        credentials: Some(("user".to_string(), "secret".to_string())),
-    });
-    let probe = run(&settings, true).0.expect("probe through the proxy");
-    assert!(probe.via_proxy);
-    assert_eq!(probe.peer.port(), proxy_port);
-    assert!(probe.timings.proxy.is_some());
-    assert_eq!(probe.served[0], pki.der("leaf-rsa"));
-    let request = received.recv().expect("proxy saw a request");
-    assert!(
-        request.starts_with(&format!("CONNECT 127.0.0.1:{} HTTP/1.1\r\n", server.port)),
-        "{request}"
-    );
-}
-
-#[test]
-fn proxy_demanding_credentials_is_a_proxy_error() {
-    let (requests, _received) = mpsc::channel();
-    let proxy_port = connect_proxy(Some("dXNlcjpzZWNyZXQ="), requests);
-    let mut settings = quick(8883);
-    settings.proxy = Some(Proxy {
-        host: "127.0.0.1".to_string(),
-        port: proxy_port,
-        credentials: None,
-    });
-    let error = run(&settings, true).0.expect_err("407");
-    match &error {
-        NetError::Proxy { status, detail, .. } => {
-            assert_eq!(*status, Some(407));
-            assert!(
-                detail.contains("407 Proxy Authentication Required"),
-                "{detail}"
-            );
-            assert!(detail.contains("http://user:pass@host:port"), "{detail}");
-        }
-        other => panic!("expected a proxy error, got {other:?}"),
+        assert_eq!(probe.handshake_error, None);
+        assert!(
+            matches!(probe.mqtt, Some(MqttOutcome::NotSent { .. })),
+            "{:?}",
+            probe.mqtt
+        );
     }
-    assert_eq!(error.phase(), "proxy");
 }
 
 // ---------------------------------------------------------------- MQTT with mosquitto
 
-/// mosquitto with TLS on 127.0.0.1, requiring a device certificate from the device CA.
-/// `identity_as_user`: the certificate's CN becomes the user name (accepted); otherwise the
-/// client is anonymous and anonymous clients are refused (CONNACK "not authorized").
-fn mosquitto(pki: &Pki, identity_as_user: bool) -> Peer {
-    let port = free_port();
-    let config = pki.path("mosquitto.conf");
-    let text = format!(
-        "listener {port} 127.0.0.1\n\
-         cafile {ca}\ncertfile {cert}\nkeyfile {key}\n\
-         require_certificate true\nuse_identity_as_username {identity_as_user}\n\
+/// mosquitto with TLS on 127.0.0.1, requiring a device certificate from the device CA; the
+/// certificate's CN becomes the user name.
+fn mosquitto(pki: &Pki) -> support::Peer {
+    let settings = format!(
+        "cafile {ca}\ncertfile {cert}\nkeyfile {key}\n\
+         require_certificate true\nuse_identity_as_username true\n\
          allow_anonymous false\npersistence false\nuser root\n",
         ca = pki.path("device-ca.pem").display(),
         cert = pki.path("ec-chain.pem").display(),
         key = pki.path("leaf-ec.key").display(),
     );
-    std::fs::write(&config, text).expect("write mosquitto.conf");
-    let child = Command::new("mosquitto")
-        .arg("-c")
-        .arg(&config)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("mosquitto starts");
-    let peer = Peer {
-        child,
-        port,
-        _stdin: None,
-    };
-    wait_for_port(port, Path::new(&config));
-    peer
-}
-
-fn wait_for_port(port: u16, what: &Path) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < deadline {
-        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return;
-        }
-        thread::sleep(Duration::from_millis(20));
-    }
-    panic!("nothing listens on {port} ({})", what.display());
+    support::mosquitto(pki.dir.path(), &settings)
 }
 
 fn mqtt_settings(pki: &Pki, port: u16, device: &str) -> ProbeSettings {
@@ -684,64 +328,9 @@ fn mqtt_settings(pki: &Pki, port: u16, device: &str) -> ProbeSettings {
 }
 
 #[test]
-fn mqtt_connect_is_accepted() {
-    let pki = Pki::new();
-    let broker = mosquitto(&pki, true);
-    let probe = run(&mqtt_settings(&pki, broker.port, "device"), true)
-        .0
-        .expect("probe succeeds");
-    assert_eq!(probe.served, vec![pki.der("leaf-ec"), pki.der("inter")]);
-    assert!(probe.client_auth.requested && probe.client_auth.sent);
-    assert_eq!(probe.client_auth.rejection, None);
-    assert!(
-        matches!(
-            probe.mqtt,
-            Some(MqttOutcome::Accepted {
-                session_present: false,
-                ..
-            })
-        ),
-        "{:?}",
-        probe.mqtt
-    );
-    assert!(probe.timings.mqtt.is_some());
-}
-
-#[test]
-fn mqtt_connect_is_refused_not_authorized() {
-    let pki = Pki::new();
-    let broker = mosquitto(&pki, false);
-    let probe = run(&mqtt_settings(&pki, broker.port, "device"), true)
-        .0
-        .expect("probe succeeds");
-    match probe.mqtt {
-        Some(MqttOutcome::Refused { code, reason, .. }) => {
-            assert_eq!(code, 5);
-            assert_eq!(reason, "not authorized");
-        }
-        other => panic!("expected a refusal, got {other:?}"),
-    }
-}
-
-#[test]
-fn mqtt_is_not_sent_over_an_unverified_chain() {
-    let pki = Pki::new();
-    let broker = mosquitto(&pki, true);
-    let (result, calls) = run(&mqtt_settings(&pki, broker.port, "device"), false);
-    let probe = result.expect("probe succeeds");
-    assert_eq!(calls, 1);
-    assert!(
-        matches!(probe.mqtt, Some(MqttOutcome::NotSent { .. })),
-        "{:?}",
-        probe.mqtt
-    );
-    assert_eq!(probe.timings.mqtt, None);
-}
-
-#[test]
 fn mqtt_broker_rejecting_the_device_certificate() {
     let pki = Pki::new();
-    let broker = mosquitto(&pki, true);
+    let broker = mosquitto(&pki);
     let mut settings = mqtt_settings(&pki, broker.port, "rogue");
     settings.versions = TlsVersions::Tls13;
     let probe = run(&settings, true).0.expect("a rejection is a result");
@@ -750,6 +339,21 @@ fn mqtt_broker_rejecting_the_device_certificate() {
         matches!(probe.mqtt, Some(MqttOutcome::NotSent { .. })),
         "{:?}",
         probe.mqtt
+    );
+}
+
+#[test]
+fn a_shared_deadline_already_over_is_said_so() {
+    let mut settings = settings(support::CLOSED_PORT);
+    settings.deadline = Some(std::time::Instant::now());
+    let error = run(&settings, true).0.expect_err("no time left");
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "no time left to probe {ENDPOINT}:{}: earlier probes of it used up the 5 s of \
+             --timeout; give a longer --timeout",
+            support::CLOSED_PORT
+        )
     );
 }
 
@@ -775,33 +379,4 @@ fn error_messages_name_phase_and_next_step() {
     assert!(half
         .to_string()
         .starts_with("tcp connect to a:1 timed out after 1.5 s"));
-}
-
-#[test]
-fn oversized_served_chain_fails_cleanly() {
-    let pki = Pki::new();
-    // About 200 intermediates: a Certificate message well over rustls's 64 KiB limit.
-    let inter = std::fs::read_to_string(pki.path("inter.pem")).expect("inter.pem");
-    std::fs::write(pki.path("huge-chain.pem"), inter.repeat(200)).expect("write chain");
-    let server = s_server(
-        &pki,
-        "127.0.0.1",
-        &[
-            "-cert",
-            "leaf-ec.pem",
-            "-key",
-            "leaf-ec.key",
-            "-cert_chain",
-            "huge-chain.pem",
-        ],
-    );
-    for versions in [TlsVersions::Tls13, TlsVersions::Tls12] {
-        let mut settings = settings(server.port);
-        settings.versions = versions;
-        let started = Instant::now();
-        let error = run(&settings, true).0.expect_err("oversized chain");
-        assert!(started.elapsed() < TIMEOUT, "{:?}", started.elapsed());
-        assert!(matches!(error, NetError::Handshake { .. }), "{error:?}");
-        assert!(error.to_string().contains("64 KiB"), "{error}");
-    }
 }

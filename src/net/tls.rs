@@ -13,6 +13,9 @@ use tokio::net::TcpStream;
 /// How many of the server's first bytes to keep for a "does not speak TLS" report.
 const PREVIEW_LEN: usize = 48;
 
+/// rustls refuses more TLS bytes while this much received plaintext waits to be read.
+const PLAINTEXT_LIMIT: usize = 16 * 1024;
+
 /// Why reading from or writing to the TLS connection stopped.
 #[derive(Debug)]
 pub(super) enum Failure {
@@ -37,8 +40,9 @@ pub(super) struct Progress {
 pub(super) struct TlsIo {
     tcp: TcpStream,
     pub conn: ClientConnection,
-    /// Bytes that arrived before TLS started (after a proxy's answer), fed to rustls first.
-    prefix: Vec<u8>,
+    /// Received bytes rustls has not taken yet: at first, what arrived after a proxy's
+    /// answer; later, what came in while rustls held as much plaintext as it keeps.
+    pending: Vec<u8>,
     received: usize,
     buffer: Vec<u8>,
 }
@@ -48,7 +52,7 @@ impl TlsIo {
         Self {
             tcp,
             conn,
-            prefix,
+            pending: prefix,
             received: 0,
             buffer: vec![0; 16 * 1024],
         }
@@ -75,31 +79,35 @@ impl TlsIo {
         Ok(())
     }
 
-    /// Reads once from the socket and lets rustls process it.
+    /// Reads once from the socket (unless received bytes are still pending) and lets rustls
+    /// process what it takes. When rustls holds as much plaintext as it keeps, the rest
+    /// stays pending until the caller has taken the plaintext: a peer that floods is read
+    /// at the caller's pace, never mistaken for a broken connection.
     pub async fn read_once(&mut self) -> Result<Progress, Failure> {
-        let bytes = if self.prefix.is_empty() {
+        if self.pending.is_empty() {
             let n = self.tcp.read(&mut self.buffer).await.map_err(Failure::Io)?;
             if n == 0 {
                 return Err(Failure::Eof);
             }
-            self.buffer[..n].to_vec()
-        } else {
-            std::mem::take(&mut self.prefix)
-        };
-        if self.received == 0 && !looks_like_tls(&bytes) {
+            self.pending.extend_from_slice(&self.buffer[..n]);
+        }
+        if self.received == 0 && !looks_like_tls(&self.pending) {
             return Err(Failure::NotTls(
-                bytes[..bytes.len().min(PREVIEW_LEN)].to_vec(),
+                self.pending[..self.pending.len().min(PREVIEW_LEN)].to_vec(),
             ));
         }
-        self.received += bytes.len();
 
         let mut progress = Progress::default();
-        let mut rest = &bytes[..];
-        while !rest.is_empty() {
-            if self.conn.read_tls(&mut rest).map_err(Failure::Io)? == 0 {
-                // rustls takes no more bytes while it cannot make progress; never spin on that.
-                return Err(Failure::Io(io::Error::other("tls receive buffer is full")));
+        let mut taken = 0;
+        while taken < self.pending.len() && progress.plaintext <= PLAINTEXT_LIMIT {
+            let mut rest = &self.pending[taken..];
+            let n = self.conn.read_tls(&mut rest).map_err(Failure::Io)?;
+            if n == 0 {
+                // After close_notify rustls takes nothing more; what follows is ignored.
+                taken = self.pending.len();
+                break;
             }
+            taken += n;
             match self.conn.process_new_packets() {
                 Ok(state) => {
                     progress = Progress {
@@ -114,6 +122,8 @@ impl TlsIo {
                 }
             }
         }
+        self.received += taken;
+        self.pending.drain(..taken);
         Ok(progress)
     }
 

@@ -43,6 +43,9 @@ pub struct ClientAuthView {
     pub acceptable_ca_names: Vec<String>,
     pub signature_schemes: Vec<String>,
     pub sent: bool,
+    /// The server asked for the device certificate, but it was not sent because the served
+    /// chain did not verify (`--insecure` sends it anyway).
+    pub withheld: bool,
     /// None when no certificate was sent.
     pub accepted: Option<bool>,
     /// The alert that rejected it, e.g. "unknown_ca".
@@ -135,6 +138,7 @@ impl HandshakeReport {
                 .collect(),
             signature_schemes: ca.signature_schemes.clone(),
             sent: ca.sent,
+            withheld: ca.withheld,
             accepted: if ca.sent {
                 Some(ca.rejection.is_none() && probe.handshake_error.is_none())
             } else {
@@ -376,6 +380,9 @@ fn summary_of(h: &HandshakeReport) -> String {
     match auth.accepted {
         Some(true) => parts.push("client certificate accepted".into()),
         Some(false) => parts.push("client certificate REJECTED".into()),
+        None if auth.withheld => {
+            parts.push("client certificate withheld (chain not verified)".into())
+        }
         None if auth.requested => parts.push("client certificate requested, none sent".into()),
         None => {}
     }
@@ -440,6 +447,9 @@ fn connection(out: &mut String, h: &HandshakeReport, endpoint: &EndpointView) {
             ca.acceptable_ca_names.join("; ")
         };
         let fate = match (ca.sent, ca.accepted, &ca.rejection) {
+            (false, _, _) if ca.withheld => {
+                human::warn("withheld: the server's chain did not verify")
+            }
             (false, _, _) => human::warn("none sent"),
             (true, Some(true), _) => human::ok("sent, accepted"),
             (true, _, Some(alert)) => human::bad(&format!("sent, rejected ({alert})")),

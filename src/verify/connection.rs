@@ -123,6 +123,10 @@ pub fn connection_findings(c: &Connection<'_>) -> Vec<Finding> {
     let mut findings = Vec::new();
     let auth = &c.probe.client_auth;
     match (&auth.rejection, auth.sent) {
+        _ if auth.withheld => findings.push(Finding::new(
+            Code::ClientCertWithheld,
+            "the server asked for a client certificate; it was withheld and the handshake ended because the server's chain did not verify, as a device does (--insecure sends it anyway)",
+        )),
         (Some(alert), true) => findings.push(Finding::new(
             Code::ClientCertRejected,
             format!(
@@ -201,30 +205,12 @@ fn mqtt_finding(outcome: &MqttOutcome, chain_verified: bool) -> Option<Finding> 
 /// A TLS input buffer size small devices are often built with.
 const SMALL_TLS_BUFFER: usize = 4096;
 
-/// What a TLS alert from the server after the client certificate usually means on AWS IoT:
-/// the one table of alert advice. AWS IoT answers an unregistered, inactive or revoked
-/// certificate with an alert (AWS IoT Core developer guide, "Troubleshooting": "TLS
-/// handshake failures"; RFC 8446 section 6.2 for the alerts' own meanings).
+/// What a TLS alert from the server after the client certificate usually means on AWS IoT.
 pub fn alert_meaning(alert: &str) -> &'static str {
-    ALERT_MEANINGS
-        .iter()
-        .find(|(name, _)| *name == alert)
-        .map_or(
-            "on AWS IoT this usually means the certificate is not registered, inactive or revoked, or belongs to another account or region",
-            |(_, meaning)| meaning,
-        )
+    super::alerts::advice(alert, super::alerts::AlertStage::ClientAuth).unwrap_or(
+        "on AWS IoT this usually means the certificate is not registered, inactive or revoked, or belongs to another account or region",
+    )
 }
-
-const ALERT_MEANINGS: &[(&str, &str)] = &[
-    ("unknown_ca", "the certificate's issuer is not registered in this account and region (bring-your-own-CA not registered, or wrong account/region)"),
-    ("bad_certificate", "the certificate is not registered in this account and region, or is inactive"),
-    ("certificate_unknown", "the certificate is not registered in this account and region, or is inactive"),
-    ("certificate_revoked", "the certificate is revoked"),
-    ("certificate_expired", "the device certificate has expired (or the server's clock and the certificate disagree)"),
-    ("certificate_required", "the server requires a client certificate"),
-    ("access_denied", "the certificate is known but not allowed"),
-    ("decrypt_error", "the CertificateVerify signature did not verify: the key may not match the certificate"),
-];
 
 #[cfg(test)]
 mod tests {

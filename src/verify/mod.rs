@@ -1,6 +1,7 @@
 //! Verification: rustls-webpki decides whether a valid path exists; this module explains the
 //! decision certificate by certificate and link by link, as findings with stable codes.
 
+mod alerts;
 mod client;
 mod connection;
 pub mod device;
@@ -14,6 +15,7 @@ use crate::finding::{Code, Finding, Verdict};
 use crate::trust::{AnchorSource, Anchors};
 use crate::when::{rfc3339, Y2K};
 
+pub use alerts::{advice as alert_advice, AlertStage};
 pub use client::{device_chain, unreadable, DeviceChain};
 pub use connection::{
     alert_meaning, classify, connection_findings, endpoint_findings, Classification, Connection,

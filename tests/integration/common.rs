@@ -121,95 +121,25 @@ pub fn first(json: &serde_json::Value, list: &str) -> serde_json::Value {
         .unwrap_or_else(|| panic!("no {list} in {json}"))
 }
 
-/// A free TCP port on 127.0.0.1 (bound then released; the small race is acceptable here).
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
+pub use crate::peers::{hostile, tls_peer, Behaviour, Peer, CLOSED_PORT};
 
-/// Waits until something accepts TCP on the port, or panics after 10 s.
-pub fn wait_for_port(port: u16) {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while std::time::Instant::now() < deadline {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    panic!("nothing listens on 127.0.0.1:{port}");
-}
-
-/// A child process killed when dropped: a real peer (openssl s_server, tinyproxy, mosquitto).
-pub struct Peer {
-    child: std::process::Child,
-    pub port: u16,
-}
-
-impl Drop for Peer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Peer {
-    /// Starts a program that listens on `port`, and waits until it accepts.
-    pub fn start(program: &str, args: &[String], port: u16) -> Peer {
-        let child = Command::new(program)
-            .args(args)
-            // s_server closes connections when its stdin ends: keep it open.
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("{program} starts: {e}"));
-        let peer = Peer { child, port };
-        wait_for_port(port);
-        peer
-    }
+/// The fixtures directory: relative paths given to the peers are relative to it.
+pub fn fixtures_dir() -> PathBuf {
+    PathBuf::from(fixture(""))
 }
 
 /// `openssl s_server` on 127.0.0.1 with these extra arguments (paths relative to fixtures/).
-/// It binds port 0 and reports the port it got, so parallel tests never race for a port.
 pub fn s_server(extra: &[&str]) -> Peer {
-    use std::io::BufRead;
-    let mut args: Vec<String> = vec!["s_server".into(), "-accept".into(), "127.0.0.1:0".into()];
-    for a in extra {
-        if a.starts_with('-') || !std::path::Path::new(&fixture(a)).exists() {
-            args.push(a.to_string());
-        } else {
-            args.push(fixture(a));
-        }
-    }
-    let mut child = Command::new("openssl")
-        .args(&args)
-        // s_server closes connections when its stdin ends: keep it open.
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("openssl s_server starts");
-    let stdout = child.stdout.take().expect("piped stdout");
-    let (tx, rx) = std::sync::mpsc::channel();
-    // Reads the "ACCEPT 127.0.0.1:PORT" line, then keeps draining so s_server never blocks.
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            if let Some(port) = line.strip_prefix("ACCEPT 127.0.0.1:") {
-                let _ = tx.send(port.trim().parse::<u16>().ok());
-            }
-        }
-    });
-    let port = rx
-        .recv_timeout(std::time::Duration::from_secs(10))
-        .ok()
-        .flatten()
-        .expect("s_server reports the port it listens on");
-    let peer = Peer { child, port };
-    wait_for_port(port);
-    peer
+    crate::peers::s_server(&fixtures_dir(), "127.0.0.1", extra)
+}
+
+/// The test server chain and key, for TLS peers written in Rust.
+pub fn tls_peer_with_test_chain(behaviour: Behaviour) -> u16 {
+    tls_peer(
+        std::path::Path::new(&fixture("server/rsa-chain.pem")),
+        std::path::Path::new(&fixture("server/rsa-leaf.key")),
+        behaviour,
+    )
 }
 
 /// The usual server name the fixtures' leaves carry.

@@ -1,8 +1,6 @@
 //! Integration tests: `iotcheck endpoint` against real OpenSSL servers, a real HTTP proxy and
 //! hostile sockets, all on 127.0.0.1.
 
-use std::io::{Read, Write};
-use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
 use crate::common::*;
@@ -192,6 +190,15 @@ fn client_certificates_on_tls12_and_tls13() {
             "CN=iotcheck Test Device CA"
         );
         assert!(codes(&j, "warnings").contains(&"client_cert_not_sent".to_string()));
+        // TLS 1.2 fails the handshake; TLS 1.3 answers the client's Finished with an alert.
+        let alert = match version {
+            "-tls1_2" => "handshake_failure",
+            _ => "certificate_required",
+        };
+        assert_eq!(
+            j["handshakes"][0]["client_auth"]["rejection"], alert,
+            "{version}"
+        );
 
         let (cert, key) = (fixture("device/ec.pem"), fixture("device/ec.key"));
         let r = probe(server.port, &["--cert", &cert, "--key", &key]);
@@ -304,7 +311,7 @@ fn save_force_replaces_only_the_files_it_wrote() {
 #[test]
 fn an_unwritable_save_target_is_refused_before_connecting() {
     // Nothing listens on this port: a check made after connecting would exit 3.
-    let port = free_port();
+    let port = CLOSED_PORT;
     let dir = tempfile::tempdir().unwrap();
     let dangling = dir.path().join("dangling");
     #[cfg(unix)]
@@ -328,130 +335,124 @@ fn an_unwritable_save_target_is_refused_before_connecting() {
 
 #[test]
 fn nothing_listening_exits_3_naming_the_phase() {
-    let port = free_port();
-    let r = probe(port, &[]);
+    let r = probe(CLOSED_PORT, &[]);
     assert_eq!(r.code, 3);
     assert!(r.stdout.is_empty());
     assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
-    assert!(r.stderr.contains("connect"), "{}", r.stderr);
-}
-
-/// A hostile server: accepts connections and hands each to `serve` on a thread.
-fn hostile(serve: fn(std::net::TcpStream)) -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            std::thread::spawn(move || serve(stream));
-        }
-    });
-    port
-}
-
-#[test]
-fn silent_server_ends_within_the_timeout() {
-    let port = hostile(|s| {
-        std::thread::sleep(Duration::from_secs(30));
-        drop(s);
-    });
-    let start = Instant::now();
-    let target = format!("{ENDPOINT}:{port}");
-    let r = run(&[
-        "endpoint",
-        &target,
-        "--connect",
-        "127.0.0.1",
-        "--timeout",
-        "1",
-    ]);
     assert!(
-        start.elapsed() < Duration::from_secs(2),
-        "{:?}",
-        start.elapsed()
+        r.stderr.starts_with(&format!(
+            "iotcheck: tcp connect to 127.0.0.1:{CLOSED_PORT} failed: "
+        )),
+        "{}",
+        r.stderr
     );
-    assert_eq!(r.code, 3);
-    assert!(r.stderr.contains("timed out"), "{}", r.stderr);
-    assert!(r.stderr.contains("tls handshake"), "{}", r.stderr);
-}
-
-#[test]
-fn http_server_is_not_tls() {
-    let port = hostile(|mut s| {
-        let mut buf = [0u8; 1024];
-        let _ = s.read(&mut buf);
-        let _ = s.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
-    });
-    let r = probe(port, &[]);
-    assert_eq!(r.code, 3);
     assert!(
-        r.stderr.contains("does not speak TLS") || r.stderr.contains("HTTP"),
+        r.stderr.contains("nothing listens on that port"),
         "{}",
         r.stderr
     );
 }
 
 #[test]
-fn close_mid_handshake_is_reported() {
-    let port = hostile(|mut s| {
-        let mut buf = [0u8; 16];
-        let _ = s.read(&mut buf);
-    });
+fn silent_server_ends_within_the_timeout() {
+    let port = hostile(Behaviour::Silent);
+    let start = Instant::now();
+    let r = probe(port, &["--timeout", "1"]);
+    assert!(
+        start.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        start.elapsed()
+    );
+    assert_eq!(r.code, 3);
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+    assert!(
+        r.stderr.starts_with(&format!(
+            "iotcheck: tls handshake with 127.0.0.1:{port} timed out after 1 s: \
+             the server accepted TCP but did not complete the handshake in time; AWS IoT on \
+             port 443 stays silent without ALPN x-amzn-mqtt-ca"
+        )),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn http_server_is_not_tls() {
+    let port = hostile(Behaviour::send(
+        b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n",
+    ));
     let r = probe(port, &[]);
     assert_eq!(r.code, 3);
-    assert!(r.stderr.contains("closed"), "{}", r.stderr);
+    assert_eq!(
+        r.stderr.trim_end(),
+        format!(
+            "iotcheck: the server at 127.0.0.1:{port} does not speak TLS (it \
+             answered like an HTTP server?): it answered \"HTTP/1.1 400 Bad Request\"; check \
+             the port (AWS IoT: 8883 MQTT, 8443 HTTPS, 443 with ALPN)"
+        )
+    );
+}
+
+#[test]
+fn close_mid_handshake_is_reported() {
+    let port = hostile(Behaviour::Close);
+    let r = probe(port, &[]);
+    assert_eq!(r.code, 3);
+    assert!(
+        r.stderr.starts_with(&format!(
+            "iotcheck: the server at 127.0.0.1:{port} closed the connection \
+             during the tls handshake, before sending a certificate"
+        )),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
 fn endless_handshake_bytes_fail_cleanly() {
-    let port = hostile(|mut s| {
-        let mut buf = [0u8; 4096];
-        let _ = s.read(&mut buf);
-        // A TLS 1.2 handshake record header announcing a huge Certificate, then endless bytes.
-        let _ = s.write_all(&[0x16, 0x03, 0x03, 0x40, 0x00, 0x0b, 0xff, 0xff, 0xff]);
-        let chunk = [0x30u8; 4096];
-        for _ in 0..10_000 {
-            if s.write_all(&chunk).is_err() {
-                return;
-            }
-        }
-    });
-    let start = Instant::now();
-    let r = probe(port, &["--timeout", "3"]);
-    assert!(start.elapsed() < Duration::from_secs(4));
-    assert_eq!(r.code, 3, "{}", r.stderr);
-    assert!(!r.stderr.contains("panicked"));
+    // Handshake records full of 0xff; and records whose first message, a ServerHello,
+    // claims 16 MiB. Both are refused at once, long before the timeout.
+    let mut garbage = vec![0x16, 0x03, 0x03, 0x40, 0x00];
+    garbage.resize(5 + 0x4000, 0xff);
+    let mut huge_message = vec![0x16, 0x03, 0x03, 0x40, 0x00, 0x02, 0xff, 0xff, 0xff];
+    huge_message.resize(5 + 0x4000, 0);
+    for flood in [garbage, huge_message] {
+        let port = hostile(Behaviour::Flood(flood));
+        let start = Instant::now();
+        let r = probe(port, &["--timeout", "3"]);
+        assert!(
+            start.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            start.elapsed()
+        );
+        assert_eq!(r.code, 3, "{}", r.stderr);
+        assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+        assert!(
+            r.stderr.starts_with(&format!(
+                "iotcheck: tls handshake with 127.0.0.1:{port} failed: "
+            )),
+            "{}",
+            r.stderr
+        );
+    }
 }
 
 #[test]
 fn huge_served_chain_fails_cleanly() {
     // s_server with 200 copies of the intermediate: over rustls's 64 KiB message limit.
     let (server, _dir) = server_repeating_intermediate(200);
-    let r = probe(server.port, &[]);
-    assert_eq!(r.code, 3, "{}{}", r.stdout, r.stderr);
-    assert!(!r.stderr.contains("panicked"));
+    for version in ["1.2", "1.3"] {
+        let r = probe(server.port, &["--tls", version]);
+        assert_eq!(r.code, 3, "{}{}", r.stdout, r.stderr);
+        assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+        assert!(r.stderr.contains("larger than the 64 KiB"), "{}", r.stderr);
+    }
 }
 
 /// tinyproxy on 127.0.0.1, optionally demanding Basic credentials.
 fn tinyproxy(credentials: Option<(&str, &str)>) -> (Peer, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let mut conf = format!(
-        "Port {port}\nListen 127.0.0.1\nAllow 127.0.0.1\nTimeout 10\nMaxClients 10\nLogLevel Error\nUser nobody\nGroup nogroup\n"
-    );
-    if let Some((user, pass)) = credentials {
-        conf.push_str(&format!("BasicAuth {user} {pass}\n"));
-    }
-    let path = dir.path().join("tinyproxy.conf");
-    std::fs::write(&path, conf).unwrap();
-    let peer = Peer::start(
-        "tinyproxy",
-        &[
-            "-d".into(),
-            "-c".into(),
-            path.to_string_lossy().into_owned(),
-        ],
-        port,
-    );
+    let peer = crate::peers::tinyproxy(dir.path(), false, credentials);
     (peer, dir)
 }
 
@@ -491,50 +492,33 @@ fn proxy_credentials_are_sent_and_their_absence_is_explained() {
     let bare = format!("http://127.0.0.1:{}", proxy.port);
     let r = probe(server.port, &["--proxy", &bare]);
     assert_eq!(r.code, 3);
-    assert!(r.stderr.contains("407"), "{}", r.stderr);
-    assert!(r.stderr.contains("user:pass"), "{}", r.stderr);
+    assert_eq!(
+        r.stderr.trim_end(),
+        format!(
+            "iotcheck: HTTP proxy 127.0.0.1:{}: answered \"HTTP/1.0 407 Proxy Authentication \
+             Required\": the proxy needs credentials: use http://user:pass@host:port",
+            proxy.port
+        )
+    );
 }
 
 #[test]
 fn ipv6_loopback_is_reachable() {
-    if std::net::TcpListener::bind("[::1]:0").is_err() {
-        // Say so loudly rather than skip silently: the machine has no IPv6 loopback.
-        panic!("IPv6 loopback is not available on this machine");
-    }
-    let port = free_port();
-    let mut args: Vec<String> = vec![
-        "s_server".into(),
-        "-accept".into(),
-        format!("[::1]:{port}"),
-        "-quiet".into(),
-    ];
-    for a in RSA_SERVER {
-        args.push(if a.starts_with('-') {
-            a.to_string()
-        } else {
-            fixture(a)
-        });
-    }
-    let child = std::process::Command::new("openssl")
-        .args(&args)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let _guard = KillOnDrop(child);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while std::net::TcpStream::connect(("::1", port)).is_err() {
-        assert!(Instant::now() < deadline, "s_server on [::1] did not start");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let target = format!("{ENDPOINT}:{port}");
+    // Fail loudly rather than skip silently when the machine has no IPv6 loopback.
+    assert!(
+        std::net::TcpListener::bind("[::1]:0").is_ok(),
+        "IPv6 loopback is not available on this machine"
+    );
+    let server = crate::peers::s_server(&fixtures_dir(), "[::1]", RSA_SERVER);
+    // HOST's port 1 is overridden by --connect's; HOST stays the SNI and the name verified.
+    let target = format!("{ENDPOINT}:1");
+    let connect = format!("[::1]:{}", server.port);
     let ca = fixture("roots/test-roots.pem");
     let r = run(&[
         "endpoint",
         &target,
         "--connect",
-        "[::1]",
+        &connect,
         "--json",
         "--at",
         AT,
@@ -542,19 +526,9 @@ fn ipv6_loopback_is_reachable() {
         &ca,
     ]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
-    assert!(r.json()["handshakes"][0]["tls"]["address"]
-        .as_str()
-        .unwrap()
-        .starts_with("[::1]"));
-}
-
-struct KillOnDrop(std::process::Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
+    let j = r.json();
+    assert_eq!(j["handshakes"][0]["tls"]["address"], connect);
+    assert_eq!(j["handshakes"][0]["tls"]["sni"], ENDPOINT);
 }
 
 #[test]
@@ -745,4 +719,181 @@ fn server_repeating_intermediate(copies: usize) -> (Peer, tempfile::TempDir) {
         &bundle,
     ]);
     (server, dir)
+}
+
+/// A server that asks for a client certificate and takes any (its log says which it got);
+/// its chain does not verify against the embedded Amazon roots.
+#[test]
+fn device_identity_is_withheld_from_a_server_whose_chain_does_not_verify() {
+    let (cert, key) = (fixture("device/ec.pem"), fixture("device/ec.key"));
+    for version in ["1.2", "1.3"] {
+        let mut args = RSA_SERVER.to_vec();
+        args.extend(["-Verify", "1", "-CAfile", "device/device-ca.pem"]);
+        let server = s_server(&args);
+        let target = format!("{ENDPOINT}:{}", server.port);
+        let endpoint = |extra: &[&str]| {
+            let mut args = vec![
+                "endpoint",
+                &target,
+                "--connect",
+                "127.0.0.1",
+                "--json",
+                "--at",
+                AT,
+                "--tls",
+                version,
+                "--cert",
+                &cert,
+                "--key",
+                &key,
+            ];
+            args.extend_from_slice(extra);
+            run(&args)
+        };
+
+        let r = endpoint(&[]);
+        assert_eq!(r.code, 1, "{version}: {}{}", r.stdout, r.stderr);
+        let j = r.json();
+        assert_eq!(j["handshakes"][0]["chain_verified"], false);
+        assert_eq!(
+            j["handshakes"][0]["chain"].as_array().unwrap().len(),
+            2,
+            "the served chain is reported"
+        );
+        let problem_codes: Vec<String> = problems(&j).into_iter().map(|(code, _)| code).collect();
+        assert_eq!(problem_codes, ["unknown_issuer"], "{version}: {}", r.stdout);
+        assert_eq!(
+            j["handshakes"][0]["client_auth"]["requested"], true,
+            "{version}"
+        );
+        assert_eq!(
+            j["handshakes"][0]["client_auth"]["sent"], false,
+            "{version}"
+        );
+        assert_eq!(
+            j["handshakes"][0]["client_auth"]["withheld"], true,
+            "{version}"
+        );
+        assert!(j["handshakes"][0]["client_auth"]["accepted"].is_null());
+        assert!(j["handshakes"][0]["client_auth"]["rejection"].is_null());
+        let warnings = codes(&j, "warnings");
+        assert!(
+            warnings.contains(&"client_cert_withheld".to_string()),
+            "{version}: {warnings:?}"
+        );
+        // The server's side: the connection ended without any certificate from the client.
+        assert!(
+            server.printed("ERROR", Duration::from_secs(5)),
+            "{version}: {}",
+            server.output()
+        );
+        assert!(
+            !server.output().contains("depth=0") && !server.output().contains("Client certificate"),
+            "{version}: the server received the device certificate:\n{}",
+            server.output()
+        );
+
+        // --insecure: the user accepts the risk, and the certificate goes out.
+        let r = endpoint(&["--insecure"]);
+        assert_eq!(r.code, 1, "{version}: {}{}", r.stdout, r.stderr);
+        let j = r.json();
+        assert_eq!(j["handshakes"][0]["client_auth"]["sent"], true, "{version}");
+        assert_eq!(
+            j["handshakes"][0]["client_auth"]["withheld"], false,
+            "{version}"
+        );
+        assert!(
+            server.printed("Client certificate", Duration::from_secs(5)),
+            "{version}: {}",
+            server.output()
+        );
+        assert!(server.output().contains("depth=0 CN = TestThing-ec"));
+    }
+}
+
+#[test]
+fn timeout_is_one_budget_for_both_handshakes_of_sig_both() {
+    let port = hostile(Behaviour::Silent);
+    let start = Instant::now();
+    let r = probe(port, &["--sig", "both", "--timeout", "3"]);
+    let elapsed = start.elapsed();
+    assert!(elapsed < Duration::from_millis(4500), "{elapsed:?}");
+    assert_eq!(r.code, 3, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.starts_with(&format!(
+            "iotcheck: tls handshake with 127.0.0.1:{port} timed out after 3 s"
+        )),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn timeout_is_one_budget_through_a_slow_proxy() {
+    // The proxy answers CONNECT after 2.5 s; then the tunnel stays silent, as a tunnel to a
+    // silent broker does.
+    let proxy = hostile(Behaviour::Answer {
+        delay: Duration::from_millis(2500),
+        bytes: b"HTTP/1.1 200 Connection established\r\n\r\n".to_vec(),
+    });
+    let url = format!("http://127.0.0.1:{proxy}");
+    let start = Instant::now();
+    let r = probe(CLOSED_PORT, &["--proxy", &url, "--timeout", "3"]);
+    let elapsed = start.elapsed();
+    assert!(elapsed < Duration::from_millis(4500), "{elapsed:?}");
+    assert_eq!(r.code, 3, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.starts_with(&format!(
+            "iotcheck: tls handshake with 127.0.0.1:{CLOSED_PORT} via proxy 127.0.0.1:{proxy} \
+             timed out after 3 s"
+        )),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn proxy_urls_are_real_urls() {
+    let server = s_server(RSA_SERVER);
+    // Percent-encoded credentials are decoded: "us.er" and "p-ss" (tinyproxy takes no
+    // characters that must be encoded).
+    let (proxy, _dir) = tinyproxy(Some(("us.er", "p-ss")));
+    let url = format!("http://us%2Eer:p%2Dss@127.0.0.1:{}/", proxy.port);
+    let r = probe(server.port, &["--proxy", &url]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(r.json()["handshakes"][0]["tls"]["via_proxy"], true);
+
+    // A proxy on an IPv6 address.
+    let dir = tempfile::tempdir().unwrap();
+    let proxy = crate::peers::tinyproxy(dir.path(), true, None);
+    let url = format!("http://[::1]:{}", proxy.port);
+    let r = probe(server.port, &["--proxy", &url]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(
+        r.json()["handshakes"][0]["tls"]["address"],
+        format!("[::1]:{}", proxy.port)
+    );
+
+    // Mistakes are usage errors on one line, before connecting, and never show the password.
+    for (url, says) in [
+        (
+            "https://u:s3cret@127.0.0.1:3128",
+            "only http:// proxies are supported",
+        ),
+        (
+            "socks5://u:s3cret@127.0.0.1:1080",
+            "only http:// proxies are supported",
+        ),
+        ("http://u:s3cret@:3128", "the host is missing"),
+        ("http://u:s3cret@127.0.0.1", "the port is missing"),
+        ("http://u:s3cret@127.0.0.1:99999", "invalid port number"),
+        ("http://u:s3cret@[::1:3128", "invalid IPv6 address"),
+    ] {
+        let r = probe(CLOSED_PORT, &["--proxy", url]);
+        assert_eq!(r.code, 2, "{url}: {}", r.stderr);
+        assert_eq!(r.stderr.lines().count(), 1, "{url}: {}", r.stderr);
+        assert!(r.stderr.contains(says), "{url}: {}", r.stderr);
+        assert!(!r.stderr.contains("s3cret"), "password shown: {}", r.stderr);
+        assert!(r.stderr.contains("u:***@"), "{url}: {}", r.stderr);
+    }
 }

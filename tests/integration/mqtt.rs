@@ -1,9 +1,6 @@
 //! Integration tests: `iotcheck endpoint --mqtt`, the two-stage verdict, against a real
 //! mosquitto broker and small TLS servers that behave like AWS IoT's failure modes.
 
-use std::io::Read;
-use std::net::TcpListener;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::common::*;
@@ -13,9 +10,8 @@ use crate::common::*;
 /// accepted; without it the client is anonymous, and anonymous clients are refused.
 fn mosquitto(identity_as_username: bool) -> (Peer, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let conf = format!(
-        "listener {port} 127.0.0.1\ncafile {ca}\ncertfile {cert}\nkeyfile {key}\n\
+    let settings = format!(
+        "cafile {ca}\ncertfile {cert}\nkeyfile {key}\n\
          require_certificate true\nuse_identity_as_username {identity_as_username}\n\
          allow_anonymous false\npersistence false\n\
          # Started as root, mosquitto would drop privileges and could not read the key.\nuser root\n",
@@ -23,13 +19,7 @@ fn mosquitto(identity_as_username: bool) -> (Peer, tempfile::TempDir) {
         cert = fixture("server/rsa-chain.pem"),
         key = fixture("server/rsa-leaf.key"),
     );
-    let path = dir.path().join("mosquitto.conf");
-    std::fs::write(&path, conf).unwrap();
-    let peer = Peer::start(
-        "mosquitto",
-        &["-c".into(), path.to_string_lossy().into_owned()],
-        port,
-    );
+    let peer = crate::peers::mosquitto(dir.path(), &settings);
     (peer, dir)
 }
 
@@ -123,50 +113,10 @@ fn no_connect_is_sent_over_an_unverified_chain() {
     assert_eq!(r.code, 1, "the chain still did not verify");
 }
 
-/// A TLS server (rustls, the test server chain) that reads the client's first bytes and then
-/// either hangs up or stays silent, like AWS IoT after a CONNECT its policy does not allow.
-fn tls_server(hang_up: bool) -> u16 {
-    let chain: Vec<_> = ::pem::parse_many(std::fs::read(fixture("server/rsa-chain.pem")).unwrap())
-        .unwrap()
-        .into_iter()
-        .map(|p| rustls::pki_types::CertificateDer::from(p.into_contents()))
-        .collect();
-    let key_der = ::pem::parse(std::fs::read(fixture("server/rsa-leaf.key")).unwrap()).unwrap();
-    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(key_der.into_contents().into());
-    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
-        rustls::crypto::aws_lc_rs::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_no_client_auth()
-    .with_single_cert(chain, key)
-    .unwrap();
-    let config = Arc::new(config);
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        for tcp in listener.incoming().flatten() {
-            let config = config.clone();
-            std::thread::spawn(move || {
-                let conn = rustls::ServerConnection::new(config).unwrap();
-                let mut tls = rustls::StreamOwned::new(conn, tcp);
-                let mut buf = [0u8; 512];
-                let _ = tls.read(&mut buf); // the CONNECT
-                if hang_up {
-                    tls.conn.send_close_notify();
-                    let _ = tls.conn.complete_io(&mut tls.sock);
-                } else {
-                    std::thread::sleep(Duration::from_secs(30));
-                }
-            });
-        }
-    });
-    port
-}
-
 #[test]
 fn hang_up_after_connect_is_the_aws_policy_failure() {
-    let port = tls_server(true);
+    // Like AWS IoT after a CONNECT its policy does not allow: close_notify, no CONNACK.
+    let port = tls_peer_with_test_chain(Behaviour::Close);
     let r = mqtt_probe(port, &[]);
     assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
     let j = r.json();
@@ -179,7 +129,7 @@ fn hang_up_after_connect_is_the_aws_policy_failure() {
 
 #[test]
 fn silent_broker_times_out_within_the_timeout() {
-    let port = tls_server(false);
+    let port = tls_peer_with_test_chain(Behaviour::Silent);
     let start = Instant::now();
     let r = mqtt_probe(port, &["--timeout", "1"]);
     assert!(
@@ -205,4 +155,61 @@ fn client_id_defaults_to_the_certificate_cn() {
     let r = mqtt_probe(broker.port, &["--client-id", "custom-id"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.json()["handshakes"][0]["mqtt"]["client_id"], "custom-id");
+}
+/// A PUBLISH of 60 004 bytes: something a broker must not send before its CONNACK.
+fn large_publish() -> Vec<u8> {
+    let remaining = 60_000usize;
+    let mut packet = vec![0x30];
+    let mut length = remaining;
+    loop {
+        let mut byte = (length % 128) as u8;
+        length /= 128;
+        if length > 0 {
+            byte |= 0x80;
+        }
+        packet.push(byte);
+        if length == 0 {
+            break;
+        }
+    }
+    packet.extend([0x00, 0x01, b't']);
+    packet.resize(packet.len() + remaining - 3, b'x');
+    packet
+}
+
+#[test]
+fn a_flooding_peer_is_unexpected_never_a_policy_refusal() {
+    let packet = large_publish();
+    for (what, behaviour) in [
+        ("sent once", Behaviour::send(&packet)),
+        ("flooded", Behaviour::Flood(packet.clone())),
+    ] {
+        let port = tls_peer_with_test_chain(behaviour);
+        let start = Instant::now();
+        let r = mqtt_probe(port, &["--timeout", "3"]);
+        assert!(
+            start.elapsed() < Duration::from_millis(4500),
+            "{what}: {:?}",
+            start.elapsed()
+        );
+        assert_eq!(r.code, 1, "{what}: {}{}", r.stdout, r.stderr);
+        let j = r.json();
+        assert_eq!(
+            j["handshakes"][0]["mqtt"]["outcome"], "unexpected",
+            "{what}: {}",
+            r.stdout
+        );
+        assert_eq!(
+            problems(&j),
+            [("mqtt_unexpected".to_string(), None)],
+            "{what}"
+        );
+        let lead = first(&j, "problems");
+        let message = lead["message"].as_str().unwrap();
+        assert!(!message.contains("iot:Connect"), "{what}: {message}");
+        assert!(
+            message.len() < 300,
+            "{what}: the packet is named, not dumped: {message}"
+        );
+    }
 }
