@@ -246,7 +246,7 @@ impl Gen {
                 Profile::ServerRsaOtherName,
                 "other.example.net",
             ),
-            // Built apart below: weak_key (its key cannot be loaded).
+            // A good leaf, until its last signature byte is inverted.
             ("bad_signature", GOOD, Profile::ServerRsa, SERVER_CN),
         ];
         for (code, validity, profile, cn) in leaf_faults {
@@ -258,20 +258,17 @@ impl Gen {
                 rsa_int,
                 profile,
             )?;
-            let leaf_pem = if code == "bad_signature" {
-                let bad = flip_last_signature_byte(leaf.der())?;
-                let pem = to_pem(&bad);
-                self.write("fail/bad_signature-leaf.pem", pem.clone())?;
-                pem
+            let pem = if code == "bad_signature" {
+                to_pem(&flip_last_signature_byte(leaf.der())?)
             } else {
-                let pem = leaf.pem();
-                self.write(&format!("fail/{code}-leaf.pem"), &pem)?;
-                pem
+                leaf.pem()
             };
-            self.bundle(code, &[leaf_pem, rsa_int_pem.clone()])?;
+            self.write(&format!("fail/{code}-leaf.pem"), &pem)?;
+            self.bundle(code, &[pem, rsa_int_pem.clone()])?;
         }
 
-        // weak_key: an RSA 1024 leaf, signed normally by rsa-int.
+        // weak_key: an RSA 1024 leaf, signed normally by rsa-int; made from the public half of
+        // its key, which the crypto library refuses to load.
         let weak = self.raw_public_key("keys/weak_key.pub.pem")?;
         let cert = self
             .params("fail/weak_key-leaf", SERVER_CN, GOOD, Profile::ServerRsa)
