@@ -335,10 +335,7 @@ pub fn render(report: &EndpointReport) -> String {
         &human::clean(&format!(
             "{} ({})",
             endpoint.classification.description,
-            serde_json::to_value(endpoint.classification.kind)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default()
+            endpoint.classification.kind.as_str()
         )),
     );
     human::findings(&mut out, &report.findings);

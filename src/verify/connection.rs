@@ -18,6 +18,19 @@ pub enum EndpointKind {
     IpLiteral,
 }
 
+impl EndpointKind {
+    /// The serialised name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EndpointKind::AtsData => "ats_data",
+            EndpointKind::LegacyData => "legacy_data",
+            EndpointKind::CredentialProvider => "credential_provider",
+            EndpointKind::CustomDomain => "custom_domain",
+            EndpointKind::IpLiteral => "ip_literal",
+        }
+    }
+}
+
 /// A host name classified by the AWS IoT naming rules.
 #[derive(Clone, Debug, Serialize)]
 pub struct Classification {
@@ -248,6 +261,22 @@ mod tests {
         );
         assert_eq!(kind("127.0.0.1"), EndpointKind::IpLiteral);
         assert_eq!(kind("::1"), EndpointKind::IpLiteral);
+    }
+
+    #[test]
+    fn kinds_serialise_as_their_names() {
+        for kind in [
+            EndpointKind::AtsData,
+            EndpointKind::LegacyData,
+            EndpointKind::CredentialProvider,
+            EndpointKind::CustomDomain,
+            EndpointKind::IpLiteral,
+        ] {
+            assert_eq!(
+                serde_json::to_string(&kind).unwrap(),
+                format!("\"{}\"", kind.as_str())
+            );
+        }
     }
 
     #[test]
