@@ -173,7 +173,7 @@ impl ChainReport {
         chain: &Chain,
         anchors: &Anchors,
         policy: &Policy,
-        verdict: &Judgement,
+        judgement: &Judgement,
     ) -> ChainReport {
         let chain_views = chain
             .certs
@@ -182,7 +182,7 @@ impl ChainReport {
             .map(|(i, cert)| {
                 let role = if i == chain.leaf {
                     "leaf"
-                } else if verdict.path.contains(&i) || !verdict.unused.contains(&i) {
+                } else if judgement.path.contains(&i) || !judgement.unused.contains(&i) {
                     if cert.self_signed() {
                         "root"
                     } else {
@@ -194,7 +194,7 @@ impl ChainReport {
                 CertView::of(cert, i, role, policy.at)
             })
             .collect();
-        let anchor = match verdict.end {
+        let anchor = match judgement.end {
             PathEnd::Anchor(a) => {
                 let cert = &anchors.certs[a];
                 Some(AnchorView {
@@ -209,19 +209,19 @@ impl ChainReport {
             PathEnd::DeadEnd => None,
         };
         ChainReport {
-            verdict: verdict.verdict,
+            verdict: judgement.verdict,
             verified_at: rfc3339(policy.at),
             host: policy.host.clone(),
-            name_checked: verdict.name_checked,
+            name_checked: judgement.name_checked,
             trust: TrustView::of(anchors),
             chain: chain_views,
             leaf: chain.leaf,
-            path: verdict.path.clone(),
+            path: judgement.path.clone(),
             anchor,
-            findings: verdict.findings.clone(),
-            unused: verdict.unused.clone(),
+            findings: judgement.findings.clone(),
+            unused: judgement.unused.clone(),
             total_bytes: chain.total_bytes(),
-            engine_error: verdict.engine_error.clone(),
+            engine_error: judgement.engine_error.clone(),
         }
     }
 

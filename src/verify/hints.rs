@@ -1,4 +1,4 @@
-//! Hints: the known field failures, recognised from a verdict and said in plain words.
+//! Hints: the known field failures, recognised from a judgement and said in plain words.
 
 use super::{clock_looks_unset, Judgement, PathEnd, Policy};
 use crate::chain::Chain;
@@ -10,14 +10,14 @@ pub(super) fn hints(
     chain: &Chain,
     anchors: &Anchors,
     policy: &Policy,
-    verdict: &Judgement,
+    judgement: &Judgement,
 ) -> Vec<Finding> {
     let mut hints = Vec::new();
     let from_files = matches!(anchors.source, AnchorSource::Files(_));
     let held: Vec<&'static KnownRoot> = anchors.certs.iter().filter_map(KnownRoot::find).collect();
 
-    if verdict.has_error(Code::UnknownIssuer) {
-        let top = &chain.certs[*verdict.path.last().unwrap_or(&chain.leaf)];
+    if judgement.has_error(Code::UnknownIssuer) {
+        let top = &chain.certs[*judgement.path.last().unwrap_or(&chain.leaf)];
         let known_issuer = KNOWN_ROOTS.iter().find(|k| {
             let root = k.cert();
             top.names_issuer(root) && top.signature_check(root).is_ok()
@@ -47,7 +47,7 @@ pub(super) fn hints(
                 ),
             )),
             _ if !top.self_signed() && top.issuer_der != top.subject_der => {
-                let was = if verdict.path.len() == 1 && chain.certs.len() == 1 {
+                let was = if judgement.path.len() == 1 && chain.certs.len() == 1 {
                     "only the leaf was given"
                 } else {
                     "it is not among the certificates given"
@@ -77,18 +77,18 @@ pub(super) fn hints(
             _ => {}
         }
     }
-    if held.iter().any(|k| k.file == LEGACY_VERISIGN) && !verdict.valid() {
+    if held.iter().any(|k| k.file == LEGACY_VERISIGN) && !judgement.valid() {
         hints.push(Finding::new(Code::LegacyRoot, "your CA file holds the VeriSign Class 3 G5 root of the retired iot:Data endpoints; ATS endpoints (<prefix>-ats.iot.<region>.amazonaws.com) need Amazon Root CA 1 (RSA) and 3 (ECC): use AmazonRootCA1.pem and AmazonRootCA3.pem".to_string(),
         ));
     }
-    if verdict.has_error(Code::NotYetValid) && clock_looks_unset(policy) {
+    if judgement.has_error(Code::NotYetValid) && clock_looks_unset(policy) {
         hints.push(Finding::new(Code::ClockUnset, format!(
                 "the device clock looks unset ({}): set it (SNTP) before connecting; certificates are not yet valid at that time",
                 rfc3339(policy.at)
             ),
         ));
     }
-    if verdict.has_error(Code::NameMismatch) {
+    if judgement.has_error(Code::NameMismatch) {
         if let Some(host) = &policy.host {
             if host.parse::<std::net::IpAddr>().is_ok() {
                 hints.push(Finding::new(Code::IpLiteral, "an IP address cannot match the endpoint's certificate: use the endpoint's name (iotcheck endpoint: --connect ADDR dials the address while the name is verified)".to_string(),
@@ -96,7 +96,7 @@ pub(super) fn hints(
             }
         }
     }
-    if matches!(verdict.end, PathEnd::Anchor(_)) && verdict.valid() && from_files {
+    if matches!(judgement.end, PathEnd::Anchor(_)) && judgement.valid() && from_files {
         let rsa = held.iter().any(|k| k.file == "AmazonRootCA1.pem");
         let ecc = held.iter().any(|k| k.file == "AmazonRootCA3.pem");
         if rsa != ecc {
