@@ -30,3 +30,6 @@ mod endpoint;
 
 #[path = "integration/mqtt.rs"]
 mod mqtt;
+
+#[path = "integration/inputs.rs"]
+mod inputs;

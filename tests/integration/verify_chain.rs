@@ -298,7 +298,7 @@ fn bad_inputs_exit_2_with_one_line_naming_the_file() {
     let cases = [
         ("bad/empty.pem", "is empty:"),
         ("bad/random.bin", "neither PEM nor DER"),
-        ("bad/broken-base64.pem", "broken PEM"),
+        ("bad/broken-base64.pem", "not base64 (line 2)"),
         ("bad/truncated.der", "truncated DER"),
         ("bad/trailing.der", "5 trailing bytes"),
         ("bad/text.txt", "no PEM block"),
