@@ -210,35 +210,100 @@ pub fn not_a_certificate(loaded: &Loaded) -> InputError {
     )
 }
 
+/// The most iotcheck reads from one input: far more than any certificate bundle or key (the
+/// whole Mozilla root store is about 250 KiB), little enough that a hostile input cannot
+/// exhaust memory.
+pub const MAX_INPUT_BYTES: u64 = 16 * 1024 * 1024;
+
 fn read_bytes(input: &Input, name: &str) -> Result<Vec<u8>, InputError> {
     match input {
         Input::Stdin => {
-            let mut buf = Vec::new();
-            std::io::stdin()
-                .lock()
-                .read_to_end(&mut buf)
-                .map_err(|e| InputError::new(name, format!("cannot read standard input: {e}")))?;
-            Ok(buf)
+            let stdin = std::io::stdin().lock();
+            read_capped(stdin, name)
+                .map_err(|e| InputError::new(name, format!("cannot read standard input: {e}")))?
         }
         Input::Path(path) => {
-            if path.is_dir() {
-                return Err(InputError::new(
-                    name,
-                    "is a directory: name a file inside it",
-                ));
-            }
-            std::fs::read(path).map_err(|e| {
-                let why = match e.kind() {
-                    std::io::ErrorKind::NotFound => "no such file: check the path".to_string(),
-                    std::io::ErrorKind::PermissionDenied => {
-                        "permission denied: run as a user that can read it".to_string()
-                    }
-                    _ => format!("cannot read: {e}"),
-                };
-                InputError::new(name, why)
-            })
+            // The type is checked before opening: opening a FIFO for reading would wait for a
+            // writer, and a device (/dev/zero) never ends.
+            let metadata = std::fs::metadata(path).map_err(|e| open_error(name, &e))?;
+            refuse_unless_regular(name, &metadata)?;
+            let file = std::fs::File::open(path).map_err(|e| open_error(name, &e))?;
+            // The path may have been replaced between the two calls: judge what was opened.
+            let opened = file.metadata().map_err(|e| open_error(name, &e))?;
+            refuse_unless_regular(name, &opened)?;
+            read_capped(file, name).map_err(|e| open_error(name, &e))?
         }
     }
+}
+
+/// Reads at most [`MAX_INPUT_BYTES`]; more is an error naming the input.
+fn read_capped(reader: impl Read, name: &str) -> std::io::Result<Result<Vec<u8>, InputError>> {
+    let mut buf = Vec::new();
+    reader.take(MAX_INPUT_BYTES + 1).read_to_end(&mut buf)?;
+    if buf.len() as u64 > MAX_INPUT_BYTES {
+        let what = if name == "<stdin>" {
+            "standard input"
+        } else {
+            "the file"
+        };
+        return Ok(Err(InputError::new(
+            name,
+            format!(
+                "is larger than {} MiB, more than any certificate or key file: check that {what} is the right one",
+                MAX_INPUT_BYTES / (1024 * 1024)
+            ),
+        )));
+    }
+    Ok(Ok(buf))
+}
+
+fn refuse_unless_regular(name: &str, metadata: &std::fs::Metadata) -> Result<(), InputError> {
+    let file_type = metadata.file_type();
+    if file_type.is_file() {
+        return Ok(());
+    }
+    let what = if file_type.is_dir() {
+        return Err(InputError::new(
+            name,
+            "is a directory: name a file inside it",
+        ));
+    } else {
+        special_file_kind(&file_type)
+    };
+    Err(InputError::new(
+        name,
+        format!("is {what}, not a regular file: save its contents to a file and name that, or pipe them to standard input (-)"),
+    ))
+}
+
+#[cfg(unix)]
+fn special_file_kind(file_type: &std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if file_type.is_fifo() {
+        "a named pipe (FIFO)"
+    } else if file_type.is_char_device() || file_type.is_block_device() {
+        "a device"
+    } else if file_type.is_socket() {
+        "a socket"
+    } else {
+        "a special file"
+    }
+}
+
+#[cfg(not(unix))]
+fn special_file_kind(_: &std::fs::FileType) -> &'static str {
+    "a special file"
+}
+
+fn open_error(name: &str, e: &std::io::Error) -> InputError {
+    let why = match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file: check the path".to_string(),
+        std::io::ErrorKind::PermissionDenied => {
+            "permission denied: run as a user that can read it".to_string()
+        }
+        _ => format!("cannot read: {e}"),
+    };
+    InputError::new(name, why)
 }
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";

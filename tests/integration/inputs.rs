@@ -244,3 +244,105 @@ pub fn with_stdin(args: &[String], bytes: &[u8]) -> Run {
         stderr: String::from_utf8(out.stderr).unwrap(),
     }
 }
+
+/// Runs with a deadline: a command that blocks (on a FIFO, on a device) fails the test
+/// instead of hanging it.
+fn run_within(args: &[&str], seconds: u64) -> Run {
+    let mut child = iotcheck()
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{args:?} still runs after {seconds} s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    Run {
+        code: out.status.code().expect("exited, not killed"),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    }
+}
+
+fn assert_refused(r: &Run, file: &str, words: &str) {
+    assert_eq!(r.code, 2, "{file}: {}", r.stderr);
+    assert!(r.stdout.is_empty(), "{file}: {}", r.stdout);
+    assert_eq!(r.stderr.lines().count(), 1, "{file}: {}", r.stderr);
+    assert!(
+        r.stderr.starts_with(&format!("iotcheck: {file}: ")),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains(words), "{file}: {}", r.stderr);
+}
+
+#[test]
+fn special_files_are_refused_without_reading() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("pipe.pem");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let fifo = fifo.to_string_lossy().into_owned();
+    let cert = fixture("device/ec.pem");
+    let dir_name = dir.path().to_string_lossy().into_owned();
+    for (file, words) in [
+        (fifo.as_str(), "is a named pipe (FIFO), not a regular file"),
+        ("/dev/zero", "is a device, not a regular file"),
+        (dir_name.as_str(), "is a directory"),
+    ] {
+        for args in [
+            vec!["inspect", file],
+            vec!["verify-chain", "--at", AT, file],
+            vec!["verify-chain", "--at", AT, "--ca", file, &cert],
+            vec!["device", "--at", AT, "--cert", &cert, "--key", file],
+            vec!["endpoint", "127.0.0.1:9", "--cert", &cert, "--key", file],
+        ] {
+            assert_refused(&run_within(&args, 10), file, words);
+        }
+    }
+}
+
+#[test]
+fn inputs_beyond_16_mib_are_refused() {
+    const MIB: u64 = 1024 * 1024;
+    let dir = tempfile::tempdir().unwrap();
+    // Sparse files: the size costs no disk.
+    let big = dir.path().join("big.pem");
+    std::fs::File::create(&big)
+        .unwrap()
+        .set_len(16 * MIB + 1)
+        .unwrap();
+    let big = big.to_string_lossy().into_owned();
+    assert_refused(
+        &run_within(&["inspect", &big], 20),
+        &big,
+        "is larger than 16 MiB",
+    );
+    // Exactly the cap is read (and then judged for what it holds).
+    let limit = dir.path().join("limit.bin");
+    std::fs::File::create(&limit)
+        .unwrap()
+        .set_len(16 * MIB)
+        .unwrap();
+    let limit = limit.to_string_lossy().into_owned();
+    let r = run_within(&["inspect", &limit], 20);
+    assert_refused(&r, &limit, "neither PEM nor DER");
+
+    let bytes = vec![b'A'; (16 * MIB + 4096) as usize];
+    let args: Vec<String> = vec!["inspect".into(), "-".into()];
+    assert_refused(
+        &with_stdin(&args, &bytes),
+        "<stdin>",
+        "is larger than 16 MiB",
+    );
+}
