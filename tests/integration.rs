@@ -33,3 +33,6 @@ mod mqtt;
 
 #[path = "integration/inputs.rs"]
 mod inputs;
+
+#[path = "integration/complexity.rs"]
+mod complexity;

@@ -1,10 +1,7 @@
 //! Local input that is damaged or hostile: key material never reaches an error or a report,
 //! every command exits 2 with one line, and nothing is read without bound.
 
-use std::io::Write;
-use std::process::Stdio;
-
-use crate::common::{fixture, iotcheck, run, run_cmd, Run, AT};
+use crate::common::{fixture, iotcheck, run, run_cmd, run_within, with_stdin, Run, AT};
 
 /// Planted in every damaged key below, where the pem crate's own error would quote it. Valid
 /// base64 (64 characters), so it reads like a line of key material.
@@ -219,55 +216,6 @@ fn damage_is_located_by_block_line_and_label() {
         let r = run(&["inspect", &path.to_string_lossy()]);
         assert_eq!(r.code, 2, "{what}: {}", r.stderr);
         assert!(r.stderr.contains(expected), "{what}: {}", r.stderr);
-    }
-}
-
-pub fn with_stdin(args: &[String], bytes: &[u8]) -> Run {
-    let mut child = iotcheck()
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let bytes = bytes.to_vec();
-    // A writer thread, so that a reader that stops early cannot block the test.
-    let writer = std::thread::spawn(move || {
-        let _ = stdin.write_all(&bytes);
-    });
-    let out = child.wait_with_output().unwrap();
-    let _ = writer.join();
-    Run {
-        code: out.status.code().expect("exited, not killed"),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    }
-}
-
-/// Runs with a deadline: a command that blocks (on a FIFO, on a device) fails the test
-/// instead of hanging it.
-fn run_within(args: &[&str], seconds: u64) -> Run {
-    let mut child = iotcheck()
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
-    while child.try_wait().unwrap().is_none() {
-        if std::time::Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{args:?} still runs after {seconds} s");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    let out = child.wait_with_output().unwrap();
-    Run {
-        code: out.status.code().expect("exited, not killed"),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
     }
 }
 
