@@ -36,3 +36,6 @@ mod inputs;
 
 #[path = "integration/complexity.rs"]
 mod complexity;
+
+#[path = "integration/terminal.rs"]
+mod terminal;

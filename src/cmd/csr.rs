@@ -13,9 +13,9 @@ use serde::Serialize;
 use crate::app::Outcome;
 use crate::cli::KeyTypeChoice;
 use crate::cmd::device::shell_quote;
-use crate::cmd::verify_chain::json_line;
 use crate::error::Error;
 use crate::keys::PrivateKey;
+use crate::report::json;
 use crate::report::{human, KeyView, SCHEMA_VERSION};
 use crate::source::KeyFormat;
 
@@ -82,7 +82,7 @@ pub fn run(settings: &Settings) -> Result<Outcome, Error> {
         shell_quote(&format!("file://{csr_file}"))
     );
     let stdout = if settings.json {
-        json_line(&CsrJson {
+        json::to_line(&CsrJson {
             schema_version: SCHEMA_VERSION,
             command: "csr",
             thing: settings.thing.clone(),

@@ -8,9 +8,9 @@ use serde::Serialize;
 
 use crate::app::Outcome;
 use crate::chain::{self, Cert, Chain, KeyInfo, Validity};
-use crate::cmd::verify_chain::json_line;
 use crate::error::{Error, InputError};
 use crate::keys::PrivateKey;
+use crate::report::json;
 use crate::report::{human, CertView, KeyView, Lint, Severity, SCHEMA_VERSION};
 use crate::source::{self, Format, Input, KeyFormat, Kind, Loaded};
 use crate::trust::{Anchors, KnownRoot};
@@ -104,7 +104,7 @@ pub fn run(settings: &Settings) -> Result<Outcome, Error> {
         .as_ref()
         .map(|c| CertView::of(c.leaf(), c.leaf, "leaf", settings.at));
     let stdout = if settings.json {
-        json_line(&DeviceJson {
+        json::to_line(&DeviceJson {
             schema_version: SCHEMA_VERSION,
             command: "device",
             verdict: if ok { "ok" } else { "errors" },

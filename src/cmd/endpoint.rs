@@ -7,13 +7,13 @@ use std::time::Duration;
 use crate::app::{self, Env, Outcome};
 use crate::chain::{Cert, Chain};
 use crate::cli::{EndpointArgs, SigChoice, TlsChoice};
-use crate::cmd::verify_chain::json_line;
 use crate::error::{Error, InputError};
 use crate::keys::PrivateKey;
 use crate::net::{self, ClientIdentity, MqttSettings, ProbeSettings, SigFilter, TlsVersions};
 use crate::report::endpoint::{
     self as view, Classification, EndpointJson, EndpointView, FailedHandshake, HandshakeReport,
 };
+use crate::report::json;
 use crate::report::{ChainReport, SCHEMA_VERSION};
 use crate::source::{self, Input, Kind};
 use crate::trust::Anchors;
@@ -220,7 +220,7 @@ pub fn run(settings: &Settings) -> Result<Outcome, Error> {
     };
     let ok = failed.is_empty() && handshakes.iter().all(HandshakeReport::passed);
     let stdout = if settings.json {
-        json_line(&EndpointJson::new(
+        json::to_line(&EndpointJson::new(
             SCHEMA_VERSION,
             endpoint,
             handshakes,

@@ -10,9 +10,9 @@ use x509_parser::revocation_list::CertificateRevocationList;
 
 use crate::app::Outcome;
 use crate::chain::{Cert, KeyInfo};
-use crate::cmd::verify_chain::json_line;
 use crate::error::{Error, InputError};
 use crate::keys::PrivateKey;
+use crate::report::json;
 use crate::report::{human, CertView, KeyView, SCHEMA_VERSION};
 use crate::source::{self, Hygiene, Input, Kind, Object};
 use crate::when::rfc3339;
@@ -111,7 +111,7 @@ pub fn run(settings: &Settings) -> Result<Outcome, Error> {
         });
     }
     let stdout = if settings.json {
-        json_line(&InspectJson {
+        json::to_line(&InspectJson {
             schema_version: SCHEMA_VERSION,
             command: "inspect",
             files,

@@ -3,7 +3,7 @@
 use crate::app::Outcome;
 use crate::chain::{self, Chain};
 use crate::error::Error;
-use crate::report::{human, ChainReport, VerifyChainJson, SCHEMA_VERSION};
+use crate::report::{human, json, ChainReport, VerifyChainJson, SCHEMA_VERSION};
 use crate::source::Input;
 use crate::trust::Anchors;
 use crate::verify::{self, Policy};
@@ -27,7 +27,7 @@ pub fn run(settings: &Settings) -> Result<Outcome, Error> {
     let verdict = verify::verify(&chain, &settings.anchors, &policy);
     let report = ChainReport::build(&chain, &settings.anchors, &policy, &verdict);
     let stdout = if settings.json {
-        json_line(&VerifyChainJson {
+        json::to_line(&VerifyChainJson {
             schema_version: SCHEMA_VERSION,
             command: "verify-chain",
             report: &report,
@@ -45,12 +45,4 @@ pub fn run(settings: &Settings) -> Result<Outcome, Error> {
         out
     };
     Ok(Outcome::new(stdout, report.is_valid()))
-}
-
-/// One JSON object on one line, newline-terminated.
-pub(crate) fn json_line<T: serde::Serialize>(value: &T) -> String {
-    // Serialising these plain structs of strings, numbers and vectors cannot fail.
-    let mut s = serde_json::to_string(value).expect("report serialises");
-    s.push('\n');
-    s
 }

@@ -3,6 +3,7 @@
 
 pub mod endpoint;
 pub mod human;
+pub mod json;
 
 use serde::Serialize;
 
