@@ -39,3 +39,6 @@ mod complexity;
 
 #[path = "integration/terminal.rs"]
 mod terminal;
+
+#[path = "integration/usage.rs"]
+mod usage;
