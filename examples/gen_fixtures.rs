@@ -17,7 +17,6 @@ use rcgen::{
     DistinguishedName, DnType, ExtendedKeyUsagePurpose, GeneralSubtree, IsCa, Issuer, KeyPair,
     KeyUsagePurpose, NameConstraints, PublicKeyData, SanType, SerialNumber, SignatureAlgorithm,
 };
-use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use x509_parser::asn1_rs::{ToDer, Utf8String};
 use x509_parser::prelude::{FromDer, ParsedExtension, X509Certificate, X509CertificationRequest};
@@ -438,7 +437,7 @@ impl Gen {
         self.write("bad/empty.pem", Vec::new())?;
         // 256 bytes that look random and are the same on every run: SHA-256 in counter mode.
         let random: Vec<u8> = (0u8..8)
-            .flat_map(|i| Sha256::digest([b"iotcheck bad/random.bin ".as_slice(), &[i]].concat()))
+            .flat_map(|i| sha256([b"iotcheck bad/random.bin ".as_slice(), &[i]].concat()))
             .collect();
         self.write("bad/random.bin", random)?;
         self.write(
@@ -686,7 +685,7 @@ fn common_name(cn: &str) -> DistinguishedName {
 
 /// 16 bytes of SHA-256 over the certificate's file name, positive: fixed, and unique per file.
 fn serial(id: &str) -> SerialNumber {
-    let mut bytes = Sha256::digest(format!("iotcheck fixture {id}"))[..16].to_vec();
+    let mut bytes = sha256(format!("iotcheck fixture {id}"))[..16].to_vec();
     bytes[0] &= 0x7f;
     SerialNumber::from_slice(&bytes)
 }
@@ -759,4 +758,11 @@ fn check_static_leaf(file: &str, pem: &str, issuer: &Ca) -> Result<()> {
     leaf.verify_signature(Some(ca.public_key()))
         .map_err(|e| format!("{file}: signature does not verify with the issuer's key: {e}"))?;
     Ok(())
+}
+
+/// SHA-256 with the crypto backend the project already uses.
+fn sha256(data: impl AsRef<[u8]>) -> Vec<u8> {
+    aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, data.as_ref())
+        .as_ref()
+        .to_vec()
 }

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::cli::{Cli, Command, EndpointArgs, SigChoice, TlsChoice, TrustArgs};
+use crate::cli::{Cli, Command, EndpointArgs, KeyTypeChoice, SigChoice, TlsChoice, TrustArgs};
 use crate::cmd;
 use crate::error::Error;
 use crate::net::{self, MqttSettings, ProbeSettings, SigFilter, TlsVersions};
@@ -78,7 +78,13 @@ pub fn run(cli: Cli, env: &Env) -> Result<Outcome, Error> {
         }
         Command::Csr(args) => cmd::csr::run(&cmd::csr::Settings {
             thing: args.thing,
-            key_type: args.key_type,
+            key_type: match args.key_type {
+                KeyTypeChoice::EcP256 => cmd::csr::KeyType::EcP256,
+                KeyTypeChoice::EcP384 => cmd::csr::KeyType::EcP384,
+                KeyTypeChoice::Rsa2048 => cmd::csr::KeyType::Rsa2048,
+                KeyTypeChoice::Rsa3072 => cmd::csr::KeyType::Rsa3072,
+                KeyTypeChoice::Rsa4096 => cmd::csr::KeyType::Rsa4096,
+            },
             out: args.out,
             json: args.json,
         }),

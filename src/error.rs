@@ -15,7 +15,9 @@ pub enum Error {
     #[error("{0}")]
     Net(#[from] crate::net::NetError),
     /// Writing a file the user asked for failed.
-    #[error("{path}: {source}")]
+    #[error(
+        "{path}: cannot write it ({source}): check the space and permissions of its directory"
+    )]
     Write {
         path: String,
         #[source]

@@ -4,7 +4,8 @@
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::error::ErrorKind;
+use clap::{CommandFactory, Parser};
 
 use iotcheck::app::{self, Env};
 use iotcheck::cli::{Cli, ColorChoice};
@@ -12,10 +13,17 @@ use iotcheck::cli::{Cli, ColorChoice};
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
-        Err(e) => {
-            // Help and version go to stdout with 0; real usage errors exit 2.
+        Err(e)
+            if !e.use_stderr()
+                || e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand =>
+        {
+            // Help and version go to stdout with 0; help for a bare `iotcheck` to stderr, 2.
             let _ = e.print();
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+        Err(e) => {
+            eprint!("{}", usage_error(&e));
+            return ExitCode::from(2);
         }
     };
     let env = Env {
@@ -67,4 +75,55 @@ fn main() -> ExitCode {
             ExitCode::from(e.exit_code() as u8)
         }
     }
+}
+
+/// A usage error in the one documented shape: `iotcheck: <what>: <why and what to do>` on one
+/// line, then where to read more. clap's own text spreads over several lines (the error, a
+/// list, tips, the usage): its lines up to the usage are joined into one.
+fn usage_error(e: &clap::Error) -> String {
+    let command = subcommand_named();
+    let rendered = e.render().to_string();
+    let mut why = String::new();
+    let mut listing = false;
+    for raw in rendered.lines() {
+        let line = raw.trim();
+        if line.starts_with("Usage:") || line.starts_with("For more information") {
+            break;
+        }
+        if line.is_empty() {
+            listing = false;
+            continue;
+        }
+        let line = line
+            .trim_start_matches("error: ")
+            .trim_start_matches("tip: ");
+        let item = listing && raw.starts_with(' ');
+        if !why.is_empty() {
+            why.push_str(match (why.ends_with(':'), item) {
+                (true, _) => " ",
+                (false, true) => ", ",
+                (false, false) => "; ",
+            });
+        }
+        why.push_str(line);
+        listing = line.ends_with(':') || item;
+    }
+    let what = command.as_deref().unwrap_or("arguments");
+    let help = match &command {
+        Some(c) => format!("iotcheck {c} --help"),
+        None => "iotcheck --help".to_string(),
+    };
+    // The arguments came from outside: keep the line one line.
+    let line = iotcheck::report::human::clean(&format!("iotcheck: {what}: {why}"));
+    format!("{line}\ntry '{help}'\n")
+}
+
+/// The subcommand named on the command line, if any.
+fn subcommand_named() -> Option<String> {
+    let cli = Cli::command();
+    std::env::args().skip(1).find_map(|arg| {
+        cli.get_subcommands()
+            .find(|c| c.get_name() == arg)
+            .map(|c| c.get_name().to_string())
+    })
 }

@@ -210,35 +210,100 @@ pub fn not_a_certificate(loaded: &Loaded) -> InputError {
     )
 }
 
+/// The most iotcheck reads from one input: far more than any certificate bundle or key (the
+/// whole Mozilla root store is about 250 KiB), little enough that a hostile input cannot
+/// exhaust memory.
+pub const MAX_INPUT_BYTES: u64 = 16 * 1024 * 1024;
+
 fn read_bytes(input: &Input, name: &str) -> Result<Vec<u8>, InputError> {
     match input {
         Input::Stdin => {
-            let mut buf = Vec::new();
-            std::io::stdin()
-                .lock()
-                .read_to_end(&mut buf)
-                .map_err(|e| InputError::new(name, format!("cannot read standard input: {e}")))?;
-            Ok(buf)
+            let stdin = std::io::stdin().lock();
+            read_capped(stdin, name)
+                .map_err(|e| InputError::new(name, format!("cannot read standard input: {e}")))?
         }
         Input::Path(path) => {
-            if path.is_dir() {
-                return Err(InputError::new(
-                    name,
-                    "is a directory: name a file inside it",
-                ));
-            }
-            std::fs::read(path).map_err(|e| {
-                let why = match e.kind() {
-                    std::io::ErrorKind::NotFound => "no such file: check the path".to_string(),
-                    std::io::ErrorKind::PermissionDenied => {
-                        "permission denied: run as a user that can read it".to_string()
-                    }
-                    _ => format!("cannot read: {e}"),
-                };
-                InputError::new(name, why)
-            })
+            // The type is checked before opening: opening a FIFO for reading would wait for a
+            // writer, and a device (/dev/zero) never ends.
+            let metadata = std::fs::metadata(path).map_err(|e| open_error(name, &e))?;
+            refuse_unless_regular(name, &metadata)?;
+            let file = std::fs::File::open(path).map_err(|e| open_error(name, &e))?;
+            // The path may have been replaced between the two calls: judge what was opened.
+            let opened = file.metadata().map_err(|e| open_error(name, &e))?;
+            refuse_unless_regular(name, &opened)?;
+            read_capped(file, name).map_err(|e| open_error(name, &e))?
         }
     }
+}
+
+/// Reads at most [`MAX_INPUT_BYTES`]; more is an error naming the input.
+fn read_capped(reader: impl Read, name: &str) -> std::io::Result<Result<Vec<u8>, InputError>> {
+    let mut buf = Vec::new();
+    reader.take(MAX_INPUT_BYTES + 1).read_to_end(&mut buf)?;
+    if buf.len() as u64 > MAX_INPUT_BYTES {
+        let what = if name == "<stdin>" {
+            "standard input"
+        } else {
+            "the file"
+        };
+        return Ok(Err(InputError::new(
+            name,
+            format!(
+                "is larger than {} MiB, more than any certificate or key file: check that {what} is the right one",
+                MAX_INPUT_BYTES / (1024 * 1024)
+            ),
+        )));
+    }
+    Ok(Ok(buf))
+}
+
+fn refuse_unless_regular(name: &str, metadata: &std::fs::Metadata) -> Result<(), InputError> {
+    let file_type = metadata.file_type();
+    if file_type.is_file() {
+        return Ok(());
+    }
+    let what = if file_type.is_dir() {
+        return Err(InputError::new(
+            name,
+            "is a directory: name a file inside it",
+        ));
+    } else {
+        special_file_kind(&file_type)
+    };
+    Err(InputError::new(
+        name,
+        format!("is {what}, not a regular file: save its contents to a file and name that, or pipe them to standard input (-)"),
+    ))
+}
+
+#[cfg(unix)]
+fn special_file_kind(file_type: &std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if file_type.is_fifo() {
+        "a named pipe (FIFO)"
+    } else if file_type.is_char_device() || file_type.is_block_device() {
+        "a device"
+    } else if file_type.is_socket() {
+        "a socket"
+    } else {
+        "a special file"
+    }
+}
+
+#[cfg(not(unix))]
+fn special_file_kind(_: &std::fs::FileType) -> &'static str {
+    "a special file"
+}
+
+fn open_error(name: &str, e: &std::io::Error) -> InputError {
+    let why = match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file: check the path".to_string(),
+        std::io::ErrorKind::PermissionDenied => {
+            "permission denied: run as a user that can read it".to_string()
+        }
+        _ => format!("cannot read: {e}"),
+    };
+    InputError::new(name, why)
 }
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
@@ -283,19 +348,19 @@ pub fn parse_expecting(name: &str, bytes: &[u8], expected: &str) -> Result<Loade
 }
 
 fn parse_pem(name: &str, body: &[u8]) -> Result<Vec<Object>, InputError> {
-    let blocks = ::pem::parse_many(body).map_err(|e| {
-        InputError::new(
-            name,
-            format!(
-                "broken PEM ({e}): the text between BEGIN and END is damaged; copy the file again"
-            ),
-        )
+    // The pem crate's error text quotes the offending line, which may be key material: it is
+    // translated into where and what, never passed on.
+    let blocks = ::pem::parse_many(body).map_err(|_| {
+        let what = pem_damage(body).unwrap_or_else(|| {
+            "a PEM block is damaged: copy the file again from its source".into()
+        });
+        InputError::new(name, what)
     })?;
     if blocks.is_empty() {
-        return Err(InputError::new(
-            name,
-            "has a BEGIN line but no complete PEM block: the file is cut short or its END line is damaged",
-        ));
+        let what = pem_damage(body).unwrap_or_else(|| {
+            "has a BEGIN line but no complete PEM block: the file is cut short or its END line is damaged".into()
+        });
+        return Err(InputError::new(name, what));
     }
     let mut objects = Vec::with_capacity(blocks.len());
     for (i, block) in blocks.into_iter().enumerate() {
@@ -331,6 +396,193 @@ fn parse_pem(name: &str, body: &[u8]) -> Result<Vec<Object>, InputError> {
         });
     }
     Ok(objects)
+}
+
+/// Says where a PEM text that the pem crate refused is damaged and how, without quoting any
+/// of it: block number, line number and, when it is a known one, the label. Each block (from
+/// its BEGIN line to the next one) is given to the pem crate alone, so that the first damaged
+/// block is found and a block without an END line does not swallow the next.
+fn pem_damage(body: &[u8]) -> Option<String> {
+    let starts: Vec<usize> = find_all(body, b"-----BEGIN ");
+    for (i, &start) in starts.iter().enumerate() {
+        let end = starts.get(i + 1).copied().unwrap_or(body.len());
+        let block = &body[start..end];
+        let Err(error) = ::pem::parse(block) else {
+            continue;
+        };
+        let line = line_of(body, start);
+        let label = known_label(label_after(block, b"-----BEGIN "));
+        let which = match label {
+            Some(label) => format!("PEM block {} ({label}, line {line})", i + 1),
+            None => format!("PEM block {} (line {line})", i + 1),
+        };
+        let end_line = find_all(block, b"-----END ")
+            .first()
+            .map(|&at| line_of(body, start + at));
+        let what = match error {
+            ::pem::PemError::MalformedFraming | ::pem::PemError::MissingEndTag => match end_line {
+                Some(end_line) => format!(
+                    "has a damaged END line (line {end_line}): make it -----END <label>-----"
+                ),
+                None => {
+                    "has no END line: the file is cut short or its END line is damaged".to_string()
+                }
+            },
+            ::pem::PemError::MissingData => "holds no data".to_string(),
+            ::pem::PemError::MissingBeginTag => {
+                "has a damaged BEGIN line: make it -----BEGIN <label>-----".to_string()
+            }
+            ::pem::PemError::MismatchedTags(_, end_label) => {
+                let end_line = end_line.unwrap_or(line);
+                match known_label(Some(&end_label)) {
+                    Some(end_label) => format!(
+                        "ends with an END line for another label ({end_label}, line {end_line})"
+                    ),
+                    None => format!(
+                        "ends with an END line whose label differs from its BEGIN line (line {end_line})"
+                    ),
+                }
+            }
+            ::pem::PemError::InvalidHeader(_) => header_damage(body, start),
+            ::pem::PemError::InvalidData(e) => base64_damage(body, start, &e),
+            ::pem::PemError::NotUtf8(_) => {
+                let bad = std::str::from_utf8(block)
+                    .err()
+                    .map_or(start, |e| start + e.valid_up_to());
+                format!(
+                    "holds bytes that are not text (line {})",
+                    line_of(body, bad)
+                )
+            }
+        };
+        // Advice of its own (after a colon) comes first; copying again always helps.
+        let advice = if what.contains(": ") { ", or" } else { ":" };
+        return Some(format!(
+            "{which} {what}{advice} copy the file again from its source"
+        ));
+    }
+    None
+}
+
+/// The pem crate reads the lines before the first blank line of a block as headers
+/// ("Proc-Type: 4,ENCRYPTED"): a blank line inside the base64, or a header line without its
+/// colon, lands here. Says which line, not what it holds.
+fn header_damage(body: &[u8], start: usize) -> String {
+    let begin_line = line_of(body, start);
+    let text = String::from_utf8_lossy(&body[start..]);
+    let lines: Vec<&str> = text.lines().skip(1).collect();
+    let blank = lines.iter().position(|l| l.trim().is_empty());
+    let headers = &lines[..blank.unwrap_or(0)];
+    // Base64 has no spaces, dashes or colons: a line with them was meant as a header.
+    let base64_line = |l: &&str| {
+        l.trim()
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='))
+    };
+    let any_header = headers.iter().any(|l| !base64_line(l));
+    match (blank, headers.iter().position(|l| !l.contains(':'))) {
+        (Some(blank), _) if !any_header => format!(
+            "has a blank line inside it (line {}): remove that line",
+            begin_line + 1 + blank
+        ),
+        (_, Some(bad)) => format!(
+            "has a damaged header line (line {}): headers read Name: value and end with one blank line",
+            begin_line + 1 + bad
+        ),
+        _ => "has damaged header lines".to_string(),
+    }
+}
+
+/// Maps the base64 decoder's offset (counted in non-whitespace characters of the block's data,
+/// after any headers) to a line of the file.
+fn base64_damage(body: &[u8], start: usize, error: &base64::DecodeError) -> String {
+    let offset = match error {
+        base64::DecodeError::InvalidByte(offset, _) => Some(*offset),
+        base64::DecodeError::InvalidLastSymbol { offset, .. } => Some(*offset),
+        base64::DecodeError::InvalidLength(_) | base64::DecodeError::InvalidPadding => None,
+    };
+    let Some(offset) = offset else {
+        return "has base64 text of the wrong length: a line is missing or cut short".to_string();
+    };
+    // The data starts after the BEGIN line, or after the headers' blank line when there is one.
+    let block = &body[start..];
+    let payload_end = find_all(block, b"-----END ")
+        .first()
+        .copied()
+        .unwrap_or(block.len());
+    let after_begin = block
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(payload_end, |n| n + 1);
+    let payload = &block[after_begin.min(payload_end)..payload_end];
+    let data_start = find_all(payload, b"\n\n")
+        .first()
+        .map(|&n| n + 2)
+        .or_else(|| find_all(payload, b"\r\n\r\n").first().map(|&n| n + 4))
+        .unwrap_or(0);
+    let mut seen = 0;
+    let mut at = payload_end;
+    for (i, b) in payload.iter().enumerate().skip(data_start) {
+        if !b.is_ascii_whitespace() {
+            if seen == offset {
+                at = after_begin + i;
+                break;
+            }
+            seen += 1;
+        }
+    }
+    format!(
+        "has a character that is not base64 (line {})",
+        line_of(body, start + at)
+    )
+}
+
+/// The text between `marker` and the next "-----" on the same line.
+fn label_after<'a>(block: &'a [u8], marker: &[u8]) -> Option<&'a str> {
+    let rest = block.strip_prefix(marker)?;
+    let line = rest.split(|&b| b == b'\n').next()?;
+    let close = find_all(line, b"-----").first().copied()?;
+    std::str::from_utf8(&line[..close]).ok()
+}
+
+/// `label` when it is one of the labels iotcheck knows (and so cannot be a file's secret).
+fn known_label(label: Option<&str>) -> Option<&'static str> {
+    const KNOWN: &[&str] = &[
+        "CERTIFICATE",
+        "X509 CERTIFICATE",
+        "TRUSTED CERTIFICATE",
+        "PRIVATE KEY",
+        "RSA PRIVATE KEY",
+        "EC PRIVATE KEY",
+        "ENCRYPTED PRIVATE KEY",
+        "PUBLIC KEY",
+        "RSA PUBLIC KEY",
+        "CERTIFICATE REQUEST",
+        "NEW CERTIFICATE REQUEST",
+        "X509 CRL",
+        "OPENSSH PRIVATE KEY",
+        "DSA PRIVATE KEY",
+        "PKCS7",
+    ];
+    let label = label?;
+    KNOWN.iter().copied().find(|k| *k == label)
+}
+
+/// 1-based line number of byte `offset`.
+fn line_of(body: &[u8], offset: usize) -> usize {
+    1 + body[..offset.min(body.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+}
+
+fn find_all(haystack: &[u8], needle: &[u8]) -> Vec<usize> {
+    if haystack.len() < needle.len() {
+        return Vec::new();
+    }
+    (0..=haystack.len() - needle.len())
+        .filter(|&i| haystack[i..].starts_with(needle))
+        .collect()
 }
 
 /// Checks that `der` starts with a whole certificate; returns its length. Trailing bytes

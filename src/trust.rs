@@ -165,9 +165,10 @@ impl Anchors {
     /// Exactly the certificates in these CA files (bundles allowed), as on a device's caPath.
     pub fn from_files(inputs: &[Input]) -> Result<Anchors, InputError> {
         let mut certs: Vec<Cert> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
         for input in inputs {
             for cert in crate::chain::parse(&source::read_certificates(input)?)? {
-                if !certs.iter().any(|c| c.sha256 == cert.sha256) {
+                if seen.insert(cert.sha256.clone()) {
                     certs.push(cert);
                 }
             }

@@ -33,3 +33,15 @@ mod endpoint;
 
 #[path = "integration/mqtt.rs"]
 mod mqtt;
+
+#[path = "integration/inputs.rs"]
+mod inputs;
+
+#[path = "integration/complexity.rs"]
+mod complexity;
+
+#[path = "integration/terminal.rs"]
+mod terminal;
+
+#[path = "integration/usage.rs"]
+mod usage;

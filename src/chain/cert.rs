@@ -1,6 +1,5 @@
 //! One parsed certificate: every field a report shows, owned, computed once.
 
-use sha2::{Digest, Sha256};
 use x509_parser::certificate::X509Certificate;
 use x509_parser::extensions::{GeneralName, ParsedExtension};
 use x509_parser::objects::{oid2sn, oid_registry};
@@ -431,7 +430,7 @@ fn significant_bits(be: &[u8]) -> u32 {
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
+    hex::encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes))
 }
 
 pub fn colon_hex(bytes: &[u8]) -> String {

@@ -32,11 +32,12 @@ impl Chain {
         let given_bytes = given.iter().map(|c| c.der.len()).sum();
         let mut certs: Vec<Cert> = Vec::with_capacity(given.len());
         let mut duplicates = 0;
+        let mut seen = std::collections::HashSet::new();
         for cert in given {
-            if certs.iter().any(|c| c.sha256 == cert.sha256) {
-                duplicates += 1;
-            } else {
+            if seen.insert(cert.sha256.clone()) {
                 certs.push(cert);
+            } else {
+                duplicates += 1;
             }
         }
         let mut leaf = 0;

@@ -1,6 +1,7 @@
 //! `iotcheck csr`: creates a device key and a certificate signing request for it, so that the
-//! key never leaves the device. The key file is created exclusively, mode 0400, and neither
-//! file is ever overwritten. Key material is written to the key file only, never shown.
+//! key never leaves the device. Each file is written whole or not at all (the key with mode
+//! 0400 from its first byte), neither is ever overwritten, and a failure leaves neither
+//! behind. Key material is written to the key file only, never shown.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -8,16 +9,25 @@ use std::path::{Path, PathBuf};
 use rcgen::{CertificateParams, DistinguishedName, DnType, KeyPair, RsaKeySize};
 
 use crate::app::Outcome;
-use crate::cli::KeyTypeChoice;
 use crate::error::Error;
 use crate::keys::PrivateKey;
 use crate::report::csr::{self, CsrReport};
-use crate::report::{human, json_line, shell_quote, KeyView, SCHEMA_VERSION};
+use crate::report::{human, json, shell_quote, KeyView, SCHEMA_VERSION};
 use crate::source::KeyFormat;
+
+/// The key types a device key can be made with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyType {
+    EcP256,
+    EcP384,
+    Rsa2048,
+    Rsa3072,
+    Rsa4096,
+}
 
 pub struct Settings {
     pub thing: String,
-    pub key_type: KeyTypeChoice,
+    pub key_type: KeyType,
     pub out: PathBuf,
     pub json: bool,
 }
@@ -52,8 +62,8 @@ pub fn run(settings: &Settings) -> Result<Outcome, Error> {
         .map_err(|e| Error::Usage(format!("the generated key does not load ({e})")))?
         .public;
 
-    write_new(&key_path, key_pem.as_bytes(), 0o400)?;
-    if let Err(e) = write_new(&csr_path, csr_pem.as_bytes(), 0o644) {
+    place_new(&key_path, key_pem.as_bytes(), 0o400)?;
+    if let Err(e) = place_new(&csr_path, csr_pem.as_bytes(), 0o644) {
         // A key without its CSR is of no use and would block the next run.
         let _ = std::fs::remove_file(&key_path);
         return Err(e);
@@ -76,7 +86,7 @@ pub fn run(settings: &Settings) -> Result<Outcome, Error> {
         next_step,
     };
     let stdout = if settings.json {
-        json_line(&report)
+        json::to_line(&report)
     } else {
         csr::render(&report)
     };
@@ -105,24 +115,24 @@ fn check_thing_name(thing: &str) -> Result<(), Error> {
     Ok(())
 }
 
-fn key_type_name(choice: KeyTypeChoice) -> &'static str {
+fn key_type_name(choice: KeyType) -> &'static str {
     match choice {
-        KeyTypeChoice::EcP256 => "ec-p256",
-        KeyTypeChoice::EcP384 => "ec-p384",
-        KeyTypeChoice::Rsa2048 => "rsa-2048",
-        KeyTypeChoice::Rsa3072 => "rsa-3072",
-        KeyTypeChoice::Rsa4096 => "rsa-4096",
+        KeyType::EcP256 => "ec-p256",
+        KeyType::EcP384 => "ec-p384",
+        KeyType::Rsa2048 => "rsa-2048",
+        KeyType::Rsa3072 => "rsa-3072",
+        KeyType::Rsa4096 => "rsa-4096",
     }
 }
 
-fn generate(choice: KeyTypeChoice) -> Result<KeyPair, Error> {
+fn generate(choice: KeyType) -> Result<KeyPair, Error> {
     let rsa = |size| KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, size);
     let result = match choice {
-        KeyTypeChoice::EcP256 => KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256),
-        KeyTypeChoice::EcP384 => KeyPair::generate_for(&rcgen::PKCS_ECDSA_P384_SHA384),
-        KeyTypeChoice::Rsa2048 => rsa(RsaKeySize::_2048),
-        KeyTypeChoice::Rsa3072 => rsa(RsaKeySize::_3072),
-        KeyTypeChoice::Rsa4096 => rsa(RsaKeySize::_4096),
+        KeyType::EcP256 => KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256),
+        KeyType::EcP384 => KeyPair::generate_for(&rcgen::PKCS_ECDSA_P384_SHA384),
+        KeyType::Rsa2048 => rsa(RsaKeySize::_2048),
+        KeyType::Rsa3072 => rsa(RsaKeySize::_3072),
+        KeyType::Rsa4096 => rsa(RsaKeySize::_4096),
     };
     result.map_err(|e| Error::Usage(format!("cannot generate the key: {e}")))
 }
@@ -141,17 +151,52 @@ fn csr_for(thing: &str, key_pair: &KeyPair) -> Result<String, Error> {
         .map_err(failed)
 }
 
-/// Writes a file that must not exist yet, with `mode` (before the umask).
-fn write_new(path: &Path, bytes: &[u8], mode: u32) -> Result<(), Error> {
+/// Puts a file that must not exist yet at `path`, whole or not at all: the bytes go to a
+/// temporary file in the same directory, created with `mode` (before the umask) from the
+/// start, so that a key is never readable by others, and synced; it is then linked into
+/// place, which fails rather than replace a file that appeared meanwhile. On any failure the
+/// temporary file is removed and nothing is left at `path`.
+fn place_new(path: &Path, bytes: &[u8], mode: u32) -> Result<(), Error> {
+    let failed = |source| Error::Write {
+        path: path.display().to_string(),
+        source,
+    };
+    let temporary = temporary_beside(path);
     let written = (|| {
-        let mut file = open_new(path, mode)?;
+        let mut file = open_new(&temporary, mode)?;
         file.write_all(bytes)?;
         file.sync_all()
     })();
-    written.map_err(|source| Error::Write {
-        path: path.display().to_string(),
-        source,
-    })
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&temporary);
+        return Err(failed(e));
+    }
+    let linked = std::fs::hard_link(&temporary, path);
+    let _ = std::fs::remove_file(&temporary);
+    linked.map_err(failed)?;
+    sync_directory(path);
+    Ok(())
+}
+
+/// A name for the temporary file beside `path`: hidden, and unique to this process.
+fn temporary_beside(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    path.with_file_name(format!(".{name}.{}.tmp", std::process::id()))
+}
+
+/// Makes the new directory entry durable; where directories cannot be opened, the entry
+/// is still there, only not yet flushed.
+fn sync_directory(path: &Path) {
+    let directory = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if let Ok(dir) = std::fs::File::open(directory) {
+        let _ = dir.sync_all();
+    }
 }
 
 #[cfg(unix)]

@@ -4,7 +4,7 @@
 use crate::app::Outcome;
 use crate::error::Error;
 use crate::report::device::{self, DeviceReport};
-use crate::report::json_line;
+use crate::report::json;
 use crate::source::{self, Input};
 use crate::trust::Anchors;
 use crate::verify::device::{lint, DeviceInput, KeyMode};
@@ -38,7 +38,7 @@ pub fn run(settings: &Settings) -> Result<Outcome, Error> {
     let ok = judgement.verdict.passed();
     let report = DeviceReport::build(judgement, &cert_file.file, settings.at);
     let stdout = if settings.json {
-        json_line(&report)
+        json::to_line(&report)
     } else {
         device::render(&report)
     };

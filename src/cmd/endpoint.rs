@@ -14,7 +14,7 @@ use crate::net::{self, ClientIdentity, ProbeSettings, SigFilter};
 use crate::report::endpoint::{
     self as view, EndpointReport, EndpointView, HandshakeError, HandshakeReport,
 };
-use crate::report::{json_line, ChainReport};
+use crate::report::{json, ChainReport};
 use crate::source::{self, Input, Kind};
 use crate::trust::Anchors;
 use crate::verify::{self, Classification, Connection, Policy};
@@ -106,7 +106,7 @@ pub fn run(settings: &Settings) -> Result<Outcome, Error> {
         verify::endpoint_findings(&settings.classification, settings.probe.sni.is_none());
     let report = EndpointReport::new(endpoint, findings, handshakes);
     let stdout = if settings.json {
-        json_line(&report)
+        json::to_line(&report)
     } else {
         view::render(&report)
     };

@@ -4,7 +4,7 @@
 use crate::app::Outcome;
 use crate::error::Error;
 use crate::report::inspect::{self, FileView, InspectReport};
-use crate::report::{json_line, SCHEMA_VERSION};
+use crate::report::{json, SCHEMA_VERSION};
 use crate::source::{self, Input};
 
 pub struct Settings {
@@ -26,7 +26,7 @@ pub fn run(settings: &Settings) -> Result<Outcome, Error> {
         files,
     };
     let stdout = if settings.json {
-        json_line(&report)
+        json::to_line(&report)
     } else {
         inspect::render(&report)
     };

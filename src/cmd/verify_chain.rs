@@ -4,7 +4,7 @@
 use crate::app::Outcome;
 use crate::chain::{self, Chain};
 use crate::error::Error;
-use crate::report::{human, json_line, ChainReport, VerifyChainJson, SCHEMA_VERSION};
+use crate::report::{human, json, ChainReport, VerifyChainJson, SCHEMA_VERSION};
 use crate::source::Input;
 use crate::trust::Anchors;
 use crate::verify::{self, Policy};
@@ -27,7 +27,7 @@ pub fn run(settings: &Settings) -> Result<Outcome, Error> {
     let judgement = verify::verify(&chain, &settings.anchors, &policy);
     let report = ChainReport::build(&chain, &settings.anchors, &policy, &judgement);
     let stdout = if settings.json {
-        json_line(&VerifyChainJson {
+        json::to_line(&VerifyChainJson {
             schema_version: SCHEMA_VERSION,
             command: "verify-chain",
             report: &report,

@@ -18,15 +18,28 @@ pub fn set_color(on: bool) {
 pub fn clean(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
-        let dangerous = c.is_control()
-            || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}');
-        if dangerous {
+        if c.is_control() || hidden_or_reordering(c) {
             out.extend(c.escape_default());
         } else {
             out.push(c);
         }
     }
     out
+}
+
+/// Characters a terminal may act on or not show, beyond the C0 controls: DEL and the C1
+/// controls (U+009B is a CSI on many terminals, U+0085 a line break), bidi marks, embeddings,
+/// overrides and isolates, the line and paragraph separators, and zero-width characters.
+pub(crate) fn hidden_or_reordering(c: char) -> bool {
+    matches!(
+        c,
+        '\u{7F}'..='\u{9F}'
+            | '\u{61C}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{2028}'..='\u{202E}'
+            | '\u{2060}'..='\u{2069}'
+            | '\u{FEFF}'
+    )
 }
 
 pub fn ok(text: &str) -> String {

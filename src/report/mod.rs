@@ -6,6 +6,7 @@ pub mod device;
 pub mod endpoint;
 pub mod human;
 pub mod inspect;
+pub mod json;
 
 use serde::Serialize;
 
@@ -268,14 +269,6 @@ pub struct VerifyChainJson<'a> {
     pub command: &'static str,
     #[serde(flatten)]
     pub report: &'a ChainReport,
-}
-
-/// One JSON object on one line, newline-terminated.
-pub fn json_line<T: Serialize>(value: &T) -> String {
-    // Serialising these plain structs of strings, numbers and vectors cannot fail.
-    let mut s = serde_json::to_string(value).expect("report serialises");
-    s.push('\n');
-    s
 }
 
 /// A path as a shell word, so that a printed command can be pasted as it is.

@@ -1,6 +1,7 @@
 //! Client authentication: whether a device certificate chains to the device CA that should
 //! have issued it, decided by the engine and explained with the certificate model.
 
+use super::budget::Budget;
 use super::engine;
 use crate::chain::Cert;
 use crate::finding::Code;
@@ -58,11 +59,13 @@ pub fn unreadable(cert: &Cert) -> Option<String> {
 /// of the anchors. Used where the engine stops before it looks at issuers.
 fn issued_by(leaf: &Cert, others: &[&Cert], anchors: &Anchors) -> bool {
     let mut current = leaf;
+    // Names are compared before any signature is checked, and the checks are budgeted, so
+    // that many certificates of one name cannot make this quadratic.
+    let mut budget = Budget::new();
     // The depth bound keeps a loop of cross-signed certificates from running forever.
     for _ in 0..8 {
-        let signed =
-            |issuer: &Cert| current.names_issuer(issuer) && current.signature_check(issuer).is_ok();
-        if anchors.certs.iter().any(signed) {
+        let mut signed = |issuer: &Cert| budget.issued(current, issuer) == Some(true);
+        if anchors.certs.iter().any(&mut signed) {
             return true;
         }
         match others

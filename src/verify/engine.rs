@@ -1,5 +1,7 @@
 //! The one call into rustls-webpki, and the one translation of its errors into problem codes.
 
+use std::collections::{HashMap, HashSet, VecDeque};
+
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use webpki::{EndEntityCert, KeyUsage};
 
@@ -10,7 +12,14 @@ use crate::finding::Code;
 pub struct EngineVerdict {
     /// The chain certificates (by DER) on the path webpki found, leaf excluded, leaf-side first.
     pub path: Result<Vec<Vec<u8>>, webpki::Error>,
+    /// The anchor the path ends at (index into the anchors given), when one was found.
+    pub anchor: Option<usize>,
 }
+
+/// The most candidate intermediates handed to the engine. webpki checks at most 100
+/// signatures per verification, so it could never try more than that many anyway; beyond
+/// them each of its steps would only parse the rest again.
+pub(crate) const MAX_CANDIDATES: usize = 64;
 
 /// Runs webpki's path building for TLS server authentication at `at` (unix seconds).
 pub fn verify_path(leaf: &Cert, others: &[&Cert], anchors: &[Cert], at: i64) -> EngineVerdict {
@@ -37,18 +46,25 @@ fn verify_path_for(
     let leaf_der = CertificateDer::from(leaf.der.as_slice());
     let end_entity = match EndEntityCert::try_from(&leaf_der) {
         Ok(ee) => ee,
-        Err(e) => return EngineVerdict { path: Err(e) },
+        Err(e) => {
+            return EngineVerdict {
+                path: Err(e),
+                anchor: None,
+            }
+        }
     };
-    let anchor_ders: Vec<CertificateDer<'_>> = anchors
+    let anchor_ders: Vec<(usize, CertificateDer<'_>)> = anchors
         .iter()
-        .map(|a| CertificateDer::from(a.der.as_slice()))
+        .enumerate()
+        .map(|(i, a)| (i, CertificateDer::from(a.der.as_slice())))
         .collect();
     // An anchor webpki cannot read is left out: it could not anchor a path anyway.
-    let trust_anchors: Vec<_> = anchor_ders
+    let (anchor_index, trust_anchors): (Vec<usize>, Vec<_>) = anchor_ders
         .iter()
-        .filter_map(|d| webpki::anchor_from_trusted_cert(d).ok())
-        .collect();
-    let intermediates: Vec<CertificateDer<'_>> = others
+        .filter_map(|(i, d)| webpki::anchor_from_trusted_cert(d).ok().map(|a| (*i, a)))
+        .unzip();
+    let (candidates, truncated) = candidates(leaf, others);
+    let intermediates: Vec<CertificateDer<'_>> = candidates
         .iter()
         .map(|c| CertificateDer::from(c.der.as_slice()))
         .collect();
@@ -67,11 +83,73 @@ fn verify_path_for(
             None,
         )
         .map(|path| {
-            path.intermediate_certificates()
+            let anchor = trust_anchors
+                .iter()
+                .position(|a| std::ptr::eq(a, path.anchor()))
+                .map(|k| anchor_index[k]);
+            let ders = path
+                .intermediate_certificates()
                 .map(|c| c.der().as_ref().to_vec())
-                .collect()
+                .collect();
+            (ders, anchor)
         });
-    EngineVerdict { path: result }
+    match result {
+        Ok((ders, anchor)) => EngineVerdict {
+            path: Ok(ders),
+            anchor,
+        },
+        // The search was cut short by the candidate limit: an issuer left out may have been
+        // the one, so "no issuer" or "bad signature" would be a guess.
+        Err(e)
+            if truncated
+                && matches!(
+                    code_of(&e),
+                    Code::UnknownIssuer | Code::BadSignature | Code::PathTooComplex
+                ) =>
+        {
+            EngineVerdict {
+                path: Err(webpki::Error::MaximumPathBuildCallsExceeded),
+                anchor: None,
+            }
+        }
+        Err(e) => EngineVerdict {
+            path: Err(e),
+            anchor: None,
+        },
+    }
+}
+
+/// The certificates that could be on a path from `leaf`: those reached by following issuer
+/// names (as the engine does), nearest first, at most [`MAX_CANDIDATES`], in given order.
+/// True when some were left out.
+fn candidates<'a>(leaf: &Cert, others: &[&'a Cert]) -> (Vec<&'a Cert>, bool) {
+    let mut by_subject: HashMap<&[u8], Vec<usize>> = HashMap::new();
+    for (i, cert) in others.iter().enumerate() {
+        by_subject
+            .entry(cert.subject_der.as_slice())
+            .or_default()
+            .push(i);
+    }
+    let mut wanted = vec![false; others.len()];
+    let mut count = 0;
+    let mut seen: HashSet<&[u8]> = HashSet::new();
+    let mut names: VecDeque<&[u8]> = VecDeque::from([leaf.issuer_der.as_slice()]);
+    while let Some(name) = names.pop_front() {
+        if !seen.insert(name) {
+            continue;
+        }
+        for &i in by_subject.get(name).into_iter().flatten() {
+            if count == MAX_CANDIDATES {
+                let kept = others.iter().zip(&wanted).filter(|(_, w)| **w);
+                return (kept.map(|(c, _)| *c).collect(), true);
+            }
+            wanted[i] = true;
+            count += 1;
+            names.push_back(others[i].issuer_der.as_slice());
+        }
+    }
+    let kept = others.iter().zip(&wanted).filter(|(_, w)| **w);
+    (kept.map(|(c, _)| *c).collect(), false)
 }
 
 /// Checks whether webpki can read this certificate at all; Err is its reason.

@@ -2,18 +2,22 @@
 //! decision certificate by certificate and link by link, as findings with stable codes.
 
 mod alerts;
+mod budget;
 mod client;
 mod connection;
 pub mod device;
 mod engine;
 mod hints;
 
+use std::collections::HashMap;
+
 use rustls::pki_types::ServerName;
 
-use crate::chain::{Chain, SignatureFailure, Validity};
+use crate::chain::{Cert, Chain, SignatureFailure, Validity};
 use crate::finding::{Code, Finding, Verdict};
 use crate::trust::{AnchorSource, Anchors};
 use crate::when::{rfc3339, Y2K};
+use budget::Budget;
 
 pub use alerts::{advice as alert_advice, AlertStage};
 pub use client::{device_chain, unreadable, DeviceChain};
@@ -91,6 +95,7 @@ pub fn verify(chain: &Chain, anchors: &Anchors, policy: &Policy) -> Judgement {
     let others = chain.others();
     let engine = engine::verify_path(leaf, &others, &anchors.certs, policy.at);
 
+    let mut budget = Budget::new();
     let (path, end) = match &engine.path {
         Ok(ders) => {
             let mut path = vec![chain.leaf];
@@ -99,12 +104,16 @@ pub fn verify(chain: &Chain, anchors: &Anchors, policy: &Policy) -> Judgement {
                     path.push(i);
                 }
             }
-            let end = anchor_of(chain, anchors, *path.last().unwrap_or(&chain.leaf))
+            let top = *path.last().unwrap_or(&chain.leaf);
+            let end = engine
+                .anchor
+                .and_then(|a| (a < anchors.certs.len()).then_some(a))
+                .or_else(|| anchor_of(chain, anchors, top, &mut budget))
                 .map(PathEnd::Anchor)
                 .unwrap_or(PathEnd::DeadEnd);
             (path, end)
         }
-        Err(_) => candidate_path(chain, anchors),
+        Err(_) => candidate_path(chain, anchors, &mut budget),
     };
 
     let mut explainer = Explainer {
@@ -152,12 +161,12 @@ pub fn verify(chain: &Chain, anchors: &Anchors, policy: &Policy) -> Judgement {
 }
 
 /// The anchor that issued `chain.certs[top]`, by name and signature.
-fn anchor_of(chain: &Chain, anchors: &Anchors, top: usize) -> Option<usize> {
+fn anchor_of(chain: &Chain, anchors: &Anchors, top: usize, budget: &mut Budget) -> Option<usize> {
     let cert = &chain.certs[top];
     anchors
         .certs
         .iter()
-        .position(|a| cert.names_issuer(a) && cert.signature_check(a).is_ok())
+        .position(|a| budget.issued(cert, a) == Some(true))
         .or_else(|| anchors.certs.iter().position(|a| a.sha256 == cert.sha256))
 }
 
@@ -171,24 +180,40 @@ fn is_served_anchor(chain: &Chain, anchors: &Anchors, end: &PathEnd, i: usize) -
 
 /// When no path verifies, the most plausible one: from the leaf, follow issuers by name,
 /// preferring an anchor, then a given certificate whose signature holds, then one whose name
-/// matches but whose signature fails (so that the broken link can be named).
-fn candidate_path(chain: &Chain, anchors: &Anchors) -> (Vec<usize>, PathEnd) {
+/// matches but whose signature fails (so that the broken link can be named). Issuers are
+/// found by name through an index; signatures are checked only while the budget lasts, so
+/// that thousands of certificates of one name cost linear time.
+fn candidate_path(chain: &Chain, anchors: &Anchors, budget: &mut Budget) -> (Vec<usize>, PathEnd) {
+    let given = by_subject(&chain.certs);
+    let trusted = by_subject(&anchors.certs);
+    let anchor_by_hash: HashMap<&str, usize> = anchors
+        .certs
+        .iter()
+        .enumerate()
+        .rev()
+        .map(|(i, a)| (a.sha256.as_str(), i))
+        .collect();
     let mut path = vec![chain.leaf];
     loop {
         let current = &chain.certs[*path.last().unwrap_or(&chain.leaf)];
-        let by_name = |c: &crate::chain::Cert| current.names_issuer(c);
-        let anchored = anchors
-            .certs
+        let named = |index: &HashMap<&[u8], Vec<usize>>, certs: &[Cert]| -> Vec<usize> {
+            index
+                .get(current.issuer_der.as_slice())
+                .into_iter()
+                .flatten()
+                .copied()
+                .filter(|&i| current.names_issuer(&certs[i]))
+                .collect()
+        };
+        let named_anchors = named(&trusted, &anchors.certs);
+        let anchored = named_anchors
             .iter()
-            .position(|a| by_name(a) && current.signature_check(a).is_ok());
+            .copied()
+            .find(|&a| budget.issued(current, &anchors.certs[a]) == Some(true));
         if let Some(a) = anchored {
             return (path, PathEnd::Anchor(a));
         }
-        if let Some(a) = anchors
-            .certs
-            .iter()
-            .position(|a| a.sha256 == current.sha256)
-        {
+        if let Some(&a) = anchor_by_hash.get(current.sha256.as_str()) {
             // The served certificate is an anchor itself.
             path.pop();
             if path.is_empty() {
@@ -199,26 +224,37 @@ fn candidate_path(chain: &Chain, anchors: &Anchors) -> (Vec<usize>, PathEnd) {
         if current.self_signed() || path.len() > 8 {
             return (path, PathEnd::DeadEnd);
         }
-        let unused = |i: &usize| !path.contains(i);
-        let candidates: Vec<usize> = (0..chain.certs.len())
-            .filter(unused)
-            .filter(|&i| by_name(&chain.certs[i]))
+        let candidates: Vec<usize> = named(&given, &chain.certs)
+            .into_iter()
+            .filter(|i| !path.contains(i))
             .collect();
         let next = candidates
             .iter()
             .copied()
-            .find(|&i| current.signature_check(&chain.certs[i]).is_ok())
+            .find(|&i| budget.issued(current, &chain.certs[i]) == Some(true))
             .or_else(|| candidates.first().copied());
         match next {
             Some(i) => path.push(i),
             None => {
-                if let Some(a) = anchors.certs.iter().position(by_name) {
+                if let Some(&a) = named_anchors.first() {
                     return (path, PathEnd::Anchor(a));
                 }
                 return (path, PathEnd::DeadEnd);
             }
         }
     }
+}
+
+/// Certificates by subject name (DER), each name's in given order.
+fn by_subject(certs: &[Cert]) -> HashMap<&[u8], Vec<usize>> {
+    let mut index: HashMap<&[u8], Vec<usize>> = HashMap::new();
+    for (i, cert) in certs.iter().enumerate() {
+        index
+            .entry(cert.subject_der.as_slice())
+            .or_default()
+            .push(i);
+    }
+    index
 }
 
 struct Explainer<'a> {

@@ -285,3 +285,120 @@ fn a_certificate_issued_for_the_csr_passes_the_device_lint() {
         r.stdout
     );
 }
+
+/// A tmpfs of `pages` pages, unmounted when dropped. None where mounting is not allowed
+/// (not root, or no mount namespace): the caller skips, saying so.
+struct SmallDisk {
+    dir: tempfile::TempDir,
+}
+
+impl SmallDisk {
+    fn mount(pages: u32) -> Option<SmallDisk> {
+        let dir = tempfile::tempdir().unwrap();
+        let ok = Command::new("mount")
+            .args([
+                "-t",
+                "tmpfs",
+                "-o",
+                &format!("size={}k", pages * 4),
+                "tmpfs",
+            ])
+            .arg(dir.path())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        ok.then_some(SmallDisk { dir })
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn entries(&self) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(self.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(self.dir.path()).status();
+    }
+}
+
+#[test]
+fn a_full_disk_leaves_nothing_behind_and_a_rerun_works() {
+    // One page: the key fits, the CSR does not, so the key placed first must go again.
+    let Some(disk) = SmallDisk::mount(1) else {
+        eprintln!("skipped: cannot mount a tmpfs here");
+        return;
+    };
+    let r = csr(disk.path(), &["--thing", "Full1"]);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    assert!(
+        disk.entries().is_empty(),
+        "left behind: {:?}",
+        disk.entries()
+    );
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("Full1.csr: cannot write it"),
+        "{}",
+        r.stderr
+    );
+
+    // Full from the start: the key itself cannot be written.
+    std::fs::write(disk.path().join("filler"), vec![0u8; 4096]).ok();
+    let r = csr(disk.path(), &["--thing", "Full2"]);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.contains("Full2.key: cannot write it"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        disk.entries().iter().all(|e| e == "filler"),
+        "left behind: {:?}",
+        disk.entries()
+    );
+
+    // With room again, the same run succeeds: nothing blocks it.
+    let _ = std::fs::remove_file(disk.path().join("filler"));
+    let grown = Command::new("mount")
+        .args(["-o", "remount,size=64k"])
+        .arg(disk.path())
+        .status()
+        .unwrap();
+    assert!(grown.success());
+    let r = csr(disk.path(), &["--thing", "Full1"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(disk.entries(), vec!["Full1.csr", "Full1.key"]);
+    assert_eq!(mode(&disk.path().join("Full1.key")), 0o400);
+}
+
+#[test]
+fn an_unwritable_directory_leaves_nothing_behind() {
+    // A read-only mount: even root cannot create files in it.
+    let Some(disk) = SmallDisk::mount(16) else {
+        eprintln!("skipped: cannot mount a tmpfs here");
+        return;
+    };
+    let read_only = Command::new("mount")
+        .args(["-o", "remount,ro"])
+        .arg(disk.path())
+        .status()
+        .unwrap();
+    assert!(read_only.success());
+    let r = csr(disk.path(), &["--thing", "ReadOnly"]);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.contains("ReadOnly.key: cannot write it"),
+        "{}",
+        r.stderr
+    );
+    assert!(disk.entries().is_empty(), "{:?}", disk.entries());
+}

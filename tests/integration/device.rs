@@ -480,7 +480,11 @@ fn unreadable_input_exits_2() {
             fixture("bad/random.bin"),
             "expected a private key",
         ),
-        (fixture("bad/broken-base64.pem"), key.clone(), "broken PEM"),
+        (
+            fixture("bad/broken-base64.pem"),
+            key.clone(),
+            "not base64 (line 2)",
+        ),
     ] {
         let r = run(&["device", "--cert", &c, "--key", &k, "--at", AT]);
         assert_eq!(r.code, 2, "{c} {k}: {}", r.stdout);

@@ -5,7 +5,7 @@ use iotcheck::chain::{Cert, Chain};
 use iotcheck::trust::Anchors;
 use iotcheck::verify::{self, Policy};
 
-use crate::common::fixture;
+use crate::common::{fixture, iotcheck, AT};
 
 #[test]
 fn corrupted_certificates_never_panic() {
@@ -47,8 +47,39 @@ fn corrupted_certificates_never_panic() {
 
 #[test]
 fn truncations_never_panic() {
+    // Every cut of a certificate, DER and PEM, through the binary: a documented exit code
+    // (0, 1 or 2), never a panic (101) or a signal, and any error on one line.
     let der = std::fs::read(fixture("server/rsa-leaf.der")).unwrap();
-    for len in 0..der.len() {
-        let _ = iotcheck::source::parse("cut.der", &der[..len]);
+    let pem = std::fs::read(fixture("server/ec-chain.pem")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let cut = dir.path().join("cut");
+    let cut_name = cut.to_string_lossy().into_owned();
+    let mut runs = 0;
+    for (bytes, step) in [(&der, 7), (&pem, 11)] {
+        for len in (0..bytes.len()).step_by(step) {
+            // The in-process reader sees every length.
+            let _ = iotcheck::source::parse("cut", &bytes[..len]);
+            std::fs::write(&cut, &bytes[..len]).unwrap();
+            let args: Vec<&str> = if runs % 2 == 0 {
+                vec!["inspect", &cut_name]
+            } else {
+                vec!["verify-chain", "--at", AT, &cut_name]
+            };
+            let command = args[0];
+            let status = iotcheck().args(&args).output().unwrap();
+            runs += 1;
+            let stderr = String::from_utf8_lossy(&status.stderr);
+            let code = status.status.code();
+            assert!(
+                matches!(code, Some(0..=2)),
+                "{command} on {len} bytes: exit {code:?} (a signal if None): {stderr}"
+            );
+            assert!(!stderr.contains("panicked"), "{stderr}");
+            if code == Some(2) {
+                assert_eq!(stderr.lines().count(), 1, "{len} bytes: {stderr}");
+                assert!(stderr.starts_with("iotcheck: "), "{stderr}");
+            }
+        }
     }
+    assert!(runs > 200, "{runs}");
 }

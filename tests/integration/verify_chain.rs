@@ -299,7 +299,7 @@ fn bad_inputs_exit_2_with_one_line_naming_the_file() {
     let cases = [
         ("bad/empty.pem", "is empty:"),
         ("bad/random.bin", "neither PEM nor DER"),
-        ("bad/broken-base64.pem", "broken PEM"),
+        ("bad/broken-base64.pem", "not base64 (line 2)"),
         ("bad/truncated.der", "truncated DER"),
         ("bad/trailing.der", "5 trailing bytes"),
         ("bad/text.txt", "no PEM block"),
@@ -396,101 +396,34 @@ fn stdin_twice_and_hostile_file_names_are_refused_on_one_line() {
 
 #[test]
 fn a_loop_of_certificates_is_named_as_a_loop() {
-    // Two CAs that issued each other, made on the fly.
-    let dir = tempfile::tempdir().unwrap();
-    let p = |n: &str| dir.path().join(n).to_string_lossy().into_owned();
-    let openssl = |args: &[&str]| {
-        let ok = std::process::Command::new("openssl")
-            .args(args)
-            .stderr(std::process::Stdio::null())
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "openssl {args:?}");
+    use rcgen::{
+        BasicConstraints, CertificateParams, DistinguishedName, DnType, IsCa, Issuer, KeyPair,
+        KeyUsagePurpose,
     };
-    let ext = p("ext.cnf");
-    std::fs::write(
-        &ext,
-        "basicConstraints=critical,CA:TRUE\nkeyUsage=keyCertSign\n",
-    )
-    .unwrap();
-    for n in ["a", "b"] {
-        openssl(&[
-            "ecparam",
-            "-name",
-            "prime256v1",
-            "-genkey",
-            "-noout",
-            "-out",
-            &p(&format!("{n}.key")),
-        ]);
-        openssl(&[
-            "req",
-            "-new",
-            "-key",
-            &p(&format!("{n}.key")),
-            "-subj",
-            &format!("/CN=Loop{n}"),
-            "-out",
-            &p(&format!("{n}.csr")),
-        ]);
-    }
-    // A self-signed, then B certified by A, then A certified again by B: A → B → A.
-    openssl(&[
-        "x509",
-        "-req",
-        "-in",
-        &p("a.csr"),
-        "-signkey",
-        &p("a.key"),
-        "-out",
-        &p("a-root.pem"),
-        "-days",
-        "3650",
-        "-extfile",
-        &ext,
-    ]);
-    openssl(&[
-        "x509",
-        "-req",
-        "-in",
-        &p("b.csr"),
-        "-CA",
-        &p("a-root.pem"),
-        "-CAkey",
-        &p("a.key"),
-        "-out",
-        &p("b.pem"),
-        "-days",
-        "3650",
-        "-extfile",
-        &ext,
-        "-set_serial",
-        "2",
-    ]);
-    openssl(&[
-        "x509",
-        "-req",
-        "-in",
-        &p("a.csr"),
-        "-CA",
-        &p("b.pem"),
-        "-CAkey",
-        &p("b.key"),
-        "-out",
-        &p("a.pem"),
-        "-days",
-        "3650",
-        "-extfile",
-        &ext,
-        "-set_serial",
-        "3",
-    ]);
-    let bundle = p("loop.pem");
-    let text = std::fs::read_to_string(p("a.pem")).unwrap()
-        + &std::fs::read_to_string(p("b.pem")).unwrap();
-    std::fs::write(&bundle, text).unwrap();
-    let r = run(&["verify-chain", "--json", &bundle]);
+    // Two CAs that issued each other, made on the fly with rcgen's fixed validity
+    // (1975-4096), so that the verification instant can be pinned.
+    let ca = |cn: &str| {
+        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        let mut name = DistinguishedName::new();
+        name.push(DnType::CommonName, cn);
+        params.distinguished_name = name;
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params.key_usages = vec![KeyUsagePurpose::KeyCertSign];
+        params
+    };
+    let key_a = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+    let key_b = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+    // B certified by A, then A certified again by B: A → B → A.
+    let b = ca("LoopB")
+        .signed_by(&key_b, &Issuer::new(ca("LoopA"), &key_a))
+        .unwrap();
+    let a = ca("LoopA")
+        .signed_by(&key_a, &Issuer::new(ca("LoopB"), &key_b))
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = dir.path().join("loop.pem").to_string_lossy().into_owned();
+    std::fs::write(&bundle, a.pem() + &b.pem()).unwrap();
+    let r = run(&["verify-chain", "--json", "--at", AT, &bundle]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     let j = r.json();
     let unknown = all_findings(&j)
