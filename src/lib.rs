@@ -9,6 +9,8 @@ pub mod chain;
 pub mod cli;
 pub mod cmd;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod keys;
 pub mod net;
 pub mod report;

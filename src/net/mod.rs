@@ -32,6 +32,7 @@ use std::time::Duration;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
 pub use error::{NetError, Phase};
+pub(crate) use probe::offline::{client_hello, replay_server_flight};
 
 /// What to probe and how; resolved from the command line by the caller.
 #[derive(Debug, Clone)]
