@@ -294,6 +294,25 @@ mod tests {
         assert!(client_hello().starts_with(&[22, 3]));
     }
 
+    /// In TLS 1.2 the Certificate and CertificateRequest arrive in the clear: a recorded
+    /// flight reaches the capture, and the (unverifiable) key exchange signature fails after it.
+    #[test]
+    fn a_recorded_tls12_flight_reaches_the_capture() {
+        let flight = include_bytes!("../fuzz/seeds/tls_server_bytes/tls12-ec-request");
+        let probe = net::replay_server_flight(probe_settings(), flight).unwrap();
+        assert_eq!(probe.served.len(), 2);
+        assert_eq!(probe.tls.version, "TLSv1.2");
+        assert!(probe.client_auth.requested);
+        assert!(probe.handshake_error.is_some());
+    }
+
+    #[test]
+    fn an_http_answer_is_not_tls() {
+        let flight = include_bytes!("../fuzz/seeds/tls_server_bytes/http");
+        let error = net::replay_server_flight(probe_settings(), flight).unwrap_err();
+        assert!(matches!(error, net::NetError::NotTls { .. }), "{error}");
+    }
+
     #[test]
     fn entry_points_survive_fixtures_and_junk() {
         let chain = include_bytes!("../fixtures/server/rsa-chain.pem");
