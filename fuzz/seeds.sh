@@ -33,7 +33,7 @@ done
 
 out=fuzz/seeds/tls_server_bytes
 rm -rf "$out" && mkdir -p "$out"
-(cd fuzz && cargo +nightly fuzz build record_flight)
+(cd fuzz && cargo +nightly fuzz build --sanitizer address record_flight)
 record=fuzz/target/x86_64-unknown-linux-gnu/release/record_flight
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
