@@ -10,6 +10,8 @@ pub mod cli;
 pub mod cmd;
 pub mod error;
 pub mod finding;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod keys;
 pub mod net;
 pub mod report;

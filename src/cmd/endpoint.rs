@@ -158,7 +158,7 @@ fn handshake(
 }
 
 /// Verifies a served chain and reports it. Certificates that do not parse are findings.
-fn judge(served: &[Vec<u8>], anchors: &Anchors, policy: &Policy) -> ChainReport {
+pub(crate) fn judge(served: &[Vec<u8>], anchors: &Anchors, policy: &Policy) -> ChainReport {
     let (certs, unparsable) = verify::parse_served(served);
     let mut report = if certs.is_empty() {
         ChainReport::empty(anchors, policy)

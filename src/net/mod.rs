@@ -37,6 +37,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
 pub use address::split_host_port;
 pub use error::{NetError, Phase};
+pub(crate) use probe::offline::{client_hello, replay_server_flight};
 pub use proxy::parse_proxy;
 
 /// What to probe and how; resolved from the command line by the caller.

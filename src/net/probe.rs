@@ -21,6 +21,9 @@ use super::{
     ProbeSettings, Timings, TlsFacts, TlsVersions,
 };
 
+// The same client over bytes in memory, for fuzzing.
+pub(super) mod offline;
+
 /// The longest we wait after a TLS 1.3 handshake for the server's verdict on our certificate.
 const SETTLE_WAIT: Duration = Duration::from_secs(1);
 

@@ -11,7 +11,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 /// How many of the server's first bytes to keep for a "does not speak TLS" report.
-const PREVIEW_LEN: usize = 48;
+pub(super) const PREVIEW_LEN: usize = 48;
 
 /// rustls refuses more TLS bytes while this much received plaintext waits to be read.
 const PLAINTEXT_LIMIT: usize = 16 * 1024;
@@ -155,7 +155,7 @@ impl TlsIo {
 }
 
 /// A TLS server's first record is a handshake (22) or an alert (21), version major 3.
-fn looks_like_tls(bytes: &[u8]) -> bool {
+pub(super) fn looks_like_tls(bytes: &[u8]) -> bool {
     match bytes {
         [] => true,
         [content_type] => matches!(content_type, 21 | 22),
