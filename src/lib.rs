@@ -9,6 +9,7 @@ pub mod chain;
 pub mod cli;
 pub mod cmd;
 pub mod error;
+pub mod explain;
 pub mod finding;
 pub mod keys;
 pub mod net;
