@@ -52,8 +52,11 @@ impl Context {
         if self.is_complete() {
             return;
         }
+        // The expressions run only where their words are: most lines have none of them.
+        let lower = line.to_ascii_lowercase();
+        let has = |words: &[&str]| words.iter().any(|w| lower.contains(w));
         let p = patterns();
-        if self.host.is_none() {
+        if self.host.is_none() && has(&["amazonaws.com"]) {
             if let Some(c) = p.host.captures(line) {
                 self.host = Some(c[1].to_ascii_lowercase());
                 if self.port.is_none() {
@@ -61,7 +64,7 @@ impl Context {
                 }
             }
         }
-        if self.port.is_none() {
+        if self.port.is_none() && has(&["port", ":8883", ":8443", ":443"]) {
             if let Some(c) = p.port.captures(line) {
                 let found = c.get(1).or_else(|| c.get(2));
                 self.port = found
@@ -69,7 +72,15 @@ impl Context {
                     .filter(|&p| p > 0);
             }
         }
-        for c in p.file.captures_iter(line) {
+        let files = [".pem", ".crt", ".key", ".cer", ".der"];
+        let want_files =
+            self.ca_file.is_none() || self.cert_file.is_none() || self.key_file.is_none();
+        for c in p
+            .file
+            .captures_iter(line)
+            .take_while(|_| want_files)
+            .filter(|_| has(&files))
+        {
             let name = c[1].to_string();
             let base = name
                 .rsplit('/')
@@ -87,7 +98,7 @@ impl Context {
                 *slot = Some(name);
             }
         }
-        if self.client_id.is_none() {
+        if self.client_id.is_none() && has(&["client"]) {
             if let Some(c) = p.client_id.captures(line) {
                 self.client_id = Some(c[1].to_string());
             }

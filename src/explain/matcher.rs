@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Input, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, Input, MatchKind};
 use regex::Regex;
 
 use super::context::Context;
@@ -110,8 +110,9 @@ const CUT_PREFIX: usize = 16;
 /// What a normalised literal of the second stage stands for.
 #[derive(Clone, Copy, Debug)]
 enum Role {
-    /// The whole literal of an entry.
-    Literal { entry: usize },
+    /// The whole literal of an entry; a weak one (a bare number) counts only on a line that
+    /// reads as an error report.
+    Literal { entry: usize, weak: bool },
     /// The first [`CUT_PREFIX`] bytes of a long literal (index into `Matcher::long`).
     Prefix { long: usize },
     /// The trigger of a pattern (index into `Matcher::patterns`).
@@ -150,10 +151,17 @@ const CONTEXT_TRIGGERS: &[&str] = &[
     ".crt",
     ".key",
     ".cer",
+    ".der",
     "clientid",
     "client_id",
     "client-id",
-    "port",
+    "client id",
+    ":8883",
+    ":8443",
+    ":443",
+    "port 8883",
+    "port 8443",
+    "port 443",
 ];
 
 impl Matcher {
@@ -185,7 +193,8 @@ impl Matcher {
                         long.push((entry, text.clone()));
                     }
                 }
-                add(text, Role::Literal { entry });
+                let weak = is_bare_number(&text);
+                add(text, Role::Literal { entry, weak });
             }
             for p in &e.patterns {
                 let regex = Regex::new(&p.regex)
@@ -203,9 +212,13 @@ impl Matcher {
         }
         triggers.sort();
         triggers.dedup();
+        // A full DFA: the scan touches every byte of the log, and with hundreds of
+        // case-insensitive triggers no literal prefilter applies, so the automaton's own speed
+        // is the scan's speed (the default contiguous NFA is about three times slower here).
         let scan = AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::LeftmostFirst)
+            .kind(Some(AhoCorasickKind::DFA))
             .build(&triggers)
             .map_err(|e| e.to_string())?;
         let exact = AhoCorasickBuilder::new()
@@ -234,12 +247,15 @@ impl Matcher {
         let bytes = text.as_bytes();
         let mut hits: Vec<Hit> = Vec::new();
         let mut tried = vec![false; self.patterns.len()];
+        let mut reads_as_error: Option<bool> = None;
         for m in self.exact.find_overlapping_iter(text) {
             let (start, end) = (m.start(), m.end());
             for role in &self.roles[m.pattern().as_usize()] {
                 match *role {
-                    Role::Literal { entry } => {
-                        if bounded(bytes, start, end) {
+                    Role::Literal { entry, weak } => {
+                        let context = !weak
+                            || *reads_as_error.get_or_insert_with(|| reads_as_error_report(text));
+                        if context && bounded(bytes, start, end) {
                             hits.push(Hit {
                                 entry,
                                 start,
@@ -330,6 +346,33 @@ fn scan_triggers(literal: &str) -> Vec<String> {
     } else {
         spellings(numbers[0])
     }
+}
+
+/// A normalised literal that is a number and nothing else (`0x2700`).
+fn is_bare_number(literal: &str) -> bool {
+    let bytes = literal.as_bytes();
+    matches!(number_at(bytes, 0), Some((_, end)) if end == bytes.len())
+}
+
+/// Words of an error report: a bare number (`0x2600`) means a code only beside one of them,
+/// not as a status word, a checksum or an address in an ordinary line.
+const ERROR_WORDS: &[&str] = &[
+    "err",
+    "fail",
+    "return",
+    "ret=",
+    "ret:",
+    "rc=",
+    "alert",
+    "handshake",
+    "verif",
+    "refused",
+    "reject",
+    "abort",
+];
+
+fn reads_as_error_report(normalised: &str) -> bool {
+    ERROR_WORDS.iter().any(|w| normalised.contains(w))
 }
 
 /// A literal that starts (ends) with a word character must not continue a word there.

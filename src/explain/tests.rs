@@ -221,6 +221,10 @@ fn near_misses_are_not_recognised() {
         "mbedtls_ssl_handshake returned -0x270",
         "sensor reading 9984 mV",
         "address 0x2700abcd",
+        "status 0x2700, all good",
+        "ota: received chunk 12 of 40, crc 0x7a00",
+        "I (101109748) esp-tls: ota: received chunk 17726 of 17726, crc 0x7f00",
+        "sensor reading 17 mV, offset -9984",
         "heap at 0x3ffb2700",
         "failed, rc=50 try again",
         "failed, rc=0 connected",
@@ -291,4 +295,41 @@ fn the_scan_gathers_what_the_log_reveals() {
     );
     assert_eq!(context.port, Some(8883));
     assert_eq!(context.key_file.as_deref(), Some("/certs/private.pem.key"));
+}
+
+#[test]
+fn the_readme_lists_every_check_and_the_count_of_every_stack() {
+    let readme = include_str!("../../README.md");
+    let section = readme
+        .split("## `iotcheck explain`")
+        .nth(1)
+        .expect("README has an explain section");
+    let section = section.split("\n## ").next().unwrap_or(section);
+    let checks = section.split("### Checks").nth(1).expect("a Checks table");
+    for check in Check::ALL {
+        assert!(
+            checks.contains(&format!("| `{}` |", check.as_str())),
+            "{} missing from the README's checks table",
+            check.as_str()
+        );
+    }
+    let stacks = section
+        .split("### Stacks covered")
+        .nth(1)
+        .and_then(|s| s.split("\n### ").next())
+        .expect("a Stacks covered table");
+    let mut listed: Vec<usize> = stacks
+        .lines()
+        .filter_map(|l| l.strip_suffix(" |")?.rsplit("| ").next()?.parse().ok())
+        .collect();
+    let catalogue = catalogue();
+    let mut counted: Vec<usize> = catalogue
+        .stacks
+        .iter()
+        .map(|s| catalogue.entries.iter().filter(|e| e.stack == s.id).count())
+        .collect();
+    listed.sort_unstable();
+    counted.sort_unstable();
+    assert_eq!(listed, counted, "the README's counts per stack");
+    assert!(stacks.contains(&format!("{} messages", catalogue.entries.len())));
 }

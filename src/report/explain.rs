@@ -198,7 +198,7 @@ pub fn render(report: &ExplainReport) -> String {
         out.push('\n');
         let place = match (m.line, m.count) {
             (Some(line), Some(1)) => format!("  line {line}"),
-            (Some(line), Some(count)) => format!("  line {line}, {count} lines"),
+            (Some(line), Some(count)) => format!("  first at line {line}, on {count} lines"),
             _ => String::new(),
         };
         let _ = writeln!(out, "{}  {}{}", warn(&m.id), m.stack_name, dim(&place));

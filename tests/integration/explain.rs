@@ -150,7 +150,7 @@ fn a_log_gives_each_message_once_with_its_first_line_and_count() {
         path.to_str().unwrap(),
     ]);
     assert!(r.stdout.contains(
-        "mbedtls-x509-cert-verify-failed  mbedTLS / ESP-IDF (esp-tls, esp-mqtt)  line 3, 3 lines"
+        "mbedtls-x509-cert-verify-failed  mbedTLS / ESP-IDF (esp-tls, esp-mqtt)  first at line 3, on 3 lines"
     ));
     assert!(
         r.stdout
