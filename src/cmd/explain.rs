@@ -48,7 +48,7 @@ pub fn run(settings: &Settings) -> Result<Outcome, Error> {
     let mut scan = explain::matcher().scan();
     let from_log = match &settings.text {
         Text::Given(text) => {
-            scan.feed(text.as_bytes());
+            scan.feed_every_line(text.as_bytes());
             false
         }
         Text::Log(input) => {

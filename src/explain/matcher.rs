@@ -8,6 +8,7 @@
 //! trigger is on the line.
 
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, Input, MatchKind};
 use regex::Regex;
@@ -122,8 +123,10 @@ enum Role {
 /// The catalogue compiled for matching.
 #[derive(Debug)]
 pub struct Matcher {
-    /// Stage one, over raw bytes, case-insensitive.
-    scan: AhoCorasick,
+    /// Stage one's triggers, and its automaton over raw bytes (case-insensitive), built on
+    /// first use: a few lines given on the command line go straight to stage two.
+    triggers: Vec<String>,
+    scan: OnceLock<Result<AhoCorasick, String>>,
     /// Stage two, over normalised lines: every distinct text and what it stands for.
     exact: AhoCorasick,
     roles: Vec<Vec<Role>>,
@@ -212,27 +215,38 @@ impl Matcher {
         }
         triggers.sort();
         triggers.dedup();
-        // A full DFA: the scan touches every byte of the log, and with hundreds of
-        // case-insensitive triggers no literal prefilter applies, so the automaton's own speed
-        // is the scan's speed (the default contiguous NFA is about three times slower here).
-        let scan = AhoCorasickBuilder::new()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::LeftmostFirst)
-            .kind(Some(AhoCorasickKind::DFA))
-            .build(&triggers)
-            .map_err(|e| e.to_string())?;
         let exact = AhoCorasickBuilder::new()
             .match_kind(MatchKind::Standard)
             .build(&texts)
             .map_err(|e| e.to_string())?;
-        Ok(Matcher {
-            scan,
+        let matcher = Matcher {
+            triggers,
+            scan: OnceLock::new(),
             exact,
             roles,
             long,
             patterns,
             entries: catalogue.entries.len(),
-        })
+        };
+        Ok(matcher)
+    }
+
+    /// Stage one's automaton. A full DFA: the scan touches every byte of a log, and with
+    /// hundreds of case-insensitive triggers no literal prefilter applies, so the automaton's
+    /// own speed is the scan's speed (the default contiguous NFA is about three times slower
+    /// here). Building it costs about 10 ms, paid only by a scan.
+    fn scan_automaton(&self) -> Result<&AhoCorasick, String> {
+        self.scan
+            .get_or_init(|| {
+                AhoCorasickBuilder::new()
+                    .ascii_case_insensitive(true)
+                    .match_kind(MatchKind::LeftmostFirst)
+                    .kind(Some(AhoCorasickKind::DFA))
+                    .build(&self.triggers)
+                    .map_err(|e| e.to_string())
+            })
+            .as_ref()
+            .map_err(Clone::clone)
     }
 
     /// The messages on one line, each once, in the order they appear. A match whose every
@@ -450,14 +464,16 @@ pub const MAX_LINE_BYTES: usize = 64 * 1024;
 impl Scan<'_> {
     /// Scans a chunk of whole lines (the last may lack its newline only at the end of input).
     pub fn feed(&mut self, chunk: &[u8]) {
+        let scan = match self.matcher.scan_automaton() {
+            Ok(scan) => scan,
+            // The triggers are literals of at most a few hundred bytes each, far below the
+            // automaton's limits; should it still fail, every line is matched exactly.
+            Err(_) => return self.feed_every_line(chunk),
+        };
         let mut at = 0;
         let mut counted = 0;
         while at < chunk.len() {
-            let Some(found) = self
-                .matcher
-                .scan
-                .find(Input::new(chunk).span(at..chunk.len()))
-            else {
+            let Some(found) = scan.find(Input::new(chunk).span(at..chunk.len())) else {
                 break;
             };
             let start = memchr::memrchr(b'\n', &chunk[..found.start()]).map_or(0, |i| i + 1);
@@ -470,6 +486,20 @@ impl Scan<'_> {
             at = end + 1;
         }
         self.lines += memchr::memchr_iter(b'\n', &chunk[counted..]).count() as u64;
+    }
+
+    /// Matches every line exactly, without the scan: for a few lines, where building the
+    /// scan's automaton would cost more than it saves.
+    pub fn feed_every_line(&mut self, chunk: &[u8]) {
+        for raw in chunk.split(|&b| b == b'\n') {
+            self.lines += 1;
+            let number = self.lines;
+            self.line(&raw[..raw.len().min(MAX_LINE_BYTES)], number);
+        }
+        if chunk.ends_with(b"\n") {
+            // The empty piece after the last newline is not a line.
+            self.lines -= 1;
+        }
     }
 
     fn line(&mut self, raw: &[u8], number: u64) {

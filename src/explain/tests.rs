@@ -32,7 +32,9 @@ fn the_catalogue_is_sound() {
             stack.id
         );
     }
-    Matcher::new(&catalogue).expect("every pattern compiles");
+    let matcher = Matcher::new(&catalogue).expect("every pattern compiles");
+    let mut scan = matcher.scan();
+    scan.feed(b"the scan's automaton builds\n");
 }
 
 #[test]
@@ -264,6 +266,14 @@ fn a_scan_counts_lines_and_keeps_first_lines_across_chunks() {
         scan.feed(first.as_bytes());
         scan.feed(second.as_bytes());
         let (seen, _) = scan.finish();
+        let mut direct = matcher().scan();
+        direct.feed_every_line(first.as_bytes());
+        direct.feed_every_line(second.as_bytes());
+        let (direct, _) = direct.finish();
+        let lines = |seen: &[Seen]| -> Vec<(usize, u64, u64)> {
+            seen.iter().map(|s| (s.entry, s.line, s.count)).collect()
+        };
+        assert_eq!(lines(&seen), lines(&direct), "cut after byte {cut}");
         let got: Vec<(&str, u64, u64)> = seen
             .iter()
             .map(|s| (catalogue().entries[s.entry].id.as_str(), s.line, s.count))
