@@ -88,6 +88,14 @@ pub fn run(cli: Cli, env: &Env) -> Result<Outcome, Error> {
             out: args.out,
             json: args.json,
         }),
+        Command::Explain(args) => cmd::explain::run(&cmd::explain::Settings {
+            text: match (args.log, args.list) {
+                (Some(log), _) => cmd::explain::Text::Log(Input::from_arg(&log)),
+                (None, true) => cmd::explain::Text::List,
+                (None, false) => cmd::explain::Text::Given(args.text.join(" ")),
+            },
+            json: args.json,
+        }),
     }
 }
 
@@ -103,7 +111,7 @@ fn refuse_stdin_twice(command: &Command) -> Result<(), Error> {
                 .chain(&a.ca)
                 .collect::<Vec<_>>(),
         ),
-        Command::Endpoint(_) | Command::Csr(_) => 0,
+        Command::Endpoint(_) | Command::Csr(_) | Command::Explain(_) => 0,
     };
     if count > 1 {
         return Err(Error::Usage(

@@ -47,6 +47,9 @@ pub enum Command {
     /// Creates a device key (mode 0400, never overwritten) and a CSR for it.
     #[command(after_help = CSR_HELP)]
     Csr(CsrArgs),
+    /// Explains a line of a device log (or a whole log): its likely causes and the checks that confirm them.
+    #[command(after_help = EXPLAIN_HELP)]
+    Explain(ExplainArgs),
 }
 
 const VERIFY_CHAIN_HELP: &str = "EXAMPLES:
@@ -96,6 +99,18 @@ const CSR_HELP: &str = "EXAMPLES:
 EXIT CODES:
   0  key and CSR written
   2  bad usage, or the key file already exists (it is never overwritten)";
+
+const EXPLAIN_HELP: &str = "EXAMPLES:
+  iotcheck explain 'mbedtls_ssl_handshake returned -0x2700'
+  iotcheck explain AWS_ERROR_MQTT_UNEXPECTED_HANGUP
+  iotcheck explain --log device.log
+  journalctl -u aws-iot-device-client | iotcheck explain --log -
+  iotcheck explain --list --json
+
+EXIT CODES:
+  0  a known message was recognised (or --list)
+  1  nothing recognised: try iotcheck doctor
+  2  bad usage or an unreadable log";
 
 /// Trust and time options shared by the commands that verify a chain.
 #[derive(Debug, Args)]
@@ -301,6 +316,26 @@ pub struct CsrArgs {
     pub out: PathBuf,
 
     /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// A line (or lines) of a device log; several words are one text.
+    #[arg(value_name = "TEXT", required_unless_present_any = ["log", "list"], conflicts_with_all = ["log", "list"])]
+    pub text: Vec<String>,
+
+    /// Scan a whole log (- for standard input): every known message once, with its first
+    /// line and count.
+    #[arg(long, value_name = "FILE", conflicts_with = "list")]
+    pub log: Option<String>,
+
+    /// List every known message, with its causes, checks and sources.
+    #[arg(long)]
+    pub list: bool,
+
+    /// Print one JSON object (schema in the README) instead of text.
     #[arg(long)]
     pub json: bool,
 }

@@ -9,6 +9,7 @@ pub mod chain;
 pub mod cli;
 pub mod cmd;
 pub mod error;
+pub mod explain;
 pub mod finding;
 #[doc(hidden)]
 pub mod fuzzing;

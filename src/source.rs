@@ -223,17 +223,23 @@ fn read_bytes(input: &Input, name: &str) -> Result<Vec<u8>, InputError> {
                 .map_err(|e| InputError::new(name, format!("cannot read standard input: {e}")))?
         }
         Input::Path(path) => {
-            // The type is checked before opening: opening a FIFO for reading would wait for a
-            // writer, and a device (/dev/zero) never ends.
-            let metadata = std::fs::metadata(path).map_err(|e| open_error(name, &e))?;
-            refuse_unless_regular(name, &metadata)?;
-            let file = std::fs::File::open(path).map_err(|e| open_error(name, &e))?;
-            // The path may have been replaced between the two calls: judge what was opened.
-            let opened = file.metadata().map_err(|e| open_error(name, &e))?;
-            refuse_unless_regular(name, &opened)?;
+            let file = open_regular(path, name)?;
             read_capped(file, name).map_err(|e| open_error(name, &e))?
         }
     }
+}
+
+/// Opens a regular file for reading; anything else (a directory, a FIFO that would wait for a
+/// writer, a device that never ends) is refused before it is opened. `name` is the file as
+/// the user named it, for messages.
+pub fn open_regular(path: &std::path::Path, name: &str) -> Result<std::fs::File, InputError> {
+    let metadata = std::fs::metadata(path).map_err(|e| open_error(name, &e))?;
+    refuse_unless_regular(name, &metadata)?;
+    let file = std::fs::File::open(path).map_err(|e| open_error(name, &e))?;
+    // The path may have been replaced between the two calls: judge what was opened.
+    let opened = file.metadata().map_err(|e| open_error(name, &e))?;
+    refuse_unless_regular(name, &opened)?;
+    Ok(file)
 }
 
 /// Reads at most [`MAX_INPUT_BYTES`]; more is an error naming the input.

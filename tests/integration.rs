@@ -45,3 +45,6 @@ mod terminal;
 
 #[path = "integration/usage.rs"]
 mod usage;
+
+#[path = "integration/explain.rs"]
+mod explain;

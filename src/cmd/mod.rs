@@ -3,5 +3,6 @@
 pub mod csr;
 pub mod device;
 pub mod endpoint;
+pub mod explain;
 pub mod inspect;
 pub mod verify_chain;

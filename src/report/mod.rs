@@ -4,6 +4,7 @@
 pub mod csr;
 pub mod device;
 pub mod endpoint;
+pub mod explain;
 pub mod human;
 pub mod inspect;
 pub mod json;

@@ -1,0 +1,531 @@
+//! Recognising catalogue messages in text: one pass, one combined automaton.
+//!
+//! Two stages. The scan runs one case-insensitive Aho-Corasick automaton over the raw bytes
+//! of a whole chunk of log, looking for a trigger of any entry (a number-free piece of each
+//! literal, every spelling of a number, a pattern's trigger). Only the lines it flags are
+//! normalised ([`normalise`]) and matched exactly: a second automaton over the normalised
+//! literals, word boundaries, lines cut short, and the few regular expressions whose
+//! trigger is on the line.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, Input, MatchKind};
+use regex::Regex;
+
+use super::context::Context;
+use super::Catalogue;
+
+/// Lowercases ASCII and writes every number token as `0x` and its absolute value in
+/// lowercase hexadecimal, so that `-0x2700`, `0x2700`, `0X00002700`, `-9984` and the 32-bit
+/// two's complement `0xFFFFD900` all read `0x2700`. A number token is a hexadecimal number
+/// with `0x` (an optional `-` before it), or a negative decimal number; it starts after a
+/// character that is not a letter, digit or `_` and ends before one. Positive decimal
+/// numbers are left as they are: they are too common (ports, counts, times) to mean a code.
+pub fn normalise(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out: Vec<u8> = Vec::with_capacity(bytes.len() + 8);
+    let mut i = 0;
+    while i < bytes.len() {
+        let at_start = i == 0 || !is_word(bytes[i - 1]);
+        if at_start {
+            if let Some((value, end)) = number_at(bytes, i) {
+                out.extend_from_slice(format!("0x{value:x}").as_bytes());
+                i = end;
+                continue;
+            }
+        }
+        out.push(bytes[i].to_ascii_lowercase());
+        i += 1;
+    }
+    // Only ASCII bytes were changed or replaced by ASCII, so the text is still UTF-8.
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// A letter, digit or underscore: what a word (and a symbolic name) is made of.
+fn is_word(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
+/// The absolute value and end of a number token starting at `i`, if one does.
+fn number_at(bytes: &[u8], i: usize) -> Option<(u64, usize)> {
+    let negative = bytes[i] == b'-';
+    let j = if negative { i + 1 } else { i };
+    let rest = &bytes[j..];
+    if rest.len() >= 3 && rest[0] == b'0' && (rest[1] | 0x20) == b'x' && rest[2].is_ascii_hexdigit()
+    {
+        let digits = rest[2..]
+            .iter()
+            .take_while(|b| b.is_ascii_hexdigit())
+            .count();
+        let end = j + 2 + digits;
+        if digits > 16 || bytes.get(end).is_some_and(|&b| is_word(b)) {
+            return None;
+        }
+        // Only ASCII hex digits were taken, and at most 16 of them: the parse cannot fail.
+        let text = std::str::from_utf8(&bytes[j + 2..end]).ok()?;
+        let value = u64::from_str_radix(text, 16).ok()?;
+        // A negative 32-bit code printed with %x: 0xFFFFD900 is -0x2700.
+        let value = if !negative && digits == 8 && value >= 0x8000_0000 {
+            0x1_0000_0000 - value
+        } else {
+            value
+        };
+        return Some((value, end));
+    }
+    if negative && rest.first().is_some_and(u8::is_ascii_digit) {
+        let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+        let end = j + digits;
+        if digits > 18 || bytes.get(end).is_some_and(|&b| is_word(b)) {
+            return None;
+        }
+        let text = std::str::from_utf8(&bytes[j..end]).ok()?;
+        return Some((text.parse().ok()?, end));
+    }
+    None
+}
+
+/// The spellings a number of a normalised literal may have in a raw log.
+fn spellings(value: u64) -> Vec<String> {
+    let mut all = vec![
+        format!("0x{value:x}"),
+        format!("0x{value:04x}"),
+        format!("0x{value:08x}"),
+        format!("-{value}"),
+    ];
+    if (1..=0x8000_0000).contains(&value) {
+        all.push(format!("0x{:x}", 0x1_0000_0000 - value));
+    }
+    all.sort();
+    all.dedup();
+    all
+}
+
+/// A literal of at least this many bytes is recognised in a line cut short inside it, when
+/// the line holds at least its first [`CUT_MIN_KEPT`] bytes; the scan looks for its first
+/// [`CUT_PREFIX`].
+const CUT_MIN_LITERAL: usize = 28;
+const CUT_MIN_KEPT: usize = 24;
+const CUT_PREFIX: usize = 16;
+
+/// What a normalised literal of the second stage stands for.
+#[derive(Clone, Copy, Debug)]
+enum Role {
+    /// The whole literal of an entry; a weak one (a bare number) counts only on a line that
+    /// reads as an error report.
+    Literal { entry: usize, weak: bool },
+    /// The first [`CUT_PREFIX`] bytes of a long literal (index into `Matcher::long`).
+    Prefix { long: usize },
+    /// The trigger of a pattern (index into `Matcher::patterns`).
+    Trigger { pattern: usize },
+}
+
+/// The catalogue compiled for matching.
+#[derive(Debug)]
+pub struct Matcher {
+    /// Stage one's triggers, and its automaton over raw bytes (case-insensitive), built on
+    /// first use: a few lines given on the command line go straight to stage two.
+    triggers: Vec<String>,
+    scan: OnceLock<Result<AhoCorasick, String>>,
+    /// Stage two, over normalised lines: every distinct text and what it stands for.
+    exact: AhoCorasick,
+    roles: Vec<Vec<Role>>,
+    /// Long literals: (entry, normalised text).
+    long: Vec<(usize, String)>,
+    /// (entry, regex over the normalised line).
+    patterns: Vec<(usize, Regex)>,
+    entries: usize,
+}
+
+/// One recognised message on one line: the entry and the span of the normalised line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Hit {
+    pub entry: usize,
+    pub start: usize,
+    pub end: usize,
+    /// The line ends inside the literal: it was cut short.
+    pub partial: bool,
+}
+
+/// Lines that also feed the [`Context`] (endpoint, port, files, client id) when flagged.
+const CONTEXT_TRIGGERS: &[&str] = &[
+    "amazonaws.com",
+    ".pem",
+    ".crt",
+    ".key",
+    ".cer",
+    ".der",
+    "clientid",
+    "client_id",
+    "client-id",
+    "client id",
+    ":8883",
+    ":8443",
+    ":443",
+    "port 8883",
+    "port 8443",
+    "port 443",
+];
+
+impl Matcher {
+    /// Compiles the catalogue; fails only on a pattern that is not a valid regular expression.
+    pub fn new(catalogue: &Catalogue) -> Result<Matcher, String> {
+        let mut texts: Vec<String> = Vec::new();
+        let mut roles: Vec<Vec<Role>> = Vec::new();
+        let mut index: HashMap<String, usize> = HashMap::new();
+        let mut add = |text: String, role: Role| {
+            let i = *index.entry(text.clone()).or_insert_with(|| {
+                texts.push(text);
+                roles.push(Vec::new());
+                texts.len() - 1
+            });
+            roles[i].push(role);
+        };
+        let mut triggers: Vec<String> = CONTEXT_TRIGGERS.iter().map(|t| t.to_string()).collect();
+        let mut long = Vec::new();
+        let mut patterns = Vec::new();
+        for (entry, e) in catalogue.entries.iter().enumerate() {
+            for literal in &e.literals {
+                let text = normalise(literal);
+                triggers.extend(scan_triggers(&text));
+                if text.len() >= CUT_MIN_LITERAL && text.is_char_boundary(CUT_PREFIX) {
+                    let prefix = &text[..CUT_PREFIX];
+                    if !prefix.bytes().any(|b| b.is_ascii_digit()) {
+                        triggers.push(prefix.to_string());
+                        add(prefix.to_string(), Role::Prefix { long: long.len() });
+                        long.push((entry, text.clone()));
+                    }
+                }
+                let weak = is_bare_number(&text);
+                add(text, Role::Literal { entry, weak });
+            }
+            for p in &e.patterns {
+                let regex = Regex::new(&p.regex)
+                    .map_err(|err| format!("entry {:?}: pattern {:?}: {err}", e.id, p.regex))?;
+                let trigger = normalise(&p.trigger);
+                triggers.extend(scan_triggers(&trigger));
+                add(
+                    trigger,
+                    Role::Trigger {
+                        pattern: patterns.len(),
+                    },
+                );
+                patterns.push((entry, regex));
+            }
+        }
+        triggers.sort();
+        triggers.dedup();
+        let exact = AhoCorasickBuilder::new()
+            .match_kind(MatchKind::Standard)
+            .build(&texts)
+            .map_err(|e| e.to_string())?;
+        let matcher = Matcher {
+            triggers,
+            scan: OnceLock::new(),
+            exact,
+            roles,
+            long,
+            patterns,
+            entries: catalogue.entries.len(),
+        };
+        Ok(matcher)
+    }
+
+    /// Stage one's automaton. A full DFA: the scan touches every byte of a log, and with
+    /// hundreds of case-insensitive triggers no literal prefilter applies, so the automaton's
+    /// own speed is the scan's speed (the default contiguous NFA is about three times slower
+    /// here). Building it costs about 10 ms, paid only by a scan.
+    fn scan_automaton(&self) -> Result<&AhoCorasick, String> {
+        self.scan
+            .get_or_init(|| {
+                AhoCorasickBuilder::new()
+                    .ascii_case_insensitive(true)
+                    .match_kind(MatchKind::LeftmostFirst)
+                    .kind(Some(AhoCorasickKind::DFA))
+                    .build(&self.triggers)
+                    .map_err(|e| e.to_string())
+            })
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
+    /// The messages on one line, each once, in the order they appear. A match whose every
+    /// span lies inside a longer match of another entry is left out: the more specific entry
+    /// says it.
+    pub fn match_line(&self, line: &str) -> Vec<Hit> {
+        let text = normalise(line);
+        self.match_normalised(&text)
+    }
+
+    fn match_normalised(&self, text: &str) -> Vec<Hit> {
+        let bytes = text.as_bytes();
+        let mut hits: Vec<Hit> = Vec::new();
+        let mut tried = vec![false; self.patterns.len()];
+        let mut reads_as_error: Option<bool> = None;
+        for m in self.exact.find_overlapping_iter(text) {
+            let (start, end) = (m.start(), m.end());
+            for role in &self.roles[m.pattern().as_usize()] {
+                match *role {
+                    Role::Literal { entry, weak } => {
+                        let context = !weak
+                            || *reads_as_error.get_or_insert_with(|| reads_as_error_report(text));
+                        if context && bounded(bytes, start, end) {
+                            hits.push(Hit {
+                                entry,
+                                start,
+                                end,
+                                partial: false,
+                            });
+                        }
+                    }
+                    Role::Prefix { long } => {
+                        let (entry, literal) = &self.long[long];
+                        let rest = text[start..]
+                            .trim_end()
+                            .trim_end_matches(['.', '…'])
+                            .trim_end();
+                        if rest.len() >= CUT_MIN_KEPT
+                            && rest.len() < literal.len()
+                            && literal.starts_with(rest)
+                            && bounded(bytes, start, start)
+                        {
+                            hits.push(Hit {
+                                entry: *entry,
+                                start,
+                                end: start + rest.len(),
+                                partial: true,
+                            });
+                        }
+                    }
+                    Role::Trigger { pattern } => {
+                        if !tried[pattern] {
+                            tried[pattern] = true;
+                            let (entry, regex) = &self.patterns[pattern];
+                            if let Some(found) = regex.find(text) {
+                                hits.push(Hit {
+                                    entry: *entry,
+                                    start: found.start(),
+                                    end: found.end(),
+                                    partial: false,
+                                });
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        keep_most_specific(hits)
+    }
+
+    /// A scan over a whole text or log, fed in chunks of whole lines.
+    pub fn scan(&self) -> Scan<'_> {
+        Scan {
+            matcher: self,
+            seen: Vec::new(),
+            slot: vec![None; self.entries],
+            lines: 0,
+            context: Context::default(),
+        }
+    }
+}
+
+/// The number-free piece of a normalised literal the raw scan looks for, or, when it has
+/// none long enough, every raw spelling of its first number.
+fn scan_triggers(literal: &str) -> Vec<String> {
+    let bytes = literal.as_bytes();
+    let mut pieces: Vec<&str> = Vec::new();
+    let mut numbers: Vec<u64> = Vec::new();
+    let (mut i, mut piece_start) = (0, 0);
+    while i < bytes.len() {
+        let at_start = i == 0 || !is_word(bytes[i - 1]);
+        if at_start {
+            if let Some((value, end)) = number_at(bytes, i) {
+                pieces.push(&literal[piece_start..i]);
+                numbers.push(value);
+                i = end;
+                piece_start = end;
+                continue;
+            }
+        }
+        i += 1;
+    }
+    pieces.push(&literal[piece_start..]);
+    let longest = pieces
+        .iter()
+        .max_by_key(|p| p.trim().len())
+        .copied()
+        .unwrap_or("");
+    if longest.trim().len() >= 4 || numbers.is_empty() {
+        vec![longest.to_string()]
+    } else {
+        spellings(numbers[0])
+    }
+}
+
+/// A normalised literal that is a number and nothing else (`0x2700`).
+fn is_bare_number(literal: &str) -> bool {
+    let bytes = literal.as_bytes();
+    matches!(number_at(bytes, 0), Some((_, end)) if end == bytes.len())
+}
+
+/// Words of an error report: a bare number (`0x2600`) means a code only beside one of them,
+/// not as a status word, a checksum or an address in an ordinary line.
+const ERROR_WORDS: &[&str] = &[
+    "err",
+    "fail",
+    "return",
+    "ret=",
+    "ret:",
+    "rc=",
+    "alert",
+    "handshake",
+    "verif",
+    "refused",
+    "reject",
+    "abort",
+];
+
+fn reads_as_error_report(normalised: &str) -> bool {
+    ERROR_WORDS.iter().any(|w| normalised.contains(w))
+}
+
+/// A literal that starts (ends) with a word character must not continue a word there.
+fn bounded(text: &[u8], start: usize, end: usize) -> bool {
+    let before = start == 0 || !is_word(text[start - 1]) || !is_word(text[start]);
+    let after = end == text.len() || end == start || !is_word(text[end]) || !is_word(text[end - 1]);
+    before && after
+}
+
+/// Leaves out matches that say less than another on the same line, and repeats of one entry;
+/// orders the rest by where they start.
+fn keep_most_specific(mut hits: Vec<Hit>) -> Vec<Hit> {
+    let inside = |a: &Hit, b: &Hit| {
+        a.entry != b.entry
+            && b.start <= a.start
+            && a.end <= b.end
+            && (b.end - b.start) > (a.end - a.start)
+    };
+    let kept: Vec<Hit> = hits
+        .iter()
+        .filter(|a| {
+            // An entry goes only when every one of its spans is inside another's.
+            hits.iter()
+                .filter(|h| h.entry == a.entry)
+                .any(|own| !hits.iter().any(|b| inside(own, b)))
+        })
+        .copied()
+        .collect();
+    hits.clear();
+    for hit in kept {
+        match hits.iter_mut().find(|h| h.entry == hit.entry) {
+            Some(h) => {
+                // A whole match is better evidence than a cut one; then the earliest.
+                if (h.partial && !hit.partial) || (h.partial == hit.partial && hit.start < h.start)
+                {
+                    *h = hit;
+                }
+            }
+            None => hits.push(hit),
+        }
+    }
+    hits.sort_by_key(|h| (h.start, h.entry));
+    hits
+}
+
+/// A message seen in a scan: where first, how often (lines), and the line it was first on.
+#[derive(Clone, Debug)]
+pub struct Seen {
+    pub entry: usize,
+    /// 1-based line of the first occurrence.
+    pub line: u64,
+    /// Lines on which it was recognised.
+    pub count: u64,
+    /// The first line it was recognised on, as read (lossy UTF-8).
+    pub text: String,
+    /// The first occurrence was a line cut short.
+    pub partial: bool,
+}
+
+/// The state of a scan: what was seen, in order, and what the lines revealed.
+#[derive(Debug)]
+pub struct Scan<'m> {
+    matcher: &'m Matcher,
+    seen: Vec<Seen>,
+    /// Entry → index into `seen`.
+    slot: Vec<Option<usize>>,
+    /// Lines before the current chunk.
+    lines: u64,
+    context: Context,
+}
+
+/// Longer lines are matched by their first this many bytes.
+pub const MAX_LINE_BYTES: usize = 64 * 1024;
+
+impl Scan<'_> {
+    /// Scans a chunk of whole lines (the last may lack its newline only at the end of input).
+    pub fn feed(&mut self, chunk: &[u8]) {
+        let scan = match self.matcher.scan_automaton() {
+            Ok(scan) => scan,
+            // The triggers are literals of at most a few hundred bytes each, far below the
+            // automaton's limits; should it still fail, every line is matched exactly.
+            Err(_) => return self.feed_every_line(chunk),
+        };
+        let mut at = 0;
+        let mut counted = 0;
+        while at < chunk.len() {
+            let Some(found) = scan.find(Input::new(chunk).span(at..chunk.len())) else {
+                break;
+            };
+            let start = memchr::memrchr(b'\n', &chunk[..found.start()]).map_or(0, |i| i + 1);
+            let end = memchr::memchr(b'\n', &chunk[found.start()..])
+                .map_or(chunk.len(), |i| found.start() + i);
+            self.lines += memchr::memchr_iter(b'\n', &chunk[counted..start]).count() as u64;
+            counted = start;
+            let raw = &chunk[start..end.min(start + MAX_LINE_BYTES)];
+            self.line(raw, self.lines + 1);
+            at = end + 1;
+        }
+        self.lines += memchr::memchr_iter(b'\n', &chunk[counted..]).count() as u64;
+    }
+
+    /// Matches every line exactly, without the scan: for a few lines, where building the
+    /// scan's automaton would cost more than it saves.
+    pub fn feed_every_line(&mut self, chunk: &[u8]) {
+        for raw in chunk.split(|&b| b == b'\n') {
+            self.lines += 1;
+            let number = self.lines;
+            self.line(&raw[..raw.len().min(MAX_LINE_BYTES)], number);
+        }
+        if chunk.ends_with(b"\n") {
+            // The empty piece after the last newline is not a line.
+            self.lines -= 1;
+        }
+    }
+
+    fn line(&mut self, raw: &[u8], number: u64) {
+        let text = String::from_utf8_lossy(raw);
+        let line = text.trim_end_matches('\r');
+        let normalised = normalise(line);
+        self.context.absorb(line);
+        for hit in self.matcher.match_normalised(&normalised) {
+            match self.slot[hit.entry] {
+                Some(i) => self.seen[i].count += 1,
+                None => {
+                    self.slot[hit.entry] = Some(self.seen.len());
+                    self.seen.push(Seen {
+                        entry: hit.entry,
+                        line: number,
+                        count: 1,
+                        text: line.to_string(),
+                        partial: hit.partial,
+                    });
+                }
+            }
+        }
+    }
+
+    /// What was seen, in the order first seen, and what the lines revealed.
+    pub fn finish(self) -> (Vec<Seen>, Context) {
+        (self.seen, self.context)
+    }
+}

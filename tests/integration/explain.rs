@@ -1,0 +1,258 @@
+//! `iotcheck explain`: lines and logs to known messages, their causes and the checks, in
+//! text and JSON; exit codes; inputs that cannot be read.
+
+use std::io::Write;
+use std::process::Stdio;
+
+use crate::common::*;
+
+#[test]
+fn a_line_is_explained_with_its_causes_and_filled_in_commands() {
+    let r = run(&[
+        "explain",
+        "--color",
+        "never",
+        "E (10011) aws_iot: failed! mbedtls_ssl_handshake returned -9984 (abc123-ats.iot.eu-west-1.amazonaws.com:8883)",
+    ]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.starts_with("RECOGNISED  1 known message(s)"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("mbedtls-x509-cert-verify-failed"));
+    assert!(r
+        .stdout
+        .contains("1. The CA file (caPath) does not hold the root"));
+    assert!(r
+        .stdout
+        .contains("→ iotcheck endpoint abc123-ats.iot.eu-west-1.amazonaws.com:8883 --ca <caPath>"));
+    assert!(r.stdout.contains("https://github.com/Mbed-TLS/mbedtls/"));
+    assert!(!r.stdout.contains('\x1b'));
+}
+
+#[test]
+fn several_words_are_one_text_and_every_message_in_it_is_reported() {
+    let r = run(&[
+        "explain",
+        "--json",
+        "curl:",
+        "(60)",
+        "SSL certificate problem: unable to get local issuer certificate",
+    ]);
+    assert_eq!(r.code, 0);
+    let ids: Vec<String> = r.json()["matches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "curl-peer-failed-verification",
+            "openssl-unable-to-get-local-issuer"
+        ]
+    );
+}
+
+#[test]
+fn the_json_has_the_documented_shape() {
+    let r = run(&["explain", "--json", "AWS_ERROR_MQTT_UNEXPECTED_HANGUP"]);
+    assert_eq!(r.code, 0);
+    let json = r.json();
+    assert_eq!(json["schema_version"], 2);
+    assert_eq!(json["command"], "explain");
+    let m = &json["matches"][0];
+    assert_eq!(m["id"], "aws-crt-mqtt-unexpected-hangup");
+    assert_eq!(m["stack"], "aws-crt");
+    assert!(m["message"].as_str().unwrap().contains("UNEXPECTED_HANGUP"));
+    assert!(m.get("line").is_none() && m.get("count").is_none());
+    let causes = m["causes"].as_array().unwrap();
+    assert!(causes.len() >= 2);
+    assert!(causes[0]["cause"].as_str().unwrap().contains("iot:Connect"));
+    assert_eq!(causes[0]["checks"][0], "account");
+    let checks: Vec<&str> = m["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    assert_eq!(checks, ["account", "mqtt"]);
+    assert!(m["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|s| s.as_str().unwrap().starts_with("https://")));
+    assert!(!r.stdout.contains('\x1b'));
+}
+
+#[test]
+fn an_unknown_text_says_so_and_suggests_the_doctor() {
+    let r = run(&["explain", "--color", "never", "all good, connected"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stdout.starts_with("UNKNOWN"));
+    assert!(r.stdout.contains("iotcheck doctor --config"));
+    assert!(r.stdout.contains("coming, not in this version yet"));
+    let r = run(&["explain", "--json", "all good, connected"]);
+    assert_eq!(r.code, 1);
+    assert_eq!(r.json()["matches"], serde_json::json!([]));
+}
+
+const LOG: &str = "\
+I (812) wifi: connected
+I (900) app: connecting to abc123-ats.iot.eu-west-1.amazonaws.com:8883 with /spiffs/device.pem.crt
+E (10011) aws_iot: failed! mbedtls_ssl_handshake returned -0x2700
+I (15000) app: retrying
+E (20011) aws_iot: failed! mbedtls_ssl_handshake returned -9984
+{\"clientId\": \"Sensor-1\", \"eventType\": \"disconnected\", \"disconnectReason\": \"DUPLICATE_CLIENTID\"}
+E (30011) aws_iot: failed! mbedtls_ssl_handshake returned 0x2700
+";
+
+#[test]
+fn a_log_gives_each_message_once_with_its_first_line_and_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("device.log");
+    std::fs::write(&path, LOG).unwrap();
+    let r = run(&["explain", "--json", "--log", path.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let json = r.json();
+    let got: Vec<(String, u64, u64)> = json["matches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["id"].as_str().unwrap().to_string(),
+                m["line"].as_u64().unwrap(),
+                m["count"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("mbedtls-x509-cert-verify-failed".to_string(), 3, 3),
+            ("aws-iot-logs-duplicate-clientid".to_string(), 6, 1)
+        ]
+    );
+    assert_eq!(
+        json["revealed"]["host"],
+        "abc123-ats.iot.eu-west-1.amazonaws.com"
+    );
+    assert_eq!(json["revealed"]["client_id"], "Sensor-1");
+
+    let r = run(&[
+        "explain",
+        "--color",
+        "never",
+        "--log",
+        path.to_str().unwrap(),
+    ]);
+    assert!(r.stdout.contains(
+        "mbedtls-x509-cert-verify-failed  mbedTLS / ESP-IDF (esp-tls, esp-mqtt)  first at line 3, on 3 lines"
+    ));
+    assert!(
+        r.stdout
+            .contains("--cert /spiffs/device.pem.crt --key <keyPath> --mqtt --client-id Sensor-1"),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn a_log_can_come_from_standard_input() {
+    let mut child = iotcheck()
+        .args(["explain", "--json", "--log", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(LOG.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["matches"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn a_log_without_known_messages_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("quiet.log");
+    std::fs::write(&path, "boot\nconnected\n").unwrap();
+    let r = run(&["explain", "--log", path.to_str().unwrap()]);
+    assert_eq!(r.code, 1);
+    assert!(r.stdout.contains("UNKNOWN"));
+}
+
+#[test]
+fn unreadable_logs_and_bad_usage_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.log");
+    let r = run(&["explain", "--log", missing.to_str().unwrap()]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("no such file"), "{}", r.stderr);
+    assert!(r.stdout.is_empty());
+
+    let r = run(&["explain", "--log", dir.path().to_str().unwrap()]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("is a directory"), "{}", r.stderr);
+
+    #[cfg(unix)]
+    {
+        let fifo = dir.path().join("fifo");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let r = run(&["explain", "--log", fifo.to_str().unwrap()]);
+        assert_eq!(r.code, 2);
+        assert!(r.stderr.contains("not a regular file"), "{}", r.stderr);
+    }
+
+    assert_eq!(run(&["explain"]).code, 2);
+    assert_eq!(run(&["explain", "--log", "x.log", "some text"]).code, 2);
+    assert_eq!(run(&["explain", "--list", "--log", "x.log"]).code, 2);
+}
+
+#[test]
+fn the_list_holds_every_entry_with_sources_and_checks() {
+    let r = run(&["explain", "--list", "--json"]);
+    assert_eq!(r.code, 0);
+    let json = r.json();
+    assert_eq!(json["command"], "explain");
+    let entries = json["entries"].as_array().unwrap();
+    assert!(entries.len() >= 150, "{}", entries.len());
+    for e in entries {
+        assert!(!e["sources"].as_array().unwrap().is_empty(), "{e}");
+        assert!(!e["checks"].as_array().unwrap().is_empty(), "{e}");
+        assert!(e["example"].is_string() && e["match"].is_array());
+    }
+    let stacks = json["stacks"].as_array().unwrap();
+    let total: u64 = stacks.iter().map(|s| s["entries"].as_u64().unwrap()).sum();
+    assert_eq!(total as usize, entries.len());
+
+    let r = run(&["explain", "--list", "--color", "never"]);
+    assert!(r.stdout.starts_with(&format!(
+        "{} known messages of {} stacks",
+        entries.len(),
+        stacks.len()
+    )));
+}
+
+#[test]
+fn the_help_ends_with_examples_and_exit_codes() {
+    let r = run(&["explain", "--help"]);
+    assert_eq!(r.code, 0);
+    let examples = r.stdout.find("EXAMPLES:").expect("examples");
+    let exit_codes = r.stdout.find("EXIT CODES:").expect("exit codes");
+    assert!(examples < exit_codes);
+    assert!(r.stdout.contains("--log"));
+}
