@@ -123,9 +123,42 @@ pub struct VerifyChainArgs {
     #[arg(long, value_name = "NAME")]
     pub host: Option<String>,
 
+    #[command(flatten)]
+    pub report: ReportArgs,
+
+    #[command(flatten)]
+    pub pem: PemArgs,
+}
+
+/// How a verdict is shown: in full, in brief, as JSON, or only by the exit code.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
     /// Print one JSON object (schema in the README) instead of text.
     #[arg(long)]
     pub json: bool,
+
+    /// Print the verdict line and the findings only, without per-certificate detail.
+    #[arg(long, conflicts_with = "json")]
+    pub brief: bool,
+
+    /// Print nothing: the exit code is the answer (an error that stops the command is still
+    /// one line on stderr).
+    #[arg(short, long, conflicts_with_all = ["json", "brief"])]
+    pub quiet: bool,
+}
+
+/// The certificates themselves, as PEM.
+#[derive(Debug, Args)]
+pub struct PemArgs {
+    /// Print the certificates as PEM on stdout, in the order given or served; the verdict and
+    /// findings go to stderr, the exit code stays.
+    #[arg(long, conflicts_with_all = ["json", "quiet"])]
+    pub pem: bool,
+
+    /// With --pem: print the verified path instead, from the leaf up to and including the
+    /// trusted anchor (nothing when no path verifies).
+    #[arg(long, requires = "pem")]
+    pub path: bool,
 }
 
 #[derive(Debug, Args)]
@@ -137,6 +170,11 @@ pub struct InspectArgs {
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
+
+    /// Print the certificates in the files as PEM on stdout, in file order; never keys, CSRs
+    /// or CRLs: what was left out is said on stderr.
+    #[arg(long, conflicts_with = "json")]
+    pub pem: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -240,9 +278,11 @@ pub struct EndpointArgs {
     #[arg(long, requires = "save")]
     pub force: bool,
 
-    /// Print one JSON object (schema in the README) instead of text.
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub report: ReportArgs,
+
+    #[command(flatten)]
+    pub pem: PemArgs,
 }
 
 #[derive(Debug, Args)]
@@ -267,9 +307,8 @@ pub struct DeviceArgs {
     #[arg(long, value_name = "TIME")]
     pub at: Option<String>,
 
-    /// Print one JSON object instead of text.
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub report: ReportArgs,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
