@@ -8,6 +8,7 @@ use crate::cli::{
 };
 use crate::cmd;
 use crate::error::Error;
+use crate::manual;
 use crate::net::{self, MqttSettings, ProbeSettings, SigFilter, TlsVersions};
 use crate::report::Output;
 use crate::source::Input;
@@ -94,6 +95,15 @@ pub fn run(cli: Cli, env: &Env) -> Result<Outcome, Error> {
             out: args.out,
             json: args.json,
         }),
+        Command::Version(args) => Ok(cmd::version::run(args.json)),
+        Command::Completions(args) => Ok(Outcome::new(manual::completions(args.shell), true)),
+        Command::Man(args) => match args.out {
+            Some(dir) => {
+                let written = manual::write_pages(&dir)?;
+                Ok(Outcome::new(written.join("\n") + "\n", true))
+            }
+            None => Ok(Outcome::new(manual::page(args.command.as_deref())?, true)),
+        },
     }
 }
 
@@ -126,7 +136,11 @@ fn refuse_stdin_twice(command: &Command) -> Result<(), Error> {
                 .chain(&a.ca)
                 .collect::<Vec<_>>(),
         ),
-        Command::Endpoint(_) | Command::Csr(_) => 0,
+        Command::Endpoint(_)
+        | Command::Csr(_)
+        | Command::Version(_)
+        | Command::Completions(_)
+        | Command::Man(_) => 0,
     };
     if count > 1 {
         return Err(Error::Usage(

@@ -11,6 +11,7 @@ pub mod cmd;
 pub mod error;
 pub mod finding;
 pub mod keys;
+pub mod manual;
 pub mod net;
 pub mod report;
 pub mod source;

@@ -36,3 +36,6 @@ mod mqtt;
 
 #[path = "integration/output.rs"]
 mod output;
+
+#[path = "integration/packaging.rs"]
+mod packaging;

@@ -5,3 +5,4 @@ pub mod device;
 pub mod endpoint;
 pub mod inspect;
 pub mod verify_chain;
+pub mod version;

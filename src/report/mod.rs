@@ -7,6 +7,7 @@ pub mod endpoint;
 pub mod human;
 pub mod inspect;
 pub mod pem;
+pub mod version;
 
 use serde::Serialize;
 
