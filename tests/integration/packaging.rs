@@ -147,6 +147,23 @@ fn every_help_ends_with_examples_that_parse_and_the_exit_codes() {
     }
 }
 
+/// The examples of the help are the README's, so that neither drifts from the other.
+#[test]
+fn every_help_example_is_in_the_readme() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("README.md");
+    let mut helps = vec![run(&["--help"]).stdout];
+    helps.extend(command_names().iter().map(|c| run(&[c, "--help"]).stdout));
+    for help in helps {
+        for example in examples(&help) {
+            assert!(
+                readme.lines().any(|l| l.trim() == example),
+                "the README lacks the help's example `{example}`"
+            );
+        }
+    }
+}
+
 #[test]
 fn the_help_lists_commands_in_the_order_a_field_engineer_needs_them() {
     let r = run(&["--help"]);
