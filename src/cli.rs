@@ -42,7 +42,9 @@ pub enum ColorChoice {
 
 // The help lists the commands in the order a field engineer reaches for them (display_order;
 // gaps leave room): the endpoint as the device sees it, the device's own files, then the
-// offline tools, then the tool's own documentation.
+// offline tools, then the tool's own documentation. A new command takes a display_order too
+// (without one, clap ranks it by its position among the variants, ahead of these): a doctor
+// goes first, below 10.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Verifies a certificate chain offline, as a device would, and explains every failure.
