@@ -3,10 +3,14 @@
 
 use std::time::Duration;
 
-use crate::cli::{Cli, Command, EndpointArgs, KeyTypeChoice, SigChoice, TlsChoice, TrustArgs};
+use crate::cli::{
+    Cli, Command, EndpointArgs, KeyTypeChoice, PemArgs, ReportArgs, SigChoice, TlsChoice, TrustArgs,
+};
 use crate::cmd;
 use crate::error::Error;
+use crate::manual;
 use crate::net::{self, MqttSettings, ProbeSettings, SigFilter, TlsVersions};
+use crate::report::Output;
 use crate::source::Input;
 use crate::trust::Anchors;
 use crate::verify::classify;
@@ -25,10 +29,12 @@ pub struct Env {
     pub no_proxy: Option<String>,
 }
 
-/// What a command produced: text for stdout and the exit code.
+/// What a command produced: text for stdout, text for stderr (the verdict beside `--pem`
+/// output) and the exit code.
 #[derive(Debug)]
 pub struct Outcome {
     pub stdout: String,
+    pub stderr: String,
     pub exit: i32,
 }
 
@@ -36,8 +42,14 @@ impl Outcome {
     pub fn new(stdout: String, ok: bool) -> Outcome {
         Outcome {
             stdout,
+            stderr: String::new(),
             exit: if ok { 0 } else { 1 },
         }
+    }
+
+    pub fn with_stderr(mut self, stderr: String) -> Outcome {
+        self.stderr = stderr;
+        self
     }
 }
 
@@ -52,7 +64,7 @@ pub fn run(cli: Cli, env: &Env) -> Result<Outcome, Error> {
                 anchors: anchors(&args.trust)?,
                 at: at(&args.trust.at, env)?,
                 host: args.host.map(|h| checked_host(&h, "--host")).transpose()?,
-                json: args.json,
+                output: output(&args.report, Some(&args.pem)),
             };
             cmd::verify_chain::run(&settings)
         }
@@ -61,6 +73,7 @@ pub fn run(cli: Cli, env: &Env) -> Result<Outcome, Error> {
                 inputs: args.files.iter().map(|a| Input::from_arg(a)).collect(),
                 at: env.now,
                 json: args.json,
+                pem: args.pem,
             };
             cmd::inspect::run(&settings)
         }
@@ -72,7 +85,7 @@ pub fn run(cli: Cli, env: &Env) -> Result<Outcome, Error> {
                 ca: args.ca.iter().map(|a| Input::from_arg(a)).collect(),
                 thing: args.thing,
                 at: at(&args.at, env)?,
-                json: args.json,
+                output: output(&args.report, None),
             };
             cmd::device::run(&settings)
         }
@@ -96,6 +109,32 @@ pub fn run(cli: Cli, env: &Env) -> Result<Outcome, Error> {
             },
             json: args.json,
         }),
+        Command::Version(args) => Ok(cmd::version::run(args.json)),
+        Command::Completions(args) => Ok(Outcome::new(manual::completions(args.shell), true)),
+        Command::Man(args) => match args.out {
+            Some(dir) => {
+                let written = manual::write_pages(&dir)?;
+                Ok(Outcome::new(written.join("\n") + "\n", true))
+            }
+            None => Ok(Outcome::new(manual::page(args.command.as_deref())?, true)),
+        },
+    }
+}
+
+/// The one way a verdict is shown, from --json, --brief, --quiet, --pem and --path.
+fn output(report: &ReportArgs, pem: Option<&PemArgs>) -> Output {
+    match (report, pem) {
+        (_, Some(PemArgs { pem: true, path })) => {
+            if *path {
+                Output::PemPath
+            } else {
+                Output::Pem
+            }
+        }
+        (ReportArgs { json: true, .. }, _) => Output::Json,
+        (ReportArgs { quiet: true, .. }, _) => Output::Quiet,
+        (ReportArgs { brief: true, .. }, _) => Output::Brief,
+        _ => Output::Text,
     }
 }
 
@@ -111,7 +150,12 @@ fn refuse_stdin_twice(command: &Command) -> Result<(), Error> {
                 .chain(&a.ca)
                 .collect::<Vec<_>>(),
         ),
-        Command::Endpoint(_) | Command::Csr(_) | Command::Explain(_) => 0,
+        Command::Endpoint(_)
+        | Command::Csr(_)
+        | Command::Explain(_)
+        | Command::Version(_)
+        | Command::Completions(_)
+        | Command::Man(_) => 0,
     };
     if count > 1 {
         return Err(Error::Usage(
@@ -155,6 +199,12 @@ pub(crate) fn checked_host(host: &str, option: &str) -> Result<String, Error> {
 
 /// Resolves the command line: target, port, names, ALPN, proxy, device credentials.
 fn endpoint_settings(args: EndpointArgs, env: &Env) -> Result<cmd::endpoint::Settings, Error> {
+    let output = output(&args.report, Some(&args.pem));
+    if args.sig == SigChoice::Both && matches!(output, Output::Pem | Output::PemPath) {
+        return Err(Error::Usage(
+            "--pem prints the chain of one handshake: give --sig rsa or --sig ecdsa (or keep both chains with --save DIR)".into(),
+        ));
+    }
     let (host, port_in_target) = split_target(&args.target)?;
     let port = match (port_in_target, args.port) {
         (Some(a), Some(b)) if a != b => {
@@ -285,7 +335,7 @@ fn endpoint_settings(args: EndpointArgs, env: &Env) -> Result<cmd::endpoint::Set
         device,
         save,
         force: args.force,
-        json: args.json,
+        output,
     })
 }
 

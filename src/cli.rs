@@ -5,7 +5,12 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-const EXIT_CODES: &str = "EXIT CODES:
+const TOP_HELP: &str = "EXAMPLES:
+  iotcheck endpoint abc123-ats.iot.eu-west-1.amazonaws.com
+  iotcheck device --cert certificate.pem.crt --key private.pem.key
+  iotcheck verify-chain --at 2026-03-01T00:00:00Z fixtures/aws/eu-central-1-chain.pem
+
+EXIT CODES:
   0  ok
   1  a check failed (the report says which)
   2  bad usage or unreadable local input
@@ -13,7 +18,12 @@ const EXIT_CODES: &str = "EXIT CODES:
 
 /// Explains why a device cannot connect securely to AWS IoT Core.
 #[derive(Debug, Parser)]
-#[command(name = "iotcheck", version, after_help = EXIT_CODES)]
+#[command(
+    name = "iotcheck",
+    version = crate::report::version::SHORT,
+    long_version = crate::report::version::long(),
+    after_help = TOP_HELP
+)]
 pub struct Cli {
     /// When to color the output: auto (a terminal, and NO_COLOR unset), always or never.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
@@ -30,32 +40,47 @@ pub enum ColorChoice {
     Never,
 }
 
+// The help lists the commands in the order a field engineer reaches for them (display_order;
+// gaps leave room): the endpoint as the device sees it, the device's own files, then the
+// offline tools, then the tool's own documentation. A new command takes a display_order too
+// (without one, clap ranks it by its position among the variants, ahead of these): a doctor
+// goes first, below 10.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Verifies a certificate chain offline, as a device would, and explains every failure.
-    #[command(after_help = VERIFY_CHAIN_HELP)]
+    #[command(after_help = VERIFY_CHAIN_HELP, display_order = 30)]
     VerifyChain(VerifyChainArgs),
     /// Shows every certificate, key, CSR or CRL in the files, without a trust decision.
-    #[command(after_help = INSPECT_HELP)]
+    #[command(after_help = INSPECT_HELP, display_order = 40)]
     Inspect(InspectArgs),
     /// Connects to an endpoint like a device, captures the served chain, verifies and explains it.
-    #[command(after_help = ENDPOINT_HELP)]
+    #[command(after_help = ENDPOINT_HELP, display_order = 10)]
     Endpoint(Box<EndpointArgs>),
     /// Lints a device's certificate and private key offline.
-    #[command(after_help = DEVICE_HELP)]
+    #[command(after_help = DEVICE_HELP, display_order = 20)]
     Device(DeviceArgs),
     /// Creates a device key (mode 0400, never overwritten) and a CSR for it.
-    #[command(after_help = CSR_HELP)]
+    #[command(after_help = CSR_HELP, display_order = 50)]
     Csr(CsrArgs),
     /// Explains a line of a device log (or a whole log): its likely causes and the checks that confirm them.
-    #[command(after_help = EXPLAIN_HELP)]
+    #[command(after_help = EXPLAIN_HELP, display_order = 15)]
     Explain(ExplainArgs),
+    /// Shows the version, the commit it was built from, the TLS stack and the embedded anchors.
+    #[command(after_help = VERSION_HELP, display_order = 90)]
+    Version(VersionArgs),
+    /// Prints a shell completion script.
+    #[command(after_help = COMPLETIONS_HELP, display_order = 91)]
+    Completions(CompletionsArgs),
+    /// Prints the man page of iotcheck or of one command, or writes them all to a directory.
+    #[command(after_help = MAN_HELP, display_order = 92)]
+    Man(ManArgs),
 }
 
 const VERIFY_CHAIN_HELP: &str = "EXAMPLES:
-  iotcheck verify-chain cert_1.pem cert_2.pem
+  iotcheck verify-chain --at 2026-03-01T00:00:00Z fixtures/aws/eu-central-1-chain.pem
+  iotcheck verify-chain --brief --ca AmazonRootCA3.pem fixtures/aws/eu-central-1-chain.pem
   iotcheck verify-chain --ca AmazonRootCA1.pem --host abc-ats.iot.eu-west-1.amazonaws.com chain.pem
-  iotcheck verify-chain --at 2026-01-01 --json fullchain.pem
+  iotcheck verify-chain --pem --path cert_1.pem cert_2.pem > ca-path.pem
 
 EXIT CODES:
   0  a valid path exists (and the name matches, with --host)
@@ -65,6 +90,7 @@ EXIT CODES:
 const INSPECT_HELP: &str = "EXAMPLES:
   iotcheck inspect certificate.pem.crt
   iotcheck inspect --json private.pem.key device.csr
+  iotcheck inspect --pem bundle.pem > certificates.pem
 
 EXIT CODES:
   0  every file was read
@@ -72,10 +98,9 @@ EXIT CODES:
 
 const ENDPOINT_HELP: &str = "EXAMPLES:
   iotcheck endpoint abc123-ats.iot.eu-west-1.amazonaws.com
-  iotcheck endpoint abc123-ats.iot.eu-west-1.amazonaws.com:443 --ca AmazonRootCA1.pem
-  iotcheck endpoint abc123-ats.iot.eu-west-1.amazonaws.com --sig both
-  iotcheck endpoint abc123-ats.iot.eu-west-1.amazonaws.com:8883 --cert certificate.pem.crt --key private.pem.key --mqtt
-  iotcheck endpoint abc123-ats.iot.eu-west-1.amazonaws.com --proxy http://user:pass@proxy:3128
+  iotcheck endpoint abc123-ats.iot.eu-west-1.amazonaws.com:443 --sig both
+  iotcheck endpoint abc123-ats.iot.eu-west-1.amazonaws.com:8883 --cert cert.pem --key key.pem --mqtt
+  iotcheck endpoint abc123-ats.iot.eu-west-1.amazonaws.com --pem > chain.pem
 
 EXIT CODES:
   0  the chain verified (and the client certificate, if sent, was accepted)
@@ -85,7 +110,8 @@ EXIT CODES:
 
 const DEVICE_HELP: &str = "EXAMPLES:
   iotcheck device --cert certificate.pem.crt --key private.pem.key
-  iotcheck device --cert certificate.pem.crt --key private.pem.key --ca my-device-ca.pem --thing Sensor1
+  iotcheck device --cert cert.pem --key key.pem --ca my-device-ca.pem --thing Sensor1
+  iotcheck device --cert certificate.pem.crt --key private.pem.key --brief
 
 EXIT CODES:
   0  no error findings (warnings allowed)
@@ -105,12 +131,35 @@ const EXPLAIN_HELP: &str = "EXAMPLES:
   iotcheck explain AWS_ERROR_MQTT_UNEXPECTED_HANGUP
   iotcheck explain --log device.log
   journalctl -u aws-iot-device-client | iotcheck explain --log -
-  iotcheck explain --list --json
 
 EXIT CODES:
   0  a known message was recognised (or --list)
   1  nothing recognised: try iotcheck doctor
   2  bad usage or an unreadable log";
+const VERSION_HELP: &str = "EXAMPLES:
+  iotcheck version
+  iotcheck version --json
+
+EXIT CODES:
+  0  always";
+
+const COMPLETIONS_HELP: &str = "EXAMPLES:
+  iotcheck completions bash > /etc/bash_completion.d/iotcheck
+  iotcheck completions zsh > ~/.zfunc/_iotcheck
+  iotcheck completions fish > ~/.config/fish/completions/iotcheck.fish
+
+EXIT CODES:
+  0  the script was printed
+  2  bad usage";
+
+const MAN_HELP: &str = "EXAMPLES:
+  iotcheck man | man -l -
+  iotcheck man endpoint | man -l -
+  iotcheck man --out /usr/local/share/man/man1
+
+EXIT CODES:
+  0  the page was printed, or the pages written
+  2  bad usage (no such command), or the directory cannot be written";
 
 /// Trust and time options shared by the commands that verify a chain.
 #[derive(Debug, Args)]
@@ -138,9 +187,42 @@ pub struct VerifyChainArgs {
     #[arg(long, value_name = "NAME")]
     pub host: Option<String>,
 
+    #[command(flatten)]
+    pub report: ReportArgs,
+
+    #[command(flatten)]
+    pub pem: PemArgs,
+}
+
+/// How a verdict is shown: in full, in brief, as JSON, or only by the exit code.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
     /// Print one JSON object (schema in the README) instead of text.
     #[arg(long)]
     pub json: bool,
+
+    /// Print the verdict line and the findings only, without per-certificate detail.
+    #[arg(long, conflicts_with = "json")]
+    pub brief: bool,
+
+    /// Print nothing: the exit code is the answer (an error that stops the command is still
+    /// one line on stderr).
+    #[arg(short, long, conflicts_with_all = ["json", "brief"])]
+    pub quiet: bool,
+}
+
+/// The certificates themselves, as PEM.
+#[derive(Debug, Args)]
+pub struct PemArgs {
+    /// Print the certificates as PEM on stdout, in the order given or served; the verdict and
+    /// findings go to stderr, the exit code stays.
+    #[arg(long, conflicts_with_all = ["json", "quiet"])]
+    pub pem: bool,
+
+    /// With --pem: print the verified path instead, from the leaf up to and including the
+    /// trusted anchor (nothing when no path verifies).
+    #[arg(long, requires = "pem")]
+    pub path: bool,
 }
 
 #[derive(Debug, Args)]
@@ -152,6 +234,11 @@ pub struct InspectArgs {
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
+
+    /// Print the certificates in the files as PEM on stdout, in file order; never keys, CSRs
+    /// or CRLs: what was left out is said on stderr.
+    #[arg(long, conflicts_with = "json")]
+    pub pem: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -255,9 +342,11 @@ pub struct EndpointArgs {
     #[arg(long, requires = "save")]
     pub force: bool,
 
-    /// Print one JSON object (schema in the README) instead of text.
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub report: ReportArgs,
+
+    #[command(flatten)]
+    pub pem: PemArgs,
 }
 
 #[derive(Debug, Args)]
@@ -282,9 +371,8 @@ pub struct DeviceArgs {
     #[arg(long, value_name = "TIME")]
     pub at: Option<String>,
 
-    /// Print one JSON object instead of text.
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub report: ReportArgs,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -338,4 +426,30 @@ pub struct ExplainArgs {
     /// Print one JSON object (schema in the README) instead of text.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct VersionArgs {
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// The command whose page to print, e.g. endpoint [default: iotcheck's own page].
+    #[arg(value_name = "COMMAND", conflicts_with = "out")]
+    pub command: Option<String>,
+
+    /// Write every page (iotcheck.1, iotcheck-COMMAND.1, ...) into DIR instead, replacing
+    /// pages of the same names.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }

@@ -14,6 +14,7 @@ pub mod finding;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod keys;
+pub mod manual;
 pub mod net;
 pub mod report;
 pub mod source;

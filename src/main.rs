@@ -51,10 +51,12 @@ fn main() -> ExitCode {
     match app::run(cli, &env) {
         Ok(outcome) => {
             let mut stdout = std::io::stdout().lock();
-            match stdout
+            let written = stdout
                 .write_all(outcome.stdout.as_bytes())
-                .and_then(|_| stdout.flush())
-            {
+                .and_then(|_| stdout.flush());
+            // The verdict beside --pem output, after the certificates.
+            let _ = std::io::stderr().write_all(outcome.stderr.as_bytes());
+            match written {
                 Ok(()) => ExitCode::from(outcome.exit as u8),
                 // A closed pipe (`| head`) is the reader's choice, not a failure.
                 Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {

@@ -48,3 +48,9 @@ mod usage;
 
 #[path = "integration/explain.rs"]
 mod explain;
+
+#[path = "integration/output.rs"]
+mod output;
+
+#[path = "integration/packaging.rs"]
+mod packaging;

@@ -4,7 +4,7 @@
 use crate::app::Outcome;
 use crate::error::Error;
 use crate::report::device::{self, DeviceReport};
-use crate::report::json;
+use crate::report::{json, Output};
 use crate::source::{self, Input};
 use crate::trust::Anchors;
 use crate::verify::device::{lint, DeviceInput, KeyMode};
@@ -15,7 +15,8 @@ pub struct Settings {
     pub ca: Vec<Input>,
     pub thing: Option<String>,
     pub at: i64,
-    pub json: bool,
+    /// Text, Brief, Quiet or Json (device has no certificates to print as PEM).
+    pub output: Output,
 }
 
 pub fn run(settings: &Settings) -> Result<Outcome, Error> {
@@ -37,10 +38,11 @@ pub fn run(settings: &Settings) -> Result<Outcome, Error> {
     })?;
     let ok = judgement.verdict.passed();
     let report = DeviceReport::build(judgement, &cert_file.file, settings.at);
-    let stdout = if settings.json {
-        json::to_line(&report)
-    } else {
-        device::render(&report)
+    let stdout = match settings.output {
+        Output::Json => json::to_line(&report),
+        Output::Brief => device::render_brief(&report),
+        Output::Quiet => String::new(),
+        Output::Text | Output::Pem | Output::PemPath => device::render(&report),
     };
     Ok(Outcome::new(stdout, ok))
 }

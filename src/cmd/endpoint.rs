@@ -14,7 +14,7 @@ use crate::net::{self, ClientIdentity, ProbeSettings, SigFilter};
 use crate::report::endpoint::{
     self as view, EndpointReport, EndpointView, HandshakeError, HandshakeReport,
 };
-use crate::report::{json, ChainReport};
+use crate::report::{self, json, ChainReport, Output, Renderings};
 use crate::source::{self, Input, Kind};
 use crate::trust::Anchors;
 use crate::verify::{self, Classification, Connection, Policy};
@@ -33,7 +33,8 @@ pub struct Settings {
     /// The directory (checked and made before connecting) for the served certificates.
     pub save: Option<PathBuf>,
     pub force: bool,
-    pub json: bool,
+    /// With Pem or PemPath, `--sig` is not `both`: one handshake's certificates are printed.
+    pub output: Output,
 }
 
 pub fn run(settings: &Settings) -> Result<Outcome, Error> {
@@ -50,6 +51,7 @@ pub fn run(settings: &Settings) -> Result<Outcome, Error> {
     let mut handshakes = Vec::new();
     let mut first_error = None;
     let mut saved = Vec::new();
+    let mut served_chains = Vec::new();
     // --timeout is one budget for the target: both handshakes of --sig both share it.
     let deadline = Instant::now() + settings.probe.timeout;
     for &(sig, name) in filters {
@@ -68,6 +70,7 @@ pub fn run(settings: &Settings) -> Result<Outcome, Error> {
                     saved.extend(save(&target, &served, settings.force)?);
                 }
                 handshakes.push(report);
+                served_chains.push(served);
             }
             // With --sig both, a family the server cannot serve is a finding of its own:
             // a device that offers only that family fails the same way.
@@ -105,12 +108,28 @@ pub fn run(settings: &Settings) -> Result<Outcome, Error> {
     let findings =
         verify::endpoint_findings(&settings.classification, settings.probe.sni.is_none());
     let report = EndpointReport::new(endpoint, findings, handshakes);
-    let stdout = if settings.json {
-        json::to_line(&report)
-    } else {
-        view::render(&report)
-    };
-    Ok(Outcome::new(stdout, report.verdict.passed()))
+    let (stdout, stderr) = report::shown(
+        settings.output,
+        Renderings {
+            text: || view::render(&report),
+            brief: || view::render_brief(&report),
+            json: || json::to_line(&report),
+            pem: |path| {
+                if path {
+                    report
+                        .handshakes
+                        .iter()
+                        .find_map(|h| report::pem::path(&h.report))
+                } else {
+                    // Served order, as captured: certificates that did not parse included.
+                    Some(report::pem::certificates(
+                        served_chains.iter().flatten().map(Vec::as_slice),
+                    ))
+                }
+            },
+        },
+    );
+    Ok(Outcome::new(stdout, report.verdict.passed()).with_stderr(stderr))
 }
 
 /// One handshake: probe, verify what was served (inside the probe, as soon as it arrives,

@@ -6,3 +6,4 @@ pub mod endpoint;
 pub mod explain;
 pub mod inspect;
 pub mod verify_chain;
+pub mod version;

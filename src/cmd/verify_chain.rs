@@ -4,7 +4,9 @@
 use crate::app::Outcome;
 use crate::chain::{self, Chain};
 use crate::error::Error;
-use crate::report::{human, json, ChainReport, VerifyChainJson, SCHEMA_VERSION};
+use crate::report::{
+    self, human, json, ChainReport, Output, Renderings, VerifyChainJson, SCHEMA_VERSION,
+};
 use crate::source::Input;
 use crate::trust::Anchors;
 use crate::verify::{self, Policy};
@@ -14,7 +16,7 @@ pub struct Settings {
     pub anchors: Anchors,
     pub at: i64,
     pub host: Option<String>,
-    pub json: bool,
+    pub output: Output,
 }
 
 pub fn run(settings: &Settings) -> Result<Outcome, Error> {
@@ -26,14 +28,28 @@ pub fn run(settings: &Settings) -> Result<Outcome, Error> {
     };
     let judgement = verify::verify(&chain, &settings.anchors, &policy);
     let report = ChainReport::build(&chain, &settings.anchors, &policy, &judgement);
-    let stdout = if settings.json {
-        json::to_line(&VerifyChainJson {
-            schema_version: SCHEMA_VERSION,
-            command: "verify-chain",
-            report: &report,
-        })
-    } else {
-        human::verify_chain(&report)
-    };
-    Ok(Outcome::new(stdout, report.is_valid()))
+    let (stdout, stderr) = report::shown(
+        settings.output,
+        Renderings {
+            text: || human::verify_chain(&report),
+            brief: || human::verify_chain_brief(&report),
+            json: || {
+                json::to_line(&VerifyChainJson {
+                    schema_version: SCHEMA_VERSION,
+                    command: "verify-chain",
+                    report: &report,
+                })
+            },
+            pem: |path| {
+                if path {
+                    report::pem::path(&report)
+                } else {
+                    Some(report::pem::certificates(
+                        report.chain.iter().map(|c| c.der.as_slice()),
+                    ))
+                }
+            },
+        },
+    );
+    Ok(Outcome::new(stdout, report.is_valid()).with_stderr(stderr))
 }

@@ -100,12 +100,18 @@ fn encoding_words(encoding: Option<&str>) -> &'static str {
     }
 }
 
-pub fn render(report: &DeviceReport) -> String {
-    let (cert_file, certificate, key, ca, findings) = (
+/// `device --brief`: the verdict line and the findings.
+pub fn render_brief(report: &DeviceReport) -> String {
+    let mut out = verdict(report);
+    human::finding_lines(&mut out, &report.findings);
+    out
+}
+
+/// The verdict line: OK or ERRORS, the certificate's name, the counts and the lead.
+fn verdict(report: &DeviceReport) -> String {
+    let (cert_file, certificate, findings) = (
         &report.cert_file,
         report.certificate.as_ref(),
-        &report.key,
-        report.device_ca.as_ref(),
         &report.findings,
     );
     let mut out = String::new();
@@ -135,6 +141,18 @@ pub fn render(report: &DeviceReport) -> String {
         human::clean(title),
         human::dim(&detail)
     );
+    out
+}
+
+pub fn render(report: &DeviceReport) -> String {
+    let (cert_file, certificate, key, ca, findings) = (
+        &report.cert_file,
+        report.certificate.as_ref(),
+        &report.key,
+        report.device_ca.as_ref(),
+        &report.findings,
+    );
+    let mut out = verdict(report);
     human::field(&mut out, 0, "checked at", &report.checked_at);
     out.push('\n');
 

@@ -301,8 +301,23 @@ impl EndpointReport {
     }
 }
 
-/// Human text for one or more handshakes.
-pub fn render(report: &EndpointReport) -> String {
+/// `endpoint --brief`: the verdict line and the findings (with `--sig both`, each handshake's
+/// under its own verdict line).
+pub fn render_brief(report: &EndpointReport) -> String {
+    let mut out = verdict(report);
+    human::finding_lines(&mut out, &report.findings);
+    let several = report.handshakes.len() > 1;
+    for h in &report.handshakes {
+        if several {
+            human::verdict_line(&mut out, &h.sig, h.passed(), &summary_of(h));
+        }
+        human::finding_lines(&mut out, &h.report.findings);
+    }
+    out
+}
+
+/// The verdict line: the target and each handshake's summary.
+fn verdict(report: &EndpointReport) -> String {
     let mut out = String::new();
     let endpoint = &report.endpoint;
     let handshakes = &report.handshakes;
@@ -328,6 +343,15 @@ pub fn render(report: &EndpointReport) -> String {
         report.verdict.passed(),
         &summary.join("; "),
     );
+    out
+}
+
+/// Human text for one or more handshakes.
+pub fn render(report: &EndpointReport) -> String {
+    let mut out = verdict(report);
+    let endpoint = &report.endpoint;
+    let handshakes = &report.handshakes;
+    let several = handshakes.len() > 1;
     human::field(
         &mut out,
         0,

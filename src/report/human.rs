@@ -79,6 +79,19 @@ pub fn verdict_line(out: &mut String, subject: &str, valid: bool, detail: &str) 
 
 /// `verify-chain`'s text: the verdict line, then the chain report.
 pub fn verify_chain(report: &ChainReport) -> String {
+    let mut out = verify_chain_verdict(report);
+    chain_report(&mut out, report);
+    out
+}
+
+/// `verify-chain --brief`: the verdict line and the findings.
+pub fn verify_chain_brief(report: &ChainReport) -> String {
+    let mut out = verify_chain_verdict(report);
+    finding_lines(&mut out, &report.findings);
+    out
+}
+
+fn verify_chain_verdict(report: &ChainReport) -> String {
     let mut out = String::new();
     let title = report
         .chain
@@ -92,7 +105,6 @@ pub fn verify_chain(report: &ChainReport) -> String {
         None => "a valid path exists".to_string(),
     };
     verdict_line(&mut out, title, report.is_valid(), &detail);
-    chain_report(&mut out, report);
     out
 }
 
@@ -267,6 +279,11 @@ pub fn findings(out: &mut String, findings: &[Finding]) {
         return;
     }
     out.push('\n');
+    finding_lines(out, findings);
+}
+
+/// The finding lines alone, with no blank line before them.
+pub fn finding_lines(out: &mut String, findings: &[Finding]) {
     for f in findings {
         let code = pad(f.code.as_str());
         let line = match f.severity {

@@ -8,6 +8,8 @@ pub mod explain;
 pub mod human;
 pub mod inspect;
 pub mod json;
+pub mod pem;
+pub mod version;
 
 use serde::Serialize;
 
@@ -19,6 +21,23 @@ use crate::when::{days_between, rfc3339};
 
 /// The JSON schema version; bumped only for incompatible changes.
 pub const SCHEMA_VERSION: u32 = 2;
+
+/// How a command that gives a verdict shows its report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Output {
+    /// The whole human report.
+    Text,
+    /// The verdict line and the findings only.
+    Brief,
+    /// Nothing: the exit code is the answer.
+    Quiet,
+    /// One JSON object.
+    Json,
+    /// The certificates as PEM on stdout, the brief report on stderr.
+    Pem,
+    /// The verified path, anchor included, as PEM on stdout; the brief report on stderr.
+    PemPath,
+}
 
 /// One certificate with every field a report shows.
 #[derive(Clone, Debug, Serialize)]
@@ -48,6 +67,9 @@ pub struct CertView {
     pub sha256: String,
     pub self_signed: bool,
     pub der_bytes: usize,
+    /// The certificate itself, for `--pem`.
+    #[serde(skip)]
+    pub der: Vec<u8>,
 }
 
 /// A public key, described without its material.
@@ -105,6 +127,7 @@ impl CertView {
             sha256: cert.sha256.clone(),
             self_signed: cert.self_signed(),
             der_bytes: cert.der.len(),
+            der: cert.der.clone(),
         }
     }
 }
@@ -120,6 +143,9 @@ pub struct AnchorView {
     /// False for an intermediate trusted as an anchor (given with --ca).
     pub self_signed: bool,
     pub not_after: String,
+    /// The anchor itself, for `--pem --path`.
+    #[serde(skip)]
+    pub der: Vec<u8>,
 }
 
 /// Where the trusted anchors came from.
@@ -206,6 +232,7 @@ impl ChainReport {
                     source: cert.origin.clone(),
                     self_signed: cert.self_signed(),
                     not_after: rfc3339(cert.not_after),
+                    der: cert.der.clone(),
                 })
             }
             PathEnd::DeadEnd => None,
@@ -261,6 +288,21 @@ impl ChainReport {
     pub fn lead(&self) -> Option<&Finding> {
         self.findings.first().filter(|f| f.is_error())
     }
+
+    /// The path rustls-webpki verified, leaf first, with the anchor it ends at; None when no
+    /// path verified.
+    pub fn verified_path(&self) -> Option<(Vec<&CertView>, &AnchorView)> {
+        let anchor = self
+            .anchor
+            .as_ref()
+            .filter(|_| self.engine_error.is_none())?;
+        let path = self
+            .path
+            .iter()
+            .filter_map(|&i| self.chain.iter().find(|c| c.index == i))
+            .collect();
+        Some((path, anchor))
+    }
 }
 
 /// `verify-chain --json`.
@@ -270,6 +312,43 @@ pub struct VerifyChainJson<'a> {
     pub command: &'static str,
     #[serde(flatten)]
     pub report: &'a ChainReport,
+}
+
+/// The renderings of one verdict report, each made only when `output` asks for it.
+pub struct Renderings<T, B, J, P> {
+    pub text: T,
+    pub brief: B,
+    pub json: J,
+    /// The certificates as PEM: all of them (false) or the verified path (true); None when
+    /// the path was asked for and none verified.
+    pub pem: P,
+}
+
+/// What a verdict report prints in `output`: (stdout, stderr). With `--pem`, the certificates
+/// go to stdout and the brief report to stderr.
+pub fn shown<T, B, J, P>(output: Output, renderings: Renderings<T, B, J, P>) -> (String, String)
+where
+    T: FnOnce() -> String,
+    B: FnOnce() -> String,
+    J: FnOnce() -> String,
+    P: FnOnce(bool) -> Option<String>,
+{
+    let Renderings {
+        text,
+        brief,
+        json,
+        pem,
+    } = renderings;
+    match output {
+        Output::Text => (text(), String::new()),
+        Output::Brief => (brief(), String::new()),
+        Output::Quiet => (String::new(), String::new()),
+        Output::Json => (json(), String::new()),
+        Output::Pem | Output::PemPath => match pem(output == Output::PemPath) {
+            Some(certificates) => (certificates, brief()),
+            None => (String::new(), brief() + &pem::no_path_note()),
+        },
+    }
 }
 
 /// A path as a shell word, so that a printed command can be pasted as it is.

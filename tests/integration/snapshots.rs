@@ -88,6 +88,22 @@ fn json_expired_real_aws_chain() {
     insta::assert_snapshot!(pretty);
 }
 
+/// `--brief`: the verdict line and the findings, no certificate detail.
+#[test]
+fn brief_verify_chain_missing_intermediate_with_wrong_root() {
+    let r = run_here(&[
+        "verify-chain",
+        "--brief",
+        "--at",
+        AWS_AT,
+        "--ca",
+        "fixtures/aws/AmazonRootCA3.pem",
+        "fixtures/aws/iot.eu-central-1_leaf.pem",
+    ]);
+    assert_eq!(r.code, 1);
+    insta::assert_snapshot!(r.stdout);
+}
+
 // ---------------------------------------------------------------------------------------------
 // device
 
@@ -170,6 +186,14 @@ fn human_device_mismatched_pair_in_colour() {
         r.stdout
     );
     insta::assert_snapshot!(r.stdout.replace('\u{1b}', "␛"));
+}
+
+#[test]
+fn brief_device_mismatched_pair_with_open_key() {
+    let dir = device_files("device/rsa.pem", "device/ec.key", 0o644);
+    let r = run_device(dir.path(), &["--thing", "TestThing-rsa", "--brief"]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    insta::assert_snapshot!(r.stdout);
 }
 
 #[test]
@@ -329,6 +353,27 @@ fn json_endpoint_valid_chain() {
         "the port is left somewhere: {pretty}"
     );
     insta::assert_snapshot!(pretty);
+}
+
+/// The served chain trusted through the wrong root: the verdict and findings only.
+#[test]
+fn brief_endpoint_chain_not_trusted() {
+    let server = rsa_chain_server();
+    let r = run_cmd(iotcheck().current_dir(env!("CARGO_MANIFEST_DIR")).args([
+        "endpoint",
+        &format!("{ENDPOINT}:{}", server.port),
+        "--connect",
+        "127.0.0.1",
+        "--ca",
+        "fixtures/aws/AmazonRootCA3.pem",
+        "--at",
+        AT,
+        "--timeout",
+        "5",
+        "--brief",
+    ]));
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    insta::assert_snapshot!(r.stdout.replace(&format!(":{}", server.port), ":[PORT]"));
 }
 
 // ---------------------------------------------------------------------------------------------

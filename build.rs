@@ -1,0 +1,83 @@
+//! Captures what `iotcheck version` reports about the build itself: the git commit it was built
+//! from and the versions of the TLS stack in Cargo.lock. Nothing here generates code or
+//! documentation; when git or the lock file is absent, the value is "unknown".
+
+use std::path::Path;
+use std::process::Command;
+
+fn main() {
+    let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| ".".into());
+    let manifest_dir = Path::new(&manifest_dir);
+
+    // A packager building from a tarball can say which commit it is.
+    println!("cargo:rerun-if-env-changed=IOTCHECK_GIT_COMMIT");
+    let commit = std::env::var("IOTCHECK_GIT_COMMIT")
+        .ok()
+        .filter(|c| !c.is_empty())
+        .or_else(|| git_commit(manifest_dir))
+        .unwrap_or_else(|| "unknown".into());
+    println!("cargo:rustc-env=IOTCHECK_GIT_COMMIT={commit}");
+    let short: String = commit.chars().take(12).collect();
+    println!("cargo:rustc-env=IOTCHECK_GIT_COMMIT_SHORT={short}");
+
+    let lock_file = manifest_dir.join("Cargo.lock");
+    println!("cargo:rerun-if-changed={}", lock_file.display());
+    let lock = std::fs::read_to_string(&lock_file).unwrap_or_default();
+    for (package, variable) in [
+        ("rustls", "IOTCHECK_RUSTLS_VERSION"),
+        ("rustls-webpki", "IOTCHECK_WEBPKI_VERSION"),
+        ("aws-lc-rs", "IOTCHECK_AWS_LC_RS_VERSION"),
+    ] {
+        let version = locked_version(&lock, package).unwrap_or_else(|| "unknown".into());
+        println!("cargo:rustc-env={variable}={version}");
+    }
+    let target = std::env::var("TARGET").unwrap_or_else(|_| "unknown".into());
+    println!("cargo:rustc-env=IOTCHECK_TARGET={target}");
+}
+
+/// The commit checked out, when building inside a git checkout; the build reruns when HEAD
+/// moves (a new commit, another branch).
+fn git_commit(dir: &Path) -> Option<String> {
+    let git = |args: &[&str]| -> Option<String> {
+        let output = Command::new("git")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .ok()?;
+        let text = String::from_utf8(output.stdout).ok()?;
+        (output.status.success() && !text.trim().is_empty()).then(|| text.trim().to_string())
+    };
+    // Only a checkout of this crate itself counts, not one that merely contains it.
+    let top = git(&["rev-parse", "--show-toplevel"])?;
+    if Path::new(&top).canonicalize().ok()? != dir.canonicalize().ok()? {
+        return None;
+    }
+    let commit = git(&["rev-parse", "HEAD"])?;
+    for path in ["HEAD", "packed-refs"] {
+        if let Some(file) = git(&["rev-parse", "--git-path", path]) {
+            println!("cargo:rerun-if-changed={}", dir.join(file).display());
+        }
+    }
+    if let Some(branch) = git(&["symbolic-ref", "-q", "HEAD"]) {
+        if let Some(file) = git(&["rev-parse", "--git-path", &branch]) {
+            println!("cargo:rerun-if-changed={}", dir.join(file).display());
+        }
+    }
+    Some(commit)
+}
+
+/// The version of `package` in Cargo.lock (the first, if several).
+fn locked_version(lock: &str, package: &str) -> Option<String> {
+    let wanted = format!("name = \"{package}\"");
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line.trim() == wanted {
+            let version = lines.next()?.trim();
+            return version
+                .strip_prefix("version = \"")
+                .and_then(|v| v.strip_suffix('"'))
+                .map(str::to_string);
+        }
+    }
+    None
+}
