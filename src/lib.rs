@@ -12,6 +12,7 @@ pub mod error;
 pub mod finding;
 pub mod keys;
 pub mod net;
+pub mod policy;
 pub mod report;
 pub mod source;
 pub mod trust;
