@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use crate::aws::AwsSettings;
 use crate::cli::{Cli, Command, EndpointArgs, SigChoice, TlsChoice, TrustArgs};
 use crate::cmd;
 use crate::error::Error;
@@ -65,6 +66,22 @@ pub fn run(cli: Cli, env: &Env) -> Result<Outcome, Error> {
             cmd::inspect::run(&settings)
         }
         Command::Endpoint(args) => cmd::endpoint::run(&endpoint_settings(*args, env)?),
+        Command::Account(args) => {
+            let settings = cmd::account::Settings {
+                cert: Input::from_arg(&args.cert),
+                client_id: args.client_id,
+                thing: args.thing,
+                publish: args.publish,
+                subscribe: args.subscribe,
+                aws: AwsSettings {
+                    region: args.region,
+                    profile: args.profile,
+                    timeout: timeout(args.timeout)?,
+                },
+                json: args.json,
+            };
+            cmd::account::run(&settings)
+        }
         Command::Device(args) => {
             let settings = cmd::device::Settings {
                 cert: Input::from_arg(&args.cert),
@@ -97,7 +114,7 @@ fn refuse_stdin_twice(command: &Command) -> Result<(), Error> {
                 .chain(&a.ca)
                 .collect::<Vec<_>>(),
         ),
-        Command::Endpoint(_) | Command::Csr(_) => 0,
+        Command::Endpoint(_) | Command::Csr(_) | Command::Account(_) => 0,
     };
     if count > 1 {
         return Err(Error::Usage(
@@ -137,6 +154,16 @@ pub(crate) fn checked_host(host: &str, option: &str) -> Result<String, Error> {
             "{option} {host:?} is neither a DNS name nor an IP address"
         ))),
     }
+}
+
+/// `--timeout SECS` as a duration, within its documented range.
+fn timeout(seconds: f64) -> Result<Duration, Error> {
+    if !(0.001..=3600.0).contains(&seconds) {
+        return Err(Error::Usage(
+            "--timeout takes seconds from 0.001 to 3600".into(),
+        ));
+    }
+    Ok(Duration::from_secs_f64(seconds))
 }
 
 /// Resolves the command line: target, port, names, ALPN, proxy, device credentials.

@@ -47,6 +47,10 @@ pub enum Command {
     /// Creates a device key (mode 0400, never overwritten) and a CSR for it.
     #[command(after_help = CSR_HELP)]
     Csr(CsrArgs),
+    /// Asks AWS IoT about a device certificate: registered, active, things, and whether the
+    /// attached policies let the client id connect, publish and subscribe.
+    #[command(after_help = ACCOUNT_HELP)]
+    Account(AccountArgs),
 }
 
 const VERIFY_CHAIN_HELP: &str = "EXAMPLES:
@@ -96,6 +100,22 @@ const CSR_HELP: &str = "EXAMPLES:
 EXIT CODES:
   0  key and CSR written
   2  bad usage, or the key file already exists (it is never overwritten)";
+
+const ACCOUNT_HELP: &str = "EXAMPLES:
+  iotcheck account --cert certificate.pem.crt
+  iotcheck account --cert certificate.pem.crt --thing Sensor1 --region eu-west-1
+  iotcheck account --cert certificate.pem.crt --client-id Sensor1 --publish sensors/Sensor1/data --subscribe cmd/Sensor1/#
+  AWS_PROFILE=factory iotcheck account --cert certificate.pem.crt --json
+
+AWS credentials and region come from the standard chain (environment, profile, web identity,
+container or instance metadata); --profile and --region override it. AWS_ENDPOINT_URL and
+AWS_ENDPOINT_URL_IOT are honoured. Only read-only calls are made (the README lists them).
+
+EXIT CODES:
+  0  nothing wrong (warnings allowed)
+  1  a finding fails the device: not registered, not active, no policy, a policy denies
+  2  bad usage, unreadable certificate, no AWS credentials or no region
+  3  the AWS API could not be asked: unreachable, timeout, throttled, access denied";
 
 /// Trust and time options shared by the commands that verify a chain.
 #[derive(Debug, Args)]
@@ -301,6 +321,46 @@ pub struct CsrArgs {
     pub out: PathBuf,
 
     /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AccountArgs {
+    /// The device certificate (PEM or DER; - for standard input).
+    #[arg(long, value_name = "FILE")]
+    pub cert: String,
+
+    /// The MQTT client id the device uses [default: --thing, else the certificate's CN].
+    #[arg(long, value_name = "ID")]
+    pub client_id: Option<String>,
+
+    /// The thing the device is meant to be (checked to be attached to the certificate).
+    #[arg(long, value_name = "NAME")]
+    pub thing: Option<String>,
+
+    /// A topic the device publishes to (repeatable): checks iot:Publish.
+    #[arg(long, value_name = "TOPIC")]
+    pub publish: Vec<String>,
+
+    /// A topic filter the device subscribes to (repeatable): checks iot:Subscribe, and
+    /// iot:Receive when it names one topic.
+    #[arg(long, value_name = "FILTER")]
+    pub subscribe: Vec<String>,
+
+    /// AWS region [default: the standard chain: AWS_REGION, the profile's region, ...].
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+
+    /// AWS profile of the shared config files [default: AWS_PROFILE, else "default"].
+    #[arg(long, value_name = "PROFILE")]
+    pub profile: Option<String>,
+
+    /// Seconds for everything asked of AWS, credentials included.
+    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    pub timeout: f64,
+
+    /// Print one JSON object (schema in the README) instead of text.
     #[arg(long)]
     pub json: bool,
 }

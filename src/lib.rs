@@ -5,6 +5,7 @@
 //! environment or the terminal.
 
 pub mod app;
+pub mod aws;
 pub mod chain;
 pub mod cli;
 pub mod cmd;

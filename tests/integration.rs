@@ -33,3 +33,6 @@ mod endpoint;
 
 #[path = "integration/mqtt.rs"]
 mod mqtt;
+
+#[path = "integration/account.rs"]
+mod account;

@@ -84,16 +84,16 @@ pub(crate) fn evaluate(condition: &Condition, context: &Context, variables: bool
         Some(base) => (base, true),
         None => (rest, false),
     };
-    let Some((family, negated)) = operator(base) else {
-        return Truth::Unknown(format!(
-            "the condition operator {} is not evaluated by iotcheck",
-            condition.operator
-        ));
-    };
     let present: Result<Vec<String>, Absence> = match context.resolve(&condition.key) {
         Resolved::Unknown(why) => return Truth::Unknown(why),
         Resolved::Absent(why) => Err(why),
         Resolved::Values(values) => Ok(values),
+    };
+    let Some((family, negated)) = operator(base) else {
+        return Truth::Unknown(format!(
+            "the condition operator {} (on {}) is not evaluated by iotcheck",
+            condition.operator, condition.key
+        ));
     };
     if family == Family::Null {
         let wants_null = condition
