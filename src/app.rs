@@ -8,6 +8,7 @@ use crate::cli::{Cli, Command, EndpointArgs, SigChoice, TlsChoice, TrustArgs};
 use crate::cmd;
 use crate::error::Error;
 use crate::net::{self, MqttSettings, ProbeSettings, SigFilter, TlsVersions};
+use crate::report::endpoint::EndpointSource;
 use crate::source::Input;
 use crate::trust::Anchors;
 use crate::verify::classify;
@@ -167,13 +168,31 @@ fn timeout(seconds: f64) -> Result<Duration, Error> {
 }
 
 /// Resolves the command line: target, port, names, ALPN, proxy, device credentials.
+/// Without HOST, the target is the account's iot:Data-ATS endpoint, asked of AWS first.
 fn endpoint_settings(args: EndpointArgs, env: &Env) -> Result<cmd::endpoint::Settings, Error> {
-    let (host, port_in_target) = split_target(&args.target)?;
+    let (target, source) = match &args.target {
+        Some(target) => (target.clone(), EndpointSource::Given),
+        None => {
+            let aws = AwsSettings {
+                region: args.aws.region.clone(),
+                profile: args.aws.profile.clone(),
+                timeout: timeout(args.timeout)?,
+            };
+            let (host, region) = cmd::endpoint::discover(&aws)?;
+            (
+                host,
+                EndpointSource::DescribeEndpoint {
+                    region,
+                    endpoint_type: "iot:Data-ATS",
+                },
+            )
+        }
+    };
+    let (host, port_in_target) = split_target(&target)?;
     let port = match (port_in_target, args.port) {
         (Some(a), Some(b)) if a != b => {
             return Err(Error::Usage(format!(
-                "port {a} in {} contradicts --port {b}",
-                args.target
+                "port {a} in {target} contradicts --port {b}"
             )))
         }
         (Some(p), _) | (None, Some(p)) => p,
@@ -271,6 +290,7 @@ fn endpoint_settings(args: EndpointArgs, env: &Env) -> Result<cmd::endpoint::Set
         SigChoice::Ecdsa => SigFilter::Ecdsa,
     };
     Ok(cmd::endpoint::Settings {
+        source,
         classification: classify(&host),
         probe: ProbeSettings {
             host,

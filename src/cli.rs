@@ -73,6 +73,7 @@ EXIT CODES:
 
 const ENDPOINT_HELP: &str = "EXAMPLES:
   iotcheck endpoint abc123-ats.iot.eu-west-1.amazonaws.com
+  iotcheck endpoint --region eu-west-1     (the account's iot:Data-ATS endpoint, from AWS)
   iotcheck endpoint abc123-ats.iot.eu-west-1.amazonaws.com:443 --ca AmazonRootCA1.pem
   iotcheck endpoint abc123-ats.iot.eu-west-1.amazonaws.com --sig both
   iotcheck endpoint abc123-ats.iot.eu-west-1.amazonaws.com:8883 --cert certificate.pem.crt --key private.pem.key --mqtt
@@ -82,7 +83,8 @@ EXIT CODES:
   0  the chain verified (and the client certificate, if sent, was accepted)
   1  the chain did not verify, the client certificate was rejected, or MQTT refused
   2  bad usage or unreadable local files (including a key that does not match its certificate)
-  3  no TLS session: resolve, connect, proxy, timeout, not a TLS server, early handshake failure";
+  3  no TLS session: resolve, connect, proxy, timeout, not a TLS server, early handshake
+     failure; without HOST, also: the AWS API could not be asked";
 
 const DEVICE_HELP: &str = "EXAMPLES:
   iotcheck device --cert certificate.pem.crt --key private.pem.key
@@ -181,9 +183,13 @@ pub enum TlsChoice {
 
 #[derive(Debug, Args)]
 pub struct EndpointArgs {
-    /// The endpoint, e.g. abc123-ats.iot.eu-west-1.amazonaws.com, with an optional :PORT.
+    /// The endpoint, e.g. abc123-ats.iot.eu-west-1.amazonaws.com, with an optional :PORT
+    /// [default: the account's iot:Data-ATS endpoint, asked of AWS (DescribeEndpoint)].
     #[arg(value_name = "HOST[:PORT]")]
-    pub target: String,
+    pub target: Option<String>,
+
+    #[command(flatten)]
+    pub aws: AwsArgs,
 
     /// Port [default: 8443, or the one in HOST:PORT].
     #[arg(long)]
@@ -323,6 +329,18 @@ pub struct CsrArgs {
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Where to ask AWS; only for the commands that ask it.
+#[derive(Debug, Args)]
+pub struct AwsArgs {
+    /// AWS region [default: the standard chain: AWS_REGION, the profile's region, ...].
+    #[arg(long, value_name = "REGION", conflicts_with = "target")]
+    pub region: Option<String>,
+
+    /// AWS profile of the shared config files [default: AWS_PROFILE, else "default"].
+    #[arg(long, value_name = "PROFILE", conflicts_with = "target")]
+    pub profile: Option<String>,
 }
 
 #[derive(Debug, Args)]

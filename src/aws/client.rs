@@ -152,6 +152,27 @@ pub(super) fn account_facts(
     })
 }
 
+pub(super) fn data_endpoint(settings: &AwsSettings) -> Result<(String, String), AwsError> {
+    run(settings, async {
+        let (config, region) = configure(settings).await?;
+        let out = Client::new(&config)
+            .describe_endpoint()
+            .endpoint_type("iot:Data-ATS")
+            .send()
+            .await
+            .map_err(|e| translate("iot:DescribeEndpoint", e, settings))?;
+        let host = out.endpoint_address.unwrap_or_default();
+        if host.is_empty() {
+            return Err(AwsError::Service {
+                action: "iot:DescribeEndpoint",
+                code: "empty answer".into(),
+                detail: "no endpoint address".into(),
+            });
+        }
+        Ok((host, region))
+    })
+}
+
 /// Runs one exchange with AWS on a current-thread runtime, within the settings' timeout.
 fn run<T>(
     settings: &AwsSettings,

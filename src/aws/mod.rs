@@ -3,7 +3,7 @@
 //! synchronous facade outside: each call builds a current-thread runtime for its duration.
 //!
 //! Read-only calls only: DescribeCertificate, DescribeCACertificate, ListPrincipalThings,
-//! DescribeThing, ListAttachedPolicies, GetPolicy. Everything is bounded by
+//! DescribeThing, ListAttachedPolicies, GetPolicy, DescribeEndpoint. Everything is bounded by
 //! one timeout; credential and region resolution by a few seconds of it, so that a machine
 //! with nothing configured does not wait on instance metadata.
 //!
@@ -85,7 +85,7 @@ impl fmt::Display for AwsError {
             ),
             AwsError::NotBuilt => write!(
                 f,
-                "this iotcheck was built without AWS support (cargo feature `aws`): use a build with it"
+                "this iotcheck was built without AWS support (cargo feature `aws`): use a build with it (`endpoint` takes a HOST without it)"
             ),
             AwsError::Unreachable { action, detail } => write!(
                 f,
@@ -129,6 +129,19 @@ pub fn account_facts(
     #[cfg(not(feature = "aws"))]
     {
         let _ = (settings, certificate_id, client_id);
+        Err(AwsError::NotBuilt)
+    }
+}
+
+/// The account's `iot:Data-ATS` endpoint (DescribeEndpoint) and the region asked.
+pub fn data_endpoint(settings: &AwsSettings) -> Result<(String, String), AwsError> {
+    #[cfg(feature = "aws")]
+    {
+        client::data_endpoint(settings)
+    }
+    #[cfg(not(feature = "aws"))]
+    {
+        let _ = settings;
         Err(AwsError::NotBuilt)
     }
 }

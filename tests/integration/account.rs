@@ -1,5 +1,5 @@
-//! Integration tests: `iotcheck account` against moto's AWS emulator on 127.0.0.1, seeded
-//! through the AWS IoT API with boto3.
+//! Integration tests: `iotcheck account` and `endpoint` without HOST against moto's AWS
+//! emulator on 127.0.0.1, seeded through the AWS IoT API with boto3.
 //!
 //! No test can reach AWS or an instance-metadata address: every `AWS_*` variable of the
 //! developer's environment is removed, the config and credentials files are empty files,
@@ -564,6 +564,98 @@ fn access_denied_names_the_missing_iam_action() {
         "{}",
         r.stderr
     );
+}
+
+#[test]
+fn endpoint_without_host_probes_the_accounts_data_endpoint() {
+    let moto = Moto::start();
+    let server = s_server(&[
+        "-cert",
+        "server/rsa-leaf.pem",
+        "-cert_chain",
+        "server/rsa-int.pem",
+        "-key",
+        "server/rsa-leaf.key",
+    ]);
+    let mut cmd = iotcheck();
+    cmd.args([
+        "endpoint",
+        "--port",
+        &server.port.to_string(),
+        "--connect",
+        "127.0.0.1",
+        "--ca",
+        &fixture("roots/test-roots.pem"),
+        "--at",
+        AT,
+        "--timeout",
+        "5",
+        "--json",
+    ]);
+    with_aws(&mut cmd, &moto.url(), moto.config.path());
+    let r = run_cmd(&mut cmd);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let j = r.json();
+    let host = j["endpoint"]["host"].as_str().unwrap();
+    assert!(
+        host.ends_with("-ats.iot.eu-west-1.amazonaws.com"),
+        "moto's answer to DescribeEndpoint: {host}"
+    );
+    assert_eq!(
+        j["endpoint"]["source"],
+        json!({"kind": "describe_endpoint", "region": REGION, "endpoint_type": "iot:Data-ATS"})
+    );
+    assert_eq!(j["handshakes"][0]["tls"]["sni"], host);
+    assert_eq!(j["verdict"], "ok");
+
+    // In words.
+    let mut cmd = iotcheck();
+    cmd.args([
+        "endpoint",
+        "--port",
+        &server.port.to_string(),
+        "--connect",
+        "127.0.0.1",
+        "--ca",
+        &fixture("roots/test-roots.pem"),
+        "--at",
+        AT,
+        "--color",
+        "never",
+    ]);
+    with_aws(&mut cmd, &moto.url(), moto.config.path());
+    let r = run_cmd(&mut cmd);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout
+            .contains("found by      DescribeEndpoint (iot:Data-ATS) in eu-west-1"),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn endpoint_with_host_never_asks_aws() {
+    let server = s_server(&[
+        "-cert",
+        "server/rsa-leaf.pem",
+        "-cert_chain",
+        "server/rsa-int.pem",
+        "-key",
+        "server/rsa-leaf.key",
+    ]);
+    // An AWS API that would fail the command, were it asked.
+    let port = hostile(Behaviour::Close);
+    let config = tempfile::tempdir().unwrap();
+    let mut cmd = endpoint_cmd(server.port, &[]);
+    with_aws(&mut cmd, &format!("http://127.0.0.1:{port}"), config.path());
+    let r = run_cmd(&mut cmd);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(r.json()["endpoint"]["source"], json!({"kind": "given"}));
+
+    // --region is for discovery only.
+    let r = run(&["endpoint", ENDPOINT, "--region", REGION]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
 }
 
 #[test]
