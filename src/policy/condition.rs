@@ -2,7 +2,7 @@
 //! and the `ForAnyValue:`/`ForAllValues:` set qualifiers. Any other operator (Date, IP
 //! address, Binary) is not evaluable offline and makes the condition unknown.
 
-use super::context::{Absence, Context, Resolved};
+use super::context::{canonical_key, Absence, Context, Resolved};
 use super::document::Condition;
 use super::pattern::{compile, matches, Compiled, Token};
 
@@ -84,11 +84,12 @@ pub(crate) fn evaluate(condition: &Condition, context: &Context, variables: bool
         Some(base) => (base, true),
         None => (rest, false),
     };
-    let present: Result<Vec<String>, Absence> = match context.resolve(&condition.key) {
-        Resolved::Unknown(why) => return Truth::Unknown(why),
-        Resolved::Absent(why) => Err(why),
-        Resolved::Values(values) => Ok(values),
-    };
+    let present: Result<Vec<String>, Absence> =
+        match context.resolve(&canonical_key(&condition.key)) {
+            Resolved::Unknown(why) => return Truth::Unknown(why),
+            Resolved::Absent(why) => Err(why),
+            Resolved::Values(values) => Ok(values),
+        };
     let Some((family, negated)) = operator(base) else {
         return Truth::Unknown(format!(
             "the condition operator {} (on {}) is not evaluated by iotcheck",

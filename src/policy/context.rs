@@ -166,3 +166,38 @@ impl Context {
         }
     }
 }
+
+/// A condition key in the spelling [`Context::resolve`] knows: IAM compares condition key
+/// names without regard to case (`aws:SourceIP` is `aws:SourceIp`); an attribute name in
+/// `iot:Connection.Thing.Attributes[NAME]` keeps its own case.
+pub(crate) fn canonical_key(key: &str) -> String {
+    let lower = key.to_ascii_lowercase();
+    const FIXED: &[&str] = &[
+        "iot:ClientId",
+        "iot:Connection.Thing.ThingName",
+        "iot:Connection.Thing.ThingTypeName",
+        "iot:Connection.Thing.IsAttached",
+        "aws:SecureTransport",
+    ];
+    if let Some(fixed) = FIXED.iter().find(|f| f.to_ascii_lowercase() == lower) {
+        return fixed.to_string();
+    }
+    const ATTRIBUTES: &str = "iot:connection.thing.attributes[";
+    if lower.starts_with(ATTRIBUTES) {
+        return format!(
+            "iot:Connection.Thing.Attributes[{}",
+            &key[ATTRIBUTES.len()..]
+        );
+    }
+    let (body, list) = match lower.strip_suffix(".list") {
+        Some(body) => (body, ".List"),
+        None => (lower.as_str(), ""),
+    };
+    match CERTIFICATE_VARIABLES
+        .iter()
+        .find(|v| format!("iot:{}", v.to_ascii_lowercase()) == body)
+    {
+        Some(v) => format!("iot:{v}{list}"),
+        None => key.to_string(),
+    }
+}

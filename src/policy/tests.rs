@@ -104,6 +104,7 @@ const BOOL_CAPITALISED: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect"
 const ORGANIZATION: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iot:Connect","Resource":"*","Condition":{"StringEquals":{"iot:Certificate.Subject.Organization":"Example Corp"}}}]}"#;
 const SERIAL_NUMERIC: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iot:Connect","Resource":"*","Condition":{"NumericLessThan":{"iot:Certificate.SerialNumber":"100"}}}]}"#;
 const CLIENT_ID_IS_THING: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iot:Connect","Resource":"*","Condition":{"StringEquals":{"iot:ClientId":"${iot:Connection.Thing.ThingName}"}}}]}"#;
+const KEY_IN_OTHER_CASE: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iot:Connect","Resource":"*","Condition":{"Bool":{"IOT:connection.thing.isattached":"true"}}}]}"#;
 const ARN_LIKE: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iot:Connect","Resource":"*","Condition":{"ArnLike":{"iot:Connection.Thing.Attributes[site]":"arn:aws:iot:*:123456789012:*"}}}]}"#;
 
 /// What a case checks beyond the outcome.
@@ -230,6 +231,8 @@ const CASES: &[Case] = &[
     case("a variable in a condition value", &[CLIENT_ID_IS_THING], "sensor-1", ONE, Connect, "sensor-1", Allowed, Nothing),
     case("a variable in a condition value: no thing", &[CLIENT_ID_IS_THING], "sensor-1", NONE, Connect, "sensor-1", Denied, Nothing),
     case("ArnLike on a thing attribute", &[ARN_LIKE], "sensor-1", ONE, Connect, "sensor-1", Allowed, Nothing),
+    case("condition keys compare without case", &[KEY_IN_OTHER_CASE], "sensor-1", ONE, Connect, "sensor-1", Allowed, Nothing),
+    case("condition keys compare without case: not attached", &[KEY_IN_OTHER_CASE], "sensor-1", NONE, Connect, "sensor-1", Denied, ThingNotResolved),
 ];
 
 /// The things of the table: sensor-1 has the documented type and attribute; sensor-2 another
