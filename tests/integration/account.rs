@@ -567,6 +567,34 @@ fn access_denied_names_the_missing_iam_action() {
 }
 
 #[test]
+fn a_throttled_api_exits_3_saying_so() {
+    // Each answer closes its connection, so that a retry is answered too.
+    let body = r#"{"message":"Rate exceeded"}"#;
+    let answer = format!(
+        "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nx-amzn-ErrorType: ThrottlingException\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let port = hostile(Behaviour::send(answer.as_bytes()));
+    let config = tempfile::tempdir().unwrap();
+    let mut cmd = iotcheck();
+    cmd.args(["account", "--cert", &fixture(DEVICE), "--timeout", "8"]);
+    with_aws(&mut cmd, &format!("http://127.0.0.1:{port}"), config.path());
+    let started = Instant::now();
+    let r = run_cmd(&mut cmd);
+    assert!(
+        started.elapsed() < Duration::from_secs(9),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(r.code, 3, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.contains("iot:DescribeCertificate was throttled"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
 fn endpoint_without_host_probes_the_accounts_data_endpoint() {
     let moto = Moto::start();
     let server = s_server(&[
