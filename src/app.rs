@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use crate::aws::AwsSettings;
 use crate::cli::{
     Cli, Command, EndpointArgs, KeyTypeChoice, PemArgs, ReportArgs, SigChoice, TlsChoice, TrustArgs,
 };
@@ -10,6 +11,7 @@ use crate::cmd;
 use crate::error::Error;
 use crate::manual;
 use crate::net::{self, MqttSettings, ProbeSettings, SigFilter, TlsVersions};
+use crate::report::endpoint::EndpointSource;
 use crate::report::Output;
 use crate::source::Input;
 use crate::trust::Anchors;
@@ -78,6 +80,22 @@ pub fn run(cli: Cli, env: &Env) -> Result<Outcome, Error> {
             cmd::inspect::run(&settings)
         }
         Command::Endpoint(args) => cmd::endpoint::run(&endpoint_settings(*args, env)?),
+        Command::Account(args) => {
+            let settings = cmd::account::Settings {
+                cert: Input::from_arg(&args.cert),
+                client_id: args.client_id,
+                thing: args.thing,
+                publish: args.publish,
+                subscribe: args.subscribe,
+                aws: AwsSettings {
+                    region: args.region,
+                    profile: args.profile,
+                    timeout: timeout(args.timeout)?,
+                },
+                json: args.json,
+            };
+            cmd::account::run(&settings)
+        }
         Command::Device(args) => {
             let settings = cmd::device::Settings {
                 cert: Input::from_arg(&args.cert),
@@ -155,7 +173,8 @@ fn refuse_stdin_twice(command: &Command) -> Result<(), Error> {
         | Command::Explain(_)
         | Command::Version(_)
         | Command::Completions(_)
-        | Command::Man(_) => 0,
+        | Command::Man(_)
+        | Command::Account(_) => 0,
     };
     if count > 1 {
         return Err(Error::Usage(
@@ -197,7 +216,18 @@ pub(crate) fn checked_host(host: &str, option: &str) -> Result<String, Error> {
     }
 }
 
+/// `--timeout SECS` as a duration, within its documented range.
+fn timeout(seconds: f64) -> Result<Duration, Error> {
+    if !(0.001..=3600.0).contains(&seconds) {
+        return Err(Error::Usage(
+            "--timeout takes seconds from 0.001 to 3600".into(),
+        ));
+    }
+    Ok(Duration::from_secs_f64(seconds))
+}
+
 /// Resolves the command line: target, port, names, ALPN, proxy, device credentials.
+/// Without HOST, the target is the account's iot:Data-ATS endpoint, asked of AWS first.
 fn endpoint_settings(args: EndpointArgs, env: &Env) -> Result<cmd::endpoint::Settings, Error> {
     let output = output(&args.report, Some(&args.pem));
     if args.sig == SigChoice::Both && matches!(output, Output::Pem | Output::PemPath) {
@@ -205,12 +235,29 @@ fn endpoint_settings(args: EndpointArgs, env: &Env) -> Result<cmd::endpoint::Set
             "--pem prints the chain of one handshake: give --sig rsa or --sig ecdsa (or keep both chains with --save DIR)".into(),
         ));
     }
-    let (host, port_in_target) = split_target(&args.target)?;
+    let (target, source) = match &args.target {
+        Some(target) => (target.clone(), EndpointSource::Given),
+        None => {
+            let aws = AwsSettings {
+                region: args.aws.region.clone(),
+                profile: args.aws.profile.clone(),
+                timeout: timeout(args.timeout)?,
+            };
+            let (host, region) = cmd::endpoint::discover(&aws)?;
+            (
+                host,
+                EndpointSource::DescribeEndpoint {
+                    region,
+                    endpoint_type: "iot:Data-ATS",
+                },
+            )
+        }
+    };
+    let (host, port_in_target) = split_target(&target)?;
     let port = match (port_in_target, args.port) {
         (Some(a), Some(b)) if a != b => {
             return Err(Error::Usage(format!(
-                "port {a} in {} contradicts --port {b}",
-                args.target
+                "port {a} in {target} contradicts --port {b}"
             )))
         }
         (Some(p), _) | (None, Some(p)) => p,
@@ -308,6 +355,7 @@ fn endpoint_settings(args: EndpointArgs, env: &Env) -> Result<cmd::endpoint::Set
         SigChoice::Ecdsa => SigFilter::Ecdsa,
     };
     Ok(cmd::endpoint::Settings {
+        source,
         classification: classify(&host),
         probe: ProbeSettings {
             host,

@@ -74,6 +74,10 @@ pub enum Command {
     /// Prints the man page of iotcheck or of one command, or writes them all to a directory.
     #[command(after_help = MAN_HELP, display_order = 92)]
     Man(ManArgs),
+    /// Asks AWS IoT about a device certificate: registered, active, things, and whether the
+    /// attached policies let the client id connect, publish and subscribe.
+    #[command(after_help = ACCOUNT_HELP, display_order = 25)]
+    Account(AccountArgs),
 }
 
 const VERIFY_CHAIN_HELP: &str = "EXAMPLES:
@@ -98,15 +102,16 @@ EXIT CODES:
 
 const ENDPOINT_HELP: &str = "EXAMPLES:
   iotcheck endpoint abc123-ats.iot.eu-west-1.amazonaws.com
-  iotcheck endpoint abc123-ats.iot.eu-west-1.amazonaws.com:443 --sig both
   iotcheck endpoint abc123-ats.iot.eu-west-1.amazonaws.com:8883 --cert cert.pem --key key.pem --mqtt
   iotcheck endpoint abc123-ats.iot.eu-west-1.amazonaws.com --pem > chain.pem
+  iotcheck endpoint --region eu-west-1
 
 EXIT CODES:
   0  the chain verified (and the client certificate, if sent, was accepted)
   1  the chain did not verify, the client certificate was rejected, or MQTT refused
   2  bad usage or unreadable local files (including a key that does not match its certificate)
-  3  no TLS session: resolve, connect, proxy, timeout, not a TLS server, early handshake failure";
+  3  no TLS session (resolve, connect, proxy, timeout, not TLS, early handshake failure)
+  3  without HOST: the AWS API could not be asked for the endpoint";
 
 const DEVICE_HELP: &str = "EXAMPLES:
   iotcheck device --cert certificate.pem.crt --key private.pem.key
@@ -160,6 +165,22 @@ const MAN_HELP: &str = "EXAMPLES:
 EXIT CODES:
   0  the page was printed, or the pages written
   2  bad usage (no such command), or the directory cannot be written";
+
+const ACCOUNT_HELP: &str = "EXAMPLES:
+  iotcheck account --cert certificate.pem.crt
+  iotcheck account --cert certificate.pem.crt --thing Sensor1 --region eu-west-1
+  iotcheck account --cert cert.pem --client-id Sensor1 --publish sensors/Sensor1/data
+  AWS_PROFILE=factory iotcheck account --cert certificate.pem.crt --json
+
+AWS credentials and region come from the standard chain (environment, profile, web identity,
+container or instance metadata); --profile and --region override it. AWS_ENDPOINT_URL and
+AWS_ENDPOINT_URL_IOT are honoured. Only read-only calls are made (the README lists them).
+
+EXIT CODES:
+  0  nothing wrong (warnings allowed)
+  1  a finding fails the device: not registered, not active, no policy, a policy denies
+  2  bad usage, unreadable certificate, no AWS credentials or no region
+  3  the AWS API could not be asked: unreachable, timeout, throttled, access denied";
 
 /// Trust and time options shared by the commands that verify a chain.
 #[derive(Debug, Args)]
@@ -263,9 +284,13 @@ pub enum TlsChoice {
 
 #[derive(Debug, Args)]
 pub struct EndpointArgs {
-    /// The endpoint, e.g. abc123-ats.iot.eu-west-1.amazonaws.com, with an optional :PORT.
+    /// The endpoint, e.g. abc123-ats.iot.eu-west-1.amazonaws.com, with an optional :PORT
+    /// [default: the account's iot:Data-ATS endpoint, asked of AWS (DescribeEndpoint)].
     #[arg(value_name = "HOST[:PORT]")]
-    pub target: String,
+    pub target: Option<String>,
+
+    #[command(flatten)]
+    pub aws: AwsArgs,
 
     /// Port [default: 8443, or the one in HOST:PORT].
     #[arg(long)]
@@ -422,6 +447,58 @@ pub struct ExplainArgs {
     /// List every known message, with its causes, checks and sources.
     #[arg(long)]
     pub list: bool,
+
+    /// Print one JSON object (schema in the README) instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Where to ask AWS; only for the commands that ask it.
+#[derive(Debug, Args)]
+pub struct AwsArgs {
+    /// AWS region [default: the standard chain: AWS_REGION, the profile's region, ...].
+    #[arg(long, value_name = "REGION", conflicts_with = "target")]
+    pub region: Option<String>,
+
+    /// AWS profile of the shared config files [default: AWS_PROFILE, else "default"].
+    #[arg(long, value_name = "PROFILE", conflicts_with = "target")]
+    pub profile: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct AccountArgs {
+    /// The device certificate (PEM or DER; - for standard input).
+    #[arg(long, value_name = "FILE")]
+    pub cert: String,
+
+    /// The MQTT client id the device uses [default: --thing, else the certificate's CN].
+    #[arg(long, value_name = "ID")]
+    pub client_id: Option<String>,
+
+    /// The thing the device is meant to be (checked to be attached to the certificate).
+    #[arg(long, value_name = "NAME")]
+    pub thing: Option<String>,
+
+    /// A topic the device publishes to (repeatable): checks iot:Publish.
+    #[arg(long, value_name = "TOPIC")]
+    pub publish: Vec<String>,
+
+    /// A topic filter the device subscribes to (repeatable): checks iot:Subscribe, and
+    /// iot:Receive when it names one topic.
+    #[arg(long, value_name = "FILTER")]
+    pub subscribe: Vec<String>,
+
+    /// AWS region [default: the standard chain: AWS_REGION, the profile's region, ...].
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+
+    /// AWS profile of the shared config files [default: AWS_PROFILE, else "default"].
+    #[arg(long, value_name = "PROFILE")]
+    pub profile: Option<String>,
+
+    /// Seconds for everything asked of AWS, credentials included.
+    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    pub timeout: f64,
 
     /// Print one JSON object (schema in the README) instead of text.
     #[arg(long)]

@@ -14,6 +14,10 @@ pub enum Error {
     /// No TLS session could be established (resolve, connect, proxy, timeout, handshake).
     #[error("{0}")]
     Net(#[from] crate::net::NetError),
+    /// AWS could not be asked: no credentials or region (the user's setup), or the API's
+    /// answer or its absence.
+    #[error("{0}")]
+    Aws(#[from] crate::aws::AwsError),
     /// Writing a file the user asked for failed.
     #[error(
         "{path}: cannot write it ({source}): check the space and permissions of its directory"
@@ -33,6 +37,7 @@ impl Error {
             // Bad settings or an unusable local key are the user's input, not the network.
             Error::Net(crate::net::NetError::Settings(_) | crate::net::NetError::ClientKey(_)) => 2,
             Error::Net(_) => 3,
+            Error::Aws(e) => e.exit_code(),
         }
     }
 }

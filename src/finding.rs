@@ -146,6 +146,22 @@ codes! {
     PemBom "pem_bom" Warning "a file starts with a UTF-8 byte-order mark (\"no start line\" on many devices)";
     PemCrlf "pem_crlf" Warning "a file has Windows (CRLF) line endings";
     PemTrailingText "pem_trailing_text" Warning "a file has text outside its BEGIN/END blocks";
+    // The account (account): what AWS IoT says about the certificate, its things and policies.
+    CertNotRegistered "cert_not_registered" Error "the certificate is not registered in this account and region";
+    CertInactive "cert_inactive" Error "the certificate is INACTIVE (or REGISTER_INACTIVE): AWS IoT refuses it in the handshake";
+    CertRevoked "cert_revoked" Error "the certificate is REVOKED";
+    CertPendingTransfer "cert_pending_transfer" Error "the certificate is PENDING_TRANSFER to another account";
+    CertPendingActivation "cert_pending_activation" Error "the certificate is PENDING_ACTIVATION";
+    CaInactive "ca_inactive" Error "the CA the certificate was registered under is not ACTIVE";
+    NoPolicy "no_policy" Error "no policy is attached to the certificate";
+    PolicyDeniesConnect "policy_denies_connect" Error "the attached policies do not allow `iot:Connect` for the client id (the deciding statement is named)";
+    PolicyDeniesPublish "policy_denies_publish" Error "with `--publish`: the attached policies do not allow `iot:Publish` on the topic";
+    PolicyDeniesSubscribe "policy_denies_subscribe" Error "with `--subscribe`: the attached policies do not allow `iot:Subscribe` on the topic filter";
+    PolicyDeniesReceive "policy_denies_receive" Error "with `--subscribe`: the attached policies do not allow `iot:Receive` on the topic";
+    ThingNotAttached "thing_not_attached" Warning "no thing (or not the `--thing` named) is attached to the certificate";
+    ClientIdNotThing "client_id_not_thing" Warning "the client id is not the name of a thing attached to the certificate: thing policy variables do not resolve";
+    PolicyTooBroad "policy_too_broad" Warning "a policy allows every action (`iot:*`) or every resource (`*`)";
+    PolicyUnknown "policy_unknown" Warning "iotcheck cannot tell what a policy decides (an unknown condition key, an unreadable document)";
 }
 
 impl Serialize for Code {

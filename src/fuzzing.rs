@@ -167,6 +167,7 @@ pub fn tls_server_bytes(data: &[u8]) {
         sni: settings.sni.clone(),
         alpn_offered: vec!["x-amzn-mqtt-ca".to_string()],
         classification,
+        source: view::EndpointSource::Given,
         saved: Vec::new(),
     };
     let report = EndpointReport::new(endpoint, endpoint_findings, vec![report]);

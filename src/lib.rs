@@ -2,9 +2,12 @@
 //!
 //! Data flows one way: settings → input (files or a network probe) → chain → verdict and
 //! findings → report → rendering → exit code. Nothing below `main` reads the clock, the
-//! environment or the terminal.
+//! environment or the terminal; the one exception is the AWS edge (`aws`), whose SDK reads the
+//! standard AWS configuration (variables, config files) itself, and only for the commands that
+//! ask AWS.
 
 pub mod app;
+pub mod aws;
 pub mod chain;
 pub mod cli;
 pub mod cmd;
@@ -16,6 +19,7 @@ pub mod fuzzing;
 pub mod keys;
 pub mod manual;
 pub mod net;
+pub mod policy;
 pub mod report;
 pub mod source;
 pub mod trust;

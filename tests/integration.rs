@@ -54,3 +54,6 @@ mod output;
 
 #[path = "integration/packaging.rs"]
 mod packaging;
+
+#[path = "integration/account.rs"]
+mod account;

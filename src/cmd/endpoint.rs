@@ -7,12 +7,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use crate::app::Outcome;
+use crate::aws::{self, AwsSettings};
 use crate::chain::{Cert, Chain};
 use crate::error::{Error, InputError};
 use crate::keys::PrivateKey;
 use crate::net::{self, ClientIdentity, ProbeSettings, SigFilter};
 use crate::report::endpoint::{
-    self as view, EndpointReport, EndpointView, HandshakeError, HandshakeReport,
+    self as view, EndpointReport, EndpointSource, EndpointView, HandshakeError, HandshakeReport,
 };
 use crate::report::{self, json, ChainReport, Output, Renderings};
 use crate::source::{self, Input, Kind};
@@ -21,6 +22,8 @@ use crate::verify::{self, Classification, Connection, Policy};
 
 /// Everything `endpoint` needs, resolved.
 pub struct Settings {
+    /// Where the endpoint came from: the command line, or the account (DescribeEndpoint).
+    pub source: EndpointSource,
     pub probe: ProbeSettings,
     /// The name verified against the leaf (the SNI name, or HOST when no SNI is sent).
     pub verified_name: String,
@@ -92,6 +95,7 @@ pub fn run(settings: &Settings) -> Result<Outcome, Error> {
         }
     }
     let endpoint = EndpointView {
+        source: settings.source.clone(),
         host: settings.probe.host.clone(),
         port: settings.probe.port,
         verified_name: settings.verified_name.clone(),
@@ -130,6 +134,11 @@ pub fn run(settings: &Settings) -> Result<Outcome, Error> {
         },
     );
     Ok(Outcome::new(stdout, report.verdict.passed()).with_stderr(stderr))
+}
+
+/// The account's iot:Data-ATS endpoint and the region asked (DescribeEndpoint).
+pub fn discover(settings: &AwsSettings) -> Result<(String, String), Error> {
+    Ok(aws::data_endpoint(settings)?)
 }
 
 /// One handshake: probe, verify what was served (inside the probe, as soon as it arrives,

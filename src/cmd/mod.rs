@@ -1,5 +1,6 @@
 //! One module per subcommand, named after it.
 
+pub mod account;
 pub mod csr;
 pub mod device;
 pub mod endpoint;

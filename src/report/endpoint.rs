@@ -257,9 +257,23 @@ fn mqtt_view(outcome: &MqttOutcome) -> MqttView {
     }
 }
 
+/// Where the endpoint name came from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum EndpointSource {
+    /// HOST on the command line.
+    Given,
+    /// Asked of the account: DescribeEndpoint for this endpoint type, in this region.
+    DescribeEndpoint {
+        region: String,
+        endpoint_type: &'static str,
+    },
+}
+
 /// Where the endpoint was and how it was reached.
 #[derive(Clone, Debug, Serialize)]
 pub struct EndpointView {
+    pub source: EndpointSource,
     pub host: String,
     pub port: u16,
     pub verified_name: String,
@@ -362,6 +376,20 @@ pub fn render(report: &EndpointReport) -> String {
             endpoint.classification.kind.as_str()
         )),
     );
+    if let EndpointSource::DescribeEndpoint {
+        region,
+        endpoint_type,
+    } = &endpoint.source
+    {
+        human::field(
+            &mut out,
+            0,
+            "found by",
+            &human::clean(&format!(
+                "DescribeEndpoint ({endpoint_type}) in {region}, the account's own endpoint"
+            )),
+        );
+    }
     human::findings(&mut out, &report.findings);
     for h in handshakes {
         if several {

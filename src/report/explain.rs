@@ -122,14 +122,21 @@ pub fn command_line(check: Check, revealed: &Context) -> (String, bool) {
             )
         }
         Check::Device => format!("iotcheck device --cert {cert} --key {key}"),
-        Check::Account => format!("iotcheck account --cert {cert}"),
+        Check::Account => {
+            let id = revealed
+                .client_id
+                .as_deref()
+                .map(|id| format!(" --client-id {}", shell_quote(id)))
+                .unwrap_or_default();
+            format!("iotcheck account --cert {cert}{id}")
+        }
         Check::Clock => format!("iotcheck endpoint {host}:{port} --ca {ca} --at <device time>"),
         Check::Proxy => format!("iotcheck endpoint {host}:443 --proxy http://<proxy>:<port>"),
         Check::Alpn => format!("iotcheck endpoint {host}:443 --alpn x-amzn-mqtt-ca"),
         Check::Sni => format!("iotcheck endpoint {host}:{port} --no-sni"),
         Check::Doctor => "iotcheck doctor --config <device config file>".to_string(),
     };
-    (line, matches!(check, Check::Account | Check::Doctor))
+    (line, matches!(check, Check::Doctor))
 }
 
 /// What a check tells, in a few words.

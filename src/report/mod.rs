@@ -1,6 +1,7 @@
 //! The view model every command renders: built from the chain and its verdict, serialised as
 //! JSON as it is, and drawn as text by [`human`]. JSON keys are stable snake_case.
 
+pub mod account;
 pub mod csr;
 pub mod device;
 pub mod endpoint;

@@ -1,6 +1,7 @@
 //! Verification: rustls-webpki decides whether a valid path exists; this module explains the
 //! decision certificate by certificate and link by link, as findings with stable codes.
 
+pub mod account;
 mod alerts;
 mod budget;
 mod client;

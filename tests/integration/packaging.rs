@@ -123,15 +123,19 @@ fn every_help_ends_with_examples_that_parse_and_the_exit_codes() {
             r.stdout
         );
         for example in found {
-            // The shell's part (a redirection, a pipe into or out of it) is not iotcheck's.
+            // The shell's part (a pipe into or out of it, a redirection, environment
+            // assignments before it) is not iotcheck's.
             let command = example
                 .split('|')
                 .map(str::trim)
-                .find(|part| part.starts_with("iotcheck"))
+                .find(|part| part.contains("iotcheck"))
                 .and_then(|part| part.split('>').next())
                 .unwrap_or("");
-            let words = shlex::split(command)
-                .unwrap_or_else(|| panic!("{name}: `{example}` is not shell words"));
+            let words: Vec<String> = shlex::split(command)
+                .unwrap_or_else(|| panic!("{name}: `{example}` is not shell words"))
+                .into_iter()
+                .skip_while(|word| word.contains('=') && !word.starts_with('-'))
+                .collect();
             assert_eq!(words[..2], ["iotcheck", name.as_str()], "{example}");
             if let Err(e) = Cli::try_parse_from(&words) {
                 panic!("{name}: the example `{example}` does not parse: {e}");

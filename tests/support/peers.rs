@@ -199,6 +199,22 @@ pub fn tinyproxy(dir: &Path, ipv6: bool, credentials: Option<(&str, &str)>) -> P
     })
 }
 
+/// moto's AWS emulator (its server, through `tests/support/moto_server.py`) on 127.0.0.1,
+/// computing AWS IoT certificate ids from the DER as AWS does. It never contacts AWS.
+pub fn moto() -> Peer {
+    let launcher = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/moto_server.py");
+    start_on_free_port("moto_server", |port| {
+        let mut command = Command::new("python3");
+        command
+            .arg("-u")
+            .arg(&launcher)
+            .args(["-H", "127.0.0.1", "-p"])
+            .arg(port.to_string())
+            .env("MOTO_IOT_USE_VALID_CERT", "true");
+        (command, "Running on", "127.0.0.1")
+    })
+}
+
 /// Starts a server that takes its port from its configuration: on a free port, and again on
 /// another when it ends before saying it listens (the port was taken in between).
 /// `configure` returns the command and two texts that together mark its "ready" line.

@@ -1,0 +1,313 @@
+//! The SDK calls, and the one translation of SDK errors into [`AwsError`].
+
+use std::time::{Duration, Instant};
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_iot::config::ProvideCredentials;
+use aws_sdk_iot::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_iot::Client;
+
+use super::{AwsError, AwsSettings};
+use crate::policy::Thing;
+use crate::verify::account::{AccountFacts, CaRegistration, PolicyText, Registration};
+
+/// The longest credential and region resolution may take: enough for a real instance
+/// metadata service, short enough that a machine with nothing configured answers at once.
+const RESOLUTION: Duration = Duration::from_secs(4);
+
+pub(super) fn account_facts(
+    settings: &AwsSettings,
+    certificate_id: &str,
+    client_id: &str,
+) -> Result<AccountFacts, AwsError> {
+    run(settings, async {
+        let (config, region) = configure(settings).await?;
+        let client = Client::new(&config);
+        let mut facts = AccountFacts {
+            region,
+            ..AccountFacts::default()
+        };
+        let described = client
+            .describe_certificate()
+            .certificate_id(certificate_id)
+            .send()
+            .await;
+        let description = match described {
+            Ok(out) => out.certificate_description,
+            Err(e) if not_found(&e) => return Ok(facts),
+            Err(e) => return Err(translate("iot:DescribeCertificate", e, settings)),
+        };
+        let Some(description) = description else {
+            return Ok(facts);
+        };
+        let arn = description.certificate_arn.clone().unwrap_or_default();
+        let ca_certificate_id = description.ca_certificate_id.clone();
+        facts.certificate = Some(Registration {
+            arn: arn.clone(),
+            status: description
+                .status
+                .as_ref()
+                .map(|s| s.as_str().to_string())
+                .unwrap_or_default(),
+            created: description.creation_date.as_ref().and_then(|d| {
+                d.fmt(aws_sdk_iot::primitives::DateTimeFormat::DateTime)
+                    .ok()
+            }),
+            ca_certificate_id: ca_certificate_id.clone(),
+            mode: description
+                .certificate_mode
+                .as_ref()
+                .map(|m| m.as_str().to_string()),
+        });
+        if let Some(ca_id) = ca_certificate_id {
+            let ca = client
+                .describe_ca_certificate()
+                .certificate_id(&ca_id)
+                .send()
+                .await;
+            match ca {
+                Ok(out) => {
+                    if let Some(status) = out
+                        .certificate_description
+                        .and_then(|d| d.status)
+                        .map(|s| s.as_str().to_string())
+                    {
+                        facts.ca = Some(CaRegistration { id: ca_id, status });
+                    }
+                }
+                // A CA this account did not register (an AWS-issued certificate's): none to judge.
+                Err(e) if not_found(&e) => {}
+                Err(e) => return Err(translate("iot:DescribeCACertificate", e, settings)),
+            }
+        }
+
+        let mut next = None;
+        loop {
+            let out = client
+                .list_principal_things()
+                .principal(&arn)
+                .set_next_token(next)
+                .send()
+                .await
+                .map_err(|e| translate("iot:ListPrincipalThings", e, settings))?;
+            for name in out.things.unwrap_or_default() {
+                facts.things.push(Thing {
+                    name,
+                    ..Thing::default()
+                });
+            }
+            next = out.next_token.filter(|t| !t.is_empty());
+            if next.is_none() {
+                break;
+            }
+        }
+        // The thing the client id names: its type and attributes feed the thing variables.
+        if let Some(thing) = facts.things.iter_mut().find(|t| t.name == client_id) {
+            let out = client
+                .describe_thing()
+                .thing_name(&thing.name)
+                .send()
+                .await
+                .map_err(|e| translate("iot:DescribeThing", e, settings))?;
+            thing.type_name = out.thing_type_name;
+            thing.attributes = out.attributes.unwrap_or_default().into_iter().collect();
+        }
+
+        let mut names = Vec::new();
+        let mut marker = None;
+        loop {
+            let out = client
+                .list_attached_policies()
+                .target(&arn)
+                .set_marker(marker)
+                .send()
+                .await
+                .map_err(|e| translate("iot:ListAttachedPolicies", e, settings))?;
+            names.extend(
+                out.policies
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter_map(|p| p.policy_name),
+            );
+            marker = out.next_marker.filter(|m| !m.is_empty());
+            if marker.is_none() {
+                break;
+            }
+        }
+        for name in names {
+            let out = client
+                .get_policy()
+                .policy_name(&name)
+                .send()
+                .await
+                .map_err(|e| translate("iot:GetPolicy", e, settings))?;
+            facts.policies.push(PolicyText {
+                name,
+                document: out.policy_document.unwrap_or_default(),
+            });
+        }
+        Ok(facts)
+    })
+}
+
+pub(super) fn data_endpoint(settings: &AwsSettings) -> Result<(String, String), AwsError> {
+    run(settings, async {
+        let (config, region) = configure(settings).await?;
+        let out = Client::new(&config)
+            .describe_endpoint()
+            .endpoint_type("iot:Data-ATS")
+            .send()
+            .await
+            .map_err(|e| translate("iot:DescribeEndpoint", e, settings))?;
+        let host = out.endpoint_address.unwrap_or_default();
+        if host.is_empty() {
+            return Err(AwsError::Service {
+                action: "iot:DescribeEndpoint",
+                code: "empty answer".into(),
+                detail: "no endpoint address".into(),
+            });
+        }
+        Ok((host, region))
+    })
+}
+
+/// Runs one exchange with AWS on a current-thread runtime, within the settings' timeout.
+fn run<T>(
+    settings: &AwsSettings,
+    work: impl std::future::Future<Output = Result<T, AwsError>>,
+) -> Result<T, AwsError> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| AwsError::Unreachable {
+            action: "the AWS API",
+            detail: format!("no async runtime ({e})"),
+        })?;
+    runtime.block_on(async {
+        match tokio::time::timeout(settings.timeout, work).await {
+            Ok(result) => result,
+            Err(_) => Err(AwsError::Timeout {
+                action: "the AWS API",
+                seconds: settings.timeout.as_secs_f64(),
+            }),
+        }
+    })
+}
+
+/// The standard chain's configuration with the overrides; fails fast without a region or
+/// credentials.
+async fn configure(settings: &AwsSettings) -> Result<(SdkConfig, String), AwsError> {
+    let started = Instant::now();
+    let budget = RESOLUTION.min(settings.timeout);
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(settings.timeout.min(Duration::from_secs(3)))
+                .operation_timeout(settings.timeout)
+                .build(),
+        )
+        .retry_config(RetryConfig::standard().with_max_attempts(2));
+    if let Some(region) = &settings.region {
+        loader = loader.region(Region::new(region.clone()));
+    }
+    if let Some(profile) = &settings.profile {
+        loader = loader.profile_name(profile);
+    }
+    let config = tokio::time::timeout(budget, loader.load())
+        .await
+        .map_err(|_| AwsError::NoRegion)?;
+    let region = config
+        .region()
+        .map(|r| r.to_string())
+        .ok_or(AwsError::NoRegion)?;
+    let provider = config
+        .credentials_provider()
+        .ok_or_else(|| AwsError::NoCredentials("no credential provider".into()))?;
+    let left = budget.saturating_sub(started.elapsed());
+    match tokio::time::timeout(left, provider.provide_credentials()).await {
+        Ok(Ok(_)) => Ok((config, region)),
+        Ok(Err(e)) => Err(AwsError::NoCredentials(credentials_words(&e))),
+        Err(_) => Err(AwsError::NoCredentials(format!(
+            "none found within {} s",
+            budget.as_secs_f64()
+        ))),
+    }
+}
+
+/// What the credential chain said (its words name providers, never a credential).
+fn credentials_words(error: &dyn std::error::Error) -> String {
+    let words = error.to_string();
+    if words.is_empty() {
+        "the credential chain found none".to_string()
+    } else {
+        words
+    }
+}
+
+fn not_found<E: ProvideErrorMetadata, R>(error: &SdkError<E, R>) -> bool {
+    matches!(error, SdkError::ServiceError(e) if e.err().code() == Some("ResourceNotFoundException"))
+}
+
+/// The one translation of SDK errors.
+fn translate<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Debug>(
+    action: &'static str,
+    error: SdkError<E, R>,
+    settings: &AwsSettings,
+) -> AwsError {
+    match &error {
+        SdkError::TimeoutError(_) => AwsError::Timeout {
+            action,
+            seconds: settings.timeout.as_secs_f64(),
+        },
+        SdkError::DispatchFailure(failure) => {
+            if failure.is_timeout() {
+                AwsError::Timeout {
+                    action,
+                    seconds: settings.timeout.as_secs_f64(),
+                }
+            } else {
+                AwsError::Unreachable {
+                    action,
+                    detail: chain_words(&error),
+                }
+            }
+        }
+        SdkError::ServiceError(service) => {
+            let e = service.err();
+            let code = e.code().unwrap_or("unknown").to_string();
+            let detail = e.message().unwrap_or_default().to_string();
+            if code.contains("Throttl") || code == "TooManyRequestsException" {
+                AwsError::Throttled { action }
+            } else if code.contains("AccessDenied") || code.contains("Unauthorized") {
+                AwsError::AccessDenied { action, detail }
+            } else {
+                AwsError::Service {
+                    action,
+                    code,
+                    detail,
+                }
+            }
+        }
+        _ => AwsError::Unreachable {
+            action,
+            detail: chain_words(&error),
+        },
+    }
+}
+
+/// An error and its sources, in one line.
+fn chain_words(error: &dyn std::error::Error) -> String {
+    let mut words = error.to_string();
+    let mut source = error.source();
+    while let Some(e) = source {
+        let text = e.to_string();
+        if !words.contains(&text) {
+            words.push_str(": ");
+            words.push_str(&text);
+        }
+        source = e.source();
+    }
+    words
+}

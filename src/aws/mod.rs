@@ -1,0 +1,147 @@
+//! The AWS edge: the only code that talks to AWS, through the AWS SDK for Rust with the
+//! standard credential and region chain (`aws-config`). Like `net/`, async inside, a
+//! synchronous facade outside: each call builds a current-thread runtime for its duration.
+//!
+//! Read-only calls only: DescribeCertificate, DescribeCACertificate, ListPrincipalThings,
+//! DescribeThing, ListAttachedPolicies, GetPolicy, DescribeEndpoint. Everything is bounded by
+//! one timeout; credential and region resolution by a few seconds of it, so that a machine
+//! with nothing configured does not wait on instance metadata.
+//!
+//! Built only with the cargo feature `aws` (on by default); without it, every call says so.
+
+#[cfg(feature = "aws")]
+mod client;
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::verify::account::AccountFacts;
+
+/// Where and how long to ask AWS; resolved from the command line.
+#[derive(Clone, Debug)]
+pub struct AwsSettings {
+    /// Overrides the standard chain's region.
+    pub region: Option<String>,
+    /// Overrides AWS_PROFILE.
+    pub profile: Option<String>,
+    /// For everything asked of AWS, credentials included.
+    pub timeout: Duration,
+}
+
+/// Why AWS could not be asked. The first three are the user's setup (exit 2), the others
+/// the API's answer or its absence (exit 3). No variant carries a secret.
+#[derive(Debug)]
+pub enum AwsError {
+    /// No credentials in the standard chain (or the profile named has none).
+    NoCredentials(String),
+    NoRegion,
+    /// This build has no AWS support.
+    NotBuilt,
+    /// The API could not be reached (connect, DNS, TLS).
+    Unreachable {
+        action: &'static str,
+        detail: String,
+    },
+    Timeout {
+        action: &'static str,
+        seconds: f64,
+    },
+    Throttled {
+        action: &'static str,
+    },
+    /// The credentials may not call this action.
+    AccessDenied {
+        action: &'static str,
+        detail: String,
+    },
+    /// Any other answer of the API.
+    Service {
+        action: &'static str,
+        code: String,
+        detail: String,
+    },
+}
+
+impl AwsError {
+    /// 2 for the user's setup, 3 for the API.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            AwsError::NoCredentials(_) | AwsError::NoRegion | AwsError::NotBuilt => 2,
+            _ => 3,
+        }
+    }
+}
+
+impl fmt::Display for AwsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AwsError::NoCredentials(why) => write!(
+                f,
+                "no AWS credentials ({why}): set AWS_PROFILE or give --profile, run `aws configure`, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+            ),
+            AwsError::NoRegion => write!(
+                f,
+                "no AWS region: give --region, set AWS_REGION, or set one for the profile with `aws configure`"
+            ),
+            AwsError::NotBuilt => write!(
+                f,
+                "this iotcheck was built without AWS support (cargo feature `aws`): use a build with it (`endpoint` takes a HOST without it)"
+            ),
+            AwsError::Unreachable { action, detail } => write!(
+                f,
+                "AWS API unreachable for {action}: {detail}: check the network, a proxy, or AWS_ENDPOINT_URL"
+            ),
+            AwsError::Timeout { action, seconds } => write!(
+                f,
+                "AWS API: {action} did not answer within {seconds} s (--timeout)"
+            ),
+            AwsError::Throttled { action } => write!(
+                f,
+                "AWS API: {action} was throttled: try again in a moment"
+            ),
+            AwsError::AccessDenied { action, detail } => write!(
+                f,
+                "AWS API: access denied for {action}: the credentials' IAM policy must allow {action} (the README lists the minimal policy){}",
+                if detail.is_empty() { String::new() } else { format!(" ({detail})") }
+            ),
+            AwsError::Service {
+                action,
+                code,
+                detail,
+            } => write!(f, "AWS API: {action} failed: {code}: {detail}"),
+        }
+    }
+}
+
+impl std::error::Error for AwsError {}
+
+/// The account's facts about the certificate with this id (SHA-256 of its DER), and about
+/// the thing `client_id` names if one is attached.
+pub fn account_facts(
+    settings: &AwsSettings,
+    certificate_id: &str,
+    client_id: &str,
+) -> Result<AccountFacts, AwsError> {
+    #[cfg(feature = "aws")]
+    {
+        client::account_facts(settings, certificate_id, client_id)
+    }
+    #[cfg(not(feature = "aws"))]
+    {
+        let _ = (settings, certificate_id, client_id);
+        Err(AwsError::NotBuilt)
+    }
+}
+
+/// The account's `iot:Data-ATS` endpoint (DescribeEndpoint) and the region asked.
+pub fn data_endpoint(settings: &AwsSettings) -> Result<(String, String), AwsError> {
+    #[cfg(feature = "aws")]
+    {
+        client::data_endpoint(settings)
+    }
+    #[cfg(not(feature = "aws"))]
+    {
+        let _ = settings;
+        Err(AwsError::NotBuilt)
+    }
+}

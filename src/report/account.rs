@@ -1,0 +1,296 @@
+//! The `account` report: the certificate as AWS IoT registered it, the things and policies
+//! attached to it, each request's decision with the statement that decides, and the
+//! findings; serialised as JSON as it is, and drawn as text.
+
+use std::fmt::Write;
+
+use serde::Serialize;
+
+use super::{human, SCHEMA_VERSION};
+use crate::chain::Cert;
+use crate::finding::{Finding, Severity, Verdict};
+use crate::policy::{Action, Outcome, StatementRef};
+use crate::verify::account::{AccountFacts, AccountJudgement, Check};
+
+/// `account --json`, and what the text shows.
+#[derive(Serialize)]
+pub struct AccountReport {
+    pub schema_version: u32,
+    pub command: &'static str,
+    pub verdict: Verdict,
+    pub region: String,
+    pub client_id: String,
+    /// Where the client id came from: "--client-id", "--thing" or "certificate CN".
+    pub client_id_from: &'static str,
+    pub certificate: CertificateView,
+    pub things: Vec<ThingView>,
+    pub policies: Vec<PolicyView>,
+    /// Each request against all the attached policies together.
+    pub checks: Vec<CheckView>,
+    pub findings: Vec<Finding>,
+}
+
+#[derive(Serialize)]
+pub struct CertificateView {
+    /// The certificate id: SHA-256 of its DER, lowercase hex.
+    pub id: String,
+    pub file: String,
+    pub subject: String,
+    pub registered: bool,
+    pub arn: Option<String>,
+    pub status: Option<String>,
+    pub created: Option<String>,
+    /// DEFAULT or SNI_ONLY, when AWS said.
+    pub mode: Option<String>,
+    /// The CA it was registered under, when the account registered that CA.
+    pub ca: Option<CaView>,
+}
+
+#[derive(Serialize)]
+pub struct CaView {
+    pub id: String,
+    pub status: String,
+}
+
+#[derive(Serialize)]
+pub struct ThingView {
+    pub name: String,
+    /// Known for the thing the client id names (DescribeThing), else None.
+    pub thing_type: Option<String>,
+    pub is_client_id: bool,
+}
+
+#[derive(Serialize)]
+pub struct PolicyView {
+    pub name: String,
+    pub readable: bool,
+    pub error: Option<String>,
+    /// This policy alone: true, false, or None when it cannot be told (or read).
+    pub allows_connect: Option<bool>,
+    /// Each request against this policy alone.
+    pub checks: Vec<CheckView>,
+}
+
+#[derive(Serialize)]
+pub struct CheckView {
+    pub action: &'static str,
+    /// The client id, topic or topic filter.
+    pub name: String,
+    pub resource: String,
+    pub outcome: Outcome,
+    pub explicit_deny: bool,
+    pub decided_by: Option<StatementRef>,
+    pub reason: String,
+}
+
+impl CheckView {
+    fn of(check: &Check) -> CheckView {
+        CheckView {
+            action: check.request.action.name(),
+            name: check.request.name.clone(),
+            resource: check.request.resource.clone(),
+            outcome: check.decision.outcome,
+            explicit_deny: check.decision.explicit_deny,
+            decided_by: check.decision.decided_by.clone(),
+            reason: check.decision.reason.clone(),
+        }
+    }
+}
+
+impl AccountReport {
+    pub fn build(
+        facts: &AccountFacts,
+        judgement: AccountJudgement,
+        cert: &Cert,
+        file: &str,
+        client_id: &str,
+        client_id_from: &'static str,
+    ) -> AccountReport {
+        let registration = facts.certificate.as_ref();
+        AccountReport {
+            schema_version: SCHEMA_VERSION,
+            command: "account",
+            verdict: judgement.verdict,
+            region: facts.region.clone(),
+            client_id: client_id.to_string(),
+            client_id_from,
+            certificate: CertificateView {
+                id: cert.sha256.clone(),
+                file: file.to_string(),
+                subject: cert.subject.clone(),
+                registered: registration.is_some(),
+                arn: registration.map(|r| r.arn.clone()),
+                status: registration.map(|r| r.status.clone()),
+                created: registration.and_then(|r| r.created.clone()),
+                mode: registration.and_then(|r| r.mode.clone()),
+                ca: facts.ca.as_ref().map(|ca| CaView {
+                    id: ca.id.clone(),
+                    status: ca.status.clone(),
+                }),
+            },
+            things: facts
+                .things
+                .iter()
+                .map(|t| ThingView {
+                    name: t.name.clone(),
+                    thing_type: t.type_name.clone(),
+                    is_client_id: t.name == client_id,
+                })
+                .collect(),
+            policies: judgement
+                .policies
+                .iter()
+                .map(|p| PolicyView {
+                    name: p.name.clone(),
+                    readable: p.unreadable.is_none(),
+                    error: p.unreadable.clone(),
+                    allows_connect: p
+                        .checks
+                        .iter()
+                        .find(|c| c.request.action == Action::Connect)
+                        .and_then(|c| match c.decision.outcome {
+                            Outcome::Allowed => Some(true),
+                            Outcome::Denied => Some(false),
+                            Outcome::CannotTell => None,
+                        }),
+                    checks: p.checks.iter().map(CheckView::of).collect(),
+                })
+                .collect(),
+            checks: judgement.checks.iter().map(CheckView::of).collect(),
+            findings: judgement.findings,
+        }
+    }
+}
+
+pub fn render(report: &AccountReport) -> String {
+    let mut out = String::new();
+    let findings = &report.findings;
+    let count = |s: Severity| findings.iter().filter(|f| f.severity == s).count();
+    let (errors, warnings) = (count(Severity::Error), count(Severity::Warning));
+    let (word, detail) = if errors == 0 {
+        (human::ok("OK"), format!("no errors, {warnings} warning(s)"))
+    } else {
+        let lead = findings.first().map_or("", |f| f.code.as_str());
+        (
+            human::bad("ERRORS"),
+            format!("{errors} error(s), {warnings} warning(s), lead: {lead}"),
+        )
+    };
+    let _ = writeln!(
+        out,
+        "{word}  {}  {}",
+        human::clean(&report.client_id),
+        human::dim(&detail)
+    );
+    let cert = &report.certificate;
+    human::field(&mut out, 0, "region", &human::clean(&report.region));
+    human::field(
+        &mut out,
+        0,
+        "client id",
+        &format!(
+            "{}  (from {})",
+            human::clean(&report.client_id),
+            report.client_id_from
+        ),
+    );
+    out.push('\n');
+    human::field(&mut out, 0, "certificate", &human::clean(&cert.subject));
+    human::field(&mut out, 3, "id", &cert.id);
+    human::field(&mut out, 3, "file", &human::clean(&cert.file));
+    match (&cert.arn, &cert.status) {
+        (Some(arn), Some(status)) => {
+            let status = if status == "ACTIVE" {
+                human::ok(status)
+            } else {
+                human::bad(status)
+            };
+            human::field(&mut out, 3, "status", &status);
+            human::field(&mut out, 3, "arn", &human::clean(arn));
+            if let Some(created) = &cert.created {
+                human::field(&mut out, 3, "created", &human::clean(created));
+            }
+            if let Some(mode) = &cert.mode {
+                human::field(&mut out, 3, "mode", &human::clean(mode));
+            }
+            let ca = match &cert.ca {
+                Some(ca) => format!("{} ({})", ca.id, ca.status),
+                None => {
+                    "no CA of this account (registered without one, or an AWS-issued certificate)"
+                        .to_string()
+                }
+            };
+            human::field(&mut out, 3, "ca", &human::clean(&ca));
+        }
+        _ => human::field(&mut out, 3, "status", &human::bad("not registered")),
+    }
+    if cert.registered {
+        let things: Vec<String> = report
+            .things
+            .iter()
+            .map(|t| {
+                let mut s = human::clean(&t.name);
+                if let Some(kind) = &t.thing_type {
+                    s.push_str(&format!(" (type {})", human::clean(kind)));
+                }
+                if t.is_client_id {
+                    s.push_str(" = client id");
+                }
+                s
+            })
+            .collect();
+        out.push('\n');
+        human::field(
+            &mut out,
+            0,
+            "things",
+            &if things.is_empty() {
+                human::warn("none attached")
+            } else {
+                things.join(", ")
+            },
+        );
+        let policies: Vec<String> = report
+            .policies
+            .iter()
+            .map(|p| {
+                let connect = match (p.readable, p.allows_connect) {
+                    (false, _) => human::warn("unreadable"),
+                    (true, Some(true)) => human::ok("allows connect"),
+                    (true, Some(false)) => human::dim("does not allow connect"),
+                    (true, None) => human::warn("connect: cannot tell"),
+                };
+                format!("{} ({connect})", human::clean(&p.name))
+            })
+            .collect();
+        human::field(
+            &mut out,
+            0,
+            "policies",
+            &if policies.is_empty() {
+                human::bad("none attached")
+            } else {
+                policies.join(", ")
+            },
+        );
+    }
+    if !report.checks.is_empty() {
+        out.push('\n');
+        for check in &report.checks {
+            let mark = match check.outcome {
+                Outcome::Allowed => human::ok("✓"),
+                Outcome::Denied => human::bad("✗"),
+                Outcome::CannotTell => human::warn("?"),
+            };
+            let _ = writeln!(
+                out,
+                "{mark} {:<14} {}",
+                check.action,
+                human::clean(&check.name)
+            );
+            let _ = writeln!(out, "  {}", human::dim(&human::clean(&check.reason)));
+        }
+    }
+    human::findings(&mut out, findings);
+    out
+}

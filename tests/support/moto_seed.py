@@ -1,0 +1,47 @@
+"""Seeds a local moto server through the AWS IoT API (boto3), for the `account` tests.
+
+Usage: python3 moto_seed.py ENDPOINT_URL REGION < calls.json
+
+calls.json is a list of {"call": "create_thing", "args": {...}, "save": {"NAME": "responseKey"}}.
+"{NAME}" in any later string argument is replaced by a saved value. Prints the saved values
+as one JSON object. Only the local endpoint is ever contacted: the credentials are fake.
+"""
+
+import json
+import sys
+
+import boto3
+
+
+def substitute(value, saved):
+    if isinstance(value, str):
+        for name, text in saved.items():
+            value = value.replace("{" + name + "}", text)
+        return value
+    if isinstance(value, list):
+        return [substitute(v, saved) for v in value]
+    if isinstance(value, dict):
+        return {k: substitute(v, saved) for k, v in value.items()}
+    return value
+
+
+def main():
+    endpoint, region = sys.argv[1], sys.argv[2]
+    iot = boto3.client(
+        "iot",
+        endpoint_url=endpoint,
+        region_name=region,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    saved = {}
+    for step in json.load(sys.stdin):
+        args = substitute(step.get("args", {}), saved)
+        answer = getattr(iot, step["call"])(**args)
+        for name, key in step.get("save", {}).items():
+            saved[name] = answer[key]
+    print(json.dumps(saved))
+
+
+if __name__ == "__main__":
+    main()
