@@ -73,20 +73,11 @@ pub(super) async fn run(
             after: budget.total,
         });
     }
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let observed = Arc::new(Observed::default());
-    let identity = load_identity(settings.client.as_ref(), &provider)?;
-    let (server_name, sni) = server_name(settings)?;
-    let config = client_config(
-        settings,
-        provider,
-        &observed,
-        chain_ok,
-        identity,
-        sni.is_some(),
-    )?;
-    let conn = ClientConnection::new(Arc::new(config), server_name)
-        .map_err(|error| NetError::Settings(error.to_string()))?;
+    let Client {
+        conn,
+        observed,
+        sni,
+    } = client(settings, chain_ok)?;
 
     let target = match &settings.connect_to {
         Some(text) => parse_host_port(text, settings.port).map_err(NetError::Settings)?,
@@ -272,6 +263,41 @@ pub(super) async fn run(
 
 fn millis(started: Instant) -> f64 {
     started.elapsed().as_secs_f64() * 1000.0
+}
+
+/// The client a probe drives: the rustls connection configured from the settings, what its
+/// verifier and resolver observe, and the SNI it sends.
+pub(super) struct Client {
+    pub conn: ClientConnection,
+    pub observed: Arc<Observed>,
+    pub sni: Option<String>,
+}
+
+/// Builds the probe's client: the one place its TLS configuration is made (the network probe
+/// and the in-memory replay both use it).
+pub(super) fn client(
+    settings: &ProbeSettings,
+    chain_ok: Arc<ChainCheck>,
+) -> Result<Client, NetError> {
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let observed = Arc::new(Observed::default());
+    let identity = load_identity(settings.client.as_ref(), &provider)?;
+    let (server_name, sni) = server_name(settings)?;
+    let config = client_config(
+        settings,
+        provider,
+        &observed,
+        chain_ok,
+        identity,
+        sni.is_some(),
+    )?;
+    let conn = ClientConnection::new(Arc::new(config), server_name)
+        .map_err(|error| NetError::Settings(error.to_string()))?;
+    Ok(Client {
+        conn,
+        observed,
+        sni,
+    })
 }
 
 fn load_identity(

@@ -8,11 +8,7 @@ use std::sync::Arc;
 
 use rustls::ClientConnection;
 
-use super::{
-    alert_name, client_auth, client_config, facts, handshake_error, load_identity, server_name,
-    HandshakeFailure,
-};
-use crate::net::capture::Observed;
+use super::{alert_name, client, client_auth, facts, handshake_error, Client, HandshakeFailure};
 use crate::net::tls::{looks_like_tls, Failure, PREVIEW_LEN};
 use crate::net::{ChainCheck, NetError, Probe, ProbeSettings, Timings};
 
@@ -32,20 +28,11 @@ pub(crate) fn replay_server_flight(
     server: &[u8],
     chain_ok: Arc<ChainCheck>,
 ) -> Result<Probe, NetError> {
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let observed = Arc::new(Observed::default());
-    let identity = load_identity(settings.client.as_ref(), &provider)?;
-    let (server_name, sni) = server_name(settings)?;
-    let config = client_config(
-        settings,
-        provider,
-        &observed,
-        chain_ok,
-        identity,
-        sni.is_some(),
-    )?;
-    let mut conn = ClientConnection::new(Arc::new(config), server_name)
-        .map_err(|error| NetError::Settings(error.to_string()))?;
+    let Client {
+        mut conn,
+        observed,
+        sni,
+    } = client(settings, chain_ok)?;
 
     let handshake = drive(&mut conn, server);
     let served = observed.served();
@@ -76,22 +63,9 @@ pub(crate) fn replay_server_flight(
 /// The ClientHello a probe with these settings sends first (the record bytes), for recording
 /// real servers' answers.
 pub(crate) fn client_hello(settings: &ProbeSettings) -> Result<Vec<u8>, NetError> {
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let observed = Arc::new(Observed::default());
-    let identity = load_identity(settings.client.as_ref(), &provider)?;
-    let (server_name, sni) = server_name(settings)?;
     // The ClientHello goes out before any chain arrives: the check is never asked.
     let accept: Arc<ChainCheck> = Arc::new(|_: &[Vec<u8>]| true);
-    let config = client_config(
-        settings,
-        provider,
-        &observed,
-        accept,
-        identity,
-        sni.is_some(),
-    )?;
-    let mut conn = ClientConnection::new(Arc::new(config), server_name)
-        .map_err(|error| NetError::Settings(error.to_string()))?;
+    let Client { mut conn, .. } = client(settings, accept)?;
     let mut out = Vec::new();
     while conn.wants_write() {
         conn.write_tls(&mut out)
