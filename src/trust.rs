@@ -11,6 +11,10 @@ pub struct KnownRoot {
     /// SHA-256 of the DER certificate, lowercase hex (pinned by a test).
     pub sha256: &'static str,
     pub label: &'static str,
+    /// The certificate's display name (CN, else the subject) and notAfter (RFC 3339), pinned
+    /// by a test, so that `--version` names the anchors without parsing them on every start.
+    pub name: &'static str,
+    pub not_after: &'static str,
     pem: &'static str,
     /// Trusted when no `--ca` is given.
     pub default: bool,
@@ -20,6 +24,8 @@ pub struct KnownRoot {
 pub const KNOWN_ROOTS: &[KnownRoot] = &[
     KnownRoot {
         file: "AmazonRootCA1.pem",
+        name: "Amazon Root CA 1",
+        not_after: "2038-01-17T00:00:00Z",
         sha256: "8ecde6884f3d87b1125ba31ac3fcb13d7016de7f57cc904fe1cb97c6ae98196e",
         label: "Amazon Root CA 1 (RSA 2048)",
         pem: include_str!("trust/AmazonRootCA1.pem"),
@@ -27,6 +33,8 @@ pub const KNOWN_ROOTS: &[KnownRoot] = &[
     },
     KnownRoot {
         file: "AmazonRootCA2.pem",
+        name: "Amazon Root CA 2",
+        not_after: "2040-05-26T00:00:00Z",
         sha256: "1ba5b2aa8c65401a82960118f80bec4f62304d83cec4713a19c39c011ea46db4",
         label: "Amazon Root CA 2 (RSA 4096)",
         pem: include_str!("trust/AmazonRootCA2.pem"),
@@ -34,6 +42,8 @@ pub const KNOWN_ROOTS: &[KnownRoot] = &[
     },
     KnownRoot {
         file: "AmazonRootCA3.pem",
+        name: "Amazon Root CA 3",
+        not_after: "2040-05-26T00:00:00Z",
         sha256: "18ce6cfe7bf14e60b2e347b8dfe868cb31d02ebb3ada271569f50343b46db3a4",
         label: "Amazon Root CA 3 (ECC P-256)",
         pem: include_str!("trust/AmazonRootCA3.pem"),
@@ -41,6 +51,8 @@ pub const KNOWN_ROOTS: &[KnownRoot] = &[
     },
     KnownRoot {
         file: "AmazonRootCA4.pem",
+        name: "Amazon Root CA 4",
+        not_after: "2040-05-26T00:00:00Z",
         sha256: "e35d28419ed02025cfa69038cd623962458da5c695fbdea3c22b0bfb25897092",
         label: "Amazon Root CA 4 (ECC P-384)",
         pem: include_str!("trust/AmazonRootCA4.pem"),
@@ -48,6 +60,8 @@ pub const KNOWN_ROOTS: &[KnownRoot] = &[
     },
     KnownRoot {
         file: "SFSRootCAG2.pem",
+        name: "Starfield Services Root Certificate Authority - G2",
+        not_after: "2037-12-31T23:59:59Z",
         sha256: "568d6905a2c88708a4b3025190edcfedb1974a606a13c6e5290fcb2ae63edab5",
         label: "Starfield Services Root CA G2",
         pem: include_str!("trust/SFSRootCAG2.pem"),
@@ -55,6 +69,8 @@ pub const KNOWN_ROOTS: &[KnownRoot] = &[
     },
     KnownRoot {
         file: "StarfieldClass2CA.pem",
+        name: "C=US, O=Starfield Technologies, Inc., OU=Starfield Class 2 Certification Authority",
+        not_after: "2034-06-29T17:39:16Z",
         sha256: "1465fa205397b876faa6f0a9958e5590e40fcc7faa4fb7c2c8677521fb5fb658",
         label: "Starfield Class 2 CA",
         pem: include_str!("trust/StarfieldClass2CA.pem"),
@@ -62,6 +78,8 @@ pub const KNOWN_ROOTS: &[KnownRoot] = &[
     },
     KnownRoot {
         file: "VeriSign_Class3_Public_Primary_CA_G5.pem",
+        name: "VeriSign Class 3 Public Primary Certification Authority - G5",
+        not_after: "2036-07-16T23:59:59Z",
         sha256: "9acfab7e43c8d880d06b262a94deeee4b4659989c3d0caf19baf6405e41ab7df",
         label: "VeriSign Class 3 Public Primary CA G5 (legacy iot:Data endpoints)",
         pem: include_str!("trust/VeriSign_Class3_Public_Primary_CA_G5.pem"),
@@ -191,6 +209,7 @@ impl Anchors {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::when::rfc3339;
 
     /// The fingerprints published with the roots; a changed file must fail here.
     #[test]
@@ -231,6 +250,8 @@ mod tests {
             assert_eq!(root.cert().sha256, sha, "{file}");
             assert_eq!(root.sha256, sha, "{file}");
             assert!(root.cert().self_signed(), "{file}");
+            assert_eq!(root.name, root.cert().display_name(), "{file}");
+            assert_eq!(root.not_after, rfc3339(root.cert().not_after), "{file}");
         }
     }
 

@@ -9,7 +9,6 @@ use serde::Serialize;
 
 use super::SCHEMA_VERSION;
 use crate::trust::KNOWN_ROOTS;
-use crate::when::rfc3339;
 
 /// `version --json`, and what the text shows.
 #[derive(Clone, Debug, Serialize)]
@@ -64,10 +63,10 @@ impl VersionReport {
                 .iter()
                 .filter(|k| k.default)
                 .map(|k| AnchorInfo {
-                    name: k.cert().display_name().to_string(),
+                    name: k.name.to_string(),
                     file: k.file,
                     sha256: k.sha256,
-                    not_after: rfc3339(k.cert().not_after),
+                    not_after: k.not_after.to_string(),
                 })
                 .collect(),
         }
