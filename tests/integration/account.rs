@@ -26,12 +26,9 @@ struct Moto {
 
 impl Moto {
     fn start() -> Moto {
-        let config = tempfile::tempdir().expect("temp dir");
-        std::fs::write(config.path().join("config"), "").expect("empty config");
-        std::fs::write(config.path().join("credentials"), "").expect("empty credentials");
         Moto {
             server: crate::peers::moto(),
-            config,
+            config: empty_aws_config(),
         }
     }
 
@@ -102,6 +99,14 @@ impl Moto {
         with_aws(&mut cmd, &self.url(), self.config.path());
         run_cmd(&mut cmd)
     }
+}
+
+/// A directory with empty AWS config and credentials files, for [`hermetic`].
+fn empty_aws_config() -> tempfile::TempDir {
+    let config = tempfile::tempdir().expect("temp dir");
+    std::fs::write(config.path().join("config"), "").expect("empty config");
+    std::fs::write(config.path().join("credentials"), "").expect("empty credentials");
+    config
 }
 
 /// Removes every AWS_* variable and points the config files at empty ones.
@@ -452,9 +457,7 @@ fn what_cannot_be_evaluated_offline_is_cannot_tell() {
 
 #[test]
 fn no_credentials_exit_2_at_once_saying_how_to_give_them() {
-    let config = tempfile::tempdir().unwrap();
-    std::fs::write(config.path().join("config"), "").unwrap();
-    std::fs::write(config.path().join("credentials"), "").unwrap();
+    let config = empty_aws_config();
     let mut cmd = iotcheck();
     cmd.args(["account", "--cert", &fixture(DEVICE), "--region", REGION]);
     hermetic(&mut cmd, config.path());
@@ -500,9 +503,7 @@ fn no_credentials_exit_2_at_once_saying_how_to_give_them() {
 
 #[test]
 fn an_unreachable_api_exits_3_in_bounded_time() {
-    let config = tempfile::tempdir().unwrap();
-    std::fs::write(config.path().join("config"), "").unwrap();
-    std::fs::write(config.path().join("credentials"), "").unwrap();
+    let config = empty_aws_config();
     let mut cmd = iotcheck();
     cmd.args(["account", "--cert", &fixture(DEVICE), "--timeout", "5"]);
     with_aws(
@@ -549,9 +550,7 @@ fn access_denied_names_the_missing_iam_action() {
         body.len()
     );
     let port = hostile(Behaviour::send(answer.as_bytes()));
-    let config = tempfile::tempdir().unwrap();
-    std::fs::write(config.path().join("config"), "").unwrap();
-    std::fs::write(config.path().join("credentials"), "").unwrap();
+    let config = empty_aws_config();
     let mut cmd = iotcheck();
     cmd.args(["account", "--cert", &fixture(DEVICE)]);
     with_aws(&mut cmd, &format!("http://127.0.0.1:{port}"), config.path());
@@ -575,7 +574,7 @@ fn a_throttled_api_exits_3_saying_so() {
         body.len()
     );
     let port = hostile(Behaviour::send(answer.as_bytes()));
-    let config = tempfile::tempdir().unwrap();
+    let config = empty_aws_config();
     let mut cmd = iotcheck();
     cmd.args(["account", "--cert", &fixture(DEVICE), "--timeout", "8"]);
     with_aws(&mut cmd, &format!("http://127.0.0.1:{port}"), config.path());
@@ -674,7 +673,7 @@ fn endpoint_with_host_never_asks_aws() {
     ]);
     // An AWS API that would fail the command, were it asked.
     let port = hostile(Behaviour::Close);
-    let config = tempfile::tempdir().unwrap();
+    let config = empty_aws_config();
     let mut cmd = endpoint_cmd(server.port, &[]);
     with_aws(&mut cmd, &format!("http://127.0.0.1:{port}"), config.path());
     let r = run_cmd(&mut cmd);
