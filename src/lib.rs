@@ -11,6 +11,7 @@ pub mod aws;
 pub mod chain;
 pub mod cli;
 pub mod cmd;
+pub mod doctor;
 pub mod error;
 pub mod explain;
 pub mod finding;
