@@ -65,6 +65,7 @@ pub fn run(cli: Cli, env: &Env) -> Result<Outcome, Error> {
                 inputs: args.certs.iter().map(|a| Input::from_arg(a)).collect(),
                 anchors: anchors(&args.trust)?,
                 at: at(&args.trust.at, env)?,
+                warn_days: args.trust.warn_days,
                 host: args.host.map(|h| checked_host(&h, "--host")).transpose()?,
                 output: output(&args.report, Some(&args.pem)),
             };
@@ -103,6 +104,7 @@ pub fn run(cli: Cli, env: &Env) -> Result<Outcome, Error> {
                 ca: args.ca.iter().map(|a| Input::from_arg(a)).collect(),
                 thing: args.thing,
                 at: at(&args.at, env)?,
+                warn_days: args.warn_days,
                 output: output(&args.report, None),
             };
             cmd::device::run(&settings)
@@ -378,6 +380,7 @@ fn endpoint_settings(args: EndpointArgs, env: &Env) -> Result<cmd::endpoint::Set
         verified_name,
         anchors: anchors(&args.trust)?,
         at: at(&args.trust.at, env)?,
+        warn_days: args.trust.warn_days,
         both: args.sig == SigChoice::Both,
         insecure: args.insecure,
         device,

@@ -193,6 +193,10 @@ pub struct TrustArgs {
     /// Verify at this instant: RFC 3339, a date (2026-01-01) or @UNIX_SECONDS [default: now].
     #[arg(long, value_name = "TIME")]
     pub at: Option<String>,
+
+    /// Warn (expires_soon) when a certificate of the chain expires within N days.
+    #[arg(long, value_name = "N", default_value_t = crate::chain::DEFAULT_WARN_DAYS)]
+    pub warn_days: u32,
 }
 
 #[derive(Debug, Args)]
@@ -395,6 +399,10 @@ pub struct DeviceArgs {
     /// Check validity at this instant [default: now].
     #[arg(long, value_name = "TIME")]
     pub at: Option<String>,
+
+    /// Warn (expires_soon) when the device certificate expires within N days.
+    #[arg(long, value_name = "N", default_value_t = crate::chain::DEFAULT_WARN_DAYS)]
+    pub warn_days: u32,
 
     #[command(flatten)]
     pub report: ReportArgs,

@@ -91,7 +91,7 @@ codes! {
     UnusedCertificate "unused_certificate" Warning "a certificate belongs to no path from the leaf";
     IntermediateAnchor "intermediate_anchor" Warning "the anchor is an intermediate, trusted only because a CA file holds it";
     AnchorOutsideValidity "anchor_outside_validity" Warning "the anchor is outside its own validity at the verification time";
-    ExpiresSoon "expires_soon" Warning "a certificate expires within 30 days";
+    ExpiresSoon "expires_soon" Warning "a certificate expires within `--warn-days` (default 30)";
     NameNotChecked "name_not_checked" Warning "no name was checked against the leaf";
     NoAnchors "no_anchors" Warning "the CA files hold no certificate";
     // Known field failures, recognised behind the errors.

@@ -101,6 +101,7 @@ pub fn verify_and_render(data: &[u8]) {
         at: AT,
         host: None,
         device_not_before: None,
+        warn_days: crate::chain::DEFAULT_WARN_DAYS,
     };
     verify_chain(&chain, &Anchors::embedded(), &embedded);
 
@@ -118,6 +119,7 @@ pub fn verify_and_render(data: &[u8]) {
             at: AT,
             host: Some(HOST.to_string()),
             device_not_before: Some(AT - 86_400),
+            warn_days: crate::chain::DEFAULT_WARN_DAYS,
         };
         verify_chain(&chain, &anchors, &named);
     }
@@ -135,6 +137,7 @@ pub fn tls_server_bytes(data: &[u8]) {
         at: AT,
         host: Some(HOST.to_string()),
         device_not_before: Some(AT - 86_400),
+        warn_days: crate::chain::DEFAULT_WARN_DAYS,
     };
     // As `endpoint` does: the served chain is judged as it arrives, and the device identity
     // goes only to a server whose chain verified.

@@ -319,13 +319,14 @@ impl Cert {
         self.not_before <= at && at <= self.not_after
     }
 
-    /// Where `at` falls in this certificate's validity.
-    pub fn validity_at(&self, at: i64) -> Validity {
+    /// Where `at` falls in this certificate's validity; within `warn_days` of its end, it
+    /// expires soon.
+    pub fn validity_at(&self, at: i64, warn_days: u32) -> Validity {
         if at > self.not_after {
             Validity::Expired
         } else if at < self.not_before {
             Validity::NotYetValid
-        } else if self.not_after - at < EXPIRES_SOON_DAYS * 86_400 {
+        } else if self.not_after - at < i64::from(warn_days) * 86_400 {
             Validity::ExpiresSoon
         } else {
             Validity::Valid
@@ -334,7 +335,7 @@ impl Cert {
 
     /// "expired: checked at T, not after U, 41 days ago", and likewise for the other states.
     pub fn validity_words(&self, at: i64) -> String {
-        match self.validity_at(at) {
+        match self.validity_at(at, 0) {
             Validity::Expired => format!(
                 "expired: checked at {}, not after {}, {} days ago",
                 rfc3339(at),
@@ -356,8 +357,9 @@ impl Cert {
     }
 }
 
-/// Certificates that expire within this many days are worth a warning.
-pub const EXPIRES_SOON_DAYS: i64 = 30;
+/// Certificates that expire within this many days are worth a warning, unless `--warn-days`
+/// says otherwise.
+pub const DEFAULT_WARN_DAYS: u32 = 30;
 
 /// Where an instant falls in a certificate's validity.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -4,7 +4,7 @@
 mod cert;
 
 pub use cert::{
-    colon_hex, sha256_hex, Cert, KeyInfo, San, SignatureFailure, Validity, EXPIRES_SOON_DAYS,
+    colon_hex, sha256_hex, Cert, KeyInfo, San, SignatureFailure, Validity, DEFAULT_WARN_DAYS,
 };
 
 use crate::error::InputError;

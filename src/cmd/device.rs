@@ -15,6 +15,7 @@ pub struct Settings {
     pub ca: Vec<Input>,
     pub thing: Option<String>,
     pub at: i64,
+    pub warn_days: u32,
     /// Text, Brief, Quiet or Json (device has no certificates to print as PEM).
     pub output: Output,
 }
@@ -35,6 +36,7 @@ pub fn run(settings: &Settings) -> Result<Outcome, Error> {
         anchors: anchors.as_ref(),
         thing: settings.thing.as_deref(),
         at: settings.at,
+        warn_days: settings.warn_days,
     })?;
     let ok = judgement.verdict.passed();
     let report = DeviceReport::build(judgement, &cert_file.file, settings.at);

@@ -30,6 +30,7 @@ pub struct Settings {
     pub classification: Classification,
     pub anchors: Anchors,
     pub at: i64,
+    pub warn_days: u32,
     pub both: bool,
     pub insecure: bool,
     pub device: Option<Cert>,
@@ -50,6 +51,7 @@ pub fn run(settings: &Settings) -> Result<Outcome, Error> {
         at: settings.at,
         host: Some(settings.verified_name.clone()),
         device_not_before: settings.device.as_ref().map(|d| d.not_before),
+        warn_days: settings.warn_days,
     };
     let mut handshakes = Vec::new();
     let mut first_error = None;

@@ -15,6 +15,7 @@ pub struct Settings {
     pub inputs: Vec<Input>,
     pub anchors: Anchors,
     pub at: i64,
+    pub warn_days: u32,
     pub host: Option<String>,
     pub output: Output,
 }
@@ -25,6 +26,7 @@ pub fn run(settings: &Settings) -> Result<Outcome, Error> {
         at: settings.at,
         host: settings.host.clone(),
         device_not_before: None,
+        warn_days: settings.warn_days,
     };
     let judgement = verify::verify(&chain, &settings.anchors, &policy);
     let report = ChainReport::build(&chain, &settings.anchors, &policy, &judgement);

@@ -23,6 +23,8 @@ pub struct DeviceInput<'a> {
     /// The thing name the certificate's CN should carry.
     pub thing: Option<&'a str>,
     pub at: i64,
+    /// The device certificate expiring within this many days is worth a warning.
+    pub warn_days: u32,
 }
 
 /// Where the key came from, for the permission check.
@@ -452,7 +454,7 @@ fn certificate_checks(cert: &Cert, input: &DeviceInput<'_>, lints: &mut Lints) {
         );
     }
     let words = cert.validity_words(at);
-    match cert.validity_at(at) {
+    match cert.validity_at(at, input.warn_days) {
         Validity::Expired => lints.add(
             Code::Expired,
             format!("the certificate {words}; issue a new certificate for the device"),

@@ -38,6 +38,8 @@ pub struct Policy {
     /// When the device's own certificate became valid, if known: a clock earlier than this
     /// is evidently unset.
     pub device_not_before: Option<i64>,
+    /// A certificate that expires within this many days of `at` is worth a warning.
+    pub warn_days: u32,
 }
 
 /// Where a path ends.
@@ -300,7 +302,7 @@ impl Explainer<'_> {
             } else if let Some(err) = &cert.extension_error {
                 self.problem(Code::Malformed, Some(i), format!("{name}: {err}"));
             }
-            let code = match cert.validity_at(at) {
+            let code = match cert.validity_at(at, self.policy.warn_days) {
                 Validity::Expired => Some(Code::Expired),
                 Validity::NotYetValid => Some(Code::NotYetValid),
                 Validity::ExpiresSoon => {

@@ -66,6 +66,7 @@ fn iotcheck_accepts(case: &serde_json::Value) -> bool {
         at: time_of(case),
         host: peer_name(case),
         device_not_before: None,
+        warn_days: iotcheck::chain::DEFAULT_WARN_DAYS,
     };
     verify::verify(&Chain::arrange(certs), &anchors, &policy).valid()
 }

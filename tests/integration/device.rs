@@ -596,3 +596,19 @@ fn device_certificate_after_its_ca_is_an_order_error() {
         .collect();
     assert!(codes.contains(&"cert_order"), "{codes:?}");
 }
+
+/// `--warn-days` on the device certificate: 3135 days left at AT (2035-01-01).
+#[test]
+fn warn_days_warns_before_the_device_certificate_expires() {
+    let warned = |days: &str| {
+        let r = device("device/ec.pem", "device/ec.key", &["--warn-days", days]);
+        assert_eq!(
+            r.code, 0,
+            "a warning does not fail: {}{}",
+            r.stdout, r.stderr
+        );
+        findings(&r.json()).contains(&("expires_soon".to_string(), "warning".to_string()))
+    };
+    assert!(!warned("30"));
+    assert!(warned("4000"));
+}

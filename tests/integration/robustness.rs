@@ -18,6 +18,7 @@ fn corrupted_certificates_never_panic() {
         at: 1_772_323_200,
         host: Some("a-ats.iot.eu-central-1.amazonaws.com".into()),
         device_not_before: None,
+        warn_days: iotcheck::chain::DEFAULT_WARN_DAYS,
     };
     let (mut parsed, mut valid) = (0, 0);
     for pos in 0..leaf.len() {

@@ -55,6 +55,40 @@ fn real_aws_chain_after_its_expiry_is_expired() {
     assert_eq!(problems(&r.json())[0], ("expired".to_string(), Some(0)));
 }
 
+/// `--warn-days` moves the expires_soon window for every certificate of the chain: the leaf
+/// has 154 days left at AWS_AT and the intermediate 1636.
+#[test]
+fn warn_days_sets_the_expiry_window_for_every_certificate() {
+    let leaf = fixture("aws/eu-central-1-chain.pem");
+    let soon = |days: &str| -> Vec<Option<u64>> {
+        let r = run(&[
+            "verify-chain",
+            "--json",
+            "--at",
+            AWS_AT,
+            "--warn-days",
+            days,
+            &leaf,
+        ]);
+        assert_eq!(
+            r.code, 0,
+            "a warning does not fail: {}{}",
+            r.stdout, r.stderr
+        );
+        all_findings(&r.json())
+            .iter()
+            .filter(|f| f["code"] == "expires_soon")
+            .map(|f| f["subject"]["certificate"].as_u64())
+            .collect()
+    };
+    assert_eq!(soon("30"), Vec::<Option<u64>>::new());
+    assert_eq!(soon("154"), Vec::<Option<u64>>::new());
+    assert_eq!(soon("155"), vec![Some(0)]);
+    assert_eq!(soon("2000"), vec![Some(0), Some(1)]);
+    let bad = run(&["verify-chain", "--warn-days", "-1", &leaf]);
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+}
+
 #[test]
 fn good_rsa_and_ecdsa_chains_are_valid() {
     for chain in ["server/rsa-chain.pem", "server/ec-chain.pem"] {
