@@ -1,6 +1,7 @@
 //! From parsed arguments to plain settings, then to the command that runs them. The
 //! environment (clock, terminal, proxy variables) arrives resolved in [`Env`].
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::aws::AwsSettings;
@@ -8,10 +9,11 @@ use crate::cli::{
     Cli, Command, EndpointArgs, KeyTypeChoice, PemArgs, ReportArgs, SigChoice, TlsChoice, TrustArgs,
 };
 use crate::cmd;
-use crate::error::Error;
+use crate::error::{Error, InputError};
 use crate::manual;
 use crate::net::{self, MqttSettings, ProbeSettings, SigFilter, TlsVersions};
 use crate::report::endpoint::EndpointSource;
+use crate::report::targets::ManyOutput;
 use crate::report::Output;
 use crate::source::Input;
 use crate::trust::Anchors;
@@ -80,7 +82,7 @@ pub fn run(cli: Cli, env: &Env) -> Result<Outcome, Error> {
             };
             cmd::inspect::run(&settings)
         }
-        Command::Endpoint(args) => cmd::endpoint::run(&endpoint_settings(*args, env)?),
+        Command::Endpoint(args) => endpoint(*args, env),
         Command::Account(args) => {
             let settings = cmd::account::Settings {
                 cert: Input::from_arg(&args.cert),
@@ -170,8 +172,15 @@ fn refuse_stdin_twice(command: &Command) -> Result<(), Error> {
                 .chain(&a.ca)
                 .collect::<Vec<_>>(),
         ),
-        Command::Endpoint(_)
-        | Command::Csr(_)
+        Command::Endpoint(a) => dashes(
+            &a.targets
+                .iter()
+                .chain(&a.cert)
+                .chain(&a.key)
+                .chain(&a.trust.ca)
+                .collect::<Vec<_>>(),
+        ),
+        Command::Csr(_)
         | Command::Explain(_)
         | Command::Version(_)
         | Command::Completions(_)
@@ -228,8 +237,20 @@ fn timeout(seconds: f64) -> Result<Duration, Error> {
     Ok(Duration::from_secs_f64(seconds))
 }
 
-/// Resolves the command line: target, port, names, ALPN, proxy, device credentials.
-/// Without HOST, the target is the account's iot:Data-ATS endpoint, asked of AWS first.
+/// `endpoint`: one target as it always was, or several (`--targets`, two or more HOSTs, or
+/// `--jsonl`), probed concurrently. The command line decides which, never the number of lines
+/// in a file, so that a script always gets the shape it asked for.
+fn endpoint(args: EndpointArgs, env: &Env) -> Result<Outcome, Error> {
+    if args.targets.is_some() || args.target.len() > 1 || args.jsonl {
+        cmd::endpoint::run_many(&many_endpoint_settings(args, env)?)
+    } else {
+        cmd::endpoint::run(&endpoint_settings(args, env)?)
+    }
+}
+
+/// Resolves the command line of one target: target, port, names, ALPN, proxy, device
+/// credentials. Without HOST, the target is the account's iot:Data-ATS endpoint, asked of AWS
+/// first.
 fn endpoint_settings(args: EndpointArgs, env: &Env) -> Result<cmd::endpoint::Settings, Error> {
     let output = output(&args.report, Some(&args.pem));
     if args.sig == SigChoice::Both && matches!(output, Output::Pem | Output::PemPath) {
@@ -237,25 +258,154 @@ fn endpoint_settings(args: EndpointArgs, env: &Env) -> Result<cmd::endpoint::Set
             "--pem prints the chain of one handshake: give --sig rsa or --sig ecdsa (or keep both chains with --save DIR)".into(),
         ));
     }
-    let (target, source) = match &args.target {
+    let (target, source) = match args.target.first() {
         Some(target) => (target.clone(), EndpointSource::Given),
-        None => {
-            let aws = AwsSettings {
-                region: args.aws.region.clone(),
-                profile: args.aws.profile.clone(),
-                timeout: timeout(args.timeout)?,
-            };
-            let (host, region) = cmd::endpoint::discover(&aws)?;
-            (
-                host,
-                EndpointSource::DescribeEndpoint {
-                    region,
-                    endpoint_type: "iot:Data-ATS",
-                },
-            )
-        }
+        None => discovered(&args)?,
     };
-    let (host, port_in_target) = split_target(&target)?;
+    let proxy = args.proxy.as_deref().map(parse_proxy).transpose()?;
+    let address = target_address(&target, source, &args, proxy.as_ref(), env)?;
+    let shared = shared_endpoint_settings(&args, env)?;
+    // The --save target is checked (and made) before connecting, so that a report is
+    // never lost to a directory that cannot be written.
+    let save = match &args.save {
+        Some(dir) => Some(prepared_save_dir(dir.clone(), &args)?),
+        None => None,
+    };
+    Ok(target_settings(address, &shared, save, output))
+}
+
+/// Resolves the command line of several targets: the HOSTs given, then the lines of
+/// `--targets FILE`, each resolved as one target would be (a bad line is a usage error naming
+/// the file and line); a target given twice is probed once, at its first place.
+fn many_endpoint_settings(
+    args: EndpointArgs,
+    env: &Env,
+) -> Result<cmd::endpoint::ManySettings, Error> {
+    let output = match output(&args.report, Some(&args.pem)) {
+        _ if args.jsonl => ManyOutput::JsonLines,
+        Output::Text => ManyOutput::Text,
+        Output::Brief => ManyOutput::Brief,
+        Output::Quiet => ManyOutput::Quiet,
+        Output::Json => return Err(Error::Usage(
+            "--json prints the object of one target: with several targets or --targets, give --jsonl (one JSON line per target, then a summary line)".into(),
+        )),
+        Output::Pem | Output::PemPath => return Err(Error::Usage(
+            "--pem prints the chain of one target: with several targets or --targets, keep each target's chain with --save DIR".into(),
+        )),
+    };
+    // Each target as given, with where it was given for messages: FILE:LINE, or nothing.
+    let mut given: Vec<(String, EndpointSource, Option<String>)> = args
+        .target
+        .iter()
+        .map(|t| (t.clone(), EndpointSource::Given, None))
+        .collect();
+    if let Some(file) = &args.targets {
+        let input = Input::from_arg(file);
+        let name = input.name();
+        let text = crate::source::read_text(&input)?;
+        let lines = cmd::endpoint::target_lines(&text)
+            .map_err(|(line, why)| Error::Usage(format!("{name}:{line}: {why}")))?;
+        if lines.is_empty() {
+            return Err(InputError::new(
+                name,
+                "names no target: write one HOST[:PORT] a line (# starts a comment)",
+            )
+            .into());
+        }
+        given.extend(
+            lines
+                .into_iter()
+                .map(|(line, t)| (t, EndpointSource::Given, Some(format!("{name}:{line}")))),
+        );
+    }
+    if given.is_empty() {
+        let (host, source) = discovered(&args)?;
+        given.push((host, source, None));
+    }
+    let proxy = args.proxy.as_deref().map(parse_proxy).transpose()?;
+    let mut addresses = Vec::with_capacity(given.len());
+    let mut seen = std::collections::HashSet::new();
+    let mut duplicates = 0;
+    for (text, source, place) in given {
+        let address =
+            target_address(&text, source, &args, proxy.as_ref(), env).map_err(|e| match place {
+                Some(place) => Error::Usage(format!("{place}: {e}")),
+                None => e,
+            })?;
+        // Names are case-insensitive; a trailing dot is already gone.
+        if !seen.insert((address.host.to_ascii_lowercase(), address.port)) {
+            duplicates += 1;
+            continue;
+        }
+        addresses.push(address);
+    }
+    let shared = shared_endpoint_settings(&args, env)?;
+    // With --save DIR, each target's chain goes to DIR/HOST_PORT/, all checked before any
+    // connection.
+    let mut save_dirs = std::collections::HashSet::new();
+    let mut targets = Vec::with_capacity(addresses.len());
+    for address in addresses {
+        let save = match &args.save {
+            Some(dir) => {
+                let name = save_dir_name(&address.host, address.port);
+                if !save_dirs.insert(name.clone()) {
+                    return Err(Error::Usage(format!(
+                        "--save: two targets would share the directory {name}: probe them in two runs"
+                    )));
+                }
+                Some(prepared_save_dir(dir.join(name), &args)?)
+            }
+            None => None,
+        };
+        // Each target's report is rendered by the many-target view, not by this output.
+        targets.push(target_settings(address, &shared, save, Output::Text));
+    }
+    Ok(cmd::endpoint::ManySettings {
+        targets,
+        concurrency: usize::from(args.concurrency),
+        duplicates,
+        output,
+    })
+}
+
+/// The account's iot:Data-ATS endpoint, asked of AWS (DescribeEndpoint).
+fn discovered(args: &EndpointArgs) -> Result<(String, EndpointSource), Error> {
+    let aws = AwsSettings {
+        region: args.aws.region.clone(),
+        profile: args.aws.profile.clone(),
+        timeout: timeout(args.timeout)?,
+    };
+    let (host, region) = cmd::endpoint::discover(&aws)?;
+    Ok((
+        host,
+        EndpointSource::DescribeEndpoint {
+            region,
+            endpoint_type: "iot:Data-ATS",
+        },
+    ))
+}
+
+/// One target's address and names, resolved from HOST[:PORT] and the options.
+struct TargetAddress {
+    source: EndpointSource,
+    host: String,
+    port: u16,
+    verified_name: String,
+    sni: Option<String>,
+    alpn: Vec<Vec<u8>>,
+    proxy: Option<net::Proxy>,
+}
+
+/// Resolves HOST[:PORT] with `--port`, `--servername`, `--no-sni`, `--alpn` and the proxy
+/// (`--proxy`, already parsed, or HTTPS_PROXY unless NO_PROXY names the target).
+fn target_address(
+    target: &str,
+    source: EndpointSource,
+    args: &EndpointArgs,
+    proxy: Option<&net::Proxy>,
+    env: &Env,
+) -> Result<TargetAddress, Error> {
+    let (host, port_in_target) = split_target(target)?;
     let port = match (port_in_target, args.port) {
         (Some(a), Some(b)) if a != b => {
             return Err(Error::Usage(format!(
@@ -291,21 +441,46 @@ fn endpoint_settings(args: EndpointArgs, env: &Env) -> Result<cmd::endpoint::Set
             p.len()
         )));
     }
-    if !(0.001..=3600.0).contains(&args.timeout) {
-        return Err(Error::Usage(
-            "--timeout takes seconds from 0.001 to 3600".into(),
-        ));
-    }
-    let proxy = match (&args.proxy, args.no_proxy) {
-        (Some(url), _) => Some(parse_proxy(url)?),
+    let proxy = match (proxy, args.no_proxy) {
+        (Some(proxy), _) => Some(proxy.clone()),
         (None, false)
             if !bypasses_proxy(env.no_proxy.as_deref(), &host, args.connect.as_deref()) =>
         {
             env.https_proxy.as_deref().map(parse_proxy).transpose()?
         }
-        (None, false) => None,
-        (None, true) => None,
+        (None, _) => None,
     };
+    Ok(TargetAddress {
+        source,
+        host,
+        port,
+        verified_name,
+        sni,
+        alpn,
+        proxy,
+    })
+}
+
+/// What every target shares: the device credentials (loaded once), MQTT, trust, time, TLS.
+struct SharedEndpoint {
+    client: Option<net::ClientIdentity>,
+    device: Option<crate::chain::Cert>,
+    mqtt: Option<MqttSettings>,
+    anchors: Anchors,
+    at: i64,
+    warn_days: u32,
+    timeout: Duration,
+    connect_to: Option<String>,
+    versions: TlsVersions,
+    sig: SigFilter,
+    /// `--sig both`: two handshakes per target.
+    both: bool,
+    insecure: bool,
+    force: bool,
+}
+
+fn shared_endpoint_settings(args: &EndpointArgs, env: &Env) -> Result<SharedEndpoint, Error> {
+    let timeout = timeout(args.timeout)?;
     let (client, device) = match (&args.cert, &args.key) {
         (Some(cert), Some(key)) => {
             let (identity, device) =
@@ -335,59 +510,96 @@ fn endpoint_settings(args: EndpointArgs, env: &Env) -> Result<cmd::endpoint::Set
     } else {
         None
     };
-    // The --save target is checked (and made) before connecting, so that a report is
-    // never lost to a directory that cannot be written.
-    let save = match &args.save {
-        Some(dir) => {
-            let dirs = if args.sig == SigChoice::Both {
-                vec![dir.join("rsa"), dir.join("ecdsa")]
-            } else {
-                vec![dir.clone()]
-            };
-            for dir in &dirs {
-                cmd::endpoint::prepare_save_dir(dir, args.force)?;
-            }
-            Some(dir.clone())
-        }
-        None => None,
-    };
-    let sig = match args.sig {
-        SigChoice::Any | SigChoice::Both => SigFilter::Any,
-        SigChoice::Rsa => SigFilter::Rsa,
-        SigChoice::Ecdsa => SigFilter::Ecdsa,
-    };
-    Ok(cmd::endpoint::Settings {
-        source,
-        classification: classify(&host),
-        probe: ProbeSettings {
-            host,
-            port,
-            connect_to: args.connect,
-            sni,
-            alpn,
-            timeout: Duration::from_secs_f64(args.timeout),
-            deadline: None,
-            proxy,
-            versions: match args.tls {
-                None => TlsVersions::Both,
-                Some(TlsChoice::V12) => TlsVersions::Tls12,
-                Some(TlsChoice::V13) => TlsVersions::Tls13,
-            },
-            sig,
-            client,
-            mqtt,
-        },
-        verified_name,
+    Ok(SharedEndpoint {
+        client,
+        device,
+        mqtt,
         anchors: anchors(&args.trust)?,
         at: at(&args.trust.at, env)?,
         warn_days: args.trust.warn_days,
+        timeout,
+        connect_to: args.connect.clone(),
+        versions: match args.tls {
+            None => TlsVersions::Both,
+            Some(TlsChoice::V12) => TlsVersions::Tls12,
+            Some(TlsChoice::V13) => TlsVersions::Tls13,
+        },
+        sig: match args.sig {
+            SigChoice::Any | SigChoice::Both => SigFilter::Any,
+            SigChoice::Rsa => SigFilter::Rsa,
+            SigChoice::Ecdsa => SigFilter::Ecdsa,
+        },
         both: args.sig == SigChoice::Both,
         insecure: args.insecure,
-        device,
-        save,
         force: args.force,
-        output,
     })
+}
+
+/// Checks (and makes) a `--save` directory before connecting: with `--sig both`, its `rsa/`
+/// and `ecdsa/` subdirectories.
+fn prepared_save_dir(dir: PathBuf, args: &EndpointArgs) -> Result<PathBuf, Error> {
+    let dirs = if args.sig == SigChoice::Both {
+        vec![dir.join("rsa"), dir.join("ecdsa")]
+    } else {
+        vec![dir.clone()]
+    };
+    for dir in &dirs {
+        cmd::endpoint::prepare_save_dir(dir, args.force)?;
+    }
+    Ok(dir)
+}
+
+/// The subdirectory of `--save DIR` for one of several targets: HOST_PORT, with every
+/// character other than letters, digits, dots and dashes (an IPv6 address's colons) as `_`.
+fn save_dir_name(host: &str, port: u16) -> String {
+    let host: String = host
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("{host}_{port}")
+}
+
+/// One target's settings: its address with what all targets share.
+fn target_settings(
+    address: TargetAddress,
+    shared: &SharedEndpoint,
+    save: Option<PathBuf>,
+    output: Output,
+) -> cmd::endpoint::Settings {
+    cmd::endpoint::Settings {
+        source: address.source,
+        classification: classify(&address.host),
+        probe: ProbeSettings {
+            host: address.host,
+            port: address.port,
+            connect_to: shared.connect_to.clone(),
+            sni: address.sni,
+            alpn: address.alpn,
+            timeout: shared.timeout,
+            deadline: None,
+            proxy: address.proxy,
+            versions: shared.versions,
+            sig: shared.sig,
+            client: shared.client.clone(),
+            mqtt: shared.mqtt.clone(),
+        },
+        verified_name: address.verified_name,
+        anchors: shared.anchors.clone(),
+        at: shared.at,
+        warn_days: shared.warn_days,
+        both: shared.both,
+        insecure: shared.insecure,
+        device: shared.device.clone(),
+        save,
+        force: shared.force,
+        output,
+    }
 }
 
 /// HOST, HOST:PORT, [V6] or [V6]:PORT; a bare IPv6 address is taken whole.

@@ -103,7 +103,7 @@ EXIT CODES:
 const ENDPOINT_HELP: &str = "EXAMPLES:
   iotcheck endpoint abc123-ats.iot.eu-west-1.amazonaws.com
   iotcheck endpoint abc123-ats.iot.eu-west-1.amazonaws.com:8883 --cert cert.pem --key key.pem --mqtt
-  iotcheck endpoint abc123-ats.iot.eu-west-1.amazonaws.com --pem > chain.pem
+  iotcheck endpoint --targets endpoints.txt --concurrency 32 --jsonl
   iotcheck endpoint --region eu-west-1
 
 EXIT CODES:
@@ -111,7 +111,8 @@ EXIT CODES:
   1  the chain did not verify, the client certificate was rejected, or MQTT refused
   2  bad usage or unreadable local files (including a key that does not match its certificate)
   3  no TLS session (resolve, connect, proxy, timeout, not TLS, early handshake failure)
-  3  without HOST: the AWS API could not be asked for the endpoint";
+  3  without HOST: the AWS API could not be asked for the endpoint
+  0-3  several targets: the highest of the targets' codes (network 3 above failed check 1)";
 
 const DEVICE_HELP: &str = "EXAMPLES:
   iotcheck device --cert certificate.pem.crt --key private.pem.key
@@ -288,10 +289,26 @@ pub enum TlsChoice {
 
 #[derive(Debug, Args)]
 pub struct EndpointArgs {
-    /// The endpoint, e.g. abc123-ats.iot.eu-west-1.amazonaws.com, with an optional :PORT
+    /// The endpoint, e.g. abc123-ats.iot.eu-west-1.amazonaws.com, with an optional :PORT;
+    /// several are probed concurrently, each with every option given
     /// [default: the account's iot:Data-ATS endpoint, asked of AWS (DescribeEndpoint)].
     #[arg(value_name = "HOST[:PORT]")]
-    pub target: Option<String>,
+    pub target: Vec<String>,
+
+    /// Probe the targets listed in FILE too (- for standard input): one HOST[:PORT] a line,
+    /// # comments and blank lines allowed.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["region", "profile"])]
+    pub targets: Option<String>,
+
+    /// How many targets are probed at once (1-256); each has its own --timeout.
+    #[arg(long, value_name = "N", default_value_t = 16,
+          value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub concurrency: u16,
+
+    /// Print one JSON object per target, one a line, then a summary line (schema in the
+    /// README).
+    #[arg(long, conflicts_with_all = ["json", "brief", "quiet", "pem"])]
+    pub jsonl: bool,
 
     #[command(flatten)]
     pub aws: AwsArgs,

@@ -215,6 +215,26 @@ pub fn not_a_certificate(loaded: &Loaded) -> InputError {
 /// exhaust memory.
 pub const MAX_INPUT_BYTES: u64 = 16 * 1024 * 1024;
 
+/// The text of a list (a targets file): UTF-8, at most [`MAX_INPUT_BYTES`], a leading
+/// byte-order mark dropped.
+pub fn read_text(input: &Input) -> Result<String, InputError> {
+    let name = input.name();
+    let bytes = read_bytes(input, &name)?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        InputError::new(
+            &name,
+            format!(
+                "is not UTF-8 text (byte {}): save it as UTF-8",
+                e.utf8_error().valid_up_to()
+            ),
+        )
+    })?;
+    Ok(match text.strip_prefix('\u{feff}') {
+        Some(rest) => rest.to_string(),
+        None => text,
+    })
+}
+
 fn read_bytes(input: &Input, name: &str) -> Result<Vec<u8>, InputError> {
     match input {
         Input::Stdin => {

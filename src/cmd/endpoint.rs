@@ -3,6 +3,7 @@
 //! report, for each handshake.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -15,6 +16,7 @@ use crate::net::{self, ClientIdentity, ProbeSettings, SigFilter};
 use crate::report::endpoint::{
     self as view, EndpointReport, EndpointSource, EndpointView, HandshakeError, HandshakeReport,
 };
+use crate::report::targets::{self, ManyOutput, ManyReport, TargetError, TargetResult};
 use crate::report::{self, json, ChainReport, Output, Renderings};
 use crate::source::{self, Input, Kind};
 use crate::trust::Anchors;
@@ -41,7 +43,82 @@ pub struct Settings {
     pub output: Output,
 }
 
+/// Several targets, each probed and judged on its own with the same options.
+pub struct ManySettings {
+    /// One resolved target each, in the order given (duplicates already dropped).
+    pub targets: Vec<Settings>,
+    /// How many targets are probed at once (1 or more).
+    pub concurrency: usize,
+    /// Targets given more than once and probed once, at their first place.
+    pub duplicates: usize,
+    pub output: ManyOutput,
+}
+
+/// What a probe of one target produced: its report, and the served chains (DER, served
+/// order, one per handshake) for `--pem`.
+pub struct Probed {
+    pub report: EndpointReport,
+    pub served: Vec<Vec<Vec<u8>>>,
+}
+
+/// One target: probe, judge, report, rendered as `endpoint` always has.
 pub fn run(settings: &Settings) -> Result<Outcome, Error> {
+    let Probed { report, served } = check(settings)?;
+    let (stdout, stderr) = report::shown(
+        settings.output,
+        Renderings {
+            text: || view::render(&report),
+            brief: || view::render_brief(&report),
+            json: || json::to_line(&report),
+            pem: |path| {
+                if path {
+                    report
+                        .handshakes
+                        .iter()
+                        .find_map(|h| report::pem::path(&h.report))
+                } else {
+                    // Served order, as captured: certificates that did not parse included.
+                    Some(report::pem::certificates(
+                        served.iter().flatten().map(Vec::as_slice),
+                    ))
+                }
+            },
+        },
+    );
+    Ok(Outcome::new(stdout, report.verdict.passed()).with_stderr(stderr))
+}
+
+/// Many targets: each probed as `run` would (its own `--timeout` budget from the moment its
+/// probe starts), at most `concurrency` at once, then every report in the order given and
+/// the summary. A target that could not be probed is a result too; the exit code is the
+/// highest of the targets' (0 ok, 1 a check failed, 2 local input, 3 network).
+pub fn run_many(settings: &ManySettings) -> Result<Outcome, Error> {
+    let results = in_order(&settings.targets, settings.concurrency, |target| {
+        let result = check(target)
+            .map(|probed| probed.report)
+            .map_err(|e| TargetError {
+                phase: error_phase(&e),
+                message: e.to_string(),
+                exit_code: e.exit_code(),
+            });
+        TargetResult::new(
+            targets::authority(&target.probe.host, target.probe.port),
+            result,
+        )
+    });
+    let many = ManyReport::new(results, settings.duplicates);
+    let stdout = targets::render(&many, settings.output);
+    Ok(Outcome {
+        stdout,
+        stderr: String::new(),
+        exit: many.summary.exit_code,
+    })
+}
+
+/// Probes one target and judges what it served: every handshake (two with `--sig both`)
+/// within the one `--timeout` budget that starts now. `Err` when no handshake saw a
+/// certificate (the network), or a local step failed (`--save`).
+pub fn check(settings: &Settings) -> Result<Probed, Error> {
     let filters: &[(SigFilter, &str)] = if settings.both {
         &[(SigFilter::Rsa, "rsa"), (SigFilter::Ecdsa, "ecdsa")]
     } else {
@@ -113,29 +190,75 @@ pub fn run(settings: &Settings) -> Result<Outcome, Error> {
     };
     let findings =
         verify::endpoint_findings(&settings.classification, settings.probe.sni.is_none());
-    let report = EndpointReport::new(endpoint, findings, handshakes);
-    let (stdout, stderr) = report::shown(
-        settings.output,
-        Renderings {
-            text: || view::render(&report),
-            brief: || view::render_brief(&report),
-            json: || json::to_line(&report),
-            pem: |path| {
-                if path {
-                    report
-                        .handshakes
-                        .iter()
-                        .find_map(|h| report::pem::path(&h.report))
-                } else {
-                    // Served order, as captured: certificates that did not parse included.
-                    Some(report::pem::certificates(
-                        served_chains.iter().flatten().map(Vec::as_slice),
-                    ))
-                }
-            },
-        },
-    );
-    Ok(Outcome::new(stdout, report.verdict.passed()).with_stderr(stderr))
+    Ok(Probed {
+        report: EndpointReport::new(endpoint, findings, handshakes),
+        served: served_chains,
+    })
+}
+
+/// The phase a target's error is named by in the summary: the network phase, or the local
+/// step that failed.
+fn error_phase(error: &Error) -> &'static str {
+    match error {
+        Error::Net(e) => e.phase(),
+        Error::Write { .. } => "save",
+        Error::Input(_) | Error::Usage(_) => "input",
+        Error::Aws(_) => "aws",
+    }
+}
+
+/// Runs `job` on every item, on at most `workers` threads (this one included), and returns
+/// the results in the items' order, whatever order they finished in.
+fn in_order<T: Sync, R: Send>(items: &[T], workers: usize, job: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let next = AtomicUsize::new(0);
+    let slots: Vec<Mutex<Option<R>>> = items.iter().map(|_| Mutex::new(None)).collect();
+    let work = || loop {
+        let i = next.fetch_add(1, Ordering::Relaxed);
+        let Some(item) = items.get(i) else { break };
+        let result = job(item);
+        if let Ok(mut slot) = slots[i].lock() {
+            *slot = Some(result);
+        }
+    };
+    std::thread::scope(|scope| {
+        for _ in 1..workers.min(items.len()) {
+            // A thread the system refuses only lowers the concurrency: this one works too.
+            if std::thread::Builder::new()
+                .spawn_scoped(scope, work)
+                .is_err()
+            {
+                break;
+            }
+        }
+        work();
+    });
+    // Every slot is filled: each index below items.len() is taken by exactly one worker, and
+    // the scope joins them all before this line.
+    slots
+        .into_iter()
+        .filter_map(|slot| slot.into_inner().ok().flatten())
+        .collect()
+}
+
+/// The targets of a targets file, with their line numbers (from 1): one HOST[:PORT] a line;
+/// `#` starts a comment (no host or port holds one), blank lines are skipped. `Err` names the
+/// first line that holds more than one word.
+pub fn target_lines(text: &str) -> Result<Vec<(usize, String)>, (usize, String)> {
+    let mut targets = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.split('#').next().unwrap_or("").trim();
+        if line.is_empty() {
+            continue;
+        }
+        if line.split_whitespace().nth(1).is_some() {
+            return Err((
+                i + 1,
+                format!("{line:?}: write one HOST[:PORT] a line (# starts a comment)"),
+            ));
+        }
+        targets.push((i + 1, line.to_string()));
+    }
+    Ok(targets)
 }
 
 /// The account's iot:Data-ATS endpoint and the region asked (DescribeEndpoint).
@@ -367,6 +490,37 @@ fn save(dir: &Path, served: &[Vec<u8>], force: bool) -> Result<Vec<String>, Erro
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn targets_files_hold_one_target_a_line_with_comments() {
+        let text = "# production\n\na-ats.iot.eu-west-1.amazonaws.com:8883  # eu\r\n  [::1]:8883\n\t#\nb.example\n";
+        assert_eq!(
+            target_lines(text).unwrap(),
+            [
+                (3, "a-ats.iot.eu-west-1.amazonaws.com:8883".to_string()),
+                (4, "[::1]:8883".to_string()),
+                (6, "b.example".to_string()),
+            ]
+        );
+        assert_eq!(target_lines("# none\n\n").unwrap(), []);
+        let (line, why) = target_lines("a.example\na.example b.example\n").unwrap_err();
+        assert_eq!(line, 2);
+        assert!(why.contains("one HOST[:PORT] a line"), "{why}");
+    }
+
+    #[test]
+    fn results_come_back_in_the_order_given_whatever_the_workers() {
+        let items: Vec<u64> = (0..50).collect();
+        for workers in [1, 3, 16, 64] {
+            let out = in_order(&items, workers, |&n| {
+                // Later items finish first.
+                std::thread::sleep(std::time::Duration::from_micros(50 * (50 - n)));
+                n * 2
+            });
+            assert_eq!(out, items.iter().map(|n| n * 2).collect::<Vec<_>>());
+        }
+        assert!(in_order(&[] as &[u64], 4, |&n| n).is_empty());
+    }
 
     #[test]
     fn only_capture_names_are_ours() {

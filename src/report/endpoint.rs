@@ -334,14 +334,20 @@ pub fn render_brief(report: &EndpointReport) -> String {
 fn verdict(report: &EndpointReport) -> String {
     let mut out = String::new();
     let endpoint = &report.endpoint;
-    let handshakes = &report.handshakes;
-    let target = if endpoint.host.contains(':') {
-        format!("[{}]:{}", endpoint.host, endpoint.port)
-    } else {
-        format!("{}:{}", endpoint.host, endpoint.port)
-    };
-    let several = handshakes.len() > 1;
-    let summary: Vec<String> = handshakes
+    human::verdict_line(
+        &mut out,
+        &super::targets::authority(&endpoint.host, endpoint.port),
+        report.verdict.passed(),
+        &headline(report),
+    );
+    out
+}
+
+/// Each handshake's summary in a few words, as the verdict line shows them.
+pub fn headline(report: &EndpointReport) -> String {
+    let several = report.handshakes.len() > 1;
+    let summary: Vec<String> = report
+        .handshakes
         .iter()
         .map(|h| {
             if several {
@@ -351,13 +357,7 @@ fn verdict(report: &EndpointReport) -> String {
             }
         })
         .collect();
-    human::verdict_line(
-        &mut out,
-        &target,
-        report.verdict.passed(),
-        &summary.join("; "),
-    );
-    out
+    summary.join("; ")
 }
 
 /// Human text for one or more handshakes.

@@ -10,6 +10,7 @@ pub mod human;
 pub mod inspect;
 pub mod json;
 pub mod pem;
+pub mod targets;
 pub mod version;
 
 use serde::Serialize;

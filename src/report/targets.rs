@@ -1,0 +1,287 @@
+//! `endpoint` over several targets: each target's result (its endpoint report, or why it could
+//! not be probed), the summary, and their renderings: human text in the order given, or JSON
+//! lines (one per target, then the summary).
+
+use std::fmt::Write;
+
+use serde::Serialize;
+
+use super::endpoint::{self as view, EndpointReport};
+use super::{human, json};
+use crate::finding::Verdict;
+
+/// How the results of several targets are shown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ManyOutput {
+    /// Each target's whole report, then the summary.
+    Text,
+    /// Each target's verdict line and findings, then the summary.
+    Brief,
+    /// Nothing: the exit code is the answer.
+    Quiet,
+    /// One JSON object a line per target, then the summary line.
+    JsonLines,
+}
+
+/// A target that could not be probed: no certificate was seen (the network), or a local step
+/// (`--save`) failed.
+#[derive(Clone, Debug, Serialize)]
+pub struct TargetError {
+    /// The network phase (`connect`, `tls_handshake`, ...) or the local step (`save`).
+    pub phase: &'static str,
+    pub message: String,
+    /// The exit code this error alone would give: 3 for the network, 2 for local input.
+    #[serde(skip)]
+    pub exit_code: i32,
+}
+
+/// One target's result.
+#[derive(Clone, Debug)]
+pub struct TargetResult {
+    /// `host:port` (`[v6]:port`), as probed.
+    pub target: String,
+    pub outcome: Result<EndpointReport, TargetError>,
+}
+
+impl TargetResult {
+    pub fn new(target: String, outcome: Result<EndpointReport, TargetError>) -> TargetResult {
+        TargetResult { target, outcome }
+    }
+
+    /// The exit code of this target alone: 0, 1, or its error's.
+    pub fn exit_code(&self) -> i32 {
+        match &self.outcome {
+            Ok(report) if report.verdict.passed() => 0,
+            Ok(_) => 1,
+            Err(e) => e.exit_code,
+        }
+    }
+}
+
+/// The last JSON line, and the table that ends the text.
+#[derive(Clone, Debug, Serialize)]
+pub struct Summary {
+    #[serde(rename = "type")]
+    pub line_type: &'static str,
+    pub schema_version: u32,
+    pub command: &'static str,
+    /// "ok" only when every target's verdict is "ok".
+    pub verdict: Verdict,
+    /// The highest of the targets' exit codes: the process's.
+    pub exit_code: i32,
+    pub counts: Counts,
+    /// Targets given more than once, probed once at their first place.
+    pub duplicates_dropped: usize,
+    /// One entry per target, in the order given.
+    pub targets: Vec<SummaryEntry>,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Counts {
+    pub targets: usize,
+    /// Verdict "ok".
+    pub ok: usize,
+    /// Verdict "fail": a check failed.
+    pub failed: usize,
+    /// Not probed to a verdict: the network, or a local step.
+    pub errors: usize,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct SummaryEntry {
+    pub target: String,
+    /// null when the target could not be probed (`error` says why).
+    pub verdict: Option<Verdict>,
+    pub exit_code: i32,
+    /// The lead error's code when the verdict is "fail".
+    pub lead: Option<&'static str>,
+    pub error: Option<TargetError>,
+}
+
+/// Every target's result, in the order given, and the summary.
+#[derive(Clone, Debug)]
+pub struct ManyReport {
+    pub results: Vec<TargetResult>,
+    pub summary: Summary,
+}
+
+impl ManyReport {
+    pub fn new(results: Vec<TargetResult>, duplicates_dropped: usize) -> ManyReport {
+        let mut counts = Counts {
+            targets: results.len(),
+            ..Counts::default()
+        };
+        let entries: Vec<SummaryEntry> = results
+            .iter()
+            .map(|r| {
+                match &r.outcome {
+                    Ok(report) if report.verdict.passed() => counts.ok += 1,
+                    Ok(_) => counts.failed += 1,
+                    Err(_) => counts.errors += 1,
+                }
+                SummaryEntry {
+                    target: r.target.clone(),
+                    verdict: r.outcome.as_ref().ok().map(|report| report.verdict),
+                    exit_code: r.exit_code(),
+                    lead: r.outcome.as_ref().ok().and_then(lead_code),
+                    error: r.outcome.as_ref().err().cloned(),
+                }
+            })
+            .collect();
+        let exit_code = entries.iter().map(|e| e.exit_code).max().unwrap_or(0);
+        let summary = Summary {
+            line_type: "summary",
+            schema_version: super::SCHEMA_VERSION,
+            command: "endpoint",
+            verdict: if exit_code == 0 {
+                Verdict::Ok
+            } else {
+                Verdict::Fail
+            },
+            exit_code,
+            counts,
+            duplicates_dropped,
+            targets: entries,
+        };
+        ManyReport { results, summary }
+    }
+}
+
+/// The lead error of a failed report: the endpoint's own, else the first failed handshake's.
+fn lead_code(report: &EndpointReport) -> Option<&'static str> {
+    if report.verdict.passed() {
+        return None;
+    }
+    report
+        .findings
+        .iter()
+        .find(|f| f.is_error())
+        .or_else(|| report.handshakes.iter().find_map(|h| h.report.lead()))
+        .map(|f| f.code.as_str())
+}
+
+/// `host:port`, or `[v6]:port`.
+pub fn authority(host: &str, port: u16) -> String {
+    if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    }
+}
+
+/// A target's JSON line: `endpoint --json`'s object with `type`, `target` and `exit_code`.
+#[derive(Serialize)]
+struct ReportLine<'a> {
+    #[serde(rename = "type")]
+    line_type: &'static str,
+    target: &'a str,
+    exit_code: i32,
+    #[serde(flatten)]
+    report: &'a EndpointReport,
+}
+
+/// The JSON line of a target that could not be probed.
+#[derive(Serialize)]
+struct ErrorLine<'a> {
+    #[serde(rename = "type")]
+    line_type: &'static str,
+    schema_version: u32,
+    command: &'static str,
+    target: &'a str,
+    exit_code: i32,
+    error: &'a TargetError,
+}
+
+/// The renderings of several targets: every target in the order given, then the summary.
+pub fn render(many: &ManyReport, output: ManyOutput) -> String {
+    let mut out = String::new();
+    match output {
+        ManyOutput::Quiet => {}
+        ManyOutput::JsonLines => {
+            for r in &many.results {
+                out.push_str(&json_line(r));
+            }
+            out.push_str(&json::to_line(&many.summary));
+        }
+        ManyOutput::Text | ManyOutput::Brief => {
+            for r in &many.results {
+                match (&r.outcome, output) {
+                    (Ok(report), ManyOutput::Text) => out.push_str(&view::render(report)),
+                    (Ok(report), _) => out.push_str(&view::render_brief(report)),
+                    (Err(e), _) => error_line(&mut out, &r.target, e),
+                }
+                out.push('\n');
+            }
+            summary(&mut out, many);
+        }
+    }
+    out
+}
+
+fn json_line(result: &TargetResult) -> String {
+    let exit_code = result.exit_code();
+    match &result.outcome {
+        Ok(report) => json::to_line(&ReportLine {
+            line_type: "report",
+            target: &result.target,
+            exit_code,
+            report,
+        }),
+        Err(error) => json::to_line(&ErrorLine {
+            line_type: "error",
+            schema_version: super::SCHEMA_VERSION,
+            command: "endpoint",
+            target: &result.target,
+            exit_code,
+            error,
+        }),
+    }
+}
+
+/// `ERROR  host:port  phase: message`, where a report would be.
+fn error_line(out: &mut String, target: &str, e: &TargetError) {
+    let _ = writeln!(
+        out,
+        "{}  {}  {}",
+        human::bad("ERROR"),
+        human::clean(target),
+        human::clean(&format!("{}: {}", e.phase, e.message))
+    );
+}
+
+/// The table that ends the text: the counts, then one line per target in the order given.
+fn summary(out: &mut String, many: &ManyReport) {
+    let s = &many.summary;
+    let c = &s.counts;
+    let mut headline = format!(
+        "{} target(s): {} ok, {} failed, {} error(s)",
+        c.targets, c.ok, c.failed, c.errors
+    );
+    if s.duplicates_dropped > 0 {
+        let _ = write!(
+            headline,
+            "; {} duplicate(s) probed once",
+            s.duplicates_dropped
+        );
+    }
+    let _ = writeln!(out, "SUMMARY  {headline}  (exit {})", s.exit_code);
+    let width = many
+        .results
+        .iter()
+        .map(|r| human::clean(&r.target).chars().count())
+        .max()
+        .unwrap_or(0);
+    for r in &many.results {
+        let (word, detail) = match &r.outcome {
+            Ok(report) if report.verdict.passed() => (human::ok("VALID  "), view::headline(report)),
+            Ok(report) => (human::bad("INVALID"), view::headline(report)),
+            Err(e) => (human::bad("ERROR  "), format!("{}: {}", e.phase, e.message)),
+        };
+        let _ = writeln!(
+            out,
+            "  {word}  {:<width$}  {}",
+            human::clean(&r.target),
+            human::dim(&human::clean(&detail))
+        );
+    }
+}
