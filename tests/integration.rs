@@ -31,6 +31,9 @@ mod robustness;
 #[path = "integration/endpoint.rs"]
 mod endpoint;
 
+#[path = "integration/endpoint_targets.rs"]
+mod endpoint_targets;
+
 #[path = "integration/mqtt.rs"]
 mod mqtt;
 
