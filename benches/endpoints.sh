@@ -68,10 +68,10 @@ start_server() {
     local log="$TMP/server-$1.log" i port
     timeout 3600 openssl s_server -accept 127.0.0.1:0 \
         -cert fixtures/server/rsa-leaf.pem -cert_chain fixtures/server/rsa-int.pem \
-        -key fixtures/server/rsa-leaf.key -quiet <"$TMP/server-in" >"$log" 2>&1 &
+        -key fixtures/server/rsa-leaf.key <"$TMP/server-in" >"$log" 2>&1 &
     PIDS+=($!)
     for ((i = 0; i < 100; i++)); do
-        port=$(awk '/^ACCEPT / { n = split($2, a, ":"); print a[n]; exit }' "$log")
+        port=$(awk '/^ACCEPT / { n = split($2, a, ":"); print a[n]; exit }' "$log" 2>/dev/null || true)
         if [ -n "$port" ]; then echo "$port"; return 0; fi
         sleep 0.1
     done
@@ -115,13 +115,13 @@ check "${MANY[@]}"
     || { echo "endpoints.sh: not every target verified" >&2; exit 1; }
 
 hyperfine -N --warmup "$WARMUP" --runs "$RUNS" --export-csv "$TMP/endpoints.csv" \
-    -n "sequential: $TARGETS processes" "${SEQ[*]}" \
-    -n "--targets --concurrency 1" "${ONE[*]}" \
-    -n "--targets --concurrency $CONCURRENCY" "${MANY[*]}"
+    -n "sequential $TARGETS processes" "${SEQ[*]}" \
+    -n "one process concurrency 1" "${ONE[*]}" \
+    -n "one process concurrency $CONCURRENCY" "${MANY[*]}"
 
 {
     echo
-    echo "iotcheck $("$BIN" --version | awk '{ print $2 }'), $(openssl version | awk '{ print $1, $2 }')," \
+    echo "iotcheck $("$BIN" --version | awk 'NR == 1 { print $2 }'), $(openssl version | awk '{ print $1, $2 }')," \
         "$(nproc) CPU(s), load average $(cut -d' ' -f1-3 /proc/loadavg)"
     echo "$TARGETS targets over $SERVERS openssl s_server(s); hyperfine: $RUNS runs after $WARMUP warm-up"
     echo
