@@ -94,7 +94,7 @@ pub fn json_file(file: &FileVerdict, first: bool) -> String {
 /// `--json`: the object's end, with the summary.
 pub fn json_tail(summary: &SummaryView<'_>) -> String {
     let line = json::to_line(summary);
-    format!("],\"summary\":{}\n", line.trim_end_matches('\n'))
+    format!("],\"summary\":{}}}\n", line.trim_end_matches('\n'))
 }
 
 /// The summary of a run, as every output shows it.
