@@ -66,7 +66,7 @@ pub fn run(settings: &Settings, stdout: &mut dyn Write) -> Result<Outcome, Error
     };
     let progress = progress_bar(settings.progress, entries.len());
     let mut out = Sink::new(stdout, &settings.output);
-    let mut index = FleetIndex::default();
+    let mut index = FleetIndex::with_capacity(entries.len());
     let mut summary = Summary::new(crls.findings.clone(), walked.symlinks_skipped);
     out.head();
     'chunks: for (c, chunk) in entries.chunks(CHUNK).enumerate() {

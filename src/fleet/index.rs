@@ -30,6 +30,15 @@ pub struct FleetIndex {
 }
 
 impl FleetIndex {
+    /// Room for `certificates` entries from the start: the walk knows how many files there
+    /// are, and a map that grows by doubling would hold up to twice the room it needs.
+    pub fn with_capacity(certificates: usize) -> FleetIndex {
+        FleetIndex {
+            keys: HashMap::with_capacity(certificates),
+            serials: HashMap::with_capacity(certificates),
+        }
+    }
+
     /// Records the certificate of the file at `position` and returns the findings its
     /// repeats make; `name_of` names the file at an earlier position.
     pub fn observe(

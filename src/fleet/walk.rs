@@ -82,6 +82,10 @@ pub fn walk(paths: &[PathBuf]) -> Result<Walked, InputError> {
                         continue;
                     }
                     let path = item.into_path();
+                    if file_type.is_file() {
+                        entries.push(Entry::File(path));
+                        continue;
+                    }
                     match std::fs::symlink_metadata(&path) {
                         Ok(m) => entries.push(file_entry(path, &m)),
                         Err(e) => entries.push(Entry::Unreadable(path, read_error(&e))),
@@ -103,6 +107,7 @@ pub fn walk(paths: &[PathBuf]) -> Result<Walked, InputError> {
     }
     entries.sort_by(|a, b| a.path().cmp(b.path()));
     entries.dedup_by(|a, b| a.path() == b.path());
+    entries.shrink_to_fit();
     Ok(Walked {
         entries,
         symlinks_skipped,

@@ -37,7 +37,7 @@ pub fn device_chain(
     // A device certificate outside its own validity is reported as such by the caller; the
     // question here is only whether the CA issued it, so look at an instant it is valid.
     let when = at.clamp(leaf.not_before, leaf.not_after);
-    let lists = crls.engine_lists();
+    let lists = crls.engine_lists(std::iter::once(leaf).chain(others.iter().copied()));
     let error = match engine::verify_client_path(leaf, others, &anchors.certs, when, &lists).path {
         Ok(_) => return DeviceChain::Verified,
         Err(e) => e,

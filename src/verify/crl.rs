@@ -164,9 +164,20 @@ impl Crls {
         self.crls.iter().filter(|c| c.signed_by.is_some())
     }
 
-    /// The lists to hand rustls-webpki's path building.
-    pub fn engine_lists(&self) -> Vec<&CertRevocationList<'static>> {
-        self.usable().map(|c| &c.list).collect()
+    /// The lists to hand rustls-webpki's path building for a path through `certs`: the
+    /// usable lists when one of them names one of the certificates, else none. webpki checks
+    /// a list's signature again at every lookup; the lists here were checked once, when they
+    /// were read, so a path with nothing revoked on it is built without them, to the same
+    /// outcome (a certificate no list names is not revoked), at half the cost per certificate.
+    pub fn engine_lists<'a>(
+        &self,
+        certs: impl IntoIterator<Item = &'a Cert>,
+    ) -> Vec<&CertRevocationList<'static>> {
+        if certs.into_iter().any(|c| self.revocation_of(c).is_some()) {
+            self.usable().map(|c| &c.list).collect()
+        } else {
+            Vec::new()
+        }
     }
 
     /// Whether a usable list of `cert`'s issuer names it.

@@ -104,7 +104,7 @@ pub fn verify(chain: &Chain, anchors: &Anchors, policy: &Policy) -> Judgement {
 pub fn verify_with(chain: &Chain, anchors: &Anchors, policy: &Policy, crls: &Crls) -> Judgement {
     let leaf = chain.leaf();
     let others = chain.others();
-    let lists = crls.engine_lists();
+    let lists = crls.engine_lists(&chain.certs);
     let engine = engine::verify_path(leaf, &others, &anchors.certs, policy.at, &lists);
 
     let mut budget = Budget::new();
