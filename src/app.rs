@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use crate::aws::AwsSettings;
 use crate::cli::{
-    Cli, Command, EndpointArgs, KeyTypeChoice, PemArgs, ReportArgs, SigChoice, TlsChoice, TrustArgs,
+    Cli, Command, EndpointArgs, FleetArgs, KeyTypeChoice, PemArgs, ReportArgs, SigChoice,
+    TlsChoice, TrustArgs,
 };
 use crate::cmd;
 use crate::error::{Error, InputError};
@@ -31,6 +32,8 @@ pub struct Env {
     pub https_proxy: Option<String>,
     /// NO_PROXY (or no_proxy), if set: hosts that HTTPS_PROXY does not apply to.
     pub no_proxy: Option<String>,
+    /// stderr is a terminal: a long run may draw its progress there.
+    pub stderr_terminal: bool,
 }
 
 /// What a command produced: text for stdout, text for stderr (the verdict beside `--pem`
@@ -57,8 +60,9 @@ impl Outcome {
     }
 }
 
-/// Runs the parsed command line.
-pub fn run(cli: Cli, env: &Env) -> Result<Outcome, Error> {
+/// Runs the parsed command line. A command whose output is long (`fleet`) streams it to
+/// `stdout` as it goes; the others return theirs in the [`Outcome`].
+pub fn run(cli: Cli, env: &Env, stdout: &mut dyn std::io::Write) -> Result<Outcome, Error> {
     crate::report::human::set_color(env.color);
     refuse_stdin_twice(&cli.command)?;
     match cli.command {
@@ -66,6 +70,7 @@ pub fn run(cli: Cli, env: &Env) -> Result<Outcome, Error> {
             let settings = cmd::verify_chain::Settings {
                 inputs: args.certs.iter().map(|a| Input::from_arg(a)).collect(),
                 anchors: anchors(&args.trust)?,
+                crl: args.crl.iter().map(|a| Input::from_arg(a)).collect(),
                 at: at(&args.trust.at, env)?,
                 warn_days: args.trust.warn_days,
                 host: args.host.map(|h| checked_host(&h, "--host")).transpose()?,
@@ -104,6 +109,7 @@ pub fn run(cli: Cli, env: &Env) -> Result<Outcome, Error> {
                 cert: Input::from_arg(&args.cert),
                 key: Input::from_arg(&args.key),
                 ca: args.ca.iter().map(|a| Input::from_arg(a)).collect(),
+                crl: args.crl.iter().map(|a| Input::from_arg(a)).collect(),
                 thing: args.thing,
                 at: at(&args.at, env)?,
                 warn_days: args.warn_days,
@@ -131,6 +137,7 @@ pub fn run(cli: Cli, env: &Env) -> Result<Outcome, Error> {
             },
             json: args.json,
         }),
+        Command::Fleet(args) => cmd::fleet::run(&fleet_settings(args, env)?, stdout),
         Command::Version(args) => Ok(cmd::version::run(args.json)),
         Command::Completions(args) => Ok(Outcome::new(manual::completions(args.shell), true)),
         Command::Man(args) => match args.out {
@@ -164,12 +171,19 @@ fn output(report: &ReportArgs, pem: Option<&PemArgs>) -> Output {
 fn refuse_stdin_twice(command: &Command) -> Result<(), Error> {
     let dashes = |args: &[&String]| args.iter().filter(|a| a.as_str() == "-").count();
     let count = match command {
-        Command::VerifyChain(a) => dashes(&a.certs.iter().chain(&a.trust.ca).collect::<Vec<_>>()),
+        Command::VerifyChain(a) => dashes(
+            &a.certs
+                .iter()
+                .chain(&a.trust.ca)
+                .chain(&a.crl)
+                .collect::<Vec<_>>(),
+        ),
         Command::Inspect(a) => dashes(&a.files.iter().collect::<Vec<_>>()),
         Command::Device(a) => dashes(
             &[&a.cert, &a.key]
                 .into_iter()
                 .chain(&a.ca)
+                .chain(&a.crl)
                 .collect::<Vec<_>>(),
         ),
         Command::Endpoint(a) => dashes(
@@ -180,6 +194,7 @@ fn refuse_stdin_twice(command: &Command) -> Result<(), Error> {
                 .chain(&a.trust.ca)
                 .collect::<Vec<_>>(),
         ),
+        Command::Fleet(a) => dashes(&a.ca.iter().chain(&a.crl).collect::<Vec<_>>()),
         Command::Csr(_)
         | Command::Explain(_)
         | Command::Version(_)
@@ -225,6 +240,32 @@ pub(crate) fn checked_host(host: &str, option: &str) -> Result<String, Error> {
             "{option} {host:?} is neither a DNS name nor an IP address"
         ))),
     }
+}
+
+/// `fleet`: the paths, the CAs and CRLs, the pattern compiled, the output chosen.
+fn fleet_settings(args: FleetArgs, env: &Env) -> Result<cmd::fleet::Settings, Error> {
+    let thing_pattern = args
+        .thing_pattern
+        .as_deref()
+        .map(crate::fleet::thing_pattern)
+        .transpose()
+        .map_err(Error::Usage)?;
+    let output = match (args.jsonl, args.json, args.prometheus) {
+        (true, _, _) => cmd::fleet::FleetOutput::Jsonl,
+        (_, true, _) => cmd::fleet::FleetOutput::Json,
+        (_, _, Some(path)) => cmd::fleet::FleetOutput::Prometheus(path),
+        _ => cmd::fleet::FleetOutput::Summary,
+    };
+    Ok(cmd::fleet::Settings {
+        paths: args.paths,
+        ca: args.ca.iter().map(|a| Input::from_arg(a)).collect(),
+        crl: args.crl.iter().map(|a| Input::from_arg(a)).collect(),
+        at: at(&args.at, env)?,
+        warn_days: args.warn_days,
+        thing_pattern,
+        output,
+        progress: env.stderr_terminal,
+    })
 }
 
 /// `--timeout SECS` as a duration, within its documented range.

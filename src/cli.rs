@@ -78,6 +78,10 @@ pub enum Command {
     /// attached policies let the client id connect, publish and subscribe.
     #[command(after_help = ACCOUNT_HELP, display_order = 25)]
     Account(AccountArgs),
+    /// Audits every device certificate under the paths at once: the device checks, revocation,
+    /// and what only a fleet shows (shared keys, repeated serials, names outside a pattern).
+    #[command(after_help = FLEET_HELP, display_order = 35)]
+    Fleet(FleetArgs),
 }
 
 const VERIFY_CHAIN_HELP: &str = "EXAMPLES:
@@ -183,6 +187,17 @@ EXIT CODES:
   2  bad usage, unreadable certificate, no AWS credentials or no region
   3  the AWS API could not be asked: unreachable, timeout, throttled, access denied";
 
+const FLEET_HELP: &str = "EXAMPLES:
+  iotcheck fleet --ca device-ca.pem /var/lib/devices/certs
+  iotcheck fleet --ca device-ca.pem --crl device-ca.crl --warn-days 90 --jsonl certs > fleet.jsonl
+  iotcheck fleet --ca old-ca.pem --ca new-ca.pem --thing-pattern 'Sensor-[0-9]+' --json certs
+  iotcheck fleet --ca device-ca.pem --prometheus /var/lib/node_exporter/iotcheck.prom certs
+
+EXIT CODES:
+  0  no certificate has an error finding
+  1  a certificate has an error finding, or a CRL given cannot be used
+  2  bad usage, or an unreadable --ca, --crl or PATH";
+
 /// Trust and time options shared by the commands that verify a chain.
 #[derive(Debug, Args)]
 pub struct TrustArgs {
@@ -212,6 +227,11 @@ pub struct VerifyChainArgs {
     /// Check the leaf against this DNS name or IP address.
     #[arg(long, value_name = "NAME")]
     pub host: Option<String>,
+
+    /// Check every certificate of the path against its CA's revocation list (PEM or DER;
+    /// repeatable).
+    #[arg(long, value_name = "FILE")]
+    pub crl: Vec<String>,
 
     #[command(flatten)]
     pub report: ReportArgs,
@@ -409,6 +429,11 @@ pub struct DeviceArgs {
     #[arg(long = "ca", value_name = "FILE")]
     pub ca: Vec<String>,
 
+    /// Check the certificate against its CA's revocation list (PEM or DER; repeatable; the CRL
+    /// must be signed by a --ca given or a CA in the certificate file).
+    #[arg(long, value_name = "FILE")]
+    pub crl: Vec<String>,
+
     /// The thing name the certificate's CN should carry.
     #[arg(long, value_name = "NAME")]
     pub thing: Option<String>,
@@ -554,4 +579,44 @@ pub struct ManArgs {
     /// pages of the same names.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct FleetArgs {
+    /// Certificate files and directories, searched recursively (PEM or DER by content, any
+    /// extension; symbolic links inside directories are not followed).
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// The device CA every certificate should chain to (repeatable; bundles allowed).
+    #[arg(long = "ca", value_name = "FILE", required = true)]
+    pub ca: Vec<String>,
+
+    /// The CAs' revocation lists (PEM or DER; repeatable); each must be signed by a --ca.
+    #[arg(long, value_name = "FILE")]
+    pub crl: Vec<String>,
+
+    /// Warn (expires_soon) when a certificate expires within N days.
+    #[arg(long, value_name = "N", default_value_t = crate::chain::DEFAULT_WARN_DAYS)]
+    pub warn_days: u32,
+
+    /// Judge at this instant: RFC 3339, a date (2026-01-01) or @UNIX_SECONDS [default: now].
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<String>,
+
+    /// A regular expression every certificate's whole CN must match (thing_pattern_mismatch).
+    #[arg(long, value_name = "REGEX")]
+    pub thing_pattern: Option<String>,
+
+    /// Print one JSON line per file, then a summary line (schema in the README).
+    #[arg(long, conflicts_with_all = ["json", "prometheus"])]
+    pub jsonl: bool,
+
+    /// Print one JSON object (schema in the README).
+    #[arg(long, conflicts_with = "prometheus")]
+    pub json: bool,
+
+    /// Write the summary as a node_exporter textfile to FILE (atomically), not to stdout.
+    #[arg(long, value_name = "FILE")]
+    pub prometheus: Option<PathBuf>,
 }

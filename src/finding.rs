@@ -83,7 +83,7 @@ codes! {
     UnsupportedCriticalExtension "unsupported_critical_extension" Error "a critical extension no verifier may ignore";
     Malformed "malformed" Error "rustls-webpki cannot read the certificate (an X.509 v1 certificate, a damaged encoding)";
     PathTooComplex "path_too_complex" Error "path building gave up within its budget (too many candidate certificates)";
-    Revoked "revoked" Error "reserved: a certificate on the path is revoked (revocation is not checked yet)";
+    Revoked "revoked" Error "a certificate is on its CA's CRL given with `--crl` (the date and reason are named)";
     // The chain: what does not fail it.
     WrongOrder "wrong_order" Warning "the certificates are not in leaf-to-root order";
     DuplicateCertificate "duplicate_certificate" Warning "a certificate was given more than once";
@@ -162,6 +162,14 @@ codes! {
     ClientIdNotThing "client_id_not_thing" Warning "the client id is not the name of a thing attached to the certificate: thing policy variables do not resolve";
     PolicyTooBroad "policy_too_broad" Warning "a policy allows every action (`iot:*`) or every resource (`*`)";
     PolicyUnknown "policy_unknown" Warning "iotcheck cannot tell what a policy decides (an unknown condition key, an unreadable document)";
+    // fleet: what only the whole fleet shows, and the CRLs of `--crl` (fleet, verify-chain, device).
+    DuplicateKey "duplicate_key" Error "the same public key is in another certificate (a cloned or mass-produced key); the first file is named";
+    DuplicateSerial "duplicate_serial" Error "one CA issued this serial number to another certificate too; the first file is named";
+    ThingPatternMismatch "thing_pattern_mismatch" Error "with `--thing-pattern`: the certificate's CN does not match the pattern";
+    FileNotCertificate "file_not_certificate" Warning "a file under the fleet's paths holds no certificate, or cannot be read: reported and skipped";
+    CrlUnreadable "crl_unreadable" Error "a `--crl` file holds no CRL rustls-webpki can use (damaged, not a CRL, v1, no nextUpdate): not used";
+    CrlNotSignedByCa "crl_not_signed_by_ca" Error "a CRL given is not signed by any CA given: not used, so revocation was not checked against it";
+    CrlExpired "crl_expired" Warning "a CRL given is past its nextUpdate: still used, but revocations since are missing from it";
 }
 
 impl Serialize for Code {

@@ -15,6 +15,7 @@ pub mod doctor;
 pub mod error;
 pub mod explain;
 pub mod finding;
+pub mod fleet;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod keys;

@@ -47,10 +47,11 @@ fn main() -> ExitCode {
             .or_else(|_| std::env::var("no_proxy"))
             .ok()
             .filter(|v| !v.is_empty()),
+        stderr_terminal: std::io::stderr().is_terminal(),
     };
-    match app::run(cli, &env) {
+    let mut stdout = std::io::stdout().lock();
+    match app::run(cli, &env, &mut stdout) {
         Ok(outcome) => {
-            let mut stdout = std::io::stdout().lock();
             let written = stdout
                 .write_all(outcome.stdout.as_bytes())
                 .and_then(|_| stdout.flush());

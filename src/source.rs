@@ -235,7 +235,9 @@ pub fn read_text(input: &Input) -> Result<String, InputError> {
     })
 }
 
-fn read_bytes(input: &Input, name: &str) -> Result<Vec<u8>, InputError> {
+/// Reads one input whole (at most [`MAX_INPUT_BYTES`], regular files and standard input only),
+/// without judging what it holds. `name` is the input as named, for messages.
+pub fn read_bytes(input: &Input, name: &str) -> Result<Vec<u8>, InputError> {
     match input {
         Input::Stdin => {
             let stdin = std::io::stdin().lock();

@@ -4,6 +4,9 @@
 #[path = "support/peers.rs"]
 mod peers;
 
+#[path = "support/fleet_gen.rs"]
+mod fleet_gen;
+
 #[path = "integration/common.rs"]
 mod common;
 
@@ -60,3 +63,6 @@ mod packaging;
 
 #[path = "integration/account.rs"]
 mod account;
+
+#[path = "integration/fleet.rs"]
+mod fleet;

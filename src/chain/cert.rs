@@ -134,6 +134,8 @@ pub struct Cert {
     pub subject_der: Vec<u8>,
     pub issuer_der: Vec<u8>,
     pub serial: String,
+    /// The serial number's DER INTEGER content, as CRLs list it.
+    pub serial_raw: Vec<u8>,
     /// Unix seconds.
     pub not_before: i64,
     pub not_after: i64,
@@ -179,6 +181,7 @@ impl Cert {
             subject_der: tbs.subject.as_raw().to_vec(),
             issuer_der: tbs.issuer.as_raw().to_vec(),
             serial: colon_hex(tbs.raw_serial()),
+            serial_raw: tbs.raw_serial().to_vec(),
             not_before: tbs.validity.not_before.timestamp(),
             not_after: tbs.validity.not_after.timestamp(),
             sans: Vec::new(),

@@ -2,17 +2,21 @@
 //! files, judge them (`verify::device`), report.
 
 use crate::app::Outcome;
+use crate::chain::{self, Cert};
 use crate::error::Error;
 use crate::report::device::{self, DeviceReport};
 use crate::report::{json, Output};
 use crate::source::{self, Input};
 use crate::trust::Anchors;
 use crate::verify::device::{lint, DeviceInput, KeyMode};
+use crate::verify::Crls;
 
 pub struct Settings {
     pub cert: Input,
     pub key: Input,
     pub ca: Vec<Input>,
+    /// The CRLs of `--crl`.
+    pub crl: Vec<Input>,
     pub thing: Option<String>,
     pub at: i64,
     pub warn_days: u32,
@@ -29,6 +33,18 @@ pub fn run(settings: &Settings) -> Result<Outcome, Error> {
     } else {
         Some(Anchors::from_files(&settings.ca)?)
     };
+    // A CRL is signed by the device CA given, or by a CA the certificate file carries.
+    let carried: Vec<Cert> = cert_file
+        .of_kind(&source::Kind::Certificate)
+        .filter_map(|o| chain::parse(std::slice::from_ref(o)).ok())
+        .flatten()
+        .collect();
+    let issuers: Vec<&Cert> = anchors
+        .iter()
+        .flat_map(|a| a.certs.iter())
+        .chain(&carried)
+        .collect();
+    let crls = Crls::load(&settings.crl, &issuers, settings.at)?;
     let judgement = lint(&DeviceInput {
         cert_file: &cert_file,
         key_file: &key_file,
@@ -37,6 +53,7 @@ pub fn run(settings: &Settings) -> Result<Outcome, Error> {
         thing: settings.thing.as_deref(),
         at: settings.at,
         warn_days: settings.warn_days,
+        crls: &crls,
     })?;
     let ok = judgement.verdict.passed();
     let report = DeviceReport::build(judgement, &cert_file.file, settings.at);

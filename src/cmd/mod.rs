@@ -5,6 +5,7 @@ pub mod csr;
 pub mod device;
 pub mod endpoint;
 pub mod explain;
+pub mod fleet;
 pub mod inspect;
 pub mod verify_chain;
 pub mod version;

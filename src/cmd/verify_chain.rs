@@ -9,11 +9,13 @@ use crate::report::{
 };
 use crate::source::Input;
 use crate::trust::Anchors;
-use crate::verify::{self, Policy};
+use crate::verify::{self, Crls, Policy};
 
 pub struct Settings {
     pub inputs: Vec<Input>,
     pub anchors: Anchors,
+    /// The CRLs of `--crl`.
+    pub crl: Vec<Input>,
     pub at: i64,
     pub warn_days: u32,
     pub host: Option<String>,
@@ -28,7 +30,11 @@ pub fn run(settings: &Settings) -> Result<Outcome, Error> {
         device_not_before: None,
         warn_days: settings.warn_days,
     };
-    let judgement = verify::verify(&chain, &settings.anchors, &policy);
+    // A CRL is signed by an anchor or by a certificate of the chain.
+    let issuers: Vec<&crate::chain::Cert> =
+        settings.anchors.certs.iter().chain(&chain.certs).collect();
+    let crls = Crls::load(&settings.crl, &issuers, settings.at)?;
+    let judgement = verify::verify_with(&chain, &settings.anchors, &policy, &crls);
     let report = ChainReport::build(&chain, &settings.anchors, &policy, &judgement);
     let (stdout, stderr) = report::shown(
         settings.output,

@@ -6,6 +6,7 @@ pub mod csr;
 pub mod device;
 pub mod endpoint;
 pub mod explain;
+pub mod fleet;
 pub mod human;
 pub mod inspect;
 pub mod json;

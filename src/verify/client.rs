@@ -2,6 +2,7 @@
 //! have issued it, decided by the engine and explained with the certificate model.
 
 use super::budget::Budget;
+use super::crl::Crls;
 use super::engine;
 use crate::chain::Cert;
 use crate::finding::Code;
@@ -13,8 +14,9 @@ pub enum DeviceChain {
     /// rustls-webpki found a path for TLS client authentication to a given CA.
     Verified,
     /// The path exists by name and signature, and the engine refused it only for a fault of
-    /// the device certificate itself (its validity, its extended key usage, or a form the
-    /// engine cannot read), which the caller reports on its own.
+    /// the device certificate itself (its validity, its extended key usage, its signature
+    /// algorithm, its revocation, or a form the engine cannot read), which the caller reports
+    /// on its own.
     IssuedButLeafFaulty,
     /// No given CA (nor a certificate given with the device certificate) issued it.
     NotIssued,
@@ -24,11 +26,19 @@ pub enum DeviceChain {
 
 /// Decides whether `leaf`, with the certificates given beside it, chains to `anchors` for
 /// TLS client authentication at `at`.
-pub fn device_chain(leaf: &Cert, others: &[&Cert], anchors: &Anchors, at: i64) -> DeviceChain {
+/// TLS client authentication at `at`, with `crls` looked up along the path.
+pub fn device_chain(
+    leaf: &Cert,
+    others: &[&Cert],
+    anchors: &Anchors,
+    at: i64,
+    crls: &Crls,
+) -> DeviceChain {
     // A device certificate outside its own validity is reported as such by the caller; the
     // question here is only whether the CA issued it, so look at an instant it is valid.
     let when = at.clamp(leaf.not_before, leaf.not_after);
-    let error = match engine::verify_client_path(leaf, others, &anchors.certs, when).path {
+    let lists = crls.engine_lists(std::iter::once(leaf).chain(others.iter().copied()));
+    let error = match engine::verify_client_path(leaf, others, &anchors.certs, when, &lists).path {
         Ok(_) => return DeviceChain::Verified,
         Err(e) => e,
     };
@@ -38,7 +48,10 @@ pub fn device_chain(leaf: &Cert, others: &[&Cert], anchors: &Anchors, at: i64) -
         return DeviceChain::NotIssued;
     }
     let leaf_eku = code == Code::RequiredEkuNotFound && leaf.eku_client_auth == Some(false);
-    if leaf_eku || unreadable(leaf).is_some() {
+    let leaf_algorithm = code == Code::UnsupportedSignatureAlgorithm
+        && !super::signature_algorithm_accepted(&leaf.signature_algorithm);
+    let leaf_revoked = code == Code::Revoked && crls.revocation_of(leaf).is_some();
+    if leaf_eku || leaf_algorithm || leaf_revoked || unreadable(leaf).is_some() {
         return DeviceChain::IssuedButLeafFaulty;
     }
     DeviceChain::Refused {

@@ -10,7 +10,7 @@ use crate::keys::PrivateKey;
 use crate::report::shell_quote;
 use crate::source::{self, Format, KeyFormat, Kind, Loaded};
 use crate::trust::{AnchorSource, Anchors, KnownRoot};
-use crate::verify::{device_chain, unreadable, DeviceChain};
+use crate::verify::{device_chain, signature_algorithm_accepted, unreadable, Crls, DeviceChain};
 use crate::when::Y2K;
 
 /// What the lint is given: both files read, the key file's mode, the device CA files.
@@ -24,6 +24,21 @@ pub struct DeviceInput<'a> {
     pub thing: Option<&'a str>,
     pub at: i64,
     /// The device certificate expiring within this many days is worth a warning.
+    pub warn_days: u32,
+    /// The CRLs of `--crl`, judged (none: revocation is not checked).
+    pub crls: &'a Crls,
+}
+
+/// What the certificate-only checks need: the same for `device` and for each certificate of
+/// `fleet`.
+pub struct CertificatePolicy<'a> {
+    /// The device CAs that should have issued the certificate (`--ca`).
+    pub anchors: Option<&'a Anchors>,
+    /// The CRLs given, looked up along the path to the device CA.
+    pub crls: &'a Crls,
+    /// The thing name the certificate's CN should carry.
+    pub thing: Option<&'a str>,
+    pub at: i64,
     pub warn_days: u32,
 }
 
@@ -88,30 +103,32 @@ pub fn lint(input: &DeviceInput<'_>) -> Result<DeviceJudgement, InputError> {
     let key = key_file_checks(input.key_file, input.key_mode, chain.as_ref(), &mut lints);
 
     let mut ca = None;
-    if let Some(chain) = &chain {
-        lints.about(Some(Subject::Certificate(chain.leaf)));
-        certificate_checks(chain.leaf(), input, &mut lints);
-        ca = input
-            .anchors
-            .map(|anchors| device_ca_check(chain, anchors, input.at, &mut lints));
-        if input.anchors.is_none() {
-            lints.about(None);
-            lints.add(
-                Code::DeviceCaNotChecked,
-                "no --ca given, so whether the certificate chains to its device CA was not checked (only needed when you registered your own CA)".to_string(),
-            );
-        }
-    }
+    let policy = CertificatePolicy {
+        anchors: input.anchors,
+        crls: input.crls,
+        thing: input.thing,
+        at: input.at,
+        warn_days: input.warn_days,
+    };
     match (&chain, &key.public) {
         (Some(chain), _) => {
-            lints.about(Some(Subject::Certificate(chain.leaf)));
-            key_type_check(&chain.leaf().key, &mut lints)
+            ca = judge_certificate_into(chain, &policy, &mut lints);
+            if input.anchors.is_none() {
+                lints.about(None);
+                lints.add(
+                    Code::DeviceCaNotChecked,
+                    "no --ca given, so whether the certificate chains to its device CA was not checked (only needed when you registered your own CA)".to_string(),
+                );
+            }
         }
         (None, Some(public)) => {
             lints.about(Some(Subject::File(input.key_file.file.clone())));
             key_type_check(public, &mut lints)
         }
         (None, None) => {}
+    }
+    for finding in &input.crls.findings {
+        lints.findings.push(finding.clone());
     }
     let mut findings = lints.findings;
     finding::sort(&mut findings);
@@ -122,6 +139,34 @@ pub fn lint(input: &DeviceInput<'_>) -> Result<DeviceJudgement, InputError> {
         ca,
         findings,
     })
+}
+
+/// The device certificate (`chain.leaf()`, with the rest of `chain` as its own chain) judged
+/// on its own: its role, validity, usage, signature algorithm and name; against its device CA
+/// with revocation, when CAs are given; and its key type. The findings come in the order the
+/// checks ran, each about the certificate; the device CA facts when CAs were given.
+pub fn judge_certificate(
+    chain: &Chain,
+    policy: &CertificatePolicy<'_>,
+) -> (Vec<Finding>, Option<CaFacts>) {
+    let mut lints = Lints::default();
+    let ca = judge_certificate_into(chain, policy, &mut lints);
+    (lints.findings, ca)
+}
+
+fn judge_certificate_into(
+    chain: &Chain,
+    policy: &CertificatePolicy<'_>,
+    lints: &mut Lints,
+) -> Option<CaFacts> {
+    lints.about(Some(Subject::Certificate(chain.leaf)));
+    certificate_checks(chain.leaf(), policy, lints);
+    let ca = policy
+        .anchors
+        .map(|anchors| device_ca_check(chain, anchors, policy, lints));
+    lints.about(Some(Subject::Certificate(chain.leaf)));
+    key_type_check(&chain.leaf().key, lints);
+    ca
 }
 
 /// Findings as they are found, each about the current subject.
@@ -426,8 +471,9 @@ fn hygiene(loaded: &Loaded, lints: &mut Lints) {
     }
 }
 
-/// The device certificate on its own: its role, validity, usage and name.
-fn certificate_checks(cert: &Cert, input: &DeviceInput<'_>, lints: &mut Lints) {
+/// The device certificate on its own: its role, validity, usage, signature algorithm,
+/// revocation and name.
+fn certificate_checks(cert: &Cert, input: &CertificatePolicy<'_>, lints: &mut Lints) {
     let at = input.at;
     if cert.is_ca() {
         let what = match KnownRoot::find(cert) {
@@ -483,6 +529,25 @@ fn certificate_checks(cert: &Cert, input: &DeviceInput<'_>, lints: &mut Lints) {
             format!("the certificate's extended key usage is {ekus}, without clientAuth, so it may not identify a TLS client: issue a device certificate with clientAuth (or no extended key usage)"),
         );
     }
+    if !signature_algorithm_accepted(&cert.signature_algorithm) {
+        lints.add(
+            Code::UnsupportedSignatureAlgorithm,
+            format!(
+                "the certificate is signed with {}, which TLS verifiers no longer accept: have the CA issue it again with SHA-256 or better",
+                cert.signature_algorithm
+            ),
+        );
+    }
+    if let Some(revocation) = input.crls.revocation_of(cert) {
+        lints.add(
+            Code::Revoked,
+            format!(
+                "the certificate (serial {}) was revoked {}: its CA no longer vouches for it; issue the device a new certificate",
+                cert.serial,
+                revocation.words()
+            ),
+        );
+    }
     if let Some(thing) = input.thing {
         match &cert.subject_cn {
             Some(cn) if cn == thing => {}
@@ -502,7 +567,12 @@ fn certificate_checks(cert: &Cert, input: &DeviceInput<'_>, lints: &mut Lints) {
 }
 
 /// Whether the device certificate chains to the device CA given with `--ca`.
-fn device_ca_check(chain: &Chain, anchors: &Anchors, at: i64, lints: &mut Lints) -> CaFacts {
+fn device_ca_check(
+    chain: &Chain,
+    anchors: &Anchors,
+    policy: &CertificatePolicy<'_>,
+    lints: &mut Lints,
+) -> CaFacts {
     let leaf = chain.leaf();
     let others = chain.others();
     let cas: Vec<String> = anchors
@@ -510,7 +580,7 @@ fn device_ca_check(chain: &Chain, anchors: &Anchors, at: i64, lints: &mut Lints)
         .iter()
         .map(|c| c.display_name().to_string())
         .collect();
-    let verdict = device_chain(leaf, &others, anchors, at);
+    let verdict = device_chain(leaf, &others, anchors, policy.at, policy.crls);
     let chains = match verdict {
         DeviceChain::Verified | DeviceChain::IssuedButLeafFaulty => true,
         DeviceChain::NotIssued => {

@@ -3,7 +3,10 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use webpki::{EndEntityCert, KeyUsage};
+use webpki::{
+    CertRevocationList, EndEntityCert, ExpirationPolicy, KeyUsage, RevocationCheckDepth,
+    RevocationOptionsBuilder, UnknownStatusPolicy,
+};
 
 use crate::chain::Cert;
 use crate::finding::Code;
@@ -21,9 +24,16 @@ pub struct EngineVerdict {
 /// them each of its steps would only parse the rest again.
 pub(crate) const MAX_CANDIDATES: usize = 64;
 
-/// Runs webpki's path building for TLS server authentication at `at` (unix seconds).
-pub fn verify_path(leaf: &Cert, others: &[&Cert], anchors: &[Cert], at: i64) -> EngineVerdict {
-    verify_path_for(leaf, others, anchors, at, KeyUsage::server_auth())
+/// Runs webpki's path building for TLS server authentication at `at` (unix seconds); with
+/// CRLs, every certificate of the path is looked up in its issuer's list.
+pub fn verify_path(
+    leaf: &Cert,
+    others: &[&Cert],
+    anchors: &[Cert],
+    at: i64,
+    crls: &[&CertRevocationList<'_>],
+) -> EngineVerdict {
+    verify_path_for(leaf, others, anchors, at, KeyUsage::server_auth(), crls)
 }
 
 /// The same for TLS client authentication: a device certificate against its device CA.
@@ -32,8 +42,9 @@ pub fn verify_client_path(
     others: &[&Cert],
     anchors: &[Cert],
     at: i64,
+    crls: &[&CertRevocationList<'_>],
 ) -> EngineVerdict {
-    verify_path_for(leaf, others, anchors, at, KeyUsage::client_auth())
+    verify_path_for(leaf, others, anchors, at, KeyUsage::client_auth(), crls)
 }
 
 fn verify_path_for(
@@ -42,6 +53,7 @@ fn verify_path_for(
     anchors: &[Cert],
     at: i64,
     usage: KeyUsage,
+    crls: &[&CertRevocationList<'_>],
 ) -> EngineVerdict {
     let leaf_der = CertificateDer::from(leaf.der.as_slice());
     let end_entity = match EndEntityCert::try_from(&leaf_der) {
@@ -72,6 +84,15 @@ fn verify_path_for(
         .signature_verification_algorithms
         .all;
     let time = UnixTime::since_unix_epoch(std::time::Duration::from_secs(at.max(0) as u64));
+    // A certificate whose issuer gave no list is not revoked as far as anyone can tell; a
+    // list past its nextUpdate still counts (its lateness is a finding of its own).
+    let revocation = RevocationOptionsBuilder::new(crls).ok().map(|builder| {
+        builder
+            .with_depth(RevocationCheckDepth::Chain)
+            .with_status_policy(UnknownStatusPolicy::Allow)
+            .with_expiration_policy(ExpirationPolicy::Ignore)
+            .build()
+    });
     let result = end_entity
         .verify_for_usage(
             algorithms,
@@ -79,7 +100,7 @@ fn verify_path_for(
             &intermediates,
             time,
             usage,
-            None,
+            revocation,
             None,
         )
         .map(|path| {

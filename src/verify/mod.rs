@@ -6,6 +6,7 @@ mod alerts;
 mod budget;
 mod client;
 mod connection;
+pub mod crl;
 pub mod device;
 mod engine;
 mod hints;
@@ -19,6 +20,7 @@ use crate::finding::{Code, Finding, Verdict};
 use crate::trust::{AnchorSource, Anchors};
 use crate::when::{rfc3339, Y2K};
 use budget::Budget;
+pub use crl::{Crls, Revocation};
 
 pub use alerts::{advice as alert_advice, AlertStage};
 pub use client::{device_chain, unreadable, DeviceChain};
@@ -94,9 +96,16 @@ impl Judgement {
 
 /// Verifies `chain` against `anchors` under `policy` and explains the result.
 pub fn verify(chain: &Chain, anchors: &Anchors, policy: &Policy) -> Judgement {
+    verify_with(chain, anchors, policy, &Crls::none())
+}
+
+/// [`verify`], with every certificate of the path looked up in the usable `crls`; the
+/// findings about the lists themselves join the chain's.
+pub fn verify_with(chain: &Chain, anchors: &Anchors, policy: &Policy, crls: &Crls) -> Judgement {
     let leaf = chain.leaf();
     let others = chain.others();
-    let engine = engine::verify_path(leaf, &others, &anchors.certs, policy.at);
+    let lists = crls.engine_lists(&chain.certs);
+    let engine = engine::verify_path(leaf, &others, &anchors.certs, policy.at, &lists);
 
     let mut budget = Budget::new();
     let (path, end) = match &engine.path {
@@ -123,6 +132,7 @@ pub fn verify(chain: &Chain, anchors: &Anchors, policy: &Policy) -> Judgement {
         chain,
         anchors,
         policy,
+        crls,
         path: &path,
         end: &end,
         problems: Vec::new(),
@@ -143,6 +153,12 @@ pub fn verify(chain: &Chain, anchors: &Anchors, policy: &Policy) -> Judgement {
         lead_with_engine_reason(&mut problems, error, chain, &path);
     }
     warnings.sort_by_key(|w| w.certificate().unwrap_or(usize::MAX));
+    for finding in &crls.findings {
+        match finding.is_error() {
+            true => problems.push(finding.clone()),
+            false => warnings.push(finding.clone()),
+        }
+    }
 
     let unused: Vec<usize> = (0..chain.certs.len())
         .filter(|i| !path.contains(i) && !is_served_anchor(chain, anchors, &end, *i))
@@ -264,6 +280,7 @@ struct Explainer<'a> {
     chain: &'a Chain,
     anchors: &'a Anchors,
     policy: &'a Policy,
+    crls: &'a Crls,
     path: &'a [usize],
     end: &'a PathEnd,
     problems: Vec<Finding>,
@@ -318,6 +335,17 @@ impl Explainer<'_> {
             }
             if let Some(why) = cert.key.weakness() {
                 self.problem(Code::WeakKey, Some(i), format!("{name}: {why}"));
+            }
+            if let Some(revocation) = self.crls.revocation_of(cert) {
+                self.problem(
+                    Code::Revoked,
+                    Some(i),
+                    format!(
+                        "{name}: serial {} was revoked {}",
+                        cert.serial,
+                        revocation.words()
+                    ),
+                );
             }
             if !cert.unsupported_critical.is_empty() {
                 self.problem(
@@ -687,7 +715,7 @@ fn lead_with_engine_reason(
 const MAX_UNUSED_LISTED: usize = 5;
 
 /// The certificate signature algorithms rustls-webpki verifies (by x509-parser's short names).
-fn signature_algorithm_accepted(name: &str) -> bool {
+pub(crate) fn signature_algorithm_accepted(name: &str) -> bool {
     matches!(
         name,
         "sha256WithRSAEncryption"

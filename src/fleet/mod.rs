@@ -1,0 +1,238 @@
+//! The fleet: every certificate file under the paths given, each judged as a device
+//! certificate by the same checks as `device` (`verify::device::judge_certificate`), plus what
+//! only the whole fleet shows (repeated keys and serials, CNs outside a naming pattern), and
+//! the running summary. Files are judged in parallel and come back in path order; only the
+//! indexes and the summary's counters outlive a file.
+
+pub mod index;
+pub mod summary;
+pub mod walk;
+
+use regex::Regex;
+
+use crate::chain::{Cert, Chain};
+use crate::finding::{self, Code, Finding, Verdict};
+use crate::source::{self, Input, Kind};
+use crate::trust::Anchors;
+use crate::verify::device::{judge_certificate, CertificatePolicy};
+use crate::verify::Crls;
+pub use index::{FleetIndex, IndexKeys};
+pub use summary::Summary;
+pub use walk::{walk, Entry, Walked};
+
+/// What every file is judged against.
+pub struct FleetPolicy<'a> {
+    pub anchors: &'a Anchors,
+    pub crls: &'a Crls,
+    pub at: i64,
+    pub warn_days: u32,
+    /// The whole CN must match it.
+    pub thing_pattern: Option<&'a Regex>,
+}
+
+/// One file's judgement: what its line shows, and what it leaves in the indexes.
+#[derive(Clone, Debug)]
+pub struct FileVerdict {
+    /// The path as shown.
+    pub file: String,
+    /// The device certificate; None when the file holds none that parses.
+    pub certificate: Option<CertFacts>,
+    pub verdict: Verdict,
+    /// Sorted by severity, in the order found within one.
+    pub findings: Vec<Finding>,
+    /// None without a certificate.
+    pub index: Option<IndexKeys>,
+}
+
+/// The few facts of a device certificate a fleet report shows.
+#[derive(Clone, Debug)]
+pub struct CertFacts {
+    pub cn: Option<String>,
+    /// Colon hex.
+    pub serial: String,
+    /// SHA-256 of the DER certificate, lowercase hex.
+    pub sha256: String,
+    /// Unix seconds.
+    pub not_after: i64,
+    /// The issuer's CN (or whole name): the CA a fleet's counts are kept by.
+    pub issuer: String,
+    /// "EC P-256", "RSA 2048".
+    pub key: String,
+}
+
+impl FileVerdict {
+    /// Adds findings made after the file's own (the fleet-wide ones) and settles the verdict.
+    pub fn add(&mut self, findings: Vec<Finding>) {
+        if findings.is_empty() {
+            return;
+        }
+        self.findings.extend(findings);
+        finding::sort(&mut self.findings);
+        self.verdict = Verdict::of(&self.findings);
+    }
+
+    fn without_certificate(file: String, code: Code, message: String) -> FileVerdict {
+        let findings = vec![Finding::new(code, message).on_file(&file)];
+        FileVerdict {
+            verdict: Verdict::of(&findings),
+            file,
+            certificate: None,
+            findings,
+            index: None,
+        }
+    }
+}
+
+/// Judges one entry of the walk. Never fails: a file that cannot be read, or holds no
+/// certificate, is a finding on its line.
+pub fn judge(entry: &Entry, policy: &FleetPolicy<'_>) -> FileVerdict {
+    let file = entry.name();
+    let path = match entry {
+        Entry::File(path) => path,
+        Entry::Unreadable(_, why) => {
+            let message = format!("{file} {why}: skipped");
+            return FileVerdict::without_certificate(file, Code::FileNotCertificate, message);
+        }
+    };
+    let bytes = match source::read_bytes(&Input::Path(path.clone()), &file) {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            let message = format!("{e}: skipped");
+            return FileVerdict::without_certificate(file, Code::FileNotCertificate, message);
+        }
+    };
+    let loaded = match source::parse(&file, &bytes) {
+        Ok(loaded) => loaded,
+        // A damaged certificate is a broken certificate, not a stray file.
+        Err(e) if memchr::memmem::find(&bytes, b"-----BEGIN CERTIFICATE").is_some() => {
+            let message = format!("{e}");
+            return FileVerdict::without_certificate(file, Code::Malformed, message);
+        }
+        Err(e) => {
+            let message = format!("{e}: skipped");
+            return FileVerdict::without_certificate(file, Code::FileNotCertificate, message);
+        }
+    };
+    let objects: Vec<&source::Object> = loaded.of_kind(&Kind::Certificate).collect();
+    if objects.is_empty() {
+        let message = format!(
+            "{file} holds {}, not a certificate: skipped",
+            loaded.contents_described()
+        );
+        return FileVerdict::without_certificate(file, Code::FileNotCertificate, message);
+    }
+    let count = objects.len();
+    let mut certs = Vec::with_capacity(count);
+    for object in objects {
+        let origin = object.origin(count);
+        match Cert::from_der(&object.der, origin.clone()) {
+            Ok(cert) => certs.push(cert),
+            Err(e) => {
+                let message = format!("{origin}: not a valid certificate ({e})");
+                return FileVerdict::without_certificate(file, Code::Malformed, message);
+            }
+        }
+    }
+    // The first certificate is the device's and the rest its chain, as for `device`.
+    let chain = Chain::arrange(certs);
+    let (mut findings, _) = judge_certificate(
+        &chain,
+        &CertificatePolicy {
+            anchors: Some(policy.anchors),
+            crls: policy.crls,
+            thing: None,
+            at: policy.at,
+            warn_days: policy.warn_days,
+        },
+    );
+    let leaf = chain.leaf();
+    if let Some(pattern) = policy.thing_pattern {
+        let matched = leaf
+            .subject_cn
+            .as_deref()
+            .is_some_and(|cn| pattern.is_match(cn));
+        if !matched {
+            let cn = match &leaf.subject_cn {
+                Some(cn) => format!("the CN \"{cn}\""),
+                None => format!("the subject {} has no CN and", leaf.subject),
+            };
+            findings.push(
+                Finding::new(
+                    Code::ThingPatternMismatch,
+                    format!(
+                        "{cn} does not match --thing-pattern {}: a thing name outside the fleet's naming scheme",
+                        pattern_text(pattern)
+                    ),
+                )
+                .on_certificate(Some(chain.leaf)),
+            );
+        }
+    }
+    finding::sort(&mut findings);
+    FileVerdict {
+        verdict: Verdict::of(&findings),
+        file,
+        certificate: Some(CertFacts {
+            cn: leaf.subject_cn.clone(),
+            serial: leaf.serial.clone(),
+            sha256: leaf.sha256.clone(),
+            not_after: leaf.not_after,
+            issuer: leaf.issuer_display_name().to_string(),
+            key: leaf.key.describe(),
+        }),
+        findings,
+        index: Some(index_keys(leaf)),
+    }
+}
+
+/// The pattern as the user gave it (without the anchors added around it).
+fn pattern_text(pattern: &Regex) -> String {
+    let text = pattern.as_str();
+    text.strip_prefix("^(?:")
+        .and_then(|t| t.strip_suffix(")$"))
+        .unwrap_or(text)
+        .to_string()
+}
+
+/// The anchored form of a `--thing-pattern`: the whole CN must match. The compiled size is
+/// bounded, so that a pattern cannot take the memory of the run.
+pub fn thing_pattern(pattern: &str) -> Result<Regex, String> {
+    regex::RegexBuilder::new(&format!("^(?:{pattern})$"))
+        .size_limit(1 << 20)
+        .dfa_size_limit(1 << 20)
+        .build()
+        .map_err(|e| match e {
+            regex::Error::CompiledTooBig(_) => {
+                "--thing-pattern is too large once compiled: simplify it".to_string()
+            }
+            other => format!("--thing-pattern is not a valid regular expression: {other}"),
+        })
+}
+
+fn index_keys(cert: &Cert) -> IndexKeys {
+    let digest = |bytes: &[&[u8]]| {
+        let mut context = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
+        for b in bytes {
+            context.update(b);
+        }
+        let mut out = [0u8; 32];
+        out.copy_from_slice(context.finish().as_ref());
+        out
+    };
+    let mut key = [0u8; 32];
+    // Both fingerprints are SHA-256 hex computed when the certificate was parsed.
+    if hex::decode_to_slice(&cert.key.sha256, &mut key).is_err() {
+        key = digest(&[&cert.key.spki_der]);
+    }
+    let mut certificate = [0u8; 8];
+    if hex::decode_to_slice(&cert.sha256[..16.min(cert.sha256.len())], &mut certificate).is_err() {
+        certificate.copy_from_slice(&digest(&[&cert.der])[..8]);
+    }
+    // The issuer's name is length-prefixed so that name and serial cannot run into each other.
+    let length = (cert.issuer_der.len() as u64).to_be_bytes();
+    IndexKeys {
+        key,
+        issuer_serial: digest(&[&length, &cert.issuer_der, &cert.serial_raw]),
+        certificate: u64::from_be_bytes(certificate),
+    }
+}
