@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use crate::aws::AwsSettings;
 use crate::cli::{
-    Cli, Command, EndpointArgs, KeyTypeChoice, PemArgs, ReportArgs, SigChoice, TlsChoice, TrustArgs,
+    Cli, Command, DoctorArgs, EndpointArgs, KeyTypeChoice, PemArgs, ReportArgs, SigChoice,
+    TlsChoice, TrustArgs,
 };
 use crate::cmd;
 use crate::error::Error;
@@ -29,6 +30,8 @@ pub struct Env {
     pub https_proxy: Option<String>,
     /// NO_PROXY (or no_proxy), if set: hosts that HTTPS_PROXY does not apply to.
     pub no_proxy: Option<String>,
+    /// HOME, if set: resolves `~` in a device's configuration file.
+    pub home: Option<std::path::PathBuf>,
 }
 
 /// What a command produced: text for stdout, text for stderr (the verdict beside `--pem`
@@ -80,6 +83,7 @@ pub fn run(cli: Cli, env: &Env) -> Result<Outcome, Error> {
             cmd::inspect::run(&settings)
         }
         Command::Endpoint(args) => cmd::endpoint::run(&endpoint_settings(*args, env)?),
+        Command::Doctor(args) => cmd::doctor::run(&doctor_settings(*args, env)?),
         Command::Account(args) => {
             let settings = cmd::account::Settings {
                 cert: Input::from_arg(&args.cert),
@@ -169,6 +173,7 @@ fn refuse_stdin_twice(command: &Command) -> Result<(), Error> {
                 .collect::<Vec<_>>(),
         ),
         Command::Endpoint(_)
+        | Command::Doctor(_)
         | Command::Csr(_)
         | Command::Explain(_)
         | Command::Version(_)
@@ -384,6 +389,91 @@ fn endpoint_settings(args: EndpointArgs, env: &Env) -> Result<cmd::endpoint::Set
         save,
         force: args.force,
         output,
+    })
+}
+
+/// Resolves the doctor's command line: the flags that override the device's configuration,
+/// and how to probe.
+fn doctor_settings(args: DoctorArgs, env: &Env) -> Result<cmd::doctor::Settings, Error> {
+    let endpoint = args
+        .endpoint
+        .as_deref()
+        .map(|e| checked_host(e, "--endpoint"))
+        .transpose()?;
+    let ports = match &args.ports {
+        Some(ports) if ports.is_empty() || ports.contains(&0) => {
+            return Err(Error::Usage(
+                "--ports takes port numbers from 1 to 65535, comma-separated".into(),
+            ))
+        }
+        Some(ports) => {
+            let mut unique = Vec::new();
+            for p in ports {
+                if !unique.contains(p) {
+                    unique.push(*p);
+                }
+            }
+            Some(unique)
+        }
+        None => None,
+    };
+    if let Some(connect) = &args.connect {
+        let (_, port) = split_target(connect).map_err(|e| match e {
+            Error::Usage(why) => Error::Usage(format!("--connect {why}")),
+            other => other,
+        })?;
+        let several = ports.as_ref().is_none_or(|p| p.len() > 1);
+        if port.is_some() && several {
+            return Err(Error::Usage(
+                "--connect ADDR:PORT maps one port: give --ports with one port, or --connect ADDR to dial ADDR on each port".into(),
+            ));
+        }
+    }
+    let proxy = args
+        .proxy
+        .as_deref()
+        .map(parse_proxy)
+        .transpose()?
+        .map(|p| {
+            let (username, password) = match p.credentials {
+                Some((user, password)) => (Some(user), Some(password)),
+                None => (None, None),
+            };
+            crate::doctor::config::ProxySetting {
+                host: p.host,
+                port: p.port,
+                username,
+                password,
+            }
+        });
+    let version = crate::report::version::VersionReport::current();
+    Ok(cmd::doctor::Settings {
+        config: args.config,
+        overrides: crate::doctor::config::Overrides {
+            endpoint,
+            cert: args.cert,
+            key: args.key,
+            ca: args.ca,
+            thing: args.thing,
+            client_id: args.client_id,
+            ports,
+            proxy,
+        },
+        home: env.home.clone(),
+        connect: args.connect,
+        timeout: timeout(args.timeout)?,
+        at: at(&args.at, env)?,
+        account: !args.no_account,
+        report: args.report,
+        force: args.force,
+        json: args.json,
+        provenance: crate::report::doctor::Provenance {
+            version: format!(
+                "iotcheck {} (commit {}, {})",
+                version.version, version.commit, version.target
+            ),
+            os: format!("{} {}", std::env::consts::OS, std::env::consts::ARCH),
+        },
     })
 }
 

@@ -162,6 +162,16 @@ codes! {
     ClientIdNotThing "client_id_not_thing" Warning "the client id is not the name of a thing attached to the certificate: thing policy variables do not resolve";
     PolicyTooBroad "policy_too_broad" Warning "a policy allows every action (`iot:*`) or every resource (`*`)";
     PolicyUnknown "policy_unknown" Warning "iotcheck cannot tell what a policy decides (an unknown condition key, an unreadable document)";
+    // doctor: stages
+    SettingMissing "setting_missing" Error "without a configuration file: a value the device needs (endpoint, certificate, key) was not given";
+    FileMissing "file_missing" Error "a file the device reads is missing, unreadable or not a regular file";
+    FileMode "file_mode" Error "a file or its directory does not have the mode its client requires (the Device Client compares for equality)";
+    CaNotGiven "ca_not_given" Info "no root CA file is named: the served chains were verified against the embedded Amazon roots";
+    ClockSkew "clock_skew" Error "the clock (or `--at`) is before 2000, or outside the validity of the certificates the server serves";
+    DnsFailed "dns_failed" Error "the name to connect to did not resolve (no such name, no address, no answer in time)";
+    TcpRefused "tcp_refused" Error "a port refused the TCP connection, or the network reported it unreachable";
+    TcpTimeout "tcp_timeout" Error "a port did not answer the TCP connection within the timeout: a firewall drops it";
+    NoTlsSession "no_tls_session" Error "a port that accepts TCP gave no TLS session (closed, silent, not TLS, or refused the negotiation)";
 }
 
 impl Serialize for Code {

@@ -47,6 +47,9 @@ fn main() -> ExitCode {
             .or_else(|_| std::env::var("no_proxy"))
             .ok()
             .filter(|v| !v.is_empty()),
+        home: std::env::var_os("HOME")
+            .filter(|v| !v.is_empty())
+            .map(std::path::PathBuf::from),
     };
     match app::run(cli, &env) {
         Ok(outcome) => {

@@ -213,10 +213,7 @@ fn from_flags(overrides: &Overrides, _home: Option<&Path>) -> DeviceSettings {
             || Sourced::default(DEFAULT_PORTS.to_vec(), "the ports AWS IoT serves MQTT on"),
             |p| Sourced::flag(p, "--ports"),
         ),
-        proxy: overrides
-            .proxy
-            .clone()
-            .map(|p| Sourced::flag(p, "--proxy")),
+        proxy: overrides.proxy.clone().map(|p| Sourced::flag(p, "--proxy")),
         region: None,
         findings: Vec::new(),
     }
