@@ -57,3 +57,6 @@ mod packaging;
 
 #[path = "integration/account.rs"]
 mod account;
+
+#[path = "integration/doctor.rs"]
+mod doctor;

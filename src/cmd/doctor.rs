@@ -587,7 +587,8 @@ fn network(
             .into_iter()
             .zip(&ports)
             .map(|(h, &port)| {
-                h.join().unwrap_or_else(|_| PortRun {
+                // A probe never panics on input; if one did, its port shows nothing.
+                h.join().unwrap_or(PortRun {
                     port,
                     mqtt: false,
                     tcp: None,
