@@ -214,12 +214,8 @@ pub fn render(report: &DoctorReport) -> String {
             }
             (None, None) => String::new(),
         };
-        let _ = writeln!(
-            out,
-            "{:<12} {status} {:>10}  {key}",
-            stage.id.as_str(),
-            time
-        );
+        let line = format!("{:<12} {status} {:>10}  {key}", stage.id.as_str(), time);
+        let _ = writeln!(out, "{}", line.trim_end());
     }
     for stage in report.stages.iter().filter(|s| !s.findings.is_empty()) {
         let _ = writeln!(out, "\n{}", human::dim(stage.id.as_str()));
