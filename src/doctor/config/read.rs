@@ -190,6 +190,9 @@ fn json_error(e: &serde_json::Error, path: Option<String>) -> ParseError {
         Category::Syntax if e.to_string().starts_with("recursion limit") => {
             "it is nested deeper than any configuration"
         }
+        Category::Syntax if e.to_string().starts_with("trailing characters") => {
+            "text follows the closing brace (two objects in one file, or a stray character)"
+        }
         Category::Syntax => {
             "a bare word, a missing comma or quote, or a trailing comma (config-template.json ships bare placeholder words such as the secure element's slot id: put a number or a quoted string there)"
         }

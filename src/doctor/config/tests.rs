@@ -826,6 +826,8 @@ fn hostile_and_broken_files_give_one_line() {
     );
     assert!(e.contains("not valid YAML"), "{e}");
 
+    let e = home.error("two.json", b"{\"endpoint\": \"x\"}\n{}");
+    assert!(e.contains("line 2") && e.contains("closing brace"), "{e}");
     let e = home.error("array.json", b"[{\"endpoint\": \"x\"}]");
     assert!(e.contains("a list") && e.contains("Greengrass"), "{e}");
     let e = home.error("empty.conf", b"  \n");
