@@ -434,7 +434,7 @@ fn merge(file: FileSettings, overrides: &Overrides) -> DeviceSettings {
                 say(Finding::new(
                     Code::CredentialInToken,
                     format!(
-                        "the {what} is in a PKCS#11 token ({}): not a file, so its file checks are skipped and the credentials stage cannot read it; pass {flag_name} FILE to check a copy",
+                        "the {what} is in a PKCS#11 token ({}): not a file, so the {what} file checks are skipped",
                         origin_words(&origin)
                     ),
                 ));
