@@ -447,8 +447,9 @@ fn doctor_settings(args: DoctorArgs, env: &Env) -> Result<cmd::doctor::Settings,
             }
         });
     let version = crate::report::version::VersionReport::current();
+    let mut configs = args.config.into_iter();
     Ok(cmd::doctor::Settings {
-        config: args.config,
+        config: configs.next(),
         overrides: crate::doctor::config::Overrides {
             endpoint,
             cert: args.cert,
@@ -458,6 +459,7 @@ fn doctor_settings(args: DoctorArgs, env: &Env) -> Result<cmd::doctor::Settings,
             client_id: args.client_id,
             ports,
             proxy,
+            more_configs: configs.collect(),
         },
         home: env.home.clone(),
         connect: args.connect,

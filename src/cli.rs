@@ -397,8 +397,9 @@ pub struct EndpointArgs {
 pub struct DoctorArgs {
     /// The device's configuration: an AWS IoT Device Client JSON config or a Greengrass v2
     /// config.yaml / effectiveConfig.yaml (detected by content); flags override its values.
+    /// Again for the Device Client's http-proxy.conf or runtime config.
     #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
+    pub config: Vec<PathBuf>,
 
     /// The AWS IoT endpoint, e.g. abc123-ats.iot.eu-west-1.amazonaws.com.
     #[arg(long, value_name = "HOST")]

@@ -207,7 +207,8 @@ fn file_facts(device: &DeviceSettings) -> Vec<FileFacts> {
         .iter()
         .map(|f| (FileRole::Certificate, f))
         .chain(device.key.iter().map(|f| (FileRole::Key, f)))
-        .chain(device.ca.iter().map(|f| (FileRole::RootCa, f)));
+        .chain(device.ca.iter().map(|f| (FileRole::RootCa, f)))
+        .chain(device.config_files.iter().map(|f| (FileRole::Config, f)));
     named
         .map(|(role, file)| {
             let mut facts = FileFacts::new(role, file);
@@ -281,6 +282,16 @@ fn credentials(device: &DeviceSettings, files: &[FileFacts], at: i64) -> Credent
         certificates: Vec::new(),
         identity: None,
     };
+    if device
+        .findings
+        .iter()
+        .any(|f| f.code == Code::CredentialInToken)
+    {
+        return blocked(Stage::skipped(
+            StageId::Credentials,
+            "the key or certificate is in a PKCS#11 token: doctor cannot read it, nor present it",
+        ));
+    }
     let (Some(cert), Some(key)) = (&device.cert, &device.key) else {
         return blocked(Stage::blocked(
             StageId::Credentials,

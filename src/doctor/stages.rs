@@ -177,7 +177,7 @@ pub fn verdict(stages: &[Stage]) -> (DoctorVerdict, Option<StageId>, Option<Stri
 fn advice(stage: &Stage) -> &'static str {
     let lead = stage.findings.first().map(|f| f.code);
     match (stage.id, lead) {
-        (StageId::Config, Some(Code::SettingMissing)) => {
+        (StageId::Config, Some(Code::ConfigMissingValue)) => {
             "Give the endpoint, the device certificate and its key (--endpoint, --cert, --key), or the device's configuration file (--config)."
         }
         (StageId::Config, _) => {
@@ -240,7 +240,7 @@ pub fn config_stage(settings: &DeviceSettings, duration_ms: f64) -> Stage {
         .collect();
         if !missing.is_empty() {
             findings.push(Finding::new(
-                Code::SettingMissing,
+                Code::ConfigMissingValue,
                 format!(
                     "no configuration file, and {} not given: give them, or the device's configuration file with --config",
                     missing.join(", ")
@@ -261,6 +261,8 @@ pub enum FileRole {
     Certificate,
     Key,
     RootCa,
+    /// A configuration file the client reads (the Device Client holds them to modes too).
+    Config,
 }
 
 impl FileRole {
@@ -269,6 +271,7 @@ impl FileRole {
             FileRole::Certificate => "device certificate",
             FileRole::Key => "private key",
             FileRole::RootCa => "root CA file",
+            FileRole::Config => "configuration file",
         }
     }
 }
@@ -343,6 +346,16 @@ fn mode_finding(file: &FileFacts, mode: Option<u32>, rule: ModeRule, dir: bool) 
                 Code::FileMode,
                 format!(
                     "{what} has mode {mode:04o}; its client requires exactly {want:04o} and refuses any other ({}): chmod {want:o} it",
+                    file.rule_source
+                ),
+            )
+            .on_file(&file.path),
+        ),
+        ModeRule::Recommended(want) if mode != want => Some(
+            Finding::new(
+                Code::FileModeRecommended,
+                format!(
+                    "{what} has mode {mode:04o}; its client recommends {want:04o} and warns at start ({}): chmod {want:o} it",
                     file.rule_source
                 ),
             )

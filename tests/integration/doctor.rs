@@ -335,7 +335,7 @@ fn flags_alone_without_an_endpoint_fail_config_and_still_lint_the_files() {
     assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
     let j = r.json();
     assert_eq!(j["first_failure"], "config");
-    assert_eq!(stage_codes(&j, "config"), ["setting_missing"]);
+    assert_eq!(stage_codes(&j, "config"), ["config_missing_value"]);
     assert_eq!(j["settings"]["client"], "flags");
     assert_eq!(status(&j, "files"), "ok");
     assert_eq!(status(&j, "credentials"), "ok");
@@ -454,4 +454,139 @@ fn connect_with_a_port_maps_exactly_one_port() {
     let r = run(&["doctor", "--endpoint", ENDPOINT, "--connect", "127.0.0.1:9"]);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("--ports with one port"), "{}", r.stderr);
+}
+
+// ---------------------------------------------------------------------------------------------
+// the device's own configuration files
+
+/// A Device Client installation: `certs/` (0700) with the certificate and root CA (0644) and
+/// the key (`key_mode`), `conf/` (0745) with `aws-iot-device-client.conf` (0640), the modes
+/// the Device Client requires and recommends. Returns the directory and the config's path.
+fn device_client_install(key_mode: u32) -> (tempfile::TempDir, std::path::PathBuf) {
+    let top = tempfile::tempdir().unwrap();
+    let certs = top.path().join("certs");
+    let conf = top.path().join("conf");
+    std::fs::create_dir(&certs).unwrap();
+    std::fs::create_dir(&conf).unwrap();
+    let place = |from: &str, to: &Path, mode: u32| {
+        std::fs::copy(fixture(from), to).unwrap();
+        std::fs::set_permissions(to, std::fs::Permissions::from_mode(mode)).unwrap();
+    };
+    place("device/ec.pem", &certs.join("certificate.pem.crt"), 0o644);
+    place("device/ec.key", &certs.join("private.pem.key"), key_mode);
+    place("roots/test-roots.pem", &certs.join("root-ca.pem"), 0o644);
+    std::fs::set_permissions(&certs, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let config = conf.join("aws-iot-device-client.conf");
+    let json = serde_json::json!({
+        "endpoint": ENDPOINT,
+        "cert": certs.join("certificate.pem.crt"),
+        "key": certs.join("private.pem.key"),
+        "root-ca": certs.join("root-ca.pem"),
+        "thing-name": "TestThing-ec",
+        "logging": { "level": "DEBUG", "type": "STDOUT" },
+        "jobs": { "enabled": false },
+        "tunneling": { "enabled": false }
+    });
+    std::fs::write(&config, serde_json::to_string_pretty(&json).unwrap()).unwrap();
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o640)).unwrap();
+    std::fs::set_permissions(&conf, std::fs::Permissions::from_mode(0o745)).unwrap();
+    (top, config)
+}
+
+/// `iotcheck doctor --config CONFIG`, the ports mapped to `port` on 127.0.0.1, at AT.
+fn doctor_config(config: &Path, port: u16, extra: &[&str]) -> Run {
+    let mut cmd = iotcheck();
+    cmd.arg("doctor")
+        .arg("--config")
+        .arg(config)
+        .args(["--connect", "127.0.0.1", "--ports", &port.to_string()])
+        .args(["--at", AT, "--timeout", "5", "--no-account", "--json"])
+        .args(extra);
+    run_cmd(&mut cmd)
+}
+
+#[test]
+fn a_device_client_config_with_the_modes_it_requires_passes() {
+    let (broker, _conf) = broker(true);
+    let (_install, config) = device_client_install(0o600);
+    let r = doctor_config(&config, broker.port, &[]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let j = r.json();
+    assert_eq!(j["verdict"], "ok", "{}", r.stdout);
+    assert_eq!(j["settings"]["client"], "device_client");
+    assert_eq!(j["settings"]["endpoint"]["origin"]["kind"], "file");
+    assert_eq!(j["settings"]["key"]["mode"]["rule"], "exactly");
+    // The Device Client connects with its thing name.
+    assert_eq!(j["settings"]["client_id"]["value"], "TestThing-ec");
+    assert_eq!(status(&j, "files"), "ok", "{}", stage(&j, "files"));
+    assert_eq!(status(&j, "mqtt"), "ok");
+}
+
+#[test]
+fn the_device_client_refuses_a_key_of_0644_and_of_0400() {
+    let (broker, _conf) = broker(true);
+    for mode in [0o644, 0o400] {
+        let (_install, config) = device_client_install(mode);
+        let r = doctor_config(&config, broker.port, &[]);
+        assert_eq!(r.code, 1, "{mode:o}: {}{}", r.stdout, r.stderr);
+        let j = r.json();
+        assert_eq!(j["first_failure"], "files", "{mode:o}");
+        assert_eq!(stage_codes(&j, "files"), ["file_mode"], "{mode:o}");
+        let message = stage(&j, "files")["findings"][0]["message"]
+            .as_str()
+            .unwrap();
+        assert!(
+            message.contains(&format!("{mode:04o}")) && message.contains("exactly 0600"),
+            "{message}"
+        );
+        assert!(
+            j["advice"].as_str().unwrap().contains("chmod 600"),
+            "{mode:o}"
+        );
+        // The connection itself is fine: the stages after files still ran.
+        assert_eq!(status(&j, "mqtt"), "ok", "{mode:o}");
+    }
+}
+
+#[test]
+fn a_greengrass_config_is_read_and_checked() {
+    let (broker, _conf) = broker(true);
+    let dir = device_files("device/ec.pem", "device/ec.key", 0o600);
+    let config = dir.path().join("config.yaml");
+    let yaml = format!(
+        "---\nsystem:\n  certificateFilePath: \"{cert}\"\n  privateKeyPath: \"{key}\"\n  \
+         rootCaPath: \"{ca}\"\n  rootpath: \"{root}\"\n  thingName: \"TestThing-ec\"\n\
+         services:\n  aws.greengrass.Nucleus:\n    componentType: \"NUCLEUS\"\n    \
+         version: \"2.9.4\"\n    configuration:\n      awsRegion: \"eu-west-1\"\n      \
+         iotDataEndpoint: \"{ENDPOINT}\"\n      mqtt:\n        port: {port}\n",
+        cert = dir.path().join("certificate.pem.crt").display(),
+        key = dir.path().join("private.pem.key").display(),
+        ca = fixture("roots/test-roots.pem"),
+        root = dir.path().display(),
+        port = broker.port,
+    );
+    std::fs::write(&config, yaml).unwrap();
+    let r = doctor_config(&config, broker.port, &[]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let j = r.json();
+    assert_eq!(j["settings"]["client"], "greengrass");
+    assert_eq!(j["settings"]["endpoint"]["value"], ENDPOINT);
+    assert_eq!(j["settings"]["endpoint"]["origin"]["kind"], "file");
+    assert_eq!(j["settings"]["region"]["value"], "eu-west-1");
+    // --ports overrides the file's two ports, and says so.
+    assert_eq!(j["settings"]["ports"]["origin"]["flag"], "--ports");
+    assert_eq!(status(&j, "client_auth"), "ok");
+    assert_eq!(status(&j, "mqtt"), "ok");
+    // Without --ports, the nucleus's own ports: MQTT from the file, the data plane's 8443.
+    let mut cmd = iotcheck();
+    cmd.arg("doctor")
+        .arg("--config")
+        .arg(&config)
+        .args(["--connect", "127.0.0.1", "--at", AT, "--timeout", "2"])
+        .args(["--no-account", "--json"]);
+    let r = run_cmd(&mut cmd);
+    let j = r.json();
+    let ports = j["settings"]["ports"]["value"].as_array().unwrap().clone();
+    assert!(ports.contains(&Value::from(broker.port)), "{ports:?}");
+    assert!(ports.contains(&Value::from(8443)), "{ports:?}");
 }
