@@ -43,6 +43,8 @@ pub struct SettingsView {
     pub client: Client,
     pub config_file: Option<String>,
     pub proxy_file: Option<String>,
+    /// Every configuration file read, with the mode rule its client holds it to.
+    pub config_files: Vec<DeviceFile>,
     pub endpoint: Option<Sourced<String>>,
     pub cert: Option<DeviceFile>,
     pub key: Option<DeviceFile>,
@@ -75,6 +77,7 @@ impl SettingsView {
             client: device.client,
             config_file: device.config_file.as_ref().map(|p| p.display().to_string()),
             proxy_file: device.proxy_file.as_ref().map(|p| p.display().to_string()),
+            config_files: device.config_files.clone(),
             endpoint: device.endpoint.clone(),
             cert: device.cert.clone(),
             key: device.key.clone(),
@@ -372,11 +375,12 @@ fn settings_rows(s: &SettingsView) -> Vec<(&'static str, String, String)> {
         Client::Flags => "none (flags only)",
     };
     rows.push(("client", client.to_string(), String::new()));
-    if let Some(f) = &s.config_file {
-        rows.push(("configuration file", f.clone(), String::new()));
-    }
-    if let Some(f) = &s.proxy_file {
-        rows.push(("proxy file", f.clone(), String::new()));
+    for f in &s.config_files {
+        rows.push((
+            "configuration file",
+            f.path.value.display().to_string(),
+            origin_words(&f.path.origin),
+        ));
     }
     let sourced = |name, v: &Option<Sourced<String>>, rows: &mut Vec<_>| {
         if let Some(v) = v {
