@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use crate::aws::AwsSettings;
 use crate::cli::{
-    Cli, Command, EndpointArgs, FleetArgs, KeyTypeChoice, PemArgs, ReportArgs, SigChoice,
-    TlsChoice, TrustArgs,
+    Cli, Command, DoctorArgs, EndpointArgs, FleetArgs, KeyTypeChoice, PemArgs, ReportArgs,
+    SigChoice, TlsChoice, TrustArgs,
 };
 use crate::cmd;
 use crate::error::{Error, InputError};
@@ -34,6 +34,8 @@ pub struct Env {
     pub no_proxy: Option<String>,
     /// stderr is a terminal: a long run may draw its progress there.
     pub stderr_terminal: bool,
+    /// HOME, if set: resolves `~` in a device's configuration file.
+    pub home: Option<std::path::PathBuf>,
 }
 
 /// What a command produced: text for stdout, text for stderr (the verdict beside `--pem`
@@ -88,6 +90,7 @@ pub fn run(cli: Cli, env: &Env, stdout: &mut dyn std::io::Write) -> Result<Outco
             cmd::inspect::run(&settings)
         }
         Command::Endpoint(args) => endpoint(*args, env),
+        Command::Doctor(args) => cmd::doctor::run(&doctor_settings(*args, env)?),
         Command::Account(args) => {
             let settings = cmd::account::Settings {
                 cert: Input::from_arg(&args.cert),
@@ -195,7 +198,8 @@ fn refuse_stdin_twice(command: &Command) -> Result<(), Error> {
                 .collect::<Vec<_>>(),
         ),
         Command::Fleet(a) => dashes(&a.ca.iter().chain(&a.crl).collect::<Vec<_>>()),
-        Command::Csr(_)
+        Command::Doctor(_)
+        | Command::Csr(_)
         | Command::Explain(_)
         | Command::Version(_)
         | Command::Completions(_)
@@ -641,6 +645,94 @@ fn target_settings(
         force: shared.force,
         output,
     }
+}
+
+/// Resolves the doctor's command line: the flags that override the device's configuration,
+/// and how to probe.
+fn doctor_settings(args: DoctorArgs, env: &Env) -> Result<cmd::doctor::Settings, Error> {
+    let endpoint = args
+        .endpoint
+        .as_deref()
+        .map(|e| checked_host(e, "--endpoint"))
+        .transpose()?;
+    let ports = match &args.ports {
+        Some(ports) if ports.is_empty() || ports.contains(&0) => {
+            return Err(Error::Usage(
+                "--ports takes port numbers from 1 to 65535, comma-separated".into(),
+            ))
+        }
+        Some(ports) => {
+            let mut unique = Vec::new();
+            for p in ports {
+                if !unique.contains(p) {
+                    unique.push(*p);
+                }
+            }
+            Some(unique)
+        }
+        None => None,
+    };
+    if let Some(connect) = &args.connect {
+        let (_, port) = split_target(connect).map_err(|e| match e {
+            Error::Usage(why) => Error::Usage(format!("--connect {why}")),
+            other => other,
+        })?;
+        let several = ports.as_ref().is_none_or(|p| p.len() > 1);
+        if port.is_some() && several {
+            return Err(Error::Usage(
+                "--connect ADDR:PORT maps one port: give --ports with one port, or --connect ADDR to dial ADDR on each port".into(),
+            ));
+        }
+    }
+    let proxy = args
+        .proxy
+        .as_deref()
+        .map(parse_proxy)
+        .transpose()?
+        .map(|p| {
+            let (username, password) = match p.credentials {
+                Some((user, password)) => (Some(user), Some(password)),
+                None => (None, None),
+            };
+            crate::doctor::config::ProxySetting {
+                host: p.host,
+                port: p.port,
+                username,
+                password,
+            }
+        });
+    let version = crate::report::version::VersionReport::current();
+    let mut configs = args.config.into_iter();
+    Ok(cmd::doctor::Settings {
+        config: configs.next(),
+        overrides: crate::doctor::config::Overrides {
+            endpoint,
+            cert: args.cert,
+            key: args.key,
+            ca: args.ca,
+            thing: args.thing,
+            client_id: args.client_id,
+            ports,
+            proxy,
+            more_configs: configs.collect(),
+        },
+        home: env.home.clone(),
+        connect: args.connect,
+        timeout: timeout(args.timeout)?,
+        at: at(&args.at, env)?,
+        warn_days: args.warn_days,
+        account: !args.no_account,
+        report: args.report,
+        force: args.force,
+        json: args.json,
+        provenance: crate::report::doctor::Provenance {
+            version: format!(
+                "iotcheck {} (commit {}, {})",
+                version.version, version.commit, version.target
+            ),
+            os: format!("{} {}", std::env::consts::OS, std::env::consts::ARCH),
+        },
+    })
 }
 
 /// HOST, HOST:PORT, [V6] or [V6]:PORT; a bare IPv6 address is taken whole.

@@ -47,6 +47,10 @@ pub enum ColorChoice {
 // goes first, below 10.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Checks every layer a device's connection passes through, from its own configuration to
+    /// MQTT, and names the first that fails with what to do.
+    #[command(after_help = DOCTOR_HELP, display_order = 5)]
+    Doctor(Box<DoctorArgs>),
     /// Verifies a certificate chain offline, as a device would, and explains every failure.
     #[command(after_help = VERIFY_CHAIN_HELP, display_order = 30)]
     VerifyChain(VerifyChainArgs),
@@ -83,6 +87,21 @@ pub enum Command {
     #[command(after_help = FLEET_HELP, display_order = 35)]
     Fleet(FleetArgs),
 }
+
+const DOCTOR_HELP: &str = "EXAMPLES:
+  iotcheck doctor --config ~/.aws-iot-device-client/aws-iot-device-client.conf
+  iotcheck doctor --config /greengrass/v2/config/effectiveConfig.yaml --report ticket.md
+  iotcheck doctor --endpoint abc123-ats.iot.eu-west-1.amazonaws.com --cert c.pem --key k.pem
+  iotcheck doctor --endpoint abc123-ats.iot.eu-west-1.amazonaws.com --ports 8883 --json
+
+Stages, in order: config, files, credentials, trust, clock, dns, tcp, tls, client_auth, mqtt,
+account. --connect ADDR dials ADDR on each port of --ports; the endpoint stays the name sent
+(SNI) and verified. Port 443 is probed with ALPN x-amzn-mqtt-ca, 8443 as HTTPS (no MQTT).
+
+EXIT CODES:
+  0  no stage failed (warnings allowed)
+  1  a stage failed (network failures included: they are findings)
+  2  bad usage, an unreadable configuration file, or a --report file that exists";
 
 const VERIFY_CHAIN_HELP: &str = "EXAMPLES:
   iotcheck verify-chain --at 2026-03-01T00:00:00Z fixtures/aws/eu-central-1-chain.pem
@@ -413,6 +432,83 @@ pub struct EndpointArgs {
 
     #[command(flatten)]
     pub pem: PemArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// The device's configuration: an AWS IoT Device Client JSON config or a Greengrass v2
+    /// config.yaml / effectiveConfig.yaml (detected by content); flags override its values.
+    /// Again for the Device Client's http-proxy.conf or runtime config.
+    #[arg(long, value_name = "FILE")]
+    pub config: Vec<PathBuf>,
+
+    /// The AWS IoT endpoint, e.g. abc123-ats.iot.eu-west-1.amazonaws.com.
+    #[arg(long, value_name = "HOST")]
+    pub endpoint: Option<String>,
+
+    /// The device certificate (certPath).
+    #[arg(long, value_name = "FILE")]
+    pub cert: Option<PathBuf>,
+
+    /// The device's private key (keyPath).
+    #[arg(long, value_name = "FILE")]
+    pub key: Option<PathBuf>,
+
+    /// The root CA file the device trusts (caPath; repeatable).
+    #[arg(long = "ca", value_name = "FILE")]
+    pub ca: Vec<PathBuf>,
+
+    /// The thing name (the Device Client's MQTT client id).
+    #[arg(long, value_name = "NAME")]
+    pub thing: Option<String>,
+
+    /// The MQTT client id [default: the configuration's, else the thing name, else the
+    /// certificate's CN].
+    #[arg(long, value_name = "ID")]
+    pub client_id: Option<String>,
+
+    /// Ports to check, comma-separated [default: the configuration's, else 8883,443,8443].
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    pub ports: Option<Vec<u16>>,
+
+    /// Dial this address (IP or name) on each port instead of the endpoint's addresses; the
+    /// endpoint stays the SNI and the name verified. ADDR:PORT only with one port.
+    #[arg(long, value_name = "ADDR")]
+    pub connect: Option<String>,
+
+    /// The device's HTTP CONNECT proxy: http://[user:pass@]host:port [default: the
+    /// configuration's; HTTPS_PROXY is not used: the device's settings decide].
+    #[arg(long, value_name = "URL")]
+    pub proxy: Option<String>,
+
+    /// Seconds for each probe as a whole (and for resolving, and for each TCP connect).
+    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    pub timeout: f64,
+
+    /// Judge certificates at this instant: RFC 3339, a date or @UNIX_SECONDS [default: now].
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<String>,
+
+    /// Warn (expires_soon) when the device's or a served certificate expires within N days.
+    #[arg(long, value_name = "N", default_value_t = crate::chain::DEFAULT_WARN_DAYS)]
+    pub warn_days: u32,
+
+    /// Do not ask AWS about the certificate (the account stage is skipped).
+    #[arg(long)]
+    pub no_account: bool,
+
+    /// Write a Markdown support report to FILE (never overwritten without --force); it holds
+    /// no key material and no secret.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+
+    /// Replace an existing --report file.
+    #[arg(long, requires = "report")]
+    pub force: bool,
+
+    /// Print one JSON object (schema in the README) instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -170,6 +170,25 @@ codes! {
     CrlUnreadable "crl_unreadable" Error "a `--crl` file holds no CRL rustls-webpki can use (damaged, not a CRL, v1, no nextUpdate): not used";
     CrlNotSignedByCa "crl_not_signed_by_ca" Error "a CRL given is not signed by any CA given: not used, so revocation was not checked against it";
     CrlExpired "crl_expired" Warning "a CRL given is past its nextUpdate: still used, but revocations since are missing from it";
+    // doctor: configuration
+    ConfigMissingValue "config_missing_value" Error "the configuration and the flags leave unset a value the client needs (endpoint, certificate, key, thing name; Greengrass: the root CA)";
+    ConfigRefused "config_refused" Error "the client refuses a value and does not start or connect (the Device Client: a proxy host that is not a private IPv4 address, a proxy port that is not a string, a config file over 5000 bytes)";
+    EndpointNotData "endpoint_not_data" Error "the endpoint is the credential provider's, not the AWS IoT data endpoint (iot:Data-ATS)";
+    ConfigIgnored "config_ignored" Warning "the client ignores a value or reads it otherwise than written (a string where it wants true or false, an unknown proxy auth method, an empty value)";
+    CaSystemStore "ca_system_store" Warning "no root CA file: the Device Client falls back to the system trust store, so the connection depends on the OS CA bundle";
+    PortSplit "port_split" Warning "Greengrass: MQTT on port 443 but the data plane on 8443 (a firewall that opens only 443 needs both on 443)";
+    CredentialInToken "credential_in_token" Info "the key or certificate is in a PKCS#11 token (a `pkcs11:` URI, the Device Client's secure element): no file to check";
+    ConfigNote "config_note" Info "how the client reads a value (a relative path, a runtime config that wins, a proxy URL's user info, an HTTPS proxy's CA in rootCaPath)";
+    // doctor: stages
+    FileMissing "file_missing" Error "a file the device reads is missing, unreadable or not a regular file";
+    FileModeRecommended "file_mode_recommended" Warning "a file or its directory does not have the mode its client recommends (the client warns, and starts)";
+    FileMode "file_mode" Error "a file or its directory does not have the mode its client requires (the Device Client compares for equality)";
+    CaNotGiven "ca_not_given" Info "no root CA file is named: the served chains were verified against the embedded Amazon roots";
+    ClockSkew "clock_skew" Error "the clock (or `--at`) is before 2000, or outside the validity of the certificates the server serves";
+    DnsFailed "dns_failed" Error "the name to connect to did not resolve (no such name, no address, no answer in time)";
+    TcpRefused "tcp_refused" Error "a port refused the TCP connection, or the network reported it unreachable";
+    TcpTimeout "tcp_timeout" Error "a port did not answer the TCP connection within the timeout: a firewall drops it";
+    NoTlsSession "no_tls_session" Error "a port that accepts TCP gave no TLS session (closed, silent, not TLS, or refused the negotiation)";
 }
 
 impl Serialize for Code {

@@ -48,6 +48,9 @@ fn main() -> ExitCode {
             .ok()
             .filter(|v| !v.is_empty()),
         stderr_terminal: std::io::stderr().is_terminal(),
+        home: std::env::var_os("HOME")
+            .filter(|v| !v.is_empty())
+            .map(std::path::PathBuf::from),
     };
     let mut stdout = std::io::stdout().lock();
     match app::run(cli, &env, &mut stdout) {

@@ -264,6 +264,13 @@ pub fn open_regular(path: &std::path::Path, name: &str) -> Result<std::fs::File,
     Ok(file)
 }
 
+/// Reads a regular file whole (at most [`MAX_INPUT_BYTES`]), for text inputs that are not PEM
+/// or DER, such as a device's configuration file. `name` is the file as the user named it.
+pub fn read_regular(path: &std::path::Path, name: &str) -> Result<Vec<u8>, InputError> {
+    let file = open_regular(path, name)?;
+    read_capped(file, name).map_err(|e| open_error(name, &e))?
+}
+
 /// Reads at most [`MAX_INPUT_BYTES`]; more is an error naming the input.
 fn read_capped(reader: impl Read, name: &str) -> std::io::Result<Result<Vec<u8>, InputError>> {
     let mut buf = Vec::new();

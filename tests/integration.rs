@@ -64,5 +64,7 @@ mod packaging;
 #[path = "integration/account.rs"]
 mod account;
 
+#[path = "integration/doctor.rs"]
+mod doctor;
 #[path = "integration/fleet.rs"]
 mod fleet;

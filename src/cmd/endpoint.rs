@@ -275,14 +275,30 @@ fn handshake(
     policy: &Policy,
     sig: &str,
 ) -> Result<(HandshakeReport, Vec<Vec<u8>>), Error> {
+    let (probe_result, chain) = probe_judged(probe, &settings.anchors, policy, settings.insecure)?;
+    let findings = verify::connection_findings(&Connection {
+        probe: &probe_result,
+        chain_verified: chain.is_valid(),
+        served_bytes: chain.total_bytes,
+        insecure: settings.insecure,
+    });
+    let client_id = probe.mqtt.as_ref().map(|m| m.client_id.as_str());
+    let report = HandshakeReport::new(sig, chain, &probe_result, client_id, findings);
+    Ok((report, probe_result.served))
+}
+
+/// Probes, verifying the served chain inside the probe, as soon as it arrives (before the
+/// device's certificate or any application data goes out; `insecure` lets them go out
+/// anyway), and returns the probe with its chain's report.
+pub(crate) fn probe_judged(
+    probe: &ProbeSettings,
+    anchors: &Anchors,
+    policy: &Policy,
+    insecure: bool,
+) -> Result<(net::Probe, ChainReport), net::NetError> {
     let judged: Arc<Mutex<Option<ChainReport>>> = Arc::default();
     let chain_ok: Arc<net::ChainCheck> = {
-        let (judged, anchors, policy) = (
-            Arc::clone(&judged),
-            settings.anchors.clone(),
-            policy.clone(),
-        );
-        let insecure = settings.insecure;
+        let (judged, anchors, policy) = (Arc::clone(&judged), anchors.clone(), policy.clone());
         Arc::new(move |served: &[Vec<u8>]| -> bool {
             let report = judge(served, &anchors, &policy);
             let ok = report.is_valid();
@@ -297,17 +313,9 @@ fn handshake(
     let earlier = judged.lock().ok().and_then(|mut slot| slot.take());
     let chain = match earlier {
         Some(report) => report,
-        None => judge(&probe_result.served, &settings.anchors, policy),
+        None => judge(&probe_result.served, anchors, policy),
     };
-    let findings = verify::connection_findings(&Connection {
-        probe: &probe_result,
-        chain_verified: chain.is_valid(),
-        served_bytes: chain.total_bytes,
-        insecure: settings.insecure,
-    });
-    let client_id = probe.mqtt.as_ref().map(|m| m.client_id.as_str());
-    let report = HandshakeReport::new(sig, chain, &probe_result, client_id, findings);
-    Ok((report, probe_result.served))
+    Ok((probe_result, chain))
 }
 
 /// Verifies a served chain and reports it. Certificates that do not parse are findings.

@@ -3,6 +3,7 @@
 pub mod account;
 pub mod csr;
 pub mod device;
+pub mod doctor;
 pub mod endpoint;
 pub mod explain;
 pub mod fleet;

@@ -1,15 +1,22 @@
 //! The device's own settings, resolved: what a device configuration file says (the AWS IoT
 //! Device Client JSON and its `http-proxy.conf`, the AWS IoT Greengrass v2 nucleus
 //! `config.yaml` / `effectiveConfig.yaml`), overridden by flags, each value with where it came
-//! from. Pure: the file reading happens through [`crate::source`]; nothing here touches the
-//! network.
+//! from. The file reading happens through [`crate::source`]; nothing here touches the network
+//! or reads the environment (`home` is passed in). The readers of each client are beside this
+//! file: [`device_client`], [`greengrass`]; [`read`] parses and recognises a file.
+
+mod device_client;
+mod greengrass;
+pub mod read;
+#[cfg(test)]
+mod tests;
 
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
 use crate::error::Error;
-use crate::finding::Finding;
+use crate::finding::{Code, Finding};
 
 /// Which client the settings are for: it decides the defaults and the file-mode rules.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -70,6 +77,9 @@ pub enum ModeRule {
     Exactly(u32),
     /// No bits beyond these (a private key: no group or other access).
     AtMost(u32),
+    /// The client warns when the mode is not exactly this, but starts (the Device Client's
+    /// "recommended" modes: its config file 640, its `http-proxy.conf` 600).
+    Recommended(u32),
     /// No rule.
     Any,
 }
@@ -119,6 +129,10 @@ pub struct Overrides {
     pub ports: Option<Vec<u16>>,
     /// `--proxy URL`, already parsed.
     pub proxy: Option<ProxySetting>,
+    /// Further configuration files (`--config` given again), recognised by content like the
+    /// first: the Device Client's `http-proxy.conf` or its runtime config. At most one of all
+    /// the files may be a client's main configuration.
+    pub more_configs: Vec<PathBuf>,
 }
 
 /// The device's settings, resolved: file values, then flags over them, then the client's
@@ -129,6 +143,10 @@ pub struct DeviceSettings {
     /// The configuration file read, if any (and the proxy file beside it, if any).
     pub config_file: Option<PathBuf>,
     pub proxy_file: Option<PathBuf>,
+    /// Every configuration file read (the main one, the Device Client's runtime config and
+    /// `http-proxy.conf`), each with the mode its client wants; `path.origin` says why it was
+    /// read (named by `--config`, or found beside the main file).
+    pub config_files: Vec<DeviceFile>,
     pub endpoint: Option<Sourced<String>>,
     pub cert: Option<DeviceFile>,
     pub key: Option<DeviceFile>,
@@ -151,70 +169,500 @@ pub struct DeviceSettings {
 /// ALPN `x-amzn-mqtt-ca`) and 8443.
 pub const DEFAULT_PORTS: [u16; 3] = [8883, 443, 8443];
 
-/// Reads `config` (when given; the format detected by content), then applies the flags.
-/// `home` resolves `~`. Err: the file cannot be read or parsed (exit 2, the file named).
+/// Reads `config` and `overrides.more_configs` (when given; each format recognised by content),
+/// then applies the flags. `home` resolves `~`. Err: a file cannot be read or parsed, is none
+/// of the formats read, or two files are each a client's main configuration (exit 2, the file
+/// named).
 pub fn resolve(
     config: Option<&Path>,
     overrides: &Overrides,
     home: Option<&Path>,
 ) -> Result<DeviceSettings, Error> {
-    match config {
-        Some(_path) => todo_config_file(),
-        None => Ok(from_flags(overrides, home)),
+    let paths: Vec<&Path> = config
+        .into_iter()
+        .chain(overrides.more_configs.iter().map(PathBuf::as_path))
+        .collect();
+    let from_files = read_files(&paths, home)?;
+    Ok(merge(from_files, overrides))
+}
+
+/// A credential as a client names it: a file, or an object in a PKCS#11 token.
+#[derive(Clone, Debug)]
+enum Credential {
+    File(Sourced<PathBuf>),
+    /// A `pkcs11:` URI (Greengrass) or the Device Client's `secure-element` (the key only).
+    Token(Origin),
+}
+
+/// What the configuration files say, before the flags.
+#[derive(Clone, Debug)]
+struct FileSettings {
+    client: Client,
+    config_file: Option<PathBuf>,
+    proxy_file: Option<PathBuf>,
+    config_files: Vec<DeviceFile>,
+    endpoint: Option<Sourced<String>>,
+    cert: Option<Credential>,
+    key: Option<Credential>,
+    ca: Option<Sourced<PathBuf>>,
+    /// The Device Client's `root-ca` when it names no file: the client ignores it.
+    ca_not_found: Option<Sourced<PathBuf>>,
+    thing: Option<Sourced<String>>,
+    ports: Option<Sourced<Vec<u16>>>,
+    proxy: Option<Sourced<ProxySetting>>,
+    region: Option<Sourced<String>>,
+    findings: Vec<Finding>,
+}
+
+impl FileSettings {
+    fn new(client: Client) -> FileSettings {
+        FileSettings {
+            client,
+            config_file: None,
+            proxy_file: None,
+            config_files: Vec::new(),
+            endpoint: None,
+            cert: None,
+            key: None,
+            ca: None,
+            ca_not_found: None,
+            thing: None,
+            ports: None,
+            proxy: None,
+            region: None,
+            findings: Vec::new(),
+        }
     }
 }
 
-// Replaced by the Device Client and Greengrass readers.
-fn todo_config_file() -> Result<DeviceSettings, Error> {
-    Err(Error::Usage("--config is not read yet".to_string()))
+/// A configuration file read, and whether the user named it or it was found beside the main one.
+struct Named {
+    path: PathBuf,
+    file: read::ConfigFile,
+    named: bool,
 }
 
-/// The settings when no configuration file is given: the flags alone.
-fn from_flags(overrides: &Overrides, _home: Option<&Path>) -> DeviceSettings {
-    let file = |path: &PathBuf, flag: &str, mode: ModeRule| DeviceFile {
-        path: Sourced::flag(path.clone(), flag),
-        mode,
-        dir_mode: ModeRule::Any,
-        rule_source: "no client named: a private key must not be readable by group or others",
+impl Named {
+    fn origin(&self) -> Origin {
+        if self.named {
+            Origin::Flag {
+                flag: "--config".to_string(),
+            }
+        } else {
+            Origin::Default {
+                why: "found beside the configuration file, where the client looks for it"
+                    .to_string(),
+            }
+        }
+    }
+
+    fn name(&self) -> String {
+        self.path.display().to_string()
+    }
+}
+
+/// Reads every file named, recognises each, and hands them to their client's reader.
+fn read_files(paths: &[&Path], home: Option<&Path>) -> Result<FileSettings, Error> {
+    use read::Format;
+    let mut main: Option<Named> = None;
+    let mut proxy: Option<Named> = None;
+    let mut runtime: Option<Named> = None;
+    for &path in paths {
+        let name = path.display().to_string();
+        let file = read::read(path, &name)?;
+        let slot = match file.format {
+            Format::DeviceClient | Format::Greengrass => &mut main,
+            Format::DeviceClientProxy => &mut proxy,
+            Format::DeviceClientRuntime => &mut runtime,
+        };
+        if let Some(first) = slot {
+            return Err(Error::Usage(format!(
+                "{name}: {} is already read from {}: name each configuration file once",
+                describe(file.format),
+                first.name()
+            )));
+        }
+        *slot = Some(Named {
+            path: path.to_path_buf(),
+            file,
+            named: true,
+        });
+    }
+    match main {
+        Some(main) if main.file.format == Format::Greengrass => {
+            if let Some(other) = proxy.as_ref().or(runtime.as_ref()) {
+                return Err(Error::Usage(format!(
+                    "{}: {} belongs to the AWS IoT Device Client, but {} is a Greengrass configuration: name one client's files",
+                    other.name(),
+                    describe(other.file.format),
+                    main.name()
+                )));
+            }
+            Ok(greengrass::read(&main, home))
+        }
+        main => {
+            if main.is_none() && proxy.is_none() && runtime.is_none() {
+                return Ok(FileSettings::new(Client::Flags));
+            }
+            let mut ignored = Vec::new();
+            if let Some(main) = &main {
+                let dir = main.path.parent().unwrap_or(Path::new(""));
+                if proxy.is_none() {
+                    proxy = beside(dir, device_client::PROXY_FILE, &mut ignored);
+                }
+                if runtime.is_none() {
+                    runtime = beside(dir, device_client::RUNTIME_FILE, &mut ignored);
+                }
+            }
+            let mut settings =
+                device_client::read(main.as_ref(), proxy.as_ref(), runtime.as_ref(), home);
+            settings.findings.extend(ignored);
+            Ok(settings)
+        }
+    }
+}
+
+/// Plain words for a recognised format, for messages.
+fn describe(format: read::Format) -> &'static str {
+    match format {
+        read::Format::DeviceClient => "the AWS IoT Device Client configuration",
+        read::Format::DeviceClientProxy => "the Device Client's HTTP proxy configuration",
+        read::Format::DeviceClientRuntime => "the Device Client's runtime configuration",
+        read::Format::Greengrass => "the Greengrass nucleus configuration",
+    }
+}
+
+/// The Device Client's companion file `file_name` in `dir`, when there is one. One that cannot
+/// be read is ignored by the client as well: a warning, not an error.
+fn beside(dir: &Path, file_name: &str, findings: &mut Vec<Finding>) -> Option<Named> {
+    let path = dir.join(file_name);
+    std::fs::symlink_metadata(&path).ok()?;
+    let name = path.display().to_string();
+    match read::read(&path, &name) {
+        Ok(file) => Some(Named {
+            path,
+            file,
+            named: false,
+        }),
+        Err(e) => {
+            findings.push(
+                Finding::new(
+                    Code::ConfigIgnored,
+                    format!(
+                        "{file_name} beside the configuration cannot be used ({}): the Device Client ignores it as well",
+                        e.message
+                    ),
+                )
+                .on_file(&name),
+            );
+            None
+        }
+    }
+}
+
+/// The mode rules of a client's files.
+struct Rules {
+    cert: (ModeRule, ModeRule),
+    key: (ModeRule, ModeRule),
+    ca: (ModeRule, ModeRule),
+    source: &'static str,
+}
+
+impl Rules {
+    fn of(client: Client) -> Rules {
+        match client {
+            Client::DeviceClient => Rules {
+                cert: (ModeRule::Exactly(0o644), ModeRule::Exactly(0o700)),
+                key: (ModeRule::Exactly(0o600), ModeRule::Exactly(0o700)),
+                ca: (ModeRule::Exactly(0o644), ModeRule::Exactly(0o700)),
+                source: device_client::RULE_SOURCE,
+            },
+            Client::Greengrass => Rules {
+                cert: (ModeRule::Any, ModeRule::Any),
+                key: (ModeRule::AtMost(0o600), ModeRule::Any),
+                ca: (ModeRule::Any, ModeRule::Any),
+                source: greengrass::RULE_SOURCE,
+            },
+            Client::Flags => Rules {
+                cert: (ModeRule::Any, ModeRule::Any),
+                key: (ModeRule::AtMost(0o600), ModeRule::Any),
+                ca: (ModeRule::Any, ModeRule::Any),
+                source: "no client named: a private key must not be readable by group or others",
+            },
+        }
+    }
+
+    fn file(&self, path: Sourced<PathBuf>, (mode, dir_mode): (ModeRule, ModeRule)) -> DeviceFile {
+        DeviceFile {
+            path,
+            mode,
+            dir_mode,
+            rule_source: self.source,
+        }
+    }
+}
+
+/// The flags over the files, then the client's defaults and what the `config` stage finds.
+fn merge(file: FileSettings, overrides: &Overrides) -> DeviceSettings {
+    let client = file.client;
+    let rules = Rules::of(client);
+    let subject = file.config_file.as_ref().map(|p| p.display().to_string());
+    let mut findings = file.findings;
+    let mut say = |finding: Finding| {
+        findings.push(match &subject {
+            Some(s) if finding.subject.is_none() => finding.on_file(s),
+            _ => finding,
+        })
     };
-    DeviceSettings {
-        client: Client::Flags,
-        config_file: None,
-        proxy_file: None,
-        endpoint: overrides
-            .endpoint
-            .clone()
-            .map(|e| Sourced::flag(e, "--endpoint")),
-        cert: overrides
-            .cert
-            .as_ref()
-            .map(|p| file(p, "--cert", ModeRule::Any)),
-        key: overrides
-            .key
-            .as_ref()
-            .map(|p| file(p, "--key", ModeRule::AtMost(0o600))),
-        ca: overrides
+    let names = names(client);
+
+    let endpoint = match &overrides.endpoint {
+        Some(e) => Some(Sourced::flag(e.clone(), "--endpoint")),
+        None => file.endpoint,
+    };
+    let mut credential = |flag: &Option<PathBuf>,
+                          flag_name: &str,
+                          from_file: Option<Credential>,
+                          rule: (ModeRule, ModeRule),
+                          what: &str| {
+        if let Some(path) = flag {
+            return Some(rules.file(Sourced::flag(path.clone(), flag_name), rule));
+        }
+        match from_file {
+            Some(Credential::File(path)) => Some(rules.file(path, rule)),
+            Some(Credential::Token(origin)) => {
+                say(Finding::new(
+                    Code::CredentialInToken,
+                    format!(
+                        "the {what} is in a PKCS#11 token ({}): not a file, so the {what} file checks are skipped",
+                        origin_words(&origin)
+                    ),
+                ));
+                None
+            }
+            None => None,
+        }
+    };
+    let cert_from_file = file.cert;
+    let key_from_file = file.key;
+    let key_in_token = matches!(key_from_file, Some(Credential::Token(_)));
+    let cert_in_token = matches!(cert_from_file, Some(Credential::Token(_)));
+    let cert = credential(
+        &overrides.cert,
+        "--cert",
+        cert_from_file,
+        rules.cert,
+        "device certificate",
+    );
+    let key = credential(
+        &overrides.key,
+        "--key",
+        key_from_file,
+        rules.key,
+        "private key",
+    );
+    let ca: Vec<DeviceFile> = if overrides.ca.is_empty() {
+        file.ca
+            .map(|path| rules.file(path, rules.ca))
+            .into_iter()
+            .collect()
+    } else {
+        overrides
             .ca
             .iter()
-            .map(|p| file(p, "--ca", ModeRule::Any))
-            .collect(),
-        thing: overrides.thing.clone().map(|t| Sourced::flag(t, "--thing")),
-        client_id: overrides
-            .client_id
-            .clone()
-            .map(|c| Sourced::flag(c, "--client-id"))
-            .or_else(|| {
-                overrides
-                    .thing
-                    .clone()
-                    .map(|t| Sourced::default(t, "the thing name (no --client-id given)"))
-            }),
-        ports: overrides.ports.clone().map_or_else(
-            || Sourced::default(DEFAULT_PORTS.to_vec(), "the ports AWS IoT serves MQTT on"),
-            |p| Sourced::flag(p, "--ports"),
+            .map(|p| rules.file(Sourced::flag(p.clone(), "--ca"), rules.ca))
+            .collect()
+    };
+    let thing = match &overrides.thing {
+        Some(t) => Some(Sourced::flag(t.clone(), "--thing")),
+        None => file.thing,
+    };
+    let client_id = match (&overrides.client_id, &thing) {
+        (Some(c), _) => Some(Sourced::flag(c.clone(), "--client-id")),
+        // The Device Client and the Greengrass nucleus connect with the thing name.
+        (None, Some(t)) if client != Client::Flags => Some(t.clone()),
+        (None, Some(t)) => Some(Sourced::default(
+            t.value.clone(),
+            "the thing name (no --client-id given)",
+        )),
+        (None, None) => None,
+    };
+    let ports = match (&overrides.ports, file.ports) {
+        (Some(p), _) => Sourced::flag(p.clone(), "--ports"),
+        (None, Some(p)) => p,
+        (None, None) if client == Client::DeviceClient => Sourced::default(
+            device_client::DEFAULT_PORTS.to_vec(),
+            device_client::DEFAULT_PORTS_WHY,
         ),
-        proxy: overrides.proxy.clone().map(|p| Sourced::flag(p, "--proxy")),
-        region: None,
-        findings: Vec::new(),
+        (None, None) => {
+            Sourced::default(DEFAULT_PORTS.to_vec(), "the ports AWS IoT serves MQTT on")
+        }
+    };
+    let proxy = match &overrides.proxy {
+        Some(p) => Some(Sourced::flag(p.clone(), "--proxy")),
+        None => file.proxy,
+    };
+
+    if client != Client::Flags {
+        let missing = |what: &str, key: &str, flag: &str, consequence: &str| {
+            Finding::new(
+                Code::ConfigMissingValue,
+                format!("no {what}: set `{key}` or pass {flag} ({consequence})"),
+            )
+        };
+        let endpoint_set = endpoint.as_ref().is_some_and(|e| !e.value.is_empty());
+        if !endpoint_set {
+            say(missing(
+                "endpoint",
+                names.endpoint,
+                "--endpoint",
+                names.endpoint_missing,
+            ));
+        }
+        if cert.is_none() && !cert_in_token {
+            say(missing(
+                "device certificate",
+                names.cert,
+                "--cert",
+                names.cert_missing,
+            ));
+        }
+        if key.is_none() && !key_in_token {
+            say(missing(
+                "private key",
+                names.key,
+                "--key",
+                names.key_missing,
+            ));
+        }
+        if thing.as_ref().is_none_or(|t| t.value.is_empty()) {
+            say(missing(
+                "thing name",
+                names.thing,
+                "--thing",
+                names.thing_missing,
+            ));
+        }
+        if ca.is_empty() {
+            match client {
+                Client::DeviceClient => {
+                    let why = match &file.ca_not_found {
+                        Some(path) => format!(
+                            "`root-ca` names {}, which does not exist: the Device Client ignores it",
+                            path.value.display()
+                        ),
+                        None => "no `root-ca` is set".to_string(),
+                    };
+                    say(Finding::new(
+                        Code::CaSystemStore,
+                        format!(
+                            "{why} and falls back to the system trust store (\"Will attempt to use default trust store\"): the connection then depends on the OS CA bundle; set `root-ca` to a file with Amazon Root CA 1 and 3"
+                        ),
+                    ));
+                }
+                _ => say(missing("root CA", names.ca, "--ca", names.ca_missing)),
+            }
+        }
     }
+    let classification = endpoint
+        .as_ref()
+        .filter(|e| !e.value.is_empty())
+        .map(|e| crate::verify::classify(&e.value));
+    if let Some(c) = &classification {
+        use crate::verify::EndpointKind;
+        match c.kind {
+            EndpointKind::LegacyData => say(Finding::new(
+                Code::LegacyEndpoint,
+                "the endpoint is a legacy iot:Data endpoint (no -ats): AWS retired its VeriSign chain; use `aws iot describe-endpoint --endpoint-type iot:Data-ATS` and the Amazon roots",
+            )),
+            EndpointKind::CredentialProvider => say(Finding::new(
+                Code::EndpointNotData,
+                format!(
+                    "the endpoint is the credential provider's (`{}` holds it for Greengrass), not the data endpoint: use `aws iot describe-endpoint --endpoint-type iot:Data-ATS`",
+                    greengrass::CRED_ENDPOINT_KEY
+                ),
+            )),
+            EndpointKind::IpLiteral => say(Finding::new(
+                Code::IpLiteral,
+                "the endpoint is an IP address: no SNI is sent and the certificate's names cannot match; use the endpoint name",
+            )),
+            _ => {}
+        }
+    }
+    let region = file.region.or_else(|| {
+        classification
+            .and_then(|c| c.region)
+            .map(|r| Sourced::default(r, "the region in the endpoint's name"))
+    });
+
+    DeviceSettings {
+        client,
+        config_file: file.config_file,
+        proxy_file: file.proxy_file,
+        config_files: file.config_files,
+        endpoint,
+        cert,
+        key,
+        ca,
+        thing,
+        client_id,
+        ports,
+        proxy,
+        region,
+        findings,
+    }
+}
+
+/// Where a client keeps each value, and what it does without it: for the messages of
+/// `config_missing_value`.
+struct Names {
+    endpoint: &'static str,
+    endpoint_missing: &'static str,
+    cert: &'static str,
+    cert_missing: &'static str,
+    key: &'static str,
+    key_missing: &'static str,
+    thing: &'static str,
+    thing_missing: &'static str,
+    ca: &'static str,
+    ca_missing: &'static str,
+}
+
+fn names(client: Client) -> Names {
+    match client {
+        Client::Greengrass => greengrass::NAMES,
+        _ => device_client::NAMES,
+    }
+}
+
+/// "aws-iot-device-client.conf `secure-element.enabled`", for messages.
+fn origin_words(origin: &Origin) -> String {
+    match origin {
+        Origin::Flag { flag } => flag.clone(),
+        Origin::File { file, key } => format!("{} `{key}`", file.display()),
+        Origin::Default { why } => why.clone(),
+    }
+}
+
+/// A file value's origin.
+fn from_file(file: &Path, key: &str) -> Origin {
+    Origin::File {
+        file: file.to_path_buf(),
+        key: key.to_string(),
+    }
+}
+
+/// Whether a path is relative once `~` is resolved: the client resolves it against its working
+/// directory, which for an installed service is `/`.
+fn relative_note(path: &Path, origin: &Origin, client: &str) -> Option<Finding> {
+    if path.is_absolute() || path.as_os_str().is_empty() {
+        return None;
+    }
+    Some(Finding::new(
+        Code::ConfigNote,
+        format!(
+            "{} is a relative path: {client} resolves it against its working directory (/ when it runs as a systemd service) and doctor against the directory it runs in; write an absolute path",
+            origin_words(origin)
+        ),
+    ))
 }

@@ -3,3 +3,4 @@
 //! chain verifier, the probe, the account checks) and add no second verifier.
 
 pub mod config;
+pub mod stages;

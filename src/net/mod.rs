@@ -257,13 +257,28 @@ pub type ChainCheck = dyn Fn(&[Vec<u8>]) -> bool + Send + Sync;
 /// `Err` only when no server certificate was seen; once one was captured the result is
 /// `Ok` and the failure is recorded in the `Probe`.
 pub fn probe(settings: &ProbeSettings, chain_ok: Arc<ChainCheck>) -> Result<Probe, NetError> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
+    runtime()?.block_on(probe::run(settings, chain_ok))
+}
+
+/// Resolves `host` within `timeout`, as the first phase of a probe does (an IP literal is not
+/// looked up): for a caller that reports the phases one by one.
+pub fn resolve(host: &str, port: u16, timeout: Duration) -> Result<Vec<SocketAddr>, NetError> {
+    runtime()?.block_on(probe::resolve_alone(host, port, timeout))
+}
+
+/// Opens a TCP connection to the first of `addresses` that accepts, within `timeout`, and
+/// closes it at once, as the second phase of a probe does; returns the address that accepted.
+pub fn connect(addresses: &[SocketAddr], timeout: Duration) -> Result<SocketAddr, NetError> {
+    runtime()?.block_on(probe::connect_alone(addresses, timeout))
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, NetError> {
+    tokio::runtime::Builder::new_current_thread()
         .enable_io()
         .enable_time()
         .build()
         .map_err(|source| NetError::Io {
             phase: Phase::Setup,
             source,
-        })?;
-    runtime.block_on(probe::run(settings, chain_ok))
+        })
 }

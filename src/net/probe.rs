@@ -47,6 +47,13 @@ impl Budget {
         }
     }
 
+    fn from_now(total: Duration) -> Self {
+        Self {
+            deadline: tokio::time::Instant::now() + total,
+            total,
+        }
+    }
+
     /// The deadline, or `wait` from now if that comes first.
     fn at_most(self, wait: Duration) -> tokio::time::Instant {
         self.deadline.min(tokio::time::Instant::now() + wait)
@@ -259,6 +266,37 @@ pub(super) async fn run(
         }
     }
     Ok(probe)
+}
+
+/// The resolve phase on its own, within `timeout`: an IP literal is not looked up.
+pub(super) async fn resolve_alone(
+    host: &str,
+    port: u16,
+    timeout: Duration,
+) -> Result<Vec<SocketAddr>, NetError> {
+    let dial = HostPort {
+        host: bare_host(host).to_string(),
+        port,
+    };
+    resolve(&dial, Budget::from_now(timeout)).await
+}
+
+/// The connect phase on its own, within `timeout`: each address in turn, as a probe tries
+/// them; the connection is closed at once. Returns the address that accepted.
+pub(super) async fn connect_alone(
+    addresses: &[SocketAddr],
+    timeout: Duration,
+) -> Result<SocketAddr, NetError> {
+    let dial = match addresses.first() {
+        Some(first) => HostPort {
+            host: first.ip().to_string(),
+            port: first.port(),
+        },
+        None => return Err(NetError::Settings("no address to connect to".to_string())),
+    };
+    let (tcp, address) = connect(addresses, &dial, Budget::from_now(timeout)).await?;
+    drop(tcp);
+    Ok(address)
 }
 
 fn millis(started: Instant) -> f64 {

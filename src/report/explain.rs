@@ -94,9 +94,8 @@ impl ExplainReport {
     }
 }
 
-/// The command line that runs a check, filled with what the text revealed; true when the
-/// subcommand is still to come.
-pub fn command_line(check: Check, revealed: &Context) -> (String, bool) {
+/// The command line that runs a check, filled with what the text revealed.
+pub fn command_line(check: Check, revealed: &Context) -> String {
     let host = revealed.host.as_deref().map_or(
         "<prefix>-ats.iot.<region>.amazonaws.com".to_string(),
         shell_quote,
@@ -136,7 +135,7 @@ pub fn command_line(check: Check, revealed: &Context) -> (String, bool) {
         Check::Sni => format!("iotcheck endpoint {host}:{port} --no-sni"),
         Check::Doctor => "iotcheck doctor --config <device config file>".to_string(),
     };
-    (line, matches!(check, Check::Doctor))
+    line
 }
 
 /// What a check tells, in a few words.
@@ -156,12 +155,8 @@ fn purpose(check: Check) -> &'static str {
 }
 
 fn check_line(out: &mut String, indent: usize, check: Check, revealed: &Context) {
-    let (line, coming) = command_line(check, revealed);
-    let note = if coming {
-        format!("  ({}; coming, not in this version yet)", purpose(check))
-    } else {
-        format!("  ({})", purpose(check))
-    };
+    let line = command_line(check, revealed);
+    let note = format!("  ({})", purpose(check));
     let _ = writeln!(
         out,
         "{:indent$}{} {}{}",

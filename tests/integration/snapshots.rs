@@ -408,3 +408,14 @@ fn redact_days_left(text: &str) -> String {
         })
         .collect()
 }
+
+// ---------------------------------------------------------------------------------------------
+// doctor
+
+/// `doctor --help`: the options, the stages in order, the examples and the exit codes.
+#[test]
+fn human_doctor_help() {
+    let r = run_here(&["doctor", "--help"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    insta::assert_snapshot!(r.stdout);
+}

@@ -1,0 +1,592 @@
+//! Integration tests: `iotcheck doctor` against real peers on loopback (mosquitto with TLS and
+//! `require_certificate`, silent and closed ports), one fault per case, asserted on the
+//! stages and codes of its JSON; the Markdown report checked for the absence of secrets.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::common::*;
+
+/// mosquitto with TLS on 127.0.0.1, requiring a device certificate from the test device CA;
+/// `accept`: the certificate's CN is the user name (accepted), else anonymous (refused).
+fn broker(accept: bool) -> (Peer, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = format!(
+        "cafile {ca}\ncertfile {cert}\nkeyfile {key}\n\
+         require_certificate true\nuse_identity_as_username {accept}\n\
+         allow_anonymous false\npersistence false\nuser root\n",
+        ca = fixture("device/device-ca.pem"),
+        cert = fixture("server/rsa-chain.pem"),
+        key = fixture("server/rsa-leaf.key"),
+    );
+    let peer = crate::peers::mosquitto(dir.path(), &settings);
+    (peer, dir)
+}
+
+/// The device's files under the names a device uses, the key with `key_mode`.
+fn device_files(cert: &str, key: &str, key_mode: u32) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(fixture(cert), dir.path().join("certificate.pem.crt")).unwrap();
+    let key_path = dir.path().join("private.pem.key");
+    std::fs::copy(fixture(key), &key_path).unwrap();
+    std::fs::set_permissions(&key_path, std::fs::Permissions::from_mode(key_mode)).unwrap();
+    dir
+}
+
+/// Asks the doctor helpers to keep the account stage (they add `--no-account` otherwise);
+/// never passed to the binary.
+const ACCOUNT: &str = "(account)";
+
+/// The arguments of `iotcheck doctor` for the device in `dir` against ENDPOINT dialed at
+/// 127.0.0.1 on `ports`, trusting the test roots, at AT, in JSON, with a 5 s timeout and
+/// without the account, unless `extra` says otherwise; plus `extra`.
+fn doctor_args(dir: &Path, ports: &[u16], extra: &[&str]) -> Vec<String> {
+    let ports: Vec<String> = ports.iter().map(u16::to_string).collect();
+    let path = |name: &str| dir.join(name).to_string_lossy().into_owned();
+    let mut args: Vec<String> = [
+        "doctor",
+        "--endpoint",
+        ENDPOINT,
+        "--connect",
+        "127.0.0.1",
+        "--ports",
+        &ports.join(","),
+        "--cert",
+        &path("certificate.pem.crt"),
+        "--key",
+        &path("private.pem.key"),
+        "--json",
+    ]
+    .iter()
+    .map(|a| a.to_string())
+    .collect();
+    let defaults = [
+        ("--ca", fixture("roots/test-roots.pem")),
+        ("--timeout", "5".to_string()),
+        ("--at", AT.to_string()),
+    ];
+    for (flag, value) in defaults {
+        if !extra.contains(&flag) {
+            args.extend([flag.to_string(), value]);
+        }
+    }
+    if !extra.contains(&ACCOUNT) {
+        args.push("--no-account".to_string());
+    }
+    args.extend(
+        extra
+            .iter()
+            .filter(|a| **a != ACCOUNT)
+            .map(|a| a.to_string()),
+    );
+    args
+}
+
+fn doctor_cmd(dir: &Path, ports: &[u16], extra: &[&str]) -> Command {
+    let mut cmd = iotcheck();
+    cmd.args(doctor_args(dir, ports, extra));
+    cmd
+}
+
+fn doctor(dir: &Path, ports: &[u16], extra: &[&str]) -> Run {
+    run_cmd(&mut doctor_cmd(dir, ports, extra))
+}
+
+fn stage<'a>(j: &'a Value, id: &str) -> &'a Value {
+    j["stages"]
+        .as_array()
+        .expect("stages")
+        .iter()
+        .find(|s| s["id"] == id)
+        .unwrap_or_else(|| panic!("no stage {id} in {j}"))
+}
+
+fn status(j: &Value, id: &str) -> String {
+    stage(j, id)["status"].as_str().unwrap().to_string()
+}
+
+fn stage_codes(j: &Value, id: &str) -> Vec<String> {
+    stage(j, id)["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn a_healthy_device_passes_every_stage() {
+    let (broker, _conf) = broker(true);
+    let dir = device_files("device/ec.pem", "device/ec.key", 0o600);
+    let r = doctor(dir.path(), &[broker.port], &[]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let j = r.json();
+    assert_eq!(j["schema_version"], 2);
+    assert_eq!(j["command"], "doctor");
+    assert_eq!(j["verdict"], "ok");
+    assert_eq!(j["first_failure"], Value::Null);
+    let ids: Vec<&str> = j["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "config",
+            "files",
+            "credentials",
+            "trust",
+            "clock",
+            "dns",
+            "tcp",
+            "tls",
+            "client_auth",
+            "mqtt",
+            "account"
+        ]
+    );
+    for id in &ids[..10] {
+        assert_eq!(status(&j, id), "ok", "{id}: {}", stage(&j, id));
+    }
+    assert_eq!(status(&j, "account"), "skipped");
+    assert_eq!(stage(&j, "account")["reason"], "--no-account");
+    // The settings say where each value came from.
+    assert_eq!(j["settings"]["endpoint"]["value"], ENDPOINT);
+    assert_eq!(j["settings"]["endpoint"]["origin"]["kind"], "flag");
+    assert_eq!(j["settings"]["key"]["path"]["origin"]["flag"], "--key");
+    // The device's handshake: its certificate accepted, MQTT CONNACK 0 for the CN.
+    let port = &j["network"]["ports"][0];
+    assert_eq!(port["tcp"]["open"], true);
+    let device = port["handshakes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["sig"] == "device")
+        .expect("the device's handshake");
+    assert_eq!(device["client_auth"]["accepted"], true);
+    assert_eq!(device["mqtt"]["outcome"], "accepted");
+    assert_eq!(device["mqtt"]["client_id"], "TestThing-ec");
+    // The broker has no ECC certificate: the ECDSA-only handshake came up with nothing,
+    // which is a fact of the port, not a failure.
+    assert!(port["handshakes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|h| h["sig"] == "ecdsa" && h["error"]["phase"] == "tls_handshake"));
+}
+
+#[test]
+fn the_human_text_leads_with_the_verdict_and_what_to_do() {
+    let (broker, _conf) = broker(true);
+    let dir = device_files("device/ec.pem", "device/ec.key", 0o600);
+    let args: Vec<String> = doctor_args(dir.path(), &[broker.port, CLOSED_PORT], &[])
+        .into_iter()
+        .filter(|a| a != "--json")
+        .collect();
+    let r = run_cmd(iotcheck().args(&args));
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    let mut lines = r.stdout.lines();
+    let first = lines.next().unwrap();
+    assert!(first.starts_with("FAILED  "), "{}", r.stdout);
+    assert!(first.contains("first failing stage: tcp"), "{first}");
+    assert!(lines.next().unwrap().contains("firewall"), "{}", r.stdout);
+    assert!(r.stdout.contains("\nstage        status"), "{}", r.stdout);
+    assert!(r.stdout.contains("✗ tcp_refused"), "{}", r.stdout);
+    assert!(!r.stdout.contains('\x1b'), "no color when piped");
+}
+
+#[test]
+fn an_open_key_without_a_client_rule_warns_and_passes() {
+    let (broker, _conf) = broker(true);
+    let dir = device_files("device/ec.pem", "device/ec.key", 0o644);
+    let r = doctor(dir.path(), &[broker.port], &[]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let j = r.json();
+    assert_eq!(j["verdict"], "ok");
+    assert_eq!(status(&j, "files"), "warn");
+    assert_eq!(stage_codes(&j, "files"), ["key_permissions"]);
+    // The lint's own permission finding is the files stage's, said once.
+    assert!(!stage_codes(&j, "credentials").contains(&"key_permissions".to_string()));
+}
+
+#[test]
+fn a_wrong_root_fails_trust_and_withholds_the_identity() {
+    let (broker, _conf) = broker(true);
+    let dir = device_files("device/ec.pem", "device/ec.key", 0o600);
+    let r = doctor(
+        dir.path(),
+        &[broker.port],
+        &["--ca", &fixture("aws/AmazonRootCA1.pem")],
+    );
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    let j = r.json();
+    assert_eq!(j["verdict"], "failed");
+    assert_eq!(j["first_failure"], "trust");
+    assert!(j["advice"].as_str().unwrap().contains("AmazonRootCA1.pem"));
+    assert_eq!(stage_codes(&j, "trust")[0], "unknown_issuer");
+    // A failed trust does not stop tcp or tls.
+    assert_eq!(status(&j, "tcp"), "ok");
+    assert_eq!(status(&j, "tls"), "ok");
+    for id in ["client_auth", "mqtt"] {
+        assert_eq!(status(&j, id), "skipped", "{id}");
+        assert_eq!(stage(&j, id)["depends_on"], "trust", "{id}");
+    }
+}
+
+#[test]
+fn a_certificate_the_broker_does_not_trust_fails_client_auth() {
+    let (broker, _conf) = broker(true);
+    let dir = device_files("device/untrusted.pem", "device/untrusted.key", 0o600);
+    let r = doctor(dir.path(), &[broker.port], &[]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    let j = r.json();
+    assert_eq!(j["first_failure"], "client_auth");
+    assert_eq!(stage_codes(&j, "client_auth"), ["client_cert_rejected"]);
+    assert_eq!(stage(&j, "mqtt")["depends_on"], "client_auth");
+}
+
+#[test]
+fn a_closed_port_fails_tcp_while_the_open_one_is_checked() {
+    let (broker, _conf) = broker(true);
+    let dir = device_files("device/ec.pem", "device/ec.key", 0o600);
+    let r = doctor(dir.path(), &[broker.port, CLOSED_PORT], &[]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    let j = r.json();
+    assert_eq!(j["first_failure"], "tcp");
+    assert_eq!(stage_codes(&j, "tcp"), ["tcp_refused"]);
+    let message = stage(&j, "tcp")["findings"][0]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with(&format!("port {CLOSED_PORT}: ")),
+        "{message}"
+    );
+    for id in ["tls", "client_auth", "mqtt"] {
+        assert_eq!(status(&j, id), "ok", "{id}: {}", stage(&j, id));
+    }
+}
+
+#[test]
+fn a_silent_port_fails_tls_within_the_timeout() {
+    let silent = hostile(Behaviour::Silent);
+    let dir = device_files("device/ec.pem", "device/ec.key", 0o600);
+    let started = Instant::now();
+    let r = run_cmd(&mut doctor_cmd(dir.path(), &[silent], &["--timeout", "1"]));
+    // A generous bound: the probes run at once, each bounded by --timeout.
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    let j = r.json();
+    assert_eq!(status(&j, "tcp"), "ok");
+    assert_eq!(j["first_failure"], "tls");
+    assert_eq!(stage_codes(&j, "tls"), ["no_tls_session"]);
+    let message = stage(&j, "tls")["findings"][0]["message"].as_str().unwrap();
+    assert!(message.contains("timed out"), "{message}");
+    assert_eq!(stage(&j, "clock")["depends_on"], "tls");
+}
+
+#[test]
+fn a_refused_connect_fails_mqtt_with_its_return_code() {
+    let (broker, _conf) = broker(false);
+    let dir = device_files("device/ec.pem", "device/ec.key", 0o600);
+    let r = doctor(dir.path(), &[broker.port], &[]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    let j = r.json();
+    assert_eq!(j["first_failure"], "mqtt");
+    assert_eq!(status(&j, "client_auth"), "ok");
+    assert_eq!(stage_codes(&j, "mqtt"), ["mqtt_refused"]);
+    assert!(j["advice"].as_str().unwrap().contains("iot:Connect"));
+}
+
+#[test]
+fn a_missing_config_file_is_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("aws-iot-device-client.conf");
+    let r = run(&["doctor", "--config", missing.to_str().unwrap(), "--json"]);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.is_empty());
+    assert!(r.stderr.starts_with("iotcheck: "), "{}", r.stderr);
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+}
+
+#[test]
+fn flags_alone_without_an_endpoint_fail_config_and_still_lint_the_files() {
+    let dir = device_files("device/ec.pem", "device/ec.key", 0o600);
+    let cert = dir.path().join("certificate.pem.crt");
+    let key = dir.path().join("private.pem.key");
+    let r = run(&[
+        "doctor",
+        "--cert",
+        cert.to_str().unwrap(),
+        "--key",
+        key.to_str().unwrap(),
+        "--at",
+        AT,
+        "--no-account",
+        "--json",
+    ]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    let j = r.json();
+    assert_eq!(j["first_failure"], "config");
+    assert_eq!(stage_codes(&j, "config"), ["config_missing_value"]);
+    assert_eq!(j["settings"]["client"], "flags");
+    assert_eq!(status(&j, "files"), "ok");
+    assert_eq!(status(&j, "credentials"), "ok");
+    // No CA file named: the embedded Amazon roots, said as a note.
+    assert_eq!(stage_codes(&j, "trust"), ["ca_not_given"]);
+    for id in ["dns", "tcp", "tls", "client_auth", "mqtt"] {
+        assert_eq!(stage(&j, id)["depends_on"], "config", "{id}");
+    }
+}
+
+#[test]
+fn a_missing_key_file_fails_files_and_blocks_what_needs_it() {
+    let dir = device_files("device/ec.pem", "device/ec.key", 0o600);
+    std::fs::remove_file(dir.path().join("private.pem.key")).unwrap();
+    let r = doctor(dir.path(), &[CLOSED_PORT], &[]);
+    assert_eq!(r.code, 1);
+    let j = r.json();
+    assert_eq!(j["first_failure"], "files");
+    assert_eq!(stage_codes(&j, "files"), ["file_missing"]);
+    assert_eq!(stage(&j, "credentials")["depends_on"], "files");
+}
+
+#[test]
+fn an_unset_clock_fails_the_clock_stage() {
+    let (broker, _conf) = broker(true);
+    let dir = device_files("device/ec.pem", "device/ec.key", 0o600);
+    // 1970, as a device that booted without SNTP.
+    let r = doctor(dir.path(), &[broker.port], &["--at", "@0"]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    let j = r.json();
+    assert_eq!(j["first_failure"], "credentials");
+    assert_eq!(status(&j, "clock"), "fail");
+    assert_eq!(stage_codes(&j, "clock"), ["clock_skew", "clock_unset"]);
+}
+
+#[test]
+fn the_report_is_created_once_and_holds_no_secret() {
+    let (broker, _conf) = broker(true);
+    let dir = device_files("device/ec.pem", "device/ec.key", 0o600);
+    let report = dir.path().join("ticket.md");
+    let report_arg = report.to_str().unwrap().to_string();
+    let aws = tempfile::tempdir().unwrap();
+    let with_secrets = |extra: &[&str]| {
+        let mut args = vec![
+            "--report",
+            report_arg.as_str(),
+            ACCOUNT,
+            "--proxy",
+            "http://fielduser:pr0xy-s3cret@127.0.0.1:9",
+        ];
+        args.extend_from_slice(extra);
+        let mut cmd = doctor_cmd(dir.path(), &[broker.port], &args);
+        // The account stage may ask AWS: a closed local port, fake credentials, no metadata.
+        cmd.env("AWS_CONFIG_FILE", aws.path().join("config"))
+            .env(
+                "AWS_SHARED_CREDENTIALS_FILE",
+                aws.path().join("credentials"),
+            )
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+            .env("AWS_ACCESS_KEY_ID", "AKIATESTINGDOCTOR")
+            .env("AWS_SECRET_ACCESS_KEY", "aws-s3cret-never-shown")
+            .env("AWS_REGION", "eu-west-1");
+        run_cmd(&mut cmd)
+    };
+    let r = with_secrets(&[]);
+    // The proxy does not listen: the TLS stage fails, and the report says so.
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    let j = r.json();
+    assert_eq!(j["settings"]["proxy"]["value"]["password_set"], true);
+    assert_eq!(status(&j, "account"), "skipped");
+    let text = std::fs::read_to_string(&report).expect("the report was written");
+    assert!(text.starts_with("# iotcheck doctor report"), "{text}");
+    for section in [
+        "## Settings",
+        "## Stages",
+        "## Findings",
+        "## Device certificate",
+    ] {
+        assert!(text.contains(section), "{section}:\n{text}");
+    }
+    assert!(text.contains("BEGIN CERTIFICATE"));
+    let key_pem = std::fs::read_to_string(fixture("device/ec.key")).unwrap();
+    let key_body: Vec<&str> = key_pem
+        .lines()
+        .filter(|l| !l.starts_with("-----") && l.len() > 16)
+        .collect();
+    for output in [&text, &r.stdout, &r.stderr] {
+        assert!(!output.contains("PRIVATE KEY"), "{output}");
+        for line in &key_body {
+            assert!(!output.contains(line), "key material in:\n{output}");
+        }
+        assert!(!output.contains("pr0xy-s3cret"), "{output}");
+        assert!(!output.contains("aws-s3cret-never-shown"), "{output}");
+    }
+    // Never overwritten without --force; replaced with it.
+    let again = with_secrets(&[]);
+    assert_eq!(again.code, 2, "{}{}", again.stdout, again.stderr);
+    assert!(again.stderr.contains("--force"), "{}", again.stderr);
+    std::fs::write(&report, "old").unwrap();
+    let forced = with_secrets(&["--force"]);
+    assert_eq!(forced.code, 1, "{}", forced.stderr);
+    assert!(std::fs::read_to_string(&report)
+        .unwrap()
+        .starts_with("# iotcheck doctor report"));
+    // No temporary file is left behind.
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.iter().all(|n| !n.ends_with(".tmp")), "{names:?}");
+}
+
+#[test]
+fn connect_with_a_port_maps_exactly_one_port() {
+    let r = run(&["doctor", "--endpoint", ENDPOINT, "--connect", "127.0.0.1:9"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("--ports with one port"), "{}", r.stderr);
+}
+
+// ---------------------------------------------------------------------------------------------
+// the device's own configuration files
+
+/// A Device Client installation: `certs/` (0700) with the certificate and root CA (0644) and
+/// the key (`key_mode`), `conf/` (0745) with `aws-iot-device-client.conf` (0640), the modes
+/// the Device Client requires and recommends. Returns the directory and the config's path.
+fn device_client_install(key_mode: u32) -> (tempfile::TempDir, std::path::PathBuf) {
+    let top = tempfile::tempdir().unwrap();
+    let certs = top.path().join("certs");
+    let conf = top.path().join("conf");
+    std::fs::create_dir(&certs).unwrap();
+    std::fs::create_dir(&conf).unwrap();
+    let place = |from: &str, to: &Path, mode: u32| {
+        std::fs::copy(fixture(from), to).unwrap();
+        std::fs::set_permissions(to, std::fs::Permissions::from_mode(mode)).unwrap();
+    };
+    place("device/ec.pem", &certs.join("certificate.pem.crt"), 0o644);
+    place("device/ec.key", &certs.join("private.pem.key"), key_mode);
+    place("roots/test-roots.pem", &certs.join("root-ca.pem"), 0o644);
+    std::fs::set_permissions(&certs, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let config = conf.join("aws-iot-device-client.conf");
+    let json = serde_json::json!({
+        "endpoint": ENDPOINT,
+        "cert": certs.join("certificate.pem.crt"),
+        "key": certs.join("private.pem.key"),
+        "root-ca": certs.join("root-ca.pem"),
+        "thing-name": "TestThing-ec",
+        "logging": { "level": "DEBUG", "type": "STDOUT" },
+        "jobs": { "enabled": false },
+        "tunneling": { "enabled": false }
+    });
+    std::fs::write(&config, serde_json::to_string_pretty(&json).unwrap()).unwrap();
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o640)).unwrap();
+    std::fs::set_permissions(&conf, std::fs::Permissions::from_mode(0o745)).unwrap();
+    (top, config)
+}
+
+/// `iotcheck doctor --config CONFIG`, the ports mapped to `port` on 127.0.0.1, at AT.
+fn doctor_config(config: &Path, port: u16, extra: &[&str]) -> Run {
+    let mut cmd = iotcheck();
+    cmd.arg("doctor")
+        .arg("--config")
+        .arg(config)
+        .args(["--connect", "127.0.0.1", "--ports", &port.to_string()])
+        .args(["--at", AT, "--timeout", "5", "--no-account", "--json"])
+        .args(extra);
+    run_cmd(&mut cmd)
+}
+
+#[test]
+fn a_device_client_config_with_the_modes_it_requires_passes() {
+    let (broker, _conf) = broker(true);
+    let (_install, config) = device_client_install(0o600);
+    let r = doctor_config(&config, broker.port, &[]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let j = r.json();
+    assert_eq!(j["verdict"], "ok", "{}", r.stdout);
+    assert_eq!(j["settings"]["client"], "device_client");
+    assert_eq!(j["settings"]["endpoint"]["origin"]["kind"], "file");
+    assert_eq!(j["settings"]["key"]["mode"]["rule"], "exactly");
+    // The Device Client connects with its thing name.
+    assert_eq!(j["settings"]["client_id"]["value"], "TestThing-ec");
+    assert_eq!(status(&j, "files"), "ok", "{}", stage(&j, "files"));
+    assert_eq!(status(&j, "mqtt"), "ok");
+}
+
+#[test]
+fn the_device_client_refuses_a_key_of_0644_and_of_0400() {
+    let (broker, _conf) = broker(true);
+    for mode in [0o644, 0o400] {
+        let (_install, config) = device_client_install(mode);
+        let r = doctor_config(&config, broker.port, &[]);
+        assert_eq!(r.code, 1, "{mode:o}: {}{}", r.stdout, r.stderr);
+        let j = r.json();
+        assert_eq!(j["first_failure"], "files", "{mode:o}");
+        assert_eq!(stage_codes(&j, "files"), ["file_mode"], "{mode:o}");
+        let message = stage(&j, "files")["findings"][0]["message"]
+            .as_str()
+            .unwrap();
+        assert!(
+            message.contains(&format!("{mode:04o}")) && message.contains("exactly 0600"),
+            "{message}"
+        );
+        assert!(
+            j["advice"].as_str().unwrap().contains("chmod 600"),
+            "{mode:o}"
+        );
+        // The connection itself is fine: the stages after files still ran.
+        assert_eq!(status(&j, "mqtt"), "ok", "{mode:o}");
+    }
+}
+
+#[test]
+fn a_greengrass_config_is_read_and_checked() {
+    let (broker, _conf) = broker(true);
+    let dir = device_files("device/ec.pem", "device/ec.key", 0o600);
+    let config = dir.path().join("config.yaml");
+    let yaml = format!(
+        "---\nsystem:\n  certificateFilePath: \"{cert}\"\n  privateKeyPath: \"{key}\"\n  \
+         rootCaPath: \"{ca}\"\n  rootpath: \"{root}\"\n  thingName: \"TestThing-ec\"\n\
+         services:\n  aws.greengrass.Nucleus:\n    componentType: \"NUCLEUS\"\n    \
+         version: \"2.9.4\"\n    configuration:\n      awsRegion: \"eu-west-1\"\n      \
+         iotDataEndpoint: \"{ENDPOINT}\"\n      mqtt:\n        port: {port}\n",
+        cert = dir.path().join("certificate.pem.crt").display(),
+        key = dir.path().join("private.pem.key").display(),
+        ca = fixture("roots/test-roots.pem"),
+        root = dir.path().display(),
+        port = broker.port,
+    );
+    std::fs::write(&config, yaml).unwrap();
+    let r = doctor_config(&config, broker.port, &[]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let j = r.json();
+    assert_eq!(j["settings"]["client"], "greengrass");
+    assert_eq!(j["settings"]["endpoint"]["value"], ENDPOINT);
+    assert_eq!(j["settings"]["endpoint"]["origin"]["kind"], "file");
+    assert_eq!(j["settings"]["region"]["value"], "eu-west-1");
+    // --ports overrides the file's two ports, and says so.
+    assert_eq!(j["settings"]["ports"]["origin"]["flag"], "--ports");
+    assert_eq!(status(&j, "client_auth"), "ok");
+    assert_eq!(status(&j, "mqtt"), "ok");
+    // Without --ports, the nucleus's own ports: MQTT from the file, the data plane's 8443.
+    let mut cmd = iotcheck();
+    cmd.arg("doctor")
+        .arg("--config")
+        .arg(&config)
+        .args(["--connect", "127.0.0.1", "--at", AT, "--timeout", "2"])
+        .args(["--no-account", "--json"]);
+    let r = run_cmd(&mut cmd);
+    let j = r.json();
+    let ports = j["settings"]["ports"]["value"].as_array().unwrap().clone();
+    assert!(ports.contains(&Value::from(broker.port)), "{ports:?}");
+    assert!(ports.contains(&Value::from(8443)), "{ports:?}");
+}
