@@ -311,8 +311,10 @@ fn refuse_unless_regular(name: &str, metadata: &std::fs::Metadata) -> Result<(),
     ))
 }
 
+/// What a file that is neither a regular file nor a directory is, in words ("a named pipe
+/// (FIFO)", "a device", "a socket"), for messages that refuse it.
 #[cfg(unix)]
-fn special_file_kind(file_type: &std::fs::FileType) -> &'static str {
+pub fn special_file_kind(file_type: &std::fs::FileType) -> &'static str {
     use std::os::unix::fs::FileTypeExt;
     if file_type.is_fifo() {
         "a named pipe (FIFO)"
@@ -326,7 +328,7 @@ fn special_file_kind(file_type: &std::fs::FileType) -> &'static str {
 }
 
 #[cfg(not(unix))]
-fn special_file_kind(_: &std::fs::FileType) -> &'static str {
+pub fn special_file_kind(_: &std::fs::FileType) -> &'static str {
     "a special file"
 }
 

@@ -1166,15 +1166,15 @@ fn account_stage(
 /// Checks, before the run, that the report can be written: a new file, or `--force`.
 fn prepare_report(path: &Path, force: bool) -> Result<(), Error> {
     let name = path.display().to_string();
+    if let Some(refused) = not_replaceable(path) {
+        return Err(refused);
+    }
     match std::fs::symlink_metadata(path) {
         Ok(_) if !force => Err(InputError::new(
             name,
             "already exists: --report never overwrites; choose another file or add --force",
         )
         .into()),
-        Ok(meta) if meta.is_dir() => {
-            Err(InputError::new(name, "is a directory: --report takes a file name").into())
-        }
         _ => {
             let dir = match path.parent() {
                 Some(d) if !d.as_os_str().is_empty() => d,
@@ -1190,6 +1190,28 @@ fn prepare_report(path: &Path, force: bool) -> Result<(), Error> {
             Ok(())
         }
     }
+}
+
+/// Refuses a `--report` path that is a directory or a special file (a device such as
+/// /dev/null, a named pipe, a socket), even with `--force`: the report is written beside it
+/// and renamed over it, which would replace the device node itself. A symbolic link is
+/// replaced, never followed.
+fn not_replaceable(path: &Path) -> Option<Error> {
+    let meta = std::fs::symlink_metadata(path).ok()?;
+    let file_type = meta.file_type();
+    if file_type.is_file() || file_type.is_symlink() {
+        return None;
+    }
+    let name = path.display().to_string();
+    let why = if file_type.is_dir() {
+        "is a directory: --report takes a file name".to_string()
+    } else {
+        format!(
+            "is {}, not a regular file: --report writes a file of its own; choose a file name",
+            source::special_file_kind(&file_type)
+        )
+    };
+    Some(InputError::new(name, why).into())
 }
 
 /// Writes the report into a new temporary file beside `path`, then links it into place: the
@@ -1225,6 +1247,12 @@ fn write_report(path: &Path, text: &str, force: bool) -> Result<(), Error> {
         return Err(write_error(e));
     }
     let placed = if force {
+        // The path may have changed since `prepare_report`: a rename would replace a device
+        // node or a named pipe as surely as a file.
+        if let Some(refused) = not_replaceable(path) {
+            let _ = std::fs::remove_file(&temporary);
+            return Err(refused);
+        }
         std::fs::rename(&temporary, path)
     } else {
         let linked = std::fs::hard_link(&temporary, path);

@@ -450,6 +450,55 @@ fn the_report_is_created_once_and_holds_no_secret() {
 }
 
 #[test]
+fn a_report_path_that_is_a_special_file_or_a_directory_is_refused_even_with_force() {
+    let dir = device_files("device/ec.pem", "device/ec.key", 0o600);
+    // --force renames the report over the path: over a named pipe, a socket or a device node
+    // (as root, /dev/null) that would replace the node itself.
+    let fifo = dir.path().join("ticket.fifo");
+    let made = Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success());
+    let socket = dir.path().join("ticket.sock");
+    let _listener = std::os::unix::net::UnixListener::bind(&socket).expect("socket");
+    let with_slash = format!("{}/", dir.path().display());
+    for (target, expected) in [
+        (
+            fifo.to_str().unwrap(),
+            "is a named pipe (FIFO), not a regular file",
+        ),
+        (socket.to_str().unwrap(), "is a socket, not a regular file"),
+        (with_slash.as_str(), "is a directory"),
+    ] {
+        for force in [false, true] {
+            let mut extra = vec!["--report", target];
+            if force {
+                extra.push("--force");
+            }
+            let r = doctor(dir.path(), &[CLOSED_PORT], &extra);
+            assert_eq!(r.code, 2, "{target} {force}: {}{}", r.stdout, r.stderr);
+            assert_eq!(r.stdout, "", "the check comes before any stage");
+            assert!(
+                r.stderr
+                    .starts_with(&format!("iotcheck: {target}: {expected}")),
+                "{}",
+                r.stderr
+            );
+        }
+    }
+    use std::os::unix::fs::FileTypeExt;
+    assert!(std::fs::symlink_metadata(&fifo)
+        .unwrap()
+        .file_type()
+        .is_fifo());
+    assert!(std::fs::symlink_metadata(&socket)
+        .unwrap()
+        .file_type()
+        .is_socket());
+}
+
+#[test]
 fn connect_with_a_port_maps_exactly_one_port() {
     let r = run(&["doctor", "--endpoint", ENDPOINT, "--connect", "127.0.0.1:9"]);
     assert_eq!(r.code, 2, "{}", r.stderr);
