@@ -514,6 +514,54 @@ fn bad_usage_and_unreadable_inputs_are_exit_2() {
 }
 
 #[test]
+fn a_prometheus_path_that_is_not_a_file_is_exit_2_before_the_run() {
+    let (dir, fleet) = generated(false);
+    // The textfile is renamed into place: over a named pipe, a socket or a device node (as
+    // root, /dev/null) the rename would replace the node itself.
+    let fifo = dir.path().join("metrics.fifo");
+    let made = Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success());
+    let socket = dir.path().join("metrics.sock");
+    let _listener = std::os::unix::net::UnixListener::bind(&socket).expect("socket");
+    let missing = dir.path().join("missing/iotcheck.prom");
+    for (target, expected) in [
+        (&fifo, "is a named pipe (FIFO), not a regular file"),
+        (&socket, "is a socket, not a regular file"),
+        (&dir.path().to_path_buf(), "is a directory"),
+        (&missing, "cannot be written: its directory does not exist"),
+    ] {
+        let r = fleet_run(&fleet, &["--prometheus", p(target), "devices"]);
+        assert_eq!(r.code, 2, "{target:?}: {}{}", r.stdout, r.stderr);
+        assert_eq!(r.stdout, "", "nothing is judged before the check");
+        assert!(
+            r.stderr
+                .starts_with(&format!("iotcheck: {}: {expected}", p(target))),
+            "{}",
+            r.stderr
+        );
+        assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+    }
+    use std::os::unix::fs::FileTypeExt;
+    let kept = std::fs::symlink_metadata(&fifo)
+        .expect("still there")
+        .file_type();
+    assert!(kept.is_fifo(), "the named pipe is left as it was");
+    assert!(std::fs::symlink_metadata(&socket)
+        .expect("still there")
+        .file_type()
+        .is_socket());
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("dir")
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "no temporary file is left");
+}
+
+#[test]
 fn human_fleet_summary() {
     let (_dir, fleet) = generated(true);
     let r = fleet_run(
