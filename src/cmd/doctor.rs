@@ -220,7 +220,12 @@ fn file_facts(device: &DeviceSettings) -> Vec<FileFacts> {
             match std::fs::metadata(path) {
                 Err(e) => facts.problem = Some(io_words(&e)),
                 Ok(meta) if !meta.is_file() => {
-                    facts.problem = Some("is not a regular file (a directory?)".to_string())
+                    let what = if meta.is_dir() {
+                        "a directory"
+                    } else {
+                        source::special_file_kind(&meta.file_type())
+                    };
+                    facts.problem = Some(format!("is {what}, not a regular file"))
                 }
                 Ok(meta) => {
                     facts.mode = mode_of(&meta);

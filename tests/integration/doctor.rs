@@ -359,6 +359,46 @@ fn a_missing_key_file_fails_files_and_blocks_what_needs_it() {
 }
 
 #[test]
+fn files_that_are_a_pipe_a_directory_or_a_device_fail_files_without_hanging() {
+    let dir = device_files("device/ec.pem", "device/ec.key", 0o600);
+    let key = dir.path().join("private.pem.key");
+    std::fs::remove_file(&key).unwrap();
+    let made = Command::new("mkfifo")
+        .arg(&key)
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success());
+    let cert = dir.path().join("certificate.pem.crt");
+    std::fs::remove_file(&cert).unwrap();
+    std::fs::create_dir(&cert).unwrap();
+    let started = Instant::now();
+    let r = doctor(dir.path(), &[CLOSED_PORT], &["--ca", "/dev/null"]);
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "a named pipe is never opened"
+    );
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    let j = r.json();
+    assert_eq!(j["first_failure"], "files");
+    let messages: Vec<String> = stage(&j, "files")["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["message"].as_str().unwrap().to_string())
+        .collect();
+    for expected in [
+        "is a directory, not a regular file",
+        "is a named pipe (FIFO), not a regular file",
+        "/dev/null: is a device, not a regular file",
+    ] {
+        assert!(
+            messages.iter().any(|m| m.contains(expected)),
+            "{expected}: {messages:?}"
+        );
+    }
+}
+
+#[test]
 fn an_unset_clock_fails_the_clock_stage() {
     let (broker, _conf) = broker(true);
     let dir = device_files("device/ec.pem", "device/ec.key", 0o600);
