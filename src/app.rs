@@ -238,10 +238,12 @@ pub(crate) fn checked_host(host: &str, option: &str) -> Result<String, Error> {
     match rustls::pki_types::ServerName::try_from(trimmed) {
         Ok(_) => Ok(trimmed.to_string()),
         Err(_) if !trimmed.is_ascii() => Err(Error::Usage(format!(
-            "{option} {host:?}: an international name must be given in its ASCII (xn--) form"
+            "{option} {:?}: an international name must be given in its ASCII (xn--) form",
+            crate::report::clipped(host)
         ))),
         Err(_) => Err(Error::Usage(format!(
-            "{option} {host:?} is neither a DNS name nor an IP address"
+            "{option} {:?} is neither a DNS name nor an IP address",
+            crate::report::clipped(host)
         ))),
     }
 }

@@ -169,6 +169,7 @@ codes! {
     FileNotCertificate "file_not_certificate" Warning "a file under the fleet's paths holds no certificate, or cannot be read: reported and skipped";
     CrlUnreadable "crl_unreadable" Error "a `--crl` file holds no CRL rustls-webpki can use (damaged, not a CRL, v1, no nextUpdate): not used";
     CrlNotSignedByCa "crl_not_signed_by_ca" Error "a CRL given is not signed by any CA given: not used, so revocation was not checked against it";
+    NoCertificates "no_certificates" Error "`fleet`: no device certificate was found under the paths given (an unmounted store, the wrong directory)";
     CrlExpired "crl_expired" Warning "a CRL given is past its nextUpdate: still used, but revocations since are missing from it";
     // doctor: configuration
     ConfigMissingValue "config_missing_value" Error "the configuration and the flags leave unset a value the client needs (endpoint, certificate, key, thing name; Greengrass: the root CA)";

@@ -253,7 +253,10 @@ pub fn target_lines(text: &str) -> Result<Vec<(usize, String)>, (usize, String)>
         if line.split_whitespace().nth(1).is_some() {
             return Err((
                 i + 1,
-                format!("{line:?}: write one HOST[:PORT] a line (# starts a comment)"),
+                format!(
+                    "{:?}: write one HOST[:PORT] a line (# starts a comment)",
+                    crate::report::clipped(line)
+                ),
             ));
         }
         targets.push((i + 1, line.to_string()));

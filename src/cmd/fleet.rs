@@ -13,6 +13,7 @@ use regex::Regex;
 use crate::app::Outcome;
 use crate::chain::Cert;
 use crate::error::{Error, InputError};
+use crate::finding::{Code, Finding};
 use crate::fleet::{self, FileVerdict, FleetIndex, FleetPolicy, Summary};
 use crate::report::fleet::{self as view, SummaryView};
 use crate::source::Input;
@@ -92,6 +93,22 @@ pub fn run(settings: &Settings, stdout: &mut dyn Write) -> Result<Outcome, Error
         }
     }
     progress.finish_and_clear();
+    // A run that judged nothing must not pass: a store that is not mounted, or the wrong
+    // directory, would otherwise report ok forever.
+    if summary.certificates == 0 && !out.closed {
+        summary.findings.push(Finding::new(
+            Code::NoCertificates,
+            format!(
+                "no device certificate under {}: check the path (a store that is not mounted, the wrong directory)",
+                settings
+                    .paths
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ));
+    }
 
     let view = SummaryView::build(&summary, &anchors, &crls, settings.at, settings.warn_days);
     let ok = view.verdict.passed();

@@ -197,16 +197,30 @@ fn pattern_text(pattern: &Regex) -> String {
 /// The anchored form of a `--thing-pattern`: the whole CN must match. The compiled size is
 /// bounded, so that a pattern cannot take the memory of the run.
 pub fn thing_pattern(pattern: &str) -> Result<Regex, String> {
-    regex::RegexBuilder::new(&format!("^(?:{pattern})$"))
-        .size_limit(1 << 20)
-        .dfa_size_limit(1 << 20)
-        .build()
-        .map_err(|e| match e {
-            regex::Error::CompiledTooBig(_) => {
-                "--thing-pattern is too large once compiled: simplify it".to_string()
-            }
-            other => format!("--thing-pattern is not a valid regular expression: {other}"),
-        })
+    // The pattern is first checked on its own, so that a syntax error quotes it as written
+    // (one line), not the anchored form the match uses.
+    let limits = |p: &str| {
+        regex::RegexBuilder::new(p)
+            .size_limit(1 << 20)
+            .dfa_size_limit(1 << 20)
+            .build()
+    };
+    let words = |e: regex::Error| match e {
+        regex::Error::CompiledTooBig(_) => {
+            "--thing-pattern is too large once compiled: simplify it".to_string()
+        }
+        other => {
+            let text = other.to_string();
+            let last = text.lines().rev().find(|l| !l.trim().is_empty());
+            let why = last
+                .unwrap_or("syntax error")
+                .trim()
+                .trim_start_matches("error: ");
+            format!("--thing-pattern is not a valid regular expression ({why}): {pattern:?}")
+        }
+    };
+    limits(pattern).map_err(words)?;
+    limits(&format!("^(?:{pattern})$")).map_err(words)
 }
 
 fn index_keys(cert: &Cert) -> IndexKeys {

@@ -367,3 +367,12 @@ pub fn shell_quote(path: &str) -> String {
         format!("'{}'", path.replace('\'', "'\\''"))
     }
 }
+
+/// At most 80 characters of a text that came from outside, for an error message: a hostile
+/// file's line or argument may be megabytes long.
+pub fn clipped(text: &str) -> String {
+    match text.char_indices().nth(80) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_string(),
+    }
+}

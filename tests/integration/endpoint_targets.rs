@@ -336,6 +336,21 @@ fn a_bad_targets_file_is_a_usage_error_naming_the_file_and_line() {
         );
         assert!(r.stderr.contains(expected), "{name}: {}", r.stderr);
     }
+    // A hostile line is quoted clipped, not whole: the error stays one short line.
+    for (name, line) in [
+        (
+            "long-words.txt",
+            format!("{} b.example\n", "a".repeat(100_000)),
+        ),
+        ("long-name.txt", format!("{}\n", "a.".repeat(50_000))),
+    ] {
+        let file = dir.path().join(name);
+        std::fs::write(&file, line).unwrap();
+        let r = run(&["endpoint", "--targets", &file.to_string_lossy()]);
+        assert_eq!(r.code, 2, "{name}: {}", r.stderr);
+        assert!(r.stderr.len() < 400, "{name}: {} bytes", r.stderr.len());
+        assert!(r.stderr.contains('…'), "{name}: {}", r.stderr);
+    }
     let missing = dir
         .path()
         .join("missing.txt")

@@ -182,6 +182,28 @@ fn junk_alone_is_reported_without_failing_the_run() {
     }
 }
 
+/// A run that finds no certificate at all fails: an unmounted store must not pass forever.
+#[test]
+fn a_run_that_finds_no_certificate_fails() {
+    let (dir, fleet) = generated(true);
+    std::fs::create_dir(dir.path().join("empty")).expect("mkdir");
+    for paths in [&["empty"][..], &["devices/junk"][..]] {
+        let mut args = vec!["--jsonl"];
+        args.extend_from_slice(paths);
+        let r = fleet_run(&fleet, &args);
+        assert_eq!(r.code, 1, "{paths:?}: {}{}", r.stdout, r.stderr);
+        let (_files, summary) = lines(&r);
+        assert_eq!(summary["certificates"], 0);
+        let codes: Vec<&str> = summary["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .filter_map(|f| f["code"].as_str())
+            .collect();
+        assert_eq!(codes, ["no_certificates"], "{paths:?}");
+    }
+}
+
 #[test]
 fn the_crl_cases_in_a_fleet() {
     let (_dir, fleet) = generated(true);

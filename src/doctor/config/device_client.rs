@@ -398,7 +398,8 @@ fn is_private_ipv4(host: &str) -> bool {
 
 fn host_kind(host: &str) -> &'static str {
     match host.parse::<std::net::IpAddr>() {
-        Ok(std::net::IpAddr::V4(_)) => "a public IPv4 address",
+        Ok(std::net::IpAddr::V4(ip)) if ip.is_loopback() => "a loopback address",
+        Ok(std::net::IpAddr::V4(_)) => "an IPv4 address outside the private ranges",
         Ok(std::net::IpAddr::V6(_)) => "an IPv6 address",
         Err(_) => "a host name, not an IP address",
     }
