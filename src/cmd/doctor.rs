@@ -41,7 +41,7 @@ pub struct Settings {
     pub home: Option<PathBuf>,
     /// `--connect`: dial this address (optionally with a port, when one port is checked).
     pub connect: Option<String>,
-    /// For each probe as a whole, and for each of resolve and connect on their own.
+    /// One deadline for each port's probe as a whole: resolve, connect, handshakes, MQTT.
     pub timeout: Duration,
     pub at: i64,
     /// The expires_soon window, in days.
@@ -555,13 +555,17 @@ fn network(
         .is_err()
         .then(|| name.to_string());
 
+    // One deadline bounds each port's whole probe, the shared lookup included: a slow lookup
+    // followed by a silent port ends by `--timeout`, not after a timeout per phase.
     let clock = Instant::now();
+    let deadline = clock + settings.timeout;
     let resolved = match &proxy {
         Some(_) => None,
         None => Some(net::resolve(
             &dial_host,
             dial_port.or(ports.first().copied()).unwrap_or(8883),
             settings.timeout,
+            deadline,
         )),
     };
     let resolve_ms = millis(clock);
@@ -583,7 +587,7 @@ fn network(
                         sni: sni.clone(),
                         alpn,
                         timeout: settings.timeout,
-                        deadline: None,
+                        deadline: Some(deadline),
                         proxy: proxy.clone(),
                         versions: TlsVersions::Both,
                         sig: SigFilter::Any,
@@ -694,7 +698,8 @@ fn port_run(
                 .map(|a| SocketAddr::new(a.ip(), port))
                 .collect();
             let clock = Instant::now();
-            let tcp = net::connect(&addresses, base.timeout);
+            let deadline = base.deadline.unwrap_or_else(|| clock + base.timeout);
+            let tcp = net::connect(&addresses, base.timeout, deadline);
             run.tcp_ms = millis(clock);
             let accepted = tcp.as_ref().ok().copied();
             run.tcp = Some(tcp);

@@ -260,16 +260,26 @@ pub fn probe(settings: &ProbeSettings, chain_ok: Arc<ChainCheck>) -> Result<Prob
     runtime()?.block_on(probe::run(settings, chain_ok))
 }
 
-/// Resolves `host` within `timeout`, as the first phase of a probe does (an IP literal is not
-/// looked up): for a caller that reports the phases one by one.
-pub fn resolve(host: &str, port: u16, timeout: Duration) -> Result<Vec<SocketAddr>, NetError> {
-    runtime()?.block_on(probe::resolve_alone(host, port, timeout))
+/// Resolves `host` by `deadline`, as the first phase of a probe does (an IP literal is not
+/// looked up): for a caller that reports the phases one by one and bounds them together.
+/// `timeout` names the budget the deadline came from, in messages.
+pub fn resolve(
+    host: &str,
+    port: u16,
+    timeout: Duration,
+    deadline: Instant,
+) -> Result<Vec<SocketAddr>, NetError> {
+    runtime()?.block_on(probe::resolve_alone(host, port, timeout, deadline))
 }
 
-/// Opens a TCP connection to the first of `addresses` that accepts, within `timeout`, and
+/// Opens a TCP connection to the first of `addresses` that accepts, by `deadline`, and
 /// closes it at once, as the second phase of a probe does; returns the address that accepted.
-pub fn connect(addresses: &[SocketAddr], timeout: Duration) -> Result<SocketAddr, NetError> {
-    runtime()?.block_on(probe::connect_alone(addresses, timeout))
+pub fn connect(
+    addresses: &[SocketAddr],
+    timeout: Duration,
+    deadline: Instant,
+) -> Result<SocketAddr, NetError> {
+    runtime()?.block_on(probe::connect_alone(addresses, timeout, deadline))
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, NetError> {

@@ -47,9 +47,9 @@ impl Budget {
         }
     }
 
-    fn from_now(total: Duration) -> Self {
+    fn until(deadline: Instant, total: Duration) -> Self {
         Self {
-            deadline: tokio::time::Instant::now() + total,
+            deadline: tokio::time::Instant::from_std(deadline),
             total,
         }
     }
@@ -268,24 +268,26 @@ pub(super) async fn run(
     Ok(probe)
 }
 
-/// The resolve phase on its own, within `timeout`: an IP literal is not looked up.
+/// The resolve phase on its own, by `deadline`: an IP literal is not looked up.
 pub(super) async fn resolve_alone(
     host: &str,
     port: u16,
     timeout: Duration,
+    deadline: Instant,
 ) -> Result<Vec<SocketAddr>, NetError> {
     let dial = HostPort {
         host: bare_host(host).to_string(),
         port,
     };
-    resolve(&dial, Budget::from_now(timeout)).await
+    resolve(&dial, Budget::until(deadline, timeout)).await
 }
 
-/// The connect phase on its own, within `timeout`: each address in turn, as a probe tries
+/// The connect phase on its own, by `deadline`: each address in turn, as a probe tries
 /// them; the connection is closed at once. Returns the address that accepted.
 pub(super) async fn connect_alone(
     addresses: &[SocketAddr],
     timeout: Duration,
+    deadline: Instant,
 ) -> Result<SocketAddr, NetError> {
     let dial = match addresses.first() {
         Some(first) => HostPort {
@@ -294,7 +296,7 @@ pub(super) async fn connect_alone(
         },
         None => return Err(NetError::Settings("no address to connect to".to_string())),
     };
-    let (tcp, address) = connect(addresses, &dial, Budget::from_now(timeout)).await?;
+    let (tcp, address) = connect(addresses, &dial, Budget::until(deadline, timeout)).await?;
     drop(tcp);
     Ok(address)
 }

@@ -293,6 +293,35 @@ fn a_silent_port_fails_tls_within_the_timeout() {
 }
 
 #[test]
+fn two_silent_ports_end_within_one_timeout() {
+    // --timeout is one deadline for each port's whole probe (resolve, connect, the three
+    // handshakes, the device's turn for MQTT): two silent ports end together, by it.
+    let ports = [hostile(Behaviour::Silent), hostile(Behaviour::Silent)];
+    let dir = device_files("device/ec.pem", "device/ec.key", 0o600);
+    let started = Instant::now();
+    let r = run_cmd(&mut doctor_cmd(dir.path(), &ports, &["--timeout", "1"]));
+    // Loose: the bound under test is the reported durations below.
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    let j = r.json();
+    assert_eq!(j["first_failure"], "tls");
+    for id in ["tcp", "tls", "client_auth"] {
+        let ms = stage(&j, id)["duration_ms"].as_f64().unwrap();
+        assert!(ms <= 1300.0, "{id} took {ms} ms: {}", stage(&j, id));
+    }
+    // Each port's probes ran in parallel against the same deadline, not one after another
+    // (a timeout per phase, or per port's turn, would take about twice as long).
+    let total = j["duration_ms"].as_f64().unwrap();
+    assert!(total < 1700.0, "the run took {total} ms");
+    let message = stage(&j, "tls")["findings"][0]["message"].as_str().unwrap();
+    assert!(message.contains("timed out after 1 s"), "{message}");
+}
+
+#[test]
 fn a_refused_connect_fails_mqtt_with_its_return_code() {
     let (broker, _conf) = broker(false);
     let dir = device_files("device/ec.pem", "device/ec.key", 0o600);
