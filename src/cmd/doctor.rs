@@ -13,7 +13,10 @@ use crate::aws::{self, AwsSettings};
 use crate::chain::Cert;
 use crate::cmd::endpoint::{load_identity, probe_judged};
 use crate::doctor::config::{self, DeviceSettings, Overrides};
-use crate::doctor::stages::{self, FileFacts, FileRole, Gathered, ServedValidity, Stage, StageId};
+use crate::doctor::stages::{
+    self, Evidence, FileFacts, FileRole, Gathered, NoTls, PortEvidence, ServedValidity, Stage,
+    StageId, TcpState,
+};
 use crate::error::{Error, InputError};
 use crate::finding::{Code, Finding};
 use crate::net::{
@@ -159,7 +162,16 @@ pub fn run(settings: &Settings) -> Result<Outcome, Error> {
     all.extend(network_stages);
     all.push(account_stage);
 
-    let (verdict, first_failure, advice) = stages::verdict(&all);
+    let evidence = evidence(
+        &device,
+        &files,
+        &trust,
+        &credentials,
+        network.as_ref(),
+        client_id,
+        settings.at,
+    );
+    let (verdict, first_failure, advice) = stages::verdict(&all, &evidence);
     let report = DoctorReport {
         schema_version: crate::report::SCHEMA_VERSION,
         command: "doctor",
@@ -1163,6 +1175,95 @@ fn account_stage(
             ..Stage::skipped(StageId::Account, format!("AWS was not asked: {e}"))
         },
     }
+}
+
+// ------------------------------------------------------------------------------------------
+// the evidence the advice follows
+
+/// The facts the advice sentence follows: where the served chains lead, what each port did,
+/// the server's alerts and the broker's answers.
+fn evidence(
+    device: &DeviceSettings,
+    files: &[FileFacts],
+    trust: &Trust,
+    credentials: &Credentials,
+    network: Option<&Network>,
+    client_id: Option<String>,
+    at: i64,
+) -> Evidence {
+    let mut evidence = Evidence {
+        endpoint: device.endpoint.as_ref().map(|e| e.value.clone()),
+        client_id,
+        certificate_id: credentials.device.as_ref().map(|c| c.sha256.clone()),
+        ca_files: device
+            .ca
+            .iter()
+            .map(|f| f.path.value.display().to_string())
+            .collect(),
+        roots_held: trust
+            .anchors
+            .certs
+            .iter()
+            .filter_map(KnownRoot::find)
+            .map(|k| k.file)
+            .collect(),
+        files: files.to_vec(),
+        at,
+        ..Evidence::default()
+    };
+    let Some(network) = network else {
+        return evidence;
+    };
+    evidence.resolve_timed_out = matches!(network.resolved, Some(Err(NetError::Timeout { .. })));
+    for run in &network.ports {
+        let handshakes: Vec<&Handshake> = [&run.rsa, &run.ecdsa, &run.device]
+            .into_iter()
+            .flatten()
+            .collect();
+        let anonymous = [&run.rsa, &run.ecdsa].into_iter().flatten();
+        let no_tls = anonymous
+            .clone()
+            .all(|h| h.result.is_err())
+            .then(|| anonymous.filter_map(|h| h.result.as_ref().err()).next())
+            .flatten()
+            .map(NoTls::of);
+        evidence.ports.push(PortEvidence {
+            port: run.port,
+            tcp: run.tcp.as_ref().map(TcpState::of),
+            no_tls,
+        });
+        for h in handshakes {
+            let Ok((probe, _)) = &h.result else {
+                continue;
+            };
+            if let Some(end) = stages::chain_end(&probe.served) {
+                if !evidence.chain_ends.contains(&end) {
+                    evidence.chain_ends.push(end);
+                }
+            }
+            if let Some(served) = probe
+                .served
+                .first()
+                .and_then(|der| Cert::from_der(der, "served").ok())
+            {
+                evidence.served.push(ServedValidity {
+                    label: format!("port {}", run.port),
+                    subject: served.display_name().to_string(),
+                    not_before: served.not_before,
+                    not_after: served.not_after,
+                });
+            }
+            if let Some(alert) = &probe.client_auth.rejection {
+                if probe.client_auth.sent && !evidence.alerts.contains(alert) {
+                    evidence.alerts.push(alert.clone());
+                }
+            }
+            if let Some(MqttOutcome::Refused { code, .. }) = &probe.mqtt {
+                evidence.mqtt_refusals.push(*code);
+            }
+        }
+    }
+    evidence
 }
 
 // ------------------------------------------------------------------------------------------

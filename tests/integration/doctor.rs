@@ -228,7 +228,14 @@ fn a_wrong_root_fails_trust_and_withholds_the_identity() {
     let j = r.json();
     assert_eq!(j["verdict"], "failed");
     assert_eq!(j["first_failure"], "trust");
-    assert!(j["advice"].as_str().unwrap().contains("AmazonRootCA1.pem"));
+    // The chain leads to the test root, not to an Amazon one: no Amazon file is offered.
+    let advice = j["advice"].as_str().unwrap();
+    assert!(
+        advice.contains("leads to \"iotcheck Test Root RSA\", not to an Amazon root"),
+        "{advice}"
+    );
+    assert!(advice.contains("TLS-inspecting proxy"), "{advice}");
+    assert!(!advice.contains("AmazonRootCA3"), "{advice}");
     assert_eq!(stage_codes(&j, "trust")[0], "unknown_issuer");
     // A failed trust does not stop tcp or tls.
     assert_eq!(status(&j, "tcp"), "ok");
@@ -249,6 +256,10 @@ fn a_certificate_the_broker_does_not_trust_fails_client_auth() {
     assert_eq!(j["first_failure"], "client_auth");
     assert_eq!(stage_codes(&j, "client_auth"), ["client_cert_rejected"]);
     assert_eq!(stage(&j, "mqtt")["depends_on"], "client_auth");
+    // The advice names the alert the broker sent and what it means on AWS IoT.
+    let advice = j["advice"].as_str().unwrap();
+    assert!(advice.contains("with the alert unknown_ca"), "{advice}");
+    assert!(advice.contains("aws iot describe-certificate"), "{advice}");
 }
 
 #[test]
@@ -319,6 +330,11 @@ fn two_silent_ports_end_within_one_timeout() {
     assert!(total < 1700.0, "the run took {total} ms");
     let message = stage(&j, "tls")["findings"][0]["message"].as_str().unwrap();
     assert!(message.contains("timed out after 1 s"), "{message}");
+    let advice = j["advice"].as_str().unwrap();
+    assert!(
+        advice.contains("accepted TCP but never answered the TLS handshake"),
+        "{advice}"
+    );
 }
 
 #[test]
