@@ -635,3 +635,89 @@ fn a_greengrass_config_is_read_and_checked() {
     assert!(ports.contains(&Value::from(broker.port)), "{ports:?}");
     assert!(ports.contains(&Value::from(8443)), "{ports:?}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// through an HTTP CONNECT proxy, and the account stage against moto
+
+#[test]
+fn a_device_behind_an_http_proxy_passes_through_it() {
+    let (broker, _conf) = broker(true);
+    let dir = device_files("device/ec.pem", "device/ec.key", 0o600);
+    let proxy_dir = tempfile::tempdir().unwrap();
+    let proxy = crate::peers::tinyproxy(proxy_dir.path(), false, Some(("fielduser", "pr0xy-pass")));
+    let url = format!("http://fielduser:pr0xy-pass@127.0.0.1:{}", proxy.port);
+    let report = dir.path().join("ticket.md");
+    let r = doctor(
+        dir.path(),
+        &[broker.port],
+        &["--proxy", &url, "--report", report.to_str().unwrap()],
+    );
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let j = r.json();
+    assert_eq!(j["verdict"], "ok", "{}", r.stdout);
+    // The proxy resolves the name and opens the connection: dns and tcp are not the device's.
+    for id in ["dns", "tcp"] {
+        assert_eq!(status(&j, id), "skipped", "{id}");
+        let reason = stage(&j, id)["reason"].as_str().unwrap();
+        assert!(reason.contains("through an HTTP proxy"), "{id}: {reason}");
+    }
+    for id in ["tls", "client_auth", "mqtt"] {
+        assert_eq!(status(&j, id), "ok", "{id}: {}", stage(&j, id));
+    }
+    let device = j["network"]["ports"][0]["handshakes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["sig"] == "device")
+        .expect("the device's handshake")
+        .clone();
+    assert_eq!(device["tls"]["via_proxy"], true, "{device}");
+    assert_eq!(device["mqtt"]["outcome"], "accepted", "{device}");
+    assert_eq!(j["settings"]["proxy"]["value"]["password_set"], true);
+    let text = std::fs::read_to_string(&report).expect("the report was written");
+    for output in [&r.stdout, &r.stderr, &text] {
+        assert!(!output.contains("pr0xy-pass"), "{output}");
+    }
+}
+
+/// `iotcheck doctor` for a healthy loopback device with the account stage asked of `moto`.
+fn doctor_with_account(moto: &crate::account::Moto) -> Run {
+    let (broker, _conf) = broker(true);
+    let dir = device_files("device/ec.pem", "device/ec.key", 0o600);
+    let mut cmd = doctor_cmd(dir.path(), &[broker.port], &[ACCOUNT]);
+    crate::account::with_aws(&mut cmd, &moto.url(), moto.config.path());
+    run_cmd(&mut cmd)
+}
+
+#[test]
+fn the_account_stage_asks_aws_about_the_certificate() {
+    let moto = crate::account::Moto::start();
+    let arn = moto.register("device/ec.pem", "ACTIVE");
+    moto.attach_thing(&arn, "TestThing-ec");
+    moto.attach_policy(&arn, "DevicePolicy", crate::account::thing_policy());
+    let r = doctor_with_account(&moto);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let j = r.json();
+    assert_eq!(j["verdict"], "ok", "{}", r.stdout);
+    assert_eq!(status(&j, "account"), "ok", "{}", stage(&j, "account"));
+    assert!(!r.stdout.contains("testing-secret-never-shown"));
+    assert!(!r.stderr.contains("testing-secret-never-shown"));
+}
+
+#[test]
+fn the_account_stage_fails_for_an_unregistered_certificate() {
+    let moto = crate::account::Moto::start();
+    // Another certificate is registered; the device's is not.
+    moto.register("device/rsa.pem", "ACTIVE");
+    let r = doctor_with_account(&moto);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    let j = r.json();
+    assert_eq!(j["first_failure"], "account");
+    assert_eq!(status(&j, "account"), "fail");
+    assert_eq!(stage_codes(&j, "account")[0], "cert_not_registered");
+    let advice = j["advice"].as_str().unwrap();
+    assert!(
+        advice.contains("not registered in this account and region"),
+        "{advice}"
+    );
+}
