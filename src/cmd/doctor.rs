@@ -12,7 +12,7 @@ use crate::app::Outcome;
 use crate::aws::{self, AwsSettings};
 use crate::chain::Cert;
 use crate::cmd::endpoint::{load_identity, probe_judged};
-use crate::doctor::config::{self, DeviceSettings, Overrides};
+use crate::doctor::config::{self, Client, DeviceSettings, Overrides};
 use crate::doctor::stages::{
     self, Evidence, FileFacts, FileRole, Gathered, NoTls, PortEvidence, ServedValidity, Stage,
     StageId, TcpState,
@@ -1192,6 +1192,11 @@ fn evidence(
     at: i64,
 ) -> Evidence {
     let mut evidence = Evidence {
+        client: match device.client {
+            Client::DeviceClient => Some("the AWS IoT Device Client"),
+            Client::Greengrass => Some("the AWS IoT Greengrass nucleus"),
+            Client::Flags => None,
+        },
         endpoint: device.endpoint.as_ref().map(|e| e.value.clone()),
         client_id,
         certificate_id: credentials.device.as_ref().map(|c| c.sha256.clone()),

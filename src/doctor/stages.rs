@@ -188,6 +188,8 @@ pub fn verdict(
 /// dropped, the alert the server sent).
 #[derive(Clone, Debug, Default)]
 pub struct Evidence {
+    /// The client whose configuration was read, in words ("the AWS IoT Device Client").
+    pub client: Option<&'static str>,
     pub endpoint: Option<String>,
     pub client_id: Option<String>,
     /// The device certificate's id in AWS IoT: the SHA-256 of its DER, hex.
@@ -425,21 +427,17 @@ fn files_advice(evidence: &Evidence) -> String {
             missing.path
         );
     }
-    let wrong: Vec<(String, u32, u32, &FileFacts)> = evidence
-        .files
-        .iter()
-        .filter_map(|f| exactly(f).map(|(path, mode, want)| (path, mode, want, f)))
-        .collect();
+    let wrong: Vec<(String, u32, u32)> = evidence.files.iter().filter_map(exactly).collect();
     match wrong.as_slice() {
         [] => "Set the modes the device's client requires, as the files findings name them, then run doctor again.".into(),
-        [(path, mode, want, facts), rest @ ..] => {
+        [(path, mode, want), rest @ ..] => {
             let more = match rest.len() {
                 0 => String::new(),
                 n => format!(" (and {n} more the files findings name)"),
             };
+            let client = evidence.client.unwrap_or("the device's client");
             format!(
-                "Run chmod {want:o} {path}{more}: it has mode {mode:04o}, and the device's client requires exactly {want:04o} and refuses any other, stricter ones too ({}).",
-                facts.rule_source
+                "Run chmod {want:o} {path}{more}: it has mode {mode:04o}, and {client} requires exactly {want:04o}, refusing any other mode, stricter ones too."
             )
         }
     }
@@ -1370,15 +1368,18 @@ mod tests {
     #[test]
     fn the_other_stages_advice_follows_their_findings() {
         // files: the exact file and mode.
-        let mut key = file(FileRole::Key, 0o400, ModeRule::Exactly(0o600));
-        key.rule_source = "the AWS IoT Device Client";
+        let key = file(FileRole::Key, 0o400, ModeRule::Exactly(0o600));
         let evidence = Evidence {
+            client: Some("the AWS IoT Device Client"),
             files: vec![key],
             ..Evidence::default()
         };
         let text = advice(&failed(StageId::Files, Code::FileMode), &evidence);
         assert!(
-            text.starts_with("Run chmod 600 /d/k.pem: it has mode 0400"),
+            text.starts_with(
+                "Run chmod 600 /d/k.pem: it has mode 0400, and the AWS IoT Device Client \
+                 requires exactly 0600"
+            ),
             "{text}"
         );
         let mut gone = file(FileRole::Key, 0o600, ModeRule::Exactly(0o600));
