@@ -5,7 +5,6 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::app::Outcome;
@@ -583,8 +582,8 @@ fn network(
     let resolve_ms = millis(clock);
 
     // MQTT CONNECT goes out on one port at a time: AWS IoT drops an earlier connection of the
-    // same client id when another one connects.
-    let mqtt_turn = Mutex::new(());
+    // same client id when another one connects. The handshakes before it run at once.
+    let mqtt_turn = net::MqttTurn::default();
     let runs: Vec<PortRun> = std::thread::scope(|scope| {
         let handles: Vec<_> = ports
             .iter()
@@ -605,6 +604,7 @@ fn network(
                         sig: SigFilter::Any,
                         client: None,
                         mqtt: None,
+                        mqtt_turn: Some(mqtt_turn.clone()),
                     };
                     port_run(
                         base,
@@ -616,7 +616,6 @@ fn network(
                         policy,
                         identity,
                         client_id,
-                        mqtt_turn,
                     )
                 })
             })
@@ -689,7 +688,6 @@ fn port_run(
     policy: &Policy,
     identity: Option<&ClientIdentity>,
     client_id: Option<&str>,
-    mqtt_turn: &Mutex<()>,
 ) -> PortRun {
     let port = base.port;
     let mut run = PortRun {
@@ -739,10 +737,6 @@ fn port_run(
                 _ => None,
             };
         }
-        let _turn = settings
-            .mqtt
-            .as_ref()
-            .map(|_| mqtt_turn.lock().unwrap_or_else(|e| e.into_inner()));
         let clock = Instant::now();
         let result = probe_judged(&settings, anchors, policy, false);
         Handshake {

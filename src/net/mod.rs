@@ -65,7 +65,15 @@ pub struct ProbeSettings {
     pub client: Option<ClientIdentity>,
     /// When set, after a handshake whose chain the caller accepted: CONNECT, CONNACK, DISCONNECT.
     pub mqtt: Option<MqttSettings>,
+    /// Probes that share a turn take turns for their MQTT exchange (and only for it).
+    pub mqtt_turn: Option<MqttTurn>,
 }
+
+/// One turn at a time for the MQTT exchanges of probes that present the same client id: a
+/// broker (AWS IoT) drops an earlier connection of a client id when another one connects.
+/// The handshakes before it still run at once. Works across the probes' runtimes.
+#[derive(Clone, Debug, Default)]
+pub struct MqttTurn(Arc<tokio::sync::Mutex<()>>);
 
 /// An HTTP CONNECT proxy (see [`parse_proxy`]).
 #[derive(Clone, PartialEq, Eq)]

@@ -254,8 +254,25 @@ pub(super) async fn run(
             });
         }
         Some(mqtt_settings) => {
+            let turn = match &settings.mqtt_turn {
+                Some(turn) => match timeout_at(budget.deadline, turn.0.lock()).await {
+                    Ok(guard) => Some(guard),
+                    Err(_elapsed) => {
+                        probe.mqtt = Some(MqttOutcome::NotSent {
+                            reason: format!(
+                                "no time left: another probe with the same client id used the \
+                                 rest of the {} for its MQTT exchange",
+                                seconds(budget.total)
+                            ),
+                        });
+                        return Ok(probe);
+                    }
+                },
+                None => None,
+            };
             let started = Instant::now();
             let exchange = mqtt::exchange(&mut io, mqtt_settings, budget.deadline).await;
+            drop(turn);
             probe.timings.mqtt = Some(millis(started));
             // Only a TLS 1.3 server that stayed silent through the settle wait may still be
             // rejecting our certificate now.
