@@ -630,6 +630,7 @@ fn target_settings(
             alpn: address.alpn,
             timeout: shared.timeout,
             deadline: None,
+            mqtt_turn: None,
             proxy: address.proxy,
             versions: shared.versions,
             sig: shared.sig,

@@ -481,7 +481,7 @@ pub struct DoctorArgs {
     #[arg(long, value_name = "URL")]
     pub proxy: Option<String>,
 
-    /// Seconds for each probe as a whole (and for resolving, and for each TCP connect).
+    /// Seconds for each port's whole probe: resolve, connect, handshakes and MQTT together.
     #[arg(long, value_name = "SECS", default_value_t = 10.0)]
     pub timeout: f64,
 

@@ -223,6 +223,7 @@ fn probe_settings() -> &'static ProbeSettings {
             alpn: vec![b"x-amzn-mqtt-ca".to_vec()],
             timeout: Duration::from_secs(10),
             deadline: None,
+            mqtt_turn: None,
             proxy: None,
             versions: TlsVersions::Both,
             sig: SigFilter::Any,

@@ -5,15 +5,17 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::app::Outcome;
 use crate::aws::{self, AwsSettings};
 use crate::chain::Cert;
 use crate::cmd::endpoint::{load_identity, probe_judged};
-use crate::doctor::config::{self, DeviceSettings, Overrides};
-use crate::doctor::stages::{self, FileFacts, FileRole, Gathered, ServedValidity, Stage, StageId};
+use crate::doctor::config::{self, Client, DeviceSettings, Overrides};
+use crate::doctor::stages::{
+    self, Evidence, FileFacts, FileRole, Gathered, NoTls, PortEvidence, ServedValidity, Stage,
+    StageId, TcpState,
+};
 use crate::error::{Error, InputError};
 use crate::finding::{Code, Finding};
 use crate::net::{
@@ -41,7 +43,7 @@ pub struct Settings {
     pub home: Option<PathBuf>,
     /// `--connect`: dial this address (optionally with a port, when one port is checked).
     pub connect: Option<String>,
-    /// For each probe as a whole, and for each of resolve and connect on their own.
+    /// One deadline for each port's probe as a whole: resolve, connect, handshakes, MQTT.
     pub timeout: Duration,
     pub at: i64,
     /// The expires_soon window, in days.
@@ -159,7 +161,16 @@ pub fn run(settings: &Settings) -> Result<Outcome, Error> {
     all.extend(network_stages);
     all.push(account_stage);
 
-    let (verdict, first_failure, advice) = stages::verdict(&all);
+    let evidence = evidence(
+        &device,
+        &files,
+        &trust,
+        &credentials,
+        network.as_ref(),
+        client_id,
+        settings.at,
+    );
+    let (verdict, first_failure, advice) = stages::verdict(&all, &evidence);
     let report = DoctorReport {
         schema_version: crate::report::SCHEMA_VERSION,
         command: "doctor",
@@ -560,20 +571,24 @@ fn network(
         .is_err()
         .then(|| name.to_string());
 
+    // One deadline bounds each port's whole probe, the shared lookup included: a slow lookup
+    // followed by a silent port ends by `--timeout`, not after a timeout per phase.
     let clock = Instant::now();
+    let deadline = clock + settings.timeout;
     let resolved = match &proxy {
         Some(_) => None,
         None => Some(net::resolve(
             &dial_host,
             dial_port.or(ports.first().copied()).unwrap_or(8883),
             settings.timeout,
+            deadline,
         )),
     };
     let resolve_ms = millis(clock);
 
     // MQTT CONNECT goes out on one port at a time: AWS IoT drops an earlier connection of the
-    // same client id when another one connects.
-    let mqtt_turn = Mutex::new(());
+    // same client id when another one connects. The handshakes before it run at once.
+    let mqtt_turn = net::MqttTurn::default();
     let runs: Vec<PortRun> = std::thread::scope(|scope| {
         let handles: Vec<_> = ports
             .iter()
@@ -588,12 +603,13 @@ fn network(
                         sni: sni.clone(),
                         alpn,
                         timeout: settings.timeout,
-                        deadline: None,
+                        deadline: Some(deadline),
                         proxy: proxy.clone(),
                         versions: TlsVersions::Both,
                         sig: SigFilter::Any,
                         client: None,
                         mqtt: None,
+                        mqtt_turn: Some(mqtt_turn.clone()),
                     };
                     port_run(
                         base,
@@ -605,7 +621,6 @@ fn network(
                         policy,
                         identity,
                         client_id,
-                        mqtt_turn,
                     )
                 })
             })
@@ -678,7 +693,6 @@ fn port_run(
     policy: &Policy,
     identity: Option<&ClientIdentity>,
     client_id: Option<&str>,
-    mqtt_turn: &Mutex<()>,
 ) -> PortRun {
     let port = base.port;
     let mut run = PortRun {
@@ -699,7 +713,8 @@ fn port_run(
                 .map(|a| SocketAddr::new(a.ip(), port))
                 .collect();
             let clock = Instant::now();
-            let tcp = net::connect(&addresses, base.timeout);
+            let deadline = base.deadline.unwrap_or_else(|| clock + base.timeout);
+            let tcp = net::connect(&addresses, base.timeout, deadline);
             run.tcp_ms = millis(clock);
             let accepted = tcp.as_ref().ok().copied();
             run.tcp = Some(tcp);
@@ -727,10 +742,6 @@ fn port_run(
                 _ => None,
             };
         }
-        let _turn = settings
-            .mqtt
-            .as_ref()
-            .map(|_| mqtt_turn.lock().unwrap_or_else(|e| e.into_inner()));
         let clock = Instant::now();
         let result = probe_judged(&settings, anchors, policy, false);
         Handshake {
@@ -1163,6 +1174,100 @@ fn account_stage(
             ..Stage::skipped(StageId::Account, format!("AWS was not asked: {e}"))
         },
     }
+}
+
+// ------------------------------------------------------------------------------------------
+// the evidence the advice follows
+
+/// The facts the advice sentence follows: where the served chains lead, what each port did,
+/// the server's alerts and the broker's answers.
+fn evidence(
+    device: &DeviceSettings,
+    files: &[FileFacts],
+    trust: &Trust,
+    credentials: &Credentials,
+    network: Option<&Network>,
+    client_id: Option<String>,
+    at: i64,
+) -> Evidence {
+    let mut evidence = Evidence {
+        client: match device.client {
+            Client::DeviceClient => Some("the AWS IoT Device Client"),
+            Client::Greengrass => Some("the AWS IoT Greengrass nucleus"),
+            Client::Flags => None,
+        },
+        endpoint: device.endpoint.as_ref().map(|e| e.value.clone()),
+        client_id,
+        certificate_id: credentials.device.as_ref().map(|c| c.sha256.clone()),
+        ca_files: device
+            .ca
+            .iter()
+            .map(|f| f.path.value.display().to_string())
+            .collect(),
+        roots_held: trust
+            .anchors
+            .certs
+            .iter()
+            .filter_map(KnownRoot::find)
+            .map(|k| k.file)
+            .collect(),
+        files: files.to_vec(),
+        at,
+        ..Evidence::default()
+    };
+    let Some(network) = network else {
+        return evidence;
+    };
+    evidence.resolve_timed_out = matches!(network.resolved, Some(Err(NetError::Timeout { .. })));
+    for run in &network.ports {
+        let handshakes: Vec<&Handshake> = [&run.rsa, &run.ecdsa, &run.device]
+            .into_iter()
+            .flatten()
+            .collect();
+        let anonymous = [&run.rsa, &run.ecdsa].into_iter().flatten();
+        let no_tls = anonymous
+            .clone()
+            .all(|h| h.result.is_err())
+            .then(|| anonymous.filter_map(|h| h.result.as_ref().err()).next())
+            .flatten()
+            .map(NoTls::of);
+        evidence.ports.push(PortEvidence {
+            port: run.port,
+            tcp: run.tcp.as_ref().map(TcpState::of),
+            no_tls,
+        });
+        for h in handshakes {
+            let Ok((probe, _)) = &h.result else {
+                continue;
+            };
+            if let Some(end) = stages::chain_end(&probe.served) {
+                if !evidence.chain_ends.contains(&end) {
+                    evidence.chain_ends.push(end);
+                }
+            }
+            if let Some(served) = probe
+                .served
+                .first()
+                .and_then(|der| Cert::from_der(der, "served").ok())
+            {
+                evidence.served.push(ServedValidity {
+                    label: format!("port {}", run.port),
+                    subject: served.display_name().to_string(),
+                    not_before: served.not_before,
+                    not_after: served.not_after,
+                });
+            }
+            if let Some(alert) = &probe.client_auth.rejection {
+                if probe.client_auth.sent && !evidence.alerts.contains(alert) {
+                    evidence.alerts.push(alert.clone());
+                }
+            }
+            if let Some(MqttOutcome::Refused { code, .. }) = &probe.mqtt {
+                evidence.mqtt_refusals.push(*code);
+            }
+        }
+    }
+    evidence
 }
 
 // ------------------------------------------------------------------------------------------

@@ -65,7 +65,15 @@ pub struct ProbeSettings {
     pub client: Option<ClientIdentity>,
     /// When set, after a handshake whose chain the caller accepted: CONNECT, CONNACK, DISCONNECT.
     pub mqtt: Option<MqttSettings>,
+    /// Probes that share a turn take turns for their MQTT exchange (and only for it).
+    pub mqtt_turn: Option<MqttTurn>,
 }
+
+/// One turn at a time for the MQTT exchanges of probes that present the same client id: a
+/// broker (AWS IoT) drops an earlier connection of a client id when another one connects.
+/// The handshakes before it still run at once. Works across the probes' runtimes.
+#[derive(Clone, Debug, Default)]
+pub struct MqttTurn(Arc<tokio::sync::Mutex<()>>);
 
 /// An HTTP CONNECT proxy (see [`parse_proxy`]).
 #[derive(Clone, PartialEq, Eq)]
@@ -260,16 +268,26 @@ pub fn probe(settings: &ProbeSettings, chain_ok: Arc<ChainCheck>) -> Result<Prob
     runtime()?.block_on(probe::run(settings, chain_ok))
 }
 
-/// Resolves `host` within `timeout`, as the first phase of a probe does (an IP literal is not
-/// looked up): for a caller that reports the phases one by one.
-pub fn resolve(host: &str, port: u16, timeout: Duration) -> Result<Vec<SocketAddr>, NetError> {
-    runtime()?.block_on(probe::resolve_alone(host, port, timeout))
+/// Resolves `host` by `deadline`, as the first phase of a probe does (an IP literal is not
+/// looked up): for a caller that reports the phases one by one and bounds them together.
+/// `timeout` names the budget the deadline came from, in messages.
+pub fn resolve(
+    host: &str,
+    port: u16,
+    timeout: Duration,
+    deadline: Instant,
+) -> Result<Vec<SocketAddr>, NetError> {
+    runtime()?.block_on(probe::resolve_alone(host, port, timeout, deadline))
 }
 
-/// Opens a TCP connection to the first of `addresses` that accepts, within `timeout`, and
+/// Opens a TCP connection to the first of `addresses` that accepts, by `deadline`, and
 /// closes it at once, as the second phase of a probe does; returns the address that accepted.
-pub fn connect(addresses: &[SocketAddr], timeout: Duration) -> Result<SocketAddr, NetError> {
-    runtime()?.block_on(probe::connect_alone(addresses, timeout))
+pub fn connect(
+    addresses: &[SocketAddr],
+    timeout: Duration,
+    deadline: Instant,
+) -> Result<SocketAddr, NetError> {
+    runtime()?.block_on(probe::connect_alone(addresses, timeout, deadline))
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, NetError> {

@@ -47,9 +47,9 @@ impl Budget {
         }
     }
 
-    fn from_now(total: Duration) -> Self {
+    fn until(deadline: Instant, total: Duration) -> Self {
         Self {
-            deadline: tokio::time::Instant::now() + total,
+            deadline: tokio::time::Instant::from_std(deadline),
             total,
         }
     }
@@ -254,8 +254,25 @@ pub(super) async fn run(
             });
         }
         Some(mqtt_settings) => {
+            let turn = match &settings.mqtt_turn {
+                Some(turn) => match timeout_at(budget.deadline, turn.0.lock()).await {
+                    Ok(guard) => Some(guard),
+                    Err(_elapsed) => {
+                        probe.mqtt = Some(MqttOutcome::NotSent {
+                            reason: format!(
+                                "no time left: another probe with the same client id used the \
+                                 rest of the {} for its MQTT exchange",
+                                seconds(budget.total)
+                            ),
+                        });
+                        return Ok(probe);
+                    }
+                },
+                None => None,
+            };
             let started = Instant::now();
             let exchange = mqtt::exchange(&mut io, mqtt_settings, budget.deadline).await;
+            drop(turn);
             probe.timings.mqtt = Some(millis(started));
             // Only a TLS 1.3 server that stayed silent through the settle wait may still be
             // rejecting our certificate now.
@@ -268,24 +285,26 @@ pub(super) async fn run(
     Ok(probe)
 }
 
-/// The resolve phase on its own, within `timeout`: an IP literal is not looked up.
+/// The resolve phase on its own, by `deadline`: an IP literal is not looked up.
 pub(super) async fn resolve_alone(
     host: &str,
     port: u16,
     timeout: Duration,
+    deadline: Instant,
 ) -> Result<Vec<SocketAddr>, NetError> {
     let dial = HostPort {
         host: bare_host(host).to_string(),
         port,
     };
-    resolve(&dial, Budget::from_now(timeout)).await
+    resolve(&dial, Budget::until(deadline, timeout)).await
 }
 
-/// The connect phase on its own, within `timeout`: each address in turn, as a probe tries
+/// The connect phase on its own, by `deadline`: each address in turn, as a probe tries
 /// them; the connection is closed at once. Returns the address that accepted.
 pub(super) async fn connect_alone(
     addresses: &[SocketAddr],
     timeout: Duration,
+    deadline: Instant,
 ) -> Result<SocketAddr, NetError> {
     let dial = match addresses.first() {
         Some(first) => HostPort {
@@ -294,7 +313,7 @@ pub(super) async fn connect_alone(
         },
         None => return Err(NetError::Settings("no address to connect to".to_string())),
     };
-    let (tcp, address) = connect(addresses, &dial, Budget::from_now(timeout)).await?;
+    let (tcp, address) = connect(addresses, &dial, Budget::until(deadline, timeout)).await?;
     drop(tcp);
     Ok(address)
 }

@@ -99,6 +99,7 @@ fn settings(port: u16) -> ProbeSettings {
         alpn: Vec::new(),
         timeout: TIMEOUT,
         deadline: None,
+        mqtt_turn: None,
         proxy: None,
         versions: TlsVersions::Both,
         sig: SigFilter::Any,

@@ -19,20 +19,20 @@ const REGION: &str = "eu-west-1";
 const DEVICE: &str = "device/ec.pem";
 
 /// A moto server and the empty AWS config files every process here is pointed at.
-struct Moto {
+pub(crate) struct Moto {
     server: Peer,
-    config: tempfile::TempDir,
+    pub(crate) config: tempfile::TempDir,
 }
 
 impl Moto {
-    fn start() -> Moto {
+    pub(crate) fn start() -> Moto {
         Moto {
             server: crate::peers::moto(),
             config: empty_aws_config(),
         }
     }
 
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.server.port)
     }
 
@@ -65,7 +65,7 @@ impl Moto {
     }
 
     /// Registers a fixture certificate (without a CA) with this status; returns its ARN.
-    fn register(&self, cert: &str, status: &str) -> String {
+    pub(crate) fn register(&self, cert: &str, status: &str) -> String {
         let pem = std::fs::read_to_string(fixture(cert)).expect("fixture");
         let saved = self.seed(json!([{
             "call": "register_certificate_without_ca",
@@ -75,14 +75,14 @@ impl Moto {
         saved["ARN"].as_str().expect("an ARN").to_string()
     }
 
-    fn attach_thing(&self, arn: &str, thing: &str) {
+    pub(crate) fn attach_thing(&self, arn: &str, thing: &str) {
         self.seed(json!([
             {"call": "create_thing", "args": {"thingName": thing}},
             {"call": "attach_thing_principal", "args": {"thingName": thing, "principal": arn}},
         ]));
     }
 
-    fn attach_policy(&self, arn: &str, name: &str, document: Value) {
+    pub(crate) fn attach_policy(&self, arn: &str, name: &str, document: Value) {
         self.seed(json!([
             {"call": "create_policy", "args": {"policyName": name, "policyDocument": document.to_string()}},
             {"call": "attach_policy", "args": {"policyName": name, "target": arn}},
@@ -122,7 +122,7 @@ fn hermetic(cmd: &mut Command, config: &Path) {
 }
 
 /// Hermetic, plus fake credentials, the region and the endpoint.
-fn with_aws(cmd: &mut Command, endpoint: &str, config: &Path) {
+pub(crate) fn with_aws(cmd: &mut Command, endpoint: &str, config: &Path) {
     hermetic(cmd, config);
     cmd.env("AWS_ENDPOINT_URL", endpoint)
         .env("AWS_ACCESS_KEY_ID", "testing")
@@ -168,7 +168,7 @@ fn no_secrets(r: &Run) {
 }
 
 /// The AWS documented policy for registered devices: client id and topics are the thing name.
-fn thing_policy() -> Value {
+pub(crate) fn thing_policy() -> Value {
     json!({"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Action": "iot:Connect",
          "Resource": "arn:aws:iot:eu-west-1:123456789012:client/${iot:Connection.Thing.ThingName}"},

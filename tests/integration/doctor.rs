@@ -228,7 +228,14 @@ fn a_wrong_root_fails_trust_and_withholds_the_identity() {
     let j = r.json();
     assert_eq!(j["verdict"], "failed");
     assert_eq!(j["first_failure"], "trust");
-    assert!(j["advice"].as_str().unwrap().contains("AmazonRootCA1.pem"));
+    // The chain leads to the test root, not to an Amazon one: no Amazon file is offered.
+    let advice = j["advice"].as_str().unwrap();
+    assert!(
+        advice.contains("leads to \"iotcheck Test Root RSA\", not to an Amazon root"),
+        "{advice}"
+    );
+    assert!(advice.contains("TLS-inspecting proxy"), "{advice}");
+    assert!(!advice.contains("AmazonRootCA3"), "{advice}");
     assert_eq!(stage_codes(&j, "trust")[0], "unknown_issuer");
     // A failed trust does not stop tcp or tls.
     assert_eq!(status(&j, "tcp"), "ok");
@@ -249,6 +256,10 @@ fn a_certificate_the_broker_does_not_trust_fails_client_auth() {
     assert_eq!(j["first_failure"], "client_auth");
     assert_eq!(stage_codes(&j, "client_auth"), ["client_cert_rejected"]);
     assert_eq!(stage(&j, "mqtt")["depends_on"], "client_auth");
+    // The advice names the alert the broker sent and what it means on AWS IoT.
+    let advice = j["advice"].as_str().unwrap();
+    assert!(advice.contains("with the alert unknown_ca"), "{advice}");
+    assert!(advice.contains("aws iot describe-certificate"), "{advice}");
 }
 
 #[test]
@@ -290,6 +301,40 @@ fn a_silent_port_fails_tls_within_the_timeout() {
     let message = stage(&j, "tls")["findings"][0]["message"].as_str().unwrap();
     assert!(message.contains("timed out"), "{message}");
     assert_eq!(stage(&j, "clock")["depends_on"], "tls");
+}
+
+#[test]
+fn two_silent_ports_end_within_one_timeout() {
+    // --timeout is one deadline for each port's whole probe (resolve, connect, the three
+    // handshakes, the device's turn for MQTT): two silent ports end together, by it.
+    let ports = [hostile(Behaviour::Silent), hostile(Behaviour::Silent)];
+    let dir = device_files("device/ec.pem", "device/ec.key", 0o600);
+    let started = Instant::now();
+    let r = run_cmd(&mut doctor_cmd(dir.path(), &ports, &["--timeout", "1"]));
+    // Loose: the bound under test is the reported durations below.
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    let j = r.json();
+    assert_eq!(j["first_failure"], "tls");
+    for id in ["tcp", "tls", "client_auth"] {
+        let ms = stage(&j, id)["duration_ms"].as_f64().unwrap();
+        assert!(ms <= 1300.0, "{id} took {ms} ms: {}", stage(&j, id));
+    }
+    // Each port's probes ran in parallel against the same deadline, not one after another
+    // (a timeout per phase, or per port's turn, would take about twice as long).
+    let total = j["duration_ms"].as_f64().unwrap();
+    assert!(total < 1700.0, "the run took {total} ms");
+    let message = stage(&j, "tls")["findings"][0]["message"].as_str().unwrap();
+    assert!(message.contains("timed out after 1 s"), "{message}");
+    let advice = j["advice"].as_str().unwrap();
+    assert!(
+        advice.contains("accepted TCP but never answered the TLS handshake"),
+        "{advice}"
+    );
 }
 
 #[test]
@@ -678,4 +723,90 @@ fn a_greengrass_config_is_read_and_checked() {
     let ports = j["settings"]["ports"]["value"].as_array().unwrap().clone();
     assert!(ports.contains(&Value::from(broker.port)), "{ports:?}");
     assert!(ports.contains(&Value::from(8443)), "{ports:?}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// through an HTTP CONNECT proxy, and the account stage against moto
+
+#[test]
+fn a_device_behind_an_http_proxy_passes_through_it() {
+    let (broker, _conf) = broker(true);
+    let dir = device_files("device/ec.pem", "device/ec.key", 0o600);
+    let proxy_dir = tempfile::tempdir().unwrap();
+    let proxy = crate::peers::tinyproxy(proxy_dir.path(), false, Some(("fielduser", "pr0xy-pass")));
+    let url = format!("http://fielduser:pr0xy-pass@127.0.0.1:{}", proxy.port);
+    let report = dir.path().join("ticket.md");
+    let r = doctor(
+        dir.path(),
+        &[broker.port],
+        &["--proxy", &url, "--report", report.to_str().unwrap()],
+    );
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let j = r.json();
+    assert_eq!(j["verdict"], "ok", "{}", r.stdout);
+    // The proxy resolves the name and opens the connection: dns and tcp are not the device's.
+    for id in ["dns", "tcp"] {
+        assert_eq!(status(&j, id), "skipped", "{id}");
+        let reason = stage(&j, id)["reason"].as_str().unwrap();
+        assert!(reason.contains("through an HTTP proxy"), "{id}: {reason}");
+    }
+    for id in ["tls", "client_auth", "mqtt"] {
+        assert_eq!(status(&j, id), "ok", "{id}: {}", stage(&j, id));
+    }
+    let device = j["network"]["ports"][0]["handshakes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["sig"] == "device")
+        .expect("the device's handshake")
+        .clone();
+    assert_eq!(device["tls"]["via_proxy"], true, "{device}");
+    assert_eq!(device["mqtt"]["outcome"], "accepted", "{device}");
+    assert_eq!(j["settings"]["proxy"]["value"]["password_set"], true);
+    let text = std::fs::read_to_string(&report).expect("the report was written");
+    for output in [&r.stdout, &r.stderr, &text] {
+        assert!(!output.contains("pr0xy-pass"), "{output}");
+    }
+}
+
+/// `iotcheck doctor` for a healthy loopback device with the account stage asked of `moto`.
+fn doctor_with_account(moto: &crate::account::Moto) -> Run {
+    let (broker, _conf) = broker(true);
+    let dir = device_files("device/ec.pem", "device/ec.key", 0o600);
+    let mut cmd = doctor_cmd(dir.path(), &[broker.port], &[ACCOUNT]);
+    crate::account::with_aws(&mut cmd, &moto.url(), moto.config.path());
+    run_cmd(&mut cmd)
+}
+
+#[test]
+fn the_account_stage_asks_aws_about_the_certificate() {
+    let moto = crate::account::Moto::start();
+    let arn = moto.register("device/ec.pem", "ACTIVE");
+    moto.attach_thing(&arn, "TestThing-ec");
+    moto.attach_policy(&arn, "DevicePolicy", crate::account::thing_policy());
+    let r = doctor_with_account(&moto);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let j = r.json();
+    assert_eq!(j["verdict"], "ok", "{}", r.stdout);
+    assert_eq!(status(&j, "account"), "ok", "{}", stage(&j, "account"));
+    assert!(!r.stdout.contains("testing-secret-never-shown"));
+    assert!(!r.stderr.contains("testing-secret-never-shown"));
+}
+
+#[test]
+fn the_account_stage_fails_for_an_unregistered_certificate() {
+    let moto = crate::account::Moto::start();
+    // Another certificate is registered; the device's is not.
+    moto.register("device/rsa.pem", "ACTIVE");
+    let r = doctor_with_account(&moto);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    let j = r.json();
+    assert_eq!(j["first_failure"], "account");
+    assert_eq!(status(&j, "account"), "fail");
+    assert_eq!(stage_codes(&j, "account")[0], "cert_not_registered");
+    let advice = j["advice"].as_str().unwrap();
+    assert!(
+        advice.contains("not registered in this account and region"),
+        "{advice}"
+    );
 }
