@@ -21,6 +21,7 @@ pub mod fuzzing;
 pub mod keys;
 pub mod manual;
 pub mod net;
+pub mod output;
 pub mod policy;
 pub mod report;
 pub mod source;

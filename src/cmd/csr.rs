@@ -3,7 +3,6 @@
 //! 0400 from its first byte), neither is ever overwritten, and a failure leaves neither
 //! behind. Key material is written to the key file only, never shown.
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use rcgen::{CertificateParams, DistinguishedName, DnType, KeyPair, RsaKeySize};
@@ -11,6 +10,7 @@ use rcgen::{CertificateParams, DistinguishedName, DnType, KeyPair, RsaKeySize};
 use crate::app::Outcome;
 use crate::error::Error;
 use crate::keys::PrivateKey;
+use crate::output::{Placement, Target};
 use crate::report::csr::{self, CsrReport};
 use crate::report::{human, json, shell_quote, KeyView, SCHEMA_VERSION};
 use crate::source::KeyFormat;
@@ -62,8 +62,8 @@ pub fn run(settings: &Settings) -> Result<Outcome, Error> {
         .map_err(|e| Error::Usage(format!("the generated key does not load ({e})")))?
         .public;
 
-    place_new(&key_path, key_pem.as_bytes(), 0o400)?;
-    if let Err(e) = place_new(&csr_path, csr_pem.as_bytes(), 0o644) {
+    new_file(&key_path, 0o400).write(key_pem.as_bytes())?;
+    if let Err(e) = new_file(&csr_path, 0o644).write(csr_pem.as_bytes()) {
         // A key without its CSR is of no use and would block the next run.
         let _ = std::fs::remove_file(&key_path);
         return Err(e);
@@ -151,70 +151,17 @@ fn csr_for(thing: &str, key_pair: &KeyPair) -> Result<String, Error> {
         .map_err(failed)
 }
 
-/// Puts a file that must not exist yet at `path`, whole or not at all: the bytes go to a
-/// temporary file in the same directory, created with `mode` (before the umask) from the
-/// start, so that a key is never readable by others, and synced; it is then linked into
-/// place, which fails rather than replace a file that appeared meanwhile. On any failure the
-/// temporary file is removed and nothing is left at `path`.
-fn place_new(path: &Path, bytes: &[u8], mode: u32) -> Result<(), Error> {
-    let failed = |source| Error::Write {
-        path: path.display().to_string(),
-        source,
-    };
-    let temporary = temporary_beside(path);
-    let written = (|| {
-        let mut file = open_new(&temporary, mode)?;
-        file.write_all(bytes)?;
-        file.sync_all()
-    })();
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&temporary);
-        return Err(failed(e));
+/// A key or CSR file: created with `mode` from the start (a key is never readable by others,
+/// not even for an instant) and linked into place, which fails rather than replace a file
+/// that appeared meanwhile.
+fn new_file(path: &Path, mode: u32) -> Target<'_> {
+    Target {
+        path,
+        mode,
+        placement: Placement::New,
+        option: "--out",
+        exists_hint: "it is never overwritten; move it away or choose another --out",
     }
-    let linked = std::fs::hard_link(&temporary, path);
-    let _ = std::fs::remove_file(&temporary);
-    linked.map_err(failed)?;
-    sync_directory(path);
-    Ok(())
-}
-
-/// A name for the temporary file beside `path`: hidden, and unique to this process.
-fn temporary_beside(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    path.with_file_name(format!(".{name}.{}.tmp", std::process::id()))
-}
-
-/// Makes the new directory entry durable; where directories cannot be opened, the entry
-/// is still there, only not yet flushed.
-fn sync_directory(path: &Path) {
-    let directory = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    if let Ok(dir) = std::fs::File::open(directory) {
-        let _ = dir.sync_all();
-    }
-}
-
-#[cfg(unix)]
-fn open_new(path: &Path, mode: u32) -> std::io::Result<std::fs::File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(mode)
-        .open(path)
-}
-
-#[cfg(not(unix))]
-fn open_new(path: &Path, _mode: u32) -> std::io::Result<std::fs::File> {
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)
 }
 
 #[cfg(test)]

@@ -16,12 +16,13 @@ use crate::doctor::stages::{
     self, Evidence, FileFacts, FileRole, Gathered, NoTls, PortEvidence, ServedValidity, Stage,
     StageId, TcpState,
 };
-use crate::error::{Error, InputError};
+use crate::error::Error;
 use crate::finding::{Code, Finding};
 use crate::net::{
     self, ClientIdentity, MqttOutcome, MqttSettings, NetError, Probe, ProbeSettings, SigFilter,
     TlsVersions,
 };
+use crate::output::{Placement, Target};
 use crate::report::doctor::{
     self as view, DoctorReport, NetworkView, PortHandshake, PortView, Provenance, SettingsView,
     TcpView,
@@ -61,7 +62,7 @@ pub fn run(settings: &Settings) -> Result<Outcome, Error> {
     let started = Instant::now();
     // The report's file is checked before anything runs, so that a run is never lost to it.
     if let Some(path) = &settings.report {
-        prepare_report(path, settings.force)?;
+        report_target(path, settings.force).check()?;
     }
     let clock = Instant::now();
     let device = config::resolve(
@@ -190,11 +191,8 @@ pub fn run(settings: &Settings) -> Result<Outcome, Error> {
         device_certificates: credentials.certificates.clone(),
     };
     if let Some(path) = &settings.report {
-        write_report(
-            path,
-            &view::markdown(&report, &settings.provenance),
-            settings.force,
-        )?;
+        report_target(path, settings.force)
+            .write(view::markdown(&report, &settings.provenance).as_bytes())?;
     }
     let stdout = if settings.json {
         json::to_line(&report)
@@ -1273,111 +1271,17 @@ fn evidence(
 // ------------------------------------------------------------------------------------------
 // the Markdown report's file
 
-/// Checks, before the run, that the report can be written: a new file, or `--force`.
-fn prepare_report(path: &Path, force: bool) -> Result<(), Error> {
-    let name = path.display().to_string();
-    if let Some(refused) = not_replaceable(path) {
-        return Err(refused);
-    }
-    match std::fs::symlink_metadata(path) {
-        Ok(_) if !force => Err(InputError::new(
-            name,
-            "already exists: --report never overwrites; choose another file or add --force",
-        )
-        .into()),
-        _ => {
-            let dir = match path.parent() {
-                Some(d) if !d.as_os_str().is_empty() => d,
-                _ => Path::new("."),
-            };
-            if !dir.is_dir() {
-                return Err(InputError::new(
-                    name,
-                    "cannot be written: its directory does not exist",
-                )
-                .into());
-            }
-            Ok(())
-        }
-    }
-}
-
-/// Refuses a `--report` path that is a directory or a special file (a device such as
-/// /dev/null, a named pipe, a socket), even with `--force`: the report is written beside it
-/// and renamed over it, which would replace the device node itself. A symbolic link is
-/// replaced, never followed.
-fn not_replaceable(path: &Path) -> Option<Error> {
-    let meta = std::fs::symlink_metadata(path).ok()?;
-    let file_type = meta.file_type();
-    if file_type.is_file() || file_type.is_symlink() {
-        return None;
-    }
-    let name = path.display().to_string();
-    let why = if file_type.is_dir() {
-        "is a directory: --report takes a file name".to_string()
-    } else {
-        format!(
-            "is {}, not a regular file: --report writes a file of its own; choose a file name",
-            source::special_file_kind(&file_type)
-        )
-    };
-    Some(InputError::new(name, why).into())
-}
-
-/// Writes the report into a new temporary file beside `path`, then links it into place: the
-/// link fails if `path` exists (so nothing is ever overwritten without `--force`), and a
-/// reader never sees half a report. With `--force` the temporary file replaces `path`.
-fn write_report(path: &Path, text: &str, force: bool) -> Result<(), Error> {
-    use std::io::Write;
-    let write_error = |source| Error::Write {
-        path: path.display().to_string(),
-        source,
-    };
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "report".to_string());
-    let temporary = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o644);
-    }
-    let written = options
-        .open(&temporary)
-        .and_then(|mut f| f.write_all(text.as_bytes()).and_then(|_| f.sync_all()));
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&temporary);
-        return Err(write_error(e));
-    }
-    let placed = if force {
-        // The path may have changed since `prepare_report`: a rename would replace a device
-        // node or a named pipe as surely as a file.
-        if let Some(refused) = not_replaceable(path) {
-            let _ = std::fs::remove_file(&temporary);
-            return Err(refused);
-        }
-        std::fs::rename(&temporary, path)
-    } else {
-        let linked = std::fs::hard_link(&temporary, path);
-        let _ = std::fs::remove_file(&temporary);
-        linked
-    };
-    placed.map_err(|e| {
-        let _ = std::fs::remove_file(&temporary);
-        if e.kind() == std::io::ErrorKind::AlreadyExists {
-            Error::Input(InputError::new(
-                path.display().to_string(),
-                "appeared while doctor ran: --report never overwrites; choose another file or add --force",
-            ))
+/// The `--report` file: a new file, or with `--force` one that replaces a regular file.
+fn report_target(path: &Path, force: bool) -> Target<'_> {
+    Target {
+        path,
+        mode: 0o644,
+        placement: if force {
+            Placement::Replace
         } else {
-            write_error(e)
-        }
-    })
+            Placement::New
+        },
+        option: "--report",
+        exists_hint: "--report never overwrites; choose another file or add --force",
+    }
 }

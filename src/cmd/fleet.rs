@@ -12,9 +12,10 @@ use regex::Regex;
 
 use crate::app::Outcome;
 use crate::chain::Cert;
-use crate::error::{Error, InputError};
+use crate::error::Error;
 use crate::finding::{Code, Finding};
 use crate::fleet::{self, FileVerdict, FleetIndex, FleetPolicy, Summary};
+use crate::output::{Placement, Target};
 use crate::report::fleet::{self as view, SummaryView};
 use crate::source::Input;
 use crate::trust::Anchors;
@@ -53,7 +54,7 @@ pub fn run(settings: &Settings, stdout: &mut dyn Write) -> Result<Outcome, Error
     // Every input the run rests on is read first: an unreadable one is exit 2 before any
     // file is judged.
     if let FleetOutput::Prometheus(path) = &settings.output {
-        writable_textfile(path)?;
+        textfile(path).check()?;
     }
     let anchors = Anchors::from_files(&settings.ca)?;
     let issuers: Vec<&Cert> = anchors.certs.iter().collect();
@@ -113,7 +114,7 @@ pub fn run(settings: &Settings, stdout: &mut dyn Write) -> Result<Outcome, Error
     let view = SummaryView::build(&summary, &anchors, &crls, settings.at, settings.warn_days);
     let ok = view.verdict.passed();
     if let FleetOutput::Prometheus(path) = &settings.output {
-        write_atomically(path, view::prometheus(&view).as_bytes())?;
+        textfile(path).write(view::prometheus(&view).as_bytes())?;
     }
     out.tail(&view);
     out.finish()?;
@@ -216,80 +217,14 @@ impl<'a> Sink<'a> {
     }
 }
 
-/// Checks, before the run, that the textfile can be put in place: its directory exists, and
-/// the path is not a directory or a special file (a device such as /dev/null, a named pipe, a
-/// socket), which the rename would replace. A symbolic link is replaced, never followed.
-fn writable_textfile(path: &Path) -> Result<(), Error> {
-    let name = path.display().to_string();
-    let refuse = |why: String| Error::Input(InputError::new(&name, why));
-    if let Ok(meta) = std::fs::symlink_metadata(path) {
-        let file_type = meta.file_type();
-        if file_type.is_dir() {
-            return Err(refuse(
-                "is a directory: --prometheus takes a file name (node_exporter reads *.prom)"
-                    .into(),
-            ));
-        }
-        if !file_type.is_file() && !file_type.is_symlink() {
-            return Err(refuse(format!(
-                "is {}, not a regular file: --prometheus replaces the file it names; choose a file name",
-                crate::source::special_file_kind(&file_type)
-            )));
-        }
+/// The `--prometheus` textfile, replaced whole on every run (node_exporter must never read
+/// half of one).
+fn textfile(path: &Path) -> Target<'_> {
+    Target {
+        path,
+        mode: 0o644,
+        placement: Placement::Replace,
+        option: "--prometheus",
+        exists_hint: "",
     }
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    if !dir.is_dir() {
-        return Err(refuse(
-            "cannot be written: its directory does not exist".into(),
-        ));
-    }
-    Ok(())
-}
-
-/// Writes `bytes` to `path` whole or not at all: into a temporary file beside it, synced,
-/// then renamed over it, so that node_exporter never reads half a textfile.
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    let name = path.display().to_string();
-    let failed = |source: std::io::Error| Error::Write {
-        path: name.clone(),
-        source,
-    };
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let file_name = path
-        .file_name()
-        .ok_or_else(|| Error::Usage(format!("--prometheus {name}: name a file")))?;
-    // node_exporter reads only *.prom files: a name without it is never read half-written.
-    let temporary = dir.join(format!(
-        ".{}.{}.tmp",
-        file_name.to_string_lossy(),
-        std::process::id()
-    ));
-    let written = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&temporary)
-        .and_then(|mut f| {
-            f.write_all(bytes)?;
-            f.sync_all()
-        });
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&temporary);
-        return Err(failed(e));
-    }
-    // The path may have changed during the run: check again just before replacing it.
-    if let Err(e) = writable_textfile(path) {
-        let _ = std::fs::remove_file(&temporary);
-        return Err(e);
-    }
-    if let Err(e) = std::fs::rename(&temporary, path) {
-        let _ = std::fs::remove_file(&temporary);
-        return Err(failed(e));
-    }
-    Ok(())
 }
