@@ -60,7 +60,7 @@ pub fn walk(paths: &[PathBuf]) -> Result<Walked, InputError> {
             continue;
         }
         if !metadata.is_dir() {
-            let what = special_kind(&metadata.file_type());
+            let what = crate::source::special_file_kind(&metadata.file_type());
             return Err(InputError::new(
                 &name,
                 format!("is {what}, not a file or directory: name the certificates' directory"),
@@ -118,7 +118,7 @@ fn file_entry(path: PathBuf, metadata: &std::fs::Metadata) -> Entry {
     if metadata.is_file() {
         return Entry::File(path);
     }
-    let what = special_kind(&metadata.file_type());
+    let what = crate::source::special_file_kind(&metadata.file_type());
     Entry::Unreadable(path, format!("is {what}, not a regular file"))
 }
 
@@ -129,23 +129,4 @@ fn read_error(e: &std::io::Error) -> String {
         }
         _ => format!("cannot be read: {e}"),
     }
-}
-
-#[cfg(unix)]
-fn special_kind(file_type: &std::fs::FileType) -> &'static str {
-    use std::os::unix::fs::FileTypeExt;
-    if file_type.is_fifo() {
-        "a named pipe (FIFO)"
-    } else if file_type.is_char_device() || file_type.is_block_device() {
-        "a device"
-    } else if file_type.is_socket() {
-        "a socket"
-    } else {
-        "a special file"
-    }
-}
-
-#[cfg(not(unix))]
-fn special_kind(_: &std::fs::FileType) -> &'static str {
-    "a special file"
 }
