@@ -418,11 +418,10 @@ pub(crate) fn target_addresses(
     let mut seen = std::collections::HashSet::new();
     let mut duplicates = 0;
     for (text, source, place) in given {
-        let address =
-            target_address(&text, source, args, proxy, env).map_err(|e| match place {
-                Some(place) => Error::Usage(format!("{place}: {e}")),
-                None => e,
-            })?;
+        let address = target_address(&text, source, args, proxy, env).map_err(|e| match place {
+            Some(place) => Error::Usage(format!("{place}: {e}")),
+            None => e,
+        })?;
         // Names are case-insensitive; a trailing dot is already gone.
         if !seen.insert((address.host.to_ascii_lowercase(), address.port)) {
             duplicates += 1;

@@ -137,7 +137,13 @@ fn file_as_crl_and_fleet(data: &[u8]) {
     summary.add(&file);
     let _ = fleet_view::file_line(&file);
     let _ = fleet_view::json_file(&file, true);
-    let view = SummaryView::build(&summary, device_cas, &crls, AT, crate::chain::DEFAULT_WARN_DAYS);
+    let view = SummaryView::build(
+        &summary,
+        device_cas,
+        &crls,
+        AT,
+        crate::chain::DEFAULT_WARN_DAYS,
+    );
     let _ = fleet_view::render(&view);
     let _ = fleet_view::json_tail(&view);
     let _ = fleet_view::prometheus(&view);
@@ -567,7 +573,10 @@ mod tests {
         assert_eq!((proxy.host.as_str(), proxy.port), ("10.0.0.140", 9999));
         assert_eq!(device.config_files.len(), 2);
         assert!(
-            device.findings.iter().any(|f| f.code == Code::CaSystemStore),
+            device
+                .findings
+                .iter()
+                .any(|f| f.code == Code::CaSystemStore),
             "{:?}",
             device.findings
         );
