@@ -667,6 +667,17 @@ mod tests {
         assert!(error.to_string().starts_with("targets.txt:1: "), "{error}");
     }
 
+    /// Inputs that once hung or crashed a target, replayed: each returns, quickly.
+    #[test]
+    fn regressions_return_quickly() {
+        // 60 noProxyAddresses entries `\w{500}`: a minute of Unicode regex compiling.
+        let data = include_bytes!("../fuzz/regressions/config_and_lists/no-proxy-expressions");
+        let started = std::time::Instant::now();
+        config_and_lists(data);
+        let elapsed = started.elapsed();
+        assert!(elapsed < Duration::from_secs(5), "{elapsed:?}");
+    }
+
     /// The CRL seed revokes the device fixture: the lookup and the fleet's judgement see it.
     #[test]
     fn crl_seed_revokes_the_device_fixture() {

@@ -885,3 +885,24 @@ fn yaml_alias_bomb_neither_hangs_nor_exhausts_memory() {
         assert!(peak_kib < 1024 * 1024, "peak {peak_kib} KiB");
     }
 }
+
+/// `noProxyAddresses` entries are regular expressions from the file: each is compiled with
+/// Java's ASCII classes and within a bounded size, so that a short hostile list (in Unicode,
+/// each `\w{500}` compiled to megabytes, a minute for this list) cannot stall the run. An
+/// entry too large to compile matches nothing, like an invalid one; the others still apply.
+#[test]
+fn hostile_no_proxy_expressions_neither_hang_nor_hide_the_others() {
+    let home = Home::new();
+    let mut list = vec![r"\\w{500}"; 60];
+    list.extend([r"(?:\\w{50}){50}"; 60]);
+    // A realistic entry, with classes, still fits and matches.
+    list.push(r"[\\w-]+-ats\\.iot\\.\\w+-\\w+-\\d\\.amazonaws\\.com");
+    let text = GREENGRASS
+        .replace("https://my-proxy-server:1100", "http://10.0.0.2:3128")
+        .replace("http://192.168.0.1,www.example.com", &list.join(","));
+    let started = std::time::Instant::now();
+    let s = greengrass(&home, &text);
+    let elapsed = started.elapsed();
+    assert!(s.proxy.is_none(), "{:#?}", s.findings);
+    assert!(elapsed < std::time::Duration::from_secs(5), "{elapsed:?}");
+}
