@@ -35,6 +35,8 @@ declare -A options=(
 # shellcheck disable=SC2206 # the list is split on purpose
 targets=(${FUZZ_TARGETS:-input verify_and_render tls_server_bytes config_and_lists})
 # One libFuzzer process per target, one after another (no -jobs/-workers): two cores at most.
+# An input that takes over 10 s fails the run like a crash (libFuzzer's default is 20 minutes):
+# every input of these targets takes milliseconds, and the tool must never hang.
 
 started=$SECONDS
 # By name: the record_flight helper (fuzz/seeds.sh) links only with a sanitizer runtime.
@@ -49,9 +51,10 @@ for target in "${targets[@]}"; do
   log="artifacts/$target.log"
   # shellcheck disable=SC2086 # the seed and option lists are split on purpose
   if ! cargo +nightly fuzz run "${sanitizer[@]}" "$target" "corpus/$target" ${seeds[$target]} \
-    -- -max_total_time="$seconds" -print_final_stats=1 ${options[$target]} >"$log" 2>&1; then
+    -- -max_total_time="$seconds" -timeout=10 -print_final_stats=1 ${options[$target]} \
+    >"$log" 2>&1; then
     tail -n 60 "$log"
-    echo "fuzz: $target crashed; the input is in fuzz/artifacts/$target/" >&2
+    echo "fuzz: $target crashed or hung; the input is in fuzz/artifacts/$target/" >&2
     exit 1
   fi
   # libFuzzer's closing status line: "#RUNS DONE cov: N ft: N corp: ... exec/s: N ...".
