@@ -906,3 +906,60 @@ fn hostile_no_proxy_expressions_neither_hang_nor_hide_the_others() {
     assert!(s.proxy.is_none(), "{:#?}", s.findings);
     assert!(elapsed < std::time::Duration::from_secs(5), "{elapsed:?}");
 }
+
+/// The bytes-level reader (the fuzz targets' entry) reads as `resolve` does: the same settings
+/// and findings for the same files, and the same refusal of two main configurations.
+#[test]
+fn bytes_read_as_files_are() {
+    let home = Home::new();
+    let config = home.write("aws-iot-device-client.conf", DEVICE_CLIENT);
+    let proxy = home.write("http-proxy.conf", PROXY);
+    // Both named, as the bytes are.
+    let both = Overrides {
+        more_configs: vec![proxy.clone()],
+        ..Overrides::default()
+    };
+    let from_files = home.resolve(&config, &both);
+    let config_name = config.display().to_string();
+    let proxy_name = proxy.display().to_string();
+    let from_bytes = resolve_bytes(
+        &[
+            (config_name.as_str(), DEVICE_CLIENT.as_bytes()),
+            (proxy_name.as_str(), PROXY.as_bytes()),
+        ],
+        &Overrides::default(),
+        Some(home.path()),
+    )
+    .unwrap();
+    assert_eq!(format!("{from_bytes:?}"), format!("{from_files:?}"));
+
+    let gg = home.path().join("config.yaml");
+    let gg_name = gg.display().to_string();
+    let from_files = greengrass(&home, GREENGRASS);
+    let from_bytes = resolve_bytes(
+        &[(gg_name.as_str(), GREENGRASS.as_bytes())],
+        &Overrides::default(),
+        Some(home.path()),
+    )
+    .unwrap();
+    // The same but for the file's name.
+    let from_files = format!("{from_files:?}").replace("effectiveConfig.yaml", "config.yaml");
+    assert_eq!(format!("{from_bytes:?}"), from_files);
+
+    let error = resolve_bytes(
+        &[
+            ("a.conf", DEVICE_CLIENT.as_bytes()),
+            ("b.yaml", GREENGRASS.as_bytes()),
+        ],
+        &Overrides::default(),
+        None,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        error.starts_with(
+            "b.yaml: the Greengrass nucleus configuration is already read from a.conf"
+        ),
+        "{error}"
+    );
+}
