@@ -53,14 +53,27 @@ fn git_commit(dir: &Path) -> Option<String> {
         return None;
     }
     let commit = git(&["rev-parse", "HEAD"])?;
+    // Only paths that exist: cargo reruns a build script on every build while a file it
+    // watches is missing (a repository without packed-refs, a packed branch), and rebuilds the
+    // crate with it. Packing refs removes a loose ref file, which is watched; a commit on a
+    // packed branch writes its loose file into the folder watched instead.
+    let watch = |path: &Path| {
+        if path.exists() {
+            println!("cargo:rerun-if-changed={}", path.display());
+        }
+    };
     for path in ["HEAD", "packed-refs"] {
         if let Some(file) = git(&["rev-parse", "--git-path", path]) {
-            println!("cargo:rerun-if-changed={}", dir.join(file).display());
+            watch(&dir.join(file));
         }
     }
     if let Some(branch) = git(&["symbolic-ref", "-q", "HEAD"]) {
         if let Some(file) = git(&["rev-parse", "--git-path", &branch]) {
-            println!("cargo:rerun-if-changed={}", dir.join(file).display());
+            let file = dir.join(file);
+            match file.parent() {
+                Some(folder) if !file.exists() => watch(folder),
+                _ => watch(&file),
+            }
         }
     }
     Some(commit)

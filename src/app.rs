@@ -350,42 +350,14 @@ fn many_endpoint_settings(
         let input = Input::from_arg(file);
         let name = input.name();
         let text = crate::source::read_text(&input)?;
-        let lines = cmd::endpoint::target_lines(&text)
-            .map_err(|(line, why)| Error::Usage(format!("{name}:{line}: {why}")))?;
-        if lines.is_empty() {
-            return Err(InputError::new(
-                name,
-                "names no target: write one HOST[:PORT] a line (# starts a comment)",
-            )
-            .into());
-        }
-        given.extend(
-            lines
-                .into_iter()
-                .map(|(line, t)| (t, EndpointSource::Given, Some(format!("{name}:{line}")))),
-        );
+        given.extend(targets_in_file(&name, &text)?);
     }
     if given.is_empty() {
         let (host, source) = discovered(&args)?;
         given.push((host, source, None));
     }
     let proxy = args.proxy.as_deref().map(parse_proxy).transpose()?;
-    let mut addresses = Vec::with_capacity(given.len());
-    let mut seen = std::collections::HashSet::new();
-    let mut duplicates = 0;
-    for (text, source, place) in given {
-        let address =
-            target_address(&text, source, &args, proxy.as_ref(), env).map_err(|e| match place {
-                Some(place) => Error::Usage(format!("{place}: {e}")),
-                None => e,
-            })?;
-        // Names are case-insensitive; a trailing dot is already gone.
-        if !seen.insert((address.host.to_ascii_lowercase(), address.port)) {
-            duplicates += 1;
-            continue;
-        }
-        addresses.push(address);
-    }
+    let (addresses, duplicates) = target_addresses(given, &args, proxy.as_ref(), env)?;
     let shared = shared_endpoint_settings(&args, env)?;
     // With --save DIR, each target's chain goes to DIR/HOST_PORT/, all checked before any
     // connection.
@@ -415,6 +387,53 @@ fn many_endpoint_settings(
     })
 }
 
+/// A target as given, where it came from, and its place for messages (FILE:LINE, or nothing).
+pub(crate) type GivenTarget = (String, EndpointSource, Option<String>);
+
+/// The targets of a targets file's text `text`, each with its place `name:LINE`. A line of
+/// more than one word, or a file naming no target, is an error naming the file (and line).
+pub(crate) fn targets_in_file(name: &str, text: &str) -> Result<Vec<GivenTarget>, Error> {
+    let lines = cmd::endpoint::target_lines(text)
+        .map_err(|(line, why)| Error::Usage(format!("{name}:{line}: {why}")))?;
+    if lines.is_empty() {
+        return Err(InputError::new(
+            name,
+            "names no target: write one HOST[:PORT] a line (# starts a comment)",
+        )
+        .into());
+    }
+    Ok(lines
+        .into_iter()
+        .map(|(line, t)| (t, EndpointSource::Given, Some(format!("{name}:{line}"))))
+        .collect())
+}
+
+/// Each target given resolved as one target would be (an error names its place); a target
+/// given twice is kept once, at its first place. Also returns how many were dropped.
+pub(crate) fn target_addresses(
+    given: Vec<GivenTarget>,
+    args: &EndpointArgs,
+    proxy: Option<&net::Proxy>,
+    env: &Env,
+) -> Result<(Vec<TargetAddress>, usize), Error> {
+    let mut addresses = Vec::with_capacity(given.len());
+    let mut seen = std::collections::HashSet::new();
+    let mut duplicates = 0;
+    for (text, source, place) in given {
+        let address = target_address(&text, source, args, proxy, env).map_err(|e| match place {
+            Some(place) => Error::Usage(format!("{place}: {e}")),
+            None => e,
+        })?;
+        // Names are case-insensitive; a trailing dot is already gone.
+        if !seen.insert((address.host.to_ascii_lowercase(), address.port)) {
+            duplicates += 1;
+            continue;
+        }
+        addresses.push(address);
+    }
+    Ok((addresses, duplicates))
+}
+
 /// The account's iot:Data-ATS endpoint, asked of AWS (DescribeEndpoint).
 fn discovered(args: &EndpointArgs) -> Result<(String, EndpointSource), Error> {
     let aws = AwsSettings {
@@ -433,14 +452,14 @@ fn discovered(args: &EndpointArgs) -> Result<(String, EndpointSource), Error> {
 }
 
 /// One target's address and names, resolved from HOST[:PORT] and the options.
-struct TargetAddress {
-    source: EndpointSource,
-    host: String,
-    port: u16,
-    verified_name: String,
-    sni: Option<String>,
-    alpn: Vec<Vec<u8>>,
-    proxy: Option<net::Proxy>,
+pub(crate) struct TargetAddress {
+    pub(crate) source: EndpointSource,
+    pub(crate) host: String,
+    pub(crate) port: u16,
+    pub(crate) verified_name: String,
+    pub(crate) sni: Option<String>,
+    pub(crate) alpn: Vec<Vec<u8>>,
+    pub(crate) proxy: Option<net::Proxy>,
 }
 
 /// Resolves HOST[:PORT] with `--port`, `--servername`, `--no-sni`, `--alpn` and the proxy
@@ -598,7 +617,7 @@ fn prepared_save_dir(dir: PathBuf, args: &EndpointArgs) -> Result<PathBuf, Error
 
 /// The subdirectory of `--save DIR` for one of several targets: HOST_PORT, with every
 /// character other than letters, digits, dots and dashes (an IPv6 address's colons) as `_`.
-fn save_dir_name(host: &str, port: u16) -> String {
+pub(crate) fn save_dir_name(host: &str, port: u16) -> String {
     let host: String = host
         .chars()
         .map(|c| {

@@ -7,16 +7,23 @@
 use std::sync::OnceLock;
 use std::time::Duration;
 
+use crate::app::{self, Env};
 use crate::chain::{self, Cert, Chain, KeyInfo};
+use crate::cli::{Cli, Command, EndpointArgs};
 use crate::cmd::endpoint::judge;
+use crate::doctor::config::{self as device_config, Overrides};
+use crate::doctor::stages;
+use crate::fleet::{self, FleetIndex, FleetPolicy, Summary};
 use crate::keys::{self, PrivateKey};
 use crate::net::{self, ClientIdentity, ProbeSettings, SigFilter, TlsVersions};
+use crate::report::doctor::{self as doctor_view, DoctorReport, Provenance, SettingsView};
 use crate::report::endpoint::{self as view, EndpointReport, EndpointView, HandshakeReport};
+use crate::report::fleet::{self as fleet_view, SummaryView};
 use crate::report::inspect::csr_view;
 use crate::report::{human, json, CertView, ChainReport, VerifyChainJson, SCHEMA_VERSION};
 use crate::source::{self, Kind, Object};
 use crate::trust::{AnchorSource, Anchors};
-use crate::verify::{self, Connection, Policy};
+use crate::verify::{self, Connection, Crls, Policy};
 
 /// The instant every verification runs at: 2026-06-01T00:00:00Z, inside the validity of the
 /// generated fixtures (see `fixtures/README.md`).
@@ -29,10 +36,22 @@ pub const HOST: &str = "example-ats.iot.eu-west-1.amazonaws.com";
 /// CA file; without it the whole input is both the chain and the CA file.
 pub const CA_SEPARATOR: &[u8] = b"\n--- ca file ---\n";
 
+/// In [`config_and_lists`]'s configuration input, the line between two files.
+pub const FILE_SEPARATOR: &[u8] = b"\n--- next file ---\n";
+
 /// Reading an input file whole (`source::parse`), then every object in it the way `inspect`
 /// and the key loading do: certificates into the model, private keys loaded by the crypto
-/// library and matched against the file's certificates, public keys and CSRs described.
+/// library and matched against the file's certificates, public keys and CSRs described. Then
+/// the same bytes as a `--crl` file (each CRL judged against the file's own certificates and
+/// the test device CAs, the file's certificates looked up in it) and as one file of a
+/// `fleet` (judged as a device certificate against the test device CAs and that CRL file,
+/// indexed twice so that it repeats, reported as a line, a JSON element and a summary).
 pub fn input(data: &[u8]) {
+    file_as_pem(data);
+    file_as_crl_and_fleet(data);
+}
+
+fn file_as_pem(data: &[u8]) {
     let _ = source::parse_expecting("fuzz.key", data, "a private key").map_err(|e| e.to_string());
     let loaded = match source::parse("fuzz.pem", data) {
         Ok(loaded) => loaded,
@@ -78,6 +97,159 @@ pub fn input(data: &[u8]) {
                 let _ = csr_view(&object.der);
             }
             Kind::EncryptedPrivateKey | Kind::Crl | Kind::Other(_) => {}
+        }
+    }
+}
+
+/// `--crl FILE` and one file of `fleet` on the same bytes (see [`input`]).
+fn file_as_crl_and_fleet(data: &[u8]) {
+    human::set_color(false);
+    let own = certificates("fuzz.pem", data).unwrap_or_default();
+    let device_cas = device_cas();
+    let issuers: Vec<&Cert> = own.iter().chain(&device_cas.certs).collect();
+    let mut crls = Crls::none();
+    crls.add_file("fuzz.crl", data, &issuers, AT);
+    for crl in &crls.crls {
+        let _ = (crl.issuer.len(), crl.this_update, crl.revoked);
+    }
+    for cert in &own {
+        if let Some(revocation) = crls.revocation_of(cert) {
+            let _ = revocation.words();
+        }
+    }
+    let _ = crls.engine_lists(&own).len();
+
+    let policy = FleetPolicy {
+        anchors: device_cas,
+        crls: &crls,
+        at: AT,
+        warn_days: crate::chain::DEFAULT_WARN_DAYS,
+        thing_pattern: Some(thing_pattern()),
+    };
+    let mut file = fleet::judge_bytes("fuzz.pem".to_string(), data, &policy);
+    let mut summary = Summary::new(crls.findings.clone(), 0);
+    if let Some(keys) = file.index.clone() {
+        let mut index = FleetIndex::with_capacity(2);
+        let name = |_: u32| "fuzz.pem".to_string();
+        let _ = index.observe(0, &keys, name);
+        file.add(index.observe(1, &keys, name));
+    }
+    summary.add(&file);
+    let _ = fleet_view::file_line(&file);
+    let _ = fleet_view::json_file(&file, true);
+    let view = SummaryView::build(
+        &summary,
+        device_cas,
+        &crls,
+        AT,
+        crate::chain::DEFAULT_WARN_DAYS,
+    );
+    let _ = fleet_view::render(&view);
+    let _ = fleet_view::json_tail(&view);
+    let _ = fleet_view::prometheus(&view);
+}
+
+/// Device configuration files or an `endpoint --targets` file, chosen by the first byte: even,
+/// the rest is one to three configuration files separated by [`FILE_SEPARATOR`] lines, read
+/// as `doctor --config` reads them (syntax, format recognised by content, the client's
+/// reader, the flags' defaults and findings; no file looked for beside them) and the
+/// settings and the `config` stage reported as doctor does (human text, JSON, Markdown); odd,
+/// the rest is a targets file, each line resolved as `endpoint --targets FILE` resolves it
+/// (with HTTPS_PROXY and NO_PROXY set).
+pub fn config_and_lists(data: &[u8]) {
+    match data.split_first() {
+        Some((first, rest)) if first % 2 == 0 => device_configuration(rest),
+        Some((_, rest)) => targets_file(rest),
+        None => {}
+    }
+}
+
+/// The home directory `~` stands for in [`config_and_lists`].
+pub const HOME: &str = "/home/device";
+
+fn device_configuration(data: &[u8]) {
+    human::set_color(false);
+    let files = configuration_files(data);
+    let home = std::path::Path::new(HOME);
+    let device = match device_config::resolve_bytes(&files, &Overrides::default(), Some(home)) {
+        Ok(device) => device,
+        Err(error) => {
+            let _ = error.to_string();
+            return;
+        }
+    };
+    let config = stages::config_stage(&device, 0.0);
+    let all = vec![config];
+    let (verdict, first_failure, advice) = stages::verdict(&all);
+    let report = DoctorReport {
+        schema_version: SCHEMA_VERSION,
+        command: "doctor",
+        verdict,
+        first_failure,
+        advice,
+        settings: SettingsView::of(&device, None, 10.0, AT),
+        stages: all,
+        files: Vec::new(),
+        network: Default::default(),
+        duration_ms: 0.0,
+        device_certificates: Vec::new(),
+    };
+    let _ = doctor_view::render(&report);
+    let _ = json::to_line(&report);
+    let provenance = Provenance {
+        version: "0.0.0".to_string(),
+        os: "linux".to_string(),
+    };
+    let _ = doctor_view::markdown(&report, &provenance);
+}
+
+/// One to three configuration files, named for messages, split at [`FILE_SEPARATOR`] lines
+/// (the third file runs to the end).
+fn configuration_files(data: &[u8]) -> Vec<(&'static str, &[u8])> {
+    const NAMES: [&str; 3] = [
+        "/etc/device/first.conf",
+        "/etc/device/second.conf",
+        "/etc/device/third.conf",
+    ];
+    let mut files: Vec<(&str, &[u8])> = Vec::new();
+    let mut rest = data;
+    while files.len() < NAMES.len() - 1 {
+        let Some(at) = find(rest, FILE_SEPARATOR) else {
+            break;
+        };
+        files.push((NAMES[files.len()], &rest[..at]));
+        rest = &rest[at + FILE_SEPARATOR.len()..];
+    }
+    files.push((NAMES[files.len()], rest));
+    files
+}
+
+fn targets_file(data: &[u8]) {
+    let text = match source::text("targets.txt", data.to_vec()) {
+        Ok(text) => text,
+        Err(error) => {
+            let _ = error.to_string();
+            return;
+        }
+    };
+    let given = match app::targets_in_file("targets.txt", &text) {
+        Ok(given) => given,
+        Err(error) => {
+            let _ = error.to_string();
+            return;
+        }
+    };
+    match app::target_addresses(given, endpoint_args(), None, &targets_env()) {
+        Ok((addresses, _duplicates)) => {
+            for address in addresses {
+                let _ = app::save_dir_name(&address.host, address.port);
+                let _ = verify::classify(&address.host);
+                let _ = (address.source, address.verified_name, address.sni);
+                let _ = (address.alpn, address.proxy.map(|p| format!("{p:?}")));
+            }
+        }
+        Err(error) => {
+            let _ = error.to_string();
         }
     }
 }
@@ -236,6 +408,56 @@ fn probe_settings() -> &'static ProbeSettings {
     })
 }
 
+/// The environment of [`targets_file`]: a proxy, and NO_PROXY naming `example.com`.
+fn targets_env() -> Env {
+    Env {
+        now: AT,
+        color: false,
+        https_proxy: Some("http://user:secret@10.0.0.1:3128".to_string()),
+        no_proxy: Some("localhost, .example.com".to_string()),
+        stderr_terminal: false,
+        home: None,
+    }
+}
+
+/// The arguments of `endpoint --targets targets.txt`.
+fn endpoint_args() -> &'static EndpointArgs {
+    static ARGS: OnceLock<Option<Box<EndpointArgs>>> = OnceLock::new();
+    let args = ARGS.get_or_init(|| {
+        use clap::Parser;
+        match Cli::try_parse_from(["iotcheck", "endpoint", "--targets", "targets.txt"]) {
+            Ok(Cli {
+                command: Command::Endpoint(args),
+                ..
+            }) => Some(args),
+            _ => None,
+        }
+    });
+    // A fixed, valid command line: failing here is a bug worth a loud stop.
+    args.as_deref()
+        .expect("the fuzzing endpoint command line parses")
+}
+
+/// The generated test device CAs, which issue the device fixtures.
+fn device_cas() -> &'static Anchors {
+    static CAS: OnceLock<Anchors> = OnceLock::new();
+    CAS.get_or_init(|| {
+        let mut bundle = include_bytes!("../fixtures/device/device-ca.pem").to_vec();
+        bundle.extend_from_slice(include_bytes!("../fixtures/device/other-device-ca.pem"));
+        Anchors {
+            certs: certificates("device-cas.pem", &bundle).unwrap_or_default(),
+            source: AnchorSource::Files(vec!["device-cas.pem".to_string()]),
+        }
+    })
+}
+
+/// A `--thing-pattern` like a fleet's naming scheme.
+fn thing_pattern() -> &'static regex::Regex {
+    static PATTERN: OnceLock<regex::Regex> = OnceLock::new();
+    // A fixed, valid pattern: failing here is a bug worth a loud stop.
+    PATTERN.get_or_init(|| fleet::thing_pattern("TestThing-[a-z0-9]+").expect("a valid pattern"))
+}
+
 /// The generated test roots (RSA and ECC), which issue the server fixtures.
 fn test_roots() -> &'static Anchors {
     static ROOTS: OnceLock<Anchors> = OnceLock::new();
@@ -312,6 +534,179 @@ mod tests {
             input(data);
             verify_and_render(data);
             tls_server_bytes(data);
+            config_and_lists(data);
+            for selector in [b'0', b'1'] {
+                config_and_lists(&[&[selector], data].concat());
+            }
+        }
+    }
+
+    fn seed_settings(seed: &[u8]) -> Result<device_config::DeviceSettings, crate::error::Error> {
+        assert_eq!(seed[0], b'0');
+        let files = configuration_files(&seed[1..]);
+        let home = std::path::Path::new(HOME);
+        device_config::resolve_bytes(&files, &Overrides::default(), Some(home))
+    }
+
+    fn codes(settings: &device_config::DeviceSettings) -> Vec<crate::finding::Code> {
+        settings.findings.iter().map(|f| f.code).collect()
+    }
+
+    /// The configuration seeds are the documented examples, and read as doctor reads them.
+    #[test]
+    fn configuration_seeds_read_as_doctor_reads_them() {
+        use crate::doctor::config::Client;
+        use crate::finding::Code;
+        let device = seed_settings(include_bytes!(
+            "../fuzz/seeds/config_and_lists/device-client-and-proxy"
+        ))
+        .unwrap();
+        assert_eq!(device.client, Client::DeviceClient);
+        assert_eq!(
+            device.endpoint.unwrap().value,
+            "a1b2c3d4e5f6g7-ats.iot.us-east-1.amazonaws.com"
+        );
+        assert_eq!(
+            device.key.unwrap().path.value,
+            std::path::Path::new("/home/device/certs/private.pem.key")
+        );
+        let proxy = device.proxy.unwrap().value;
+        assert_eq!((proxy.host.as_str(), proxy.port), ("10.0.0.140", 9999));
+        assert_eq!(device.config_files.len(), 2);
+        assert!(
+            device
+                .findings
+                .iter()
+                .any(|f| f.code == Code::CaSystemStore),
+            "{:?}",
+            device.findings
+        );
+
+        let runtime = seed_settings(include_bytes!(
+            "../fuzz/seeds/config_and_lists/device-client-proxy-runtime"
+        ))
+        .unwrap();
+        assert_eq!(runtime.thing.unwrap().value, "pump-0042-provisioned");
+        assert_eq!(
+            runtime.cert.unwrap().path.value,
+            std::path::Path::new("/home/device/certs/provisioned.pem.crt")
+        );
+
+        let element = seed_settings(include_bytes!(
+            "../fuzz/seeds/config_and_lists/device-client-secure-element"
+        ))
+        .unwrap();
+        assert!(element.key.is_none());
+        assert!(codes(&element).contains(&Code::CredentialInToken));
+
+        let template = seed_settings(include_bytes!(
+            "../fuzz/seeds/config_and_lists/device-client-template"
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(template.contains("secure-element-slot-id"), "{template}");
+
+        let greengrass =
+            seed_settings(include_bytes!("../fuzz/seeds/config_and_lists/greengrass")).unwrap();
+        assert_eq!(greengrass.client, Client::Greengrass);
+        assert_eq!(greengrass.ports.value, [443]);
+        // An https:// proxy: the probes go without it.
+        assert!(greengrass.proxy.is_none());
+
+        let variant = seed_settings(include_bytes!(
+            "../fuzz/seeds/config_and_lists/greengrass-pkcs11-proxy"
+        ))
+        .unwrap();
+        assert!(variant.cert.is_none());
+        assert!(codes(&variant).contains(&Code::PortSplit));
+        assert_eq!(variant.ports.value, [443, 8443]);
+        let proxy = variant.proxy.unwrap().value;
+        assert_eq!((proxy.host.as_str(), proxy.port), ("10.1.2.3", 3128));
+        assert_eq!(proxy.username.as_deref(), Some("u@x"));
+
+        let flow = seed_settings(include_bytes!(
+            "../fuzz/seeds/config_and_lists/greengrass-flow"
+        ))
+        .unwrap();
+        assert_eq!(
+            flow.ca[0].path.value,
+            std::path::Path::new("/home/device/gg/AmazonRootCA1.pem")
+        );
+        let aliases = seed_settings(include_bytes!(
+            "../fuzz/seeds/config_and_lists/greengrass-aliases"
+        ))
+        .unwrap();
+        assert_eq!(aliases.thing.unwrap().value, "core");
+    }
+
+    #[test]
+    fn targets_seed_resolves_as_endpoint_targets_does() {
+        let seed = include_bytes!("../fuzz/seeds/config_and_lists/targets");
+        assert_eq!(seed[0] % 2, 1);
+        let text = source::text("targets.txt", seed[1..].to_vec()).unwrap();
+        let given = app::targets_in_file("targets.txt", &text).unwrap();
+        let (addresses, duplicates) =
+            app::target_addresses(given, endpoint_args(), None, &targets_env()).unwrap();
+        assert_eq!(duplicates, 1);
+        let hosts: Vec<(&str, u16, bool)> = addresses
+            .iter()
+            .map(|a| (a.host.as_str(), a.port, a.proxy.is_some()))
+            .collect();
+        assert_eq!(
+            hosts,
+            [
+                ("a1b2c3d4e5f6g7-ats.iot.us-east-1.amazonaws.com", 8443, true),
+                ("a1b2c3d4e5f6g7-ats.iot.eu-west-1.amazonaws.com", 8883, true),
+                ("::1", 8443, true),
+                ("127.0.0.1", 443, true),
+                ("broker.example.com", 443, false),
+            ]
+        );
+        let two = include_bytes!("../fuzz/seeds/config_and_lists/targets-two-words");
+        let text = source::text("targets.txt", two[1..].to_vec()).unwrap();
+        let error = app::targets_in_file("targets.txt", &text).unwrap_err();
+        assert!(error.to_string().starts_with("targets.txt:1: "), "{error}");
+    }
+
+    /// Inputs that once hung or crashed a target, replayed: each returns, quickly.
+    #[test]
+    fn regressions_return_quickly() {
+        // 60 noProxyAddresses entries `\w{500}`: a minute of Unicode regex compiling.
+        let data = include_bytes!("../fuzz/regressions/config_and_lists/no-proxy-expressions");
+        let started = std::time::Instant::now();
+        config_and_lists(data);
+        let elapsed = started.elapsed();
+        assert!(elapsed < Duration::from_secs(5), "{elapsed:?}");
+    }
+
+    /// The CRL seed revokes the device fixture: the lookup and the fleet's judgement see it.
+    #[test]
+    fn crl_seed_revokes_the_device_fixture() {
+        use crate::finding::Code;
+        let data = include_bytes!("../fuzz/seeds/input/device-and-crl.pem");
+        let own = certificates("fuzz.pem", data).unwrap();
+        let issuers: Vec<&Cert> = own.iter().chain(&device_cas().certs).collect();
+        let mut crls = Crls::none();
+        crls.add_file("fuzz.crl", data, &issuers, AT);
+        assert!(crls.findings.is_empty(), "{:?}", crls.findings);
+        let revocation = crls.revocation_of(&own[0]).unwrap();
+        assert_eq!(revocation.reason, Some("keyCompromise"));
+        let policy = FleetPolicy {
+            anchors: device_cas(),
+            crls: &crls,
+            at: AT,
+            warn_days: crate::chain::DEFAULT_WARN_DAYS,
+            thing_pattern: Some(thing_pattern()),
+        };
+        let file = fleet::judge_bytes("fuzz.pem".to_string(), data, &policy);
+        let found: Vec<Code> = file.findings.iter().map(|f| f.code).collect();
+        assert!(found.contains(&Code::Revoked), "{found:?}");
+        for seed in [
+            &include_bytes!("../fuzz/seeds/input/crl-expired.pem")[..],
+            include_bytes!("../fuzz/seeds/input/crl-other-ca.pem"),
+            include_bytes!("../fuzz/seeds/input/crl.der"),
+        ] {
+            input(seed);
         }
     }
 }

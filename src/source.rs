@@ -220,9 +220,15 @@ pub const MAX_INPUT_BYTES: u64 = 16 * 1024 * 1024;
 pub fn read_text(input: &Input) -> Result<String, InputError> {
     let name = input.name();
     let bytes = read_bytes(input, &name)?;
+    text(&name, bytes)
+}
+
+/// The text of a list read as bytes: UTF-8, a leading byte-order mark dropped. `name` is the
+/// input as named, for messages.
+pub fn text(name: &str, bytes: Vec<u8>) -> Result<String, InputError> {
     let text = String::from_utf8(bytes).map_err(|e| {
         InputError::new(
-            &name,
+            name,
             format!(
                 "is not UTF-8 text (byte {}): save it as UTF-8",
                 e.utf8_error().valid_up_to()

@@ -263,21 +263,52 @@ impl Named {
 
 /// Reads every file named, recognises each, and hands them to their client's reader.
 fn read_files(paths: &[&Path], home: Option<&Path>) -> Result<FileSettings, Error> {
-    use read::Format;
-    let mut main: Option<Named> = None;
-    let mut proxy: Option<Named> = None;
-    let mut runtime: Option<Named> = None;
+    let mut files = Files::default();
     for &path in paths {
         let name = path.display().to_string();
         let file = read::read(path, &name)?;
+        files.place(path, file)?;
+    }
+    files.read(home, true)
+}
+
+/// What configuration files' bytes say, flags applied: as [`resolve`] with these files, each
+/// a name (for messages and origins; nothing is read from it) and its content. No file is
+/// looked for beside them; `overrides.more_configs` is not read.
+pub fn resolve_bytes(
+    files: &[(&str, &[u8])],
+    overrides: &Overrides,
+    home: Option<&Path>,
+) -> Result<DeviceSettings, Error> {
+    let mut named = Files::default();
+    for &(name, bytes) in files {
+        let file = read::recognise(name, bytes)?;
+        named.place(Path::new(name), file)?;
+    }
+    Ok(merge(named.read(home, false)?, overrides))
+}
+
+/// The configuration files named, each in the slot its format takes.
+#[derive(Default)]
+struct Files {
+    main: Option<Named>,
+    proxy: Option<Named>,
+    runtime: Option<Named>,
+}
+
+impl Files {
+    /// Takes a file into its slot; Err: the slot is taken (two files of one kind).
+    fn place(&mut self, path: &Path, file: read::ConfigFile) -> Result<(), Error> {
+        use read::Format;
         let slot = match file.format {
-            Format::DeviceClient | Format::Greengrass => &mut main,
-            Format::DeviceClientProxy => &mut proxy,
-            Format::DeviceClientRuntime => &mut runtime,
+            Format::DeviceClient | Format::Greengrass => &mut self.main,
+            Format::DeviceClientProxy => &mut self.proxy,
+            Format::DeviceClientRuntime => &mut self.runtime,
         };
         if let Some(first) = slot {
             return Err(Error::Usage(format!(
-                "{name}: {} is already read from {}: name each configuration file once",
+                "{}: {} is already read from {}: name each configuration file once",
+                path.display(),
                 describe(file.format),
                 first.name()
             )));
@@ -287,37 +318,48 @@ fn read_files(paths: &[&Path], home: Option<&Path>) -> Result<FileSettings, Erro
             file,
             named: true,
         });
+        Ok(())
     }
-    match main {
-        Some(main) if main.file.format == Format::Greengrass => {
-            if let Some(other) = proxy.as_ref().or(runtime.as_ref()) {
-                return Err(Error::Usage(format!(
-                    "{}: {} belongs to the AWS IoT Device Client, but {} is a Greengrass configuration: name one client's files",
-                    other.name(),
-                    describe(other.file.format),
-                    main.name()
-                )));
-            }
-            Ok(greengrass::read(&main, home))
-        }
-        main => {
-            if main.is_none() && proxy.is_none() && runtime.is_none() {
-                return Ok(FileSettings::new(Client::Flags));
-            }
-            let mut ignored = Vec::new();
-            if let Some(main) = &main {
-                let dir = main.path.parent().unwrap_or(Path::new(""));
-                if proxy.is_none() {
-                    proxy = beside(dir, device_client::PROXY_FILE, &mut ignored);
+
+    /// Hands the files to their client's reader; with `look_beside`, the Device Client's
+    /// companion files not named are looked for beside its main configuration.
+    fn read(self, home: Option<&Path>, look_beside: bool) -> Result<FileSettings, Error> {
+        let Files {
+            main,
+            mut proxy,
+            mut runtime,
+        } = self;
+        match main {
+            Some(main) if main.file.format == read::Format::Greengrass => {
+                if let Some(other) = proxy.as_ref().or(runtime.as_ref()) {
+                    return Err(Error::Usage(format!(
+                        "{}: {} belongs to the AWS IoT Device Client, but {} is a Greengrass configuration: name one client's files",
+                        other.name(),
+                        describe(other.file.format),
+                        main.name()
+                    )));
                 }
-                if runtime.is_none() {
-                    runtime = beside(dir, device_client::RUNTIME_FILE, &mut ignored);
-                }
+                Ok(greengrass::read(&main, home))
             }
-            let mut settings =
-                device_client::read(main.as_ref(), proxy.as_ref(), runtime.as_ref(), home);
-            settings.findings.extend(ignored);
-            Ok(settings)
+            main => {
+                if main.is_none() && proxy.is_none() && runtime.is_none() {
+                    return Ok(FileSettings::new(Client::Flags));
+                }
+                let mut ignored = Vec::new();
+                if let Some(main) = main.as_ref().filter(|_| look_beside) {
+                    let dir = main.path.parent().unwrap_or(Path::new(""));
+                    if proxy.is_none() {
+                        proxy = beside(dir, device_client::PROXY_FILE, &mut ignored);
+                    }
+                    if runtime.is_none() {
+                        runtime = beside(dir, device_client::RUNTIME_FILE, &mut ignored);
+                    }
+                }
+                let mut settings =
+                    device_client::read(main.as_ref(), proxy.as_ref(), runtime.as_ref(), home);
+                settings.findings.extend(ignored);
+                Ok(settings)
+            }
         }
     }
 }

@@ -94,17 +94,21 @@ pub fn judge(entry: &Entry, policy: &FleetPolicy<'_>) -> FileVerdict {
             return FileVerdict::without_certificate(file, Code::FileNotCertificate, message);
         }
     };
-    let bytes = match source::read_bytes(&Input::Path(path.clone()), &file) {
-        Ok(bytes) => bytes,
+    match source::read_bytes(&Input::Path(path.clone()), &file) {
+        Ok(bytes) => judge_bytes(file, &bytes, policy),
         Err(e) => {
             let message = format!("{e}: skipped");
-            return FileVerdict::without_certificate(file, Code::FileNotCertificate, message);
+            FileVerdict::without_certificate(file, Code::FileNotCertificate, message)
         }
-    };
-    let loaded = match source::parse(&file, &bytes) {
+    }
+}
+
+/// Judges one file's bytes; `file` is its path as shown.
+pub fn judge_bytes(file: String, bytes: &[u8], policy: &FleetPolicy<'_>) -> FileVerdict {
+    let loaded = match source::parse(&file, bytes) {
         Ok(loaded) => loaded,
         // A damaged certificate is a broken certificate, not a stray file.
-        Err(e) if memchr::memmem::find(&bytes, b"-----BEGIN CERTIFICATE").is_some() => {
+        Err(e) if memchr::memmem::find(bytes, b"-----BEGIN CERTIFICATE").is_some() => {
             let message = format!("{e}");
             return FileVerdict::without_certificate(file, Code::Malformed, message);
         }

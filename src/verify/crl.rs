@@ -94,7 +94,9 @@ impl Crls {
         }
     }
 
-    fn add_file(&mut self, name: &str, bytes: &[u8], issuers: &[&Cert], at: i64) {
+    /// Reads one file's bytes (`name` as named, for messages) as [`Crls::load`] does: each
+    /// CRL in it judged against `issuers` at `at`, and what cannot be used a finding.
+    pub fn add_file(&mut self, name: &str, bytes: &[u8], issuers: &[&Cert], at: i64) {
         let loaded = match source::parse_expecting(name, bytes, "a CRL") {
             Ok(loaded) => loaded,
             Err(e) => {

@@ -372,13 +372,25 @@ fn proxy(
 }
 
 /// Whether `endpoint` matches an entry of the comma-separated list, each a Java regular
-/// expression matched against the whole name (`String.matches`). An entry that is not a valid
-/// expression matches nothing.
+/// expression matched against the whole name (`String.matches`). As in Java by default, the
+/// classes (`\w`, `\d`, `\s`, `(?i)`) are ASCII ones. An entry that is not a valid expression
+/// matches nothing, nor does one too large once compiled: the list comes from a file, and an
+/// unbounded compile of a few hundred bytes (`\w{500}` a few times over, in Unicode) takes
+/// minutes.
 fn bypasses(list: &str, endpoint: &str) -> bool {
     list.split(',')
         .map(str::trim)
         .filter(|e| !e.is_empty())
         .any(|entry| {
-            regex::Regex::new(&format!("^(?:{entry})$")).is_ok_and(|re| re.is_match(endpoint))
+            regex::bytes::RegexBuilder::new(&format!("^(?:{entry})$"))
+                .unicode(false)
+                .size_limit(NO_PROXY_COMPILED_LIMIT)
+                .dfa_size_limit(NO_PROXY_COMPILED_LIMIT)
+                .build()
+                .is_ok_and(|re| re.is_match(endpoint.as_bytes()))
         })
 }
+
+/// The most one `noProxyAddresses` entry may take once compiled, in bytes: a host name or a
+/// domain pattern takes a few kilobytes.
+const NO_PROXY_COMPILED_LIMIT: usize = 1 << 16;

@@ -885,3 +885,81 @@ fn yaml_alias_bomb_neither_hangs_nor_exhausts_memory() {
         assert!(peak_kib < 1024 * 1024, "peak {peak_kib} KiB");
     }
 }
+
+/// `noProxyAddresses` entries are regular expressions from the file: each is compiled with
+/// Java's ASCII classes and within a bounded size, so that a short hostile list (in Unicode,
+/// each `\w{500}` compiled to megabytes, a minute for this list) cannot stall the run. An
+/// entry too large to compile matches nothing, like an invalid one; the others still apply.
+#[test]
+fn hostile_no_proxy_expressions_neither_hang_nor_hide_the_others() {
+    let home = Home::new();
+    let mut list = vec![r"\\w{500}"; 60];
+    list.extend([r"(?:\\w{50}){50}"; 60]);
+    // A realistic entry, with classes, still fits and matches.
+    list.push(r"[\\w-]+-ats\\.iot\\.\\w+-\\w+-\\d\\.amazonaws\\.com");
+    let text = GREENGRASS
+        .replace("https://my-proxy-server:1100", "http://10.0.0.2:3128")
+        .replace("http://192.168.0.1,www.example.com", &list.join(","));
+    let started = std::time::Instant::now();
+    let s = greengrass(&home, &text);
+    let elapsed = started.elapsed();
+    assert!(s.proxy.is_none(), "{:#?}", s.findings);
+    assert!(elapsed < std::time::Duration::from_secs(5), "{elapsed:?}");
+}
+
+/// The bytes-level reader (the fuzz targets' entry) reads as `resolve` does: the same settings
+/// and findings for the same files, and the same refusal of two main configurations.
+#[test]
+fn bytes_read_as_files_are() {
+    let home = Home::new();
+    let config = home.write("aws-iot-device-client.conf", DEVICE_CLIENT);
+    let proxy = home.write("http-proxy.conf", PROXY);
+    // Both named, as the bytes are.
+    let both = Overrides {
+        more_configs: vec![proxy.clone()],
+        ..Overrides::default()
+    };
+    let from_files = home.resolve(&config, &both);
+    let config_name = config.display().to_string();
+    let proxy_name = proxy.display().to_string();
+    let from_bytes = resolve_bytes(
+        &[
+            (config_name.as_str(), DEVICE_CLIENT.as_bytes()),
+            (proxy_name.as_str(), PROXY.as_bytes()),
+        ],
+        &Overrides::default(),
+        Some(home.path()),
+    )
+    .unwrap();
+    assert_eq!(format!("{from_bytes:?}"), format!("{from_files:?}"));
+
+    let gg = home.path().join("config.yaml");
+    let gg_name = gg.display().to_string();
+    let from_files = greengrass(&home, GREENGRASS);
+    let from_bytes = resolve_bytes(
+        &[(gg_name.as_str(), GREENGRASS.as_bytes())],
+        &Overrides::default(),
+        Some(home.path()),
+    )
+    .unwrap();
+    // The same but for the file's name.
+    let from_files = format!("{from_files:?}").replace("effectiveConfig.yaml", "config.yaml");
+    assert_eq!(format!("{from_bytes:?}"), from_files);
+
+    let error = resolve_bytes(
+        &[
+            ("a.conf", DEVICE_CLIENT.as_bytes()),
+            ("b.yaml", GREENGRASS.as_bytes()),
+        ],
+        &Overrides::default(),
+        None,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        error.starts_with(
+            "b.yaml: the Greengrass nucleus configuration is already read from a.conf"
+        ),
+        "{error}"
+    );
+}
