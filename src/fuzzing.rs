@@ -180,7 +180,15 @@ fn device_configuration(data: &[u8]) {
     };
     let config = stages::config_stage(&device, 0.0);
     let all = vec![config];
-    let (verdict, first_failure, advice) = stages::verdict(&all);
+    // The advice is chosen from the configuration's evidence alone, as a run whose network
+    // stages did not get to run.
+    let evidence = stages::Evidence {
+        endpoint: device.endpoint.as_ref().map(|e| e.value.clone()),
+        client_id: device.client_id.as_ref().map(|c| c.value.clone()),
+        at: AT,
+        ..Default::default()
+    };
+    let (verdict, first_failure, advice) = stages::verdict(&all, &evidence);
     let report = DoctorReport {
         schema_version: SCHEMA_VERSION,
         command: "doctor",
