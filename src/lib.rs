@@ -25,6 +25,7 @@ pub mod output;
 pub mod policy;
 pub mod report;
 pub mod source;
+pub mod text;
 pub mod trust;
 pub mod verify;
 pub mod when;
