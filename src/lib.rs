@@ -23,6 +23,7 @@ pub mod manual;
 pub mod net;
 pub mod output;
 pub mod policy;
+pub mod quote;
 pub mod report;
 pub mod source;
 pub mod trust;
