@@ -6,6 +6,7 @@
 //! standard AWS configuration (variables, config files) itself, and only for the commands that
 //! ask AWS.
 
+pub mod alerts;
 pub mod app;
 pub mod aws;
 pub mod chain;
