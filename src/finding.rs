@@ -163,8 +163,8 @@ codes! {
     PolicyTooBroad "policy_too_broad" Warning "a policy allows every action (`iot:*`) or every resource (`*`)";
     PolicyUnknown "policy_unknown" Warning "iotcheck cannot tell what a policy decides (an unknown condition key, an unreadable document)";
     // fleet: what only the whole fleet shows, and the CRLs of `--crl` (fleet, verify-chain, device).
-    DuplicateKey "duplicate_key" Error "the same public key is in another certificate (a cloned or mass-produced key); the first file is named";
-    DuplicateSerial "duplicate_serial" Error "one CA issued this serial number to another certificate too; the first file is named";
+    DuplicateKey "duplicate_key" Error "the same public key is in another certificate (a cloned or mass-produced key); every holder is flagged, naming the others";
+    DuplicateSerial "duplicate_serial" Error "one CA issued this serial number to another certificate too; every holder is flagged, naming the others";
     ThingPatternMismatch "thing_pattern_mismatch" Error "with `--thing-pattern`: the certificate's CN does not match the pattern";
     FileNotCertificate "file_not_certificate" Warning "a file under the fleet's paths holds no certificate (or is a pipe, socket or device): reported and skipped";
     PathUnreadable "path_unreadable" Error "`fleet`: a directory or file under the paths given cannot be read, so what it holds was not judged (the audit is incomplete)";

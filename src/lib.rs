@@ -27,7 +27,6 @@ pub mod policy;
 pub mod quote;
 pub mod report;
 pub mod source;
-pub mod text;
 pub mod trust;
 pub mod verify;
 pub mod when;

@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 
 use crate::finding::{Code, Finding};
-use crate::text::few;
+use crate::quote::few;
 
 /// What a certificate contributes to the indexes.
 #[derive(Clone, Debug)]
