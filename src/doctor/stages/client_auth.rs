@@ -3,10 +3,10 @@
 
 use super::route::{self, Context, Engine};
 use super::{Earlier, Gathered, Stage, StageId};
+use crate::alerts::{advice as alert_advice, AlertStage};
 use crate::doctor::facts::{Facts, NetworkFacts};
 use crate::doctor::verdict::Evidence;
 use crate::finding::{Code, Finding};
-use crate::verify::{alert_advice, AlertStage};
 
 pub fn judge(facts: &Facts, earlier: &Earlier) -> Stage {
     let id = StageId::ClientAuth;
