@@ -198,9 +198,10 @@ impl Serialize for Code {
     }
 }
 
+/// The serialised name; width and alignment apply, so a column of codes lines up.
 impl std::fmt::Display for Code {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
+        f.pad(self.as_str())
     }
 }
 
