@@ -148,6 +148,40 @@ fn the_code_table_is_the_code_enum_with_severities_and_meanings() {
 }
 
 // ------------------------------------------------------------------------------------------
+// The commands
+
+/// The README's table of commands names every command in the help's order, each with its page
+/// (completions and man pages are on the page of `version`).
+#[test]
+fn the_readme_lists_every_command_in_the_helps_order_with_its_page() {
+    let readme = read("README.md");
+    let listed: Vec<(String, String)> = readme
+        .lines()
+        .filter_map(|line| {
+            let rest = line.strip_prefix("| `iotcheck ")?;
+            let (name, rest) = rest.split_once('`')?;
+            let page = rest.rsplit("](").next()?.strip_suffix(") |")?;
+            Some((name.to_string(), page.to_string()))
+        })
+        .collect();
+    let help = run(&["--help"]).stdout;
+    let expected: Vec<(String, String)> = help
+        .lines()
+        .skip_while(|l| *l != "Commands:")
+        .skip(1)
+        .take_while(|l| !l.is_empty())
+        .filter(|l| !l.starts_with("   "))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|name| !["completions", "man", "help"].contains(name))
+        .map(|name| (name.to_string(), format!("docs/{name}.md")))
+        .collect();
+    assert_eq!(listed, expected);
+    for (_, page) in &listed {
+        assert!(root().join(page).exists(), "{page}");
+    }
+}
+
+// ------------------------------------------------------------------------------------------
 // Links
 
 /// The targets of the Markdown links `[text](target)` on a line.
