@@ -51,8 +51,16 @@ const PENDING: &[(&str, &str)] = &[
         "the commands return app::Outcome; it moves below the commands with the exit code",
     ),
     (
-        "src/cmd/doctor/mod.rs names cmd::endpoint::",
+        "doctor (judging) imports cmd (commands)",
         "doctor probes through the endpoint command; both are to call one engine in verify/",
+    ),
+    (
+        "doctor (judging) imports report (report)",
+        "doctor's facts hold the endpoint's ChainReport, built inside the probe",
+    ),
+    (
+        "src/report/doctor.rs calls doctor::",
+        "the doctor view asks the doctor for a port's protocol and rounds its timings",
     ),
     (
         "src/report/inspect.rs parses or loads",
