@@ -868,22 +868,6 @@ fn json_lines(r: &Run) -> Vec<Value> {
         .collect()
 }
 
-/// A mosquitto broker with TLS on loopback that serves the test chain and accepts the test
-/// device certificates.
-fn broker() -> (Peer, tempfile::TempDir) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let settings = format!(
-        "cafile {ca}\ncertfile {cert}\nkeyfile {key}\n\
-         require_certificate true\nuse_identity_as_username true\n\
-         allow_anonymous false\npersistence false\nuser root\n",
-        ca = fixture("device/device-ca.pem"),
-        cert = fixture("server/rsa-chain.pem"),
-        key = fixture("server/rsa-leaf.key"),
-    );
-    let peer = crate::peers::mosquitto(dir.path(), &settings);
-    (peer, dir)
-}
-
 /// The real JSON of every command, by the section of docs/json.md that documents it.
 fn printed() -> BTreeMap<&'static str, Vec<Value>> {
     let mut all: BTreeMap<&'static str, Vec<Value>> = BTreeMap::new();
@@ -917,7 +901,8 @@ fn printed() -> BTreeMap<&'static str, Vec<Value>> {
         ],
     );
 
-    let (broker, _config) = broker();
+    // mosquitto with TLS on loopback, serving the test chain, accepting the test devices.
+    let (broker, _config) = crate::doctor::broker(true);
     let target = format!("{ENDPOINT}:{}", broker.port);
     let device = [
         "--cert",
