@@ -6,9 +6,10 @@
 //!   fixtures and on loopback peers, in both directions (nothing printed undocumented, nothing
 //!   documented missing), and its JSON examples use only keys that are printed;
 //! - every command line the pages show (in `sh` blocks and after a `$` prompt) parses;
-//! - the transcripts of the offline commands (`verify-chain`, `inspect`, `explain` on files in
-//!   the repository) are their real output, `…` standing for whatever the page leaves out;
+//! - the transcripts of the offline commands (`verify-chain`, `inspect`, `explain`, `version`, on
+//!   files in the repository) are their real output, `…` standing for whatever the page leaves out;
 //!   transcripts that need a network peer or AWS are held to the parser only;
+//! - the README's table of commands is the help's list, in its order, each with its page;
 //! - the README's two commands for a fresh machine are CI's, and the first one passes;
 //! - every relative link points at a file that exists, and at a heading it has.
 
@@ -437,7 +438,7 @@ fn lines_match(expected: &[String], actual: &[&str]) -> bool {
 }
 
 /// The commands whose transcripts are run: offline and deterministic on the repository's files.
-const RUN: &[&str] = &["verify-chain", "inspect", "explain"];
+const RUN: &[&str] = &["verify-chain", "inspect", "explain", "version"];
 
 /// What a file named in a transcript ends with; such a file must exist for the transcript to run.
 const FILE_EXTENSIONS: &[&str] = &[
