@@ -678,7 +678,7 @@ fn cell(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::doctor::config::{self, Overrides, ProxySetting};
+    use crate::doctor::config::{ModeRule, ProxySetting};
     use crate::doctor::facts::FileRole;
     use crate::finding::Code;
     use std::path::PathBuf;
@@ -694,23 +694,38 @@ mod tests {
 
     fn hostile_report() -> DoctorReport {
         let text = |what: &str| format!("{what}{HOSTILE}");
-        let overrides = Overrides {
-            endpoint: Some(text("endpoint")),
-            cert: Some(PathBuf::from(text("/cert"))),
-            key: Some(PathBuf::from(text("/key"))),
-            ca: vec![PathBuf::from(text("/ca"))],
-            thing: Some(text("thing")),
-            client_id: Some(text("client")),
-            ports: Some(vec![8883]),
-            proxy: Some(ProxySetting {
-                host: text("proxy"),
-                port: 3128,
-                username: Some(text("user")),
-                password: Some("pr0xy-s3cret".into()),
-            }),
-            more_configs: Vec::new(),
+        // Built by hand: a view is given settings, it never resolves them.
+        let flag = |value: String, name: &str| Some(Sourced::flag(value, name));
+        let named = |path: String, name: &str| DeviceFile {
+            path: Sourced::flag(PathBuf::from(path), name),
+            mode: ModeRule::Any,
+            dir_mode: ModeRule::Any,
+            rule_source: "none",
         };
-        let device = config::resolve(None, &overrides, None).expect("flags alone");
+        let device = DeviceSettings {
+            client: Client::Flags,
+            config_file: Some(PathBuf::from(text("/config"))),
+            proxy_file: None,
+            config_files: vec![named(text("/config"), "--config")],
+            endpoint: flag(text("endpoint"), "--endpoint"),
+            cert: Some(named(text("/cert"), "--cert")),
+            key: Some(named(text("/key"), "--key")),
+            ca: vec![named(text("/ca"), "--ca")],
+            thing: flag(text("thing"), "--thing"),
+            client_id: flag(text("client"), "--client-id"),
+            ports: Sourced::flag(vec![8883], "--ports"),
+            proxy: Some(Sourced::flag(
+                ProxySetting {
+                    host: text("proxy"),
+                    port: 3128,
+                    username: Some(text("user")),
+                    password: Some("pr0xy-s3cret".into()),
+                },
+                "--proxy",
+            )),
+            region: flag(text("region"), "--region"),
+            findings: Vec::new(),
+        };
         let file = device.cert.clone().expect("a certificate is named");
         let mut facts = FileFacts::new(FileRole::Certificate, &file);
         facts.problem = Some(text("problem"));
