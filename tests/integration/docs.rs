@@ -527,6 +527,21 @@ fn the_readme_commands_for_a_fresh_machine_are_cis_and_the_first_passes() {
     assert_eq!(r.code, 0, "{first}: {}{}", r.stdout, r.stderr);
     assert!(r.stdout.starts_with("VALID  "), "{first}: {}", r.stdout);
 
+    // The Rust it asks for is the crate's rust-version.
+    let manifest = read("Cargo.toml");
+    let rust = manifest
+        .lines()
+        .find_map(|l| l.strip_prefix("rust-version = \""))
+        .and_then(|v| v.strip_suffix('"'))
+        .expect("Cargo.toml has a rust-version");
+    for (page, text) in pages() {
+        let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        for (at, _) in text.match_indices("Rust 1.") {
+            let asked = text[at + 5..].split(' ').next().unwrap_or_default();
+            assert_eq!(asked, rust, "{page} asks for Rust {asked}");
+        }
+    }
+
     // The test command is .ci/run's last command, word for word.
     let ci = read(".ci/run");
     let last = ci
