@@ -436,16 +436,87 @@ fn files_that_are_a_pipe_a_directory_or_a_device_fail_files_without_hanging() {
 }
 
 #[test]
-fn an_unset_clock_fails_the_clock_stage() {
+fn an_unset_clock_fails_the_clock_stage_first() {
     let (broker, _conf) = broker(true);
     let dir = device_files("device/ec.pem", "device/ec.key", 0o600);
-    // 1970, as a device that booted without SNTP.
-    let r = doctor(dir.path(), &[broker.port], &["--at", "@0"]);
+    // 1970, as a device that booted without SNTP: every certificate looks not yet valid, and
+    // the clock is named as the cause, ahead of the stages that show its symptoms.
+    for at in ["@0", "1970-01-01T00:00:00Z"] {
+        let r = doctor(dir.path(), &[broker.port], &["--at", at]);
+        assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+        let j = r.json();
+        assert_eq!(j["first_failure"], "clock", "{}", r.stdout);
+        assert_eq!(status(&j, "clock"), "fail");
+        assert_eq!(stage_codes(&j, "clock"), ["clock_skew", "clock_unset"]);
+        assert_eq!(status(&j, "credentials"), "fail");
+        assert_eq!(stage_codes(&j, "credentials")[0], "not_yet_valid");
+        let advice = j["advice"].as_str().unwrap();
+        assert!(
+            advice.starts_with("Set the device's clock first: it says 1970-01-01T00:00:00Z"),
+            "{advice}"
+        );
+        assert!(advice.contains("SNTP"), "{advice}");
+        assert!(advice.contains("credentials"), "{advice}");
+    }
+}
+
+#[test]
+fn a_clock_behind_every_certificate_fails_the_clock_stage_first() {
+    // 2024, set but behind: the served leaf, the device certificate and the roots all became
+    // valid in 2025.
+    let (broker, _conf) = broker(true);
+    let dir = device_files("device/ec.pem", "device/ec.key", 0o600);
+    let r = doctor(
+        dir.path(),
+        &[broker.port],
+        &["--at", "2024-06-01T00:00:00Z"],
+    );
     assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
     let j = r.json();
-    assert_eq!(j["first_failure"], "credentials");
-    assert_eq!(status(&j, "clock"), "fail");
-    assert_eq!(stage_codes(&j, "clock"), ["clock_skew", "clock_unset"]);
+    assert_eq!(j["first_failure"], "clock", "{}", r.stdout);
+    let advice = j["advice"].as_str().unwrap();
+    assert!(advice.contains("it is behind"), "{advice}");
+    // Without an endpoint to compare with, the certificates the device holds say the same.
+    let no_endpoint = run_cmd(iotcheck().args([
+        "doctor",
+        "--cert",
+        &fixture("device/ec.pem"),
+        "--key",
+        dir.path().join("private.pem.key").to_str().unwrap(),
+        "--ca",
+        &fixture("roots/test-roots.pem"),
+        "--at",
+        "2024-06-01T00:00:00Z",
+        "--no-account",
+        "--json",
+    ]));
+    let j = no_endpoint.json();
+    assert_eq!(status(&j, "clock"), "fail", "{}", no_endpoint.stdout);
+    let message = stage(&j, "clock")["findings"][0]["message"]
+        .as_str()
+        .unwrap();
+    assert!(
+        message.contains("before any of the 3 certificates"),
+        "{message}"
+    );
+    // config fails first (no endpoint): a failure the clock does not explain stays first.
+    assert_eq!(j["first_failure"], "config");
+}
+
+#[test]
+fn the_ca_file_expiry_warning_follows_warn_days() {
+    let (broker, _conf) = broker(true);
+    let dir = device_files("device/ec.pem", "device/ec.key", 0o600);
+    // The test roots expire on 2045-01-01, 6,788 days after AT.
+    let default = doctor(dir.path(), &[broker.port], &[]).json();
+    assert!(!stage_codes(&default, "trust").contains(&"expires_soon".to_string()));
+    let wide = doctor(dir.path(), &[broker.port], &["--warn-days", "7000"]);
+    let j = wide.json();
+    assert_eq!(j["verdict"], "ok", "{}", wide.stdout);
+    assert_eq!(status(&j, "trust"), "warn");
+    assert_eq!(stage_codes(&j, "trust"), ["expires_soon", "expires_soon"]);
+    let narrow = doctor(dir.path(), &[broker.port], &["--warn-days", "6700"]).json();
+    assert_eq!(status(&narrow, "trust"), "ok");
 }
 
 #[test]
@@ -801,4 +872,81 @@ fn the_account_stage_fails_for_an_unregistered_certificate() {
         advice.contains("not registered in this account and region"),
         "{advice}"
     );
+}
+
+/// A character a terminal acts on or hides: any control but the newline that ends a line, DEL
+/// and the C1 controls, bidi controls, zero-width characters, the line and paragraph
+/// separators.
+fn raw_control(c: char) -> bool {
+    (c.is_control() && c != '\n')
+        || matches!(
+            c,
+            '\u{61C}'
+                | '\u{200B}'..='\u{200F}'
+                | '\u{2028}'..='\u{202E}'
+                | '\u{2060}'..='\u{2069}'
+                | '\u{FEFF}'
+        )
+}
+
+#[test]
+fn hostile_paths_and_home_are_escaped_in_every_renderer() {
+    // A certificate path and a $HOME that set the window title, clear the screen, forge a line
+    // and reverse the text after them; the key is named under `~`.
+    let forged = "all stages ok";
+    let hostile = format!("\x1b]0;owned\x07\x1b[2J\n{forged}\u{202e}\u{9b}31m");
+    let top = tempfile::tempdir().unwrap();
+    let home = top.path().join(format!("home{hostile}"));
+    let config = top.path().join("aws-iot-device-client.conf");
+    let json = serde_json::json!({
+        "endpoint": ENDPOINT,
+        "cert": top.path().join(format!("cert{hostile}.pem")),
+        "key": "~/private.pem.key",
+        "root-ca": fixture("roots/test-roots.pem"),
+        "thing-name": format!("thing{hostile}"),
+    });
+    std::fs::write(&config, serde_json::to_string(&json).unwrap()).unwrap();
+    let report = top.path().join("ticket.md");
+    let run = |extra: &[&str]| {
+        let mut cmd = iotcheck();
+        cmd.arg("doctor")
+            .arg("--config")
+            .arg(&config)
+            .args([
+                "--connect",
+                "127.0.0.1",
+                "--ports",
+                &CLOSED_PORT.to_string(),
+            ])
+            .args(["--at", AT, "--timeout", "5", "--no-account"])
+            .args(extra)
+            .env("HOME", &home);
+        run_cmd(&mut cmd)
+    };
+    let text = run(&[]);
+    let json = run(&["--json"]);
+    let markdown = run(&["--report", report.to_str().unwrap()]);
+    assert_eq!(text.code, 1, "{}{}", text.stdout, text.stderr);
+    // The advice names the missing certificate: the path is there, escaped.
+    let advice = text.stdout.lines().nth(1).unwrap_or_default();
+    assert!(advice.contains("cert\\u{1b}]0;owned"), "{advice}");
+    assert_eq!(json.json()["first_failure"], "files", "{}", json.stdout);
+    let written = std::fs::read_to_string(&report).expect("the report was written");
+    for (what, output) in [
+        ("text", &text.stdout),
+        ("text stderr", &text.stderr),
+        ("json", &json.stdout),
+        ("json stderr", &json.stderr),
+        ("report run", &markdown.stdout),
+        ("report", &written),
+    ] {
+        assert!(
+            !output.chars().any(raw_control),
+            "{what} holds a raw control:\n{output:?}"
+        );
+        assert!(
+            !output.lines().any(|l| l.trim_start().starts_with(forged)),
+            "{what} holds a forged line:\n{output}"
+        );
+    }
 }
