@@ -14,7 +14,7 @@ use crate::cmd::endpoint::judge;
 use crate::doctor::config::{self as device_config, Overrides};
 use crate::doctor::{stages, verdict};
 use crate::fleet::{self, FleetIndex, FleetPolicy, Summary};
-use crate::keys::{self, PrivateKey};
+use crate::keys::PrivateKey;
 use crate::net::{self, ClientIdentity, ProbeSettings, SigFilter, TlsVersions};
 use crate::report::doctor::{self as doctor_view, DoctorReport, Provenance, SettingsView};
 use crate::report::endpoint::{self as view, EndpointReport, EndpointView, HandshakeReport};
@@ -81,7 +81,7 @@ fn file_as_pem(data: &[u8]) {
                 }
             }
             Kind::PrivateKey(format) => {
-                let _ = keys::der_private_key_format(&object.der);
+                let _ = source::KeyFormat::of_der(&object.der);
                 if let Ok(key) = PrivateKey::load(*format, &object.der) {
                     let _ = format!("{key:?}");
                     let _ = cert_keys.iter().any(|k| key.matches(k));

@@ -12,7 +12,7 @@ use crate::common::*;
 
 /// mosquitto with TLS on 127.0.0.1, requiring a device certificate from the test device CA;
 /// `accept`: the certificate's CN is the user name (accepted), else anonymous (refused).
-fn broker(accept: bool) -> (Peer, tempfile::TempDir) {
+pub(crate) fn broker(accept: bool) -> (Peer, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let settings = format!(
         "cafile {ca}\ncertfile {cert}\nkeyfile {key}\n\
