@@ -59,10 +59,6 @@ const PENDING: &[(&str, &str)] = &[
         "doctor's facts hold the endpoint's ChainReport, built inside the probe",
     ),
     (
-        "src/report/inspect.rs parses or loads",
-        "inspect's view parses the objects it shows and loads keys",
-    ),
-    (
         "src/report/endpoint.rs parses or loads",
         "the acceptable CA names of the handshake are parsed while the report is built",
     ),
