@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use crate::app::{self, Env};
 use crate::chain::{self, Cert, Chain, KeyInfo};
-use crate::cli::{Cli, Command, EndpointArgs};
+use crate::cli::{Cli, Command, Deferred, EndpointArgs};
 use crate::cmd::endpoint::judge;
 use crate::doctor::config::{self as device_config, Overrides};
 use crate::doctor::{stages, verdict};
@@ -435,7 +435,7 @@ fn endpoint_args() -> &'static EndpointArgs {
         use clap::Parser;
         match Cli::try_parse_from(["iotcheck", "endpoint", "--targets", "targets.txt"]) {
             Ok(Cli {
-                command: Command::Endpoint(args),
+                command: Command::Endpoint(Deferred(args)),
                 ..
             }) => Some(args),
             _ => None,
