@@ -18,13 +18,16 @@ pub mod finding;
 pub mod fleet;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod identity;
 pub mod keys;
 pub mod manual;
 pub mod net;
+pub mod outcome;
 pub mod output;
 pub mod policy;
 pub mod report;
 pub mod source;
+pub mod targets;
 pub mod trust;
 pub mod verify;
 pub mod when;

@@ -2,8 +2,8 @@
 //! material: keys are described by type, size and public-key fingerprint, and `--pem` prints
 //! certificates only.
 
-use crate::app::Outcome;
 use crate::error::Error;
+use crate::outcome::Outcome;
 use crate::report::inspect::{self, FileView, InspectReport};
 use crate::report::{json, pem, SCHEMA_VERSION};
 use crate::source::{self, Input, Kind};

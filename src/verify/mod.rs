@@ -10,6 +10,7 @@ pub mod crl;
 pub mod device;
 mod engine;
 mod hints;
+pub mod served;
 
 use std::collections::HashMap;
 

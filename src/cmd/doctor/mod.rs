@@ -7,10 +7,8 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use crate::app::Outcome;
 use crate::aws::{self, AwsSettings};
 use crate::chain::Cert;
-use crate::cmd::endpoint::{load_identity, probe_judged};
 use crate::doctor::config::{self, Client, DeviceSettings, Overrides};
 use crate::doctor::stages::{
     self, Evidence, FileFacts, FileRole, Gathered, NoTls, PortEvidence, ServedValidity, Stage,
@@ -18,22 +16,25 @@ use crate::doctor::stages::{
 };
 use crate::error::Error;
 use crate::finding::{Code, Finding};
+use crate::identity::load as load_identity;
 use crate::net::{
     self, ClientIdentity, MqttOutcome, MqttSettings, NetError, Probe, ProbeSettings, SigFilter,
     TlsVersions,
 };
+use crate::outcome::Outcome;
 use crate::output::{Placement, Target};
 use crate::report::doctor::{
     self as view, DoctorReport, NetworkView, PortHandshake, PortView, Provenance, SettingsView,
     TcpView,
 };
-use crate::report::endpoint::{HandshakeError, HandshakeReport};
+use crate::report::endpoint::{chain_report, HandshakeError, HandshakeReport};
 use crate::report::{json, ChainReport};
 use crate::source::{self, Input, Loaded};
 use crate::trust::{Anchors, KnownRoot, LEGACY_VERISIGN};
 use crate::verify::account::{judge as judge_account, Questions};
 use crate::verify::crl::Crls;
 use crate::verify::device::{lint, DeviceInput, KeyMode};
+use crate::verify::served;
 use crate::verify::{classify, connection_findings, Connection, Policy};
 
 mod judge;
