@@ -98,7 +98,7 @@ pub fn lines(text: &str) -> Result<Vec<(usize, String)>, (usize, String)> {
                 i + 1,
                 format!(
                     "{:?}: write one HOST[:PORT] a line (# starts a comment)",
-                    crate::report::clipped(line)
+                    crate::quote::clipped(line)
                 ),
             ));
         }
@@ -212,11 +212,11 @@ pub fn checked_host(host: &str, option: &str) -> Result<String, Error> {
         Ok(_) => Ok(trimmed.to_string()),
         Err(_) if !trimmed.is_ascii() => Err(Error::Usage(format!(
             "{option} {:?}: an international name must be given in its ASCII (xn--) form",
-            crate::report::clipped(host)
+            crate::quote::clipped(host)
         ))),
         Err(_) => Err(Error::Usage(format!(
             "{option} {:?} is neither a DNS name nor an IP address",
-            crate::report::clipped(host)
+            crate::quote::clipped(host)
         ))),
     }
 }

@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::endpoint::{self as view, EndpointReport};
 use super::{human, json};
 use crate::error::Error;
-use crate::finding::Verdict;
+use crate::finding::{Code, Verdict};
 
 /// How the results of several targets are shown.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -113,7 +113,7 @@ pub struct SummaryEntry {
     pub verdict: Option<Verdict>,
     pub exit_code: i32,
     /// The lead error's code when the verdict is "fail".
-    pub lead: Option<&'static str>,
+    pub lead: Option<Code>,
     pub error: Option<TargetError>,
     /// The report's headline, for the text's table.
     #[serde(skip)]
@@ -164,7 +164,7 @@ impl Summary {
 }
 
 /// The lead error of a failed report: the endpoint's own, else the first failed handshake's.
-fn lead_code(report: &EndpointReport) -> Option<&'static str> {
+fn lead_code(report: &EndpointReport) -> Option<Code> {
     if report.verdict.passed() {
         return None;
     }
@@ -173,7 +173,7 @@ fn lead_code(report: &EndpointReport) -> Option<&'static str> {
         .iter()
         .find(|f| f.is_error())
         .or_else(|| report.handshakes.iter().find_map(|h| h.report.lead()))
-        .map(|f| f.code.as_str())
+        .map(|f| f.code)
 }
 
 /// `host:port`, or `[v6]:port`.
