@@ -11,6 +11,7 @@ use crate::cli::{
     SigChoice, TlsChoice,
 };
 use crate::cmd;
+use crate::descriptors;
 use crate::error::Error;
 use crate::manual;
 use crate::net::{SigFilter, TlsVersions};
@@ -36,6 +37,9 @@ pub struct Env {
     pub stderr_terminal: bool,
     /// HOME, if set: resolves `~` in a device's configuration file.
     pub home: Option<std::path::PathBuf>,
+    /// The open-file limit in force (after `main` raised it as far as allowed); None when
+    /// unknown or unlimited.
+    pub open_files: Option<u64>,
 }
 
 /// Runs the parsed command line. A command whose output is long (`fleet`) streams it to
@@ -259,7 +263,9 @@ fn endpoint_settings(args: EndpointArgs, env: &Env) -> Result<cmd::endpoint::Set
         };
         cmd::endpoint::Shape::Many {
             output,
-            concurrency: usize::from(args.concurrency),
+            // Never more probes at once than the open files allow: a probe without a
+            // descriptor would fail for a reason that is not its target's.
+            concurrency: descriptors::concurrency(usize::from(args.concurrency), env.open_files),
         }
     } else {
         if args.sig == SigChoice::Both && matches!(output, Output::Pem | Output::PemPath) {

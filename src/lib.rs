@@ -12,6 +12,7 @@ pub mod aws;
 pub mod chain;
 pub mod cli;
 pub mod cmd;
+pub mod descriptors;
 pub mod doctor;
 pub mod error;
 pub mod explain;
