@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use crate::chain::{self, Cert, Chain, KeyInfo};
 use crate::doctor::config::{self as device_config, Overrides};
-use crate::doctor::stages;
+use crate::doctor::{stages, verdict};
 use crate::fleet::{self, FleetIndex, FleetPolicy, Summary};
 use crate::keys::{self, PrivateKey};
 use crate::net::{self, ClientIdentity, ProbeSettings, SigFilter, TlsVersions};
@@ -177,17 +177,17 @@ fn device_configuration(data: &[u8]) {
             return;
         }
     };
-    let config = stages::config_stage(&device, 0.0);
+    let config = stages::config::of(&device, 0.0);
     let all = vec![config];
     // The advice is chosen from the configuration's evidence alone, as a run whose network
     // stages did not get to run.
-    let evidence = stages::Evidence {
+    let evidence = verdict::Evidence {
         endpoint: device.endpoint.as_ref().map(|e| e.value.clone()),
         client_id: device.client_id.as_ref().map(|c| c.value.clone()),
         at: AT,
         ..Default::default()
     };
-    let (verdict, first_failure, advice) = stages::verdict(&all, &evidence);
+    let (verdict, first_failure, advice) = verdict::verdict(&all, &evidence);
     let report = DoctorReport {
         schema_version: SCHEMA_VERSION,
         command: "doctor",

@@ -9,7 +9,10 @@ use serde::Serialize;
 use super::endpoint::{HandshakeError, HandshakeReport};
 use super::human;
 use crate::doctor::config::{Client, DeviceFile, DeviceSettings, Sourced};
-use crate::doctor::stages::{DoctorVerdict, FileFacts, Stage, StageId, Status};
+use crate::doctor::facts::{FileFacts, NetworkFacts, PortFacts};
+use crate::doctor::gather::port_protocol;
+use crate::doctor::stages::{round, Stage, StageId, Status};
+use crate::doctor::verdict::DoctorVerdict;
 use crate::finding::{Finding, Severity};
 use crate::when::rfc3339;
 
@@ -144,6 +147,77 @@ pub struct TcpView {
 pub enum PortHandshake {
     Done(Box<HandshakeReport>),
     Failed { sig: String, error: HandshakeError },
+}
+
+impl NetworkView {
+    /// The view of what the network showed; `client_id` is the id the device's MQTT used.
+    pub fn of(network: &NetworkFacts, client_id: Option<&str>) -> NetworkView {
+        NetworkView {
+            name: Some(network.name.clone()),
+            dial: Some(network.dial.clone()),
+            proxy: network.proxy.clone(),
+            addresses: match &network.resolved {
+                Some(Ok(addresses)) => addresses.iter().map(|a| a.ip().to_string()).collect(),
+                _ => Vec::new(),
+            },
+            ports: network
+                .ports
+                .iter()
+                .map(|port| PortView::of(port, client_id))
+                .collect(),
+        }
+    }
+}
+
+impl PortView {
+    fn of(port: &PortFacts, client_id: Option<&str>) -> PortView {
+        let (protocol, alpn) = port_protocol(port.port);
+        let tcp = port.tcp.as_ref().map(|tcp| TcpView {
+            open: tcp.is_ok(),
+            address: tcp.as_ref().ok().map(std::net::SocketAddr::to_string),
+            error: tcp.as_ref().err().map(ToString::to_string),
+            millis: round(port.tcp_ms),
+        });
+        let handshakes = [
+            ("rsa", &port.rsa),
+            ("ecdsa", &port.ecdsa),
+            ("device", &port.device),
+        ]
+        .into_iter()
+        .filter_map(|(sig, h)| {
+            let h = h.as_ref()?;
+            Some(match &h.result {
+                Ok(served) => {
+                    let id = (sig == "device").then_some(client_id).flatten();
+                    PortHandshake::Done(Box::new(HandshakeReport::new(
+                        sig,
+                        served.chain.clone(),
+                        &served.probe,
+                        id,
+                        served.connection.clone(),
+                    )))
+                }
+                Err(e) => PortHandshake::Failed {
+                    sig: sig.to_string(),
+                    error: HandshakeError {
+                        phase: e.phase(),
+                        message: e.to_string(),
+                    },
+                },
+            })
+        })
+        .collect();
+        PortView {
+            port: port.port,
+            protocol,
+            alpn_offered: alpn
+                .iter()
+                .map(|p| String::from_utf8_lossy(p).into_owned())
+                .collect(),
+            tcp,
+            handshakes,
+        }
+    }
 }
 
 impl DoctorReport {

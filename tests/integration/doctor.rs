@@ -444,16 +444,87 @@ fn files_that_are_a_pipe_a_directory_or_a_device_fail_files_without_hanging() {
 }
 
 #[test]
-fn an_unset_clock_fails_the_clock_stage() {
+fn an_unset_clock_fails_the_clock_stage_first() {
     let (broker, _conf) = broker(true);
     let dir = device_files("device/ec.pem", "device/ec.key", 0o600);
-    // 1970, as a device that booted without SNTP.
-    let r = doctor(dir.path(), &[broker.port], &["--at", "@0"]);
+    // 1970, as a device that booted without SNTP: every certificate looks not yet valid, and
+    // the clock is named as the cause, ahead of the stages that show its symptoms.
+    for at in ["@0", "1970-01-01T00:00:00Z"] {
+        let r = doctor(dir.path(), &[broker.port], &["--at", at]);
+        assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+        let j = r.json();
+        assert_eq!(j["first_failure"], "clock", "{}", r.stdout);
+        assert_eq!(status(&j, "clock"), "fail");
+        assert_eq!(stage_codes(&j, "clock"), ["clock_skew", "clock_unset"]);
+        assert_eq!(status(&j, "credentials"), "fail");
+        assert_eq!(stage_codes(&j, "credentials")[0], "not_yet_valid");
+        let advice = j["advice"].as_str().unwrap();
+        assert!(
+            advice.starts_with("Set the device's clock first: it says 1970-01-01T00:00:00Z"),
+            "{advice}"
+        );
+        assert!(advice.contains("SNTP"), "{advice}");
+        assert!(advice.contains("credentials"), "{advice}");
+    }
+}
+
+#[test]
+fn a_clock_behind_every_certificate_fails_the_clock_stage_first() {
+    // 2024, set but behind: the served leaf, the device certificate and the roots all became
+    // valid in 2025.
+    let (broker, _conf) = broker(true);
+    let dir = device_files("device/ec.pem", "device/ec.key", 0o600);
+    let r = doctor(
+        dir.path(),
+        &[broker.port],
+        &["--at", "2024-06-01T00:00:00Z"],
+    );
     assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
     let j = r.json();
-    assert_eq!(j["first_failure"], "credentials");
-    assert_eq!(status(&j, "clock"), "fail");
-    assert_eq!(stage_codes(&j, "clock"), ["clock_skew", "clock_unset"]);
+    assert_eq!(j["first_failure"], "clock", "{}", r.stdout);
+    let advice = j["advice"].as_str().unwrap();
+    assert!(advice.contains("it is behind"), "{advice}");
+    // Without an endpoint to compare with, the certificates the device holds say the same.
+    let no_endpoint = run_cmd(iotcheck().args([
+        "doctor",
+        "--cert",
+        &fixture("device/ec.pem"),
+        "--key",
+        dir.path().join("private.pem.key").to_str().unwrap(),
+        "--ca",
+        &fixture("roots/test-roots.pem"),
+        "--at",
+        "2024-06-01T00:00:00Z",
+        "--no-account",
+        "--json",
+    ]));
+    let j = no_endpoint.json();
+    assert_eq!(status(&j, "clock"), "fail", "{}", no_endpoint.stdout);
+    let message = stage(&j, "clock")["findings"][0]["message"]
+        .as_str()
+        .unwrap();
+    assert!(
+        message.contains("before any of the 3 certificates"),
+        "{message}"
+    );
+    // config fails first (no endpoint): a failure the clock does not explain stays first.
+    assert_eq!(j["first_failure"], "config");
+}
+
+#[test]
+fn the_ca_file_expiry_warning_follows_warn_days() {
+    let (broker, _conf) = broker(true);
+    let dir = device_files("device/ec.pem", "device/ec.key", 0o600);
+    // The test roots expire on 2045-01-01, 6,788 days after AT.
+    let default = doctor(dir.path(), &[broker.port], &[]).json();
+    assert!(!stage_codes(&default, "trust").contains(&"expires_soon".to_string()));
+    let wide = doctor(dir.path(), &[broker.port], &["--warn-days", "7000"]);
+    let j = wide.json();
+    assert_eq!(j["verdict"], "ok", "{}", wide.stdout);
+    assert_eq!(status(&j, "trust"), "warn");
+    assert_eq!(stage_codes(&j, "trust"), ["expires_soon", "expires_soon"]);
+    let narrow = doctor(dir.path(), &[broker.port], &["--warn-days", "6700"]).json();
+    assert_eq!(status(&narrow, "trust"), "ok");
 }
 
 #[test]
