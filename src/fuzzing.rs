@@ -11,12 +11,12 @@ use crate::chain::{self, Cert, Chain, KeyInfo};
 use crate::doctor::config::{self as device_config, Overrides};
 use crate::doctor::{stages, verdict};
 use crate::fleet::{self, FleetIndex, FleetPolicy, Summary};
-use crate::keys::{self, PrivateKey};
+use crate::keys::PrivateKey;
 use crate::net::{self, ClientIdentity, ProbeSettings, SigFilter, TlsVersions};
 use crate::report::doctor::{self as doctor_view, DoctorReport, Provenance, SettingsView};
 use crate::report::endpoint::{self as view, EndpointReport, EndpointView};
 use crate::report::fleet::{self as fleet_view, SummaryView};
-use crate::report::inspect::csr_view;
+use crate::report::inspect::CsrView;
 use crate::report::{human, json, CertView, ChainReport, VerifyChainJson, SCHEMA_VERSION};
 use crate::source::{self, Kind, Object};
 use crate::targets::{self, Options};
@@ -80,7 +80,7 @@ fn file_as_pem(data: &[u8]) {
                 }
             }
             Kind::PrivateKey(format) => {
-                let _ = keys::der_private_key_format(&object.der);
+                let _ = source::KeyFormat::of_der(&object.der);
                 if let Ok(key) = PrivateKey::load(*format, &object.der) {
                     let _ = format!("{key:?}");
                     let _ = cert_keys.iter().any(|k| key.matches(k));
@@ -93,7 +93,7 @@ fn file_as_pem(data: &[u8]) {
                 }
             }
             Kind::CertificateRequest => {
-                let _ = csr_view(&object.der);
+                let _ = chain::Csr::from_der(&object.der).map(|csr| CsrView::of(&csr));
             }
             Kind::EncryptedPrivateKey | Kind::Crl | Kind::Other(_) => {}
         }

@@ -3,9 +3,23 @@
 //! dials, sends and verifies; and the `--save` subdirectory of each. No I/O: the command reads
 //! the targets file and asks the account, then resolves what they gave here.
 
+use serde::Serialize;
+
 use crate::error::{Error, InputError};
 use crate::net;
-use crate::report::endpoint::EndpointSource;
+
+/// Where the endpoint name came from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum EndpointSource {
+    /// HOST on the command line.
+    Given,
+    /// Asked of the account: DescribeEndpoint for this endpoint type, in this region.
+    DescribeEndpoint {
+        region: String,
+        endpoint_type: &'static str,
+    },
+}
 
 /// The options that shape every target, resolved from the command line and the environment.
 #[derive(Clone, Debug, Default)]

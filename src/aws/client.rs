@@ -9,9 +9,8 @@ use aws_sdk_iot::config::ProvideCredentials;
 use aws_sdk_iot::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_iot::Client;
 
-use super::{AwsError, AwsSettings};
+use super::{AccountFacts, AwsError, AwsSettings, CaRegistration, PolicyText, Registration};
 use crate::policy::Thing;
-use crate::verify::account::{AccountFacts, CaRegistration, PolicyText, Registration};
 
 /// The longest credential and region resolution may take: enough for a real instance
 /// metadata service, short enough that a machine with nothing configured answers at once.

@@ -7,7 +7,8 @@
 //! one timeout; credential and region resolution by a few seconds of it, so that a machine
 //! with nothing configured does not wait on instance metadata.
 //!
-//! Built only with the cargo feature `aws` (on by default); without it, every call says so.
+//! Built only with the cargo feature `aws` (on by default); without it, every call says so. What it
+//! learns is plain facts ([`AccountFacts`]), defined here and judged by `verify::account`.
 
 #[cfg(feature = "aws")]
 mod client;
@@ -15,7 +16,45 @@ mod client;
 use std::fmt;
 use std::time::Duration;
 
-use crate::verify::account::AccountFacts;
+use crate::policy::Thing;
+
+/// What the account says about a certificate, as fetched.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AccountFacts {
+    pub region: String,
+    /// None: DescribeCertificate found no certificate with this id.
+    pub certificate: Option<Registration>,
+    /// The CA the certificate was registered under, when it is one the account registered.
+    pub ca: Option<CaRegistration>,
+    /// Things attached to the certificate; type and attributes only for the one described.
+    pub things: Vec<Thing>,
+    /// Policies attached to the certificate, with their default version's document.
+    pub policies: Vec<PolicyText>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Registration {
+    pub arn: String,
+    /// ACTIVE, INACTIVE, REVOKED, PENDING_TRANSFER, REGISTER_INACTIVE, PENDING_ACTIVATION.
+    pub status: String,
+    /// RFC 3339, when AWS said.
+    pub created: Option<String>,
+    pub ca_certificate_id: Option<String>,
+    /// DEFAULT or SNI_ONLY, when AWS said.
+    pub mode: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CaRegistration {
+    pub id: String,
+    pub status: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PolicyText {
+    pub name: String,
+    pub document: String,
+}
 
 /// Where and how long to ask AWS; resolved from the command line.
 #[derive(Clone, Debug)]

@@ -9,6 +9,7 @@ use x509_parser::prelude::FromDer;
 use super::{human, ChainReport};
 use crate::finding::{Finding, Verdict};
 use crate::net::{MqttOutcome, NetError, Probe};
+pub use crate::targets::EndpointSource;
 use crate::trust::Anchors;
 use crate::verify::served::{self, Served, ServedChain};
 use crate::verify::{Classification, Policy};
@@ -291,19 +292,6 @@ fn mqtt_view(outcome: &MqttOutcome) -> MqttView {
             session_present: None,
         },
     }
-}
-
-/// Where the endpoint name came from.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum EndpointSource {
-    /// HOST on the command line.
-    Given,
-    /// Asked of the account: DescribeEndpoint for this endpoint type, in this region.
-    DescribeEndpoint {
-        region: String,
-        endpoint_type: &'static str,
-    },
 }
 
 /// Where the endpoint was and how it was reached.

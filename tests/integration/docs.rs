@@ -6,9 +6,10 @@
 //!   fixtures and on loopback peers, in both directions (nothing printed undocumented, nothing
 //!   documented missing), and its JSON examples use only keys that are printed;
 //! - every command line the pages show (in `sh` blocks and after a `$` prompt) parses;
-//! - the transcripts of the offline commands (`verify-chain`, `inspect`, `explain` on files in
-//!   the repository) are their real output, `…` standing for whatever the page leaves out;
+//! - the transcripts of the offline commands (`verify-chain`, `inspect`, `explain`, `version`, on
+//!   files in the repository) are their real output, `…` standing for whatever the page leaves out;
 //!   transcripts that need a network peer or AWS are held to the parser only;
+//! - the README's table of commands is the help's list, in its order, each with its page;
 //! - the README's two commands for a fresh machine are CI's, and the first one passes;
 //! - every relative link points at a file that exists, and at a heading it has.
 
@@ -437,7 +438,7 @@ fn lines_match(expected: &[String], actual: &[&str]) -> bool {
 }
 
 /// The commands whose transcripts are run: offline and deterministic on the repository's files.
-const RUN: &[&str] = &["verify-chain", "inspect", "explain"];
+const RUN: &[&str] = &["verify-chain", "inspect", "explain", "version"];
 
 /// What a file named in a transcript ends with; such a file must exist for the transcript to run.
 const FILE_EXTENSIONS: &[&str] = &[
@@ -525,6 +526,21 @@ fn the_readme_commands_for_a_fresh_machine_are_cis_and_the_first_passes() {
     let r = run_cmd(iotcheck().current_dir(root()).args(&words[1..]));
     assert_eq!(r.code, 0, "{first}: {}{}", r.stdout, r.stderr);
     assert!(r.stdout.starts_with("VALID  "), "{first}: {}", r.stdout);
+
+    // The Rust it asks for is the crate's rust-version.
+    let manifest = read("Cargo.toml");
+    let rust = manifest
+        .lines()
+        .find_map(|l| l.strip_prefix("rust-version = \""))
+        .and_then(|v| v.strip_suffix('"'))
+        .expect("Cargo.toml has a rust-version");
+    for (page, text) in pages() {
+        let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        for (at, _) in text.match_indices("Rust 1.") {
+            let asked = text[at + 5..].split(' ').next().unwrap_or_default();
+            assert_eq!(asked, rust, "{page} asks for Rust {asked}");
+        }
+    }
 
     // The test command is .ci/run's last command, word for word.
     let ci = read(".ci/run");
@@ -868,22 +884,6 @@ fn json_lines(r: &Run) -> Vec<Value> {
         .collect()
 }
 
-/// A mosquitto broker with TLS on loopback that serves the test chain and accepts the test
-/// device certificates.
-fn broker() -> (Peer, tempfile::TempDir) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let settings = format!(
-        "cafile {ca}\ncertfile {cert}\nkeyfile {key}\n\
-         require_certificate true\nuse_identity_as_username true\n\
-         allow_anonymous false\npersistence false\nuser root\n",
-        ca = fixture("device/device-ca.pem"),
-        cert = fixture("server/rsa-chain.pem"),
-        key = fixture("server/rsa-leaf.key"),
-    );
-    let peer = crate::peers::mosquitto(dir.path(), &settings);
-    (peer, dir)
-}
-
 /// The real JSON of every command, by the section of docs/json.md that documents it.
 fn printed() -> BTreeMap<&'static str, Vec<Value>> {
     let mut all: BTreeMap<&'static str, Vec<Value>> = BTreeMap::new();
@@ -917,7 +917,8 @@ fn printed() -> BTreeMap<&'static str, Vec<Value>> {
         ],
     );
 
-    let (broker, _config) = broker();
+    // mosquitto with TLS on loopback, serving the test chain, accepting the test devices.
+    let (broker, _config) = crate::doctor::broker(true);
     let target = format!("{ENDPOINT}:{}", broker.port);
     let device = [
         "--cert",
