@@ -185,7 +185,7 @@ codes! {
     FileModeRecommended "file_mode_recommended" Warning "a file or its directory does not have the mode its client recommends (the client warns, and starts)";
     FileMode "file_mode" Error "a file or its directory does not have the mode its client requires (the Device Client compares for equality)";
     CaNotGiven "ca_not_given" Info "no root CA file is named: the served chains were verified against the embedded Amazon roots";
-    ClockSkew "clock_skew" Error "the clock (or `--at`) is before 2000, or outside the validity of the certificates the server serves";
+    ClockSkew "clock_skew" Error "the clock (or `--at`) is before 2000, or outside the validity of the certificates the server serves (with none served, before every certificate the device holds)";
     DnsFailed "dns_failed" Error "the name to connect to did not resolve (no such name, no address, no answer in time)";
     TcpRefused "tcp_refused" Error "a port refused the TCP connection, or the network reported it unreachable";
     TcpTimeout "tcp_timeout" Error "a port did not answer the TCP connection within the timeout: a firewall drops it";

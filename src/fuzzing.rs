@@ -19,7 +19,7 @@ use crate::net::{self, ClientIdentity, ProbeSettings, SigFilter, TlsVersions};
 use crate::report::doctor::{self as doctor_view, DoctorReport, Provenance, SettingsView};
 use crate::report::endpoint::{self as view, EndpointReport, EndpointView, HandshakeReport};
 use crate::report::fleet::{self as fleet_view, SummaryView};
-use crate::report::inspect::csr_view;
+use crate::report::inspect::CsrView;
 use crate::report::{human, json, CertView, ChainReport, VerifyChainJson, SCHEMA_VERSION};
 use crate::source::{self, Kind, Object};
 use crate::trust::{AnchorSource, Anchors};
@@ -94,7 +94,7 @@ fn file_as_pem(data: &[u8]) {
                 }
             }
             Kind::CertificateRequest => {
-                let _ = csr_view(&object.der);
+                let _ = chain::Csr::from_der(&object.der).map(|csr| CsrView::of(&csr));
             }
             Kind::EncryptedPrivateKey | Kind::Crl | Kind::Other(_) => {}
         }

@@ -59,14 +59,6 @@ const PENDING: &[(&str, &str)] = &[
         "doctor's facts hold the endpoint's ChainReport, built inside the probe",
     ),
     (
-        "src/report/doctor.rs calls doctor::",
-        "the doctor view asks the doctor for a port's protocol and rounds its timings",
-    ),
-    (
-        "src/report/inspect.rs parses or loads",
-        "inspect's view parses the objects it shows and loads keys",
-    ),
-    (
         "src/report/endpoint.rs parses or loads",
         "the acceptable CA names of the handshake are parsed while the report is built",
     ),

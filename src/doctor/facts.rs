@@ -197,7 +197,11 @@ pub struct NetworkFacts {
 /// One port's probes.
 pub struct PortFacts {
     pub port: u16,
-    /// The port carries MQTT (8883, 443 with ALPN, any other but 8443).
+    /// "mqtt" (8883, 443 with ALPN, any other port) or "https" (8443).
+    pub protocol: &'static str,
+    /// The ALPN protocols offered on it.
+    pub alpn: Vec<Vec<u8>>,
+    /// The port carries MQTT.
     pub mqtt: bool,
     /// None: not tried (the name did not resolve) or through a proxy.
     pub tcp: Option<Result<SocketAddr, NetError>>,
@@ -212,10 +216,13 @@ pub struct PortFacts {
 
 impl PortFacts {
     /// A port with nothing learned about it.
-    pub fn untried(port: u16, mqtt: bool) -> PortFacts {
+    pub fn untried(port: u16) -> PortFacts {
+        let (protocol, alpn) = port_protocol(port);
         PortFacts {
             port,
-            mqtt,
+            protocol,
+            alpn,
+            mqtt: protocol == "mqtt",
             tcp: None,
             tcp_ms: 0.0,
             rsa: None,
@@ -247,6 +254,17 @@ impl PortFacts {
         } else {
             None
         }
+    }
+}
+
+/// What a port carries as the device uses it, and the ALPN offered there: 443 carries MQTT
+/// with ALPN x-amzn-mqtt-ca, 8443 HTTPS; any other port (8883, or a local port a test maps)
+/// MQTT without ALPN.
+pub fn port_protocol(port: u16) -> (&'static str, Vec<Vec<u8>>) {
+    match port {
+        443 => ("mqtt", vec![b"x-amzn-mqtt-ca".to_vec()]),
+        8443 => ("https", Vec::new()),
+        _ => ("mqtt", Vec::new()),
     }
 }
 

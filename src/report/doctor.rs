@@ -10,8 +10,7 @@ use super::endpoint::{HandshakeError, HandshakeReport};
 use super::human;
 use crate::doctor::config::{Client, DeviceFile, DeviceSettings, Sourced};
 use crate::doctor::facts::{FileFacts, NetworkFacts, PortFacts};
-use crate::doctor::gather::port_protocol;
-use crate::doctor::stages::{round, Stage, StageId, Status};
+use crate::doctor::stages::{Stage, StageId, Status};
 use crate::doctor::verdict::DoctorVerdict;
 use crate::finding::{Finding, Severity};
 use crate::when::rfc3339;
@@ -171,12 +170,12 @@ impl NetworkView {
 
 impl PortView {
     fn of(port: &PortFacts, client_id: Option<&str>) -> PortView {
-        let (protocol, alpn) = port_protocol(port.port);
         let tcp = port.tcp.as_ref().map(|tcp| TcpView {
             open: tcp.is_ok(),
             address: tcp.as_ref().ok().map(std::net::SocketAddr::to_string),
             error: tcp.as_ref().err().map(ToString::to_string),
-            millis: round(port.tcp_ms),
+            // Two decimals, as every duration of the report.
+            millis: (port.tcp_ms * 100.0).round() / 100.0,
         });
         let handshakes = [
             ("rsa", &port.rsa),
@@ -209,8 +208,9 @@ impl PortView {
         .collect();
         PortView {
             port: port.port,
-            protocol,
-            alpn_offered: alpn
+            protocol: port.protocol,
+            alpn_offered: port
+                .alpn
                 .iter()
                 .map(|p| String::from_utf8_lossy(p).into_owned())
                 .collect(),

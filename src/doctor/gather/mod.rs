@@ -16,8 +16,6 @@ mod network;
 mod probe;
 mod trust;
 
-pub use network::port_protocol;
-
 /// What the gathering needs beyond the device's settings.
 #[derive(Clone, Debug)]
 pub struct Plan {

@@ -6,22 +6,12 @@ use std::time::Instant;
 
 use super::{millis, probe, Plan};
 use crate::doctor::config::DeviceSettings;
-use crate::doctor::facts::{Handshake, NetworkFacts, PortFacts};
+use crate::doctor::facts::{port_protocol, Handshake, NetworkFacts, PortFacts};
 use crate::net::{
     self, ClientIdentity, MqttSettings, NetError, ProbeSettings, SigFilter, TlsVersions,
 };
 use crate::trust::Anchors;
 use crate::verify::Policy;
-
-/// 443 carries MQTT with ALPN x-amzn-mqtt-ca, 8443 HTTPS; any other port (8883, or a local
-/// port a test maps) MQTT without ALPN.
-pub fn port_protocol(port: u16) -> (&'static str, Vec<Vec<u8>>) {
-    match port {
-        443 => ("mqtt", vec![b"x-amzn-mqtt-ca".to_vec()]),
-        8443 => ("https", Vec::new()),
-        _ => ("mqtt", Vec::new()),
-    }
-}
 
 pub(super) fn facts(
     plan: &Plan,
@@ -78,7 +68,7 @@ pub(super) fn facts(
             .map(|&port| {
                 let (resolved, proxy, sni, mqtt_turn) = (&resolved, &proxy, &sni, &mqtt_turn);
                 scope.spawn(move || {
-                    let (protocol, alpn) = port_protocol(port);
+                    let (_, alpn) = port_protocol(port);
                     let base = ProbeSettings {
                         host: name.to_string(),
                         port,
@@ -98,15 +88,7 @@ pub(super) fn facts(
                         Some(_) => Target::Proxy(dial_host_for_proxy(plan, port)),
                         None => Target::Resolved(resolved.as_ref(), dial_port),
                     };
-                    port_facts(
-                        base,
-                        protocol == "mqtt",
-                        target,
-                        anchors,
-                        policy,
-                        identity,
-                        client_id,
-                    )
+                    port_facts(base, target, anchors, policy, identity, client_id)
                 })
             })
             .collect();
@@ -115,7 +97,7 @@ pub(super) fn facts(
             .zip(&ports)
             .map(|(h, &port)| {
                 // A probe never panics on input; if one did, its port shows nothing.
-                h.join().unwrap_or(PortFacts::untried(port, false))
+                h.join().unwrap_or_else(|_| PortFacts::untried(port))
             })
             .collect()
     });
@@ -160,7 +142,6 @@ fn authority(host: &str, port: u16) -> String {
 /// One port: TCP, then the three handshakes at once.
 fn port_facts(
     base: ProbeSettings,
-    mqtt_port: bool,
     target: Target<'_>,
     anchors: &Anchors,
     policy: &Policy,
@@ -168,7 +149,8 @@ fn port_facts(
     client_id: Option<&str>,
 ) -> PortFacts {
     let port = base.port;
-    let mut run = PortFacts::untried(port, mqtt_port);
+    let mut run = PortFacts::untried(port);
+    let mqtt_port = run.mqtt;
     let connect_to = match target {
         Target::Proxy(authority) => authority,
         Target::Resolved(Some(Ok(addresses)), dial_port) => {

@@ -98,9 +98,9 @@ mod tests {
     #[test]
     fn each_port_that_did_not_accept_is_named() {
         let mut f = facts();
-        let mut closed = PortFacts::untried(8883, true);
+        let mut closed = PortFacts::untried(8883);
         closed.tcp = Some(Err(refused()));
-        let mut silent = PortFacts::untried(443, true);
+        let mut silent = PortFacts::untried(443);
         silent.tcp = Some(Err(timed_out()));
         f.network = Some(network(Some(Ok(vec![])), vec![closed, silent]));
         let stage = judge(&f, &Earlier(&[]));

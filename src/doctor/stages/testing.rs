@@ -82,10 +82,10 @@ pub fn network(
     }
 }
 
-/// One open MQTT port whose anonymous handshakes are `handshakes` (the first RSA, the
+/// One open port whose anonymous handshakes are `handshakes` (the first RSA, the
 /// second ECDSA).
 pub fn port(number: u16, handshakes: Vec<Handshake>) -> NetworkFacts {
-    let mut port = PortFacts::untried(number, true);
+    let mut port = PortFacts::untried(number);
     port.tcp = Some(Ok(std::net::SocketAddr::from(([127, 0, 0, 1], number))));
     let mut handshakes = handshakes.into_iter();
     port.rsa = handshakes.next();

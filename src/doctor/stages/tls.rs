@@ -139,7 +139,7 @@ mod tests {
 
     #[test]
     fn a_port_without_any_tls_session_says_how() {
-        let mut silent = PortFacts::untried(443, true);
+        let mut silent = PortFacts::untried(443);
         silent.tcp = Some(Ok("127.0.0.1:443".parse().unwrap()));
         silent.rsa = Some(crate::doctor::facts::Handshake {
             result: Err(timed_out()),
@@ -156,10 +156,7 @@ mod tests {
         assert_eq!(stage.findings[0].code, Code::NoTlsSession);
         assert!(stage.findings[0].message.starts_with("port 443: "));
         // No port reached: blocked by tcp.
-        f.network = Some(network(
-            Some(Ok(vec![])),
-            vec![PortFacts::untried(8883, true)],
-        ));
+        f.network = Some(network(Some(Ok(vec![])), vec![PortFacts::untried(8883)]));
         assert_eq!(judge(&f, &Earlier(&[])).depends_on, Some(StageId::Tcp));
     }
 
