@@ -239,11 +239,11 @@ pub(crate) fn checked_host(host: &str, option: &str) -> Result<String, Error> {
         Ok(_) => Ok(trimmed.to_string()),
         Err(_) if !trimmed.is_ascii() => Err(Error::Usage(format!(
             "{option} {:?}: an international name must be given in its ASCII (xn--) form",
-            crate::report::clipped(host)
+            crate::quote::clipped(host)
         ))),
         Err(_) => Err(Error::Usage(format!(
             "{option} {:?} is neither a DNS name nor an IP address",
-            crate::report::clipped(host)
+            crate::quote::clipped(host)
         ))),
     }
 }

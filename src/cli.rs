@@ -198,7 +198,7 @@ const ACCOUNT_HELP: &str = "EXAMPLES:
 
 AWS credentials and region come from the standard chain (environment, profile, web identity,
 container or instance metadata); --profile and --region override it. AWS_ENDPOINT_URL and
-AWS_ENDPOINT_URL_IOT are honoured. Only read-only calls are made (the README lists them).
+AWS_ENDPOINT_URL_IOT are honoured. Only read-only calls are made (docs/account.md lists them).
 
 EXIT CODES:
   0  nothing wrong (warnings allowed)
@@ -262,7 +262,7 @@ pub struct VerifyChainArgs {
 /// How a verdict is shown: in full, in brief, as JSON, or only by the exit code.
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// Print one JSON object (schema in the README) instead of text.
+    /// Print one JSON object (schema in docs/json.md) instead of text.
     #[arg(long)]
     pub json: bool,
 
@@ -344,8 +344,8 @@ pub struct EndpointArgs {
           value_parser = clap::value_parser!(u16).range(1..=256))]
     pub concurrency: u16,
 
-    /// Print one JSON object per target, one a line, then a summary line (schema in the
-    /// README).
+    /// Print one JSON object per target, one a line, then a summary line (schema in
+    /// docs/json.md).
     #[arg(long, conflicts_with_all = ["json", "brief", "quiet", "pem"])]
     pub jsonl: bool,
 
@@ -506,7 +506,7 @@ pub struct DoctorArgs {
     #[arg(long, requires = "report")]
     pub force: bool,
 
-    /// Print one JSON object (schema in the README) instead of text.
+    /// Print one JSON object (schema in docs/json.md) instead of text.
     #[arg(long)]
     pub json: bool,
 }
@@ -594,7 +594,7 @@ pub struct ExplainArgs {
     #[arg(long)]
     pub list: bool,
 
-    /// Print one JSON object (schema in the README) instead of text.
+    /// Print one JSON object (schema in docs/json.md) instead of text.
     #[arg(long)]
     pub json: bool,
 }
@@ -646,7 +646,7 @@ pub struct AccountArgs {
     #[arg(long, value_name = "SECS", default_value_t = 10.0)]
     pub timeout: f64,
 
-    /// Print one JSON object (schema in the README) instead of text.
+    /// Print one JSON object (schema in docs/json.md) instead of text.
     #[arg(long)]
     pub json: bool,
 }
@@ -704,11 +704,11 @@ pub struct FleetArgs {
     #[arg(long, value_name = "REGEX")]
     pub thing_pattern: Option<String>,
 
-    /// Print one JSON line per file, then a summary line (schema in the README).
+    /// Print one JSON line per file, then a summary line (schema in docs/json.md).
     #[arg(long, conflicts_with_all = ["json", "prometheus"])]
     pub jsonl: bool,
 
-    /// Print one JSON object (schema in the README).
+    /// Print one JSON object (schema in docs/json.md).
     #[arg(long, conflicts_with = "prometheus")]
     pub json: bool,
 

@@ -6,6 +6,7 @@
 //! standard AWS configuration (variables, config files) itself, and only for the commands that
 //! ask AWS.
 
+pub mod alerts;
 pub mod app;
 pub mod aws;
 pub mod chain;
@@ -23,6 +24,7 @@ pub mod manual;
 pub mod net;
 pub mod output;
 pub mod policy;
+pub mod quote;
 pub mod report;
 pub mod source;
 pub mod trust;

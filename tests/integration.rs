@@ -61,6 +61,9 @@ mod output;
 #[path = "integration/packaging.rs"]
 mod packaging;
 
+#[path = "integration/docs.rs"]
+mod docs;
+
 #[path = "integration/account.rs"]
 mod account;
 

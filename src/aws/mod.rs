@@ -101,7 +101,7 @@ impl fmt::Display for AwsError {
             ),
             AwsError::AccessDenied { action, detail } => write!(
                 f,
-                "AWS API: access denied for {action}: the credentials' IAM policy must allow {action} (the README lists the minimal policy){}",
+                "AWS API: access denied for {action}: the credentials' IAM policy must allow {action} (docs/account.md lists the minimal policy){}",
                 if detail.is_empty() { String::new() } else { format!(" ({detail})") }
             ),
             AwsError::Service {

@@ -11,8 +11,9 @@ use crate::app::Outcome;
 use crate::error::Error;
 use crate::keys::PrivateKey;
 use crate::output::{Placement, Target};
+use crate::quote::shell_quote;
 use crate::report::csr::{self, CsrReport};
-use crate::report::{human, json, shell_quote, KeyView, SCHEMA_VERSION};
+use crate::report::{human, json, KeyView, SCHEMA_VERSION};
 use crate::source::KeyFormat;
 
 /// The key types a device key can be made with.

@@ -255,7 +255,7 @@ pub fn target_lines(text: &str) -> Result<Vec<(usize, String)>, (usize, String)>
                 i + 1,
                 format!(
                     "{:?}: write one HOST[:PORT] a line (# starts a comment)",
-                    crate::report::clipped(line)
+                    crate::quote::clipped(line)
                 ),
             ));
         }

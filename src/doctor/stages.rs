@@ -7,12 +7,12 @@
 
 use serde::Serialize;
 
+use crate::alerts::{advice as alert_advice, AlertStage};
 use crate::chain::Cert;
 use crate::doctor::config::{Client, DeviceFile, DeviceSettings, ModeRule};
 use crate::finding::{self, Code, Finding, Severity};
 use crate::net::NetError;
 use crate::trust::{known_issuer_of, KnownRoot, KNOWN_ROOTS, LEGACY_VERISIGN};
-use crate::verify::{alert_advice, AlertStage};
 use crate::when::{rfc3339, Y2K};
 
 /// The stages, in the order a connection passes through them.

@@ -171,7 +171,7 @@ fn timeout_hint(phase: Phase) -> &'static str {
 
 fn handshake_hint(alert: Option<&str>) -> String {
     alert
-        .and_then(|a| crate::verify::alert_advice(a, crate::verify::AlertStage::Negotiation))
+        .and_then(|a| crate::alerts::advice(a, crate::alerts::AlertStage::Negotiation))
         .map(|advice| format!("; {advice}"))
         .unwrap_or_default()
 }

@@ -167,14 +167,16 @@ pub fn render(report: &AccountReport) -> String {
     let findings = &report.findings;
     let count = |s: Severity| findings.iter().filter(|f| f.severity == s).count();
     let (errors, warnings) = (count(Severity::Error), count(Severity::Warning));
-    let (word, detail) = if errors == 0 {
-        (human::ok("OK"), format!("no errors, {warnings} warning(s)"))
-    } else {
-        let lead = findings.first().map_or("", |f| f.code.as_str());
-        (
+    // Findings are sorted by severity: with an error, the first finding is the lead error.
+    let (word, detail) = match findings.first() {
+        Some(lead) if errors > 0 => (
             human::bad("ERRORS"),
-            format!("{errors} error(s), {warnings} warning(s), lead: {lead}"),
-        )
+            format!(
+                "{errors} error(s), {warnings} warning(s), lead: {}",
+                lead.code
+            ),
+        ),
+        _ => (human::ok("OK"), format!("no errors, {warnings} warning(s)")),
     };
     let _ = writeln!(
         out,

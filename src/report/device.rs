@@ -126,14 +126,16 @@ fn verdict(report: &DeviceReport) -> String {
     let title = certificate
         .map(|c| c.subject_cn.as_deref().unwrap_or(&c.subject))
         .unwrap_or(cert_file);
-    let (word, detail) = if errors == 0 {
-        (human::ok("OK"), format!("no errors, {warnings} warning(s)"))
-    } else {
-        let lead = findings.first().map_or("", |l| l.code.as_str());
-        (
+    // Findings are sorted by severity: with an error, the first finding is the lead error.
+    let (word, detail) = match findings.first() {
+        Some(lead) if errors > 0 => (
             human::bad("ERRORS"),
-            format!("{errors} error(s), {warnings} warning(s), lead: {lead}"),
-        )
+            format!(
+                "{errors} error(s), {warnings} warning(s), lead: {}",
+                lead.code
+            ),
+        ),
+        _ => (human::ok("OK"), format!("no errors, {warnings} warning(s)")),
     };
     let _ = writeln!(
         out,

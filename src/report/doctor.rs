@@ -173,7 +173,8 @@ pub fn render(report: &DoctorReport) -> String {
                 human::bad("FAILED"),
                 human::dim(&format!("first failing stage: {}", stage.as_str()))
             );
-            let _ = writeln!(out, "  {advice}");
+            // The advice quotes paths and names from the configuration and the environment.
+            let _ = writeln!(out, "  {}", human::clean(advice));
         }
         _ => {
             let warnings = report

@@ -7,9 +7,10 @@ use std::fmt::Write;
 use serde::Serialize;
 
 use super::human::{bad, clean, dim, field, ok, warn};
-use super::{shell_quote, SCHEMA_VERSION};
+use super::SCHEMA_VERSION;
 use crate::explain::knowledge::Origin;
 use crate::explain::{Catalogue, Check, Context, Knowledge, RecognisedBy, Seen};
+use crate::quote::shell_quote;
 
 /// `explain --json`.
 #[derive(Debug, Serialize)]

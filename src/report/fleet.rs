@@ -5,10 +5,11 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use serde::Serialize;
+use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
 
 use super::{human, json, TrustView, SCHEMA_VERSION};
-use crate::finding::{Finding, Severity, Verdict};
+use crate::finding::{Code, Finding, Severity, Verdict};
 use crate::fleet::{FileVerdict, Summary};
 use crate::trust::Anchors;
 use crate::verify::Crls;
@@ -135,7 +136,7 @@ pub struct CrlView {
 
 #[derive(Serialize)]
 pub struct CodeView {
-    pub code: &'static str,
+    pub code: Code,
     pub severity: Severity,
     pub files: usize,
     /// The first few, in path order.
@@ -153,7 +154,33 @@ pub struct CaView {
     /// Certificates still valid that expire within the warning window.
     pub expiring: usize,
     /// Certificates per finding code.
-    pub findings: BTreeMap<&'static str, usize>,
+    pub findings: CodeCounts,
+}
+
+/// Counts per finding code, in the order of the codes' names; serialised as an object whose
+/// keys are the codes.
+pub struct CodeCounts(Vec<(Code, usize)>);
+
+impl CodeCounts {
+    pub fn of(counts: impl IntoIterator<Item = (Code, usize)>) -> CodeCounts {
+        let mut counts: Vec<(Code, usize)> = counts.into_iter().collect();
+        counts.sort_by_key(|(code, _)| code.as_str());
+        CodeCounts(counts)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (Code, usize)> + '_ {
+        self.0.iter().copied()
+    }
+}
+
+impl Serialize for CodeCounts {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (code, n) in &self.0 {
+            map.serialize_entry(code, n)?;
+        }
+        map.end()
+    }
 }
 
 #[derive(Serialize)]
@@ -199,7 +226,7 @@ impl<'a> SummaryView<'a> {
                 .codes_by_weight()
                 .into_iter()
                 .map(|(code, count)| CodeView {
-                    code: code.as_str(),
+                    code,
                     severity: code.severity(),
                     files: count.files,
                     first_files: count.first_files.clone(),
@@ -215,11 +242,7 @@ impl<'a> SummaryView<'a> {
                     earliest_not_after: counts.earliest_not_after.map(rfc3339),
                     earliest_not_after_secs: counts.earliest_not_after,
                     expiring: counts.expiring,
-                    findings: counts
-                        .findings
-                        .iter()
-                        .map(|(code, n)| (code.as_str(), *n))
-                        .collect(),
+                    findings: CodeCounts::of(counts.findings.iter().map(|(code, n)| (*code, *n))),
                 })
                 .collect(),
             expiry_by_month: summary
@@ -403,14 +426,11 @@ pub fn prometheus(view: &SummaryView<'_>) -> String {
             .iter()
             .flat_map(|c| {
                 c.findings.iter().map(move |(code, n)| {
-                    let severity = crate::finding::Code::ALL
-                        .iter()
-                        .find(|k| k.as_str() == *code)
-                        .map_or("error", |k| k.severity().as_str());
                     (
                         format!(
-                            "{{ca=\"{}\",code=\"{code}\",severity=\"{severity}\"}}",
-                            label(&c.ca)
+                            "{{ca=\"{}\",code=\"{code}\",severity=\"{}\"}}",
+                            label(&c.ca),
+                            code.severity().as_str()
                         ),
                         n.to_string(),
                     )
@@ -455,17 +475,18 @@ pub fn prometheus(view: &SummaryView<'_>) -> String {
         "iotcheck_fleet_input_findings",
         "Findings about the run's own inputs (the CRLs given), by code and severity.",
         {
-            let mut counts: BTreeMap<(&str, &str), usize> = BTreeMap::new();
+            let mut counts: BTreeMap<Code, usize> = BTreeMap::new();
             for f in view.findings {
-                *counts
-                    .entry((f.code.as_str(), f.severity.as_str()))
-                    .or_default() += 1;
+                *counts.entry(f.code).or_default() += 1;
             }
-            counts
-                .into_iter()
-                .map(|((code, severity), n)| {
+            CodeCounts::of(counts)
+                .iter()
+                .map(|(code, n)| {
                     (
-                        format!("{{code=\"{code}\",severity=\"{severity}\"}}"),
+                        format!(
+                            "{{code=\"{code}\",severity=\"{}\"}}",
+                            code.severity().as_str()
+                        ),
                         n.to_string(),
                     )
                 })

@@ -6,7 +6,7 @@ use std::fmt::Write;
 use colored::Colorize;
 
 use super::{CertView, ChainReport};
-use crate::finding::{Finding, Severity};
+use crate::finding::{Code, Finding, Severity};
 
 /// Turns color on or off for everything rendered after this call.
 pub fn set_color(on: bool) {
@@ -135,16 +135,16 @@ pub fn chain_report(out: &mut String, report: &ChainReport) {
 }
 
 /// Per-certificate status: the codes of problems that concern it.
-fn marks_for(report: &ChainReport, index: usize) -> Vec<&'static str> {
+fn marks_for(report: &ChainReport, index: usize) -> Vec<Code> {
     report
         .findings
         .iter()
         .filter(|f| f.is_error() && f.certificate() == Some(index))
-        .map(|f| f.code.as_str())
+        .map(|f| f.code)
         .collect()
 }
 
-pub fn cert_block(out: &mut String, cert: &CertView, problem_codes: &[&str]) {
+pub fn cert_block(out: &mut String, cert: &CertView, problem_codes: &[Code]) {
     let status = if problem_codes.is_empty() {
         if cert.role == "unused" {
             warn("unused")
@@ -152,7 +152,8 @@ pub fn cert_block(out: &mut String, cert: &CertView, problem_codes: &[&str]) {
             ok("ok")
         }
     } else {
-        bad(&problem_codes.join(", "))
+        let codes: Vec<String> = problem_codes.iter().map(Code::to_string).collect();
+        bad(&codes.join(", "))
     };
     let title = cert.subject_cn.as_deref().unwrap_or(&cert.subject);
     let _ = writeln!(
@@ -267,11 +268,6 @@ fn path_line(out: &mut String, report: &ChainReport) {
     );
 }
 
-/// Pads before coloring, so that escape codes do not upset the column.
-fn pad(code: &str) -> String {
-    format!("{code:<31}")
-}
-
 /// Findings in the given order, one line each: ✗ error (red), ! warning (yellow), → hint,
 /// · note.
 pub fn findings(out: &mut String, findings: &[Finding]) {
@@ -285,7 +281,8 @@ pub fn findings(out: &mut String, findings: &[Finding]) {
 /// The finding lines alone, with no blank line before them.
 pub fn finding_lines(out: &mut String, findings: &[Finding]) {
     for f in findings {
-        let code = pad(f.code.as_str());
+        // Padded before coloring, so that escape codes do not upset the column.
+        let code = format!("{:<31}", f.code);
         let line = match f.severity {
             Severity::Error => format!("{} {}", bad("✗"), bad(&code)),
             Severity::Warning => format!("{} {}", warn("!"), warn(&code)),

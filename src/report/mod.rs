@@ -354,25 +354,3 @@ where
         },
     }
 }
-
-/// A path as a shell word, so that a printed command can be pasted as it is.
-pub fn shell_quote(path: &str) -> String {
-    let plain = !path.is_empty()
-        && path
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "/._-+:@,=".contains(c));
-    if plain {
-        path.to_string()
-    } else {
-        format!("'{}'", path.replace('\'', "'\\''"))
-    }
-}
-
-/// At most 80 characters of a text that came from outside, for an error message: a hostile
-/// file's line or argument may be megabytes long.
-pub fn clipped(text: &str) -> String {
-    match text.char_indices().nth(80) {
-        Some((end, _)) => format!("{}…", &text[..end]),
-        None => text.to_string(),
-    }
-}

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::endpoint::{self as view, EndpointReport};
 use super::{human, json};
-use crate::finding::Verdict;
+use crate::finding::{Code, Verdict};
 
 /// How the results of several targets are shown.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -94,7 +94,7 @@ pub struct SummaryEntry {
     pub verdict: Option<Verdict>,
     pub exit_code: i32,
     /// The lead error's code when the verdict is "fail".
-    pub lead: Option<&'static str>,
+    pub lead: Option<Code>,
     pub error: Option<TargetError>,
 }
 
@@ -148,7 +148,7 @@ impl ManyReport {
 }
 
 /// The lead error of a failed report: the endpoint's own, else the first failed handshake's.
-fn lead_code(report: &EndpointReport) -> Option<&'static str> {
+fn lead_code(report: &EndpointReport) -> Option<Code> {
     if report.verdict.passed() {
         return None;
     }
@@ -157,7 +157,7 @@ fn lead_code(report: &EndpointReport) -> Option<&'static str> {
         .iter()
         .find(|f| f.is_error())
         .or_else(|| report.handshakes.iter().find_map(|h| h.report.lead()))
-        .map(|f| f.code.as_str())
+        .map(|f| f.code)
 }
 
 /// `host:port`, or `[v6]:port`.

@@ -220,7 +220,7 @@ const SMALL_TLS_BUFFER: usize = 4096;
 
 /// What a TLS alert from the server after the client certificate usually means on AWS IoT.
 pub fn alert_meaning(alert: &str) -> &'static str {
-    super::alerts::advice(alert, super::alerts::AlertStage::ClientAuth).unwrap_or(
+    crate::alerts::advice(alert, crate::alerts::AlertStage::ClientAuth).unwrap_or(
         "on AWS IoT this usually means the certificate is not registered, inactive or revoked, or belongs to another account or region",
     )
 }

@@ -7,7 +7,7 @@ use crate::chain::{self, Cert, Chain, KeyInfo, Validity};
 use crate::error::InputError;
 use crate::finding::{self, Code, Finding, Subject, Verdict};
 use crate::keys::PrivateKey;
-use crate::report::shell_quote;
+use crate::quote::shell_quote;
 use crate::source::{self, Format, KeyFormat, Kind, Loaded};
 use crate::trust::{AnchorSource, Anchors, KnownRoot};
 use crate::verify::{device_chain, signature_algorithm_accepted, unreadable, Crls, DeviceChain};

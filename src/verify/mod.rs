@@ -2,7 +2,6 @@
 //! decision certificate by certificate and link by link, as findings with stable codes.
 
 pub mod account;
-mod alerts;
 mod budget;
 mod client;
 mod connection;
@@ -22,7 +21,6 @@ use crate::when::{rfc3339, Y2K};
 use budget::Budget;
 pub use crl::{Crls, Revocation};
 
-pub use alerts::{advice as alert_advice, AlertStage};
 pub use client::{device_chain, unreadable, DeviceChain};
 pub use connection::{
     alert_meaning, classify, connection_findings, endpoint_findings, Classification, Connection,

@@ -810,3 +810,80 @@ fn the_account_stage_fails_for_an_unregistered_certificate() {
         "{advice}"
     );
 }
+
+/// A character a terminal acts on or hides: any control but the newline that ends a line, DEL
+/// and the C1 controls, bidi controls, zero-width characters, the line and paragraph
+/// separators.
+fn raw_control(c: char) -> bool {
+    (c.is_control() && c != '\n')
+        || matches!(
+            c,
+            '\u{61C}'
+                | '\u{200B}'..='\u{200F}'
+                | '\u{2028}'..='\u{202E}'
+                | '\u{2060}'..='\u{2069}'
+                | '\u{FEFF}'
+        )
+}
+
+#[test]
+fn hostile_paths_and_home_are_escaped_in_every_renderer() {
+    // A certificate path and a $HOME that set the window title, clear the screen, forge a line
+    // and reverse the text after them; the key is named under `~`.
+    let forged = "all stages ok";
+    let hostile = format!("\x1b]0;owned\x07\x1b[2J\n{forged}\u{202e}\u{9b}31m");
+    let top = tempfile::tempdir().unwrap();
+    let home = top.path().join(format!("home{hostile}"));
+    let config = top.path().join("aws-iot-device-client.conf");
+    let json = serde_json::json!({
+        "endpoint": ENDPOINT,
+        "cert": top.path().join(format!("cert{hostile}.pem")),
+        "key": "~/private.pem.key",
+        "root-ca": fixture("roots/test-roots.pem"),
+        "thing-name": format!("thing{hostile}"),
+    });
+    std::fs::write(&config, serde_json::to_string(&json).unwrap()).unwrap();
+    let report = top.path().join("ticket.md");
+    let run = |extra: &[&str]| {
+        let mut cmd = iotcheck();
+        cmd.arg("doctor")
+            .arg("--config")
+            .arg(&config)
+            .args([
+                "--connect",
+                "127.0.0.1",
+                "--ports",
+                &CLOSED_PORT.to_string(),
+            ])
+            .args(["--at", AT, "--timeout", "5", "--no-account"])
+            .args(extra)
+            .env("HOME", &home);
+        run_cmd(&mut cmd)
+    };
+    let text = run(&[]);
+    let json = run(&["--json"]);
+    let markdown = run(&["--report", report.to_str().unwrap()]);
+    assert_eq!(text.code, 1, "{}{}", text.stdout, text.stderr);
+    // The advice names the missing certificate: the path is there, escaped.
+    let advice = text.stdout.lines().nth(1).unwrap_or_default();
+    assert!(advice.contains("cert\\u{1b}]0;owned"), "{advice}");
+    assert_eq!(json.json()["first_failure"], "files", "{}", json.stdout);
+    let written = std::fs::read_to_string(&report).expect("the report was written");
+    for (what, output) in [
+        ("text", &text.stdout),
+        ("text stderr", &text.stderr),
+        ("json", &json.stdout),
+        ("json stderr", &json.stderr),
+        ("report run", &markdown.stdout),
+        ("report", &written),
+    ] {
+        assert!(
+            !output.chars().any(raw_control),
+            "{what} holds a raw control:\n{output:?}"
+        );
+        assert!(
+            !output.lines().any(|l| l.trim_start().starts_with(forged)),
+            "{what} holds a forged line:\n{output}"
+        );
+    }
+}

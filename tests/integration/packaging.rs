@@ -157,18 +157,29 @@ fn every_help_ends_with_examples_that_parse_and_the_exit_codes() {
     }
 }
 
-/// The examples of the help are the README's, so that neither drifts from the other.
+/// The examples of the help are the docs', so that neither drifts from the other: the top-level
+/// help's are in the README, each command's on its page under docs/ (completions and man pages
+/// share the page of `version`).
 #[test]
-fn every_help_example_is_in_the_readme() {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
-        .expect("README.md");
-    let mut helps = vec![run(&["--help"]).stdout];
-    helps.extend(command_names().iter().map(|c| run(&[c, "--help"]).stdout));
-    for help in helps {
+fn every_help_example_is_in_the_docs() {
+    let read = |page: &str| {
+        std::fs::read_to_string(format!("{}/{page}", env!("CARGO_MANIFEST_DIR")))
+            .unwrap_or_else(|e| panic!("{page}: {e}"))
+    };
+    let mut helps = vec![("README.md".to_string(), run(&["--help"]).stdout)];
+    for command in command_names() {
+        let page = match command.as_str() {
+            "completions" | "man" => "version",
+            other => other,
+        };
+        helps.push((format!("docs/{page}.md"), run(&[&command, "--help"]).stdout));
+    }
+    for (page, help) in helps {
+        let text = read(&page);
         for example in examples(&help) {
             assert!(
-                readme.lines().any(|l| l.trim() == example),
-                "the README lacks the help's example `{example}`"
+                text.lines().any(|l| l.trim() == example),
+                "{page} lacks the help's example `{example}`"
             );
         }
     }

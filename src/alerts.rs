@@ -3,7 +3,8 @@
 //! or answers the device's certificate. Sources: RFC 8446 section 6.2 (the alerts' own
 //! meanings); the AWS IoT Core developer guide, "Troubleshooting" and "Transport security in
 //! AWS IoT Core" (client certificates that are unregistered, inactive or revoked are refused
-//! with an alert; ALPN on port 443; SNI for configurable endpoints).
+//! with an alert; ALPN on port 443; SNI for configurable endpoints). A leaf: the network edge
+//! words its handshake errors with it, and the judging names what a rejection means.
 
 /// When the server sent the alert.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
