@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use rustls::pki_types::{PrivateKeyDer, PrivatePkcs1KeyDer, PrivatePkcs8KeyDer, PrivateSec1KeyDer};
+use rustls::pki_types::PrivateKeyDer;
 use rustls::sign::SigningKey;
 
 use crate::chain::KeyInfo;
@@ -51,7 +51,7 @@ impl PrivateKey {
 
     /// The key in the form the TLS layer takes.
     pub fn to_der(&self) -> PrivateKeyDer<'static> {
-        key_der(self.format, &self.der)
+        self.format.der(&self.der)
     }
 
     pub fn signer(&self) -> Arc<dyn SigningKey> {
@@ -59,26 +59,11 @@ impl PrivateKey {
     }
 }
 
-/// Which unencrypted private-key encoding these DER bytes are, if any.
-pub fn der_private_key_format(der: &[u8]) -> Option<KeyFormat> {
-    [KeyFormat::Pkcs8, KeyFormat::Pkcs1, KeyFormat::Sec1]
-        .into_iter()
-        .find(|&format| load_signer(format, der).is_ok())
-}
-
-fn key_der(format: KeyFormat, der: &[u8]) -> PrivateKeyDer<'static> {
-    match format {
-        KeyFormat::Pkcs8 => PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(der.to_vec())),
-        KeyFormat::Pkcs1 => PrivateKeyDer::Pkcs1(PrivatePkcs1KeyDer::from(der.to_vec())),
-        KeyFormat::Sec1 => PrivateKeyDer::Sec1(PrivateSec1KeyDer::from(der.to_vec())),
-    }
-}
-
 fn load_signer(format: KeyFormat, der: &[u8]) -> Result<Arc<dyn SigningKey>, String> {
     let provider = rustls::crypto::aws_lc_rs::default_provider();
     provider
         .key_provider
-        .load_private_key(key_der(format, der))
+        .load_private_key(format.der(der))
         .map_err(|_| {
             "the crypto library cannot load it: it is not an RSA key of 2048 to 8192 bits, an ECDSA P-256/P-384/P-521 key or an Ed25519 key (AWS IoT accepts RSA of at least 2048 bits and ECC P-256/P-384/P-521)".to_string()
         })

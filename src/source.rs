@@ -1,8 +1,11 @@
 //! Reading PEM and DER from files or standard input: knows bytes and labels, not X.509 fields.
+//! What a DER file holds is told by what parses it (x509-parser, or the crypto library for a
+//! private key); the fields themselves are `chain`'s and `keys`' business.
 
 use std::io::Read;
 use std::path::PathBuf;
 
+use rustls::pki_types::{PrivateKeyDer, PrivatePkcs1KeyDer, PrivatePkcs8KeyDer, PrivateSec1KeyDer};
 use x509_parser::prelude::FromDer;
 
 use crate::error::InputError;
@@ -54,6 +57,29 @@ impl KeyFormat {
             KeyFormat::Pkcs8 => "pkcs8",
             KeyFormat::Pkcs1 => "pkcs1",
             KeyFormat::Sec1 => "sec1",
+        }
+    }
+
+    /// Which unencrypted private-key encoding these DER bytes are: the first the crypto
+    /// library loads them as. None for anything else, a key it refuses included.
+    pub fn of_der(der: &[u8]) -> Option<KeyFormat> {
+        let provider = rustls::crypto::aws_lc_rs::default_provider();
+        [KeyFormat::Pkcs8, KeyFormat::Pkcs1, KeyFormat::Sec1]
+            .into_iter()
+            .find(|format| {
+                provider
+                    .key_provider
+                    .load_private_key(format.der(der))
+                    .is_ok()
+            })
+    }
+
+    /// The DER bytes, labelled with this encoding, in the form the TLS layer takes.
+    pub fn der(self, der: &[u8]) -> PrivateKeyDer<'static> {
+        match self {
+            KeyFormat::Pkcs8 => PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(der.to_vec())),
+            KeyFormat::Pkcs1 => PrivateKeyDer::Pkcs1(PrivatePkcs1KeyDer::from(der.to_vec())),
+            KeyFormat::Sec1 => PrivateKeyDer::Sec1(PrivateSec1KeyDer::from(der.to_vec())),
         }
     }
 }
@@ -678,7 +704,7 @@ fn parse_der(name: &str, body: &[u8], expected: &str) -> Result<Object, InputErr
     if matches!(SubjectPublicKeyInfo::from_der(body), Ok((rest, _)) if rest.is_empty()) {
         return Ok(object(Kind::PublicKey));
     }
-    if let Some(format) = crate::keys::der_private_key_format(body) {
+    if let Some(format) = KeyFormat::of_der(body) {
         return Ok(object(Kind::PrivateKey(format)));
     }
     let is_text = body

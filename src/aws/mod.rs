@@ -7,15 +7,56 @@
 //! one timeout; credential and region resolution by a few seconds of it, so that a machine
 //! with nothing configured does not wait on instance metadata.
 //!
-//! Built only with the cargo feature `aws` (on by default); without it, every call says so.
+//! Built only with the cargo feature `aws` (on by default); without it, every call says so. What it
+//! learns is plain facts ([`AccountFacts`]), defined here and judged by `verify::account`.
 
 #[cfg(feature = "aws")]
 mod client;
+#[cfg(feature = "aws")]
+mod guard;
 
 use std::fmt;
 use std::time::Duration;
 
-use crate::verify::account::AccountFacts;
+use crate::policy::Thing;
+
+/// What the account says about a certificate, as fetched.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AccountFacts {
+    pub region: String,
+    /// None: DescribeCertificate found no certificate with this id.
+    pub certificate: Option<Registration>,
+    /// The CA the certificate was registered under, when it is one the account registered.
+    pub ca: Option<CaRegistration>,
+    /// Things attached to the certificate; type and attributes only for the one described.
+    pub things: Vec<Thing>,
+    /// Policies attached to the certificate, with their default version's document.
+    pub policies: Vec<PolicyText>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Registration {
+    pub arn: String,
+    /// ACTIVE, INACTIVE, REVOKED, PENDING_TRANSFER, REGISTER_INACTIVE, PENDING_ACTIVATION.
+    pub status: String,
+    /// RFC 3339, when AWS said.
+    pub created: Option<String>,
+    pub ca_certificate_id: Option<String>,
+    /// DEFAULT or SNI_ONLY, when AWS said.
+    pub mode: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CaRegistration {
+    pub id: String,
+    pub status: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PolicyText {
+    pub name: String,
+    pub document: String,
+}
 
 /// Where and how long to ask AWS; resolved from the command line.
 #[derive(Clone, Debug)]
@@ -51,6 +92,13 @@ pub enum AwsError {
     },
     /// The credentials may not call this action.
     AccessDenied {
+        action: &'static str,
+        detail: String,
+    },
+    /// An answer arrived but cannot be read: not JSON, not the shape of the operation's
+    /// answer, too large, nested too deep, or pages that loop. Never taken for a fact about
+    /// the account.
+    Unreadable {
         action: &'static str,
         detail: String,
     },
@@ -103,6 +151,10 @@ impl fmt::Display for AwsError {
                 f,
                 "AWS API: access denied for {action}: the credentials' IAM policy must allow {action} (docs/account.md lists the minimal policy){}",
                 if detail.is_empty() { String::new() } else { format!(" ({detail})") }
+            ),
+            AwsError::Unreadable { action, detail } => write!(
+                f,
+                "AWS API: the answer from {action} could not be read: {detail}: check AWS_ENDPOINT_URL and any proxy in between"
             ),
             AwsError::Service {
                 action,

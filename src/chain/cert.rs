@@ -389,7 +389,7 @@ fn webpki_processes(oid: &str) -> bool {
     )
 }
 
-fn common_name(name: &x509_parser::x509::X509Name<'_>) -> Option<String> {
+pub(super) fn common_name(name: &x509_parser::x509::X509Name<'_>) -> Option<String> {
     name.iter_common_name()
         .next()
         .and_then(|cn| cn.as_str().ok())
@@ -419,7 +419,7 @@ fn ip_text(bytes: &[u8]) -> String {
     }
 }
 
-fn oid_name(oid: &x509_parser::der_parser::oid::Oid<'_>) -> String {
+pub(super) fn oid_name(oid: &x509_parser::der_parser::oid::Oid<'_>) -> String {
     oid2sn(oid, oid_registry())
         .map(str::to_string)
         .unwrap_or_else(|_| oid.to_id_string())

@@ -1,11 +1,17 @@
 //! The pure chain model: certificates in the order they were given or served, and what that
-//! order says (which one is the leaf, duplicates, a reversed bundle).
+//! order says (which one is the leaf, duplicates, a reversed bundle); and the other X.509
+//! objects files hold, parsed: CSRs and CRLs.
 
 mod cert;
+mod crl;
+mod csr;
 
 pub use cert::{
     colon_hex, sha256_hex, Cert, KeyInfo, San, SignatureFailure, Validity, DEFAULT_WARN_DAYS,
 };
+
+pub use crl::CrlSummary;
+pub use csr::Csr;
 
 use crate::error::InputError;
 use crate::source::{self, Input, Object};

@@ -2,11 +2,13 @@
 //! material: keys are described by type, size and public-key fingerprint, and `--pem` prints
 //! certificates only.
 
-use crate::app::Outcome;
-use crate::error::Error;
-use crate::report::inspect::{self, FileView, InspectReport};
+use crate::chain::{Cert, CrlSummary, Csr, KeyInfo};
+use crate::error::{Error, InputError};
+use crate::keys::PrivateKey;
+use crate::outcome::Outcome;
+use crate::report::inspect::{self, FileView, InspectReport, ObjectView};
 use crate::report::{json, pem, SCHEMA_VERSION};
-use crate::source::{self, Input, Kind};
+use crate::source::{self, Input, Kind, Object};
 
 pub struct Settings {
     pub inputs: Vec<Input>,
@@ -23,8 +25,13 @@ pub fn run(settings: &Settings) -> Result<Outcome, Error> {
     let mut left_out: Vec<String> = Vec::new();
     for input in &settings.inputs {
         let loaded = source::read(input)?;
-        files.push(FileView::of(&loaded, settings.at)?);
         let count = loaded.objects.len();
+        let objects = loaded
+            .objects
+            .iter()
+            .map(|object| object_view(object, count, settings.at))
+            .collect::<Result<Vec<_>, _>>()?;
+        files.push(FileView::of(&loaded, objects));
         for object in loaded.objects {
             if object.kind == Kind::Certificate {
                 certificates.push(object.der);
@@ -53,4 +60,33 @@ pub fn run(settings: &Settings) -> Result<Outcome, Error> {
         inspect::render(&report)
     };
     Ok(Outcome::new(stdout, true))
+}
+
+/// One object, parsed (certificates, CSRs, CRLs, public keys) or loaded (private keys, whose
+/// public half only is kept), and its view. A certificate that does not parse is local input
+/// that cannot be used.
+fn object_view(object: &Object, in_file: usize, at: i64) -> Result<ObjectView, InputError> {
+    Ok(match &object.kind {
+        Kind::Certificate => {
+            let origin = object.origin(in_file);
+            let cert = Cert::from_der(&object.der, origin.clone())
+                .map_err(|e| InputError::new(origin, format!("not a valid certificate ({e})")))?;
+            ObjectView::certificate(object, &cert, at)
+        }
+        Kind::CertificateRequest => ObjectView::csr(object, Csr::from_der(&object.der).as_ref()),
+        Kind::PrivateKey(format) => {
+            let key = PrivateKey::load(*format, &object.der);
+            ObjectView::private_key(
+                object,
+                *format,
+                key.as_ref().map(|k| &k.public).map_err(String::as_str),
+            )
+        }
+        Kind::EncryptedPrivateKey => ObjectView::encrypted_private_key(object),
+        Kind::PublicKey => {
+            ObjectView::public_key(object, KeyInfo::from_spki_der(&object.der).as_ref())
+        }
+        Kind::Crl => ObjectView::crl(object, CrlSummary::from_der(&object.der).as_ref()),
+        Kind::Other(_) => ObjectView::other(object),
+    })
 }

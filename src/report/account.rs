@@ -7,10 +7,11 @@ use std::fmt::Write;
 use serde::Serialize;
 
 use super::{human, SCHEMA_VERSION};
+use crate::aws::AccountFacts;
 use crate::chain::Cert;
 use crate::finding::{Finding, Severity, Verdict};
 use crate::policy::{Action, Outcome, StatementRef};
-use crate::verify::account::{AccountFacts, AccountJudgement, Check};
+use crate::verify::account::{AccountJudgement, Check};
 
 /// `account --json`, and what the text shows.
 #[derive(Serialize)]

@@ -9,7 +9,9 @@ use serde::Serialize;
 use super::endpoint::{HandshakeError, HandshakeReport};
 use super::human;
 use crate::doctor::config::{Client, DeviceFile, DeviceSettings, Sourced};
-use crate::doctor::stages::{DoctorVerdict, FileFacts, Stage, StageId, Status};
+use crate::doctor::facts::{FileFacts, NetworkFacts, PortFacts};
+use crate::doctor::stages::{Stage, StageId, Status};
+use crate::doctor::verdict::DoctorVerdict;
 use crate::finding::{Finding, Severity};
 use crate::when::rfc3339;
 
@@ -144,6 +146,78 @@ pub struct TcpView {
 pub enum PortHandshake {
     Done(Box<HandshakeReport>),
     Failed { sig: String, error: HandshakeError },
+}
+
+impl NetworkView {
+    /// The view of what the network showed; `client_id` is the id the device's MQTT used.
+    pub fn of(network: &NetworkFacts, client_id: Option<&str>) -> NetworkView {
+        NetworkView {
+            name: Some(network.name.clone()),
+            dial: Some(network.dial.clone()),
+            proxy: network.proxy.clone(),
+            addresses: match &network.resolved {
+                Some(Ok(addresses)) => addresses.iter().map(|a| a.ip().to_string()).collect(),
+                _ => Vec::new(),
+            },
+            ports: network
+                .ports
+                .iter()
+                .map(|port| PortView::of(port, client_id))
+                .collect(),
+        }
+    }
+}
+
+impl PortView {
+    fn of(port: &PortFacts, client_id: Option<&str>) -> PortView {
+        let tcp = port.tcp.as_ref().map(|tcp| TcpView {
+            open: tcp.is_ok(),
+            address: tcp.as_ref().ok().map(std::net::SocketAddr::to_string),
+            error: tcp.as_ref().err().map(ToString::to_string),
+            // Two decimals, as every duration of the report.
+            millis: (port.tcp_ms * 100.0).round() / 100.0,
+        });
+        let handshakes = [
+            ("rsa", &port.rsa),
+            ("ecdsa", &port.ecdsa),
+            ("device", &port.device),
+        ]
+        .into_iter()
+        .filter_map(|(sig, h)| {
+            let h = h.as_ref()?;
+            Some(match &h.result {
+                Ok(served) => {
+                    let id = (sig == "device").then_some(client_id).flatten();
+                    PortHandshake::Done(Box::new(HandshakeReport::new(
+                        sig,
+                        served.chain.clone(),
+                        &served.probe,
+                        id,
+                        served.connection.clone(),
+                    )))
+                }
+                Err(e) => PortHandshake::Failed {
+                    sig: sig.to_string(),
+                    error: HandshakeError {
+                        phase: e.phase(),
+                        message: e.to_string(),
+                    },
+                },
+            })
+        })
+        .collect();
+        PortView {
+            port: port.port,
+            protocol: port.protocol,
+            alpn_offered: port
+                .alpn
+                .iter()
+                .map(|p| String::from_utf8_lossy(p).into_owned())
+                .collect(),
+            tcp,
+            handshakes,
+        }
+    }
 }
 
 impl DoctorReport {
@@ -599,4 +673,134 @@ fn md(text: &str) -> String {
 /// Text in a table cell: one line.
 fn cell(text: &str) -> String {
     md(&text.replace(['\n', '\r'], " "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::doctor::config::{ModeRule, ProxySetting};
+    use crate::doctor::facts::FileRole;
+    use crate::finding::Code;
+    use std::path::PathBuf;
+
+    /// Sets the window title, clears the screen, forges a line, reverses what follows, and
+    /// uses a C1 CSI and a zero-width space.
+    const HOSTILE: &str = "\x1b]0;owned\x07\x1b[2J\nall stages ok\u{202e}\u{9b}31m\u{200b}\r";
+
+    /// A character a terminal acts on or hides (the newline that ends a line aside).
+    fn raw(c: char) -> bool {
+        (c.is_control() && c != '\n') || human::hidden_or_reordering(c)
+    }
+
+    fn hostile_report() -> DoctorReport {
+        let text = |what: &str| format!("{what}{HOSTILE}");
+        // Built by hand: a view is given settings, it never resolves them.
+        let flag = |value: String, name: &str| Some(Sourced::flag(value, name));
+        let named = |path: String, name: &str| DeviceFile {
+            path: Sourced::flag(PathBuf::from(path), name),
+            mode: ModeRule::Any,
+            dir_mode: ModeRule::Any,
+            rule_source: "none",
+        };
+        let device = DeviceSettings {
+            client: Client::Flags,
+            config_file: Some(PathBuf::from(text("/config"))),
+            proxy_file: None,
+            config_files: vec![named(text("/config"), "--config")],
+            endpoint: flag(text("endpoint"), "--endpoint"),
+            cert: Some(named(text("/cert"), "--cert")),
+            key: Some(named(text("/key"), "--key")),
+            ca: vec![named(text("/ca"), "--ca")],
+            thing: flag(text("thing"), "--thing"),
+            client_id: flag(text("client"), "--client-id"),
+            ports: Sourced::flag(vec![8883], "--ports"),
+            proxy: Some(Sourced::flag(
+                ProxySetting {
+                    host: text("proxy"),
+                    port: 3128,
+                    username: Some(text("user")),
+                    password: Some("pr0xy-s3cret".into()),
+                },
+                "--proxy",
+            )),
+            region: flag(text("region"), "--region"),
+            findings: Vec::new(),
+        };
+        let file = device.cert.clone().expect("a certificate is named");
+        let mut facts = FileFacts::new(FileRole::Certificate, &file);
+        facts.problem = Some(text("problem"));
+        let stages = vec![
+            Stage::judged(
+                StageId::Files,
+                vec![Finding::new(Code::FileMissing, text("finding"))],
+                0.0,
+            ),
+            Stage::blocked(StageId::Credentials, StageId::Files, text("reason")),
+        ];
+        DoctorReport {
+            schema_version: 2,
+            command: "doctor",
+            verdict: DoctorVerdict::Failed,
+            first_failure: Some(StageId::Files),
+            advice: Some(text("advice")),
+            settings: SettingsView::of(&device, Some(&text("connect")), 5.0, 0),
+            stages,
+            files: vec![facts],
+            network: NetworkView {
+                name: Some(text("name")),
+                dial: Some(text("dial")),
+                proxy: Some(text("proxy")),
+                addresses: vec![text("address")],
+                ports: vec![PortView {
+                    port: 8883,
+                    protocol: "mqtt",
+                    alpn_offered: Vec::new(),
+                    tcp: Some(TcpView {
+                        open: false,
+                        address: None,
+                        error: Some(text("tcp")),
+                        millis: 1.0,
+                    }),
+                    handshakes: vec![PortHandshake::Failed {
+                        sig: "rsa".into(),
+                        error: HandshakeError {
+                            phase: "tls_handshake",
+                            message: text("handshake"),
+                        },
+                    }],
+                }],
+            },
+            duration_ms: 1.0,
+            device_certificates: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn hostile_text_is_escaped_by_every_renderer() {
+        human::set_color(false);
+        let report = hostile_report();
+        let provenance = Provenance {
+            version: format!("1{HOSTILE}"),
+            os: format!("linux{HOSTILE}"),
+        };
+        for (what, output) in [
+            ("text", render(&report)),
+            ("json", crate::report::json::to_line(&report)),
+            ("markdown", markdown(&report, &provenance)),
+        ] {
+            assert!(
+                !output.chars().any(raw),
+                "{what}: a raw control in\n{output:?}"
+            );
+            assert!(
+                !output
+                    .lines()
+                    .any(|l| l.trim_start().starts_with("all stages ok")),
+                "{what}: a forged line in\n{output}"
+            );
+            // What was escaped is still there to read.
+            assert!(output.contains("advice"), "{what}");
+            assert!(!output.contains("pr0xy-s3cret"), "{what}: {output}");
+        }
+    }
 }

@@ -5,15 +5,9 @@ use std::fmt::Write;
 
 use serde::Serialize;
 
-use x509_parser::certification_request::X509CertificationRequest;
-use x509_parser::prelude::FromDer;
-use x509_parser::revocation_list::CertificateRevocationList;
-
 use super::{human, CertView, KeyView};
-use crate::chain::{Cert, KeyInfo};
-use crate::error::InputError;
-use crate::keys::PrivateKey;
-use crate::source::{self, Hygiene, Kind, Loaded, Object};
+use crate::chain::{Cert, CrlSummary, Csr, KeyInfo};
+use crate::source::{self, Hygiene, KeyFormat, Loaded, Object};
 use crate::when::rfc3339;
 
 #[derive(Serialize)]
@@ -84,15 +78,9 @@ pub struct CrlView {
 }
 
 impl FileView {
-    /// The view of one file's objects; a certificate that does not parse is local input
-    /// that cannot be used.
-    pub fn of(loaded: &Loaded, at: i64) -> Result<FileView, InputError> {
-        let objects = loaded
-            .objects
-            .iter()
-            .map(|o| object_view(o, loaded.objects.len(), at))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(FileView {
+    /// The view of one file, given the views of its objects in order.
+    pub fn of(loaded: &Loaded, objects: Vec<ObjectView>) -> FileView {
+        FileView {
             file: loaded.file.clone(),
             format: match loaded.format {
                 source::Format::Pem => "pem",
@@ -100,7 +88,7 @@ impl FileView {
             },
             hygiene: hygiene_view(&loaded.hygiene),
             objects,
-        })
+        }
     }
 }
 
@@ -112,91 +100,108 @@ fn hygiene_view(h: &Hygiene) -> HygieneView {
     }
 }
 
-fn object_view(object: &Object, in_file: usize, at: i64) -> Result<ObjectView, InputError> {
-    let mut view = ObjectView {
-        position: object.position,
-        kind: object.kind.code(),
-        description: object.kind.describe(),
-        certificate: None,
-        csr: None,
-        key: None,
-        crl: None,
-    };
-    let origin = object.origin(in_file);
-    match &object.kind {
-        Kind::Certificate => {
-            let cert = Cert::from_der(&object.der, origin.clone())
-                .map_err(|e| InputError::new(origin, format!("not a valid certificate ({e})")))?;
-            view.certificate = Some(CertView::of(&cert, object.position - 1, "certificate", at));
+/// The views of one object, one for each thing a file can hold, built from what was parsed
+/// or loaded of it.
+impl ObjectView {
+    fn bare(object: &Object) -> ObjectView {
+        ObjectView {
+            position: object.position,
+            kind: object.kind.code(),
+            description: object.kind.describe(),
+            certificate: None,
+            csr: None,
+            key: None,
+            crl: None,
         }
-        Kind::CertificateRequest => view.csr = csr_view(&object.der),
-        Kind::PrivateKey(format) => {
-            let (public_key, error) = match PrivateKey::load(*format, &object.der) {
-                Ok(key) => (Some(KeyView::of(&key.public)), None),
-                Err(e) => (None, Some(e)),
-            };
-            view.key = Some(KeyObjectView {
-                encoding: match format {
-                    source::KeyFormat::Pkcs8 => "pkcs8",
-                    source::KeyFormat::Pkcs1 => "pkcs1",
-                    source::KeyFormat::Sec1 => "sec1",
-                },
+    }
+
+    pub fn certificate(object: &Object, cert: &Cert, at: i64) -> ObjectView {
+        ObjectView {
+            certificate: Some(CertView::of(cert, object.position - 1, "certificate", at)),
+            ..ObjectView::bare(object)
+        }
+    }
+
+    /// A CSR; None when it does not parse.
+    pub fn csr(object: &Object, csr: Option<&Csr>) -> ObjectView {
+        ObjectView {
+            csr: csr.map(CsrView::of),
+            ..ObjectView::bare(object)
+        }
+    }
+
+    /// An unencrypted private key: its public half, or why the crypto library refused it.
+    pub fn private_key(
+        object: &Object,
+        format: KeyFormat,
+        public: Result<&KeyInfo, &str>,
+    ) -> ObjectView {
+        let (public_key, error) = match public {
+            Ok(key) => (Some(KeyView::of(key)), None),
+            Err(e) => (None, Some(e.to_string())),
+        };
+        ObjectView {
+            key: Some(KeyObjectView {
+                encoding: format.code(),
                 public_key,
                 error,
-            });
+            }),
+            ..ObjectView::bare(object)
         }
-        Kind::EncryptedPrivateKey => {
-            view.key = Some(KeyObjectView {
+    }
+
+    pub fn encrypted_private_key(object: &Object) -> ObjectView {
+        ObjectView {
+            key: Some(KeyObjectView {
                 encoding: "encrypted",
                 public_key: None,
                 error: Some("encrypted: a passphrase is needed to read it".to_string()),
-            })
+            }),
+            ..ObjectView::bare(object)
         }
-        Kind::PublicKey => {
-            view.key = Some(KeyObjectView {
-                encoding: "spki",
-                public_key: KeyInfo::from_spki_der(&object.der).map(|k| KeyView::of(&k)),
-                error: None,
-            })
-        }
-        Kind::Crl => {
-            if let Ok((_, crl)) = CertificateRevocationList::from_der(&object.der) {
-                view.crl = Some(CrlView {
-                    issuer: crl.issuer().to_string(),
-                    this_update: rfc3339(crl.last_update().timestamp()),
-                    next_update: crl.next_update().map(|t| rfc3339(t.timestamp())),
-                    revoked: crl.iter_revoked_certificates().count(),
-                });
-            }
-        }
-        Kind::Other(_) => {}
     }
-    Ok(view)
+
+    /// A bare public key; None when it does not parse.
+    pub fn public_key(object: &Object, key: Option<&KeyInfo>) -> ObjectView {
+        ObjectView {
+            key: Some(KeyObjectView {
+                encoding: "spki",
+                public_key: key.map(KeyView::of),
+                error: None,
+            }),
+            ..ObjectView::bare(object)
+        }
+    }
+
+    /// A CRL; None when it does not parse.
+    pub fn crl(object: &Object, crl: Option<&CrlSummary>) -> ObjectView {
+        ObjectView {
+            crl: crl.map(|crl| CrlView {
+                issuer: crl.issuer.clone(),
+                this_update: rfc3339(crl.this_update),
+                next_update: crl.next_update.map(rfc3339),
+                revoked: crl.revoked,
+            }),
+            ..ObjectView::bare(object)
+        }
+    }
+
+    /// Anything else: described, nothing more.
+    pub fn other(object: &Object) -> ObjectView {
+        ObjectView::bare(object)
+    }
 }
 
-/// Parses a CSR and checks its self-signature.
-pub fn csr_view(der: &[u8]) -> Option<CsrView> {
-    let (_, csr) = X509CertificationRequest::from_der(der).ok()?;
-    let info = &csr.certification_request_info;
-    let public_key = KeyInfo::from_spki_der(info.subject_pki.raw).map(|k| KeyView::of(&k));
-    let subject_cn = info
-        .subject
-        .iter_common_name()
-        .next()
-        .and_then(|cn| cn.as_str().ok())
-        .map(str::to_string);
-    Some(CsrView {
-        subject: info.subject.to_string(),
-        subject_cn,
-        public_key,
-        signature_algorithm: x509_parser::objects::oid2sn(
-            &csr.signature_algorithm.algorithm,
-            x509_parser::objects::oid_registry(),
-        )
-        .map(str::to_string)
-        .unwrap_or_else(|_| csr.signature_algorithm.algorithm.to_id_string()),
-        signature_valid: csr.verify_signature().is_ok(),
-    })
+impl CsrView {
+    pub fn of(csr: &Csr) -> CsrView {
+        CsrView {
+            subject: csr.subject.clone(),
+            subject_cn: csr.subject_cn.clone(),
+            public_key: csr.public_key.as_ref().map(KeyView::of),
+            signature_algorithm: csr.signature_algorithm.clone(),
+            signature_valid: csr.signature_valid,
+        }
+    }
 }
 
 pub fn render(report: &InspectReport) -> String {

@@ -8,47 +8,10 @@ use std::collections::BTreeMap;
 use x509_parser::prelude::FromDer;
 use x509_parser::x509::X509Name;
 
+use crate::aws::{AccountFacts, Registration};
 use crate::chain::Cert;
 use crate::finding::{sort, Code, Finding, Verdict};
-use crate::policy::{self, Action, Context, Decision, Document, Outcome, Request, Thing};
-
-/// What the account says about a certificate, as fetched.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct AccountFacts {
-    pub region: String,
-    /// None: DescribeCertificate found no certificate with this id.
-    pub certificate: Option<Registration>,
-    /// The CA the certificate was registered under, when it is one the account registered.
-    pub ca: Option<CaRegistration>,
-    /// Things attached to the certificate; type and attributes only for the one described.
-    pub things: Vec<Thing>,
-    /// Policies attached to the certificate, with their default version's document.
-    pub policies: Vec<PolicyText>,
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Registration {
-    pub arn: String,
-    /// ACTIVE, INACTIVE, REVOKED, PENDING_TRANSFER, REGISTER_INACTIVE, PENDING_ACTIVATION.
-    pub status: String,
-    /// RFC 3339, when AWS said.
-    pub created: Option<String>,
-    pub ca_certificate_id: Option<String>,
-    /// DEFAULT or SNI_ONLY, when AWS said.
-    pub mode: Option<String>,
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct CaRegistration {
-    pub id: String,
-    pub status: String,
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct PolicyText {
-    pub name: String,
-    pub document: String,
-}
+use crate::policy::{self, Action, Context, Decision, Document, Outcome, Request};
 
 /// What to ask of the policies.
 #[derive(Clone, Debug, Default)]
@@ -403,6 +366,8 @@ fn attribute_name(oid: &str) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::aws::{CaRegistration, PolicyText};
+    use crate::policy::Thing;
 
     const DEVICE: &str = include_str!("../../fixtures/device/ec.pem");
     const ARN: &str = "arn:aws:iot:eu-west-1:123456789012:cert/abc";

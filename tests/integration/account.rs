@@ -8,7 +8,6 @@
 
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
@@ -102,7 +101,7 @@ impl Moto {
 }
 
 /// A directory with empty AWS config and credentials files, for [`hermetic`].
-fn empty_aws_config() -> tempfile::TempDir {
+pub(crate) fn empty_aws_config() -> tempfile::TempDir {
     let config = tempfile::tempdir().expect("temp dir");
     std::fs::write(config.path().join("config"), "").expect("empty config");
     std::fs::write(config.path().join("credentials"), "").expect("empty credentials");
@@ -466,13 +465,8 @@ fn no_credentials_exit_2_at_once_saying_how_to_give_them() {
         "AWS_ENDPOINT_URL",
         format!("http://127.0.0.1:{CLOSED_PORT}"),
     );
-    let started = Instant::now();
-    let r = run_cmd(&mut cmd);
-    assert!(
-        started.elapsed() < Duration::from_secs(5),
-        "{:?}",
-        started.elapsed()
-    );
+    // Only a hang fails here (10 s); that it ends at once is measured in benches/timeouts.sh.
+    let r = run_cmd_within(&mut cmd, 10);
     assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
     assert!(r.stdout.is_empty());
     assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
@@ -511,13 +505,9 @@ fn an_unreachable_api_exits_3_in_bounded_time() {
         &format!("http://127.0.0.1:{CLOSED_PORT}"),
         config.path(),
     );
-    let started = Instant::now();
-    let r = run_cmd(&mut cmd);
-    assert!(
-        started.elapsed() < Duration::from_secs(8),
-        "{:?}",
-        started.elapsed()
-    );
+    // Only a hang fails here: the bound is 10× the timeout. How soon it ends is measured in
+    // benches/timeouts.sh.
+    let r = run_cmd_within(&mut cmd, 50);
     assert_eq!(r.code, 3, "{}{}", r.stdout, r.stderr);
     assert!(r.stderr.contains("iot:DescribeCertificate"), "{}", r.stderr);
     no_secrets(&r);
@@ -527,13 +517,8 @@ fn an_unreachable_api_exits_3_in_bounded_time() {
     let mut cmd = iotcheck();
     cmd.args(["account", "--cert", &fixture(DEVICE), "--timeout", "2"]);
     with_aws(&mut cmd, &format!("http://127.0.0.1:{port}"), config.path());
-    let started = Instant::now();
-    let r = run_cmd(&mut cmd);
-    assert!(
-        started.elapsed() < Duration::from_secs(6),
-        "{:?}",
-        started.elapsed()
-    );
+    // Only a hang fails here: the bound is 10× the timeout.
+    let r = run_cmd_within(&mut cmd, 20);
     assert_eq!(r.code, 3, "{}{}", r.stdout, r.stderr);
     assert!(
         r.stderr.contains("did not answer within 2 s"),
@@ -578,13 +563,8 @@ fn a_throttled_api_exits_3_saying_so() {
     let mut cmd = iotcheck();
     cmd.args(["account", "--cert", &fixture(DEVICE), "--timeout", "8"]);
     with_aws(&mut cmd, &format!("http://127.0.0.1:{port}"), config.path());
-    let started = Instant::now();
-    let r = run_cmd(&mut cmd);
-    assert!(
-        started.elapsed() < Duration::from_secs(9),
-        "{:?}",
-        started.elapsed()
-    );
+    // Only a hang fails here: the bound is 10× the timeout.
+    let r = run_cmd_within(&mut cmd, 80);
     assert_eq!(r.code, 3, "{}{}", r.stdout, r.stderr);
     assert!(
         r.stderr.contains("iot:DescribeCertificate was throttled"),
@@ -680,9 +660,22 @@ fn endpoint_with_host_never_asks_aws() {
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     assert_eq!(r.json()["endpoint"]["source"], json!({"kind": "given"}));
 
-    // --region is for discovery only.
-    let r = run(&["endpoint", ENDPOINT, "--region", REGION]);
+    // --region is for discovery only. Were the conflict lost, the probe would go to a closed
+    // loopback port (and AWS to another), failing at once, never to AWS.
+    let closed = format!("{ENDPOINT}:{CLOSED_PORT}");
+    let r = run_within(
+        &[
+            "endpoint",
+            &closed,
+            "--connect",
+            "127.0.0.1",
+            "--region",
+            REGION,
+        ],
+        20,
+    );
     assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("--region"), "{}", r.stderr);
 }
 
 #[test]

@@ -286,16 +286,16 @@ fn a_certificate_issued_for_the_csr_passes_the_device_lint() {
     );
 }
 
-/// A tmpfs of `pages` pages, unmounted when dropped. None where mounting is not allowed
-/// (not root, or no mount namespace): the caller skips, saying so.
+/// A tmpfs of `pages` pages, unmounted when dropped. Where mounting is not allowed (not root,
+/// or no mount namespace) the test is skipped, loudly ([`skip`]), with mount's reason.
 struct SmallDisk {
     dir: tempfile::TempDir,
 }
 
 impl SmallDisk {
-    fn mount(pages: u32) -> Option<SmallDisk> {
+    fn mount(test: &str, pages: u32) -> Option<SmallDisk> {
         let dir = tempfile::tempdir().unwrap();
-        let ok = Command::new("mount")
+        let mounted = Command::new("mount")
             .args([
                 "-t",
                 "tmpfs",
@@ -304,10 +304,19 @@ impl SmallDisk {
                 "tmpfs",
             ])
             .arg(dir.path())
-            .stderr(std::process::Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-        ok.then_some(SmallDisk { dir })
+            .output();
+        match mounted {
+            Ok(out) if out.status.success() => Some(SmallDisk { dir }),
+            Ok(out) => {
+                let why = String::from_utf8_lossy(&out.stderr);
+                skip(test, &format!("cannot mount a tmpfs here: {}", why.trim()));
+                None
+            }
+            Err(e) => {
+                skip(test, &format!("cannot run mount: {e}"));
+                None
+            }
+        }
     }
 
     fn path(&self) -> &Path {
@@ -333,8 +342,10 @@ impl Drop for SmallDisk {
 #[test]
 fn a_full_disk_leaves_nothing_behind_and_a_rerun_works() {
     // One page: the key fits, the CSR does not, so the key placed first must go again.
-    let Some(disk) = SmallDisk::mount(1) else {
-        eprintln!("skipped: cannot mount a tmpfs here");
+    let Some(disk) = SmallDisk::mount(
+        "csr::a_full_disk_leaves_nothing_behind_and_a_rerun_works",
+        1,
+    ) else {
         return;
     };
     let r = csr(disk.path(), &["--thing", "Full1"]);
@@ -383,8 +394,8 @@ fn a_full_disk_leaves_nothing_behind_and_a_rerun_works() {
 #[test]
 fn an_unwritable_directory_leaves_nothing_behind() {
     // A read-only mount: even root cannot create files in it.
-    let Some(disk) = SmallDisk::mount(16) else {
-        eprintln!("skipped: cannot mount a tmpfs here");
+    let Some(disk) = SmallDisk::mount("csr::an_unwritable_directory_leaves_nothing_behind", 16)
+    else {
         return;
     };
     let read_only = Command::new("mount")

@@ -6,9 +6,10 @@
 //!   fixtures and on loopback peers, in both directions (nothing printed undocumented, nothing
 //!   documented missing), and its JSON examples use only keys that are printed;
 //! - every command line the pages show (in `sh` blocks and after a `$` prompt) parses;
-//! - the transcripts of the offline commands (`verify-chain`, `inspect`, `explain` on files in
-//!   the repository) are their real output, `…` standing for whatever the page leaves out;
+//! - the transcripts of the offline commands (`verify-chain`, `inspect`, `explain`, `version`,
+//!   `csr`, `fleet`, `device`, on the repository's fixtures or the files the page names) are their real output, `…` standing for whatever the page leaves out;
 //!   transcripts that need a network peer or AWS are held to the parser only;
+//! - the README's table of commands is the help's list, in its order, each with its page;
 //! - the README's two commands for a fresh machine are CI's, and the first one passes;
 //! - every relative link points at a file that exists, and at a heading it has.
 
@@ -145,6 +146,40 @@ fn the_code_table_is_the_code_enum_with_severities_and_meanings() {
         order(&expected),
         "docs/codes.md lists the codes in the order of Code::ALL"
     );
+}
+
+// ------------------------------------------------------------------------------------------
+// The commands
+
+/// The README's table of commands names every command in the help's order, each with its page
+/// (completions and man pages are on the page of `version`).
+#[test]
+fn the_readme_lists_every_command_in_the_helps_order_with_its_page() {
+    let readme = read("README.md");
+    let listed: Vec<(String, String)> = readme
+        .lines()
+        .filter_map(|line| {
+            let rest = line.strip_prefix("| `iotcheck ")?;
+            let (name, rest) = rest.split_once('`')?;
+            let page = rest.rsplit("](").next()?.strip_suffix(") |")?;
+            Some((name.to_string(), page.to_string()))
+        })
+        .collect();
+    let help = run(&["--help"]).stdout;
+    let expected: Vec<(String, String)> = help
+        .lines()
+        .skip_while(|l| *l != "Commands:")
+        .skip(1)
+        .take_while(|l| !l.is_empty())
+        .filter(|l| !l.starts_with("   "))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|name| !["completions", "man", "help"].contains(name))
+        .map(|name| (name.to_string(), format!("docs/{name}.md")))
+        .collect();
+    assert_eq!(listed, expected);
+    for (_, page) in &listed {
+        assert!(root().join(page).exists(), "{page}");
+    }
 }
 
 // ------------------------------------------------------------------------------------------
@@ -403,23 +438,74 @@ fn lines_match(expected: &[String], actual: &[&str]) -> bool {
 }
 
 /// The commands whose transcripts are run: offline and deterministic on the repository's files.
-const RUN: &[&str] = &["verify-chain", "inspect", "explain"];
+const RUN: &[&str] = &[
+    "verify-chain",
+    "inspect",
+    "explain",
+    "version",
+    "csr",
+    "fleet",
+    "device",
+];
 
 /// What a file named in a transcript ends with; such a file must exist for the transcript to run.
 const FILE_EXTENSIONS: &[&str] = &[
     "pem", "crt", "key", "csr", "der", "crl", "log", "txt", "conf", "yaml", "json",
 ];
 
+/// Where a page's transcripts run: a directory of their own, in which `fixtures/` is the
+/// repository's, for `docs/fleet.md` the fleet its transcript was made on
+/// (`cargo run --example gen_fleet -- 30 DIR 7`), for `docs/device.md` the files its session
+/// names. A page's transcripts run in order, in one directory (the second `csr` finds the files
+/// of the first; `$ cat FILE` writes FILE as the page shows it).
+fn workdir(page: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::os::unix::fs::symlink(root().join("fixtures"), dir.path().join("fixtures"))
+        .expect("fixtures linked");
+    if page == "docs/fleet.md" {
+        crate::fleet_gen::generate(dir.path(), 30, 7, true).expect("fleet generated");
+    }
+    if page == "docs/device.md" {
+        // The session of the page: a certificate with the wrong key beside it, open to all.
+        use std::os::unix::fs::PermissionsExt;
+        let key = dir.path().join("private.pem.key");
+        std::fs::copy(
+            fixture("device/rsa.pem"),
+            dir.path().join("certificate.pem.crt"),
+        )
+        .expect("certificate copied");
+        std::fs::copy(fixture("device/ec.key"), &key).expect("key copied");
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644))
+            .expect("key mode set");
+    }
+    dir
+}
+
 #[test]
 fn the_transcripts_of_offline_commands_are_their_real_output() {
     let (_, transcripts) = examples();
     let mut failures = Vec::new();
     let mut ran = Vec::new();
+    let mut dirs: BTreeMap<String, tempfile::TempDir> = BTreeMap::new();
     for t in &transcripts {
+        let dir = dirs
+            .entry(t.page.clone())
+            .or_insert_with(|| workdir(&t.page))
+            .path()
+            .to_owned();
+        if let Some(file) = t.command.strip_prefix("cat ") {
+            if !file.contains(['/', ' ']) {
+                std::fs::write(dir.join(file), t.output.join("\n") + "\n").expect("file written");
+            }
+            continue;
+        }
         let Some(words) = iotcheck_words(&t.command) else {
             continue;
         };
         let command = words.get(1).map(String::as_str).unwrap_or_default();
+        if !RUN.contains(&command) || t.command.contains(['|', '<', '>']) {
+            continue;
+        }
         let files_exist = words
             .iter()
             .skip(2)
@@ -430,22 +516,23 @@ fn the_transcripts_of_offline_commands_are_their_real_output() {
                             .iter()
                             .any(|e| w.ends_with(&format!(".{e}"))))
             })
-            .all(|w| root().join(w).exists());
-        if !RUN.contains(&command) || !files_exist || t.command.contains(['|', '<', '>']) {
+            .all(|w| dir.join(w).exists());
+        if !files_exist {
             continue;
         }
-        let r = run_cmd(iotcheck().current_dir(root()).args(&words[1..]));
-        let actual: Vec<&str> = r.stdout.trim_end().lines().collect();
+        // What a terminal shows: the output, then any error line.
+        let r = run_cmd(iotcheck().current_dir(&dir).args(&words[1..]));
+        let printed = format!("{}{}", r.stdout, r.stderr);
+        let actual: Vec<&str> = printed.trim_end().lines().collect();
         let mut shown = t.output.clone();
         while shown.last().is_some_and(|l| l.trim().is_empty()) {
             shown.pop();
         }
         if !lines_match(&shown, &actual) {
             failures.push(format!(
-                "{}: `{}` printed\n{}\nthe page shows\n{}",
+                "{}: `{}` printed\n{printed}\nthe page shows\n{}",
                 t.page,
                 t.command,
-                r.stdout,
                 t.output.join("\n")
             ));
         }
@@ -465,6 +552,11 @@ fn the_transcripts_of_offline_commands_are_their_real_output() {
         "docs/verify-chain.md",
         "docs/inspect.md",
         "docs/output.md",
+        "docs/version.md",
+        "docs/csr.md",
+        "docs/fleet.md",
+        "docs/device.md",
+        "docs/explain.md",
     ] {
         assert!(
             ran.iter().any(|r| r.starts_with(&format!("{page}: "))),
@@ -491,6 +583,21 @@ fn the_readme_commands_for_a_fresh_machine_are_cis_and_the_first_passes() {
     let r = run_cmd(iotcheck().current_dir(root()).args(&words[1..]));
     assert_eq!(r.code, 0, "{first}: {}{}", r.stdout, r.stderr);
     assert!(r.stdout.starts_with("VALID  "), "{first}: {}", r.stdout);
+
+    // The Rust it asks for is the crate's rust-version.
+    let manifest = read("Cargo.toml");
+    let rust = manifest
+        .lines()
+        .find_map(|l| l.strip_prefix("rust-version = \""))
+        .and_then(|v| v.strip_suffix('"'))
+        .expect("Cargo.toml has a rust-version");
+    for (page, text) in pages() {
+        let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        for (at, _) in text.match_indices("Rust 1.") {
+            let asked = text[at + 5..].split(' ').next().unwrap_or_default();
+            assert_eq!(asked, rust, "{page} asks for Rust {asked}");
+        }
+    }
 
     // The test command is .ci/run's last command, word for word.
     let ci = read(".ci/run");
@@ -834,22 +941,6 @@ fn json_lines(r: &Run) -> Vec<Value> {
         .collect()
 }
 
-/// A mosquitto broker with TLS on loopback that serves the test chain and accepts the test
-/// device certificates.
-fn broker() -> (Peer, tempfile::TempDir) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let settings = format!(
-        "cafile {ca}\ncertfile {cert}\nkeyfile {key}\n\
-         require_certificate true\nuse_identity_as_username true\n\
-         allow_anonymous false\npersistence false\nuser root\n",
-        ca = fixture("device/device-ca.pem"),
-        cert = fixture("server/rsa-chain.pem"),
-        key = fixture("server/rsa-leaf.key"),
-    );
-    let peer = crate::peers::mosquitto(dir.path(), &settings);
-    (peer, dir)
-}
-
 /// The real JSON of every command, by the section of docs/json.md that documents it.
 fn printed() -> BTreeMap<&'static str, Vec<Value>> {
     let mut all: BTreeMap<&'static str, Vec<Value>> = BTreeMap::new();
@@ -883,7 +974,8 @@ fn printed() -> BTreeMap<&'static str, Vec<Value>> {
         ],
     );
 
-    let (broker, _config) = broker();
+    // mosquitto with TLS on loopback, serving the test chain, accepting the test devices.
+    let (broker, _config) = crate::doctor::broker(true);
     let target = format!("{ENDPOINT}:{}", broker.port);
     let device = [
         "--cert",

@@ -1,7 +1,7 @@
 //! Integration tests: `iotcheck endpoint --mqtt`, the two-stage verdict, against a real
 //! mosquitto broker and small TLS servers that behave like AWS IoT's failure modes.
 
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 use crate::common::*;
 
@@ -24,10 +24,19 @@ fn mosquitto(identity_as_username: bool) -> (Peer, tempfile::TempDir) {
 }
 
 fn mqtt_probe(port: u16, extra: &[&str]) -> Run {
+    run_cmd(&mut mqtt_probe_cmd(port, extra))
+}
+
+/// [`mqtt_probe`], failing the test if it still runs after `seconds` (a hang).
+fn mqtt_probe_within(port: u16, extra: &[&str], seconds: u64) -> Run {
+    run_cmd_within(&mut mqtt_probe_cmd(port, extra), seconds)
+}
+
+fn mqtt_probe_cmd(port: u16, extra: &[&str]) -> Command {
     let (cert, key) = (fixture("device/ec.pem"), fixture("device/ec.key"));
     let mut args = vec!["--cert", &cert, "--key", &key, "--mqtt"];
     args.extend_from_slice(extra);
-    run_cmd(&mut endpoint_cmd(port, &args))
+    endpoint_cmd(port, &args)
 }
 
 #[test]
@@ -130,13 +139,9 @@ fn hang_up_after_connect_is_the_aws_policy_failure() {
 #[test]
 fn silent_broker_times_out_within_the_timeout() {
     let port = tls_peer_with_test_chain(Behaviour::Silent);
-    let start = Instant::now();
-    let r = mqtt_probe(port, &["--timeout", "1"]);
-    assert!(
-        start.elapsed() < Duration::from_secs(3),
-        "{:?}",
-        start.elapsed()
-    );
+    // Only a hang fails here: the bound is 10× the timeout. How close to the timeout it
+    // ends is a measurement: benches/timeouts.sh.
+    let r = mqtt_probe_within(port, &["--timeout", "1"], 10);
     assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
     let j = r.json();
     assert_eq!(j["handshakes"][0]["mqtt"]["outcome"], "timeout");
@@ -185,13 +190,8 @@ fn a_flooding_peer_is_unexpected_never_a_policy_refusal() {
         ("flooded", Behaviour::Flood(packet.clone())),
     ] {
         let port = tls_peer_with_test_chain(behaviour);
-        let start = Instant::now();
-        let r = mqtt_probe(port, &["--timeout", "3"]);
-        assert!(
-            start.elapsed() < Duration::from_millis(4500),
-            "{what}: {:?}",
-            start.elapsed()
-        );
+        // Only a hang fails here: the bound is 10× the timeout.
+        let r = mqtt_probe_within(port, &["--timeout", "3"], 30);
         assert_eq!(r.code, 1, "{what}: {}{}", r.stdout, r.stderr);
         let j = r.json();
         assert_eq!(

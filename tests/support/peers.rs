@@ -21,8 +21,9 @@ use std::time::{Duration, Instant};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
-/// How long a server may take to say it is ready.
-const STARTUP: Duration = Duration::from_secs(10);
+/// How long a server may take to say it is ready: a bound for a hang only, generous because
+/// on a loaded machine several moto servers importing Python at once take tens of seconds.
+const STARTUP: Duration = Duration::from_secs(60);
 /// How often a server that lost its port to another process is started again.
 const ATTEMPTS: usize = 10;
 /// The longest a hostile peer keeps a connection open.

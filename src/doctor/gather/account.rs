@@ -1,0 +1,66 @@
+//! The account asked about the device certificate (`aws`), its answer judged by the `account`
+//! command's checks (`verify::account`).
+
+use std::time::Instant;
+
+use super::{millis, Plan};
+use crate::aws::{self, AwsSettings};
+use crate::chain::Cert;
+use crate::doctor::config::DeviceSettings;
+use crate::doctor::facts::AccountFacts;
+use crate::verify::account::{judge, Questions};
+use crate::verify::classify;
+
+pub(super) fn facts(
+    plan: &Plan,
+    device: &DeviceSettings,
+    certificate: Option<&Cert>,
+    client_id: Option<&str>,
+) -> AccountFacts {
+    if !plan.account {
+        return AccountFacts::Off;
+    }
+    if !cfg!(feature = "aws") {
+        return AccountFacts::NotBuilt;
+    }
+    let Some(cert) = certificate else {
+        return AccountFacts::NoCertificate;
+    };
+    let Some(client_id) = client_id else {
+        return AccountFacts::NoClientId;
+    };
+    let region = device.region.as_ref().map(|r| r.value.clone()).or_else(|| {
+        device
+            .endpoint
+            .as_ref()
+            .and_then(|e| classify(&e.value).region)
+    });
+    let settings = AwsSettings {
+        region,
+        profile: None,
+        timeout: plan.timeout,
+    };
+    let clock = Instant::now();
+    match aws::account_facts(&settings, &cert.sha256, client_id) {
+        Ok(facts) => {
+            let judgement = judge(
+                &facts,
+                cert,
+                &Questions {
+                    client_id: client_id.to_string(),
+                    thing: device.thing.as_ref().map(|t| t.value.clone()),
+                    publish: Vec::new(),
+                    subscribe: Vec::new(),
+                },
+            );
+            AccountFacts::Asked {
+                findings: judgement.findings,
+                ms: millis(clock),
+            }
+        }
+        Err(e) => AccountFacts::NotAsked {
+            error: e.to_string(),
+            ms: millis(clock),
+        },
+    }
+}

@@ -1,0 +1,116 @@
+//! Everything `doctor` learns, and all of its I/O: the files as the file system shows them,
+//! the credentials read and linted, the CA files read, every port probed as the device would
+//! connect, and the account asked meanwhile. What comes out is [`Facts`]: plain data the
+//! stages judge without touching anything.
+
+use std::time::{Duration, Instant};
+
+use crate::doctor::config::DeviceSettings;
+use crate::doctor::facts::{Facts, LocalMillis};
+use crate::verify::Policy;
+
+mod account;
+mod credentials;
+mod files;
+mod network;
+mod probe;
+mod trust;
+
+/// What the gathering needs beyond the device's settings.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    /// `--connect`: dial this address (optionally with a port, when one port is checked).
+    pub connect: Option<String>,
+    /// One deadline for each port's probe as a whole: resolve, connect, handshakes, MQTT.
+    pub timeout: Duration,
+    /// The instant certificates are judged at, unix seconds.
+    pub at: i64,
+    /// The expires_soon window, in days.
+    pub warn_days: u32,
+    /// Ask AWS about the certificate (off with `--no-account`).
+    pub account: bool,
+}
+
+/// Gathers every fact about the device `device` describes; `config_ms` is how long reading
+/// its configuration took.
+pub fn gather(device: DeviceSettings, config_ms: f64, plan: &Plan) -> Facts {
+    let clock = Instant::now();
+    let files = files::facts(&device);
+    let files_ms = millis(clock);
+
+    let clock = Instant::now();
+    let credentials = credentials::facts(&device, &files, plan.at, plan.warn_days);
+    let credentials_ms = millis(clock);
+
+    let clock = Instant::now();
+    let trust = trust::facts(&device, &files);
+    let trust_ms = millis(clock);
+
+    let client_id = device
+        .client_id
+        .as_ref()
+        .map(|c| c.value.clone())
+        .or_else(|| {
+            credentials
+                .device
+                .as_ref()
+                .and_then(|d| d.subject_cn.clone())
+        });
+    let endpoint = device.endpoint.as_ref().map(|e| e.value.clone());
+    let policy = Policy {
+        at: plan.at,
+        host: endpoint.clone(),
+        device_not_before: credentials.device.as_ref().map(|d| d.not_before),
+        warn_days: plan.warn_days,
+    };
+
+    // The account is asked while the network is probed.
+    let (network, account) = std::thread::scope(|scope| {
+        let account = scope.spawn(|| {
+            account::facts(
+                plan,
+                &device,
+                credentials.device.as_ref(),
+                client_id.as_deref(),
+            )
+        });
+        let network = endpoint.as_deref().map(|name| {
+            network::facts(
+                plan,
+                &device,
+                name,
+                &trust.anchors,
+                &policy,
+                credentials.identity.as_ref(),
+                client_id.as_deref(),
+            )
+        });
+        let account = account
+            .join()
+            .unwrap_or(crate::doctor::facts::AccountFacts::Stopped);
+        (network, account)
+    });
+
+    Facts {
+        device,
+        at: plan.at,
+        warn_days: plan.warn_days,
+        client_id,
+        files,
+        credentials,
+        trust,
+        network,
+        account,
+        millis: LocalMillis {
+            config: config_ms,
+            files: files_ms,
+            credentials: credentials_ms,
+            trust: trust_ms,
+        },
+    }
+}
+
+/// Milliseconds since `started`.
+pub fn millis(started: Instant) -> f64 {
+    started.elapsed().as_secs_f64() * 1000.0
+}

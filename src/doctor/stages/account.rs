@@ -1,0 +1,120 @@
+//! `account`: the `account` command's findings on the device certificate (registered,
+//! active, a policy allowing `iot:Connect`), when AWS could be asked.
+
+use super::{round, Earlier, Stage, StageId};
+use crate::doctor::facts::{AccountFacts, Facts};
+use crate::doctor::verdict::Evidence;
+use crate::finding::Code;
+
+pub fn judge(facts: &Facts, earlier: &Earlier) -> Stage {
+    let id = StageId::Account;
+    let no_client_id = "no client id: give --client-id or --thing (the certificate has no CN)";
+    match &facts.account {
+        AccountFacts::Off => Stage::skipped(id, "--no-account"),
+        AccountFacts::NotBuilt => Stage::skipped(
+            id,
+            "this iotcheck was built without AWS support (cargo feature aws)",
+        ),
+        AccountFacts::NoCertificate => {
+            let credentials = earlier.get(StageId::Credentials);
+            let before = credentials
+                .and_then(|s| s.depends_on)
+                .or(earlier.failed(StageId::Files).then_some(StageId::Files))
+                .unwrap_or(StageId::Credentials);
+            Stage::blocked(id, before, "no readable device certificate to ask about")
+        }
+        AccountFacts::NoClientId => Stage::skipped(id, no_client_id),
+        AccountFacts::Asked { findings, ms } => Stage::judged(id, findings.clone(), *ms),
+        AccountFacts::NotAsked { error, ms } => Stage {
+            duration_ms: round(*ms),
+            ..Stage::skipped(id, format!("AWS was not asked: {error}"))
+        },
+        AccountFacts::Stopped => Stage::skipped(id, "the account check stopped unexpectedly"),
+    }
+}
+
+pub fn advice(stage: &Stage, evidence: &Evidence) -> String {
+    let id = evidence
+        .certificate_id
+        .as_deref()
+        .map_or(String::from("<certificate id>"), |id| id.to_string());
+    let client = evidence
+        .client_id
+        .as_deref()
+        .unwrap_or("the device's client id");
+    match stage.lead() {
+        Some(Code::CertNotRegistered) => "The device certificate is not registered in this account and region: register it (aws iot register-certificate-without-ca, or register-certificate with its CA) and activate it, or check the account and region the device uses.".into(),
+        Some(Code::CertInactive) => format!("The device certificate is registered but inactive: aws iot update-certificate --certificate-id {id} --new-status ACTIVE."),
+        Some(Code::CertPendingActivation) => format!("The device certificate waits for activation: aws iot update-certificate --certificate-id {id} --new-status ACTIVE."),
+        Some(Code::CertRevoked) => "The device certificate is revoked in AWS IoT: issue, register and install a new one.".into(),
+        Some(Code::CertPendingTransfer) => "The device certificate is being transferred to another account: accept or cancel the transfer (aws iot accept-certificate-transfer / cancel-certificate-transfer).".into(),
+        Some(Code::CaInactive) => "The CA that issued the device certificate is registered but inactive: activate it (aws iot update-ca-certificate --new-status ACTIVE).".into(),
+        Some(Code::NoPolicy) => format!("No policy is attached to the device certificate: attach one that allows iot:Connect for the client id {client} (aws iot attach-policy --target <certificate arn>)."),
+        Some(Code::PolicyDeniesConnect) => format!("The certificate's policies do not allow iot:Connect for the client id {client}: allow arn:aws:iot:<region>:<account>:client/{client}, or connect with an id they allow."),
+        Some(Code::PolicyDeniesPublish | Code::PolicyDeniesSubscribe | Code::PolicyDeniesReceive) => "The certificate's policies deny a topic the device uses (the account findings name it): allow it in the policy attached to the certificate.".into(),
+        _ => "Fix what the account findings name in AWS IoT (certificate status, attached policy, thing), then run doctor again.".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::doctor::stages::testing::{facts, failed};
+    use crate::doctor::stages::Status;
+    use crate::finding::Finding;
+
+    #[test]
+    fn the_stage_says_why_aws_was_not_asked() {
+        let cases = [
+            (AccountFacts::Off, Status::Skipped, None),
+            (
+                AccountFacts::NoCertificate,
+                Status::Skipped,
+                Some(StageId::Credentials),
+            ),
+            (AccountFacts::NoClientId, Status::Skipped, None),
+            (
+                AccountFacts::NotAsked {
+                    error: "no credentials".into(),
+                    ms: 2.0,
+                },
+                Status::Skipped,
+                None,
+            ),
+            (
+                AccountFacts::Asked {
+                    findings: vec![Finding::new(Code::CertInactive, "inactive")],
+                    ms: 2.0,
+                },
+                Status::Fail,
+                None,
+            ),
+        ];
+        for (account, status, depends_on) in cases {
+            let mut f = facts();
+            f.account = account;
+            let stage = judge(&f, &Earlier(&[]));
+            assert_eq!(stage.status, status);
+            assert_eq!(stage.depends_on, depends_on);
+        }
+        // No certificate because the files stage failed: blocked by files.
+        let mut f = facts();
+        f.account = AccountFacts::NoCertificate;
+        let files = [failed(StageId::Files, Code::FileMissing)];
+        assert_eq!(judge(&f, &Earlier(&files)).depends_on, Some(StageId::Files));
+    }
+
+    #[test]
+    fn the_advice_follows_the_account_finding() {
+        let id = Evidence {
+            certificate_id: Some("ab12".into()),
+            ..Evidence::default()
+        };
+        assert!(advice(&failed(StageId::Account, Code::CertInactive), &id)
+            .contains("update-certificate --certificate-id ab12 --new-status ACTIVE"));
+        assert!(
+            advice(&failed(StageId::Account, Code::CertNotRegistered), &id)
+                .contains("not registered in this account and region")
+        );
+    }
+}

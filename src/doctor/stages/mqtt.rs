@@ -1,0 +1,169 @@
+//! `mqtt`: over the device's session, on MQTT ports (8883, 443, any other but 8443), CONNECT
+//! answered by CONNACK: accepted, refused (with its return code), hang-up or silence.
+
+use super::client_auth::{self, before_identity, chain_blocker};
+use super::route::{self, Context, Engine};
+use super::{Earlier, Gathered, Stage, StageId};
+use crate::doctor::facts::Facts;
+use crate::doctor::verdict::Evidence;
+use crate::finding::Code;
+use crate::net::MqttOutcome;
+
+pub fn judge(facts: &Facts, earlier: &Earlier) -> Stage {
+    let id = StageId::Mqtt;
+    let network = match before_identity(id, facts) {
+        Ok(network) => network,
+        Err(stage) => return stage,
+    };
+    let mut findings = Gathered::default();
+    let (mut ran, mut mqtt_ports) = (false, false);
+    let mut blocker = None;
+    let mut ms: f64 = 0.0;
+    for port in network.reached() {
+        mqtt_ports |= port.mqtt;
+        let Some(Ok(served)) = port.device.as_ref().map(|h| &h.result) else {
+            continue;
+        };
+        if !served.chain.is_valid() || served.probe.client_auth.withheld {
+            blocker.get_or_insert(chain_blocker(earlier));
+            continue;
+        }
+        let rejected = client_auth::routed(served).any(|f| f.is_error());
+        match &served.probe.mqtt {
+            None => {}
+            Some(MqttOutcome::NotSent { .. }) if rejected => {
+                blocker.get_or_insert(StageId::ClientAuth);
+            }
+            Some(_) => {
+                ran = true;
+                ms = ms.max(served.probe.timings.mqtt.unwrap_or(0.0));
+                let label = format!("port {}", port.port);
+                let context = Context::of_chain(&served.chain.findings, true);
+                for f in route::routed(&served.connection, Engine::Connection, context, id) {
+                    findings.add(f.clone(), &label);
+                }
+            }
+        }
+    }
+    if ran {
+        Stage::judged(id, findings.findings(false), ms)
+    } else if !mqtt_ports {
+        Stage::skipped(id, "no MQTT port among the ports checked (8443 is HTTPS)")
+    } else if let Some(blocker) = blocker {
+        let reason = if blocker == StageId::ClientAuth {
+            "the device certificate was rejected, so no CONNECT could be sent"
+        } else {
+            "the served chain did not verify, so no CONNECT was sent"
+        };
+        Stage::blocked(id, blocker, reason)
+    } else {
+        Stage::skipped(
+            id,
+            "no client id: give --client-id or --thing (the certificate has no CN)",
+        )
+    }
+}
+
+pub fn advice(stage: &Stage, evidence: &Evidence) -> String {
+    let id = evidence
+        .client_id
+        .as_deref()
+        .unwrap_or("the device's client id");
+    let policy = format!("the certificate's policy must allow iot:Connect on arn:aws:iot:<region>:<account>:client/{id}");
+    match (stage.lead(), evidence.mqtt_refusals.first()) {
+        (Some(Code::MqttRefused), Some(2)) => format!("The broker rejected the client id {id} (return code 2): use the id the policy allows, at most 128 characters, unique among the account's devices."),
+        (Some(Code::MqttRefused), Some(4 | 5)) => format!("The broker refused CONNECT as not authorized: {policy}, attached to the certificate."),
+        (Some(Code::MqttRefused), Some(3)) => "The broker is unavailable (return code 3): try again later, and check the AWS Health Dashboard for the region.".into(),
+        (Some(Code::MqttRefused), _) => format!("The broker refused CONNECT: {policy}, and the client id must be the one it names."),
+        (Some(Code::MqttClosed), _) => format!("The broker closed the connection after CONNECT: on AWS IoT {policy}, or another connection already uses the client id {id} (each device needs its own)."),
+        (Some(Code::MqttTimeout), _) => "The broker took CONNECT but never answered: on 443 AWS IoT needs ALPN x-amzn-mqtt-ca for MQTT; elsewhere check that the endpoint is AWS IoT's data endpoint.".into(),
+        (Some(Code::MqttUnexpected), _) => "What answered CONNECT is not an MQTT broker: check the endpoint and port (8443 is HTTPS; MQTT is 8883, or 443 with ALPN x-amzn-mqtt-ca).".into(),
+        _ => format!("Attach a policy to the certificate that allows iot:Connect for the client id {id}, and make sure no other connection uses the same client id."),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::doctor::stages::testing::{facts, failed, identity, port, served_ok};
+    use crate::doctor::stages::Status;
+    use crate::finding::Finding;
+
+    fn with_mqtt(outcome: Option<MqttOutcome>, connection: Vec<Code>, requested: bool) -> Stage {
+        let mut device = served_ok(
+            vec![],
+            connection.iter().map(|c| Finding::new(*c, "x")).collect(),
+        );
+        if let Ok(s) = &mut device.result {
+            s.probe.mqtt = outcome;
+            s.probe.client_auth.requested = requested;
+        }
+        let mut f = facts();
+        f.credentials.identity = Some(identity());
+        let mut network = port(8883, vec![served_ok(vec![], vec![])]);
+        network.ports[0].device = Some(device);
+        f.network = Some(network);
+        judge(&f, &Earlier(&[]))
+    }
+
+    #[test]
+    fn the_stage_follows_the_brokers_answer() {
+        let accepted = MqttOutcome::Accepted {
+            millis: 1.0,
+            session_present: false,
+        };
+        let stage = with_mqtt(Some(accepted), vec![], true);
+        assert_eq!(stage.status, Status::Ok);
+        let refused = MqttOutcome::Refused {
+            code: 5,
+            reason: "not authorized".into(),
+            millis: 1.0,
+        };
+        let stage = with_mqtt(Some(refused), vec![Code::MqttRefused], true);
+        assert_eq!(stage.findings[0].code, Code::MqttRefused);
+        // Not sent because the certificate was rejected: blocked by client_auth.
+        let not_sent = || MqttOutcome::NotSent {
+            reason: "the tls handshake did not complete".into(),
+        };
+        let stage = with_mqtt(
+            Some(not_sent()),
+            vec![Code::ClientCertRejected, Code::MqttNotSent],
+            true,
+        );
+        assert_eq!(stage.depends_on, Some(StageId::ClientAuth));
+        // Not sent for another reason: this stage's warning.
+        let stage = with_mqtt(Some(not_sent()), vec![Code::MqttNotSent], true);
+        assert_eq!(stage.status, Status::Warn);
+        assert_eq!(stage.findings[0].code, Code::MqttNotSent);
+        // No CONNECT asked for (no client id).
+        let stage = with_mqtt(None, vec![], true);
+        assert!(stage.reason.unwrap().contains("no client id"));
+    }
+
+    #[test]
+    fn the_advice_follows_the_brokers_answer() {
+        let evidence = |codes: Vec<u8>| Evidence {
+            client_id: Some("TestThing-ec".into()),
+            mqtt_refusals: codes,
+            ..Evidence::default()
+        };
+        let closed = advice(&failed(StageId::Mqtt, Code::MqttClosed), &evidence(vec![]));
+        assert!(closed.contains("client/TestThing-ec"), "{closed}");
+        assert!(
+            closed.contains("another connection already uses"),
+            "{closed}"
+        );
+        let refused = advice(
+            &failed(StageId::Mqtt, Code::MqttRefused),
+            &evidence(vec![5]),
+        );
+        assert!(refused.contains("not authorized"), "{refused}");
+        let id = advice(
+            &failed(StageId::Mqtt, Code::MqttRefused),
+            &evidence(vec![2]),
+        );
+        assert!(id.contains("rejected the client id TestThing-ec"), "{id}");
+        let silent = advice(&failed(StageId::Mqtt, Code::MqttTimeout), &evidence(vec![]));
+        assert!(silent.contains("never answered"), "{silent}");
+    }
+}
