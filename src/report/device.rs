@@ -220,7 +220,7 @@ pub fn render(report: &DeviceReport) -> String {
         } else {
             human::bad("did NOT issue the certificate")
         };
-        let names = ca.cas.join(", ");
+        let names = crate::quote::few(&ca.cas, crate::quote::FEW, ", ");
         human::field(
             &mut out,
             0,
