@@ -7,7 +7,7 @@
 //!   documented missing), and its JSON examples use only keys that are printed;
 //! - every command line the pages show (in `sh` blocks and after a `$` prompt) parses;
 //! - the transcripts of the offline commands (`verify-chain`, `inspect`, `explain`, `version`,
-//!   `csr`, `fleet`, on the repository's fixtures or the fleet the page names) are their real output, `…` standing for whatever the page leaves out;
+//!   `csr`, `fleet`, `device`, on the repository's fixtures or the files the page names) are their real output, `…` standing for whatever the page leaves out;
 //!   transcripts that need a network peer or AWS are held to the parser only;
 //! - the README's table of commands is the help's list, in its order, each with its page;
 //! - the README's two commands for a fresh machine are CI's, and the first one passes;
@@ -445,6 +445,7 @@ const RUN: &[&str] = &[
     "version",
     "csr",
     "fleet",
+    "device",
 ];
 
 /// What a file named in a transcript ends with; such a file must exist for the transcript to run.
@@ -453,15 +454,29 @@ const FILE_EXTENSIONS: &[&str] = &[
 ];
 
 /// Where a page's transcripts run: a directory of their own, in which `fixtures/` is the
-/// repository's, and for `docs/fleet.md` the fleet its transcript was made on
-/// (`cargo run --example gen_fleet -- 30 DIR 7`). A page's transcripts run in order, in one
-/// directory (the second `csr` finds the files of the first).
+/// repository's, for `docs/fleet.md` the fleet its transcript was made on
+/// (`cargo run --example gen_fleet -- 30 DIR 7`), for `docs/device.md` the files its session
+/// names. A page's transcripts run in order, in one directory (the second `csr` finds the files
+/// of the first; `$ cat FILE` writes FILE as the page shows it).
 fn workdir(page: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
     std::os::unix::fs::symlink(root().join("fixtures"), dir.path().join("fixtures"))
         .expect("fixtures linked");
     if page == "docs/fleet.md" {
         crate::fleet_gen::generate(dir.path(), 30, 7, true).expect("fleet generated");
+    }
+    if page == "docs/device.md" {
+        // The session of the page: a certificate with the wrong key beside it, open to all.
+        use std::os::unix::fs::PermissionsExt;
+        let key = dir.path().join("private.pem.key");
+        std::fs::copy(
+            fixture("device/rsa.pem"),
+            dir.path().join("certificate.pem.crt"),
+        )
+        .expect("certificate copied");
+        std::fs::copy(fixture("device/ec.key"), &key).expect("key copied");
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644))
+            .expect("key mode set");
     }
     dir
 }
@@ -473,6 +488,17 @@ fn the_transcripts_of_offline_commands_are_their_real_output() {
     let mut ran = Vec::new();
     let mut dirs: BTreeMap<String, tempfile::TempDir> = BTreeMap::new();
     for t in &transcripts {
+        let dir = dirs
+            .entry(t.page.clone())
+            .or_insert_with(|| workdir(&t.page))
+            .path()
+            .to_owned();
+        if let Some(file) = t.command.strip_prefix("cat ") {
+            if !file.contains(['/', ' ']) {
+                std::fs::write(dir.join(file), t.output.join("\n") + "\n").expect("file written");
+            }
+            continue;
+        }
         let Some(words) = iotcheck_words(&t.command) else {
             continue;
         };
@@ -480,11 +506,6 @@ fn the_transcripts_of_offline_commands_are_their_real_output() {
         if !RUN.contains(&command) || t.command.contains(['|', '<', '>']) {
             continue;
         }
-        let dir = dirs
-            .entry(t.page.clone())
-            .or_insert_with(|| workdir(&t.page))
-            .path()
-            .to_owned();
         let files_exist = words
             .iter()
             .skip(2)
@@ -534,6 +555,8 @@ fn the_transcripts_of_offline_commands_are_their_real_output() {
         "docs/version.md",
         "docs/csr.md",
         "docs/fleet.md",
+        "docs/device.md",
+        "docs/explain.md",
     ] {
         assert!(
             ran.iter().any(|r| r.starts_with(&format!("{page}: "))),
