@@ -163,10 +163,11 @@ codes! {
     PolicyTooBroad "policy_too_broad" Warning "a policy allows every action (`iot:*`) or every resource (`*`)";
     PolicyUnknown "policy_unknown" Warning "iotcheck cannot tell what a policy decides (an unknown condition key, an unreadable document)";
     // fleet: what only the whole fleet shows, and the CRLs of `--crl` (fleet, verify-chain, device).
-    DuplicateKey "duplicate_key" Error "the same public key is in another certificate (a cloned or mass-produced key); the first file is named";
-    DuplicateSerial "duplicate_serial" Error "one CA issued this serial number to another certificate too; the first file is named";
+    DuplicateKey "duplicate_key" Error "the same public key is in another certificate (a cloned or mass-produced key); every holder is flagged, naming the others";
+    DuplicateSerial "duplicate_serial" Error "one CA issued this serial number to another certificate too; every holder is flagged, naming the others";
     ThingPatternMismatch "thing_pattern_mismatch" Error "with `--thing-pattern`: the certificate's CN does not match the pattern";
-    FileNotCertificate "file_not_certificate" Warning "a file under the fleet's paths holds no certificate, or cannot be read: reported and skipped";
+    FileNotCertificate "file_not_certificate" Warning "a file under the fleet's paths holds no certificate (or is a pipe, socket or device): reported and skipped";
+    PathUnreadable "path_unreadable" Error "a directory or file under the fleet's paths cannot be read, so what it holds was not judged (the audit is incomplete)";
     CrlUnreadable "crl_unreadable" Error "a `--crl` file holds no CRL rustls-webpki can use (damaged, not a CRL, v1, no nextUpdate): not used";
     CrlNotSignedByCa "crl_not_signed_by_ca" Error "a CRL given is not signed by any CA given: not used, so revocation was not checked against it";
     NoCertificates "no_certificates" Error "`fleet`: no device certificate was found under the paths given (an unmounted store, the wrong directory)";

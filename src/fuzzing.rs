@@ -129,10 +129,10 @@ fn file_as_crl_and_fleet(data: &[u8]) {
     let mut file = fleet::judge_bytes("fuzz.pem".to_string(), data, &policy);
     let mut summary = Summary::new(crls.findings.clone(), 0);
     if let Some(keys) = file.index.clone() {
-        let mut index = FleetIndex::with_capacity(2);
+        let certificate = keys.certificate;
+        let index = FleetIndex::build([(0, keys.clone()), (1, keys)]);
         let name = |_: u32| "fuzz.pem".to_string();
-        let _ = index.observe(0, &keys, name);
-        file.add(index.observe(1, &keys, name));
+        file.add(index.findings(1, certificate, name));
     }
     summary.add(&file);
     let _ = fleet_view::file_line(&file);

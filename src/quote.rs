@@ -1,5 +1,10 @@
 //! Text that came from elsewhere, made fit for a message: a path as a shell word for a
-//! command to paste, a hostile line clipped for an error. A leaf: every layer may use it.
+//! command to paste, a hostile line clipped for an error, a long list of names shortened to
+//! its first few ("a, b, c … and 4998 more"), long text from a server (a policy's statement
+//! id, a broker's reason) clipped with a visible mark saying how long it was. A leaf: every
+//! layer may use it.
+
+use std::borrow::Cow;
 
 /// A path as a shell word, so that a printed command can be pasted as it is.
 pub fn shell_quote(path: &str) -> String {
@@ -23,6 +28,51 @@ pub fn clipped(text: &str) -> String {
     }
 }
 
+/// The most bytes of one text taken from a server that a report shows: more than any value
+/// AWS IoT gives (a policy document is at most 2,048 characters, a thing attribute 800).
+pub const MAX_SERVER_TEXT: usize = 4096;
+
+/// The names shown before "… and N more".
+pub const FEW: usize = 5;
+
+/// `items` joined with `separator`, at most `shown` of them, then "… and N more" for the rest.
+pub fn few<S: AsRef<str>>(items: &[S], shown: usize, separator: &str) -> String {
+    let mut out = String::new();
+    for (i, item) in items.iter().take(shown.max(1)).enumerate() {
+        if i > 0 {
+            out.push_str(separator);
+        }
+        out.push_str(item.as_ref());
+    }
+    let rest = items.len().saturating_sub(shown.max(1));
+    if rest > 0 {
+        out.push_str(&format!(" … and {rest} more"));
+    }
+    out
+}
+
+/// `text` when it is at most `max` bytes; else its first `max` bytes (to a character
+/// boundary) and a mark saying it was clipped and how long it was.
+pub fn clip(text: &str, max: usize) -> Cow<'_, str> {
+    if text.len() <= max {
+        return Cow::Borrowed(text);
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    Cow::Owned(format!(
+        "{}… [clipped: {} bytes in all]",
+        &text[..end],
+        text.len()
+    ))
+}
+
+/// [`clip`] at [`MAX_SERVER_TEXT`]: for every text a report takes from a server.
+pub fn clip_server(text: &str) -> Cow<'_, str> {
+    clip(text, MAX_SERVER_TEXT)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -40,5 +90,23 @@ mod tests {
         assert_eq!(clipped("short"), "short");
         let long = "é".repeat(100);
         assert_eq!(clipped(&long), format!("{}…", "é".repeat(80)));
+    }
+
+    #[test]
+    fn few_names_the_first_and_counts_the_rest() {
+        let names: Vec<String> = (0..5001).map(|i| format!("CA {i}")).collect();
+        assert_eq!(few(&names, 3, ", "), "CA 0, CA 1, CA 2 … and 4998 more");
+        assert_eq!(few(&names[..2], 3, ", "), "CA 0, CA 1");
+        assert_eq!(few::<&str>(&[], 3, ", "), "");
+    }
+
+    #[test]
+    fn clip_keeps_the_start_marks_the_cut_and_respects_characters() {
+        assert_eq!(clip("short", 10), "short");
+        let long = "é".repeat(10); // 20 bytes
+        let clipped = clip(&long, 5);
+        assert_eq!(clipped, "éé… [clipped: 20 bytes in all]");
+        let huge = "x".repeat(10 << 20);
+        assert!(clip_server(&huge).len() < MAX_SERVER_TEXT + 64);
     }
 }

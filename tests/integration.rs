@@ -7,6 +7,9 @@ mod peers;
 #[path = "support/fleet_gen.rs"]
 mod fleet_gen;
 
+#[path = "support/fake_iot.rs"]
+mod fake_iot;
+
 #[path = "integration/common.rs"]
 mod common;
 
@@ -66,6 +69,9 @@ mod docs;
 
 #[path = "integration/account.rs"]
 mod account;
+
+#[path = "integration/aws_answers.rs"]
+mod aws_answers;
 
 #[path = "integration/doctor.rs"]
 mod doctor;

@@ -1,20 +1,27 @@
 //! The SDK calls, and the one translation of SDK errors into [`AwsError`].
 
+use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_iot::config::http::HttpResponse;
 use aws_sdk_iot::config::ProvideCredentials;
 use aws_sdk_iot::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_iot::Client;
 
+use super::guard::{AnswerGuard, AnswerRefused};
 use super::{AccountFacts, AwsError, AwsSettings, CaRegistration, PolicyText, Registration};
 use crate::policy::Thing;
 
 /// The longest credential and region resolution may take: enough for a real instance
 /// metadata service, short enough that a machine with nothing configured answers at once.
 const RESOLUTION: Duration = Duration::from_secs(4);
+
+/// The most pages one listing may take. A certificate is attached to a few things and at
+/// most 10 policies; a thousand pages is an API that does not end.
+const MAX_PAGES: usize = 1000;
 
 pub(super) fn account_facts(
     settings: &AwsSettings,
@@ -23,7 +30,7 @@ pub(super) fn account_facts(
 ) -> Result<AccountFacts, AwsError> {
     run(settings, async {
         let (config, region) = configure(settings).await?;
-        let client = Client::new(&config);
+        let client = client(&config);
         let mut facts = AccountFacts {
             region,
             ..AccountFacts::default()
@@ -38,8 +45,13 @@ pub(super) fn account_facts(
             Err(e) if not_found(&e) => return Ok(facts),
             Err(e) => return Err(translate("iot:DescribeCertificate", e, settings)),
         };
+        // An answer without the description is no answer: were it taken for "not
+        // registered", a broken endpoint would be reported as a fact about the account.
         let Some(description) = description else {
-            return Ok(facts);
+            return Err(AwsError::Unreadable {
+                action: "iot:DescribeCertificate",
+                detail: "it holds no certificateDescription".into(),
+            });
         };
         let arn = description.certificate_arn.clone().unwrap_or_default();
         let ca_certificate_id = description.ca_certificate_id.clone();
@@ -68,13 +80,15 @@ pub(super) fn account_facts(
                 .await;
             match ca {
                 Ok(out) => {
-                    if let Some(status) = out
+                    let status = out
                         .certificate_description
                         .and_then(|d| d.status)
                         .map(|s| s.as_str().to_string())
-                    {
-                        facts.ca = Some(CaRegistration { id: ca_id, status });
-                    }
+                        .ok_or_else(|| AwsError::Unreadable {
+                            action: "iot:DescribeCACertificate",
+                            detail: "it holds no certificateDescription with a status".into(),
+                        })?;
+                    facts.ca = Some(CaRegistration { id: ca_id, status });
                 }
                 // A CA this account did not register (an AWS-issued certificate's): none to judge.
                 Err(e) if not_found(&e) => {}
@@ -83,6 +97,7 @@ pub(super) fn account_facts(
         }
 
         let mut next = None;
+        let mut pages = Pages::new("iot:ListPrincipalThings");
         loop {
             let out = client
                 .list_principal_things()
@@ -97,7 +112,7 @@ pub(super) fn account_facts(
                     ..Thing::default()
                 });
             }
-            next = out.next_token.filter(|t| !t.is_empty());
+            next = pages.next(out.next_token)?;
             if next.is_none() {
                 break;
             }
@@ -116,6 +131,7 @@ pub(super) fn account_facts(
 
         let mut names = Vec::new();
         let mut marker = None;
+        let mut pages = Pages::new("iot:ListAttachedPolicies");
         loop {
             let out = client
                 .list_attached_policies()
@@ -130,7 +146,7 @@ pub(super) fn account_facts(
                     .into_iter()
                     .filter_map(|p| p.policy_name),
             );
-            marker = out.next_marker.filter(|m| !m.is_empty());
+            marker = pages.next(out.next_marker)?;
             if marker.is_none() {
                 break;
             }
@@ -154,7 +170,7 @@ pub(super) fn account_facts(
 pub(super) fn data_endpoint(settings: &AwsSettings) -> Result<(String, String), AwsError> {
     run(settings, async {
         let (config, region) = configure(settings).await?;
-        let out = Client::new(&config)
+        let out = client(&config)
             .describe_endpoint()
             .endpoint_type("iot:Data-ATS")
             .send()
@@ -162,14 +178,60 @@ pub(super) fn data_endpoint(settings: &AwsSettings) -> Result<(String, String), 
             .map_err(|e| translate("iot:DescribeEndpoint", e, settings))?;
         let host = out.endpoint_address.unwrap_or_default();
         if host.is_empty() {
-            return Err(AwsError::Service {
+            return Err(AwsError::Unreadable {
                 action: "iot:DescribeEndpoint",
-                code: "empty answer".into(),
-                detail: "no endpoint address".into(),
+                detail: "it names no endpointAddress".into(),
             });
         }
         Ok((host, region))
     })
+}
+
+/// The IoT client, every answer of which passes the guard on size and nesting.
+fn client(config: &SdkConfig) -> Client {
+    let config = aws_sdk_iot::config::Builder::from(config)
+        .interceptor(AnswerGuard)
+        .build();
+    Client::from_conf(config)
+}
+
+/// The pagination of one listing: the tokens seen, so that a server handing back a token
+/// it gave before (which would loop until the timeout) is caught at once, and the count.
+struct Pages {
+    action: &'static str,
+    seen: HashSet<String>,
+}
+
+impl Pages {
+    fn new(action: &'static str) -> Pages {
+        Pages {
+            action,
+            seen: HashSet::new(),
+        }
+    }
+
+    /// The token to ask the next page with; None when the listing is complete.
+    fn next(&mut self, token: Option<String>) -> Result<Option<String>, AwsError> {
+        let Some(token) = token.filter(|t| !t.is_empty()) else {
+            return Ok(None);
+        };
+        if self.seen.len() + 1 >= MAX_PAGES {
+            return Err(AwsError::Unreadable {
+                action: self.action,
+                detail: format!("the listing did not end within {MAX_PAGES} pages"),
+            });
+        }
+        if !self.seen.insert(token.clone()) {
+            return Err(AwsError::Unreadable {
+                action: self.action,
+                detail: format!(
+                    "page {} hands back the pagination token of an earlier page, so the listing would never end",
+                    self.seen.len() + 1
+                ),
+            });
+        }
+        Ok(Some(token))
+    }
 }
 
 /// Runs one exchange with AWS on a current-thread runtime, within the settings' timeout.
@@ -245,14 +307,14 @@ fn credentials_words(error: &dyn std::error::Error) -> String {
     }
 }
 
-fn not_found<E: ProvideErrorMetadata, R>(error: &SdkError<E, R>) -> bool {
+fn not_found<E: ProvideErrorMetadata>(error: &SdkError<E, HttpResponse>) -> bool {
     matches!(error, SdkError::ServiceError(e) if e.err().code() == Some("ResourceNotFoundException"))
 }
 
 /// The one translation of SDK errors.
-fn translate<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Debug>(
+fn translate<E: ProvideErrorMetadata + std::error::Error + 'static>(
     action: &'static str,
-    error: SdkError<E, R>,
+    error: SdkError<E, HttpResponse>,
     settings: &AwsSettings,
 ) -> AwsError {
     match &error {
@@ -273,8 +335,30 @@ fn translate<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt:
                 }
             }
         }
+        SdkError::ResponseError(_) => AwsError::Unreadable {
+            action,
+            detail: match refusal(&error) {
+                Some(refused) => refused.to_string(),
+                None => chain_words(&error),
+            },
+        },
         SdkError::ServiceError(service) => {
             let e = service.err();
+            let status = service.raw().status();
+            // A success the SDK could not deserialize (not JSON, not the operation's shape),
+            // or an error without AWS's error code (a proxy's or a web server's page): what
+            // arrived is not an answer of the API.
+            if status.is_success() || e.code().is_none() {
+                // The SDK wraps the deserializer's words in "unhandled error": its source says it.
+                let why = match std::error::Error::source(e) {
+                    Some(source) => chain_words(source),
+                    None => chain_words(e),
+                };
+                return AwsError::Unreadable {
+                    action,
+                    detail: format!("HTTP {} ({why})", status.as_u16()),
+                };
+            }
             let code = e.code().unwrap_or("unknown").to_string();
             let detail = e.message().unwrap_or_default().to_string();
             if code.contains("Throttl") || code == "TooManyRequestsException" {
@@ -294,6 +378,18 @@ fn translate<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt:
             detail: chain_words(&error),
         },
     }
+}
+
+/// The guard's refusal, when that is why the answer was not read.
+fn refusal<'e>(error: &'e (dyn std::error::Error + 'static)) -> Option<&'e AnswerRefused> {
+    let mut source = Some(error);
+    while let Some(e) = source {
+        if let Some(refused) = e.downcast_ref::<AnswerRefused>() {
+            return Some(refused);
+        }
+        source = e.source();
+    }
+    None
 }
 
 /// An error and its sources, in one line.

@@ -12,6 +12,8 @@
 
 #[cfg(feature = "aws")]
 mod client;
+#[cfg(feature = "aws")]
+mod guard;
 
 use std::fmt;
 use std::time::Duration;
@@ -93,6 +95,13 @@ pub enum AwsError {
         action: &'static str,
         detail: String,
     },
+    /// An answer arrived but cannot be read: not JSON, not the shape of the operation's
+    /// answer, too large, nested too deep, or pages that loop. Never taken for a fact about
+    /// the account.
+    Unreadable {
+        action: &'static str,
+        detail: String,
+    },
     /// Any other answer of the API.
     Service {
         action: &'static str,
@@ -142,6 +151,10 @@ impl fmt::Display for AwsError {
                 f,
                 "AWS API: access denied for {action}: the credentials' IAM policy must allow {action} (docs/account.md lists the minimal policy){}",
                 if detail.is_empty() { String::new() } else { format!(" ({detail})") }
+            ),
+            AwsError::Unreadable { action, detail } => write!(
+                f,
+                "AWS API: the answer from {action} could not be read: {detail}: check AWS_ENDPOINT_URL and any proxy in between"
             ),
             AwsError::Service {
                 action,

@@ -1,7 +1,8 @@
 //! `iotcheck fleet`: every certificate file under the paths judged as a device certificate:
-//! load the CAs and CRLs, walk the paths to a sorted list, judge the files in parallel chunks
-//! (`fleet::judge`), add what the fleet-wide indexes show, and stream each file's result
-//! out in path order; the summary closes the run.
+//! load the CAs and CRLs, walk the paths to a sorted list, index every file's key and serial
+//! (a first, lighter pass, so that every file of a shared key is flagged, the first too),
+//! judge the files in parallel chunks (`fleet::judge`), add what the index shows, and stream
+//! each file's result out in path order; the summary closes the run.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -71,7 +72,14 @@ pub fn run(settings: &Settings, stdout: &mut dyn Write) -> Result<Outcome, Error
     };
     let progress = progress_bar(settings.progress, entries.len());
     let mut out = Sink::new(stdout, &settings.output);
-    let mut index = FleetIndex::with_capacity(entries.len());
+    // The whole fleet's fingerprints before any line goes out: a line cannot be taken back.
+    let index = FleetIndex::build(
+        entries
+            .par_iter()
+            .enumerate()
+            .filter_map(|(i, entry)| Some((i as u32, fleet::index_entry(entry)?)))
+            .collect::<Vec<_>>(),
+    );
     let mut summary = Summary::new(crls.findings.clone(), walked.symlinks_skipped);
     out.head();
     'chunks: for (c, chunk) in entries.chunks(CHUNK).enumerate() {
@@ -82,8 +90,10 @@ pub fn run(settings: &Settings, stdout: &mut dyn Write) -> Result<Outcome, Error
         for (k, mut file) in judged.into_iter().enumerate() {
             let position = (c * CHUNK + k) as u32;
             if let Some(keys) = &file.index {
-                let repeats = index.observe(position, keys, |first| entries[first as usize].name());
-                file.add(repeats);
+                let shared = index.findings(position, keys.certificate, |other| {
+                    entries[other as usize].name()
+                });
+                file.add(shared);
             }
             summary.add(&file);
             out.file(&file);

@@ -89,13 +89,23 @@ pub fn judge(entry: &Entry, policy: &FleetPolicy<'_>) -> FileVerdict {
     let file = entry.name();
     let path = match entry {
         Entry::File(path) => path,
-        Entry::Unreadable(_, why) => {
+        Entry::Special(_, why) => {
             let message = format!("{file} {why}: skipped");
             return FileVerdict::without_certificate(file, Code::FileNotCertificate, message);
+        }
+        Entry::Unreadable(_, why) => {
+            let message = format!("{file} {why}: {INCOMPLETE}");
+            return FileVerdict::without_certificate(file, Code::PathUnreadable, message);
         }
     };
     match source::read_bytes(&Input::Path(path.clone()), &file) {
         Ok(bytes) => judge_bytes(file, &bytes, policy),
+        // A file that cannot be opened may hold a certificate: not judging it leaves the
+        // audit incomplete. One that opens but is too large is no certificate file.
+        Err(e) if std::fs::File::open(path).is_err() => {
+            let message = format!("{e}: {INCOMPLETE}");
+            FileVerdict::without_certificate(file, Code::PathUnreadable, message)
+        }
         Err(e) => {
             let message = format!("{e}: skipped");
             FileVerdict::without_certificate(file, Code::FileNotCertificate, message)
@@ -103,42 +113,29 @@ pub fn judge(entry: &Entry, policy: &FleetPolicy<'_>) -> FileVerdict {
     }
 }
 
+/// What an unreadable path means for the run.
+const INCOMPLETE: &str =
+    "what it holds was not judged, so the audit is incomplete; run as a user that can read it";
+
+/// What the file of `entry` leaves in the fleet-wide index: its device certificate's
+/// fingerprints, read as [`judge`] reads it (the first certificate of a file, with the rest
+/// as its chain); None when it holds none that parses.
+pub fn index_entry(entry: &Entry) -> Option<IndexKeys> {
+    let Entry::File(path) = entry else {
+        return None;
+    };
+    let file = entry.name();
+    let bytes = source::read_bytes(&Input::Path(path.clone()), &file).ok()?;
+    let (_, chain) = device_chain(file, &bytes).ok()?;
+    Some(index_keys(chain.leaf()))
+}
+
 /// Judges one file's bytes; `file` is its path as shown.
 pub fn judge_bytes(file: String, bytes: &[u8], policy: &FleetPolicy<'_>) -> FileVerdict {
-    let loaded = match source::parse(&file, bytes) {
-        Ok(loaded) => loaded,
-        // A damaged certificate is a broken certificate, not a stray file.
-        Err(e) if memchr::memmem::find(bytes, b"-----BEGIN CERTIFICATE").is_some() => {
-            let message = format!("{e}");
-            return FileVerdict::without_certificate(file, Code::Malformed, message);
-        }
-        Err(e) => {
-            let message = format!("{e}: skipped");
-            return FileVerdict::without_certificate(file, Code::FileNotCertificate, message);
-        }
+    let (file, chain) = match device_chain(file, bytes) {
+        Ok(found) => found,
+        Err(verdict) => return *verdict,
     };
-    let objects: Vec<&source::Object> = loaded.of_kind(&Kind::Certificate).collect();
-    if objects.is_empty() {
-        let message = format!(
-            "{file} holds {}, not a certificate: skipped",
-            loaded.contents_described()
-        );
-        return FileVerdict::without_certificate(file, Code::FileNotCertificate, message);
-    }
-    let count = objects.len();
-    let mut certs = Vec::with_capacity(count);
-    for object in objects {
-        let origin = object.origin(count);
-        match Cert::from_der(&object.der, origin.clone()) {
-            Ok(cert) => certs.push(cert),
-            Err(e) => {
-                let message = format!("{origin}: not a valid certificate ({e})");
-                return FileVerdict::without_certificate(file, Code::Malformed, message);
-            }
-        }
-    }
-    // The first certificate is the device's and the rest its chain, as for `device`.
-    let chain = Chain::arrange(certs);
     let (mut findings, _) = judge_certificate(
         &chain,
         &CertificatePolicy {
@@ -187,6 +184,50 @@ pub fn judge_bytes(file: String, bytes: &[u8], policy: &FleetPolicy<'_>) -> File
         findings,
         index: Some(index_keys(leaf)),
     }
+}
+
+/// The device certificate of a file and its chain; Err is the file's verdict when it holds
+/// none (not a certificate file, or a damaged certificate).
+fn device_chain(file: String, bytes: &[u8]) -> Result<(String, Chain), Box<FileVerdict>> {
+    let fail = |file: String, code: Code, message: String| -> Result<(String, Chain), _> {
+        Err(Box::new(FileVerdict::without_certificate(
+            file, code, message,
+        )))
+    };
+    let loaded = match source::parse(&file, bytes) {
+        Ok(loaded) => loaded,
+        // A damaged certificate is a broken certificate, not a stray file.
+        Err(e) if memchr::memmem::find(bytes, b"-----BEGIN CERTIFICATE").is_some() => {
+            let message = format!("{e}");
+            return fail(file, Code::Malformed, message);
+        }
+        Err(e) => {
+            let message = format!("{e}: skipped");
+            return fail(file, Code::FileNotCertificate, message);
+        }
+    };
+    let objects: Vec<&source::Object> = loaded.of_kind(&Kind::Certificate).collect();
+    if objects.is_empty() {
+        let message = format!(
+            "{file} holds {}, not a certificate: skipped",
+            loaded.contents_described()
+        );
+        return fail(file, Code::FileNotCertificate, message);
+    }
+    let count = objects.len();
+    let mut certs = Vec::with_capacity(count);
+    for object in objects {
+        let origin = object.origin(count);
+        match Cert::from_der(&object.der, origin.clone()) {
+            Ok(cert) => certs.push(cert),
+            Err(e) => {
+                let message = format!("{origin}: not a valid certificate ({e})");
+                return fail(file, Code::Malformed, message);
+            }
+        }
+    }
+    // The first certificate is the device's and the rest its chain, as for `device`.
+    Ok((file, Chain::arrange(certs)))
 }
 
 /// The pattern as the user gave it (without the anchors added around it).

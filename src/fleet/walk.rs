@@ -9,18 +9,22 @@ use walkdir::WalkDir;
 
 use crate::error::InputError;
 
-/// One entry of the list: a file to read, or something under the paths that cannot be
-/// (a directory that cannot be listed, a named pipe, a device), reported in its place.
+/// One entry of the list: a file to read, or something under the paths that is not one,
+/// reported in its place.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Entry {
     File(PathBuf),
+    /// A directory that cannot be listed, or an entry whose type cannot be read: what it
+    /// holds was not judged.
     Unreadable(PathBuf, String),
+    /// A named pipe, a socket, a device: not a certificate file.
+    Special(PathBuf, String),
 }
 
 impl Entry {
     pub fn path(&self) -> &Path {
         match self {
-            Entry::File(p) | Entry::Unreadable(p, _) => p,
+            Entry::File(p) | Entry::Unreadable(p, _) | Entry::Special(p, _) => p,
         }
     }
 
@@ -119,7 +123,7 @@ fn file_entry(path: PathBuf, metadata: &std::fs::Metadata) -> Entry {
         return Entry::File(path);
     }
     let what = crate::source::special_file_kind(&metadata.file_type());
-    Entry::Unreadable(path, format!("is {what}, not a regular file"))
+    Entry::Special(path, format!("is {what}, not a regular file"))
 }
 
 fn read_error(e: &std::io::Error) -> String {

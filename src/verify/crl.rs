@@ -205,14 +205,28 @@ impl Crls {
 /// Reads one CRL: webpki must accept it (it refuses v1 lists, lists without nextUpdate,
 /// delta and indirect lists); Err says why not, in words.
 fn read_crl(der: &[u8], origin: &str, issuers: &[&Cert]) -> Result<Crl, String> {
+    let parsed = CertificateRevocationList::from_der(der);
     let list = OwnedCertRevocationList::from_der(der).map_err(|e| {
-        format!(
-            "holds a CRL that rustls-webpki cannot use ({})",
-            super::engine::words_of(&e)
-        )
+        // A list that parses but lacks what RFC 5280 requires is named by what it lacks:
+        // the engine's own words ("malformed extensions") send the reader looking for a
+        // fault in extensions that are not there.
+        let lacking = match e {
+            webpki::Error::MalformedExtensions => {
+                parsed.as_ref().ok().and_then(|(_, p)| missing_extensions(p))
+            }
+            _ => None,
+        };
+        match lacking {
+            Some(lacking) => format!(
+                "holds a CRL without {lacking}, which RFC 5280 (section 5.2) requires in every CRL: rustls-webpki refuses it (OpenSSL accepts it); have the CA issue its CRL with a CRL number and an authority key identifier"
+            ),
+            None => format!(
+                "holds a CRL that rustls-webpki cannot use ({})",
+                crl_words(&e)
+            ),
+        }
     })?;
-    let (_, parsed) = CertificateRevocationList::from_der(der)
-        .map_err(|e| format!("holds a CRL that does not parse ({e})"))?;
+    let (_, parsed) = parsed.map_err(|e| format!("holds a CRL that does not parse ({e})"))?;
     let issuer_der = parsed.issuer().as_raw().to_vec();
     let issuer = parsed
         .issuer()
@@ -243,6 +257,52 @@ fn read_crl(der: &[u8], origin: &str, issuers: &[&Cert]) -> Result<Crl, String> 
     })
 }
 
+/// Why webpki refuses a CRL, in words; the engine's translation for what is not particular
+/// to CRLs.
+fn crl_words(error: &webpki::Error) -> String {
+    use webpki::Error as E;
+    let words = match error {
+        E::UnsupportedCrlVersion => "it is not an X.509 v2 CRL",
+        E::UnsupportedDeltaCrl => "it is a delta CRL, and only complete CRLs are used",
+        E::UnsupportedIndirectCrl => "it is an indirect CRL, issued for another CA",
+        E::InvalidCrlNumber => "its CRL number is not a non-negative integer of at most 20 bytes",
+        E::UnsupportedCrlIssuingDistributionPoint => {
+            "its issuing distribution point is of a kind not supported"
+        }
+        E::UnsupportedRevocationReason => "an entry gives a revocation reason not defined",
+        E::UnsupportedRevocationReasonsPartitioning => {
+            "it covers only some revocation reasons (a partitioned CRL)"
+        }
+        _ => return super::engine::words_of(error),
+    };
+    words.to_string()
+}
+
+/// The extensions RFC 5280 section 5.2 requires of every CRL that `crl` lacks, in words;
+/// None when it has both.
+fn missing_extensions(crl: &CertificateRevocationList<'_>) -> Option<String> {
+    use x509_parser::oid_registry::{
+        OID_X509_EXT_AUTHORITY_KEY_IDENTIFIER, OID_X509_EXT_CRL_NUMBER,
+    };
+    let extensions = crl.extensions();
+    let has = |oid| extensions.iter().any(|e| e.oid == oid);
+    let number = has(OID_X509_EXT_CRL_NUMBER);
+    let authority = has(OID_X509_EXT_AUTHORITY_KEY_IDENTIFIER);
+    let none = if extensions.is_empty() {
+        "any extension: "
+    } else {
+        ""
+    };
+    match (number, authority) {
+        (true, true) => None,
+        (false, false) => Some(format!(
+            "{none}no CRL number and no authority key identifier"
+        )),
+        (false, true) => Some("a CRL number".to_string()),
+        (true, false) => Some("an authority key identifier".to_string()),
+    }
+}
+
 fn unix(t: UnixTime) -> i64 {
     i64::try_from(t.as_secs()).unwrap_or(i64::MAX)
 }
@@ -260,5 +320,103 @@ fn reason_name(reason: RevocationReason) -> &'static str {
         RevocationReason::RemoveFromCrl => "removeFromCRL",
         RevocationReason::PrivilegeWithdrawn => "privilegeWithdrawn",
         RevocationReason::AaCompromise => "aACompromise",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rcgen::{
+        BasicConstraints, CertificateParams, DnType, IsCa, KeyPair, SigningKey,
+        PKCS_ECDSA_P256_SHA256,
+    };
+
+    use super::*;
+
+    /// A DER element: tag, definite length, content.
+    fn der(tag: u8, content: &[u8]) -> Vec<u8> {
+        let mut out = vec![tag];
+        let length = content.len();
+        if length < 0x80 {
+            out.push(length as u8);
+        } else {
+            let bytes: Vec<u8> = length
+                .to_be_bytes()
+                .into_iter()
+                .skip_while(|b| *b == 0)
+                .collect();
+            out.push(0x80 | bytes.len() as u8);
+            out.extend(bytes);
+        }
+        out.extend_from_slice(content);
+        out
+    }
+
+    /// A v2 CRL by `key` for the CA named `issuer` (DER), nothing revoked, with the
+    /// extensions block `extensions` (DER, [0] included) or none at all.
+    fn crl(issuer: &[u8], key: &KeyPair, extensions: Option<Vec<u8>>) -> Vec<u8> {
+        // ecdsa-with-SHA256
+        let algorithm = der(
+            0x30,
+            &der(0x06, &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02]),
+        );
+        let mut tbs = [
+            der(0x02, &[1]),
+            algorithm.clone(),
+            issuer.to_vec(),
+            der(0x17, b"260101000000Z"),
+            der(0x17, b"270101000000Z"),
+        ]
+        .concat();
+        tbs.extend(extensions.unwrap_or_default());
+        let tbs = der(0x30, &tbs);
+        let mut bits = vec![0];
+        bits.extend(key.sign(&tbs).expect("signs"));
+        der(0x30, &[tbs, algorithm, der(0x03, &bits)].concat())
+    }
+
+    fn ca() -> (Cert, KeyPair) {
+        let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).expect("key");
+        let mut params = CertificateParams::new(Vec::<String>::new()).expect("params");
+        params
+            .distinguished_name
+            .push(DnType::CommonName, "CRL Test CA");
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        let cert = params.self_signed(&key).expect("self-signed");
+        (Cert::from_der(cert.der(), "ca.pem").expect("parses"), key)
+    }
+
+    #[test]
+    fn a_crl_without_extensions_is_named_by_what_it_lacks() {
+        let (ca, key) = ca();
+        let at = 1_780_000_000; // 2026-05-28, inside the lists' validity
+        let mut crls = Crls::none();
+        crls.add_file("bare.crl", &crl(&ca.subject_der, &key, None), &[&ca], at);
+        assert_eq!(crls.findings.len(), 1);
+        let finding = &crls.findings[0];
+        assert_eq!(finding.code, Code::CrlUnreadable);
+        for words in [
+            "bare.crl holds a CRL without any extension: no CRL number and no authority key identifier",
+            "RFC 5280 (section 5.2) requires",
+            "OpenSSL accepts it",
+        ] {
+            assert!(finding.message.contains(words), "{words:?} in {}", finding.message);
+        }
+        assert!(
+            !finding.message.contains("malformed"),
+            "{}",
+            finding.message
+        );
+
+        // The same list with a CRL number is used: the builder above makes valid lists.
+        let number = der(
+            0x30,
+            &[der(0x06, &[0x55, 0x1d, 0x14]), der(0x04, &der(0x02, &[7]))].concat(),
+        );
+        let extensions = der(0xa0, &der(0x30, &number));
+        let mut crls = Crls::none();
+        let bytes = crl(&ca.subject_der, &key, Some(extensions));
+        crls.add_file("numbered.crl", &bytes, &[&ca], at);
+        assert!(crls.findings.is_empty(), "{:?}", crls.findings);
+        assert_eq!(crls.usable().count(), 1);
     }
 }

@@ -101,7 +101,7 @@ impl Moto {
 }
 
 /// A directory with empty AWS config and credentials files, for [`hermetic`].
-fn empty_aws_config() -> tempfile::TempDir {
+pub(crate) fn empty_aws_config() -> tempfile::TempDir {
     let config = tempfile::tempdir().expect("temp dir");
     std::fs::write(config.path().join("config"), "").expect("empty config");
     std::fs::write(config.path().join("credentials"), "").expect("empty credentials");

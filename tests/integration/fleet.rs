@@ -105,24 +105,26 @@ fn every_planted_fault_is_found_on_its_file_and_clean_certificates_have_none() {
             "{rel}: {codes:?}"
         );
     }
-    // The first of a pair is clean; the repeat names it.
-    for first in [
-        "faults/cloned-key-a.pem",
-        "faults/serial-twin-a.pem",
-        "faults/copy-a.pem",
+    // Each of a pair is flagged, the first in path order too, and names the other.
+    for (one, other, code) in [
+        ("cloned-key-a", "cloned-key-b", "duplicate_key"),
+        ("serial-twin-a", "serial-twin-b", "duplicate_serial"),
+        ("copy-a", "copy-b", "duplicate_certificate"),
     ] {
-        assert_eq!(
-            files[&format!("devices/{first}")].1,
-            Vec::<String>::new(),
-            "{first}"
-        );
+        for (me, them) in [(one, other), (other, one)] {
+            let (_, codes) = &files[&format!("devices/faults/{me}.pem")];
+            assert_eq!(codes, &[code], "{me}");
+            let line = r
+                .stdout
+                .lines()
+                .find(|l| l.contains(&format!("\"devices/faults/{me}.pem\"")))
+                .expect("line");
+            assert!(
+                line.contains(&format!("devices/faults/{them}.pem")),
+                "{line}"
+            );
+        }
     }
-    let line = r
-        .stdout
-        .lines()
-        .find(|l| l.contains("cloned-key-b.pem"))
-        .expect("line");
-    assert!(line.contains("devices/faults/cloned-key-a.pem"), "{line}");
     // Junk is a warning: it does not fail the file.
     assert_eq!(files["devices/junk/README.txt"].0, "ok");
     assert_eq!(summary["files"], files.len());
@@ -142,7 +144,7 @@ fn every_planted_fault_is_found_on_its_file_and_clean_certificates_have_none() {
             )
         })
         .collect();
-    assert_eq!(by_code["duplicate_key"], 1);
+    assert_eq!(by_code["duplicate_key"], 2);
     assert_eq!(by_code["file_not_certificate"], 5);
     assert_eq!(summary["crls"][0]["revoked"], 1);
     assert!(summary["expiry_by_month"].as_array().expect("months").len() > 10);
@@ -378,8 +380,8 @@ fn json_is_one_object_with_every_file_and_the_summary() {
     assert_eq!(json["summary"]["files"], files.len());
     assert_eq!(
         files.len(),
-        30 + fleet.planted.len() + 3,
-        "planted, plus the first of each pair"
+        30 + fleet.planted.len(),
+        "the clean and the planted"
     );
     assert!(files.iter().all(|f| f.get("type").is_none()));
 }
@@ -472,7 +474,7 @@ print(json.dumps(out))
         .expect("findings");
     assert!(findings
         .iter()
-        .any(|s| s[0]["code"] == "duplicate_key" && s[1] == 1.0));
+        .any(|s| s[0]["code"] == "duplicate_key" && s[1] == 2.0));
     assert_eq!(parsed["iotcheck_fleet_ok"][0][1], 0.0);
     assert_eq!(
         parsed["iotcheck_fleet_input_findings"][0][0]["code"],
@@ -599,4 +601,99 @@ fn human_fleet_summary() {
     assert_eq!(r.code, 1);
     // Names, serials, dates and faults are fixed by the seed: the summary is stable.
     insta::assert_snapshot!(r.stdout);
+}
+
+/// `cmd` run as the unprivileged user `nobody` when the tests run as root (as root, no
+/// directory mode keeps a reader out), else as it is.
+fn unprivileged(cmd: &Command, probe: &Path) -> Command {
+    use std::os::unix::fs::MetadataExt;
+    let root = std::fs::metadata(probe).expect("probe").uid() == 0;
+    if !root {
+        let mut same = Command::new(cmd.get_program());
+        same.args(cmd.get_args());
+        copy_env_and_dir(cmd, &mut same);
+        return same;
+    }
+    // setpriv (util-linux) drops to nobody without a login shell; were it missing, the test
+    // fails here rather than passing as root, where every directory is readable.
+    let mut dropped = Command::new("setpriv");
+    dropped
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .arg(cmd.get_program())
+        .args(cmd.get_args());
+    copy_env_and_dir(cmd, &mut dropped);
+    dropped
+}
+
+fn copy_env_and_dir(from: &Command, to: &mut Command) {
+    for (name, value) in from.get_envs() {
+        match value {
+            Some(value) => to.env(name, value),
+            None => to.env_remove(name),
+        };
+    }
+    if let Some(dir) = from.get_current_dir() {
+        to.current_dir(dir);
+    }
+    to.stdin(std::process::Stdio::null());
+}
+
+#[test]
+fn an_unreadable_directory_or_file_fails_the_run_naming_it() {
+    use std::os::unix::fs::PermissionsExt;
+    let (dir, fleet) = generated(false);
+    // The unprivileged reader must reach the fleet; only the two paths below are shut.
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let locked = fleet.devices.join("locked");
+    std::fs::create_dir(&locked).unwrap();
+    let first = fleet.devices.join(&fleet.clean[0]);
+    std::fs::copy(&first, locked.join("inside.pem")).unwrap();
+    let shut = fleet.devices.join("shut.pem");
+    std::fs::copy(&first, &shut).unwrap();
+    std::fs::set_permissions(&shut, std::fs::Permissions::from_mode(0o000)).unwrap();
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).unwrap();
+
+    let mut cmd = iotcheck();
+    cmd.current_dir(&fleet.root).args([
+        "fleet",
+        "--ca",
+        "ca/ca.pem",
+        "--at",
+        AT_FLEET,
+        "--jsonl",
+        "devices",
+    ]);
+    let r = run_cmd(&mut unprivileged(&cmd, &fleet.ca));
+    assert_eq!(
+        r.code, 1,
+        "the audit is incomplete: {}{}",
+        r.stdout, r.stderr
+    );
+    let (files, summary) = lines(&r);
+    for path in ["devices/locked", "devices/shut.pem"] {
+        let (verdict, codes) = &files[path];
+        assert_eq!(
+            (verdict.as_str(), codes.as_slice()),
+            ("fail", &["path_unreadable".to_string()][..]),
+            "{path}"
+        );
+        let line = r
+            .stdout
+            .lines()
+            .find(|l| l.contains(&format!("\"file\":\"{path}\"")))
+            .expect("line");
+        assert!(line.contains("permission denied"), "{line}");
+        assert!(line.contains("the audit is incomplete"), "{line}");
+    }
+    assert_eq!(summary["verdict"], "fail");
+
+    // The same fleet read by root, when the tests run as root: everything is judged.
+    use std::os::unix::fs::MetadataExt;
+    if std::fs::metadata(&fleet.ca).unwrap().uid() == 0 {
+        let r = run_cmd(&mut cmd);
+        assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+        let (files, _) = lines(&r);
+        assert_eq!(files["devices/locked/inside.pem"].0, "ok");
+    }
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o755)).unwrap();
 }

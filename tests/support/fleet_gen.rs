@@ -278,11 +278,12 @@ fn plant_faults(
     write(&keys.join("clean.pem"), pem)?;
     write_key(&keys.join("clean.key"), &key)?;
 
-    // One key in two certificates: the second in path order is the duplicate.
+    // One key in two certificates: both are flagged, each naming the other.
     let shared = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256)?;
     let params = device_params("Thing-900010", serial(seed, "Thing-900010"), good);
-    write(
-        &devices.join("faults/cloned-key-a.pem"),
+    plant(
+        "cloned-key-a.pem",
+        "duplicate_key",
         params.signed_by(&shared, ca)?.pem(),
     )?;
     let params = device_params("Thing-900011", serial(seed, "Thing-900011"), good);
@@ -296,8 +297,9 @@ fn plant_faults(
     let twin = serial(seed, "twin");
     let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256)?;
     let params = device_params("Thing-900012", twin.clone(), good);
-    write(
-        &devices.join("faults/serial-twin-a.pem"),
+    plant(
+        "serial-twin-a.pem",
+        "duplicate_serial",
         params.signed_by(&key, ca)?.pem(),
     )?;
     let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256)?;
@@ -313,7 +315,7 @@ fn plant_faults(
 
     // The same certificate stored twice: a copy, not a cloned key.
     let (pem, _, _) = signed("Thing-900014", good)?;
-    write(&devices.join("faults/copy-a.pem"), &pem)?;
+    plant("copy-a.pem", "duplicate_certificate", pem.clone())?;
     plant("copy-b.pem", "duplicate_certificate", pem)?;
 
     // Signed with SHA-1 (rcgen cannot: OpenSSL's static leaf of the fixtures).

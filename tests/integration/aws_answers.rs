@@ -1,0 +1,247 @@
+//! Integration tests: what `account` and `doctor`'s account stage do with answers the real
+//! AWS IoT API never gives, from a loopback fake at `AWS_ENDPOINT_URL` (a misconfigured
+//! endpoint, a proxy in between, a hostile server): JSON nested a hundred thousand levels,
+//! bodies of a gigabyte or without end, a pagination token handed back again, a 200 that is
+//! not JSON or lacks the description. Each ends with exit 3 and one line saying that the
+//! answer could not be read, never an abort, a hang, or a conclusion about the account.
+
+use std::process::Command;
+
+use serde_json::Value;
+
+use crate::account::{empty_aws_config, with_aws};
+use crate::common::*;
+use crate::fake_iot::{self, certificate_description, Answer, Request};
+
+const DEVICE: &str = "device/ec.pem";
+
+/// `iotcheck account --cert DEVICE --json` against the fake answering with `answer`.
+fn account(answer: impl Fn(&Request) -> Answer + Send + Sync + 'static) -> Run {
+    let port = fake_iot::start(answer);
+    let config = empty_aws_config();
+    let mut cmd = iotcheck();
+    // The timeout only bounds a hang, were the guard to fail: every case ends long before.
+    cmd.args([
+        "account",
+        "--cert",
+        &fixture(DEVICE),
+        "--json",
+        "--timeout",
+        "60",
+    ]);
+    with_aws(&mut cmd, &format!("http://127.0.0.1:{port}"), config.path());
+    run_cmd(&mut cmd)
+}
+
+/// Exit 3, nothing on stdout, one line on stderr saying the answer of `action` could not be
+/// read and why (`because`).
+fn unreadable(r: &Run, action: &str, because: &str) {
+    assert_eq!(r.code, 3, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.is_empty(), "{}", r.stdout);
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+    let expected = format!("the answer from {action} could not be read: ");
+    assert!(r.stderr.contains(&expected), "{expected:?} in {}", r.stderr);
+    assert!(r.stderr.contains(because), "{because:?} in {}", r.stderr);
+    assert!(r.stderr.len() < 500, "{}", r.stderr);
+}
+
+/// `{"zzz":[[[…]]]}`, `levels` deep.
+fn nested(levels: usize) -> String {
+    format!(
+        "{{\"zzz\":{}{}}}",
+        "[".repeat(levels - 1),
+        "]".repeat(levels - 1)
+    )
+}
+
+fn is_describe_certificate(request: &Request) -> bool {
+    request.path.starts_with("/certificates/")
+}
+
+#[test]
+fn deeply_nested_json_is_refused_before_the_sdk_parses_it() {
+    // 100,000 levels overflowed the main thread's stack (SIGABRT, exit 134).
+    let r = account(|_| Answer::ok(nested(100_000)));
+    unreadable(&r, "iot:DescribeCertificate", "nests deeper than 64 levels");
+    // The same as an API error's body.
+    let r = account(|_| Answer::Json(400, nested(100_000)));
+    unreadable(&r, "iot:DescribeCertificate", "nests deeper than 64 levels");
+    // Nesting without end, chunked.
+    let r = account(|_| Answer::Stream {
+        prefix: b"{\"zzz\":".to_vec(),
+        piece: vec![b'['; 64 * 1024],
+        length: None,
+    });
+    unreadable(&r, "iot:DescribeCertificate", "nests deeper than 64 levels");
+    // Nesting within the bound is the deserializer's to judge: here, a shape it refuses.
+    let r = account(|_| Answer::ok(nested(60)));
+    assert_eq!(r.code, 3, "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("could not be read"), "{}", r.stderr);
+}
+
+#[test]
+fn a_body_larger_than_any_answer_is_not_read_whole() {
+    // A gigabyte, declared: refused before its first byte.
+    let r = account(|_| Answer::Stream {
+        prefix: Vec::new(),
+        piece: vec![b' '; 64 * 1024],
+        length: Some(1 << 30),
+    });
+    unreadable(&r, "iot:DescribeCertificate", "declares 1073741824 bytes");
+    // Without end, chunked: reading stops at the bound.
+    let r = account(|_| Answer::Stream {
+        prefix: b"{\"certificateDescription\":{\"certificateId\":\"".to_vec(),
+        piece: vec![b'a'; 64 * 1024],
+        length: None,
+    });
+    unreadable(&r, "iot:DescribeCertificate", "larger than the 1 MiB");
+    // The same behind a valid first answer, in a later call.
+    let r = account(|request| {
+        if is_describe_certificate(request) {
+            Answer::ok(certificate_description("c0ffee"))
+        } else {
+            Answer::Stream {
+                prefix: b"{\"things\":[".to_vec(),
+                piece: b"\"thing\",".repeat(8 * 1024),
+                length: None,
+            }
+        }
+    });
+    unreadable(&r, "iot:ListPrincipalThings", "larger than the 1 MiB");
+}
+
+#[test]
+fn a_repeated_pagination_token_ends_the_listing_at_once() {
+    let r = account(|request| {
+        if is_describe_certificate(request) {
+            Answer::ok(certificate_description("c0ffee"))
+        } else {
+            Answer::ok(r#"{"things":["Sensor1"],"nextToken":"again"}"#)
+        }
+    });
+    unreadable(
+        &r,
+        "iot:ListPrincipalThings",
+        "hands back the pagination token of an earlier page",
+    );
+    // The policies' listing (marker) too.
+    let r = account(|request| {
+        if is_describe_certificate(request) {
+            Answer::ok(certificate_description("c0ffee"))
+        } else if request.path.starts_with("/principals/things") {
+            Answer::ok(r#"{"things":[]}"#)
+        } else {
+            Answer::ok(r#"{"policies":[],"nextMarker":"m"}"#)
+        }
+    });
+    unreadable(
+        &r,
+        "iot:ListAttachedPolicies",
+        "hands back the pagination token of an earlier page",
+    );
+}
+
+#[test]
+fn an_answer_that_is_not_the_apis_is_no_finding() {
+    // A 200 that is not JSON said "failed: unknown: " with nothing after.
+    let r = account(|_| Answer::ok("<html>portal login</html>"));
+    unreadable(&r, "iot:DescribeCertificate", "HTTP 200 (");
+    // A 200 without the description was taken for an unregistered certificate (exit 1).
+    let r = account(|_| Answer::ok("{}"));
+    unreadable(
+        &r,
+        "iot:DescribeCertificate",
+        "it holds no certificateDescription",
+    );
+    assert!(!r.stderr.contains("cert_not_registered"));
+    // An error page without AWS's error code (a proxy's).
+    let r = account(|_| {
+        Answer::Raw(
+        b"HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/html\r\nContent-Length: 9\r\nConnection: close\r\n\r\n<h1>x</h1"
+            .to_vec(),
+    )
+    });
+    unreadable(&r, "iot:DescribeCertificate", "HTTP 502");
+}
+
+#[test]
+fn a_registered_certificate_still_reads_through_the_guard() {
+    // The guard passes what the API really sends: a full answer, pages that end.
+    let r = account(|request| {
+        let path = request.path.as_str();
+        if is_describe_certificate(request) {
+            Answer::ok(certificate_description("c0ffee"))
+        } else if path.starts_with("/principals/things") && path.contains("nextToken=p2") {
+            Answer::ok(r#"{"things":["TestThing-ec"]}"#)
+        } else if path.starts_with("/principals/things") {
+            Answer::ok(r#"{"things":["Other"],"nextToken":"p2"}"#)
+        } else if path.starts_with("/things/") {
+            Answer::ok(r#"{"thingName":"TestThing-ec","attributes":{"a":"b"}}"#)
+        } else if path.starts_with("/attached-policies/") {
+            Answer::ok(r#"{"policies":[{"policyName":"P"}]}"#)
+        } else if path.starts_with("/policies/") {
+            let document = serde_json::json!({"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": "iot:Connect", "Resource": "*"}]});
+            Answer::ok(
+                serde_json::json!({"policyName": "P", "policyDocument": document.to_string()})
+                    .to_string(),
+            )
+        } else {
+            Answer::Json(404, r#"{"message":"no"}"#.into())
+        }
+    });
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let j: Value = r.json();
+    let things: Vec<&str> = j["things"]
+        .as_array()
+        .expect("things")
+        .iter()
+        .filter_map(|t| t["name"].as_str().or(t.as_str()))
+        .collect();
+    assert_eq!(things, ["Other", "TestThing-ec"], "{j}");
+}
+
+#[test]
+fn the_doctors_account_stage_survives_deep_nesting() {
+    // 20,000 levels sufficed inside doctor.
+    let port = fake_iot::start(|_| Answer::ok(nested(100_000)));
+    let config = empty_aws_config();
+    let mut cmd: Command = iotcheck();
+    cmd.args([
+        "doctor",
+        "--endpoint",
+        "abc-ats.iot.eu-west-1.amazonaws.com",
+        "--connect",
+        "127.0.0.1",
+        "--ports",
+        &CLOSED_PORT.to_string(),
+        "--cert",
+        &fixture("device/ec.pem"),
+        "--key",
+        &fixture("device/ec.key"),
+        "--ca",
+        &fixture("roots/test-roots.pem"),
+        "--at",
+        AT,
+        "--timeout",
+        "60",
+        "--json",
+    ]);
+    with_aws(&mut cmd, &format!("http://127.0.0.1:{port}"), config.path());
+    let r = run_cmd(&mut cmd);
+    assert!(r.code == 1 || r.code == 3, "{}{}", r.stdout, r.stderr);
+    let j = r.json();
+    let account = j["stages"]
+        .as_array()
+        .expect("stages")
+        .iter()
+        .find(|s| s["id"] == "account")
+        .expect("the account stage")
+        .clone();
+    let reason = account["reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.contains("the answer from iot:DescribeCertificate could not be read")
+            && reason.contains("nests deeper than 64 levels"),
+        "{account}"
+    );
+}
