@@ -5,12 +5,12 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use crate::app::Outcome;
 use crate::doctor::config::{self, Overrides};
 use crate::doctor::gather::{self, millis, Plan};
 use crate::doctor::stages::{self, round};
 use crate::doctor::verdict::{self, Evidence};
 use crate::error::Error;
+use crate::outcome::Outcome;
 use crate::output::{Placement, Target};
 use crate::report::doctor::{self as view, DoctorReport, NetworkView, Provenance, SettingsView};
 use crate::report::json;

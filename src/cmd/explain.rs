@@ -4,9 +4,9 @@
 
 use std::io::Read;
 
-use crate::app::Outcome;
 use crate::error::{Error, InputError};
 use crate::explain::{self, Scan};
+use crate::outcome::Outcome;
 use crate::report::explain::{self as view, ExplainReport, ListReport};
 use crate::report::json;
 use crate::source::{self, Input};
