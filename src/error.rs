@@ -34,8 +34,9 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Input(_) | Error::Usage(_) | Error::Write { .. } => 2,
-            // Bad settings or an unusable local key are the user's input, not the network.
-            Error::Net(crate::net::NetError::Settings(_) | crate::net::NetError::ClientKey(_)) => 2,
+            // Bad settings, an unusable local key or no descriptor left are this machine's,
+            // not the network's.
+            Error::Net(e) if e.is_local() => 2,
             Error::Net(_) => 3,
             Error::Aws(e) => e.exit_code(),
         }

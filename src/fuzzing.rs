@@ -7,23 +7,22 @@
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use crate::app::{self, Env};
 use crate::chain::{self, Cert, Chain, KeyInfo};
-use crate::cli::{Cli, Command, Deferred, EndpointArgs};
-use crate::cmd::endpoint::judge;
 use crate::doctor::config::{self as device_config, Overrides};
 use crate::doctor::{stages, verdict};
 use crate::fleet::{self, FleetIndex, FleetPolicy, Summary};
 use crate::keys::PrivateKey;
 use crate::net::{self, ClientIdentity, ProbeSettings, SigFilter, TlsVersions};
 use crate::report::doctor::{self as doctor_view, DoctorReport, Provenance, SettingsView};
-use crate::report::endpoint::{self as view, EndpointReport, EndpointView, HandshakeReport};
+use crate::report::endpoint::{self as view, EndpointReport, EndpointView};
 use crate::report::fleet::{self as fleet_view, SummaryView};
 use crate::report::inspect::CsrView;
 use crate::report::{human, json, CertView, ChainReport, VerifyChainJson, SCHEMA_VERSION};
 use crate::source::{self, Kind, Object};
+use crate::targets::{self, Options};
 use crate::trust::{AnchorSource, Anchors};
-use crate::verify::{self, Connection, Crls, Policy};
+use crate::verify::served::{self, Family, Served};
+use crate::verify::{self, Crls, Policy};
 
 /// The instant every verification runs at: 2026-06-01T00:00:00Z, inside the validity of the
 /// generated fixtures (see `fixtures/README.md`).
@@ -240,17 +239,18 @@ fn targets_file(data: &[u8]) {
             return;
         }
     };
-    let given = match app::targets_in_file("targets.txt", &text) {
+    let given = match targets::in_file("targets.txt", &text) {
         Ok(given) => given,
         Err(error) => {
             let _ = error.to_string();
             return;
         }
     };
-    match app::target_addresses(given, endpoint_args(), None, &targets_env()) {
-        Ok((addresses, _duplicates)) => {
+    match targets::resolve_all(given, &target_options()) {
+        Ok(addresses) => {
+            let (addresses, _duplicates) = targets::without_duplicates(addresses);
             for address in addresses {
-                let _ = app::save_dir_name(&address.host, address.port);
+                let _ = targets::save_dir_name(&address.host, address.port);
                 let _ = verify::classify(&address.host);
                 let _ = (address.source, address.verified_name, address.sni);
                 let _ = (address.alpn, address.proxy.map(|p| format!("{p:?}")));
@@ -319,41 +319,37 @@ pub fn tls_server_bytes(data: &[u8]) {
         device_not_before: Some(AT - 86_400),
         warn_days: crate::chain::DEFAULT_WARN_DAYS,
     };
-    // As `endpoint` does: the served chain is judged as it arrives, and the device identity
-    // goes only to a server whose chain verified.
-    let check_policy = policy.clone();
-    let chain_ok: std::sync::Arc<net::ChainCheck> =
-        std::sync::Arc::new(move |served: &[Vec<u8>]| {
-            judge(served, test_roots(), &check_policy).is_valid()
-        });
-    let probe = match net::replay_server_flight(settings, data, chain_ok) {
-        Ok(probe) => probe,
+    // As `endpoint` does: the one engine judges the served chain as it arrives (the device
+    // identity goes only to a server whose chain verified), then the capture.
+    let handshake = served::handshake_with(test_roots(), &policy, false, |chain_ok| {
+        net::replay_server_flight(settings, data, chain_ok)
+    });
+    let handshake = match handshake {
+        Ok(handshake) => handshake,
         Err(error) => {
             let _ = (error.to_string(), error.phase());
             return;
         }
     };
-    let chain = judge(&probe.served, test_roots(), &policy);
-    let classification = verify::classify(HOST);
-    let findings = verify::connection_findings(&Connection {
-        probe: &probe,
-        chain_verified: chain.is_valid(),
-        served_bytes: chain.total_bytes,
-        insecure: false,
-    });
-    let report = HandshakeReport::new("any", chain, &probe, None, findings);
-    let endpoint_findings = verify::endpoint_findings(&classification, false);
+    let served = Served::new(
+        HOST,
+        settings.sni.is_some(),
+        vec![Family {
+            sig: "any",
+            outcome: Ok(handshake),
+        }],
+    );
     let endpoint = EndpointView {
         host: HOST.to_string(),
         port: settings.port,
         verified_name: HOST.to_string(),
         sni: settings.sni.clone(),
         alpn_offered: vec!["x-amzn-mqtt-ca".to_string()],
-        classification,
+        classification: served.classification.clone(),
         source: view::EndpointSource::Given,
         saved: Vec::new(),
     };
-    let report = EndpointReport::new(endpoint, endpoint_findings, vec![report]);
+    let report = EndpointReport::of(endpoint, &served, test_roots(), &policy, None);
     let _ = view::render(&report);
     let _ = json::to_line(&report);
 }
@@ -416,34 +412,14 @@ fn probe_settings() -> &'static ProbeSettings {
     })
 }
 
-/// The environment of [`targets_file`]: a proxy, and NO_PROXY naming `example.com`.
-fn targets_env() -> Env {
-    Env {
-        now: AT,
-        color: false,
+/// The options of `endpoint --targets targets.txt` in [`targets_file`]: the defaults, with
+/// HTTPS_PROXY set and NO_PROXY naming `example.com`.
+fn target_options() -> Options {
+    Options {
         https_proxy: Some("http://user:secret@10.0.0.1:3128".to_string()),
-        no_proxy: Some("localhost, .example.com".to_string()),
-        stderr_terminal: false,
-        home: None,
+        no_proxy_list: Some("localhost, .example.com".to_string()),
+        ..Options::default()
     }
-}
-
-/// The arguments of `endpoint --targets targets.txt`.
-fn endpoint_args() -> &'static EndpointArgs {
-    static ARGS: OnceLock<Option<Box<EndpointArgs>>> = OnceLock::new();
-    let args = ARGS.get_or_init(|| {
-        use clap::Parser;
-        match Cli::try_parse_from(["iotcheck", "endpoint", "--targets", "targets.txt"]) {
-            Ok(Cli {
-                command: Command::Endpoint(Deferred(args)),
-                ..
-            }) => Some(args),
-            _ => None,
-        }
-    });
-    // A fixed, valid command line: failing here is a bug worth a loud stop.
-    args.as_deref()
-        .expect("the fuzzing endpoint command line parses")
 }
 
 /// The generated test device CAs, which issue the device fixtures.
@@ -652,9 +628,9 @@ mod tests {
         let seed = include_bytes!("../fuzz/seeds/config_and_lists/targets");
         assert_eq!(seed[0] % 2, 1);
         let text = source::text("targets.txt", seed[1..].to_vec()).unwrap();
-        let given = app::targets_in_file("targets.txt", &text).unwrap();
+        let given = targets::in_file("targets.txt", &text).unwrap();
         let (addresses, duplicates) =
-            app::target_addresses(given, endpoint_args(), None, &targets_env()).unwrap();
+            targets::without_duplicates(targets::resolve_all(given, &target_options()).unwrap());
         assert_eq!(duplicates, 1);
         let hosts: Vec<(&str, u16, bool)> = addresses
             .iter()
@@ -672,7 +648,7 @@ mod tests {
         );
         let two = include_bytes!("../fuzz/seeds/config_and_lists/targets-two-words");
         let text = source::text("targets.txt", two[1..].to_vec()).unwrap();
-        let error = app::targets_in_file("targets.txt", &text).unwrap_err();
+        let error = targets::in_file("targets.txt", &text).unwrap_err();
         assert!(error.to_string().starts_with("targets.txt:1: "), "{error}");
     }
 

@@ -1,5 +1,6 @@
 //! The `iotcheck` binary: parses arguments, reads the environment once (clock, terminal,
-//! NO_COLOR, HTTPS_PROXY), runs the command and maps its outcome to the exit code.
+//! NO_COLOR, HTTPS_PROXY, the open-file limit, raised as far as allowed), runs the command and
+//! maps its outcome to the exit code.
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -51,6 +52,7 @@ fn main() -> ExitCode {
         home: std::env::var_os("HOME")
             .filter(|v| !v.is_empty())
             .map(std::path::PathBuf::from),
+        open_files: iotcheck::descriptors::raise_limit(),
     };
     let mut stdout = std::io::stdout().lock();
     match app::run(cli, &env, &mut stdout) {

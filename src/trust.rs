@@ -180,6 +180,16 @@ impl Anchors {
         }
     }
 
+    /// The anchors of `--ca`: exactly these files' certificates, or with none given, the
+    /// embedded default roots.
+    pub fn load(inputs: &[Input]) -> Result<Anchors, InputError> {
+        if inputs.is_empty() {
+            Ok(Anchors::embedded())
+        } else {
+            Anchors::from_files(inputs)
+        }
+    }
+
     /// Exactly the certificates in these CA files (bundles allowed), as on a device's caPath.
     pub fn from_files(inputs: &[Input]) -> Result<Anchors, InputError> {
         let mut certs: Vec<Cert> = Vec::new();

@@ -1,10 +1,10 @@
 //! `iotcheck account`: read the device certificate, ask AWS IoT what it knows about it
 //! (`aws`), judge it (`verify::account`, evaluating the policies offline), report.
 
-use crate::app::Outcome;
 use crate::aws::{self, AwsSettings};
 use crate::chain::Cert;
 use crate::error::{Error, InputError};
+use crate::outcome::Outcome;
 use crate::report::account::{self as view, AccountReport};
 use crate::report::json;
 use crate::source::{self, Input};

@@ -7,9 +7,9 @@ use std::path::{Path, PathBuf};
 
 use rcgen::{CertificateParams, DistinguishedName, DnType, KeyPair, RsaKeySize};
 
-use crate::app::Outcome;
 use crate::error::Error;
 use crate::keys::PrivateKey;
+use crate::outcome::Outcome;
 use crate::output::{Placement, Target};
 use crate::quote::shell_quote;
 use crate::report::csr::{self, CsrReport};

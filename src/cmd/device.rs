@@ -1,9 +1,9 @@
 //! `iotcheck device`: an offline lint of a device's certificate and private key: read both
 //! files, judge them (`verify::device`), report.
 
-use crate::app::Outcome;
 use crate::chain::{self, Cert};
 use crate::error::Error;
+use crate::outcome::Outcome;
 use crate::report::device::{self, DeviceReport};
 use crate::report::{json, Output};
 use crate::source::{self, Input};

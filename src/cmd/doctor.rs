@@ -5,12 +5,12 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use crate::app::Outcome;
 use crate::doctor::config::{self, Overrides};
 use crate::doctor::gather::{self, millis, Plan};
 use crate::doctor::stages::{self, round};
 use crate::doctor::verdict::{self, Evidence};
 use crate::error::Error;
+use crate::outcome::Outcome;
 use crate::output::{Placement, Target};
 use crate::report::doctor::{self as view, DoctorReport, NetworkView, Provenance, SettingsView};
 use crate::report::json;
@@ -79,7 +79,14 @@ pub fn run(settings: &Settings) -> Result<Outcome, Error> {
         network: facts
             .network
             .as_ref()
-            .map(|n| NetworkView::of(n, facts.client_id.as_deref()))
+            .map(|n| {
+                NetworkView::of(
+                    n,
+                    facts.client_id.as_deref(),
+                    &facts.trust.anchors,
+                    &facts.policy,
+                )
+            })
             .unwrap_or_default(),
         duration_ms: round(millis(started)),
         device_certificates: facts.credentials.certificates.clone(),

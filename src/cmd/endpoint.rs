@@ -1,71 +1,156 @@
 //! `iotcheck endpoint`: connect like a device, capture what the server serves, then verify and
-//! explain it with the same model, verifier and report as `verify-chain`: probe, judge,
-//! report, for each handshake.
+//! explain it with the same model, verifier and report as `verify-chain`. Load (the device's
+//! identity, the CA files, the targets file, the account's endpoint), probe and judge
+//! (`verify::served`), report: for one target, or for many as they finish, in the order given.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::sync::{Condvar, Mutex};
+use std::time::Duration;
 
-use crate::app::Outcome;
 use crate::aws::{self, AwsSettings};
-use crate::chain::{Cert, Chain};
+use crate::chain::Cert;
 use crate::error::{Error, InputError};
-use crate::keys::PrivateKey;
-use crate::net::{self, ClientIdentity, ProbeSettings, SigFilter};
-use crate::report::endpoint::{
-    self as view, EndpointReport, EndpointSource, EndpointView, HandshakeError, HandshakeReport,
-};
-use crate::report::targets::{self, ManyOutput, ManyReport, TargetError, TargetResult};
-use crate::report::{self, json, ChainReport, Output, Renderings};
-use crate::source::{self, Input, Kind};
+use crate::identity;
+use crate::net::{ClientIdentity, MqttSettings, ProbeSettings, SigFilter, TlsVersions};
+use crate::outcome::Outcome;
+use crate::report::endpoint::{self as view, EndpointReport, EndpointSource, EndpointView};
+use crate::report::targets::{self, ManyOutput, Summary, TargetError, TargetResult};
+use crate::report::{self, json, Output, Renderings};
+use crate::source::{self, Input};
+use crate::targets::{self as resolve, TargetAddress};
 use crate::trust::Anchors;
-use crate::verify::{self, Classification, Connection, Policy};
+use crate::verify::served::{self, Families};
+use crate::verify::{Classification, Policy};
 
-/// Everything `endpoint` needs, resolved.
+/// Everything `endpoint` needs, resolved from the command line; nothing read yet.
 pub struct Settings {
-    /// Where the endpoint came from: the command line, or the account (DescribeEndpoint).
-    pub source: EndpointSource,
-    pub probe: ProbeSettings,
-    /// The name verified against the leaf (the SNI name, or HOST when no SNI is sent).
-    pub verified_name: String,
-    pub classification: Classification,
-    pub anchors: Anchors,
+    /// The targets named on the command line (HOST...), resolved.
+    pub given: Vec<TargetAddress>,
+    /// `--targets FILE`: more targets, one a line, after those given.
+    pub targets_file: Option<Input>,
+    /// How a target read from the file (or asked of the account) is resolved.
+    pub options: resolve::Options,
+    /// Asked for the account's iot:Data-ATS endpoint when no target is named.
+    pub aws: AwsSettings,
+    /// `--cert` and `--key`: the device's identity, presented when asked.
+    pub identity: Option<(Input, Input)>,
+    pub mqtt: Mqtt,
+    /// `--ca`: exactly these anchors; empty: the embedded Amazon roots.
+    pub ca: Vec<Input>,
     pub at: i64,
     pub warn_days: u32,
+    pub timeout: Duration,
+    pub connect_to: Option<String>,
+    pub versions: TlsVersions,
+    pub sig: SigFilter,
+    /// `--sig both`: two handshakes per target.
     pub both: bool,
     pub insecure: bool,
-    pub device: Option<Cert>,
-    /// The directory (checked and made before connecting) for the served certificates.
+    /// `--save DIR`: the served certificates go there (checked and made before connecting).
     pub save: Option<PathBuf>,
     pub force: bool,
+    pub shape: Shape,
+}
+
+/// MQTT after a verified handshake: not at all, or CONNECT with a client id (given, or the
+/// device certificate's CN).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Mqtt {
+    Off,
+    Connect { client_id: Option<String> },
+}
+
+/// One target as `endpoint` always showed it, or several (`--targets`, two or more HOSTs, or
+/// `--jsonl`), probed concurrently. The command line decides which, never the number of lines
+/// in a file, so that a script always gets the shape it asked for.
+#[derive(Clone, Copy, Debug)]
+pub enum Shape {
     /// With Pem or PemPath, `--sig` is not `both`: one handshake's certificates are printed.
-    pub output: Output,
+    One(Output),
+    Many {
+        output: ManyOutput,
+        /// How many targets are probed at once (1 or more).
+        concurrency: usize,
+    },
 }
 
-/// Several targets, each probed and judged on its own with the same options.
-pub struct ManySettings {
-    /// One resolved target each, in the order given (duplicates already dropped).
-    pub targets: Vec<Settings>,
-    /// How many targets are probed at once (1 or more).
-    pub concurrency: usize,
-    /// Targets given more than once and probed once, at their first place.
-    pub duplicates: usize,
-    pub output: ManyOutput,
+/// What every target shares once loaded: trust, the device's identity, how to probe.
+struct Loaded<'a> {
+    settings: &'a Settings,
+    anchors: Anchors,
+    client: Option<ClientIdentity>,
+    device: Option<Cert>,
+    mqtt: Option<MqttSettings>,
 }
 
-/// What a probe of one target produced: its report, and the served chains (DER, served
-/// order, one per handshake) for `--pem`.
-pub struct Probed {
-    pub report: EndpointReport,
-    pub served: Vec<Vec<Vec<u8>>>,
+pub fn run(settings: &Settings, stdout: &mut dyn Write) -> Result<Outcome, Error> {
+    // Local inputs first (the CA files, the device's identity, the targets file), then the
+    // account, then the --save directories: all before any connection.
+    let anchors = Anchors::load(&settings.ca)?;
+    let (client, device) = match &settings.identity {
+        Some((cert, key)) => {
+            let (identity, device) = identity::load(cert, key)?;
+            (Some(identity), Some(device))
+        }
+        None => (None, None),
+    };
+    let mqtt = mqtt_settings(&settings.mqtt, device.as_ref())?;
+    let mut addresses = settings.given.clone();
+    if let Some(file) = &settings.targets_file {
+        let text = source::read_text(file)?;
+        let given = resolve::in_file(&file.name(), &text)?;
+        addresses.extend(resolve::resolve_all(given, &settings.options)?);
+    }
+    if addresses.is_empty() {
+        addresses.push(discovered(settings)?);
+    }
+    let loaded = Loaded {
+        settings,
+        anchors,
+        client,
+        device,
+        mqtt,
+    };
+    match settings.shape {
+        Shape::One(output) => {
+            let save = settings.save.clone();
+            if let Some(dir) = &save {
+                prepare_save_dirs(dir, settings)?;
+            }
+            let address = addresses.swap_remove(0);
+            one(&loaded, &address, save.as_deref(), output)
+        }
+        Shape::Many {
+            output,
+            concurrency,
+        } => {
+            let (addresses, duplicates) = resolve::without_duplicates(addresses);
+            let saves = many_save_dirs(&addresses, settings)?;
+            many(
+                &loaded,
+                &addresses,
+                &saves,
+                duplicates,
+                output,
+                concurrency,
+                stdout,
+            )
+        }
+    }
 }
 
 /// One target: probe, judge, report, rendered as `endpoint` always has.
-pub fn run(settings: &Settings) -> Result<Outcome, Error> {
-    let Probed { report, served } = check(settings)?;
+fn one(
+    loaded: &Loaded,
+    address: &TargetAddress,
+    save: Option<&Path>,
+    output: Output,
+) -> Result<Outcome, Error> {
+    let (report, served) = check(loaded, address, save)?;
     let (stdout, stderr) = report::shown(
-        settings.output,
+        output,
         Renderings {
             text: || view::render(&report),
             brief: || view::render_brief(&report),
@@ -88,321 +173,355 @@ pub fn run(settings: &Settings) -> Result<Outcome, Error> {
     Ok(Outcome::new(stdout, report.verdict.passed()).with_stderr(stderr))
 }
 
-/// Many targets: each probed as `run` would (its own `--timeout` budget from the moment its
-/// probe starts), at most `concurrency` at once, then every report in the order given and
-/// the summary. A target that could not be probed is a result too; the exit code is the
-/// highest of the targets' (0 ok, 1 a check failed, 2 local input, 3 network).
-pub fn run_many(settings: &ManySettings) -> Result<Outcome, Error> {
-    let results = in_order(&settings.targets, settings.concurrency, |target| {
-        let result = check(target)
-            .map(|probed| probed.report)
-            .map_err(|e| TargetError {
-                phase: error_phase(&e),
-                message: e.to_string(),
-                exit_code: e.exit_code(),
-            });
-        TargetResult::new(
-            targets::authority(&target.probe.host, target.probe.port),
-            result,
-        )
-    });
-    let many = ManyReport::new(results, settings.duplicates);
-    let stdout = targets::render(&many, settings.output);
+/// Many targets: each probed as one would be (its own `--timeout` budget from the moment its
+/// probe starts), at most `concurrency` at once. Each target's report is written as soon as
+/// it and every target before it are done, in the order given, then the summary; only the
+/// summary's line of each target is kept to the end. A target that could not be probed is a
+/// result too; the exit code is the highest of the targets' (0 ok, 1 a check failed, 2 local,
+/// 3 network).
+fn many(
+    loaded: &Loaded,
+    addresses: &[TargetAddress],
+    saves: &[Option<PathBuf>],
+    duplicates: usize,
+    output: ManyOutput,
+    concurrency: usize,
+    stdout: &mut dyn Write,
+) -> Result<Outcome, Error> {
+    let mut summary = Summary::new(duplicates);
+    let mut out = Sink::new(stdout);
+    in_order(
+        addresses.len(),
+        concurrency,
+        |i| {
+            let address = &addresses[i];
+            let save = saves.get(i).and_then(Option::as_deref);
+            let outcome = check(loaded, address, save)
+                .map(|(report, _)| report)
+                .map_err(|e| TargetError::of(&e));
+            TargetResult::new(resolve_authority(address), outcome)
+        },
+        |result| {
+            out.write(&targets::render_result(&result, output));
+            summary.add(&result);
+        },
+    );
+    out.write(&targets::render_summary(&summary, output));
+    out.finish()?;
     Ok(Outcome {
-        stdout,
+        stdout: String::new(),
         stderr: String::new(),
-        exit: many.summary.exit_code,
+        exit: summary.exit_code,
     })
 }
 
-/// Probes one target and judges what it served: every handshake (two with `--sig both`)
-/// within the one `--timeout` budget that starts now. `Err` when no handshake saw a
-/// certificate (the network), or a local step failed (`--save`).
-pub fn check(settings: &Settings) -> Result<Probed, Error> {
-    let filters: &[(SigFilter, &str)] = if settings.both {
-        &[(SigFilter::Rsa, "rsa"), (SigFilter::Ecdsa, "ecdsa")]
-    } else {
-        &[(settings.probe.sig, sig_name(settings.probe.sig))]
+fn resolve_authority(address: &TargetAddress) -> String {
+    targets::authority(&address.host, address.port)
+}
+
+/// The served chains of a target, one per handshake that came up: DER, in served order.
+type Chains = Vec<Vec<Vec<u8>>>;
+
+/// Probes one target, judges it (`verify::served`), writes its chains to `save` and builds
+/// its report; also returns the served chains (DER, served order, one per handshake) for
+/// `--pem`. `Err` when no handshake saw a certificate (the network), or `--save` failed.
+fn check(
+    loaded: &Loaded,
+    address: &TargetAddress,
+    save: Option<&Path>,
+) -> Result<(EndpointReport, Chains), Error> {
+    let settings = loaded.settings;
+    let probe = ProbeSettings {
+        host: address.host.clone(),
+        port: address.port,
+        connect_to: settings.connect_to.clone(),
+        sni: address.sni.clone(),
+        alpn: address.alpn.clone(),
+        timeout: settings.timeout,
+        deadline: None,
+        mqtt_turn: None,
+        proxy: address.proxy.clone(),
+        versions: settings.versions,
+        sig: settings.sig,
+        client: loaded.client.clone(),
+        mqtt: loaded.mqtt.clone(),
     };
     let policy = Policy {
         at: settings.at,
-        host: Some(settings.verified_name.clone()),
-        device_not_before: settings.device.as_ref().map(|d| d.not_before),
+        host: Some(address.verified_name.clone()),
+        device_not_before: loaded.device.as_ref().map(|d| d.not_before),
         warn_days: settings.warn_days,
     };
-    let mut handshakes = Vec::new();
-    let mut first_error = None;
+    let families = if settings.both {
+        Families::Both
+    } else {
+        Families::One
+    };
+    let served = served::check(
+        &probe,
+        families,
+        &loaded.anchors,
+        &policy,
+        settings.insecure,
+    )?;
     let mut saved = Vec::new();
-    let mut served_chains = Vec::new();
-    // --timeout is one budget for the target: both handshakes of --sig both share it.
-    let deadline = Instant::now() + settings.probe.timeout;
-    for &(sig, name) in filters {
-        let mut probe_settings = settings.probe.clone();
-        probe_settings.sig = sig;
-        probe_settings.deadline = Some(deadline);
-        match handshake(settings, &probe_settings, &policy, name) {
-            Ok((report, served)) => {
-                if let Some(dir) = &settings.save {
-                    // With --sig both, each handshake's chain goes to its own subdirectory.
-                    let target = if settings.both {
-                        dir.join(name)
-                    } else {
-                        dir.clone()
-                    };
-                    saved.extend(save(&target, &served, settings.force)?);
-                }
-                handshakes.push(report);
-                served_chains.push(served);
-            }
-            // With --sig both, a family the server cannot serve is a finding of its own:
-            // a device that offers only that family fails the same way.
-            Err(Error::Net(e)) if settings.both => {
-                let error = HandshakeError {
-                    phase: e.phase(),
-                    message: e.to_string(),
-                };
-                let empty = ChainReport::empty(&settings.anchors, &policy);
-                handshakes.push(HandshakeReport::failed(name, empty, error));
-                first_error.get_or_insert(e);
-            }
-            Err(e) => return Err(e),
-        }
-    }
-    if let Some(e) = first_error {
-        if handshakes.iter().all(|h| h.error.is_some()) {
-            return Err(Error::Net(e));
+    if let Some(dir) = save {
+        for (sig, chain) in served.chains() {
+            // With --sig both, each handshake's chain goes to its own subdirectory.
+            let target = if settings.both {
+                dir.join(sig)
+            } else {
+                dir.to_path_buf()
+            };
+            saved.extend(write_chain(&target, chain, settings.force)?);
         }
     }
     let endpoint = EndpointView {
-        source: settings.source.clone(),
-        host: settings.probe.host.clone(),
-        port: settings.probe.port,
-        verified_name: settings.verified_name.clone(),
-        sni: settings.probe.sni.clone(),
-        alpn_offered: settings
-            .probe
+        source: address.source.clone(),
+        host: address.host.clone(),
+        port: address.port,
+        verified_name: address.verified_name.clone(),
+        sni: address.sni.clone(),
+        alpn_offered: address
             .alpn
             .iter()
             .map(|p| String::from_utf8_lossy(p).into_owned())
             .collect(),
-        classification: settings.classification.clone(),
+        classification: Classification::clone(&served.classification),
         saved,
     };
-    let findings =
-        verify::endpoint_findings(&settings.classification, settings.probe.sni.is_none());
-    Ok(Probed {
-        report: EndpointReport::new(endpoint, findings, handshakes),
-        served: served_chains,
-    })
+    let client_id = loaded.mqtt.as_ref().map(|m| m.client_id.as_str());
+    let report = EndpointReport::of(endpoint, &served, &loaded.anchors, &policy, client_id);
+    let chains = served.chains().map(|(_, chain)| chain.to_vec()).collect();
+    Ok((report, chains))
 }
 
-/// The phase a target's error is named by in the summary: the network phase, or the local
-/// step that failed.
-fn error_phase(error: &Error) -> &'static str {
-    match error {
-        Error::Net(e) => e.phase(),
-        Error::Write { .. } => "save",
-        Error::Input(_) | Error::Usage(_) => "input",
-        Error::Aws(_) => "aws",
+/// The MQTT CONNECT's settings: its client id given, or the device certificate's CN.
+fn mqtt_settings(mqtt: &Mqtt, device: Option<&Cert>) -> Result<Option<MqttSettings>, Error> {
+    let Mqtt::Connect { client_id } = mqtt else {
+        return Ok(None);
+    };
+    let client_id = match (client_id, device) {
+        (Some(id), _) => id.clone(),
+        (None, Some(d)) => d.subject_cn.clone().ok_or_else(|| {
+            Error::Usage("the device certificate has no CN: give --client-id".into())
+        })?,
+        (None, None) => return Err(Error::Usage("--mqtt needs --cert and --key".into())),
+    };
+    check_client_id(&client_id)?;
+    Ok(Some(MqttSettings {
+        client_id,
+        keep_alive_secs: 30,
+    }))
+}
+
+/// AWS IoT takes a client id of 1 to 128 bytes.
+pub fn check_client_id(client_id: &str) -> Result<(), Error> {
+    if client_id.is_empty() || client_id.len() > 128 {
+        return Err(Error::Usage(format!(
+            "MQTT client id of {} bytes: AWS IoT takes 1 to 128 bytes; give --client-id",
+            client_id.len()
+        )));
+    }
+    Ok(())
+}
+
+/// The account's iot:Data-ATS endpoint (DescribeEndpoint), resolved as a target.
+fn discovered(settings: &Settings) -> Result<TargetAddress, Error> {
+    let (host, region) = aws::data_endpoint(&settings.aws)?;
+    let source = EndpointSource::DescribeEndpoint {
+        region,
+        endpoint_type: "iot:Data-ATS",
+    };
+    resolve::resolve(&host, source, &settings.options)
+}
+
+/// With several targets and `--save DIR`, each target's chain goes to DIR/HOST_PORT/, all
+/// checked (and made) before any connection.
+fn many_save_dirs(
+    addresses: &[TargetAddress],
+    settings: &Settings,
+) -> Result<Vec<Option<PathBuf>>, Error> {
+    let Some(dir) = &settings.save else {
+        return Ok(Vec::new());
+    };
+    let mut names = std::collections::HashSet::new();
+    let mut dirs = Vec::with_capacity(addresses.len());
+    for address in addresses {
+        let name = resolve::save_dir_name(&address.host, address.port);
+        if !names.insert(name.clone()) {
+            return Err(Error::Usage(format!(
+                "--save: two targets would share the directory {name}: probe them in two runs"
+            )));
+        }
+        let target = dir.join(name);
+        prepare_save_dirs(&target, settings)?;
+        dirs.push(Some(target));
+    }
+    Ok(dirs)
+}
+
+/// Checks (and makes) a `--save` directory before connecting: with `--sig both`, its `rsa/`
+/// and `ecdsa/` subdirectories.
+fn prepare_save_dirs(dir: &Path, settings: &Settings) -> Result<(), Error> {
+    if settings.both {
+        prepare_save_dir(&dir.join("rsa"), settings.force)?;
+        prepare_save_dir(&dir.join("ecdsa"), settings.force)
+    } else {
+        prepare_save_dir(dir, settings.force)
     }
 }
 
-/// Runs `job` on every item, on at most `workers` threads (this one included), and returns
-/// the results in the items' order, whatever order they finished in.
-fn in_order<T: Sync, R: Send>(items: &[T], workers: usize, job: impl Fn(&T) -> R + Sync) -> Vec<R> {
+/// Runs `job` on every index below `count`, on at most `workers` threads, and hands each
+/// result to `done` on this thread in the indices' order, as soon as it and every earlier one
+/// are ready, whatever order they finished in. A worker takes no index more than a window
+/// ahead of the next one to hand over, so that a bounded number of results wait in memory.
+fn in_order<R: Send>(
+    count: usize,
+    workers: usize,
+    job: impl Fn(usize) -> R + Sync,
+    mut done: impl FnMut(R),
+) {
+    let workers = workers.clamp(1, count.max(1));
+    let window = workers.saturating_mul(4);
     let next = AtomicUsize::new(0);
-    let slots: Vec<Mutex<Option<R>>> = items.iter().map(|_| Mutex::new(None)).collect();
+    let state = Mutex::new(Pending {
+        ready: std::collections::BTreeMap::new(),
+        next_out: 0,
+        stopped: false,
+    });
+    let changed = Condvar::new();
     let work = || loop {
         let i = next.fetch_add(1, Ordering::Relaxed);
-        let Some(item) = items.get(i) else { break };
-        let result = job(item);
-        if let Ok(mut slot) = slots[i].lock() {
-            *slot = Some(result);
+        if i >= count {
+            break;
         }
+        {
+            let Ok(mut pending) = state.lock() else {
+                return;
+            };
+            while i >= pending.next_out.saturating_add(window) && !pending.stopped {
+                pending = match changed.wait(pending) {
+                    Ok(pending) => pending,
+                    Err(_) => return,
+                };
+            }
+            if pending.stopped {
+                return;
+            }
+        }
+        let finished = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(i)));
+        let Ok(mut pending) = state.lock() else {
+            return;
+        };
+        match finished {
+            Ok(result) => {
+                pending.ready.insert(i, result);
+            }
+            Err(panic) => {
+                pending.stopped = true;
+                drop(pending);
+                changed.notify_all();
+                std::panic::resume_unwind(panic);
+            }
+        }
+        drop(pending);
+        changed.notify_all();
     };
     std::thread::scope(|scope| {
-        for _ in 1..workers.min(items.len()) {
-            // A thread the system refuses only lowers the concurrency: this one works too.
+        let mut spawned = 0;
+        for _ in 0..workers {
+            // A thread the system refuses only lowers the concurrency.
             if std::thread::Builder::new()
                 .spawn_scoped(scope, work)
                 .is_err()
             {
                 break;
             }
+            spawned += 1;
         }
-        work();
-    });
-    // Every slot is filled: each index below items.len() is taken by exactly one worker, and
-    // the scope joins them all before this line.
-    slots
-        .into_iter()
-        .filter_map(|slot| slot.into_inner().ok().flatten())
-        .collect()
-}
-
-/// The targets of a targets file, with their line numbers (from 1): one HOST[:PORT] a line;
-/// `#` starts a comment (no host or port holds one), blank lines are skipped. `Err` names the
-/// first line that holds more than one word.
-pub fn target_lines(text: &str) -> Result<Vec<(usize, String)>, (usize, String)> {
-    let mut targets = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        let line = line.split('#').next().unwrap_or("").trim();
-        if line.is_empty() {
-            continue;
-        }
-        if line.split_whitespace().nth(1).is_some() {
-            return Err((
-                i + 1,
-                format!(
-                    "{:?}: write one HOST[:PORT] a line (# starts a comment)",
-                    crate::quote::clipped(line)
-                ),
-            ));
-        }
-        targets.push((i + 1, line.to_string()));
-    }
-    Ok(targets)
-}
-
-/// The account's iot:Data-ATS endpoint and the region asked (DescribeEndpoint).
-pub fn discover(settings: &AwsSettings) -> Result<(String, String), Error> {
-    Ok(aws::data_endpoint(settings)?)
-}
-
-/// One handshake: probe, verify what was served (inside the probe, as soon as it arrives,
-/// before the device's certificate or any application data goes out), judge the connection,
-/// and report; also returns the served chain (DER, served order).
-fn handshake(
-    settings: &Settings,
-    probe: &ProbeSettings,
-    policy: &Policy,
-    sig: &str,
-) -> Result<(HandshakeReport, Vec<Vec<u8>>), Error> {
-    let (probe_result, chain) = probe_judged(probe, &settings.anchors, policy, settings.insecure)?;
-    let findings = verify::connection_findings(&Connection {
-        probe: &probe_result,
-        chain_verified: chain.is_valid(),
-        served_bytes: chain.total_bytes,
-        insecure: settings.insecure,
-    });
-    let client_id = probe.mqtt.as_ref().map(|m| m.client_id.as_str());
-    let report = HandshakeReport::new(sig, chain, &probe_result, client_id, findings);
-    Ok((report, probe_result.served))
-}
-
-/// Probes, verifying the served chain inside the probe, as soon as it arrives (before the
-/// device's certificate or any application data goes out; `insecure` lets them go out
-/// anyway), and returns the probe with its chain's report.
-pub(crate) fn probe_judged(
-    probe: &ProbeSettings,
-    anchors: &Anchors,
-    policy: &Policy,
-    insecure: bool,
-) -> Result<(net::Probe, ChainReport), net::NetError> {
-    let judged: Arc<Mutex<Option<ChainReport>>> = Arc::default();
-    let chain_ok: Arc<net::ChainCheck> = {
-        let (judged, anchors, policy) = (Arc::clone(&judged), anchors.clone(), policy.clone());
-        Arc::new(move |served: &[Vec<u8>]| -> bool {
-            let report = judge(served, &anchors, &policy);
-            let ok = report.is_valid();
-            if let Ok(mut slot) = judged.lock() {
-                *slot = Some(report);
+        if spawned == 0 {
+            for i in 0..count {
+                done(job(i));
             }
-            ok || insecure
-        })
-    };
-    let probe_result = net::probe(probe, chain_ok)?;
-    // The probe asks as soon as the chain arrives; judge the capture if it never did.
-    let earlier = judged.lock().ok().and_then(|mut slot| slot.take());
-    let chain = match earlier {
-        Some(report) => report,
-        None => judge(&probe_result.served, anchors, policy),
-    };
-    Ok((probe_result, chain))
+            return;
+        }
+        for i in 0..count {
+            let result = {
+                let Ok(mut pending) = state.lock() else {
+                    return;
+                };
+                loop {
+                    if let Some(result) = pending.ready.remove(&i) {
+                        pending.next_out = i + 1;
+                        break result;
+                    }
+                    if pending.stopped {
+                        return;
+                    }
+                    pending = match changed.wait(pending) {
+                        Ok(pending) => pending,
+                        Err(_) => return,
+                    };
+                }
+            };
+            changed.notify_all();
+            done(result);
+        }
+    });
 }
 
-/// Verifies a served chain and reports it. Certificates that do not parse are findings.
-pub(crate) fn judge(served: &[Vec<u8>], anchors: &Anchors, policy: &Policy) -> ChainReport {
-    let (certs, unparsable) = verify::parse_served(served);
-    let mut report = if certs.is_empty() {
-        ChainReport::empty(anchors, policy)
-    } else {
-        let chain = Chain::arrange(certs);
-        let judgement = verify::verify(&chain, anchors, policy);
-        ChainReport::build(&chain, anchors, policy, &judgement)
-    };
-    report.add(unparsable);
-    report
+/// The results of [`in_order`] not yet handed over.
+struct Pending<R> {
+    ready: std::collections::BTreeMap<usize, R>,
+    /// The index handed over next.
+    next_out: usize,
+    /// A worker stopped by a panic: the run ends (the scope passes the panic on).
+    stopped: bool,
 }
 
-/// Loads the device certificate (with any chain in its file) and key; the key must match.
-pub fn load_identity(cert: &Input, key: &Input) -> Result<(ClientIdentity, Cert), Error> {
-    let cert_objects = source::read_certificates(cert)?;
-    let count = cert_objects.len();
-    let device = Cert::from_der(&cert_objects[0].der, cert_objects[0].origin(count))
-        .map_err(|e| InputError::new(cert.name(), format!("not a valid certificate ({e})")))?;
-    if device.is_ca() && cert_objects.len() > 1 {
-        return Err(InputError::new(
-            cert.name(),
-            format!(
-                "starts with the CA certificate \"{}\": TLS stacks send the first certificate as the device's, so put the device certificate first",
-                device.display_name()
-            ),
-        )
-        .into());
+/// Where the results go as they come: stdout, each target's text flushed at once so that a
+/// reader sees it. A reader that goes away (`| head`) is its choice: the rest is dropped
+/// quietly; any other write error is reported at the end.
+struct Sink<'a> {
+    out: &'a mut dyn Write,
+    closed: bool,
+    error: Option<std::io::Error>,
+}
+
+impl<'a> Sink<'a> {
+    fn new(out: &'a mut dyn Write) -> Sink<'a> {
+        Sink {
+            out,
+            closed: false,
+            error: None,
+        }
     }
-    let loaded = source::read(key)?;
-    let key_object = loaded
-        .objects
-        .iter()
-        .find(|o| matches!(o.kind, Kind::PrivateKey(_) | Kind::EncryptedPrivateKey))
-        .ok_or_else(|| {
-            InputError::new(
-                key.name(),
-                format!(
-                    "holds {}, not a private key: pass the device's key file (keyPath)",
-                    loaded.contents_described()
-                ),
-            )
-        })?;
-    let Kind::PrivateKey(format) = key_object.kind else {
-        return Err(InputError::new(
-            key.name(),
-            "is an encrypted private key: devices need it unencrypted (openssl pkey -in KEY -out plain.key)",
-        )
-        .into());
-    };
-    let private = PrivateKey::load(format, &key_object.der)
-        .map_err(|e| InputError::new(key.name(), format!("the private key cannot be used: {e}")))?;
-    if !private.matches(&device.key) {
-        return Err(InputError::new(
-            key.name(),
-            format!(
-                "does not match the certificate {}: the key is {} (public key sha256 {}), the certificate holds {} (sha256 {}); pass the key that belongs to this certificate",
-                cert.name(),
-                private.public.describe(),
-                &private.public.sha256[..16],
-                device.key.describe(),
-                &device.key.sha256[..16],
-            ),
-        )
-        .into());
-    }
-    let identity = ClientIdentity {
-        chain: cert_objects
-            .into_iter()
-            .map(|o| rustls::pki_types::CertificateDer::from(o.der))
-            .collect(),
-        key: private.to_der(),
-    };
-    Ok((identity, device))
-}
 
-fn sig_name(sig: SigFilter) -> &'static str {
-    match sig {
-        SigFilter::Any => "any",
-        SigFilter::Rsa => "rsa",
-        SigFilter::Ecdsa => "ecdsa",
+    fn write(&mut self, text: &str) {
+        if self.closed || text.is_empty() {
+            return;
+        }
+        if let Err(e) = self
+            .out
+            .write_all(text.as_bytes())
+            .and_then(|_| self.out.flush())
+        {
+            self.closed = true;
+            if e.kind() != std::io::ErrorKind::BrokenPipe {
+                self.error = Some(e);
+            }
+        }
+    }
+
+    fn finish(self) -> Result<(), Error> {
+        match self.error {
+            Some(source) => Err(Error::Write {
+                path: "standard output".into(),
+                source,
+            }),
+            None => Ok(()),
+        }
     }
 }
 
@@ -472,7 +591,7 @@ pub fn prepare_save_dir(dir: &Path, force: bool) -> Result<(), Error> {
 
 /// Writes cert_1.pem, cert_2.pem, ... in served order. With `force`, an earlier capture's
 /// cert_N.pem files are removed first, so that the directory holds one chain only.
-fn save(dir: &Path, served: &[Vec<u8>], force: bool) -> Result<Vec<String>, Error> {
+fn write_chain(dir: &Path, served: &[Vec<u8>], force: bool) -> Result<Vec<String>, Error> {
     let write_error = |path: &Path, source| Error::Write {
         path: path.display().to_string(),
         source,
@@ -502,35 +621,50 @@ fn save(dir: &Path, served: &[Vec<u8>], force: bool) -> Result<Vec<String>, Erro
 mod tests {
     use super::*;
 
-    #[test]
-    fn targets_files_hold_one_target_a_line_with_comments() {
-        let text = "# production\n\na-ats.iot.eu-west-1.amazonaws.com:8883  # eu\r\n  [::1]:8883\n\t#\nb.example\n";
-        assert_eq!(
-            target_lines(text).unwrap(),
-            [
-                (3, "a-ats.iot.eu-west-1.amazonaws.com:8883".to_string()),
-                (4, "[::1]:8883".to_string()),
-                (6, "b.example".to_string()),
-            ]
-        );
-        assert_eq!(target_lines("# none\n\n").unwrap(), []);
-        let (line, why) = target_lines("a.example\na.example b.example\n").unwrap_err();
-        assert_eq!(line, 2);
-        assert!(why.contains("one HOST[:PORT] a line"), "{why}");
+    fn collected(count: u64, workers: usize, job: impl Fn(usize) -> u64 + Sync) -> Vec<u64> {
+        let mut out = Vec::new();
+        in_order(count as usize, workers, job, |r| out.push(r));
+        out
     }
 
     #[test]
     fn results_come_back_in_the_order_given_whatever_the_workers() {
-        let items: Vec<u64> = (0..50).collect();
         for workers in [1, 3, 16, 64] {
-            let out = in_order(&items, workers, |&n| {
+            let out = collected(50, workers, |n| {
                 // Later items finish first.
-                std::thread::sleep(std::time::Duration::from_micros(50 * (50 - n)));
-                n * 2
+                std::thread::sleep(std::time::Duration::from_micros(50 * (50 - n as u64)));
+                n as u64 * 2
             });
-            assert_eq!(out, items.iter().map(|n| n * 2).collect::<Vec<_>>());
+            assert_eq!(out, (0..50).map(|n| n * 2).collect::<Vec<_>>());
         }
-        assert!(in_order(&[] as &[u64], 4, |&n| n).is_empty());
+        assert!(collected(0, 4, |n| n as u64).is_empty());
+    }
+
+    /// A slow first target holds back the others' reports, but no worker runs ahead of the
+    /// last report handed over by more than the window: memory stays bounded.
+    #[test]
+    fn workers_stay_within_a_window_of_the_reports_handed_over() {
+        let handed = AtomicUsize::new(0);
+        let workers = 3;
+        let mut seen = Vec::new();
+        in_order(
+            200,
+            workers,
+            |i| {
+                if i == 0 {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                // One more: the index handed over next is set before the hand-over runs.
+                let limit = handed.load(Ordering::SeqCst) + workers * 4 + 1;
+                assert!(i < limit, "job {i} started with {limit} as its limit");
+                i
+            },
+            |i| {
+                seen.push(i);
+                handed.fetch_add(1, Ordering::SeqCst);
+            },
+        );
+        assert_eq!(seen, (0..200).collect::<Vec<_>>());
     }
 
     #[test]

@@ -11,11 +11,11 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 use regex::Regex;
 
-use crate::app::Outcome;
 use crate::chain::Cert;
 use crate::error::Error;
 use crate::finding::{Code, Finding};
 use crate::fleet::{self, FileVerdict, FleetIndex, FleetPolicy, Summary};
+use crate::outcome::Outcome;
 use crate::output::{Placement, Target};
 use crate::report::fleet::{self as view, SummaryView};
 use crate::source::Input;

@@ -2,10 +2,10 @@
 //! material: keys are described by type, size and public-key fingerprint, and `--pem` prints
 //! certificates only.
 
-use crate::app::Outcome;
 use crate::chain::{Cert, CrlSummary, Csr, KeyInfo};
 use crate::error::{Error, InputError};
 use crate::keys::PrivateKey;
+use crate::outcome::Outcome;
 use crate::report::inspect::{self, FileView, InspectReport, ObjectView};
 use crate::report::{json, pem, SCHEMA_VERSION};
 use crate::source::{self, Input, Kind, Object};

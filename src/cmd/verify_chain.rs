@@ -1,9 +1,9 @@
 //! `iotcheck verify-chain`: the offline verification of given certificates: load, verify,
 //! report.
 
-use crate::app::Outcome;
 use crate::chain::{self, Chain};
 use crate::error::Error;
+use crate::outcome::Outcome;
 use crate::report::{
     self, human, json, ChainReport, Output, Renderings, VerifyChainJson, SCHEMA_VERSION,
 };
@@ -13,7 +13,8 @@ use crate::verify::{self, Crls, Policy};
 
 pub struct Settings {
     pub inputs: Vec<Input>,
-    pub anchors: Anchors,
+    /// `--ca`: exactly these anchors; empty: the embedded Amazon roots.
+    pub ca: Vec<Input>,
     /// The CRLs of `--crl`.
     pub crl: Vec<Input>,
     pub at: i64,
@@ -23,6 +24,7 @@ pub struct Settings {
 }
 
 pub fn run(settings: &Settings) -> Result<Outcome, Error> {
+    let anchors = Anchors::load(&settings.ca)?;
     let chain = Chain::arrange(chain::load(&settings.inputs)?);
     let policy = Policy {
         at: settings.at,
@@ -31,11 +33,10 @@ pub fn run(settings: &Settings) -> Result<Outcome, Error> {
         warn_days: settings.warn_days,
     };
     // A CRL is signed by an anchor or by a certificate of the chain.
-    let issuers: Vec<&crate::chain::Cert> =
-        settings.anchors.certs.iter().chain(&chain.certs).collect();
+    let issuers: Vec<&crate::chain::Cert> = anchors.certs.iter().chain(&chain.certs).collect();
     let crls = Crls::load(&settings.crl, &issuers, settings.at)?;
-    let judgement = verify::verify_with(&chain, &settings.anchors, &policy, &crls);
-    let report = ChainReport::build(&chain, &settings.anchors, &policy, &judgement);
+    let judgement = verify::verify_with(&chain, &anchors, &policy, &crls);
+    let report = ChainReport::build(&chain, &anchors, &policy, &judgement);
     let (stdout, stderr) = report::shown(
         settings.output,
         Renderings {

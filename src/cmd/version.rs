@@ -1,6 +1,6 @@
 //! `iotcheck version`: what judged the chain (version, commit, TLS stack, embedded anchors).
 
-use crate::app::Outcome;
+use crate::outcome::Outcome;
 use crate::report::json;
 use crate::report::version::{self, VersionReport};
 

@@ -108,6 +108,15 @@ pub enum NetError {
     #[error("{} phase failed: {source}", .phase.as_str())]
     Io { phase: Phase, source: io::Error },
 
+    /// This process (or the system) has no file descriptor left: a local limit, not the
+    /// target's doing.
+    #[error(
+        "no file descriptor left for the {} phase ({source}): the open-file limit is reached \
+         here, not by the target; lower --concurrency or raise the limit (ulimit -n)",
+        .phase.as_str()
+    )]
+    Descriptors { phase: Phase, source: io::Error },
+
     #[error(
         "no time left to probe {target}: earlier probes of it used up the {} of --timeout; \
          give a longer --timeout", seconds(*.after)
@@ -116,6 +125,24 @@ pub enum NetError {
 }
 
 impl NetError {
+    /// An I/O failure in `phase`: [`NetError::Descriptors`] when no descriptor was left.
+    pub(super) fn io(phase: Phase, source: io::Error) -> NetError {
+        if crate::descriptors::exhausted(&source) {
+            NetError::Descriptors { phase, source }
+        } else {
+            NetError::Io { phase, source }
+        }
+    }
+
+    /// A failure of this machine, not of the network or the target: the settings, the
+    /// client's key, or no file descriptor left.
+    pub fn is_local(&self) -> bool {
+        matches!(
+            self,
+            NetError::Settings(_) | NetError::ClientKey(_) | NetError::Descriptors { .. }
+        )
+    }
+
     /// The phase that failed, as JSON names it.
     pub fn phase(&self) -> &'static str {
         match self {
@@ -124,7 +151,9 @@ impl NetError {
             NetError::Resolve { .. } => Phase::Resolve.as_str(),
             NetError::Connect { .. } => Phase::Connect.as_str(),
             NetError::Proxy { .. } => Phase::Proxy.as_str(),
-            NetError::Timeout { phase, .. } | NetError::Io { phase, .. } => phase.as_str(),
+            NetError::Timeout { phase, .. }
+            | NetError::Io { phase, .. }
+            | NetError::Descriptors { phase, .. } => phase.as_str(),
             NetError::NotTls { .. } | NetError::Handshake { .. } | NetError::Closed { .. } => {
                 Phase::TlsHandshake.as_str()
             }

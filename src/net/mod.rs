@@ -295,8 +295,5 @@ fn runtime() -> Result<tokio::runtime::Runtime, NetError> {
         .enable_io()
         .enable_time()
         .build()
-        .map_err(|source| NetError::Io {
-            phase: Phase::Setup,
-            source,
-        })
+        .map_err(|source| NetError::io(Phase::Setup, source))
 }

@@ -464,6 +464,10 @@ where
             target: dial.host.clone(),
             after: budget.total,
         }),
+        Ok(Err(error)) if crate::descriptors::exhausted(&error) => Err(NetError::Descriptors {
+            phase: Phase::Resolve,
+            source: error,
+        }),
         Ok(Err(error)) => Err(NetError::Resolve {
             host: dial.host.clone(),
             detail: error.to_string(),
@@ -497,6 +501,12 @@ async fn connect(
             // Handshake flights are written whole; Nagle would only delay them.
             let _ = tcp.set_nodelay(true);
             Ok((tcp, address))
+        }
+        Ok(Err(Some((_, source)))) if crate::descriptors::exhausted(&source) => {
+            Err(NetError::Descriptors {
+                phase: Phase::Connect,
+                source,
+            })
         }
         Ok(Err(Some((address, source)))) => Err(NetError::Connect {
             addr: address.to_string(),
@@ -565,10 +575,7 @@ fn handshake_error(failure: Failure, addr: String) -> NetError {
         {
             NetError::Closed { addr }
         }
-        Failure::Io(source) => NetError::Io {
-            phase: Phase::TlsHandshake,
-            source,
-        },
+        Failure::Io(source) => NetError::io(Phase::TlsHandshake, source),
         Failure::Tls(rustls::Error::AlertReceived(alert)) => {
             let name = alert_name(alert);
             NetError::Handshake {

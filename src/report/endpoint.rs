@@ -7,9 +7,23 @@ use serde::Serialize;
 use x509_parser::prelude::FromDer;
 
 use super::{human, ChainReport};
-use crate::finding::{Code, Finding, Verdict};
-use crate::net::{MqttOutcome, Probe};
-use crate::verify::Classification;
+use crate::finding::{Finding, Verdict};
+use crate::net::{MqttOutcome, NetError, Probe};
+pub use crate::targets::EndpointSource;
+use crate::trust::Anchors;
+use crate::verify::served::{self, Served, ServedChain};
+use crate::verify::{Classification, Policy};
+
+/// The report of a served chain judged by [`served::judge_chain`]: its certificates, path and
+/// findings, those of certificates that did not parse included.
+pub fn chain_report(served: &ServedChain, anchors: &Anchors, policy: &Policy) -> ChainReport {
+    let mut report = match &served.judged {
+        Some((chain, judgement)) => ChainReport::build(chain, anchors, policy, judgement),
+        None => ChainReport::empty(anchors, policy),
+    };
+    report.add(served.unparsable.iter().cloned());
+    report
+}
 
 /// Timings in milliseconds.
 #[derive(Clone, Debug, Serialize)]
@@ -112,6 +126,15 @@ pub struct HandshakeError {
     pub message: String,
 }
 
+impl HandshakeError {
+    pub fn of(error: &NetError) -> HandshakeError {
+        HandshakeError {
+            phase: error.phase(),
+            message: error.to_string(),
+        }
+    }
+}
+
 impl HandshakeReport {
     /// The report of a completed probe: `report` is the served chain's, `findings` what the
     /// connection showed.
@@ -180,18 +203,32 @@ impl HandshakeReport {
         }
     }
 
+    /// The report of a handshake probed and judged by [`served::handshake`].
+    pub fn of(
+        sig: &str,
+        handshake: &served::Handshake,
+        anchors: &Anchors,
+        policy: &Policy,
+        client_id: Option<&str>,
+    ) -> HandshakeReport {
+        HandshakeReport::new(
+            sig,
+            chain_report(&handshake.chain, anchors, policy),
+            &handshake.probe,
+            client_id,
+            handshake.connection.clone(),
+        )
+    }
+
     /// A handshake of `--sig both` that came up with no session: `report` is an empty chain
-    /// report, and the finding says what a device offering only this family meets.
-    pub fn failed(sig: &str, mut report: ChainReport, error: HandshakeError) -> HandshakeReport {
-        report.add([Finding::new(
-            Code::NoChainForSignature,
-            format!(
-                "the server completed no handshake when offered only {} signature schemes ({}): a device that offers only these fails; {}",
-                sig.to_uppercase(),
-                error.phase,
-                error.message
-            ),
-        )]);
+    /// report, and `finding` says what a device offering only this family meets.
+    pub fn failed(
+        sig: &str,
+        mut report: ChainReport,
+        error: HandshakeError,
+        finding: Finding,
+    ) -> HandshakeReport {
+        report.add([finding]);
         HandshakeReport {
             sig: sig.to_string(),
             chain_verified: false,
@@ -257,19 +294,6 @@ fn mqtt_view(outcome: &MqttOutcome) -> MqttView {
     }
 }
 
-/// Where the endpoint name came from.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum EndpointSource {
-    /// HOST on the command line.
-    Given,
-    /// Asked of the account: DescribeEndpoint for this endpoint type, in this region.
-    DescribeEndpoint {
-        region: String,
-        endpoint_type: &'static str,
-    },
-}
-
 /// Where the endpoint was and how it was reached.
 #[derive(Clone, Debug, Serialize)]
 pub struct EndpointView {
@@ -298,6 +322,33 @@ pub struct EndpointReport {
 }
 
 impl EndpointReport {
+    /// The report of a target probed and judged by [`served::check`]: `endpoint` says where
+    /// it is and how it was reached, `client_id` what MQTT CONNECT carried.
+    pub fn of(
+        endpoint: EndpointView,
+        served: &Served,
+        anchors: &Anchors,
+        policy: &Policy,
+        client_id: Option<&str>,
+    ) -> EndpointReport {
+        let handshakes = served
+            .families
+            .iter()
+            .map(|family| match &family.outcome {
+                Ok(handshake) => {
+                    HandshakeReport::of(family.sig, handshake, anchors, policy, client_id)
+                }
+                Err(unserved) => HandshakeReport::failed(
+                    family.sig,
+                    ChainReport::empty(anchors, policy),
+                    HandshakeError::of(&unserved.error),
+                    unserved.finding.clone(),
+                ),
+            })
+            .collect();
+        EndpointReport::new(endpoint, served.findings.clone(), handshakes)
+    }
+
     pub fn new(
         endpoint: EndpointView,
         findings: Vec<Finding>,

@@ -1,6 +1,7 @@
 //! `endpoint` over several targets: each target's result (its endpoint report, or why it could
 //! not be probed), the summary, and their renderings: human text in the order given, or JSON
-//! lines (one per target, then the summary).
+//! lines (one per target, then the summary). Each target's result is rendered on its own, as
+//! soon as it is known; the summary keeps one small entry per target.
 
 use std::fmt::Write;
 
@@ -8,6 +9,7 @@ use serde::Serialize;
 
 use super::endpoint::{self as view, EndpointReport};
 use super::{human, json};
+use crate::error::Error;
 use crate::finding::{Code, Verdict};
 
 /// How the results of several targets are shown.
@@ -35,6 +37,22 @@ pub struct TargetError {
     pub exit_code: i32,
 }
 
+impl TargetError {
+    /// Why a target could not be probed: the network phase, or the local step that failed.
+    pub fn of(error: &Error) -> TargetError {
+        TargetError {
+            phase: match error {
+                Error::Net(e) => e.phase(),
+                Error::Write { .. } => "save",
+                Error::Input(_) | Error::Usage(_) => "input",
+                Error::Aws(_) => "aws",
+            },
+            message: error.to_string(),
+            exit_code: error.exit_code(),
+        }
+    }
+}
+
 /// One target's result.
 #[derive(Clone, Debug)]
 pub struct TargetResult {
@@ -58,7 +76,8 @@ impl TargetResult {
     }
 }
 
-/// The last JSON line, and the table that ends the text.
+/// The last JSON line, and the table that ends the text: one entry per target, added as each
+/// target's result is shown.
 #[derive(Clone, Debug, Serialize)]
 pub struct Summary {
     #[serde(rename = "type")]
@@ -96,54 +115,51 @@ pub struct SummaryEntry {
     /// The lead error's code when the verdict is "fail".
     pub lead: Option<Code>,
     pub error: Option<TargetError>,
+    /// The report's headline, for the text's table.
+    #[serde(skip)]
+    headline: String,
 }
 
-/// Every target's result, in the order given, and the summary.
-#[derive(Clone, Debug)]
-pub struct ManyReport {
-    pub results: Vec<TargetResult>,
-    pub summary: Summary,
-}
-
-impl ManyReport {
-    pub fn new(results: Vec<TargetResult>, duplicates_dropped: usize) -> ManyReport {
-        let mut counts = Counts {
-            targets: results.len(),
-            ..Counts::default()
-        };
-        let entries: Vec<SummaryEntry> = results
-            .iter()
-            .map(|r| {
-                match &r.outcome {
-                    Ok(report) if report.verdict.passed() => counts.ok += 1,
-                    Ok(_) => counts.failed += 1,
-                    Err(_) => counts.errors += 1,
-                }
-                SummaryEntry {
-                    target: r.target.clone(),
-                    verdict: r.outcome.as_ref().ok().map(|report| report.verdict),
-                    exit_code: r.exit_code(),
-                    lead: r.outcome.as_ref().ok().and_then(lead_code),
-                    error: r.outcome.as_ref().err().cloned(),
-                }
-            })
-            .collect();
-        let exit_code = entries.iter().map(|e| e.exit_code).max().unwrap_or(0);
-        let summary = Summary {
+impl Summary {
+    pub fn new(duplicates_dropped: usize) -> Summary {
+        Summary {
             line_type: "summary",
             schema_version: super::SCHEMA_VERSION,
             command: "endpoint",
-            verdict: if exit_code == 0 {
-                Verdict::Ok
-            } else {
-                Verdict::Fail
-            },
-            exit_code,
-            counts,
+            verdict: Verdict::Ok,
+            exit_code: 0,
+            counts: Counts::default(),
             duplicates_dropped,
-            targets: entries,
-        };
-        ManyReport { results, summary }
+            targets: Vec::new(),
+        }
+    }
+
+    /// Counts a target's result and keeps its entry (not its report).
+    pub fn add(&mut self, result: &TargetResult) {
+        let counts = &mut self.counts;
+        counts.targets += 1;
+        match &result.outcome {
+            Ok(report) if report.verdict.passed() => counts.ok += 1,
+            Ok(_) => counts.failed += 1,
+            Err(_) => counts.errors += 1,
+        }
+        let exit_code = result.exit_code();
+        self.exit_code = self.exit_code.max(exit_code);
+        if self.exit_code != 0 {
+            self.verdict = Verdict::Fail;
+        }
+        self.targets.push(SummaryEntry {
+            target: result.target.clone(),
+            verdict: result.outcome.as_ref().ok().map(|report| report.verdict),
+            exit_code,
+            lead: result.outcome.as_ref().ok().and_then(lead_code),
+            error: result.outcome.as_ref().err().cloned(),
+            headline: result
+                .outcome
+                .as_ref()
+                .map(view::headline)
+                .unwrap_or_default(),
+        });
     }
 }
 
@@ -192,28 +208,32 @@ struct ErrorLine<'a> {
     error: &'a TargetError,
 }
 
-/// The renderings of several targets: every target in the order given, then the summary.
-pub fn render(many: &ManyReport, output: ManyOutput) -> String {
+/// One target's rendering, shown as soon as it and every target before it are done: its
+/// JSON line, or its report (its brief report, or an error line) and a blank line.
+pub fn render_result(result: &TargetResult, output: ManyOutput) -> String {
     let mut out = String::new();
     match output {
         ManyOutput::Quiet => {}
-        ManyOutput::JsonLines => {
-            for r in &many.results {
-                out.push_str(&json_line(r));
-            }
-            out.push_str(&json::to_line(&many.summary));
-        }
+        ManyOutput::JsonLines => out.push_str(&json_line(result)),
         ManyOutput::Text | ManyOutput::Brief => {
-            for r in &many.results {
-                match (&r.outcome, output) {
-                    (Ok(report), ManyOutput::Text) => out.push_str(&view::render(report)),
-                    (Ok(report), _) => out.push_str(&view::render_brief(report)),
-                    (Err(e), _) => error_line(&mut out, &r.target, e),
-                }
-                out.push('\n');
+            match (&result.outcome, output) {
+                (Ok(report), ManyOutput::Text) => out.push_str(&view::render(report)),
+                (Ok(report), _) => out.push_str(&view::render_brief(report)),
+                (Err(e), _) => error_line(&mut out, &result.target, e),
             }
-            summary(&mut out, many);
+            out.push('\n');
         }
+    }
+    out
+}
+
+/// What ends the output after every target: the summary line, or the summary table.
+pub fn render_summary(summary: &Summary, output: ManyOutput) -> String {
+    let mut out = String::new();
+    match output {
+        ManyOutput::Quiet => {}
+        ManyOutput::JsonLines => out.push_str(&json::to_line(summary)),
+        ManyOutput::Text | ManyOutput::Brief => table(&mut out, summary),
     }
     out
 }
@@ -250,8 +270,7 @@ fn error_line(out: &mut String, target: &str, e: &TargetError) {
 }
 
 /// The table that ends the text: the counts, then one line per target in the order given.
-fn summary(out: &mut String, many: &ManyReport) {
-    let s = &many.summary;
+fn table(out: &mut String, s: &Summary) {
     let c = &s.counts;
     let mut headline = format!(
         "{} target(s): {} ok, {} failed, {} error(s)",
@@ -265,22 +284,26 @@ fn summary(out: &mut String, many: &ManyReport) {
         );
     }
     let _ = writeln!(out, "SUMMARY  {headline}  (exit {})", s.exit_code);
-    let width = many
-        .results
+    let width = s
+        .targets
         .iter()
-        .map(|r| human::clean(&r.target).chars().count())
+        .map(|e| human::clean(&e.target).chars().count())
         .max()
         .unwrap_or(0);
-    for r in &many.results {
-        let (word, detail) = match &r.outcome {
-            Ok(report) if report.verdict.passed() => (human::ok("VALID  "), view::headline(report)),
-            Ok(report) => (human::bad("INVALID"), view::headline(report)),
-            Err(e) => (human::bad("ERROR  "), format!("{}: {}", e.phase, e.message)),
+    for e in &s.targets {
+        let (word, detail) = match (&e.verdict, &e.error) {
+            (Some(Verdict::Ok), _) => (human::ok("VALID  "), e.headline.clone()),
+            (Some(Verdict::Fail), _) => (human::bad("INVALID"), e.headline.clone()),
+            (None, Some(error)) => (
+                human::bad("ERROR  "),
+                format!("{}: {}", error.phase, error.message),
+            ),
+            (None, None) => (human::bad("ERROR  "), String::new()),
         };
         let _ = writeln!(
             out,
             "  {word}  {:<width$}  {}",
-            human::clean(&r.target),
+            human::clean(&e.target),
             human::dim(&human::clean(&detail))
         );
     }

@@ -6,10 +6,11 @@
 //!   fixtures and on loopback peers, in both directions (nothing printed undocumented, nothing
 //!   documented missing), and its JSON examples use only keys that are printed;
 //! - every command line the pages show (in `sh` blocks and after a `$` prompt) parses;
-//! - the transcripts of the offline commands (`verify-chain`, `inspect`, `explain`, `version`, on
-//!   files in the repository) are their real output, `…` standing for whatever the page leaves out;
+//! - the transcripts of the offline commands (`verify-chain`, `inspect`, `explain`, `version`,
+//!   `csr`, `fleet`, `device`, on the repository's fixtures or the files the page names) are their real output, `…` standing for whatever the page leaves out;
 //!   transcripts that need a network peer or AWS are held to the parser only;
 //! - the README's table of commands is the help's list, in its order, each with its page;
+//! - `docs/layout.md` names every module in its layer, as `src/layering.rs` places it;
 //! - the README's two commands for a fresh machine are CI's, and the first one passes;
 //! - every relative link points at a file that exists, and at a heading it has.
 
@@ -180,6 +181,68 @@ fn the_readme_lists_every_command_in_the_helps_order_with_its_page() {
     for (_, page) in &listed {
         assert!(root().join(page).exists(), "{page}");
     }
+}
+
+// ------------------------------------------------------------------------------------------
+// The layout
+
+/// The layers of `src/layering.rs` (the test that holds the source to them): each layer's name
+/// and its modules, lowest first.
+fn layers() -> Vec<(String, BTreeSet<String>)> {
+    let source = read("src/layering.rs");
+    let start = source
+        .find("const LAYERS")
+        .expect("src/layering.rs has LAYERS");
+    let table = &source[start..];
+    let table = &table[..table.find("\n];").expect("LAYERS ends")];
+    let code: String = table
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("//"))
+        .flat_map(str::split_whitespace)
+        .collect();
+    let mut layers = Vec::new();
+    for entry in code.split("(\"").skip(1) {
+        let name = entry.split('"').next().unwrap_or_default().to_string();
+        let modules = entry
+            .split("&[")
+            .nth(1)
+            .and_then(|rest| rest.split(']').next())
+            .unwrap_or_default()
+            .split('"')
+            .skip(1)
+            .step_by(2)
+            .map(str::to_string)
+            .collect();
+        layers.push((name, modules));
+    }
+    layers
+}
+
+/// docs/layout.md names every module of the crate in its layer, in the layers' order.
+#[test]
+fn the_layout_page_is_the_layering_rule() {
+    let page = read("docs/layout.md");
+    let (blocks, _) = split(&page);
+    let table = &blocks.first().expect("a layout block").lines;
+    let mut documented: Vec<(String, BTreeSet<String>)> = Vec::new();
+    for line in table {
+        let mut words = line.split_whitespace();
+        if !line.starts_with(' ') {
+            let layer = words.next().expect("a layer").to_string();
+            documented.push((layer, BTreeSet::new()));
+        }
+        let Some(path) = words.next().and_then(|w| w.strip_prefix("src/")) else {
+            continue;
+        };
+        let module = path.trim_end_matches('/').trim_end_matches(".rs");
+        if module != "main" {
+            let (_, modules) = documented.last_mut().expect("a layer first");
+            modules.insert(module.to_string());
+        }
+    }
+    let expected = layers();
+    assert!(expected.len() >= 5, "layers read: {expected:?}");
+    assert_eq!(documented, expected, "docs/layout.md and src/layering.rs");
 }
 
 // ------------------------------------------------------------------------------------------
@@ -438,23 +501,74 @@ fn lines_match(expected: &[String], actual: &[&str]) -> bool {
 }
 
 /// The commands whose transcripts are run: offline and deterministic on the repository's files.
-const RUN: &[&str] = &["verify-chain", "inspect", "explain", "version"];
+const RUN: &[&str] = &[
+    "verify-chain",
+    "inspect",
+    "explain",
+    "version",
+    "csr",
+    "fleet",
+    "device",
+];
 
 /// What a file named in a transcript ends with; such a file must exist for the transcript to run.
 const FILE_EXTENSIONS: &[&str] = &[
     "pem", "crt", "key", "csr", "der", "crl", "log", "txt", "conf", "yaml", "json",
 ];
 
+/// Where a page's transcripts run: a directory of their own, in which `fixtures/` is the
+/// repository's, for `docs/fleet.md` the fleet its transcript was made on
+/// (`cargo run --example gen_fleet -- 30 DIR 7`), for `docs/device.md` the files its session
+/// names. A page's transcripts run in order, in one directory (the second `csr` finds the files
+/// of the first; `$ cat FILE` writes FILE as the page shows it).
+fn workdir(page: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::os::unix::fs::symlink(root().join("fixtures"), dir.path().join("fixtures"))
+        .expect("fixtures linked");
+    if page == "docs/fleet.md" {
+        crate::fleet_gen::generate(dir.path(), 30, 7, true).expect("fleet generated");
+    }
+    if page == "docs/device.md" {
+        // The session of the page: a certificate with the wrong key beside it, open to all.
+        use std::os::unix::fs::PermissionsExt;
+        let key = dir.path().join("private.pem.key");
+        std::fs::copy(
+            fixture("device/rsa.pem"),
+            dir.path().join("certificate.pem.crt"),
+        )
+        .expect("certificate copied");
+        std::fs::copy(fixture("device/ec.key"), &key).expect("key copied");
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644))
+            .expect("key mode set");
+    }
+    dir
+}
+
 #[test]
 fn the_transcripts_of_offline_commands_are_their_real_output() {
     let (_, transcripts) = examples();
     let mut failures = Vec::new();
     let mut ran = Vec::new();
+    let mut dirs: BTreeMap<String, tempfile::TempDir> = BTreeMap::new();
     for t in &transcripts {
+        let dir = dirs
+            .entry(t.page.clone())
+            .or_insert_with(|| workdir(&t.page))
+            .path()
+            .to_owned();
+        if let Some(file) = t.command.strip_prefix("cat ") {
+            if !file.contains(['/', ' ']) {
+                std::fs::write(dir.join(file), t.output.join("\n") + "\n").expect("file written");
+            }
+            continue;
+        }
         let Some(words) = iotcheck_words(&t.command) else {
             continue;
         };
         let command = words.get(1).map(String::as_str).unwrap_or_default();
+        if !RUN.contains(&command) || t.command.contains(['|', '<', '>']) {
+            continue;
+        }
         let files_exist = words
             .iter()
             .skip(2)
@@ -465,22 +579,23 @@ fn the_transcripts_of_offline_commands_are_their_real_output() {
                             .iter()
                             .any(|e| w.ends_with(&format!(".{e}"))))
             })
-            .all(|w| root().join(w).exists());
-        if !RUN.contains(&command) || !files_exist || t.command.contains(['|', '<', '>']) {
+            .all(|w| dir.join(w).exists());
+        if !files_exist {
             continue;
         }
-        let r = run_cmd(iotcheck().current_dir(root()).args(&words[1..]));
-        let actual: Vec<&str> = r.stdout.trim_end().lines().collect();
+        // What a terminal shows: the output, then any error line.
+        let r = run_cmd(iotcheck().current_dir(&dir).args(&words[1..]));
+        let printed = format!("{}{}", r.stdout, r.stderr);
+        let actual: Vec<&str> = printed.trim_end().lines().collect();
         let mut shown = t.output.clone();
         while shown.last().is_some_and(|l| l.trim().is_empty()) {
             shown.pop();
         }
         if !lines_match(&shown, &actual) {
             failures.push(format!(
-                "{}: `{}` printed\n{}\nthe page shows\n{}",
+                "{}: `{}` printed\n{printed}\nthe page shows\n{}",
                 t.page,
                 t.command,
-                r.stdout,
                 t.output.join("\n")
             ));
         }
@@ -500,6 +615,11 @@ fn the_transcripts_of_offline_commands_are_their_real_output() {
         "docs/verify-chain.md",
         "docs/inspect.md",
         "docs/output.md",
+        "docs/version.md",
+        "docs/csr.md",
+        "docs/fleet.md",
+        "docs/device.md",
+        "docs/explain.md",
     ] {
         assert!(
             ran.iter().any(|r| r.starts_with(&format!("{page}: "))),

@@ -1,6 +1,7 @@
 //! Integration tests: `iotcheck endpoint` against real OpenSSL servers, a real HTTP proxy and
 //! hostile sockets, all on 127.0.0.1.
 
+use std::process::Command;
 use std::time::Duration;
 
 use crate::common::*;
@@ -892,4 +893,105 @@ fn proxy_urls_are_real_urls() {
         assert!(!r.stderr.contains("s3cret"), "password shown: {}", r.stderr);
         assert!(r.stderr.contains("u:***@"), "{url}: {}", r.stderr);
     }
+}
+
+/// A loopback AWS endpoint that answers nothing: it only records whether anyone connected.
+struct QuietAws {
+    listener: std::net::TcpListener,
+    config: tempfile::TempDir,
+}
+
+impl QuietAws {
+    fn start() -> QuietAws {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+        listener.set_nonblocking(true).expect("non-blocking");
+        QuietAws {
+            listener,
+            config: tempfile::tempdir().expect("a temporary directory"),
+        }
+    }
+
+    /// `iotcheck` with every AWS_* variable replaced: fake credentials, no config files, no
+    /// instance metadata, and AWS_ENDPOINT_URL at this listener.
+    fn command(&self) -> Command {
+        let mut cmd = iotcheck();
+        for (name, _) in std::env::vars_os() {
+            if name.to_string_lossy().starts_with("AWS_") {
+                cmd.env_remove(name);
+            }
+        }
+        let url = format!("http://{}", self.listener.local_addr().unwrap());
+        cmd.env("AWS_ENDPOINT_URL", url)
+            .env("AWS_CONFIG_FILE", self.config.path().join("config"))
+            .env(
+                "AWS_SHARED_CREDENTIALS_FILE",
+                self.config.path().join("credentials"),
+            )
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing-secret")
+            .env("AWS_REGION", "eu-west-1");
+        cmd
+    }
+
+    fn was_asked(&self) -> bool {
+        self.listener.accept().is_ok()
+    }
+}
+
+/// Every check of the command line comes before the command reads a file, asks AWS or makes a
+/// directory: with no HOST (the account would be asked), missing key files and a `--save`
+/// directory to make, a usage error still wins (exit 2, naming the option), AWS is never
+/// asked and nothing is made.
+#[test]
+fn usage_errors_come_before_any_file_read_aws_call_or_directory() {
+    let aws = QuietAws::start();
+    let scratch = tempfile::tempdir().unwrap();
+    let save = scratch.path().join("made-too-early");
+    let missing = scratch.path().join("missing");
+    let (cert, key, targets, ca) = (
+        missing.join("device.pem"),
+        missing.join("device.key"),
+        missing.join("targets.txt"),
+        missing.join("ca.pem"),
+    );
+    let long_id = "x".repeat(129);
+    let cases: [(Vec<&str>, &str); 6] = [
+        (vec!["--proxy", "ftp://proxy.example:3128"], "proxy"),
+        (vec!["--proxy", "http://proxy.example:notaport"], "proxy"),
+        (vec!["--mqtt", "--client-id", &long_id], "client id"),
+        (vec!["--servername", "not a name"], "--servername"),
+        (vec!["--timeout", "0"], "--timeout"),
+        (vec!["--at", "yesterday"], "--at"),
+    ];
+    for (bad, named) in &cases {
+        let mut cmd = aws.command();
+        cmd.arg("endpoint")
+            .args(bad)
+            .args(["--cert", cert.to_str().unwrap()])
+            .args(["--key", key.to_str().unwrap()])
+            .args(["--ca", ca.to_str().unwrap()])
+            .args(["--save", save.to_str().unwrap()]);
+        let r = run_cmd(&mut cmd);
+        assert_eq!(r.code, 2, "{bad:?}: {}{}", r.stdout, r.stderr);
+        assert!(r.stderr.contains(named), "{bad:?}: {}", r.stderr);
+        assert!(!r.stderr.contains("device."), "{bad:?}: {}", r.stderr);
+        assert!(!r.stderr.contains("ca.pem"), "{bad:?}: {}", r.stderr);
+        assert!(!save.exists(), "{bad:?} made --save before its usage error");
+        // The same with several targets: the targets file is not read either.
+        let mut cmd = aws.command();
+        cmd.arg("endpoint")
+            .args(bad)
+            .args(["--targets", targets.to_str().unwrap(), "--jsonl"])
+            .args(["--ca", ca.to_str().unwrap()])
+            .args(["--save", save.to_str().unwrap()]);
+        let r = run_cmd(&mut cmd);
+        assert_eq!(r.code, 2, "{bad:?}: {}{}", r.stdout, r.stderr);
+        if !bad.contains(&"--mqtt") {
+            assert!(r.stderr.contains(named), "{bad:?}: {}", r.stderr);
+        }
+        assert!(!r.stderr.contains("targets.txt"), "{bad:?}: {}", r.stderr);
+        assert!(!save.exists(), "{bad:?} made --save before its usage error");
+    }
+    assert!(!aws.was_asked(), "AWS was asked before a usage error");
 }

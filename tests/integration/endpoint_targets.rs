@@ -478,3 +478,83 @@ fn save_keeps_each_targets_chain_in_its_own_directory() {
         r.stderr
     );
 }
+
+/// Each target's report is written as soon as it and every target before it are done: the
+/// first target's line is out while a later, silent target still holds the run open.
+#[test]
+fn reports_stream_in_the_order_given_while_later_targets_still_run() {
+    use std::io::BufRead;
+    let servers = Servers::start();
+    // Accepts TCP (the kernel's backlog) and never answers: the handshake waits for --timeout.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let silent_target = format!("{ENDPOINT}:{}", silent.local_addr().unwrap().port());
+    let targets = [target(servers.good.port), silent_target.clone()];
+    let mut child = endpoints(&targets, &["--jsonl", "--timeout", "30"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let first: serde_json::Value =
+        serde_json::from_str(&lines.next().unwrap().unwrap()).expect("one JSON object");
+    assert_eq!(first["target"], targets[0].as_str());
+    assert_eq!(first["verdict"], "ok");
+    // The silent target has 30 s left: the first report came out while it still ran.
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the first report was written only at the end of the run"
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// With the open-file limit low (soft and hard, so that it cannot be raised) and the
+/// documented maximum concurrency, the concurrency shrinks to fit the limit: every target is
+/// probed and judged on its own, and none is blamed for descriptors this machine ran out of.
+#[cfg(unix)]
+#[test]
+fn a_low_open_file_limit_lowers_the_concurrency_and_blames_no_target() {
+    // Silent targets hold their descriptors until --timeout; refused ones come and go.
+    let silent: Vec<std::net::TcpListener> = (0..24)
+        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap())
+        .collect();
+    let mut lines: Vec<String> = silent
+        .iter()
+        .map(|l| format!("127.0.0.1:{}", l.local_addr().unwrap().port()))
+        .collect();
+    lines.extend((1..=200).map(|i| format!("127.0.2.{i}:{CLOSED_PORT}")));
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("targets.txt");
+    std::fs::write(&file, lines.join("\n")).unwrap();
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c")
+        .arg("ulimit -n 64 && exec \"$0\" \"$@\"")
+        .arg(env!("CARGO_BIN_EXE_iotcheck"))
+        .args(["endpoint", "--targets", file.to_str().unwrap()])
+        .args(["--concurrency", "256", "--timeout", "0.5", "--jsonl"])
+        .env_remove("HTTPS_PROXY")
+        .env_remove("https_proxy")
+        .stdin(std::process::Stdio::null());
+    let r = run_cmd(&mut cmd);
+    assert_eq!(r.code, 3, "{}{}", r.stdout, r.stderr);
+    let out = json_lines(&r);
+    assert_eq!(out.len(), lines.len() + 1, "{}", r.stdout);
+    for (line, target) in out.iter().zip(&lines) {
+        assert_eq!(line["target"], target.as_str(), "{line}");
+        let message = line["error"]["message"].as_str().unwrap_or_default();
+        let phase = line["error"]["phase"].as_str().unwrap_or_default();
+        assert!(
+            !message.contains("Too many open files") && !message.contains("file descriptor"),
+            "{target} blamed for the local limit: {message}"
+        );
+        if target.starts_with("127.0.0.1:") {
+            assert_eq!(phase, "tls_handshake", "{target}: {message}");
+            assert!(message.contains("timed out"), "{target}: {message}");
+        } else {
+            assert_eq!(phase, "connect", "{target}: {message}");
+            assert!(message.contains("refused"), "{target}: {message}");
+        }
+    }
+    let summary = out.last().unwrap();
+    assert_eq!(summary["counts"]["errors"], lines.len());
+    drop(silent);
+}

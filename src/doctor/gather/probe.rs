@@ -2,12 +2,11 @@
 //! its served chain judged, and the device's identity loaded. Everything else in `gather`
 //! calls these two functions, so that moving to another engine is a change here alone.
 
-use crate::cmd::endpoint::{load_identity, probe_judged};
 use crate::doctor::facts::Served;
 use crate::net::{ClientIdentity, NetError, ProbeSettings};
 use crate::source::Input;
 use crate::trust::Anchors;
-use crate::verify::{connection_findings, Connection, Policy};
+use crate::verify::{served, Policy};
 
 /// One handshake as `settings` describe it, the served chain judged against `anchors` under
 /// `policy` as it arrives (the device's identity goes out only over a chain that verified),
@@ -17,21 +16,27 @@ pub(super) fn probe(
     anchors: &Anchors,
     policy: &Policy,
 ) -> Result<Served, NetError> {
-    let (probe, chain) = probe_judged(settings, anchors, policy, false)?;
-    let connection = connection_findings(&Connection {
-        probe: &probe,
-        chain_verified: chain.is_valid(),
-        served_bytes: chain.total_bytes,
-        insecure: false,
-    });
+    let handshake = served::handshake(settings, anchors, policy, false)?;
+    let chain = handshake.chain;
+    let chain_findings = chain
+        .judged
+        .iter()
+        .flat_map(|(_, judgement)| judgement.findings.iter())
+        .chain(&chain.unparsable)
+        .cloned()
+        .collect();
     Ok(Served {
-        probe,
+        verified: chain.verified(),
         chain,
-        connection,
+        chain_findings,
+        probe: handshake.probe,
+        connection: handshake.connection,
     })
 }
 
 /// The identity the device presents, when its certificate and key load as a pair.
 pub(super) fn identity(cert: &Input, key: &Input) -> Option<ClientIdentity> {
-    load_identity(cert, key).ok().map(|(identity, _)| identity)
+    crate::identity::load(cert, key)
+        .ok()
+        .map(|(identity, _)| identity)
 }
