@@ -12,10 +12,11 @@
 //! a lower one, and no two modules name each other, directly or around a cycle:
 //!
 //! 1. foundation: `finding` (the one finding model), `when`, `quote`, `alerts` (the TLS alert
-//!    table), `error` (which wraps the edges' errors so that `?` converts them);
+//!    table), `error` (which wraps the edges' errors so that `?` converts them), `outcome`,
+//!    `descriptors` (the open-file limit);
 //! 2. input: `source` (bytes and labels), `net` (the network edge), `output` (files written);
-//! 3. model: `chain`, `keys`, `trust`, `policy`, and `aws` (the AWS edge, which answers in the
-//!    policy model's terms);
+//! 3. model: `chain`, `keys`, `trust`, `policy`, `identity`, `targets` (endpoint targets
+//!    resolved), and `aws` (the AWS edge, which answers in the policy model's terms);
 //! 4. judging: `verify`, `fleet`, `doctor`, `explain`;
 //! 5. `report`: views and renderers only. A view may hold a judging module's types (a
 //!    verdict, a judgement), never call its functions, and never parses or loads an input;

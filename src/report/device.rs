@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 
 use super::{human, CertView, KeyView, SCHEMA_VERSION};
 use crate::finding::{Finding, Severity, Verdict};
@@ -32,7 +32,8 @@ pub struct DeviceReport {
 pub struct KeyReport {
     pub file: String,
     /// "pkcs8", "pkcs1", "sec1", "encrypted", or None when the file holds no private key.
-    pub encoding: Option<&'static str>,
+    #[serde(serialize_with = "encoding_code")]
+    pub encoding: Option<KeyEncoding>,
     /// "pem" or "der".
     pub format: &'static str,
     /// The public half of the key; None when it could not be loaded.
@@ -66,10 +67,7 @@ impl DeviceReport {
                 .map(|c| CertView::of(c.leaf(), c.leaf, "leaf", at)),
             key: KeyReport {
                 file: key.file.clone(),
-                encoding: key.encoding.map(|e| match e {
-                    KeyEncoding::Plain(format) => format.code(),
-                    KeyEncoding::Encrypted => "encrypted",
-                }),
+                encoding: key.encoding,
                 format: match key.format {
                     Format::Pem => "pem",
                     Format::Der => "der",
@@ -89,14 +87,25 @@ impl DeviceReport {
     }
 }
 
+fn encoding_code<S: Serializer>(
+    encoding: &Option<KeyEncoding>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    let code = encoding.map(|e| match e {
+        KeyEncoding::Plain(format) => format.code(),
+        KeyEncoding::Encrypted => "encrypted",
+    });
+    code.serialize(serializer)
+}
+
 /// The key encodings in words.
-fn encoding_words(encoding: Option<&str>) -> &'static str {
+fn encoding_words(encoding: Option<KeyEncoding>) -> &'static str {
     match encoding {
-        Some(e) if e == KeyFormat::Pkcs8.code() => "PKCS#8",
-        Some(e) if e == KeyFormat::Pkcs1.code() => "PKCS#1",
-        Some(e) if e == KeyFormat::Sec1.code() => "SEC1",
-        Some("encrypted") => "encrypted",
-        _ => "no private key",
+        Some(KeyEncoding::Plain(KeyFormat::Pkcs8)) => "PKCS#8",
+        Some(KeyEncoding::Plain(KeyFormat::Pkcs1)) => "PKCS#1",
+        Some(KeyEncoding::Plain(KeyFormat::Sec1)) => "SEC1",
+        Some(KeyEncoding::Encrypted) => "encrypted",
+        None => "no private key",
     }
 }
 
@@ -220,7 +229,7 @@ pub fn render(report: &DeviceReport) -> String {
         } else {
             human::bad("did NOT issue the certificate")
         };
-        let names = ca.cas.join(", ");
+        let names = crate::quote::few(&ca.cas, crate::quote::FEW, ", ");
         human::field(
             &mut out,
             0,

@@ -286,7 +286,7 @@ pub fn render(view: &SummaryView<'_>) -> String {
     let anchors = if view.trust.anchors.is_empty() {
         "no certificate".to_string()
     } else {
-        view.trust.anchors.join(", ")
+        crate::quote::few(&view.trust.anchors, crate::quote::FEW, ", ")
     };
     human::field(
         &mut out,

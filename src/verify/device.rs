@@ -8,8 +8,10 @@ use crate::error::InputError;
 use crate::finding::{self, Code, Finding, Subject, Verdict};
 use crate::keys::PrivateKey;
 use crate::quote::shell_quote;
+use crate::quote::{few, FEW};
 use crate::source::{self, Format, KeyFormat, Kind, Loaded};
 use crate::trust::{AnchorSource, Anchors, KnownRoot};
+use crate::verify::budget::MAX_SIGNATURE_CHECKS;
 use crate::verify::{device_chain, signature_algorithm_accepted, unreadable, Crls, DeviceChain};
 use crate::when::Y2K;
 
@@ -587,9 +589,15 @@ fn device_ca_check(
             let given = if cas.is_empty() {
                 format!("{} holds no certificate", anchors.describe())
             } else {
+                let quoted: Vec<String> = cas.iter().map(|name| format!("\"{name}\"")).collect();
+                let what = if cas.len() == 1 {
+                    "the CA given is"
+                } else {
+                    "the CAs given are"
+                };
                 format!(
-                    "the CA given is \"{}\" ({})",
-                    cas.join("\", \""),
+                    "{what} {} ({})",
+                    few(&quoted, FEW, ", "),
                     anchors.describe()
                 )
             };
@@ -597,6 +605,16 @@ fn device_ca_check(
                 Code::DeviceCaMismatch,
                 format!(
                     "the certificate was issued by \"{}\", but {given}: pass the CA that issued it, or register this certificate under that CA",
+                    leaf.issuer_display_name()
+                ),
+            );
+            false
+        }
+        DeviceChain::TooComplex { candidates } => {
+            lints.add(
+                Code::PathTooComplex,
+                format!(
+                    "{candidates} CAs given carry the issuer's name \"{}\" and no key identifier tells them apart (the certificate has no authority key identifier, or they share one); none of the first {MAX_SIGNATURE_CHECKS} checked signed it and the search stopped there, so whether a CA given issued it is not known: pass only the device CA that issued it",
                     leaf.issuer_display_name()
                 ),
             );

@@ -1,5 +1,6 @@
 //! The one call into rustls-webpki, and the one translation of its errors into problem codes.
 
+use std::borrow::Borrow;
 use std::collections::{HashMap, HashSet, VecDeque};
 
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
@@ -26,10 +27,10 @@ pub(crate) const MAX_CANDIDATES: usize = 64;
 
 /// Runs webpki's path building for TLS server authentication at `at` (unix seconds); with
 /// CRLs, every certificate of the path is looked up in its issuer's list.
-pub fn verify_path(
+pub fn verify_path<A: Borrow<Cert>>(
     leaf: &Cert,
     others: &[&Cert],
-    anchors: &[Cert],
+    anchors: &[A],
     at: i64,
     crls: &[&CertRevocationList<'_>],
 ) -> EngineVerdict {
@@ -37,20 +38,20 @@ pub fn verify_path(
 }
 
 /// The same for TLS client authentication: a device certificate against its device CA.
-pub fn verify_client_path(
+pub fn verify_client_path<A: Borrow<Cert>>(
     leaf: &Cert,
     others: &[&Cert],
-    anchors: &[Cert],
+    anchors: &[A],
     at: i64,
     crls: &[&CertRevocationList<'_>],
 ) -> EngineVerdict {
     verify_path_for(leaf, others, anchors, at, KeyUsage::client_auth(), crls)
 }
 
-fn verify_path_for(
+fn verify_path_for<A: Borrow<Cert>>(
     leaf: &Cert,
     others: &[&Cert],
-    anchors: &[Cert],
+    anchors: &[A],
     at: i64,
     usage: KeyUsage,
     crls: &[&CertRevocationList<'_>],
@@ -68,7 +69,7 @@ fn verify_path_for(
     let anchor_ders: Vec<(usize, CertificateDer<'_>)> = anchors
         .iter()
         .enumerate()
-        .map(|(i, a)| (i, CertificateDer::from(a.der.as_slice())))
+        .map(|(i, a)| (i, CertificateDer::from(a.borrow().der.as_slice())))
         .collect();
     // An anchor webpki cannot read is left out: it could not anchor a path anyway.
     let (anchor_index, trust_anchors): (Vec<usize>, Vec<_>) = anchor_ders

@@ -697,3 +697,57 @@ fn an_unreadable_directory_or_file_fails_the_run_naming_it() {
     }
     std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o755)).unwrap();
 }
+
+#[test]
+fn same_name_decoy_cas_before_the_real_one_are_no_mismatch() {
+    let (_dir, fleet) = generated(false);
+    // 100 CAs of the device CA's name, then the real one, in one --ca file.
+    let mut bundle = fleet_gen::decoy_cas(100).expect("decoys");
+    bundle.push_str(&std::fs::read_to_string(&fleet.ca).expect("the CA"));
+    std::fs::write(fleet.root.join("ca/bundle.pem"), bundle).expect("bundle written");
+    let r = run_cmd(iotcheck().current_dir(&fleet.root).args([
+        "fleet",
+        "--ca",
+        "ca/bundle.pem",
+        "--at",
+        AT_FLEET,
+        "--jsonl",
+        "devices",
+    ]));
+    let (files, _) = lines(&r);
+    // The fleet's certificates carry no authority key identifier, so only signatures can
+    // tell 101 CAs of one name apart; past the budget that is said, never "another CA".
+    for (file, (_, codes)) in &files {
+        assert!(
+            !codes.contains(&"device_ca_mismatch".to_string()),
+            "{file}: {codes:?}"
+        );
+        assert_eq!(codes, &["path_too_complex"], "{file}");
+    }
+    let line = r
+        .stdout
+        .lines()
+        .find(|l| l.contains("path_too_complex"))
+        .expect("a line");
+    assert!(
+        line.contains("101 CAs given carry the issuer's name"),
+        "{line}"
+    );
+
+    // The summary's `trusting` line names a few of the 101 and counts the rest.
+    let r = run_cmd(iotcheck().current_dir(&fleet.root).args([
+        "fleet",
+        "--ca",
+        "ca/bundle.pem",
+        "--at",
+        AT_FLEET,
+        "devices",
+    ]));
+    let trusting = r
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("trusting"))
+        .expect("trusting line");
+    assert!(trusting.contains("… and 96 more"), "{trusting}");
+    assert!(trusting.len() < 300, "{trusting}");
+}

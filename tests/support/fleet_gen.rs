@@ -474,3 +474,15 @@ impl PublicKeyData for RawPublicKey {
         &rcgen::PKCS_RSA_SHA256
     }
 }
+
+/// `count` CA certificates (PEM) named like the fleet's device CA, each with a key of its own:
+/// decoys that no fleet certificate chains to.
+pub fn decoy_cas(count: usize) -> Result<String> {
+    let mut pem = String::new();
+    for which in 0..count {
+        let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256)?;
+        let params = ca_params("Fleet Device CA", 99, (which % 200) as u8);
+        pem.push_str(&params.self_signed(&key)?.pem());
+    }
+    Ok(pem)
+}
