@@ -36,8 +36,9 @@ const CHUNK_BYTES: usize = 4 * 1024 * 1024;
 
 pub fn run(settings: &Settings) -> Result<Outcome, Error> {
     let catalogue = explain::catalogue();
+    let knowledge = explain::knowledge();
     if let Text::List = settings.text {
-        let report = ListReport::build(catalogue);
+        let report = ListReport::build(catalogue, knowledge);
         let stdout = if settings.json {
             json::to_line(&report)
         } else {
@@ -57,8 +58,9 @@ pub fn run(settings: &Settings) -> Result<Outcome, Error> {
         }
         Text::List => false,
     };
-    let (seen, context) = scan.finish();
-    let report = ExplainReport::build(catalogue, &seen, context, from_log);
+    let (mut seen, context) = scan.finish();
+    explain::rank::rank(&mut seen, &knowledge.known, &knowledge.families);
+    let report = ExplainReport::build(catalogue, knowledge, &seen, context, from_log);
     let recognised = !report.matches.is_empty();
     let stdout = if settings.json {
         json::to_line(&report)

@@ -14,7 +14,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, Input, Matc
 use regex::Regex;
 
 use super::context::Context;
-use super::Catalogue;
+use super::knowledge::{Known, RecognisedBy};
 
 /// Lowercases ASCII and writes every number token as `0x` and its absolute value in
 /// lowercase hexadecimal, so that `-0x2700`, `0x2700`, `0X00002700`, `-9984` and the 32-bit
@@ -112,8 +112,12 @@ const CUT_PREFIX: usize = 16;
 #[derive(Clone, Copy, Debug)]
 enum Role {
     /// The whole literal of an entry; a weak one (a bare number) counts only on a line that
-    /// reads as an error report.
-    Literal { entry: usize, weak: bool },
+    /// reads as an error report; an open one may go on after its end (`throttl*`).
+    Literal {
+        entry: usize,
+        weak: bool,
+        open: bool,
+    },
     /// The first [`CUT_PREFIX`] bytes of a long literal (index into `Matcher::long`).
     Prefix { long: usize },
     /// The trigger of a pattern (index into `Matcher::patterns`).
@@ -134,7 +138,8 @@ pub struct Matcher {
     long: Vec<(usize, String)>,
     /// (entry, regex over the normalised line).
     patterns: Vec<(usize, Regex)>,
-    entries: usize,
+    /// Per entry: only a family's keyword rule (a generic match).
+    rule: Vec<bool>,
 }
 
 /// One recognised message on one line: the entry and the span of the normalised line.
@@ -168,8 +173,9 @@ const CONTEXT_TRIGGERS: &[&str] = &[
 ];
 
 impl Matcher {
-    /// Compiles the catalogue; fails only on a pattern that is not a valid regular expression.
-    pub fn new(catalogue: &Catalogue) -> Result<Matcher, String> {
+    /// Compiles the known messages; fails only on a pattern that is not a valid regular
+    /// expression.
+    pub fn new(known: &[Known]) -> Result<Matcher, String> {
         let mut texts: Vec<String> = Vec::new();
         let mut roles: Vec<Vec<Role>> = Vec::new();
         let mut index: HashMap<String, usize> = HashMap::new();
@@ -184,9 +190,10 @@ impl Matcher {
         let mut triggers: Vec<String> = CONTEXT_TRIGGERS.iter().map(|t| t.to_string()).collect();
         let mut long = Vec::new();
         let mut patterns = Vec::new();
-        for (entry, e) in catalogue.entries.iter().enumerate() {
+        for (entry, e) in known.iter().enumerate() {
             for literal in &e.literals {
-                let text = normalise(literal);
+                let open = literal.ends_with('*');
+                let text = normalise(literal.trim_end_matches('*'));
                 triggers.extend(scan_triggers(&text));
                 if text.len() >= CUT_MIN_LITERAL && text.is_char_boundary(CUT_PREFIX) {
                     let prefix = &text[..CUT_PREFIX];
@@ -197,7 +204,7 @@ impl Matcher {
                     }
                 }
                 let weak = is_bare_number(&text);
-                add(text, Role::Literal { entry, weak });
+                add(text, Role::Literal { entry, weak, open });
             }
             for p in &e.patterns {
                 let regex = Regex::new(&p.regex)
@@ -226,7 +233,10 @@ impl Matcher {
             roles,
             long,
             patterns,
-            entries: catalogue.entries.len(),
+            rule: known
+                .iter()
+                .map(|k| k.by == RecognisedBy::FamilyRule)
+                .collect(),
         };
         Ok(matcher)
     }
@@ -266,10 +276,15 @@ impl Matcher {
             let (start, end) = (m.start(), m.end());
             for role in &self.roles[m.pattern().as_usize()] {
                 match *role {
-                    Role::Literal { entry, weak } => {
+                    Role::Literal { entry, weak, open } => {
                         let context = !weak
                             || *reads_as_error.get_or_insert_with(|| reads_as_error_report(text));
-                        if context && bounded(bytes, start, end) {
+                        let whole = if open {
+                            bounded(bytes, start, start)
+                        } else {
+                            bounded(bytes, start, end)
+                        };
+                        if context && whole {
                             hits.push(Hit {
                                 entry,
                                 start,
@@ -314,6 +329,11 @@ impl Matcher {
                 }
             }
         }
+        // A family's keyword rule speaks only where no known message does, and only on a
+        // line that reads as a failure.
+        if hits.iter().any(|h| !self.rule[h.entry]) || !reads_as_failure(text) {
+            hits.retain(|h| !self.rule[h.entry]);
+        }
         keep_most_specific(hits)
     }
 
@@ -322,7 +342,7 @@ impl Matcher {
         Scan {
             matcher: self,
             seen: Vec::new(),
-            slot: vec![None; self.entries],
+            slot: vec![None; self.rule.len()],
             lines: 0,
             context: Context::default(),
         }
@@ -387,6 +407,51 @@ const ERROR_WORDS: &[&str] = &[
 
 fn reads_as_error_report(normalised: &str) -> bool {
     ERROR_WORDS.iter().any(|w| normalised.contains(w))
+}
+
+/// Words of a failure: a family's keyword rule counts only on a line that has one
+/// ("handshake" alone is not a failure; "handshake timed out" is).
+const FAILURE_WORDS: &[&str] = &[
+    "err",
+    "fail",
+    "refused",
+    "reject",
+    "abort",
+    "rc=",
+    "unable",
+    "cannot",
+    "can't",
+    "could not",
+    "couldn't",
+    "denied",
+    "exception",
+    "timed out",
+    "timeout",
+    "lost",
+    "closed",
+    "reset",
+    "not authori",
+    "unauthori",
+    "eof",
+    "expired",
+    "invalid",
+    "mismatch",
+    "unknown",
+    "no such",
+    "unreachable",
+    "exceeded",
+    "disconnect",
+    "not yet valid",
+    "untrusted",
+    "not trusted",
+    "bad ",
+    "no address",
+    "not known",
+    "broken",
+];
+
+fn reads_as_failure(normalised: &str) -> bool {
+    FAILURE_WORDS.iter().any(|w| normalised.contains(w))
 }
 
 /// A literal that starts (ends) with a word character must not continue a word there.

@@ -1,10 +1,16 @@
-//! The error catalogue of `explain`: known device-log messages of each stack, with their
-//! causes in AWS IoT terms, the checks that confirm them and where the knowledge came from.
-//! The catalogue is data (`catalogue.toml`, compiled in and parsed once); this module holds
-//! its model, its validation and the matcher. Pure: no I/O.
+//! The knowledge of `explain`: the stacks' own error tables (generated from their sources,
+//! `tables/`), the hand-written entries that override or add to them (`catalogue.toml`), and
+//! the cause families both point to (`families.toml`): what a failure means in AWS IoT terms,
+//! its ranked causes, the checks that confirm them. All of it is data compiled in and parsed
+//! once; this module holds its model, its validation, the matcher and the ranking. Pure: no
+//! I/O.
 
 pub mod context;
+pub mod families;
+pub mod knowledge;
 pub mod matcher;
+pub mod rank;
+pub mod tables;
 
 use std::collections::HashSet;
 use std::sync::OnceLock;
@@ -12,6 +18,8 @@ use std::sync::OnceLock;
 use serde::{Deserialize, Serialize};
 
 pub use context::Context;
+pub use families::{Families, Family};
+pub use knowledge::{knowledge, Knowledge, Known, RecognisedBy};
 pub use matcher::{normalise, Hit, Matcher, Scan, Seen};
 
 /// The catalogue as shipped.
@@ -100,6 +108,11 @@ pub struct Entry {
     pub id: String,
     /// A stack id of [`Catalogue::stacks`].
     pub stack: String,
+    /// The id of its cause family (`families.toml`).
+    pub family: String,
+    /// Whether the message wraps a reason given elsewhere; the family's setting when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wrapper: Option<bool>,
     /// What the message says, in words (with its symbolic name and code, if it has them).
     pub message: String,
     /// Literal texts, any of which recognises the message: its symbolic name, its text, its
@@ -110,8 +123,9 @@ pub struct Entry {
     /// trigger literal.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub patterns: Vec<Pattern>,
-    /// The likely causes, most likely first.
-    #[serde(rename = "cause")]
+    /// The likely causes, most likely first, when they differ from the family's (an
+    /// override); empty: the family's causes.
+    #[serde(rename = "cause", default)]
     pub causes: Vec<Cause>,
     /// A real line as the stack prints it; the tests hold every entry to its example.
     pub example: String,
@@ -119,7 +133,7 @@ pub struct Entry {
     pub sources: Vec<String>,
 }
 
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Pattern {
     /// A literal that every match of `regex` contains: the fast scan looks for it.
@@ -128,26 +142,27 @@ pub struct Pattern {
     pub regex: String,
 }
 
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Cause {
-    /// The cause in AWS IoT terms, with what tells it apart from the others.
+    /// The cause in AWS IoT terms.
     pub cause: String,
+    /// What tells it apart from the other causes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distinguish: Option<String>,
     /// The checks that confirm or rule it out, most telling first.
     pub checks: Vec<Check>,
 }
 
-impl Entry {
-    /// The checks of all causes, in cause order, each once.
-    pub fn checks(&self) -> Vec<Check> {
-        let mut all = Vec::new();
-        for check in self.causes.iter().flat_map(|c| &c.checks) {
-            if !all.contains(check) {
-                all.push(*check);
-            }
+/// The checks of all causes, in cause order, each once.
+pub fn checks_of(causes: &[Cause]) -> Vec<Check> {
+    let mut all = Vec::new();
+    for check in causes.iter().flat_map(|c| &c.checks) {
+        if !all.contains(check) {
+            all.push(*check);
         }
-        all
     }
+    all
 }
 
 impl Catalogue {
@@ -197,9 +212,6 @@ impl Catalogue {
                     problems.push(format!("{at}: trigger {:?} is too short", p.trigger));
                 }
             }
-            if e.causes.is_empty() {
-                problems.push(format!("{at}: no cause"));
-            }
             for c in &e.causes {
                 if c.checks.is_empty() {
                     problems.push(format!("{at}: a cause without a check"));
@@ -224,7 +236,7 @@ impl Catalogue {
     }
 }
 
-/// The shipped catalogue, parsed on first use.
+/// The hand-written catalogue as shipped, parsed on first use.
 pub fn catalogue() -> &'static Catalogue {
     static CATALOGUE: OnceLock<Catalogue> = OnceLock::new();
     CATALOGUE.get_or_init(|| {
@@ -234,12 +246,12 @@ pub fn catalogue() -> &'static Catalogue {
     })
 }
 
-/// The matcher over the shipped catalogue, built on first use.
+/// The matcher over everything known, built on first use.
 pub fn matcher() -> &'static Matcher {
     static MATCHER: OnceLock<Matcher> = OnceLock::new();
     MATCHER.get_or_init(|| {
         // Every pattern compiles: `the_catalogue_is_sound` holds the shipped data to it.
-        Matcher::new(catalogue()).expect("the shipped catalogue's patterns compile")
+        Matcher::new(&knowledge().known).expect("the shipped catalogue's patterns compile")
     })
 }
 

@@ -4,11 +4,11 @@
 use super::*;
 
 fn ids(text: &str) -> Vec<&'static str> {
-    let catalogue = catalogue();
+    let known = &knowledge().known;
     matcher()
         .match_line(text)
         .iter()
-        .map(|h| catalogue.entries[h.entry].id.as_str())
+        .map(|h| known[h.entry].id.as_str())
         .collect()
 }
 
@@ -25,14 +25,27 @@ fn the_catalogue_is_sound() {
         "{} entries",
         catalogue.entries.len()
     );
+    let families = Families::parse(families::FAMILIES_TOML).expect("the families parse");
+    assert_eq!(families.problems(), Vec::<String>::new());
+    let tables = tables::shipped().expect("the tables parse");
+    let knowledge = Knowledge::build(&catalogue, families, tables).expect("the parts fit");
     for stack in &catalogue.stacks {
         assert!(
-            catalogue.entries.iter().any(|e| e.stack == stack.id),
-            "stack {} has no entry",
+            knowledge.known.iter().any(|k| k.stack == stack.id),
+            "stack {} has no message",
             stack.id
         );
     }
-    let matcher = Matcher::new(&catalogue).expect("every pattern compiles");
+    for k in &knowledge.known {
+        let stack_known = catalogue.stacks.iter().any(|s| s.id == k.stack);
+        assert!(
+            stack_known || k.by == RecognisedBy::FamilyRule,
+            "{}: unknown stack {}",
+            k.id,
+            k.stack
+        );
+    }
+    let matcher = Matcher::new(&knowledge.known).expect("every pattern compiles");
     let mut scan = matcher.scan();
     scan.feed(b"the scan's automaton builds\n");
 }
@@ -47,6 +60,7 @@ fn validation_names_what_is_wrong() {
         [[entry]]
         id = "s-a"
         stack = "s"
+        family = "dns"
         message = "m"
         match = ["x"]
         patterns = [{ trigger = "abc", regex = "(" }]
@@ -57,6 +71,7 @@ fn validation_names_what_is_wrong() {
         [[entry]]
         id = "s-a"
         stack = "t"
+        family = "dns"
         message = "m"
         match = ["long enough"]
         example = "e"
@@ -73,7 +88,6 @@ fn validation_names_what_is_wrong() {
         "duplicate id",
         "the id does not start with its stack",
         "unknown stack \"t\"",
-        "no cause",
         "no source",
     ] {
         assert!(
@@ -276,7 +290,7 @@ fn a_scan_counts_lines_and_keeps_first_lines_across_chunks() {
         assert_eq!(lines(&seen), lines(&direct), "cut after byte {cut}");
         let got: Vec<(&str, u64, u64)> = seen
             .iter()
-            .map(|s| (catalogue().entries[s.entry].id.as_str(), s.line, s.count))
+            .map(|s| (knowledge().known[s.entry].id.as_str(), s.line, s.count))
             .collect();
         assert_eq!(
             got,
@@ -328,13 +342,173 @@ fn the_docs_list_every_check_and_the_count_of_every_stack() {
         .filter_map(|l| l.strip_suffix(" |")?.rsplit("| ").next()?.parse().ok())
         .collect();
     let catalogue = catalogue();
+    let known: Vec<&Known> = knowledge()
+        .known
+        .iter()
+        .filter(|k| k.by == RecognisedBy::Table)
+        .collect();
     let mut counted: Vec<usize> = catalogue
         .stacks
         .iter()
-        .map(|s| catalogue.entries.iter().filter(|e| e.stack == s.id).count())
+        .map(|s| known.iter().filter(|k| k.stack == s.id).count())
         .collect();
     listed.sort_unstable();
     counted.sort_unstable();
     assert_eq!(listed, counted, "the counts per stack of docs/explain.md");
-    assert!(stacks.contains(&format!("{} messages", catalogue.entries.len())));
+    assert!(stacks.contains(&format!("{} messages", known.len())));
+    assert!(stacks.contains(&format!("{} hand-written", catalogue.entries.len())));
+}
+
+#[test]
+fn every_table_is_as_generated_and_every_row_has_a_pinned_source() {
+    let hex = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_hexdigit());
+    for (file, text) in tables::TABLES {
+        let table = tables::Table::parse(file, text).unwrap();
+        // A hand edit changes the rows but not the digest the extractor wrote.
+        assert_eq!(
+            table.declared_digest.as_deref(),
+            Some(tables::Table::digest(text).as_str()),
+            "{file}: the rows differ from what the extractor wrote; regenerate with tools/explain-tables/extract.py"
+        );
+        assert!(!table.rows.is_empty(), "{file}");
+        for s in &table.sources {
+            assert!(s.repository.contains('/'), "{file}: {s:?}");
+            assert!(
+                !s.path.is_empty() && !s.reference.is_empty(),
+                "{file}: {s:?}"
+            );
+            // A commit, or a release read from its installed files, pinned by its tag.
+            assert!(
+                hex(&s.commit, 40) || (s.commit == "-" && s.reference.contains(char::is_numeric)),
+                "{file}: source {} is not pinned",
+                s.id
+            );
+            assert!(hex(&s.sha256, 64), "{file}: source {} has no digest", s.id);
+        }
+        let families = &knowledge().families;
+        for row in &table.rows {
+            assert!(
+                families.index(&row.family).is_some(),
+                "{file}: {} has an unknown family {}",
+                row.name,
+                row.family
+            );
+            assert!(!row.name.is_empty(), "{file}: a row without a name");
+        }
+    }
+}
+
+/// The id, family, how it was recognised and the first check of every match, best first.
+fn ranked(text: &str) -> Vec<(String, String, RecognisedBy, Check)> {
+    let knowledge = knowledge();
+    let mut scan = matcher().scan();
+    scan.feed_every_line(text.as_bytes());
+    let (mut seen, _) = scan.finish();
+    rank::rank(&mut seen, &knowledge.known, &knowledge.families);
+    seen.iter()
+        .map(|s| {
+            let k = &knowledge.known[s.entry];
+            (
+                k.id.clone(),
+                knowledge.families.families[k.family].id.clone(),
+                k.by,
+                knowledge.checks(k)[0],
+            )
+        })
+        .collect()
+}
+
+fn top_family(text: &str) -> String {
+    ranked(text)
+        .first()
+        .map(|m| m.1.clone())
+        .unwrap_or_default()
+}
+
+#[test]
+fn the_reason_inside_a_wrapper_comes_first() {
+    let python = "ssl.SSLCertVerificationError: [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: Hostname mismatch, certificate is not valid for 'a1-ats.iot.eu-west-1.amazonaws.com'. (_ssl.c:1006)";
+    let curl = "curl: (60) SSL: no alternative certificate subject name matches target host name 'a1-ats.iot.eu-west-1.amazonaws.com'";
+    for line in [python, curl] {
+        let all = ranked(line);
+        assert_eq!(all[0].1, "name-mismatch", "{line}: {all:?}");
+        assert_eq!(all[0].3, Check::Endpoint);
+        assert!(
+            all.iter().skip(1).any(|m| m.1 == "verify-failed"),
+            "{all:?}"
+        );
+    }
+}
+
+#[test]
+fn a_neighbouring_line_gives_the_reason_of_a_wrapper() {
+    // mosquitto_pub prints the OpenSSL error, then strerror(EPROTO).
+    let log = "OpenSSL Error[0]: error:0A000086:SSL routines::certificate verify failed\nError: Protocol error\n";
+    let all = ranked(log);
+    assert_eq!(all[0].1, "verify-failed", "{all:?}");
+    assert_eq!(all[0].3, Check::VerifyChain);
+    let wrapper = all.iter().position(|m| m.0 == "mosquitto-protocol-error");
+    assert!(wrapper.is_some_and(|i| i > 0), "{all:?}");
+    // The CRT: a TLS alert line, then the read failure it causes under TLS 1.3.
+    let log = "[ERROR] [tls-handler] - id=0x7f: s2n_recv(): error S2N_ERR_ALERT (alert message received) sslv3 alert certificate expired\n\
+               Connection interrupted with error aws-c-io: AWS_IO_TLS_ERROR_READ_FAILURE, Failure during TLS read.\n";
+    let all = ranked(log);
+    assert_eq!(all[0].1, "device-cert-expired", "{all:?}");
+    assert!(all.iter().any(|m| m.0 == "aws-crt-tls-read-failure"));
+    // A wrapper alone keeps its own advice; an unrelated message does not move it.
+    let log = "failed! mbedtls_ssl_handshake returned -0x2700\n\"disconnectReason\": \"DUPLICATE_CLIENTID\"\n";
+    let all: Vec<String> = ranked(log).into_iter().map(|m| m.0).collect();
+    assert_eq!(
+        all,
+        [
+            "mbedtls-x509-cert-verify-failed",
+            "aws-iot-logs-duplicate-clientid"
+        ]
+    );
+}
+
+#[test]
+fn a_line_no_table_knows_gets_a_generic_family_match() {
+    let all = ranked("mqtt: connect to broker timed out after 30 s");
+    assert_eq!(all.len(), 1, "{all:?}");
+    assert_eq!(all[0].1, "tcp-timeout");
+    assert_eq!(all[0].2, RecognisedBy::FamilyRule);
+    // Not on a line that does not read as a failure, nor beside a known message.
+    assert!(ranked("tls: handshake done in 120 ms").is_empty());
+    let all = ranked("AWS_IO_DNS_QUERY_FAILED: a query to dns failed, timed out");
+    assert!(all.iter().all(|m| m.2 == RecognisedBy::Table), "{all:?}");
+}
+
+#[test]
+fn the_misses_of_the_old_catalogue_are_known() {
+    for (line, family) in [
+        ("AwsCrtError(name='AWS_IO_DNS_QUERY_FAILED', message='A query to dns failed to resolve.', code=1059)", "dns"),
+        ("Error: Connection refused", "tcp-refused"),
+        ("40E7A1B2C37F0000:error:8000006F:system library:BIO_connect:Connection refused:../crypto/bio/bio_sock2.c:114:calling connect()", "tcp-refused"),
+        ("ssl.SSLError: [SSL: SSLV3_ALERT_CERTIFICATE_EXPIRED] sslv3 alert certificate expired (_ssl.c:2580)", "device-cert-expired"),
+        ("140:error:14094415:SSL routines:ssl3_read_bytes:sslv3 alert certificate expired:ssl/record/rec_layer_s3.c:1543:SSL alert number 45", "device-cert-expired"),
+        ("[SSL: SSLV3_ALERT_CERTIFICATE_UNKNOWN] sslv3 alert certificate unknown (_ssl.c:2580)", "device-cert-rejected"),
+        ("Connection completed with return code 5", "policy-connect"),
+        ("Failed to connect: Not authorized", "policy-connect"),
+        ("[ERROR] [MQTT] [core_mqtt.c:1437] A single byte was not read from the transport: transportStatus=-1.", "closed-after-handshake"),
+        ("AuthenticationException: The remote certificate is invalid according to the validation procedure.", "verify-failed"),
+        ("OpenSSL Error: error:14000086:SSL routines::certificate verify failed", "verify-failed"),
+        ("error:0A000410:SSL routines::ssl/tls alert handshake failure:ssl/record/rec_layer_s3.c:865:SSL alert number 40", "no-client-certificate"),
+        ("error:0A000412:SSL routines::ssl/tls alert bad certificate:../ssl/record/rec_layer_s3.c:1584:SSL alert number 42", "device-cert-rejected"),
+        ("curl: (77) error adding trust anchors from locations:  CAfile: /certs/AmazonRootCA1.pem CApath: none", "configuration"),
+        ("wolfSSL error: ASN date error, current date is after expiration", "cert-expired"),
+        ("Error: Protocol error", "tls-failed"),
+    ] {
+        assert_eq!(top_family(line), family, "{line}: {:?}", ranked(line));
+    }
+    // The TLS 1.3 late rejection: a read failure, EOF or reset leads with the certificate.
+    for line in [
+        "AWS_IO_TLS_ERROR_READ_FAILURE",
+        "ssl.SSLEOFError: EOF occurred in violation of protocol (_ssl.c:2426)",
+        "Error: read ECONNRESET",
+    ] {
+        let all = ranked(line);
+        assert_eq!(all[0].1, "closed-after-handshake", "{line}");
+        assert_eq!(all[0].3, Check::Account, "{line}");
+    }
 }

@@ -8,7 +8,8 @@ use serde::Serialize;
 
 use super::human::{bad, clean, dim, field, ok, warn};
 use super::SCHEMA_VERSION;
-use crate::explain::{Catalogue, Check, Context, Entry, Seen};
+use crate::explain::knowledge::Origin;
+use crate::explain::{Catalogue, Check, Context, Knowledge, RecognisedBy, Seen};
 use crate::quote::shell_quote;
 
 /// `explain --json`.
@@ -16,7 +17,7 @@ use crate::quote::shell_quote;
 pub struct ExplainReport {
     pub schema_version: u32,
     pub command: &'static str,
-    /// In the order first seen.
+    /// The most specific reason first (see `explain::rank`).
     pub matches: Vec<MatchView>,
     /// What the text revealed of the device's setup; the printed checks use it.
     pub revealed: Context,
@@ -28,6 +29,14 @@ pub struct MatchView {
     pub stack: String,
     pub stack_name: String,
     pub message: String,
+    /// `table` (a known message of a stack) or `family_rule` (only a keyword of the family:
+    /// generic).
+    pub recognised_by: RecognisedBy,
+    /// The cause family and its title.
+    pub family: String,
+    pub family_title: String,
+    /// The message wraps a reason given elsewhere (ranked after a specific reason).
+    pub wrapper: bool,
     /// The line it was (first) recognised on.
     pub text: String,
     /// The line ends inside the known text: it was recognised although cut short.
@@ -40,12 +49,17 @@ pub struct MatchView {
     pub causes: Vec<CauseView>,
     /// Every cause's checks, once each, most telling first.
     pub checks: Vec<Check>,
+    /// Commands beside iotcheck that confirm the family's causes.
+    pub confirm: Vec<String>,
     pub sources: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
 pub struct CauseView {
     pub cause: String,
+    /// What tells it apart from the other causes, when the knowledge says.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub distinguish: Option<String>,
     pub checks: Vec<Check>,
 }
 
@@ -55,6 +69,7 @@ const TEXT_CHARS: usize = 300;
 impl ExplainReport {
     pub fn build(
         catalogue: &Catalogue,
+        knowledge: &Knowledge,
         seen: &[Seen],
         revealed: Context,
         from_log: bool,
@@ -62,27 +77,34 @@ impl ExplainReport {
         let matches = seen
             .iter()
             .map(|s| {
-                let e = &catalogue.entries[s.entry];
+                let k = &knowledge.known[s.entry];
+                let family = &knowledge.families.families[k.family];
                 let text: String = s.text.trim().chars().take(TEXT_CHARS).collect();
                 MatchView {
-                    id: e.id.clone(),
-                    stack: e.stack.clone(),
-                    stack_name: catalogue.stack_name(&e.stack).to_string(),
-                    message: e.message.clone(),
+                    id: k.id.clone(),
+                    stack: k.stack.clone(),
+                    stack_name: catalogue.stack_name(&k.stack).to_string(),
+                    message: k.message.clone(),
+                    recognised_by: k.by,
+                    family: family.id.clone(),
+                    family_title: family.title.clone(),
+                    wrapper: k.wrapper,
                     text,
                     partial: s.partial,
                     line: from_log.then_some(s.line),
                     count: from_log.then_some(s.count),
-                    causes: e
-                        .causes
+                    causes: knowledge
+                        .causes(k)
                         .iter()
                         .map(|c| CauseView {
                             cause: c.cause.clone(),
+                            distinguish: c.distinguish.clone(),
                             checks: c.checks.clone(),
                         })
                         .collect(),
-                    checks: e.checks(),
-                    sources: e.sources.clone(),
+                    checks: knowledge.checks(k),
+                    confirm: family.confirm.clone(),
+                    sources: knowledge.sources(k),
                 }
             })
             .collect();
@@ -206,6 +228,16 @@ pub fn render(report: &ExplainReport) -> String {
         };
         let _ = writeln!(out, "{}  {}{}", warn(&m.id), m.stack_name, dim(&place));
         field(&mut out, 3, "message", &m.message);
+        let how = match m.recognised_by {
+            RecognisedBy::Table => "a known message of the stack",
+            RecognisedBy::FamilyRule => "a keyword of the family only: a generic match",
+        };
+        field(
+            &mut out,
+            3,
+            "family",
+            &format!("{} ({})  {}", m.family_title, m.family, dim(how)),
+        );
         let cut = if m.partial { "  (cut short)" } else { "" };
         field(
             &mut out,
@@ -215,9 +247,19 @@ pub fn render(report: &ExplainReport) -> String {
         );
         for (rank, cause) in m.causes.iter().enumerate() {
             let _ = writeln!(out, "   {}. {}", rank + 1, cause.cause);
+            if let Some(distinguish) = &cause.distinguish {
+                let _ = writeln!(
+                    out,
+                    "      {}",
+                    dim(&format!("tells it apart: {distinguish}"))
+                );
+            }
             for &check in &cause.checks {
                 check_line(&mut out, 6, check, &report.revealed);
             }
+        }
+        for (i, command) in m.confirm.iter().enumerate() {
+            field(&mut out, 3, if i == 0 { "confirm" } else { "" }, command);
         }
         for (i, source) in m.sources.iter().enumerate() {
             field(&mut out, 3, if i == 0 { "sources" } else { "" }, source);
@@ -230,12 +272,13 @@ pub fn render(report: &ExplainReport) -> String {
     out
 }
 
-/// `explain --list --json`: the whole catalogue.
+/// `explain --list --json`: everything known.
 #[derive(Debug, Serialize)]
 pub struct ListReport<'a> {
     pub schema_version: u32,
     pub command: &'static str,
     pub stacks: Vec<StackView<'a>>,
+    pub families: Vec<FamilyView<'a>>,
     pub entries: Vec<EntryView<'a>>,
 }
 
@@ -247,14 +290,34 @@ pub struct StackView<'a> {
 }
 
 #[derive(Debug, Serialize)]
-pub struct EntryView<'a> {
+pub struct FamilyView<'a> {
     #[serde(flatten)]
-    pub entry: &'a Entry,
+    pub family: &'a crate::explain::Family,
+    pub entries: usize,
+}
+
+#[derive(Debug, Serialize)]
+pub struct EntryView<'a> {
+    pub id: &'a str,
+    pub stack: &'a str,
+    pub family: &'a str,
+    pub recognised_by: RecognisedBy,
+    pub wrapper: bool,
+    pub message: &'a str,
+    /// A real line, for a hand-written entry.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub example: Option<&'a str>,
+    #[serde(rename = "match")]
+    pub literals: &'a [String],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub patterns: &'a [crate::explain::Pattern],
     pub checks: Vec<Check>,
+    pub sources: Vec<String>,
 }
 
 impl ListReport<'_> {
-    pub fn build(catalogue: &Catalogue) -> ListReport<'_> {
+    pub fn build<'a>(catalogue: &'a Catalogue, knowledge: &'a Knowledge) -> ListReport<'a> {
+        let families = &knowledge.families.families;
         ListReport {
             schema_version: SCHEMA_VERSION,
             command: "explain",
@@ -264,15 +327,40 @@ impl ListReport<'_> {
                 .map(|s| StackView {
                     id: &s.id,
                     name: &s.name,
-                    entries: catalogue.entries.iter().filter(|e| e.stack == s.id).count(),
+                    entries: knowledge.known.iter().filter(|k| k.stack == s.id).count(),
                 })
                 .collect(),
-            entries: catalogue
-                .entries
+            families: families
                 .iter()
-                .map(|entry| EntryView {
-                    entry,
-                    checks: entry.checks(),
+                .enumerate()
+                .map(|(i, family)| FamilyView {
+                    family,
+                    entries: knowledge
+                        .known
+                        .iter()
+                        .filter(|k| k.family == i && k.by == RecognisedBy::Table)
+                        .count(),
+                })
+                .collect(),
+            entries: knowledge
+                .known
+                .iter()
+                .filter(|k| k.by == RecognisedBy::Table)
+                .map(|k| EntryView {
+                    id: &k.id,
+                    stack: &k.stack,
+                    family: &families[k.family].id,
+                    recognised_by: k.by,
+                    wrapper: k.wrapper,
+                    message: &k.message,
+                    example: match k.origin {
+                        Origin::Entry(i) => Some(catalogue.entries[i].example.as_str()),
+                        _ => None,
+                    },
+                    literals: &k.literals,
+                    patterns: &k.patterns,
+                    checks: knowledge.checks(k),
+                    sources: knowledge.sources(k),
                 })
                 .collect(),
         }
@@ -283,17 +371,29 @@ pub fn render_list(report: &ListReport) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{} known messages of {} stacks",
+        "{} known messages of {} stacks in {} cause families",
         report.entries.len(),
-        report.stacks.len()
+        report.stacks.len(),
+        report.families.len()
     );
+    let _ = writeln!(out, "\n{}", ok("cause families"));
+    for f in &report.families {
+        let _ = writeln!(
+            out,
+            "  {}  {}  {}",
+            warn(&f.family.id),
+            f.family.title,
+            dim(&format!("({} messages)", f.entries))
+        );
+    }
     for stack in &report.stacks {
         let _ = writeln!(out, "\n{}  ({})", ok(stack.name), stack.entries);
-        for e in report.entries.iter().filter(|e| e.entry.stack == stack.id) {
+        for e in report.entries.iter().filter(|e| e.stack == stack.id) {
             let checks: Vec<&str> = e.checks.iter().map(|c| c.as_str()).collect();
-            let _ = writeln!(out, "  {}  {}", warn(&e.entry.id), e.entry.message);
+            let _ = writeln!(out, "  {}  {}", warn(e.id), e.message);
+            field(&mut out, 4, "family", e.family);
             field(&mut out, 4, "checks", &checks.join(", "));
-            for (i, source) in e.entry.sources.iter().enumerate() {
+            for (i, source) in e.sources.iter().enumerate() {
                 field(&mut out, 4, if i == 0 { "sources" } else { "" }, source);
             }
         }

@@ -10,6 +10,7 @@
 //!   `csr`, `fleet`, `device`, on the repository's fixtures or the files the page names) are their real output, `…` standing for whatever the page leaves out;
 //!   transcripts that need a network peer or AWS are held to the parser only;
 //! - the README's table of commands is the help's list, in its order, each with its page;
+//! - `docs/layout.md` names every module in its layer, as `src/layering.rs` places it;
 //! - the README's two commands for a fresh machine are CI's, and the first one passes;
 //! - every relative link points at a file that exists, and at a heading it has.
 
@@ -180,6 +181,68 @@ fn the_readme_lists_every_command_in_the_helps_order_with_its_page() {
     for (_, page) in &listed {
         assert!(root().join(page).exists(), "{page}");
     }
+}
+
+// ------------------------------------------------------------------------------------------
+// The layout
+
+/// The layers of `src/layering.rs` (the test that holds the source to them): each layer's name
+/// and its modules, lowest first.
+fn layers() -> Vec<(String, BTreeSet<String>)> {
+    let source = read("src/layering.rs");
+    let start = source
+        .find("const LAYERS")
+        .expect("src/layering.rs has LAYERS");
+    let table = &source[start..];
+    let table = &table[..table.find("\n];").expect("LAYERS ends")];
+    let code: String = table
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("//"))
+        .flat_map(str::split_whitespace)
+        .collect();
+    let mut layers = Vec::new();
+    for entry in code.split("(\"").skip(1) {
+        let name = entry.split('"').next().unwrap_or_default().to_string();
+        let modules = entry
+            .split("&[")
+            .nth(1)
+            .and_then(|rest| rest.split(']').next())
+            .unwrap_or_default()
+            .split('"')
+            .skip(1)
+            .step_by(2)
+            .map(str::to_string)
+            .collect();
+        layers.push((name, modules));
+    }
+    layers
+}
+
+/// docs/layout.md names every module of the crate in its layer, in the layers' order.
+#[test]
+fn the_layout_page_is_the_layering_rule() {
+    let page = read("docs/layout.md");
+    let (blocks, _) = split(&page);
+    let table = &blocks.first().expect("a layout block").lines;
+    let mut documented: Vec<(String, BTreeSet<String>)> = Vec::new();
+    for line in table {
+        let mut words = line.split_whitespace();
+        if !line.starts_with(' ') {
+            let layer = words.next().expect("a layer").to_string();
+            documented.push((layer, BTreeSet::new()));
+        }
+        let Some(path) = words.next().and_then(|w| w.strip_prefix("src/")) else {
+            continue;
+        };
+        let module = path.trim_end_matches('/').trim_end_matches(".rs");
+        if module != "main" {
+            let (_, modules) = documented.last_mut().expect("a layer first");
+            modules.insert(module.to_string());
+        }
+    }
+    let expected = layers();
+    assert!(expected.len() >= 5, "layers read: {expected:?}");
+    assert_eq!(documented, expected, "docs/layout.md and src/layering.rs");
 }
 
 // ------------------------------------------------------------------------------------------
