@@ -61,10 +61,6 @@ const ALLOWED: &[(&str, &str, &str)] = &[
 /// there). Each must still occur, so that the list only shrinks.
 const PENDING: &[(&str, &str)] = &[
     (
-        "doctor (judging) imports report (report)",
-        "doctor's facts hold the endpoint's ChainReport, built inside the probe",
-    ),
-    (
         "src/report/endpoint.rs parses (x509_parser::)",
         "the acceptable CA names of the handshake are parsed while the report is built",
     ),

@@ -19,6 +19,33 @@ pub fn shell_quote(path: &str) -> String {
     }
 }
 
+/// A path as shown in every output (text, JSON lines, JSON), byte-exact: its valid UTF-8 as
+/// it is, each byte that is not valid UTF-8 as `\xNN` (two lowercase hex digits), and a
+/// backslash as `\\`, so that two different names never print the same and the bytes
+/// can be recovered (`printf '%b'`). Lossy conversion (U+FFFD) would print two names alike.
+pub fn path_name(path: &std::path::Path) -> String {
+    #[cfg(unix)]
+    let bytes = std::os::unix::ffi::OsStrExt::as_bytes(path.as_os_str());
+    #[cfg(not(unix))]
+    let owned = path.to_string_lossy();
+    #[cfg(not(unix))]
+    let bytes = owned.as_bytes();
+    let mut out = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            if c == '\\' {
+                out.push_str("\\\\");
+            } else {
+                out.push(c);
+            }
+        }
+        for byte in chunk.invalid() {
+            out.push_str(&format!("\\x{byte:02x}"));
+        }
+    }
+    out
+}
+
 /// At most 80 characters of a text that came from outside, for an error message: a hostile
 /// file's line or argument may be megabytes long.
 pub fn clipped(text: &str) -> String {
@@ -90,6 +117,20 @@ mod tests {
         assert_eq!(clipped("short"), "short");
         let long = "é".repeat(100);
         assert_eq!(clipped(&long), format!("{}…", "é".repeat(80)));
+    }
+
+    #[test]
+    fn path_names_are_byte_exact_and_escaped() {
+        use std::os::unix::ffi::OsStrExt;
+        let name =
+            |bytes: &[u8]| path_name(std::path::Path::new(std::ffi::OsStr::from_bytes(bytes)));
+        assert_eq!(name(b"certs/device.pem"), "certs/device.pem");
+        assert_eq!(name("certs/é.pem".as_bytes()), "certs/é.pem");
+        // Two names a lossy conversion prints alike.
+        assert_eq!(name(b"a\xff.pem"), "a\\xff.pem");
+        assert_eq!(name(b"a\xfe.pem"), "a\\xfe.pem");
+        // A backslash is doubled, so that a name holding the text \xff stays apart.
+        assert_eq!(name(b"a\\xff.pem"), "a\\\\xff.pem");
     }
 
     #[test]

@@ -53,24 +53,40 @@ pub(super) fn account_facts(
                 detail: "it holds no certificateDescription".into(),
             });
         };
+        // What the answer names is asked about in the next requests: a value no AWS answer
+        // holds (megabytes, control characters) would make the SDK refuse to build them.
         let arn = description.certificate_arn.clone().unwrap_or_default();
+        request_value(
+            "iot:DescribeCertificate",
+            "certificateArn",
+            &arn,
+            2048,
+            |c| c.is_ascii_graphic(),
+        )?;
         let ca_certificate_id = description.ca_certificate_id.clone();
+        if let Some(id) = &ca_certificate_id {
+            request_value("iot:DescribeCertificate", "caCertificateId", id, 64, |c| {
+                c.is_ascii_hexdigit()
+            })?;
+        }
+        // Every text kept from an answer is clipped (`server_text`); the calls below use the
+        // values as the API gave them.
         facts.certificate = Some(Registration {
-            arn: arn.clone(),
+            arn: server_text(&arn),
             status: description
                 .status
                 .as_ref()
-                .map(|s| s.as_str().to_string())
+                .map(|s| server_text(s.as_str()))
                 .unwrap_or_default(),
             created: description.creation_date.as_ref().and_then(|d| {
                 d.fmt(aws_sdk_iot::primitives::DateTimeFormat::DateTime)
                     .ok()
             }),
-            ca_certificate_id: ca_certificate_id.clone(),
+            ca_certificate_id: ca_certificate_id.as_deref().map(server_text),
             mode: description
                 .certificate_mode
                 .as_ref()
-                .map(|m| m.as_str().to_string()),
+                .map(|m| server_text(m.as_str())),
         });
         if let Some(ca_id) = ca_certificate_id {
             let ca = client
@@ -83,12 +99,15 @@ pub(super) fn account_facts(
                     let status = out
                         .certificate_description
                         .and_then(|d| d.status)
-                        .map(|s| s.as_str().to_string())
+                        .map(|s| server_text(s.as_str()))
                         .ok_or_else(|| AwsError::Unreadable {
                             action: "iot:DescribeCACertificate",
                             detail: "it holds no certificateDescription with a status".into(),
                         })?;
-                    facts.ca = Some(CaRegistration { id: ca_id, status });
+                    facts.ca = Some(CaRegistration {
+                        id: server_text(&ca_id),
+                        status,
+                    });
                 }
                 // A CA this account did not register (an AWS-issued certificate's): none to judge.
                 Err(e) if not_found(&e) => {}
@@ -108,7 +127,7 @@ pub(super) fn account_facts(
                 .map_err(|e| translate("iot:ListPrincipalThings", e, settings))?;
             for name in out.things.unwrap_or_default() {
                 facts.things.push(Thing {
-                    name,
+                    name: server_text(&name),
                     ..Thing::default()
                 });
             }
@@ -125,8 +144,13 @@ pub(super) fn account_facts(
                 .send()
                 .await
                 .map_err(|e| translate("iot:DescribeThing", e, settings))?;
-            thing.type_name = out.thing_type_name;
-            thing.attributes = out.attributes.unwrap_or_default().into_iter().collect();
+            thing.type_name = out.thing_type_name.as_deref().map(server_text);
+            thing.attributes = out
+                .attributes
+                .unwrap_or_default()
+                .iter()
+                .map(|(k, v)| (server_text(k), server_text(v)))
+                .collect();
         }
 
         let mut names = Vec::new();
@@ -140,12 +164,18 @@ pub(super) fn account_facts(
                 .send()
                 .await
                 .map_err(|e| translate("iot:ListAttachedPolicies", e, settings))?;
-            names.extend(
-                out.policies
-                    .unwrap_or_default()
-                    .into_iter()
-                    .filter_map(|p| p.policy_name),
-            );
+            for name in out
+                .policies
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|p| p.policy_name)
+            {
+                // AWS's policy names: 1 to 128 of [A-Za-z0-9_+=,.@-].
+                request_value("iot:ListAttachedPolicies", "policyName", &name, 128, |c| {
+                    c.is_ascii_alphanumeric() || "_+=,.@-".contains(c)
+                })?;
+                names.push(name);
+            }
             marker = pages.next(out.next_marker)?;
             if marker.is_none() {
                 break;
@@ -159,7 +189,7 @@ pub(super) fn account_facts(
                 .await
                 .map_err(|e| translate("iot:GetPolicy", e, settings))?;
             facts.policies.push(PolicyText {
-                name,
+                name: server_text(&name),
                 document: out.policy_document.unwrap_or_default(),
             });
         }
@@ -185,6 +215,33 @@ pub(super) fn data_endpoint(settings: &AwsSettings) -> Result<(String, String), 
         }
         Ok((host, region))
     })
+}
+
+/// Checks a value an answer gave before it is sent back in a request: at most `max` bytes,
+/// none empty, every character `allowed`.
+fn request_value(
+    action: &'static str,
+    what: &str,
+    value: &str,
+    max: usize,
+    allowed: impl Fn(char) -> bool,
+) -> Result<(), AwsError> {
+    if !value.is_empty() && value.len() <= max && value.chars().all(allowed) {
+        return Ok(());
+    }
+    Err(AwsError::Unreadable {
+        action,
+        detail: format!(
+            "it gives a {what} of {} bytes that no AWS answer holds (at most {max}, of the characters AWS allows)",
+            value.len()
+        ),
+    })
+}
+
+/// A text taken from an answer, clipped with a visible mark: a hostile server's megabyte
+/// name must not become a megabyte report.
+fn server_text(text: &str) -> String {
+    crate::quote::clip_server(text).into_owned()
 }
 
 /// The IoT client, every answer of which passes the guard on size and nesting.

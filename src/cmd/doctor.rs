@@ -79,7 +79,14 @@ pub fn run(settings: &Settings) -> Result<Outcome, Error> {
         network: facts
             .network
             .as_ref()
-            .map(|n| NetworkView::of(n, facts.client_id.as_deref()))
+            .map(|n| {
+                NetworkView::of(
+                    n,
+                    facts.client_id.as_deref(),
+                    &facts.trust.anchors,
+                    &facts.policy,
+                )
+            })
             .unwrap_or_default(),
         duration_ms: round(millis(started)),
         device_certificates: facts.credentials.certificates.clone(),

@@ -114,7 +114,7 @@ pub fn run(settings: &Settings, stdout: &mut dyn Write) -> Result<Outcome, Error
                 settings
                     .paths
                     .iter()
-                    .map(|p| p.display().to_string())
+                    .map(|p| crate::quote::path_name(p))
                     .collect::<Vec<_>>()
                     .join(", ")
             ),

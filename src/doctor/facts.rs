@@ -12,8 +12,9 @@ use crate::chain::Cert;
 use crate::doctor::config::{DeviceFile, DeviceSettings, ModeRule};
 use crate::finding::Finding;
 use crate::net::{ClientIdentity, NetError, Probe};
-use crate::report::ChainReport;
 use crate::trust::Anchors;
+use crate::verify::served::ServedChain;
+use crate::verify::Policy;
 
 /// Everything one run gathered, for the stages to judge.
 pub struct Facts {
@@ -22,6 +23,8 @@ pub struct Facts {
     pub at: i64,
     /// The expires_soon window, in days (`--warn-days`).
     pub warn_days: u32,
+    /// What the served chains were verified under (the time, the endpoint's name).
+    pub policy: Policy,
     /// The MQTT client id the device connects with, when one is known.
     pub client_id: Option<String>,
     pub files: Vec<FileFacts>,
@@ -274,11 +277,16 @@ pub struct Handshake {
     pub ms: f64,
 }
 
-/// A handshake that got as far as the server's certificate: what the probe saw, the chain
+/// A handshake that got as far as the server's certificate: what the probe saw, the probe
 /// engine's judgement of the served chain, and the connection's findings.
 pub struct Served {
     pub probe: Probe,
-    pub chain: ChainReport,
+    /// The served chain as the engine judged it (the report is built from it).
+    pub chain: ServedChain,
+    /// The chain's findings: the judgement's, and those of certificates that did not parse.
+    pub chain_findings: Vec<Finding>,
+    /// The chain verified (the device's identity went out only then).
+    pub verified: bool,
     /// The findings of the connection itself (client certificate, MQTT, the chain's size).
     pub connection: Vec<Finding>,
 }

@@ -28,9 +28,9 @@ impl Entry {
         }
     }
 
-    /// The path as shown in reports.
+    /// The path as shown in reports: byte-exact, escaped (`quote::path_name`).
     pub fn name(&self) -> String {
-        self.path().display().to_string()
+        crate::quote::path_name(self.path())
     }
 }
 
@@ -48,7 +48,7 @@ pub fn walk(paths: &[PathBuf]) -> Result<Walked, InputError> {
     let mut entries = Vec::new();
     let mut symlinks_skipped = 0;
     for root in paths {
-        let name = root.display().to_string();
+        let name = crate::quote::path_name(root);
         let metadata = std::fs::metadata(root).map_err(|e| {
             let why = match e.kind() {
                 std::io::ErrorKind::NotFound => "no such file or directory: check the path".into(),
@@ -102,7 +102,7 @@ pub fn walk(paths: &[PathBuf]) -> Result<Walked, InputError> {
                         None => format!("cannot be walked: {e}"),
                     };
                     if e.depth() == 0 {
-                        return Err(InputError::new(path.display().to_string(), why));
+                        return Err(InputError::new(crate::quote::path_name(&path), why));
                     }
                     entries.push(Entry::Unreadable(path, why));
                 }

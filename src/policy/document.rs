@@ -102,10 +102,11 @@ impl Statement {
         }
         Ok(Statement {
             index,
+            // The statement id is shown in reports, and the document came from a server.
             sid: object
                 .get("Sid")
                 .and_then(Value::as_str)
-                .map(str::to_string),
+                .map(|sid| crate::quote::clip_server(sid).into_owned()),
             effect,
             actions,
             resources,

@@ -6,13 +6,15 @@ use std::fmt::Write;
 
 use serde::Serialize;
 
-use super::endpoint::{HandshakeError, HandshakeReport};
+use super::endpoint::{chain_report, HandshakeError, HandshakeReport};
 use super::human;
 use crate::doctor::config::{Client, DeviceFile, DeviceSettings, Sourced};
 use crate::doctor::facts::{FileFacts, NetworkFacts, PortFacts};
 use crate::doctor::stages::{Stage, StageId, Status};
 use crate::doctor::verdict::DoctorVerdict;
 use crate::finding::{Finding, Severity};
+use crate::trust::Anchors;
+use crate::verify::Policy;
 use crate::when::rfc3339;
 
 /// `doctor --json`, and what the text and the Markdown report show.
@@ -149,8 +151,14 @@ pub enum PortHandshake {
 }
 
 impl NetworkView {
-    /// The view of what the network showed; `client_id` is the id the device's MQTT used.
-    pub fn of(network: &NetworkFacts, client_id: Option<&str>) -> NetworkView {
+    /// The view of what the network showed; `client_id` is the id the device's MQTT used;
+    /// the served chains' reports are built from their judgements under `anchors`, `policy`.
+    pub fn of(
+        network: &NetworkFacts,
+        client_id: Option<&str>,
+        anchors: &Anchors,
+        policy: &Policy,
+    ) -> NetworkView {
         NetworkView {
             name: Some(network.name.clone()),
             dial: Some(network.dial.clone()),
@@ -162,14 +170,19 @@ impl NetworkView {
             ports: network
                 .ports
                 .iter()
-                .map(|port| PortView::of(port, client_id))
+                .map(|port| PortView::of(port, client_id, anchors, policy))
                 .collect(),
         }
     }
 }
 
 impl PortView {
-    fn of(port: &PortFacts, client_id: Option<&str>) -> PortView {
+    fn of(
+        port: &PortFacts,
+        client_id: Option<&str>,
+        anchors: &Anchors,
+        policy: &Policy,
+    ) -> PortView {
         let tcp = port.tcp.as_ref().map(|tcp| TcpView {
             open: tcp.is_ok(),
             address: tcp.as_ref().ok().map(std::net::SocketAddr::to_string),
@@ -190,7 +203,7 @@ impl PortView {
                     let id = (sig == "device").then_some(client_id).flatten();
                     PortHandshake::Done(Box::new(HandshakeReport::new(
                         sig,
-                        served.chain.clone(),
+                        chain_report(&served.chain, anchors, policy),
                         &served.probe,
                         id,
                         served.connection.clone(),

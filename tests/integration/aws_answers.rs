@@ -245,3 +245,87 @@ fn the_doctors_account_stage_survives_deep_nesting() {
         "{account}"
     );
 }
+
+#[test]
+fn long_text_from_the_api_is_clipped_in_every_output() {
+    // A statement id, a thing name and an attribute of 500 KB each.
+    let long = |c: &str| c.repeat(500_000);
+    let answer = move |request: &Request| {
+        let path = request.path.as_str();
+        if is_describe_certificate(request) {
+            Answer::ok(certificate_description("c0ffee"))
+        } else if path.starts_with("/principals/things") {
+            Answer::ok(serde_json::json!({"things": ["TestThing-ec", long("t")]}).to_string())
+        } else if path.starts_with("/things/") {
+            Answer::ok(
+                serde_json::json!({"thingName": "TestThing-ec", "attributes": {"a": long("v")}})
+                    .to_string(),
+            )
+        } else if path.starts_with("/attached-policies/") {
+            Answer::ok(r#"{"policies": [{"policyName": "P"}]}"#)
+        } else if path.starts_with("/policies/") {
+            let document = serde_json::json!({"Version": "2012-10-17", "Statement": [
+                {"Sid": long("s"), "Effect": "Allow", "Action": "iot:Connect", "Resource": "*"}]});
+            Answer::ok(
+                serde_json::json!({"policyName": "P", "policyDocument": document.to_string()})
+                    .to_string(),
+            )
+        } else {
+            Answer::Json(404, r#"{"message":"no"}"#.into())
+        }
+    };
+    let port = fake_iot::start(answer);
+    let config = empty_aws_config();
+    for format in [&["--json"][..], &["--color", "never"][..]] {
+        let mut cmd = iotcheck();
+        cmd.args(["account", "--cert", &fixture(DEVICE), "--timeout", "60"])
+            .args(format);
+        with_aws(&mut cmd, &format!("http://127.0.0.1:{port}"), config.path());
+        let r = run_cmd(&mut cmd);
+        assert!(r.code == 0 || r.code == 1, "{}", r.stderr);
+        // 2 MB arrived; a few clipped texts of 4 KB each go out, each marked.
+        assert!(
+            r.stdout.len() < 100_000,
+            "{format:?}: {} bytes",
+            r.stdout.len()
+        );
+        assert!(
+            r.stdout.contains("[clipped: 500000 bytes in all]"),
+            "{format:?}: {}",
+            &r.stdout[..r.stdout.len().min(2000)]
+        );
+    }
+}
+
+#[test]
+fn a_value_no_aws_answer_holds_is_not_sent_back() {
+    // The SDK panicked building the next request ("valid request: InvalidUri(TooLong)").
+    let r = account(|request| {
+        let path = request.path.as_str();
+        if is_describe_certificate(request) {
+            Answer::ok(certificate_description("c0ffee"))
+        } else if path.starts_with("/principals/things") {
+            Answer::ok(r#"{"things": []}"#)
+        } else {
+            Answer::ok(
+                serde_json::json!({"policies": [{"policyName": "p".repeat(500_000)}]}).to_string(),
+            )
+        }
+    });
+    unreadable(
+        &r,
+        "iot:ListAttachedPolicies",
+        "gives a policyName of 500000 bytes that no AWS answer holds",
+    );
+    let r = account(|_| {
+        Answer::ok(certificate_description("c0ffee").replace(
+            "\"certificateId\"",
+            "\"caCertificateId\":\"../x\",\"certificateId\"",
+        ))
+    });
+    unreadable(
+        &r,
+        "iot:DescribeCertificate",
+        "gives a caCertificateId of 4 bytes",
+    );
+}

@@ -751,3 +751,30 @@ fn same_name_decoy_cas_before_the_real_one_are_no_mismatch() {
     assert!(trusting.contains("… and 96 more"), "{trusting}");
     assert!(trusting.len() < 300, "{trusting}");
 }
+
+#[test]
+fn file_names_that_are_not_utf8_print_byte_exact_and_escaped() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let (_dir, fleet) = generated(false);
+    let odd = fleet.root.join("odd");
+    std::fs::create_dir(&odd).unwrap();
+    let clean = fleet.devices.join(&fleet.clean[0]);
+    // Two names a lossy conversion prints alike ("a\u{fffd}.pem"), and one that holds the
+    // text of an escape.
+    for name in [&b"a\xff.pem"[..], b"a\xfe.pem", b"a\\xff.pem"] {
+        std::fs::copy(&clean, odd.join(OsStr::from_bytes(name))).unwrap();
+    }
+    let r = fleet_run(&fleet, &["--jsonl", "odd"]);
+    let (files, _) = lines(&r);
+    let names: Vec<&str> = files.keys().map(String::as_str).collect();
+    assert_eq!(names, [r"odd/a\\xff.pem", r"odd/a\xfe.pem", r"odd/a\xff.pem"]);
+    assert!(!r.stdout.contains('\u{fffd}'));
+    // The copies name each other as exactly.
+    let line = r.stdout.lines().find(|l| l.contains(r#""file":"odd/a\\xfe.pem""#)).expect("line");
+    assert!(line.contains(r"odd/a\\xff.pem") && line.contains(r"odd/a\\\\xff.pem"), "{line}");
+    // In words too.
+    let r = fleet_run(&fleet, &["odd"]);
+    assert!(r.stdout.contains(r"odd/a\xfe.pem, odd/a\xff.pem"), "{}", r.stdout);
+    assert!(!r.stdout.contains('\u{fffd}'));
+}

@@ -95,6 +95,7 @@ pub fn gather(device: DeviceSettings, config_ms: f64, plan: &Plan) -> Facts {
         device,
         at: plan.at,
         warn_days: plan.warn_days,
+        policy,
         client_id,
         files,
         credentials,

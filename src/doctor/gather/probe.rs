@@ -4,7 +4,6 @@
 
 use crate::doctor::facts::Served;
 use crate::net::{ClientIdentity, NetError, ProbeSettings};
-use crate::report::endpoint::chain_report;
 use crate::source::Input;
 use crate::trust::Anchors;
 use crate::verify::{served, Policy};
@@ -18,8 +17,18 @@ pub(super) fn probe(
     policy: &Policy,
 ) -> Result<Served, NetError> {
     let handshake = served::handshake(settings, anchors, policy, false)?;
+    let chain = handshake.chain;
+    let chain_findings = chain
+        .judged
+        .iter()
+        .flat_map(|(_, judgement)| judgement.findings.iter())
+        .chain(&chain.unparsable)
+        .cloned()
+        .collect();
     Ok(Served {
-        chain: chain_report(&handshake.chain, anchors, policy),
+        verified: chain.verified(),
+        chain,
+        chain_findings,
         probe: handshake.probe,
         connection: handshake.connection,
     })

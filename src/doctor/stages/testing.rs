@@ -12,8 +12,8 @@ use crate::doctor::stages::{Stage, StageId};
 use crate::doctor::verdict::Evidence;
 use crate::finding::{Code, Finding};
 use crate::net::{self, ClientIdentity, NetError, Probe, TlsFacts};
-use crate::report::ChainReport;
 use crate::trust::Anchors;
+use crate::verify::served::ServedChain;
 use crate::verify::Policy;
 
 /// 2027-01-15T08:00:00Z.
@@ -26,6 +26,12 @@ pub fn facts() -> Facts {
         device: config::resolve(None, &Overrides::default(), None).expect("flags alone"),
         at: AT,
         warn_days: 30,
+        policy: Policy {
+            at: AT,
+            host: None,
+            device_not_before: None,
+            warn_days: 30,
+        },
         client_id: None,
         files: Vec::new(),
         credentials: CredentialFacts::without(Credentials::NotNamed),
@@ -96,18 +102,15 @@ pub fn port(number: u16, handshakes: Vec<Handshake>) -> NetworkFacts {
 /// A handshake that came up, its served chain judged with `chain` findings (valid when none
 /// is an error) and the connection with `connection`.
 pub fn served_ok(chain: Vec<Finding>, connection: Vec<Finding>) -> Handshake {
-    let policy = Policy {
-        at: AT,
-        host: None,
-        device_not_before: None,
-        warn_days: 30,
-    };
-    let mut report = ChainReport::empty(&Anchors::embedded(), &policy);
-    report.add(chain);
     Handshake {
         result: Ok(Served {
             probe: probe(),
-            chain: report,
+            chain: ServedChain {
+                judged: None,
+                unparsable: Vec::new(),
+            },
+            verified: !chain.iter().any(Finding::is_error),
+            chain_findings: chain,
             connection,
         }),
         ms: 1.0,
