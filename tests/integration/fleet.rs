@@ -768,13 +768,27 @@ fn file_names_that_are_not_utf8_print_byte_exact_and_escaped() {
     let r = fleet_run(&fleet, &["--jsonl", "odd"]);
     let (files, _) = lines(&r);
     let names: Vec<&str> = files.keys().map(String::as_str).collect();
-    assert_eq!(names, [r"odd/a\\xff.pem", r"odd/a\xfe.pem", r"odd/a\xff.pem"]);
+    assert_eq!(
+        names,
+        [r"odd/a\\xff.pem", r"odd/a\xfe.pem", r"odd/a\xff.pem"]
+    );
     assert!(!r.stdout.contains('\u{fffd}'));
     // The copies name each other as exactly.
-    let line = r.stdout.lines().find(|l| l.contains(r#""file":"odd/a\\xfe.pem""#)).expect("line");
-    assert!(line.contains(r"odd/a\\xff.pem") && line.contains(r"odd/a\\\\xff.pem"), "{line}");
+    let line = r
+        .stdout
+        .lines()
+        .find(|l| l.contains(r#""file":"odd/a\\xfe.pem""#))
+        .expect("line");
+    assert!(
+        line.contains(r"odd/a\\xff.pem") && line.contains(r"odd/a\\\\xff.pem"),
+        "{line}"
+    );
     // In words too.
     let r = fleet_run(&fleet, &["odd"]);
-    assert!(r.stdout.contains(r"odd/a\xfe.pem, odd/a\xff.pem"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains(r"odd/a\xfe.pem, odd/a\xff.pem"),
+        "{}",
+        r.stdout
+    );
     assert!(!r.stdout.contains('\u{fffd}'));
 }
