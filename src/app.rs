@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use crate::aws::AwsSettings;
 use crate::cli::{
-    Cli, Command, DoctorArgs, EndpointArgs, FleetArgs, KeyTypeChoice, PemArgs, ReportArgs,
-    SigChoice, TlsChoice,
+    Cli, Command, Deferred, DoctorArgs, EndpointArgs, FleetArgs, KeyTypeChoice, PemArgs,
+    ReportArgs, SigChoice, TlsChoice,
 };
 use crate::cmd;
 use crate::descriptors;
@@ -48,7 +48,7 @@ pub fn run(cli: Cli, env: &Env, stdout: &mut dyn std::io::Write) -> Result<Outco
     crate::report::human::set_color(env.color);
     refuse_stdin_twice(&cli.command)?;
     match cli.command {
-        Command::VerifyChain(args) => {
+        Command::VerifyChain(Deferred(args)) => {
             let settings = cmd::verify_chain::Settings {
                 inputs: args.certs.iter().map(|a| Input::from_arg(a)).collect(),
                 ca: args.trust.ca.iter().map(|a| Input::from_arg(a)).collect(),
@@ -63,7 +63,7 @@ pub fn run(cli: Cli, env: &Env, stdout: &mut dyn std::io::Write) -> Result<Outco
             };
             cmd::verify_chain::run(&settings)
         }
-        Command::Inspect(args) => {
+        Command::Inspect(Deferred(args)) => {
             let settings = cmd::inspect::Settings {
                 inputs: args.files.iter().map(|a| Input::from_arg(a)).collect(),
                 at: env.now,
@@ -72,9 +72,11 @@ pub fn run(cli: Cli, env: &Env, stdout: &mut dyn std::io::Write) -> Result<Outco
             };
             cmd::inspect::run(&settings)
         }
-        Command::Endpoint(args) => cmd::endpoint::run(&endpoint_settings(*args, env)?, stdout),
-        Command::Doctor(args) => cmd::doctor::run(&doctor_settings(*args, env)?),
-        Command::Account(args) => {
+        Command::Endpoint(Deferred(args)) => {
+            cmd::endpoint::run(&endpoint_settings(*args, env)?, stdout)
+        }
+        Command::Doctor(Deferred(args)) => cmd::doctor::run(&doctor_settings(*args, env)?),
+        Command::Account(Deferred(args)) => {
             let settings = cmd::account::Settings {
                 cert: Input::from_arg(&args.cert),
                 client_id: args.client_id,
@@ -90,7 +92,7 @@ pub fn run(cli: Cli, env: &Env, stdout: &mut dyn std::io::Write) -> Result<Outco
             };
             cmd::account::run(&settings)
         }
-        Command::Device(args) => {
+        Command::Device(Deferred(args)) => {
             let settings = cmd::device::Settings {
                 cert: Input::from_arg(&args.cert),
                 key: Input::from_arg(&args.key),
@@ -103,7 +105,7 @@ pub fn run(cli: Cli, env: &Env, stdout: &mut dyn std::io::Write) -> Result<Outco
             };
             cmd::device::run(&settings)
         }
-        Command::Csr(args) => cmd::csr::run(&cmd::csr::Settings {
+        Command::Csr(Deferred(args)) => cmd::csr::run(&cmd::csr::Settings {
             thing: args.thing,
             key_type: match args.key_type {
                 KeyTypeChoice::EcP256 => cmd::csr::KeyType::EcP256,
@@ -115,7 +117,7 @@ pub fn run(cli: Cli, env: &Env, stdout: &mut dyn std::io::Write) -> Result<Outco
             out: args.out,
             json: args.json,
         }),
-        Command::Explain(args) => cmd::explain::run(&cmd::explain::Settings {
+        Command::Explain(Deferred(args)) => cmd::explain::run(&cmd::explain::Settings {
             text: match (args.log, args.list) {
                 (Some(log), _) => cmd::explain::Text::Log(Input::from_arg(&log)),
                 (None, true) => cmd::explain::Text::List,
@@ -123,10 +125,12 @@ pub fn run(cli: Cli, env: &Env, stdout: &mut dyn std::io::Write) -> Result<Outco
             },
             json: args.json,
         }),
-        Command::Fleet(args) => cmd::fleet::run(&fleet_settings(args, env)?, stdout),
-        Command::Version(args) => Ok(cmd::version::run(args.json)),
-        Command::Completions(args) => Ok(Outcome::new(manual::completions(args.shell), true)),
-        Command::Man(args) => match args.out {
+        Command::Fleet(Deferred(args)) => cmd::fleet::run(&fleet_settings(args, env)?, stdout),
+        Command::Version(Deferred(args)) => Ok(cmd::version::run(args.json)),
+        Command::Completions(Deferred(args)) => {
+            Ok(Outcome::new(manual::completions(args.shell), true))
+        }
+        Command::Man(Deferred(args)) => match args.out {
             Some(dir) => {
                 let written = manual::write_pages(&dir)?;
                 Ok(Outcome::new(written.join("\n") + "\n", true))

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{ArgMatches, Args, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 const TOP_HELP: &str = "EXAMPLES:
   iotcheck endpoint abc123-ats.iot.eu-west-1.amazonaws.com
@@ -40,6 +40,9 @@ pub enum ColorChoice {
     Never,
 }
 
+// Every command's arguments are `Deferred`: clap defines them only for the command that runs
+// (or when the help, a man page or a completion script needs them all).
+//
 // The help lists the commands in the order a field engineer reaches for them (display_order;
 // gaps leave room): the endpoint as the device sees it, the device's own files, then the
 // offline tools, then the tool's own documentation. A new command takes a display_order too
@@ -50,42 +53,106 @@ pub enum Command {
     /// Checks every layer a device's connection passes through, from its own configuration to
     /// MQTT, and names the first that fails with what to do.
     #[command(after_help = DOCTOR_HELP, display_order = 5)]
-    Doctor(Box<DoctorArgs>),
+    Doctor(Deferred<Box<DoctorArgs>>),
     /// Verifies a certificate chain offline, as a device would, and explains every failure.
     #[command(after_help = VERIFY_CHAIN_HELP, display_order = 30)]
-    VerifyChain(VerifyChainArgs),
+    VerifyChain(Deferred<VerifyChainArgs>),
     /// Shows every certificate, key, CSR or CRL in the files, without a trust decision.
     #[command(after_help = INSPECT_HELP, display_order = 40)]
-    Inspect(InspectArgs),
+    Inspect(Deferred<InspectArgs>),
     /// Connects to an endpoint like a device, captures the served chain, verifies and explains it.
     #[command(after_help = ENDPOINT_HELP, display_order = 10)]
-    Endpoint(Box<EndpointArgs>),
+    Endpoint(Deferred<Box<EndpointArgs>>),
     /// Lints a device's certificate and private key offline.
     #[command(after_help = DEVICE_HELP, display_order = 20)]
-    Device(DeviceArgs),
+    Device(Deferred<DeviceArgs>),
     /// Creates a device key (mode 0400, never overwritten) and a CSR for it.
     #[command(after_help = CSR_HELP, display_order = 50)]
-    Csr(CsrArgs),
+    Csr(Deferred<CsrArgs>),
     /// Explains a line of a device log (or a whole log): its likely causes and the checks that confirm them.
     #[command(after_help = EXPLAIN_HELP, display_order = 15)]
-    Explain(ExplainArgs),
+    Explain(Deferred<ExplainArgs>),
     /// Shows the version, the commit it was built from, the TLS stack and the embedded anchors.
     #[command(after_help = VERSION_HELP, display_order = 90)]
-    Version(VersionArgs),
+    Version(Deferred<VersionArgs>),
     /// Prints a shell completion script.
     #[command(after_help = COMPLETIONS_HELP, display_order = 91)]
-    Completions(CompletionsArgs),
+    Completions(Deferred<CompletionsArgs>),
     /// Prints the man page of iotcheck or of one command, or writes them all to a directory.
     #[command(after_help = MAN_HELP, display_order = 92)]
-    Man(ManArgs),
+    Man(Deferred<ManArgs>),
     /// Asks AWS IoT about a device certificate: registered, active, things, and whether the
     /// attached policies let the client id connect, publish and subscribe.
     #[command(after_help = ACCOUNT_HELP, display_order = 25)]
-    Account(AccountArgs),
+    Account(Deferred<AccountArgs>),
     /// Audits every device certificate under the paths at once: the device checks, revocation,
     /// and what only a fleet shows (shared keys, repeated serials, names outside a pattern).
     #[command(after_help = FLEET_HELP, display_order = 35)]
-    Fleet(FleetArgs),
+    Fleet(Deferred<FleetArgs>),
+}
+
+/// A command's arguments, defined only when that command is the one parsed (clap's
+/// `Command::defer`). Building every command's arguments on every start cost more than a third
+/// of `iotcheck --version`'s instructions; `build()` (help, man pages, completions) still
+/// defines them all.
+#[derive(Debug)]
+pub struct Deferred<T>(pub T);
+
+impl<T> std::ops::Deref for Deferred<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: Args> Args for Deferred<T> {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        cmd.defer(|cmd| keep_about(cmd, T::augment_args))
+    }
+
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        cmd.defer(|cmd| keep_about(cmd, T::augment_args_for_update))
+    }
+
+    fn group_id() -> Option<clap::Id> {
+        T::group_id()
+    }
+}
+
+/// Adds the arguments and keeps the command's own about text. Eagerly, the variant's doc comment
+/// is set after the arguments; deferred, the arguments come last, and the doc comment of a
+/// flattened group (`PemArgs`, ...) would replace the command's.
+fn keep_about(cmd: clap::Command, augment: fn(clap::Command) -> clap::Command) -> clap::Command {
+    let about = cmd.get_about().cloned();
+    let long_about = cmd.get_long_about().cloned();
+    let cmd = augment(cmd);
+    let cmd = match about {
+        Some(text) => cmd.about(text),
+        None => cmd.about(None::<&'static str>),
+    };
+    match long_about {
+        Some(text) => cmd.long_about(text),
+        None => cmd.long_about(None::<&'static str>),
+    }
+}
+
+impl<T: FromArgMatches> FromArgMatches for Deferred<T> {
+    fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
+        T::from_arg_matches(matches).map(Deferred)
+    }
+
+    fn from_arg_matches_mut(matches: &mut ArgMatches) -> Result<Self, clap::Error> {
+        T::from_arg_matches_mut(matches).map(Deferred)
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
+        self.0.update_from_arg_matches(matches)
+    }
+
+    fn update_from_arg_matches_mut(&mut self, matches: &mut ArgMatches) -> Result<(), clap::Error> {
+        self.0.update_from_arg_matches_mut(matches)
+    }
 }
 
 const DOCTOR_HELP: &str = "EXAMPLES:

@@ -81,11 +81,7 @@ pub struct TargetAddress {
 pub fn in_file(name: &str, text: &str) -> Result<Vec<Given>, Error> {
     let lines = lines(text).map_err(|(line, why)| Error::Usage(format!("{name}:{line}: {why}")))?;
     if lines.is_empty() {
-        return Err(InputError::new(
-            name,
-            "names no target: write one HOST[:PORT] a line (# starts a comment)",
-        )
-        .into());
+        return Err(no_target(name));
     }
     Ok(lines
         .into_iter()
@@ -97,13 +93,37 @@ pub fn in_file(name: &str, text: &str) -> Result<Vec<Given>, Error> {
         .collect())
 }
 
+/// The error of a targets file `name` that names no target.
+pub fn no_target(name: &str) -> Error {
+    InputError::new(
+        name,
+        "names no target: write one HOST[:PORT] a line (# starts a comment)",
+    )
+    .into()
+}
+
 /// The targets of a targets file, with their line numbers (from 1): one HOST[:PORT] a line;
 /// `#` starts a comment (no host or port holds one), blank lines are skipped. `Err` names the
 /// first line that holds more than one word.
 pub fn lines(text: &str) -> Result<Vec<(usize, String)>, (usize, String)> {
+    Ok(line_spans(text)?
+        .into_iter()
+        .map(|(line, span)| (line, text[span].to_string()))
+        .collect())
+}
+
+/// A target's line number (from 1) and its byte span in the file's text.
+pub type LineSpan = (usize, std::ops::Range<usize>);
+
+/// [`lines`] as the byte span of each target in `text`, so that a long list is kept small.
+pub fn line_spans(text: &str) -> Result<Vec<LineSpan>, (usize, String)> {
     let mut targets = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        let line = line.split('#').next().unwrap_or("").trim();
+    let mut offset = 0;
+    for (i, raw) in text.split_inclusive('\n').enumerate() {
+        let start_of_line = offset;
+        offset += raw.len();
+        let uncommented = raw.split('#').next().unwrap_or("");
+        let line = uncommented.trim();
         if line.is_empty() {
             continue;
         }
@@ -116,7 +136,8 @@ pub fn lines(text: &str) -> Result<Vec<(usize, String)>, (usize, String)> {
                 ),
             ));
         }
-        targets.push((i + 1, line.to_string()));
+        let start = start_of_line + (uncommented.len() - uncommented.trim_start().len());
+        targets.push((i + 1, start..start + line.len()));
     }
     Ok(targets)
 }
@@ -329,6 +350,16 @@ mod tests {
             ]
         );
         assert_eq!(lines("# none\n\n").unwrap(), []);
+        let spans = line_spans(text).unwrap();
+        let spanned: Vec<&str> = spans.iter().map(|(_, span)| &text[span.clone()]).collect();
+        assert_eq!(
+            spanned,
+            [
+                "a-ats.iot.eu-west-1.amazonaws.com:8883",
+                "[::1]:8883",
+                "b.example"
+            ]
+        );
         let (line, why) = lines("a.example\na.example b.example\n").unwrap_err();
         assert_eq!(line, 2);
         assert!(why.contains("one HOST[:PORT] a line"), "{why}");

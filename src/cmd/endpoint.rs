@@ -97,14 +97,13 @@ pub fn run(settings: &Settings, stdout: &mut dyn Write) -> Result<Outcome, Error
         None => (None, None),
     };
     let mqtt = mqtt_settings(&settings.mqtt, device.as_ref())?;
-    let mut addresses = settings.given.clone();
-    if let Some(file) = &settings.targets_file {
-        let text = source::read_text(file)?;
-        let given = resolve::in_file(&file.name(), &text)?;
-        addresses.extend(resolve::resolve_all(given, &settings.options)?);
-    }
-    if addresses.is_empty() {
-        addresses.push(discovered(settings)?);
+    let file = match &settings.targets_file {
+        Some(input) => Some((input.name(), source::read_text(input)?)),
+        None => None,
+    };
+    let mut given = settings.given.clone();
+    if given.is_empty() && file.is_none() {
+        given.push(discovered(settings)?);
     }
     let loaded = Loaded {
         settings,
@@ -119,25 +118,133 @@ pub fn run(settings: &Settings, stdout: &mut dyn Write) -> Result<Outcome, Error
             if let Some(dir) = &save {
                 prepare_save_dirs(dir, settings)?;
             }
-            let address = addresses.swap_remove(0);
+            let address = given.swap_remove(0);
             one(&loaded, &address, save.as_deref(), output)
         }
         Shape::Many {
             output,
             concurrency,
         } => {
-            let (addresses, duplicates) = resolve::without_duplicates(addresses);
-            let saves = many_save_dirs(&addresses, settings)?;
-            many(
-                &loaded,
-                &addresses,
-                &saves,
-                duplicates,
-                output,
-                concurrency,
-                stdout,
-            )
+            let file = file
+                .as_ref()
+                .map(|(name, text)| (name.as_str(), text.as_str()));
+            let list = TargetList::checked(given, file, settings)?;
+            many(&loaded, &list, output, concurrency, stdout)
         }
+    }
+}
+
+/// The targets of a many-target run, kept small until their turn: those given on the command
+/// line (or asked of the account) resolved, a targets file's as the span of their line, which
+/// is resolved again at its turn (it was checked, like every line, before any probe). A
+/// hundred thousand targets take a few hundred kilobytes here, beside the file's text.
+struct TargetList<'a> {
+    given: Vec<TargetAddress>,
+    text: &'a str,
+    /// In the order given, duplicates dropped.
+    entries: Vec<Entry>,
+    /// Targets given more than once, probed once at their first place.
+    duplicates: usize,
+    options: &'a resolve::Options,
+    save: Option<&'a Path>,
+}
+
+#[derive(Clone, Copy)]
+enum Entry {
+    /// An index into `given`.
+    Given(usize),
+    /// A line of the targets file: the byte span of its target.
+    Line(u32, u32),
+}
+
+impl<'a> TargetList<'a> {
+    /// Every target resolved once (a bad line is a usage error naming the file and line), each
+    /// kept at its first place, and with `--save DIR` each one's directory checked and made:
+    /// all before any connection, and no directory made before every line was checked.
+    fn checked(
+        given: Vec<TargetAddress>,
+        file: Option<(&str, &'a str)>,
+        settings: &'a Settings,
+    ) -> Result<TargetList<'a>, Error> {
+        let mut list = TargetList {
+            given,
+            text: file.map(|(_, text)| text).unwrap_or(""),
+            entries: Vec::new(),
+            duplicates: 0,
+            options: &settings.options,
+            save: settings.save.as_deref(),
+        };
+        // Names are case-insensitive; a trailing dot is already gone.
+        let mut seen = std::collections::HashSet::new();
+        let mut dirs = std::collections::HashSet::new();
+        let mut keep = |address: &TargetAddress, entry: Entry, list: &mut TargetList| {
+            if !seen.insert((address.host.to_ascii_lowercase(), address.port)) {
+                list.duplicates += 1;
+                return Ok(());
+            }
+            if list.save.is_some() {
+                let name = resolve::save_dir_name(&address.host, address.port);
+                if !dirs.insert(name.clone()) {
+                    return Err(Error::Usage(format!(
+                        "--save: two targets would share the directory {name}: probe them in two runs"
+                    )));
+                }
+            }
+            list.entries.push(entry);
+            Ok(())
+        };
+        for i in 0..list.given.len() {
+            let address = list.given[i].clone();
+            keep(&address, Entry::Given(i), &mut list)?;
+        }
+        if let Some((name, text)) = file {
+            let spans = resolve::line_spans(text)
+                .map_err(|(line, why)| Error::Usage(format!("{name}:{line}: {why}")))?;
+            if spans.is_empty() {
+                return Err(resolve::no_target(name));
+            }
+            for (line, span) in spans {
+                let address =
+                    resolve::resolve(&text[span.clone()], EndpointSource::Given, list.options)
+                        .map_err(|e| Error::Usage(format!("{name}:{line}: {e}")))?;
+                // The file is at most 16 MiB: its offsets fit in 32 bits.
+                let (start, end) = (u32::try_from(span.start), u32::try_from(span.end));
+                let (Ok(start), Ok(end)) = (start, end) else {
+                    return Err(Error::Usage(format!(
+                        "{name}:{line}: the file is too large"
+                    )));
+                };
+                keep(&address, Entry::Line(start, end), &mut list)?;
+            }
+        }
+        if let Some(dir) = list.save {
+            for i in 0..list.entries.len() {
+                let address = list.address(i)?;
+                prepare_save_dirs(&list.save_dir(dir, &address), settings)?;
+            }
+        }
+        Ok(list)
+    }
+
+    fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// The `i`th target's address, resolved as it was when checked.
+    fn address(&self, i: usize) -> Result<TargetAddress, Error> {
+        match self.entries[i] {
+            Entry::Given(g) => Ok(self.given[g].clone()),
+            Entry::Line(start, end) => resolve::resolve(
+                &self.text[start as usize..end as usize],
+                EndpointSource::Given,
+                self.options,
+            ),
+        }
+    }
+
+    /// `DIR/HOST_PORT/`, where `--save DIR` keeps this target's chain.
+    fn save_dir(&self, dir: &Path, address: &TargetAddress) -> PathBuf {
+        dir.join(resolve::save_dir_name(&address.host, address.port))
     }
 }
 
@@ -181,25 +288,27 @@ fn one(
 /// 3 network).
 fn many(
     loaded: &Loaded,
-    addresses: &[TargetAddress],
-    saves: &[Option<PathBuf>],
-    duplicates: usize,
+    list: &TargetList,
     output: ManyOutput,
     concurrency: usize,
     stdout: &mut dyn Write,
 ) -> Result<Outcome, Error> {
-    let mut summary = Summary::new(duplicates);
+    let mut summary = Summary::new(list.duplicates);
     let mut out = Sink::new(stdout);
     in_order(
-        addresses.len(),
+        list.len(),
         concurrency,
         |i| {
-            let address = &addresses[i];
-            let save = saves.get(i).and_then(Option::as_deref);
-            let outcome = check(loaded, address, save)
+            let address = match list.address(i) {
+                Ok(address) => address,
+                // Resolved before any probe: it resolves the same way again.
+                Err(e) => return TargetResult::new(String::new(), Err(TargetError::of(&e))),
+            };
+            let save = list.save.map(|dir| list.save_dir(dir, &address));
+            let outcome = check(loaded, &address, save.as_deref())
                 .map(|(report, _)| report)
                 .map_err(|e| TargetError::of(&e));
-            TargetResult::new(resolve_authority(address), outcome)
+            TargetResult::new(resolve_authority(&address), outcome)
         },
         |result| {
             out.write(&targets::render_result(&result, output));
@@ -334,31 +443,6 @@ fn discovered(settings: &Settings) -> Result<TargetAddress, Error> {
         endpoint_type: "iot:Data-ATS",
     };
     resolve::resolve(&host, source, &settings.options)
-}
-
-/// With several targets and `--save DIR`, each target's chain goes to DIR/HOST_PORT/, all
-/// checked (and made) before any connection.
-fn many_save_dirs(
-    addresses: &[TargetAddress],
-    settings: &Settings,
-) -> Result<Vec<Option<PathBuf>>, Error> {
-    let Some(dir) = &settings.save else {
-        return Ok(Vec::new());
-    };
-    let mut names = std::collections::HashSet::new();
-    let mut dirs = Vec::with_capacity(addresses.len());
-    for address in addresses {
-        let name = resolve::save_dir_name(&address.host, address.port);
-        if !names.insert(name.clone()) {
-            return Err(Error::Usage(format!(
-                "--save: two targets would share the directory {name}: probe them in two runs"
-            )));
-        }
-        let target = dir.join(name);
-        prepare_save_dirs(&target, settings)?;
-        dirs.push(Some(target));
-    }
-    Ok(dirs)
 }
 
 /// Checks (and makes) a `--save` directory before connecting: with `--sig both`, its `rsa/`
