@@ -155,8 +155,8 @@ if [ "$ONLY" = all ] || [ "$ONLY" = verify ]; then
 
     run_hyperfine verify-chain "${V_SSL[*]}" "${V_CA[*]}" "${V_EMB[*]}"
     record verify-chain 1 "openssl verify" 1 "" "${V_SSL[@]}"
-    record verify-chain 2 "iotcheck --ca" 1 0.5 "${V_CA[@]}"
-    record verify-chain 3 "iotcheck (embedded roots)" 1 0.5 "${V_EMB[@]}"
+    record verify-chain 2 "iotcheck --ca" 1 0.45 "${V_CA[@]}"
+    record verify-chain 3 "iotcheck (embedded roots)" 1 0.45 "${V_EMB[@]}"
 
     if [ "$INSTRUCTIONS" -eq 1 ] && command -v valgrind >/dev/null; then
         echo "== instructions (callgrind)" >&2

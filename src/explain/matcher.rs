@@ -140,6 +140,9 @@ pub struct Matcher {
     patterns: Vec<(usize, Regex)>,
     /// Per entry: only a family's keyword rule (a generic match).
     rule: Vec<bool>,
+    /// mbedTLS codes by value, for a code a device prints as the sum of a high-level and a
+    /// low-level one (-0x112c = PEM invalid data -0x1100 + base64 invalid character -0x2c).
+    mbedtls: HashMap<u64, usize>,
 }
 
 /// One recognised message on one line: the entry and the span of the normalised line.
@@ -154,6 +157,7 @@ pub struct Hit {
 
 /// Lines that also feed the [`Context`] (endpoint, port, files, client id) when flagged.
 const CONTEXT_TRIGGERS: &[&str] = &[
+    "mbedtls",
     "amazonaws.com",
     ".pem",
     ".crt",
@@ -236,6 +240,19 @@ impl Matcher {
             rule: known
                 .iter()
                 .map(|k| k.by == RecognisedBy::FamilyRule)
+                .collect(),
+            mbedtls: known
+                .iter()
+                .enumerate()
+                .filter(|(_, k)| k.stack == "mbedtls")
+                .flat_map(|(entry, k)| {
+                    k.literals
+                        .iter()
+                        .filter_map(|l| {
+                            number_at(l.as_bytes(), 0).filter(|(_, end)| *end == l.len())
+                        })
+                        .map(move |(value, _)| (value, entry))
+                })
                 .collect(),
         };
         Ok(matcher)
@@ -329,12 +346,44 @@ impl Matcher {
                 }
             }
         }
+        if !hits.iter().any(|h| !self.rule[h.entry]) && text.contains("mbedtls") {
+            hits.extend(self.mbedtls_sums(text));
+        }
         // A family's keyword rule speaks only where no known message does, and only on a
         // line that reads as a failure.
         if hits.iter().any(|h| !self.rule[h.entry]) || !reads_as_failure(text) {
             hits.retain(|h| !self.rule[h.entry]);
         }
         keep_most_specific(hits)
+    }
+
+    /// On a line about mbedTLS, each code that is the sum of a known high-level code (a
+    /// multiple of 0x80 from 0x1000) and a known low-level one (under 0x80): both, the
+    /// high-level one first.
+    fn mbedtls_sums(&self, text: &str) -> Vec<Hit> {
+        let bytes = text.as_bytes();
+        let mut hits = Vec::new();
+        for (start, _) in text.match_indices("0x") {
+            let at_start = start == 0 || !is_word(bytes[start - 1]);
+            let Some((value, end)) = number_at(bytes, start).filter(|_| at_start) else {
+                continue;
+            };
+            let (high, low) = (value & !0x7f, value & 0x7f);
+            if high < 0x1000 || low == 0 || value > 0xffff {
+                continue;
+            }
+            if let (Some(&h), Some(&l)) = (self.mbedtls.get(&high), self.mbedtls.get(&low)) {
+                for entry in [h, l] {
+                    hits.push(Hit {
+                        entry,
+                        start,
+                        end,
+                        partial: false,
+                    });
+                }
+            }
+        }
+        hits
     }
 
     /// A scan over a whole text or log, fed in chunks of whole lines.

@@ -512,3 +512,21 @@ fn the_misses_of_the_old_catalogue_are_known() {
         assert_eq!(all[0].3, Check::Account, "{line}");
     }
 }
+
+#[test]
+fn an_mbedtls_sum_of_a_high_and_a_low_level_code_is_both() {
+    // -0x112c = MBEDTLS_ERR_PEM_INVALID_DATA (-0x1100) + MBEDTLS_ERR_BASE64_INVALID_CHARACTER (-0x2c)
+    let all =
+        ranked("aws_iot: failed! mbedtls_x509_crt_parse returned -0x112c while parsing root cert");
+    let ids: Vec<&str> = all.iter().map(|m| m.0.as_str()).collect();
+    assert_eq!(all[0].1, "device-credentials", "{all:?}");
+    // The hand-written entry speaks for the PEM code's table row.
+    assert_eq!(ids[0], "mbedtls-pem-invalid-data", "{ids:?}");
+    assert!(
+        ids.contains(&"mbedtls-mbedtls_err_base64_invalid_character"),
+        "{ids:?}"
+    );
+    // Not a sum of two known codes, or not about mbedTLS: nothing.
+    assert!(ranked("mbedtls_x509_crt_parse returned -0x1f7f").is_empty());
+    assert!(ranked("status 0x112c, all good").is_empty());
+}
