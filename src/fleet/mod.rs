@@ -9,6 +9,7 @@ pub mod summary;
 pub mod walk;
 
 use regex::Regex;
+use x509_parser::prelude::{FromDer, X509Certificate};
 
 use crate::chain::{Cert, Chain};
 use crate::finding::{self, Code, Finding, Verdict};
@@ -126,6 +127,21 @@ pub fn index_entry(entry: &Entry) -> Option<IndexKeys> {
     };
     let file = entry.name();
     let bytes = source::read_bytes(&Input::Path(path.clone()), &file).ok()?;
+    // A file of one certificate (the common case) needs only the three fields; a file with
+    // a chain is arranged as `judge` arranges it, to index the same device certificate.
+    let loaded = source::parse(&file, &bytes).ok()?;
+    let mut objects = loaded.of_kind(&Kind::Certificate);
+    let first = objects.next()?;
+    if objects.next().is_none() {
+        let (_, x509) = X509Certificate::from_der(&first.der).ok()?;
+        let tbs = &x509.tbs_certificate;
+        return Some(fingerprints(
+            tbs.subject_pki.raw,
+            tbs.issuer.as_raw(),
+            tbs.raw_serial(),
+            &first.der,
+        ));
+    }
     let (_, chain) = device_chain(file, &bytes).ok()?;
     Some(index_keys(chain.leaf()))
 }
@@ -269,6 +285,17 @@ pub fn thing_pattern(pattern: &str) -> Result<Regex, String> {
 }
 
 fn index_keys(cert: &Cert) -> IndexKeys {
+    fingerprints(
+        &cert.key.spki_der,
+        &cert.issuer_der,
+        &cert.serial_raw,
+        &cert.der,
+    )
+}
+
+/// The index's fingerprints of a certificate from its raw parts: the SubjectPublicKeyInfo,
+/// the issuer's name and the serial number (DER content), and the whole certificate.
+fn fingerprints(spki: &[u8], issuer: &[u8], serial: &[u8], der: &[u8]) -> IndexKeys {
     let digest = |bytes: &[&[u8]]| {
         let mut context = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
         for b in bytes {
@@ -278,20 +305,13 @@ fn index_keys(cert: &Cert) -> IndexKeys {
         out.copy_from_slice(context.finish().as_ref());
         out
     };
-    let mut key = [0u8; 32];
-    // Both fingerprints are SHA-256 hex computed when the certificate was parsed.
-    if hex::decode_to_slice(&cert.key.sha256, &mut key).is_err() {
-        key = digest(&[&cert.key.spki_der]);
-    }
     let mut certificate = [0u8; 8];
-    if hex::decode_to_slice(&cert.sha256[..16.min(cert.sha256.len())], &mut certificate).is_err() {
-        certificate.copy_from_slice(&digest(&[&cert.der])[..8]);
-    }
+    certificate.copy_from_slice(&digest(&[der])[..8]);
     // The issuer's name is length-prefixed so that name and serial cannot run into each other.
-    let length = (cert.issuer_der.len() as u64).to_be_bytes();
+    let length = (issuer.len() as u64).to_be_bytes();
     IndexKeys {
-        key,
-        issuer_serial: digest(&[&length, &cert.issuer_der, &cert.serial_raw]),
+        key: digest(&[spki]),
+        issuer_serial: digest(&[&length, issuer, serial]),
         certificate: u64::from_be_bytes(certificate),
     }
 }
