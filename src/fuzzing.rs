@@ -652,7 +652,7 @@ mod tests {
         assert!(error.to_string().starts_with("targets.txt:1: "), "{error}");
     }
 
-    /// Inputs that once hung or crashed a target, replayed: each returns, quickly.
+    /// Inputs that once hung or crashed a target, replayed: each returns.
     #[test]
     fn regressions_return_quickly() {
         // 60 noProxyAddresses entries `\w{500}`: a minute of Unicode regex compiling.
@@ -660,7 +660,9 @@ mod tests {
         let started = std::time::Instant::now();
         config_and_lists(data);
         let elapsed = started.elapsed();
-        assert!(elapsed < Duration::from_secs(5), "{elapsed:?}");
+        // A hang bound, not a speed check: the input once took over a minute; the margin
+        // leaves room for a loaded machine.
+        assert!(elapsed < Duration::from_secs(30), "{elapsed:?}");
     }
 
     /// The CRL seed revokes the device fixture: the lookup and the fleet's judgement see it.

@@ -874,7 +874,9 @@ fn yaml_alias_bomb_neither_hangs_nor_exhausts_memory() {
     let e = read::recognise("bomb.yaml", bomb.as_bytes()).unwrap_err();
     let elapsed = started.elapsed();
     assert!(e.message.contains("aliases expand too far"), "{e}");
-    assert!(elapsed < std::time::Duration::from_secs(5), "{elapsed:?}");
+    // A hang bound, not a speed check: the expansion it guards against runs for minutes; the
+    // margin leaves room for a loaded machine (timings live in benches/).
+    assert!(elapsed < std::time::Duration::from_secs(30), "{elapsed:?}");
     // The process's peak resident memory stays far below what the expansion would take.
     if let Ok(status) = std::fs::read_to_string("/proc/self/status") {
         let peak_kib: u64 = status
@@ -904,7 +906,9 @@ fn hostile_no_proxy_expressions_neither_hang_nor_hide_the_others() {
     let s = greengrass(&home, &text);
     let elapsed = started.elapsed();
     assert!(s.proxy.is_none(), "{:#?}", s.findings);
-    assert!(elapsed < std::time::Duration::from_secs(5), "{elapsed:?}");
+    // A hang bound, not a speed check: the expansion it guards against runs for minutes; the
+    // margin leaves room for a loaded machine (timings live in benches/).
+    assert!(elapsed < std::time::Duration::from_secs(30), "{elapsed:?}");
 }
 
 /// The bytes-level reader (the fuzz targets' entry) reads as `resolve` does: the same settings
