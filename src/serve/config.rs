@@ -282,10 +282,7 @@ fn module(name: &str, file: &ModuleFile) -> Result<Module, Error> {
                 client_id.len()
             )));
         }
-        Some(MqttSettings {
-            client_id,
-            keep_alive_secs: 30,
-        })
+        Some(MqttSettings::new(client_id, 30))
     } else {
         if file.client_id.is_some() {
             return Err(Error::Usage(
