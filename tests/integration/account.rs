@@ -36,7 +36,7 @@ impl Moto {
     }
 
     /// Runs the AWS IoT calls (boto3) against this server; returns the values saved.
-    fn seed(&self, calls: Value) -> Value {
+    pub(crate) fn seed(&self, calls: Value) -> Value {
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/moto_seed.py");
         let mut command = Command::new("python3");
         command.arg(script).arg(self.url()).arg(REGION);
@@ -89,7 +89,7 @@ impl Moto {
     }
 
     /// `iotcheck account --cert CERT ARGS` against this server.
-    fn account(&self, cert: &str, args: &[&str]) -> Run {
+    pub(crate) fn account(&self, cert: &str, args: &[&str]) -> Run {
         let mut cmd = iotcheck();
         cmd.arg("account")
             .arg("--cert")
@@ -130,7 +130,7 @@ pub(crate) fn with_aws(cmd: &mut Command, endpoint: &str, config: &Path) {
         .env("AWS_REGION", REGION);
 }
 
-fn codes_of(j: &Value) -> Vec<(String, String)> {
+pub(crate) fn codes_of(j: &Value) -> Vec<(String, String)> {
     j["findings"]
         .as_array()
         .expect("findings")
@@ -144,11 +144,11 @@ fn codes_of(j: &Value) -> Vec<(String, String)> {
         .collect()
 }
 
-fn has(j: &Value, code: &str) -> bool {
+pub(crate) fn has(j: &Value, code: &str) -> bool {
     codes_of(j).iter().any(|(c, _)| c == code)
 }
 
-fn message(j: &Value, code: &str) -> String {
+pub(crate) fn message(j: &Value, code: &str) -> String {
     j["findings"]
         .as_array()
         .unwrap()
@@ -160,7 +160,7 @@ fn message(j: &Value, code: &str) -> String {
         .to_string()
 }
 
-fn no_secrets(r: &Run) {
+pub(crate) fn no_secrets(r: &Run) {
     for secret in ["testing-secret-never-shown", "testing-token-never-shown"] {
         assert!(!r.stdout.contains(secret) && !r.stderr.contains(secret));
     }
@@ -576,29 +576,9 @@ fn a_throttled_api_exits_3_saying_so() {
 #[test]
 fn endpoint_without_host_probes_the_accounts_data_endpoint() {
     let moto = Moto::start();
-    let server = s_server(&[
-        "-cert",
-        "server/rsa-leaf.pem",
-        "-cert_chain",
-        "server/rsa-int.pem",
-        "-key",
-        "server/rsa-leaf.key",
-    ]);
-    let mut cmd = iotcheck();
-    cmd.args([
-        "endpoint",
-        "--port",
-        &server.port.to_string(),
-        "--connect",
-        "127.0.0.1",
-        "--ca",
-        &fixture("roots/test-roots.pem"),
-        "--at",
-        AT,
-        "--timeout",
-        "5",
-        "--json",
-    ]);
+    let server = rsa_chain_server();
+    let port = server.port.to_string();
+    let mut cmd = endpoint_targets_cmd(&[], &["--port", &port, "--json"]);
     with_aws(&mut cmd, &moto.url(), moto.config.path());
     let r = run_cmd(&mut cmd);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
@@ -616,20 +596,7 @@ fn endpoint_without_host_probes_the_accounts_data_endpoint() {
     assert_eq!(j["verdict"], "ok");
 
     // In words.
-    let mut cmd = iotcheck();
-    cmd.args([
-        "endpoint",
-        "--port",
-        &server.port.to_string(),
-        "--connect",
-        "127.0.0.1",
-        "--ca",
-        &fixture("roots/test-roots.pem"),
-        "--at",
-        AT,
-        "--color",
-        "never",
-    ]);
+    let mut cmd = endpoint_targets_cmd(&[], &["--port", &port, "--color", "never"]);
     with_aws(&mut cmd, &moto.url(), moto.config.path());
     let r = run_cmd(&mut cmd);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
@@ -643,14 +610,7 @@ fn endpoint_without_host_probes_the_accounts_data_endpoint() {
 
 #[test]
 fn endpoint_with_host_never_asks_aws() {
-    let server = s_server(&[
-        "-cert",
-        "server/rsa-leaf.pem",
-        "-cert_chain",
-        "server/rsa-int.pem",
-        "-key",
-        "server/rsa-leaf.key",
-    ]);
+    let server = rsa_chain_server();
     // An AWS API that would fail the command, were it asked.
     let port = hostile(Behaviour::Close);
     let config = empty_aws_config();
