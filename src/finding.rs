@@ -158,6 +158,7 @@ codes! {
     PolicyDeniesPublish "policy_denies_publish" Error "with `--publish`: the attached policies do not allow `iot:Publish` on the topic";
     PolicyDeniesSubscribe "policy_denies_subscribe" Error "with `--subscribe`: the attached policies do not allow `iot:Subscribe` on the topic filter";
     PolicyDeniesReceive "policy_denies_receive" Error "with `--subscribe`: the attached policies do not allow `iot:Receive` on the topic";
+    FeatureDenied "feature_denied" Error "with `--feature`/`--config`: the policies deny an action a feature of the device needs (the feature, the action, the topic, the source line and the missing or denying statement are named)";
     ThingNotAttached "thing_not_attached" Warning "no thing (or not the `--thing` named) is attached to the certificate";
     ClientIdNotThing "client_id_not_thing" Warning "the client id is not the name of a thing attached to the certificate: thing policy variables do not resolve";
     PolicyTooBroad "policy_too_broad" Warning "a policy allows every action (`iot:*`) or every resource (`*`)";

@@ -163,6 +163,8 @@ pub struct DeviceSettings {
     /// What the `config` stage found: a missing mandatory value, a proxy host the client
     /// refuses, Greengrass's MQTT port 443 without the data-plane port 443, a `pkcs11:` URI...
     pub findings: Vec<Finding>,
+    /// The client's features the configuration turns on, for the `account` stage.
+    pub features: Vec<crate::policy::features::Feature>,
 }
 
 /// The ports checked when neither the file nor the flags name one: 8883 (MQTT), 443 (MQTT with
@@ -212,6 +214,8 @@ struct FileSettings {
     proxy: Option<Sourced<ProxySetting>>,
     region: Option<Sourced<String>>,
     findings: Vec<Finding>,
+    /// What the client's features need of the policies (`policy::features`).
+    features: Vec<crate::policy::features::Feature>,
 }
 
 impl FileSettings {
@@ -231,6 +235,7 @@ impl FileSettings {
             proxy: None,
             region: None,
             findings: Vec::new(),
+            features: Vec::new(),
         }
     }
 }
@@ -339,7 +344,9 @@ impl Files {
                         main.name()
                     )));
                 }
-                Ok(greengrass::read(&main, home))
+                let mut settings = greengrass::read(&main, home);
+                settings.features = crate::policy::features::from_config(&main.file.root, true);
+                Ok(settings)
             }
             main => {
                 if main.is_none() && proxy.is_none() && runtime.is_none() {
@@ -357,6 +364,10 @@ impl Files {
                 }
                 let mut settings =
                     device_client::read(main.as_ref(), proxy.as_ref(), runtime.as_ref(), home);
+                if let Some(main) = &main {
+                    settings.features =
+                        crate::policy::features::from_config(&main.file.root, false);
+                }
                 settings.findings.extend(ignored);
                 Ok(settings)
             }
@@ -652,6 +663,7 @@ fn merge(file: FileSettings, overrides: &Overrides) -> DeviceSettings {
         proxy,
         region,
         findings,
+        features: file.features,
     }
 }
 

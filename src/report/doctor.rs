@@ -738,6 +738,7 @@ mod tests {
             )),
             region: flag(text("region"), "--region"),
             findings: Vec::new(),
+            features: Vec::new(),
         };
         let file = device.cert.clone().expect("a certificate is named");
         let mut facts = FileFacts::new(FileRole::Certificate, &file);
