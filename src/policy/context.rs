@@ -366,3 +366,26 @@ pub(crate) fn canonical_key(key: &str) -> String {
         None => key.to_string(),
     }
 }
+
+/// A big-endian unsigned integer (a serial number's bytes) in decimal.
+pub fn decimal(bytes: &[u8]) -> String {
+    // Base 10^9 limbs, least significant first.
+    let mut limbs: Vec<u32> = vec![0];
+    for &byte in bytes {
+        let mut carry = u64::from(byte);
+        for limb in limbs.iter_mut() {
+            let value = u64::from(*limb) * 256 + carry;
+            *limb = (value % 1_000_000_000) as u32;
+            carry = value / 1_000_000_000;
+        }
+        while carry > 0 {
+            limbs.push((carry % 1_000_000_000) as u32);
+            carry /= 1_000_000_000;
+        }
+    }
+    let mut text = limbs.last().map(|l| l.to_string()).unwrap_or_default();
+    for limb in limbs.iter().rev().skip(1) {
+        text.push_str(&format!("{limb:09}"));
+    }
+    text
+}

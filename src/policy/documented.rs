@@ -254,13 +254,13 @@ fn the_serial_number_is_decimal() {
     // USE: "Serial Number: 92:12:85:cb:b7:a5:e0:86" is
     // "iot:Certificate.SerialNumber = 10525622389124227206".
     assert_eq!(
-        crate::verify::account::decimal(&[0x92, 0x12, 0x85, 0xcb, 0xb7, 0xa5, 0xe0, 0x86]),
+        super::decimal(&[0x92, 0x12, 0x85, 0xcb, 0xb7, 0xa5, 0xe0, 0x86]),
         "10525622389124227206"
     );
-    assert_eq!(crate::verify::account::decimal(&[]), "0");
-    assert_eq!(crate::verify::account::decimal(&[0x01, 0x00]), "256");
+    assert_eq!(super::decimal(&[]), "0");
+    assert_eq!(super::decimal(&[0x01, 0x00]), "256");
     assert_eq!(
-        crate::verify::account::decimal(&[0xff; 20]),
+        super::decimal(&[0xff; 20]),
         "1461501637330902918203684832716283019655932542975"
     );
 }

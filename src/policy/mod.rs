@@ -35,8 +35,8 @@ mod documented;
 mod tests;
 
 pub use context::{
-    Absence, Context, Substitution, Thing, CERTIFICATE_ARRAY_LIMIT, CERTIFICATE_STRING_LIMIT,
-    CERTIFICATE_VARIABLES, CERTIFICATE_WILDCARDS,
+    decimal, Absence, Context, Substitution, Thing, CERTIFICATE_ARRAY_LIMIT,
+    CERTIFICATE_STRING_LIMIT, CERTIFICATE_VARIABLES, CERTIFICATE_WILDCARDS,
 };
 pub use document::{Document, Effect, Statement};
 pub use eval::{evaluate, too_broad, Decision, Outcome, StatementRef};

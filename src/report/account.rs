@@ -29,8 +29,7 @@ pub struct AccountReport {
     /// Each request against all the attached policies together.
     pub checks: Vec<CheckView>,
     pub findings: Vec<Finding>,
-    /// With `--suggest-policy`, else absent.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// With `--suggest-policy`, else null.
     pub suggested_policy: Option<SuggestedPolicyView>,
 }
 

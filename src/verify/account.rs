@@ -571,7 +571,7 @@ pub fn certificate_variables(cert: &Cert) -> BTreeMap<String, Vec<String>> {
     // decimal integer."
     variables.insert(
         "iot:Certificate.SerialNumber".into(),
-        vec![decimal(&cert.serial_raw)],
+        vec![policy::decimal(&cert.serial_raw)],
     );
     for (side, der) in [("Subject", &cert.subject_der), ("Issuer", &cert.issuer_der)] {
         let Ok((_, name)) = X509Name::from_der(der) else {
@@ -638,29 +638,6 @@ fn ip_text(bytes: &[u8]) -> Option<String> {
             .map(|b| std::net::Ipv6Addr::from(b).to_string()),
         _ => None,
     }
-}
-
-/// A big-endian unsigned integer (a serial number's bytes) in decimal.
-pub fn decimal(bytes: &[u8]) -> String {
-    // Base 10^9 limbs, least significant first.
-    let mut limbs: Vec<u32> = vec![0];
-    for &byte in bytes {
-        let mut carry = u64::from(byte);
-        for limb in limbs.iter_mut() {
-            let value = u64::from(*limb) * 256 + carry;
-            *limb = (value % 1_000_000_000) as u32;
-            carry = value / 1_000_000_000;
-        }
-        while carry > 0 {
-            limbs.push((carry % 1_000_000_000) as u32);
-            carry /= 1_000_000_000;
-        }
-    }
-    let mut text = limbs.last().map(|l| l.to_string()).unwrap_or_default();
-    for limb in limbs.iter().rev().skip(1) {
-        text.push_str(&format!("{limb:09}"));
-    }
-    text
 }
 
 /// The names AWS IoT gives the X.520 attributes, by OID.
