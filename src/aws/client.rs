@@ -13,7 +13,8 @@ use aws_sdk_iot::Client;
 
 use super::guard::{AnswerGuard, AnswerRefused};
 use super::{
-    AccountFacts, AwsError, AwsSettings, CaRegistration, GroupSource, PolicyText, Registration,
+    AccountFacts, AwsError, AwsSettings, CaRegistration, GroupSource, More, PolicyText,
+    Registration,
 };
 use crate::policy::Thing;
 
@@ -29,6 +30,7 @@ pub(super) fn account_facts(
     settings: &AwsSettings,
     certificate_id: &str,
     client_id: &str,
+    more: &More,
 ) -> Result<AccountFacts, AwsError> {
     run(settings, async {
         let (config, region) = configure(settings).await?;
@@ -44,7 +46,10 @@ pub(super) fn account_facts(
             .await;
         let description = match described {
             Ok(out) => out.certificate_description,
-            Err(e) if not_found(&e) => return Ok(facts),
+            Err(e) if not_found(&e) => {
+                ask_more(&config, &client, more, settings, &mut facts).await?;
+                return Ok(facts);
+            }
             Err(e) => return Err(translate("iot:DescribeCertificate", e, settings)),
         };
         // An answer without the description is no answer: were it taken for "not
@@ -221,6 +226,7 @@ pub(super) fn account_facts(
                 });
             }
         }
+        ask_more(&config, &client, more, settings, &mut facts).await?;
         Ok(facts)
     })
 }
@@ -390,6 +396,21 @@ async fn thing_groups(
     Ok(groups)
 }
 
+/// What [`More`] asks besides the certificate.
+async fn ask_more(
+    config: &SdkConfig,
+    client: &Client,
+    more: &More,
+    settings: &AwsSettings,
+    facts: &mut AccountFacts,
+) -> Result<(), AwsError> {
+    if let Some(alias) = &more.role_alias {
+        facts.role_alias =
+            Some(super::roles::sdk::role_alias(config, client, alias, settings).await?);
+    }
+    Ok(())
+}
+
 pub(super) fn data_endpoint(settings: &AwsSettings) -> Result<(String, String), AwsError> {
     run(settings, async {
         let (config, region) = configure(settings).await?;
@@ -412,7 +433,7 @@ pub(super) fn data_endpoint(settings: &AwsSettings) -> Result<(String, String), 
 
 /// Checks a value an answer gave before it is sent back in a request: at most `max` bytes,
 /// none empty, every character `allowed`.
-fn request_value(
+pub(super) fn request_value(
     action: &'static str,
     what: &str,
     value: &str,
@@ -433,7 +454,7 @@ fn request_value(
 
 /// A text taken from an answer, clipped with a visible mark: a hostile server's megabyte
 /// name must not become a megabyte report.
-fn server_text(text: &str) -> String {
+pub(super) fn server_text(text: &str) -> String {
     crate::quote::clip_server(text).into_owned()
 }
 
@@ -557,12 +578,12 @@ fn credentials_words(error: &dyn std::error::Error) -> String {
     }
 }
 
-fn not_found<E: ProvideErrorMetadata>(error: &SdkError<E, HttpResponse>) -> bool {
+pub(super) fn not_found<E: ProvideErrorMetadata>(error: &SdkError<E, HttpResponse>) -> bool {
     matches!(error, SdkError::ServiceError(e) if e.err().code() == Some("ResourceNotFoundException"))
 }
 
 /// The one translation of SDK errors.
-fn translate<E: ProvideErrorMetadata + std::error::Error + 'static>(
+pub(super) fn translate<E: ProvideErrorMetadata + std::error::Error + 'static>(
     action: &'static str,
     error: SdkError<E, HttpResponse>,
     settings: &AwsSettings,

@@ -39,6 +39,7 @@ pub struct Settings {
     /// `--config FILE`.
     pub config: Option<String>,
     pub suggest_policy: bool,
+    pub role_alias: Option<String>,
     pub aws: AwsSettings,
     pub json: bool,
 }
@@ -79,7 +80,10 @@ pub fn run(settings: &Settings) -> Result<Outcome, Error> {
         )
     })?;
     let (client_id, client_id_from) = client_id(settings, &cert)?;
-    let facts = aws::account_facts(&settings.aws, &cert.sha256, &client_id)?;
+    let more = aws::More {
+        role_alias: settings.role_alias.clone(),
+    };
+    let facts = aws::account_facts_with(&settings.aws, &cert.sha256, &client_id, &more)?;
     let questions = Questions {
         client_id: client_id.clone(),
         thing: settings.thing.clone(),
@@ -87,6 +91,7 @@ pub fn run(settings: &Settings) -> Result<Outcome, Error> {
         subscribe: settings.subscribe.clone(),
         features,
         suggest: settings.suggest_policy,
+        role_alias: settings.role_alias.clone(),
     };
     let judgement = judge(&facts, &cert, &questions);
     let report = AccountReport::build(

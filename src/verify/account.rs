@@ -15,6 +15,7 @@ use crate::finding::{sort, Code, Finding, Verdict};
 use crate::policy::features::{self, Feature, Need};
 use crate::policy::suggest::{self, Suggestion};
 use crate::policy::{self, Action, Context, Decision, Document, Outcome, Request, Thing};
+use crate::verify::roles;
 
 /// What to ask of the policies.
 #[derive(Clone, Debug, Default)]
@@ -28,6 +29,9 @@ pub struct Questions {
     pub features: Vec<Feature>,
     /// `--suggest-policy`: build the policy that would allow all of it.
     pub suggest: bool,
+    /// A role alias the device asks the credentials provider for: checks
+    /// iot:AssumeRoleWithCertificate on it.
+    pub role_alias: Option<String>,
 }
 
 /// One request and what the policies decide for it.
@@ -56,6 +60,9 @@ pub struct AccountJudgement {
     /// Each request against all the attached policies together.
     pub checks: Vec<Check>,
     pub policies: Vec<PolicyJudgement>,
+    /// With a role alias whose role IAM described: what its trust policy says of the
+    /// credentials provider.
+    pub role_trust: Option<roles::Trust>,
     pub findings: Vec<Finding>,
     /// With `--suggest-policy`.
     pub suggestion: Option<SuggestedPolicy>,
@@ -86,11 +93,23 @@ pub fn requests(questions: &Questions, context: &Context) -> Vec<Request> {
             requests.push(Request::new(Action::Receive, filter, context));
         }
     }
+    if let Some(alias) = &questions.role_alias {
+        requests.push(Request::new(
+            Action::AssumeRoleWithCertificate,
+            alias,
+            context,
+        ));
+    }
     requests
 }
 
 pub fn judge(facts: &AccountFacts, cert: &Cert, questions: &Questions) -> AccountJudgement {
     let mut findings = Vec::new();
+    let mut role_trust = None;
+    if let Some(alias) = &facts.role_alias {
+        findings.extend(roles::findings(alias, &facts.region));
+        role_trust = roles::role_trust(alias);
+    }
     let Some(registration) = &facts.certificate else {
         findings.push(Finding::new(
             Code::CertNotRegistered,
@@ -99,10 +118,12 @@ pub fn judge(facts: &AccountFacts, cert: &Cert, questions: &Questions) -> Accoun
                 cert.sha256, facts.region
             ),
         ));
+        sort(&mut findings);
         return AccountJudgement {
             verdict: Verdict::of(&findings),
             checks: Vec::new(),
             policies: Vec::new(),
+            role_trust,
             findings,
             suggestion: None,
         };
@@ -278,6 +299,7 @@ pub fn judge(facts: &AccountFacts, cert: &Cert, questions: &Questions) -> Accoun
         verdict: Verdict::of(&findings),
         checks,
         policies,
+        role_trust,
         findings,
         suggestion,
     }
@@ -503,6 +525,7 @@ fn decision_finding(request: &Request, decision: &Decision) -> Option<Finding> {
         (Outcome::Denied, Action::Publish) => Code::PolicyDeniesPublish,
         (Outcome::Denied, Action::Subscribe) => Code::PolicyDeniesSubscribe,
         (Outcome::Denied, Action::Receive) => Code::PolicyDeniesReceive,
+        (Outcome::Denied, Action::AssumeRoleWithCertificate) => Code::PolicyDeniesAssumeRole,
         (Outcome::Denied, _) => Code::FeatureDenied,
     };
     let message = match decision.outcome {
@@ -520,8 +543,14 @@ fn decision_finding(request: &Request, decision: &Decision) -> Option<Finding> {
                 decision.reason,
                 substitutions_words(decision)
             );
-            if request.action == Action::Connect {
-                message.push_str(" (AWS IoT closes the connection right after CONNECT)");
+            match request.action {
+                Action::Connect => {
+                    message.push_str(" (AWS IoT closes the connection right after CONNECT)")
+                }
+                Action::AssumeRoleWithCertificate => message.push_str(
+                    " (the credentials provider answers 403 Access Denied, before it looks for the alias)",
+                ),
+                _ => {}
             }
             message
         }
@@ -695,6 +724,7 @@ mod tests {
                 })
                 .collect(),
             unasked: Vec::new(),
+            role_alias: None,
         }
     }
 

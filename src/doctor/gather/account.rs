@@ -53,6 +53,7 @@ pub(super) fn facts(
                     subscribe: Vec::new(),
                     features: device.features.clone(),
                     suggest: false,
+                    role_alias: None,
                 },
             );
             AccountFacts::Asked {
