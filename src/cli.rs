@@ -193,7 +193,6 @@ EXIT CODES:
 const ENDPOINT_HELP: &str = "EXAMPLES:
   iotcheck endpoint abc123-ats.iot.eu-west-1.amazonaws.com
   iotcheck endpoint abc123-ats.iot.eu-west-1.amazonaws.com:8883 --cert cert.pem --key key.pem --mqtt
-  iotcheck endpoint abc123-ats.iot.eu-west-1.amazonaws.com:8883 --cert cert.pem --key key.pem --mqtt --mqtt-version 5 --subscribe 'cmd/#' --publish data/Sensor1
   iotcheck endpoint --targets endpoints.txt --concurrency 32 --jsonl
   iotcheck endpoint --region eu-west-1
 
