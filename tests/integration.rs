@@ -37,6 +37,9 @@ mod robustness;
 #[path = "integration/endpoint.rs"]
 mod endpoint;
 
+#[path = "integration/credentials.rs"]
+mod credentials;
+
 #[path = "integration/endpoint_targets.rs"]
 mod endpoint_targets;
 
