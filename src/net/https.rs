@@ -18,6 +18,7 @@ use std::io::Read;
 use std::time::Instant;
 
 use serde::Deserialize;
+use tokio::io::AsyncWriteExt;
 use tokio::time::timeout_at;
 use zeroize::{Zeroize, Zeroizing};
 
@@ -50,7 +51,11 @@ pub(super) async fn exchange(
     let millis = || start.elapsed().as_secs_f64() * 1000.0;
 
     let bytes = encode(host, request);
-    match timeout_at(deadline, io.write_all(&bytes)).await {
+    let sent = async {
+        io.write_all(&bytes).await?;
+        AsyncWriteExt::flush(io).await
+    };
+    match timeout_at(deadline, sent).await {
         Ok(Ok(())) => {}
         Ok(Err(error)) => {
             return Exchange {

@@ -18,7 +18,7 @@ pub fn judge(facts: &Facts, earlier: &Earlier) -> Stage {
         );
     };
     door_stage(id, door, earlier, |served| {
-        let context = Context::of_chain(&served.chain_findings, served.probe.client_auth.requested);
+        let context = Context::of_chain(&served.chain.findings, served.probe.client_auth.requested);
         route::routed(&served.connection, Engine::Connection, context, id)
             .cloned()
             .collect()
@@ -64,9 +64,10 @@ pub fn door_stage(
             Ok(served) => served,
         },
     };
-    if !served.verified {
+    if !served.chain.verified() {
         let lead = served
-            .chain_findings
+            .chain
+            .findings
             .iter()
             .find(|f| f.is_error())
             .map(|f| format!("{} ({})", f.message, f.code.as_str()))

@@ -15,7 +15,7 @@ pub fn judge(facts: &Facts, earlier: &Earlier) -> Stage {
         return Stage::skipped(id, "not a Greengrass core: no data plane");
     };
     door_stage(id, door, earlier, |served| {
-        let context = Context::of_chain(&served.chain_findings, served.probe.client_auth.requested);
+        let context = Context::of_chain(&served.chain.findings, served.probe.client_auth.requested);
         route::routed(&served.connection, Engine::Connection, context, id)
             .cloned()
             .collect()
