@@ -80,3 +80,6 @@ mod aws_answers;
 mod doctor;
 #[path = "integration/fleet.rs"]
 mod fleet;
+
+#[path = "integration/serve.rs"]
+mod serve;
