@@ -185,6 +185,9 @@ pub fn connection_findings(c: &Connection<'_>) -> Vec<Finding> {
             c.chain_verified,
         ));
     }
+    if let Some(https) = &c.probe.https {
+        findings.extend(super::https::findings(https));
+    }
     findings
 }
 

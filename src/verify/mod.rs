@@ -10,6 +10,7 @@ pub mod device;
 mod engine;
 mod hints;
 mod mqtt;
+pub mod https;
 pub mod roles;
 pub mod served;
 

@@ -41,6 +41,8 @@ pub fn facts() -> Facts {
             files: CaFiles::NotGiven,
         },
         network: None,
+        credentials_provider: None,
+        data_plane: None,
         account: AccountFacts::Off,
         millis: LocalMillis::default(),
     }
@@ -138,6 +140,7 @@ fn probe() -> Probe {
         client_auth: net::ClientAuth::default(),
         mqtt: None,
         mqtt_version: Default::default(),
+        https: None,
         handshake_error: None,
     }
 }
