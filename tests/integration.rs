@@ -83,3 +83,6 @@ mod aws_answers;
 mod doctor;
 #[path = "integration/fleet.rs"]
 mod fleet;
+
+#[path = "integration/serve.rs"]
+mod serve;
