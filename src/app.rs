@@ -83,6 +83,7 @@ pub fn run(cli: Cli, env: &Env, stdout: &mut dyn std::io::Write) -> Result<Outco
                 thing: args.thing,
                 publish: args.publish,
                 subscribe: args.subscribe,
+                role_alias: args.role_alias,
                 aws: AwsSettings {
                     region: args.region,
                     profile: args.profile,
@@ -126,6 +127,12 @@ pub fn run(cli: Cli, env: &Env, stdout: &mut dyn std::io::Write) -> Result<Outco
             json: args.json,
         }),
         Command::Fleet(Deferred(args)) => cmd::fleet::run(&fleet_settings(args, env)?, stdout),
+        Command::Serve(Deferred(args)) => cmd::serve::run(&cmd::serve::Settings {
+            config: args.config,
+            listen: args.listen,
+            clock: system_clock,
+            version: crate::report::version::SHORT,
+        }),
         Command::Version(Deferred(args)) => Ok(cmd::version::run(args.json)),
         Command::Completions(Deferred(args)) => {
             Ok(Outcome::new(manual::completions(args.shell), true))
@@ -187,6 +194,7 @@ fn refuse_stdin_twice(command: &Command) -> Result<(), Error> {
         Command::Fleet(a) => dashes(&a.ca.iter().chain(&a.crl).collect::<Vec<_>>()),
         Command::Doctor(_)
         | Command::Csr(_)
+        | Command::Serve(_)
         | Command::Explain(_)
         | Command::Version(_)
         | Command::Completions(_)
@@ -441,4 +449,12 @@ fn doctor_settings(args: DoctorArgs, env: &Env) -> Result<cmd::doctor::Settings,
             os: format!("{} {}", std::env::consts::OS, std::env::consts::ARCH),
         },
     })
+}
+
+/// The clock a long-running command reads (`serve`): Unix seconds now.
+fn system_clock() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
 }

@@ -89,6 +89,10 @@ pub enum Command {
     /// and what only a fleet shows (shared keys, repeated serials, names outside a pattern).
     #[command(after_help = FLEET_HELP, display_order = 35)]
     Fleet(Deferred<FleetArgs>),
+    /// Runs a Prometheus exporter: probes endpoints on each scrape (/probe, the blackbox
+    /// exporter's convention) and audits fleets in the background (/metrics).
+    #[command(after_help = SERVE_HELP, display_order = 37)]
+    Serve(Deferred<ServeArgs>),
 }
 
 /// A command's arguments, defined only when that command is the one parsed (clap's
@@ -261,17 +265,31 @@ const ACCOUNT_HELP: &str = "EXAMPLES:
   iotcheck account --cert certificate.pem.crt
   iotcheck account --cert certificate.pem.crt --thing Sensor1 --region eu-west-1
   iotcheck account --cert cert.pem --client-id Sensor1 --publish sensors/Sensor1/data
+  iotcheck account --cert certificate.pem.crt --role-alias GreengrassV2TokenExchangeRoleAlias
   AWS_PROFILE=factory iotcheck account --cert certificate.pem.crt --json
 
 AWS credentials and region come from the standard chain (environment, profile, web identity,
 container or instance metadata); --profile and --region override it. AWS_ENDPOINT_URL and
-AWS_ENDPOINT_URL_IOT are honoured. Only read-only calls are made (docs/account.md lists them).
+AWS_ENDPOINT_URL_IOT (and AWS_ENDPOINT_URL_IAM for --role-alias) are honoured. Only read-only
+calls are made (docs/account.md lists them).
 
 EXIT CODES:
   0  nothing wrong (warnings allowed)
   1  a finding fails the device: not registered, not active, no policy, a policy denies
   2  bad usage, unreadable certificate, no AWS credentials or no region
   3  the AWS API could not be asked: unreachable, timeout, throttled, access denied";
+
+const SERVE_HELP: &str = "EXAMPLES:
+  iotcheck serve --config /etc/iotcheck/serve.toml
+  iotcheck serve --config serve.toml --listen 0.0.0.0:9877
+
+Scrape http://ADDR:PORT/probe?target=HOST[:PORT]&module=NAME and /metrics. It runs until
+SIGTERM or SIGINT; SIGHUP reloads the configuration file (an invalid one is reported and the
+one in force stays). The configuration and the metrics: docs/serve.md.
+
+EXIT CODES:
+  0  stopped by SIGTERM or SIGINT
+  2  the configuration file is invalid or the address cannot be listened on";
 
 const FLEET_HELP: &str = "EXAMPLES:
   iotcheck fleet --ca device-ca.pem /var/lib/devices/certs
@@ -701,6 +719,12 @@ pub struct AccountArgs {
     #[arg(long, value_name = "FILTER")]
     pub subscribe: Vec<String>,
 
+    /// The role alias the device asks the credentials provider for: checks that it exists,
+    /// that its IAM role exists, trusts credentials.iot.amazonaws.com and allows the alias's
+    /// credential duration, and that the policies allow iot:AssumeRoleWithCertificate on it.
+    #[arg(long, value_name = "ALIAS")]
+    pub role_alias: Option<String>,
+
     /// AWS region [default: the standard chain: AWS_REGION, the profile's region, ...].
     #[arg(long, value_name = "REGION")]
     pub region: Option<String>,
@@ -782,4 +806,15 @@ pub struct FleetArgs {
     /// Write the summary as a node_exporter textfile to FILE (atomically), not to stdout.
     #[arg(long, value_name = "FILE")]
     pub prometheus: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The exporter's configuration file (TOML): allowed targets, modules, fleets.
+    #[arg(long, value_name = "FILE")]
+    pub config: PathBuf,
+
+    /// Listen on ADDR:PORT [default: the file's listen, else 127.0.0.1:9877].
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub listen: Option<String>,
 }

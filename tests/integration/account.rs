@@ -121,7 +121,7 @@ impl Moto {
     }
 
     /// `iotcheck account --cert CERT ARGS` against this server.
-    fn account(&self, cert: &str, args: &[&str]) -> Run {
+    pub(crate) fn account(&self, cert: &str, args: &[&str]) -> Run {
         let mut cmd = iotcheck();
         cmd.arg("account")
             .arg("--cert")
@@ -162,7 +162,7 @@ pub(crate) fn with_aws(cmd: &mut Command, endpoint: &str, config: &Path) {
         .env("AWS_REGION", REGION);
 }
 
-fn codes_of(j: &Value) -> Vec<(String, String)> {
+pub(crate) fn codes_of(j: &Value) -> Vec<(String, String)> {
     j["findings"]
         .as_array()
         .expect("findings")
@@ -176,11 +176,11 @@ fn codes_of(j: &Value) -> Vec<(String, String)> {
         .collect()
 }
 
-fn has(j: &Value, code: &str) -> bool {
+pub(crate) fn has(j: &Value, code: &str) -> bool {
     codes_of(j).iter().any(|(c, _)| c == code)
 }
 
-fn message(j: &Value, code: &str) -> String {
+pub(crate) fn message(j: &Value, code: &str) -> String {
     j["findings"]
         .as_array()
         .unwrap()
@@ -192,7 +192,7 @@ fn message(j: &Value, code: &str) -> String {
         .to_string()
 }
 
-fn no_secrets(r: &Run) {
+pub(crate) fn no_secrets(r: &Run) {
     for secret in ["testing-secret-never-shown", "testing-token-never-shown"] {
         assert!(!r.stdout.contains(secret) && !r.stderr.contains(secret));
     }

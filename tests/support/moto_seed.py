@@ -1,12 +1,13 @@
-"""Seeds a local moto server through the AWS IoT API (boto3), for the `account` tests.
+"""Seeds a local moto server through the AWS APIs (boto3), for the `account` tests.
 
 Usage: python3 moto_seed.py ENDPOINT_URL REGION
 
 Each line on standard input is a JSON list of calls, {"call": "create_thing", "args": {...},
-"save": {"NAME": "responseKey"}}; "{NAME}" in any later string argument of the line is replaced
-by the value saved. For each line one JSON line is printed: the values saved, or
-{"error": "..."} when a call failed. One process serves a test's every seeding,
-so boto3 is imported once. Only the local endpoint is ever contacted: the credentials are fake.
+"save": {"NAME": "responseKey"}}, each an AWS IoT call unless it names another service
+("service": "iam"); "{NAME}" in any later string argument of the line is replaced by the value
+saved. For each line one JSON line is printed: the values saved, or {"error": "..."} when a
+call failed. One process serves a test's every seeding, so boto3 is imported once. Only the
+local endpoint is ever contacted: the credentials are fake.
 """
 
 import json
@@ -30,13 +31,19 @@ def substitute(value, saved):
 
 def main():
     endpoint, region = sys.argv[1], sys.argv[2]
-    iot = boto3.client(
-        "iot",
-        endpoint_url=endpoint,
-        region_name=region,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    clients = {}
+
+    def client(service):
+        if service not in clients:
+            clients[service] = boto3.client(
+                service,
+                endpoint_url=endpoint,
+                region_name=region,
+                aws_access_key_id="testing",
+                aws_secret_access_key="testing",
+            )
+        return clients[service]
+
     for line in sys.stdin:
         if not line.strip():
             continue
@@ -44,7 +51,7 @@ def main():
         try:
             for step in json.loads(line):
                 args = substitute(step.get("args", {}), saved)
-                answer = getattr(iot, step["call"])(**args)
+                answer = getattr(client(step.get("service", "iot")), step["call"])(**args)
                 for name, key in step.get("save", {}).items():
                     saved[name] = answer[key]
             print(json.dumps(saved), flush=True)
