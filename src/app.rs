@@ -14,7 +14,7 @@ use crate::cmd;
 use crate::descriptors;
 use crate::error::Error;
 use crate::manual;
-use crate::net::{SigFilter, TlsVersions};
+use crate::net::{HttpsRequest, SigFilter, TlsVersions};
 pub use crate::outcome::Outcome;
 use crate::report::targets::ManyOutput;
 use crate::report::Output;
@@ -305,6 +305,22 @@ fn endpoint_settings(args: EndpointArgs, env: &Env) -> Result<cmd::endpoint::Set
         connect: args.connect.clone(),
         https_proxy: env.https_proxy.clone(),
         no_proxy_list: env.no_proxy.clone(),
+        door: match (&args.credentials, &args.https_publish) {
+            (true, _) => targets::Door::Credentials,
+            (false, Some(_)) => targets::Door::HttpsPublish,
+            (false, None) => targets::Door::Data,
+        },
+    };
+    let https = match (args.credentials, &args.https_publish) {
+        (true, _) => {
+            let alias = args.role_alias.as_deref().unwrap_or_default();
+            Some(HttpsRequest::credentials(alias, args.thing.as_deref()).map_err(Error::Usage)?)
+        }
+        (false, Some(topic)) => {
+            let payload = args.payload.as_deref().unwrap_or_default().as_bytes();
+            Some(HttpsRequest::publish(topic, payload).map_err(Error::Usage)?)
+        }
+        (false, None) => None,
     };
     let given = targets::resolve_all(
         args.target
@@ -340,6 +356,7 @@ fn endpoint_settings(args: EndpointArgs, env: &Env) -> Result<cmd::endpoint::Set
             _ => None,
         },
         mqtt,
+        https,
         ca: args.trust.ca.iter().map(|a| Input::from_arg(a)).collect(),
         at: at(&args.trust.at, env)?,
         warn_days: args.trust.warn_days,
@@ -431,6 +448,27 @@ fn doctor_settings(args: DoctorArgs, env: &Env) -> Result<cmd::doctor::Settings,
             ports,
             proxy,
             more_configs: configs.collect(),
+            role_alias: args
+                .role_alias
+                .map(|alias| {
+                    crate::net::check_role_alias(&alias)
+                        .map(|()| alias)
+                        .map_err(Error::Usage)
+                })
+                .transpose()?,
+            credentials_endpoint: args
+                .credentials_endpoint
+                .as_deref()
+                .map(|e| -> Result<String, Error> {
+                    let (host, port) = crate::net::split_host_port(e)
+                        .map_err(|why| Error::Usage(format!("--credentials-endpoint: {why}")))?;
+                    let host = targets::checked_host(&host, "--credentials-endpoint")?;
+                    Ok(match port {
+                        Some(port) => format!("{host}:{port}"),
+                        None => host,
+                    })
+                })
+                .transpose()?,
         },
         home: env.home.clone(),
         connect: args.connect,

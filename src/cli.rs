@@ -199,10 +199,13 @@ const ENDPOINT_HELP: &str = "EXAMPLES:
   iotcheck endpoint abc123-ats.iot.eu-west-1.amazonaws.com:8883 --cert cert.pem --key key.pem --mqtt
   iotcheck endpoint --targets endpoints.txt --concurrency 32 --jsonl
   iotcheck endpoint --region eu-west-1
+  iotcheck endpoint c1a2b3.credentials.iot.eu-west-1.amazonaws.com --cert cert.pem --key key.pem --credentials --role-alias GreengrassCoreTokenExchangeRoleAlias --thing Sensor1
+  iotcheck endpoint abc123-ats.iot.eu-west-1.amazonaws.com --cert cert.pem --key key.pem --https-publish sensors/Sensor1 --payload '{}'
 
 EXIT CODES:
   0  the chain verified (and the client certificate, if sent, was accepted)
-  1  the chain did not verify, the client certificate was rejected, or MQTT refused
+  1  the chain did not verify, the client certificate was rejected, MQTT refused, or the
+     HTTP request (--credentials, --https-publish) failed or got no valid answer
   2  bad usage or unreadable local files (including a key that does not match its certificate)
   3  no TLS session (resolve, connect, proxy, timeout, not TLS, early handshake failure)
   3  without HOST: the AWS API could not be asked for the endpoint
@@ -500,7 +503,31 @@ pub struct EndpointArgs {
     #[arg(long, value_name = "ID", requires = "mqtt")]
     pub client_id: Option<String>,
 
-    /// Send application data (MQTT) even when the server chain did not verify.
+    /// After a verified handshake, ask the credentials provider for AWS credentials as a
+    /// device does (GET /role-aliases/ALIAS/credentials; port 443, no ALPN, by default);
+    /// reports the answer, never the secret key or the session token
+    /// [default HOST: the account's iot:CredentialProvider endpoint (DescribeEndpoint)].
+    #[arg(long, requires_all = ["cert", "role_alias"], conflicts_with_all = ["mqtt", "https_publish"])]
+    pub credentials: bool,
+
+    /// The role alias to ask credentials for (Greengrass: iotRoleAlias).
+    #[arg(long, value_name = "ALIAS", requires = "credentials")]
+    pub role_alias: Option<String>,
+
+    /// The thing name sent in the x-amzn-iot-thingname header (Greengrass: system.thingName).
+    #[arg(long, value_name = "NAME", requires = "credentials")]
+    pub thing: Option<String>,
+
+    /// After a verified handshake, publish to TOPIC over HTTPS with the device certificate
+    /// (POST /topics/TOPIC?qos=1; 8443, or 443 with ALPN x-amzn-http-ca) and report the answer.
+    #[arg(long, value_name = "TOPIC", requires = "cert", conflicts_with = "mqtt")]
+    pub https_publish: Option<String>,
+
+    /// The message --https-publish sends [default: empty].
+    #[arg(long, value_name = "TEXT", requires = "https_publish")]
+    pub payload: Option<String>,
+
+    /// Send application data (MQTT, an HTTP request) even when the server chain did not verify.
     #[arg(long)]
     pub insecure: bool,
 
@@ -581,6 +608,16 @@ pub struct DoctorArgs {
     /// Do not ask AWS about the certificate (the account stage is skipped).
     #[arg(long)]
     pub no_account: bool,
+
+    /// The role alias the device asks the credentials provider for (Greengrass: iotRoleAlias);
+    /// adds the credentials_provider stage.
+    #[arg(long, value_name = "ALIAS")]
+    pub role_alias: Option<String>,
+
+    /// The credentials provider's endpoint, HOST[:PORT] [default: the configuration's
+    /// iotCredEndpoint, else the account's iot:CredentialProvider endpoint (DescribeEndpoint)].
+    #[arg(long, value_name = "HOST")]
+    pub credentials_endpoint: Option<String>,
 
     /// Write a Markdown support report to FILE (never overwritten without --force); it holds
     /// no key material and no secret.

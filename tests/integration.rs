@@ -37,6 +37,9 @@ mod robustness;
 #[path = "integration/endpoint.rs"]
 mod endpoint;
 
+#[path = "integration/credentials.rs"]
+mod credentials;
+
 #[path = "integration/endpoint_targets.rs"]
 mod endpoint_targets;
 
@@ -80,3 +83,6 @@ mod aws_answers;
 mod doctor;
 #[path = "integration/fleet.rs"]
 mod fleet;
+
+#[path = "integration/serve.rs"]
+mod serve;

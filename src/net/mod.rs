@@ -20,6 +20,7 @@
 mod address;
 mod capture;
 mod error;
+mod https;
 mod mqtt;
 mod probe;
 mod proxy;
@@ -37,6 +38,9 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
 pub use address::split_host_port;
 pub use error::{NetError, Phase};
+pub use https::{
+    check_role_alias, check_thing_name, MAX_BODY as HTTP_MAX_BODY, MAX_HEAD as HTTP_MAX_HEAD,
+};
 pub(crate) use probe::offline::{client_hello, replay_server_flight};
 pub use proxy::parse_proxy;
 
@@ -67,6 +71,109 @@ pub struct ProbeSettings {
     pub mqtt: Option<MqttSettings>,
     /// Probes that share a turn take turns for their MQTT exchange (and only for it).
     pub mqtt_turn: Option<MqttTurn>,
+    /// When set (and `mqtt` is not), after a handshake whose chain the caller accepted: one
+    /// HTTP/1.1 request and its answer, read with strict bounds.
+    pub https: Option<HttpsRequest>,
+}
+
+/// An HTTP request to send over the verified session: the credentials provider's or HTTPS
+/// publish's. The Host header is the SNI name (or the host when no SNI is sent).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpsRequest {
+    pub method: HttpMethod,
+    /// The request target: path and query, already percent-encoded.
+    pub target: String,
+    /// Headers beyond Host, User-Agent, Accept, Connection and Content-Length; names and
+    /// values checked by the caller (no CR or LF).
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    pub purpose: HttpsPurpose,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HttpMethod {
+    Get,
+    Post,
+}
+
+impl HttpMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HttpMethod::Get => "GET",
+            HttpMethod::Post => "POST",
+        }
+    }
+}
+
+/// What the request is for: it decides how a successful answer's body is read, and what the
+/// judgement says of each status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HttpsPurpose {
+    /// The credentials provider's `{"credentials": {...}}`: the expiry and the access key
+    /// id's last four characters are kept; the secret key and the token never leave the
+    /// exchange, whose buffer is zeroized.
+    Credentials {
+        role_alias: String,
+        /// The `x-amzn-iot-thingname` header sent, if any.
+        thing: Option<String>,
+    },
+    /// HTTPS publish: a JSON `{"message": ...}` answer.
+    Publish { topic: String },
+}
+
+/// The HTTP exchange of a probe: what it was for, and how it ended.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Https {
+    pub purpose: HttpsPurpose,
+    pub outcome: HttpsOutcome,
+}
+
+/// How the HTTP exchange ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum HttpsOutcome {
+    /// A complete HTTP/1.x answer within the bounds.
+    Answered(Box<HttpAnswer>),
+    /// No complete answer by the deadline; `received` bytes of it had arrived.
+    TimedOut { millis: f64, received: usize },
+    /// The connection ended (an alert, close_notify, EOF, reset) before a complete answer.
+    Closed { millis: f64, detail: String },
+    /// The answer is not HTTP/1.x (HTTP/0.9, garbage) or its framing is broken.
+    Malformed { millis: f64, detail: String },
+    /// The answer's head or body exceeds the bounds; the rest was not read.
+    TooLarge { millis: f64, detail: String },
+    /// The request was not sent: the chain did not verify, or the TLS session was gone.
+    NotSent { reason: String },
+}
+
+/// An HTTP answer, as much of it as a report needs: printable, clipped, and without any
+/// secret (a credentials answer keeps only its expiry and four characters of the key id).
+#[derive(Debug, Clone, PartialEq)]
+pub struct HttpAnswer {
+    pub status: u16,
+    pub reason: String,
+    /// `x-amzn-ErrorType`, e.g. "AccessDeniedException".
+    pub error_type: Option<String>,
+    /// `Location`, when the server redirects (never followed).
+    pub location: Option<String>,
+    pub content_type: Option<String>,
+    /// `x-amzn-RequestId`.
+    pub request_id: Option<String>,
+    /// The JSON body's `message`.
+    pub message: Option<String>,
+    pub credentials: Option<CredentialsSummary>,
+    /// Why the body could not be read as expected (invalid JSON, missing fields).
+    pub body_problem: Option<String>,
+    pub body_bytes: usize,
+    pub millis: f64,
+}
+
+/// What is kept of a credentials answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CredentialsSummary {
+    /// `credentials.expiration` as sent (RFC 3339 on AWS).
+    pub expiration: Option<String>,
+    /// The last four characters of `credentials.accessKeyId`.
+    pub access_key_suffix: Option<String>,
 }
 
 /// One turn at a time for the MQTT exchanges of probes that present the same client id: a
@@ -196,6 +303,8 @@ pub struct Probe {
     pub client_auth: ClientAuth,
     /// `None` when no MQTT exchange was asked for.
     pub mqtt: Option<MqttOutcome>,
+    /// `None` when no HTTP request was asked for.
+    pub https: Option<Https>,
     /// Set when the TLS session did not come up although the chain was captured: the
     /// handshake failed after the server's Certificate (TLS 1.2 client-certificate rejection,
     /// a bad server signature, a timeout), or, in TLS 1.3, the server tore the connection
@@ -229,6 +338,8 @@ pub struct Timings {
     /// certificate (that is where a rejection arrives).
     pub post_handshake: Option<f64>,
     pub mqtt: Option<f64>,
+    /// The HTTP request and its answer.
+    pub https: Option<f64>,
 }
 
 /// Client authentication as the server asked for it and answered it.

@@ -105,6 +105,8 @@ pub struct HandshakeReport {
     pub tls: Option<TlsView>,
     pub client_auth: Option<ClientAuthView>,
     pub mqtt: Option<MqttView>,
+    /// The HTTP request after the handshake (`--credentials`, `--https-publish`).
+    pub https: Option<super::https::HttpsView>,
 }
 
 /// A handshake that failed before any certificate was seen.
@@ -181,6 +183,10 @@ impl HandshakeReport {
             tls: Some(tls),
             client_auth: Some(client_auth),
             mqtt,
+            https: probe
+                .https
+                .as_ref()
+                .map(|h| super::https::HttpsView::of(h, request_line(h))),
         }
     }
 
@@ -201,6 +207,7 @@ impl HandshakeReport {
             tls: None,
             client_auth: None,
             mqtt: None,
+            https: None,
         }
     }
 
@@ -444,6 +451,9 @@ fn summary_of(h: &HandshakeReport) -> String {
     if let Some(m) = &h.mqtt {
         parts.push(format!("MQTT {}", m.outcome.words()));
     }
+    if let Some(x) = &h.https {
+        parts.push(format!("HTTP {}", x.words()));
+    }
     parts.join(", ")
 }
 
@@ -536,5 +546,28 @@ fn connection(out: &mut String, h: &HandshakeReport, endpoint: &EndpointView) {
             )),
         };
         human::field(out, 0, "mqtt", &text);
+    }
+    if let Some(x) = &h.https {
+        let words = human::clean(&x.words());
+        let text = match (x.outcome, x.status) {
+            ("answered", Some(200..=299)) if x.detail.is_none() => human::ok(&words),
+            _ => human::bad(&words),
+        };
+        human::field(
+            out,
+            0,
+            x.purpose,
+            &format!("{}: {text}", human::clean(&x.request)),
+        );
+    }
+}
+
+/// "GET /role-aliases/A/credentials": the request an exchange made.
+fn request_line(https: &crate::net::Https) -> String {
+    match &https.purpose {
+        crate::net::HttpsPurpose::Credentials { role_alias, .. } => {
+            format!("GET /role-aliases/{role_alias}/credentials")
+        }
+        crate::net::HttpsPurpose::Publish { topic } => format!("POST /topics/{topic}?qos=1"),
     }
 }

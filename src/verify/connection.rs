@@ -181,6 +181,9 @@ pub fn connection_findings(c: &Connection<'_>) -> Vec<Finding> {
     if let Some(mqtt) = &c.probe.mqtt {
         findings.extend(mqtt_finding(mqtt, c.chain_verified));
     }
+    if let Some(https) = &c.probe.https {
+        findings.extend(super::https::findings(https));
+    }
     findings
 }
 

@@ -9,6 +9,7 @@ pub mod crl;
 pub mod device;
 mod engine;
 mod hints;
+pub mod https;
 pub mod roles;
 pub mod served;
 

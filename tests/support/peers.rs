@@ -352,3 +352,36 @@ fn behave(stream: &mut (impl Read + Write), behaviour: &Behaviour) -> bool {
         }
     }
 }
+
+/// The credentials provider and HTTPS publish stand-in (`tests/support/credentials_peer.py`)
+/// on 127.0.0.1, port chosen by the kernel: it serves a leaf for the eu-west-1 credentials and
+/// data endpoints' names issued by `issuer` (certificate and key), requires a client
+/// certificate issued by `client_ca`, and takes `sni` as the credentials endpoint's name.
+pub fn credentials_peer(issuer: (&Path, &Path), client_ca: &Path, sni: &str) -> Peer {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/credentials_peer.py");
+    let (mut peer, lines) = spawn_logged(
+        Command::new("python3")
+            .arg("-u")
+            .arg(&script)
+            .arg("--issuer-cert")
+            .arg(issuer.0)
+            .arg("--issuer-key")
+            .arg(issuer.1)
+            .arg("--client-ca")
+            .arg(client_ca)
+            .arg("--sni")
+            .arg(sni),
+    );
+    let port = wait_ready(&lines, "credentials_peer.py", |line| {
+        line.strip_prefix("LISTENING ")
+            .and_then(|port| port.trim().parse::<u16>().ok())
+    });
+    match port {
+        Some(port) => peer.port = port,
+        None => panic!(
+            "credentials_peer.py (python3 with its ssl module) did not start:\n{}",
+            peer.output()
+        ),
+    }
+    peer
+}

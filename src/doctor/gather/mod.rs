@@ -11,6 +11,7 @@ use crate::verify::Policy;
 
 mod account;
 mod credentials;
+mod doors;
 mod files;
 mod network;
 mod probe;
@@ -64,8 +65,16 @@ pub fn gather(device: DeviceSettings, config_ms: f64, plan: &Plan) -> Facts {
         warn_days: plan.warn_days,
     };
 
-    // The account is asked while the network is probed.
-    let (network, account) = std::thread::scope(|scope| {
+    // The account is asked while the network is probed; the credentials provider and the
+    // data plane are probed beside the ports.
+    let (network, account, credentials_provider, data_plane) = std::thread::scope(|scope| {
+        let identity = credentials.identity.as_ref();
+        let (anchors, door_policy, settings) = (&trust.anchors, &policy, &device);
+        let provider = scope.spawn(move || {
+            doors::credentials_provider(plan, settings, anchors, door_policy, identity)
+        });
+        let plane =
+            scope.spawn(move || doors::data_plane(plan, settings, anchors, door_policy, identity));
         let account = scope.spawn(|| {
             account::facts(
                 plan,
@@ -88,7 +97,10 @@ pub fn gather(device: DeviceSettings, config_ms: f64, plan: &Plan) -> Facts {
         let account = account
             .join()
             .unwrap_or(crate::doctor::facts::AccountFacts::Stopped);
-        (network, account)
+        // A probe never panics on input; if one did, its door shows nothing.
+        let provider = provider.join().ok().flatten();
+        let plane = plane.join().ok().flatten();
+        (network, account, provider, plane)
     });
 
     Facts {
@@ -101,6 +113,8 @@ pub fn gather(device: DeviceSettings, config_ms: f64, plan: &Plan) -> Facts {
         credentials,
         trust,
         network,
+        credentials_provider,
+        data_plane,
         account,
         millis: LocalMillis {
             config: config_ms,

@@ -40,6 +40,8 @@ pub fn facts() -> Facts {
             files: CaFiles::NotGiven,
         },
         network: None,
+        credentials_provider: None,
+        data_plane: None,
         account: AccountFacts::Off,
         millis: LocalMillis::default(),
     }
@@ -136,6 +138,7 @@ fn probe() -> Probe {
         timings: net::Timings::default(),
         client_auth: net::ClientAuth::default(),
         mqtt: None,
+        https: None,
         handshake_error: None,
     }
 }
