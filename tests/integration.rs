@@ -46,6 +46,9 @@ mod endpoint_targets;
 #[path = "integration/mqtt.rs"]
 mod mqtt;
 
+#[path = "integration/mqtt5.rs"]
+mod mqtt5;
+
 #[path = "integration/inputs.rs"]
 mod inputs;
 

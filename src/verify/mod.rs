@@ -10,6 +10,7 @@ pub mod device;
 mod engine;
 mod hints;
 pub mod https;
+mod mqtt;
 pub mod roles;
 pub mod served;
 
