@@ -10,6 +10,8 @@ pub mod device;
 pub mod domains;
 mod engine;
 mod hints;
+pub mod https;
+mod mqtt;
 pub mod roles;
 pub mod served;
 
