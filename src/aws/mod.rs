@@ -4,8 +4,8 @@
 //!
 //! Read-only calls only: DescribeCertificate, DescribeCACertificate, ListPrincipalThings,
 //! ListThingPrincipalsV2, DescribeThing, ListThingGroupsForThing, DescribeThingGroup,
-//! ListAttachedPolicies, GetPolicy, DescribeEndpoint, DescribeRoleAlias and IAM's GetRole.
-//! Everything is bounded by
+//! ListAttachedPolicies, GetPolicy, DescribeEndpoint, DescribeRoleAlias, IAM's GetRole,
+//! ListDomainConfigurations and DescribeDomainConfiguration. Everything is bounded by
 //! one timeout; credential and region resolution by a few seconds of it, so that a machine
 //! with nothing configured does not wait on instance metadata.
 //!
@@ -14,10 +14,12 @@
 
 #[cfg(feature = "aws")]
 mod client;
+mod domains;
 #[cfg(feature = "aws")]
 mod guard;
 mod roles;
 
+pub use domains::{DomainConfiguration, DomainFacts, DomainQuery, ServerCertificate};
 pub use roles::{role_name, Role, RoleAlias, RoleAliasFacts, RoleLookup};
 
 use std::fmt;
@@ -43,6 +45,8 @@ pub struct AccountFacts {
     pub unasked: Vec<String>,
     /// With [`More::role_alias`]: the alias and its role.
     pub role_alias: Option<RoleAliasFacts>,
+    /// With [`More::domain`]: the domain configuration asked for.
+    pub domain: Option<DomainFacts>,
 }
 
 /// What else to ask the account, beyond the certificate.
@@ -50,6 +54,8 @@ pub struct AccountFacts {
 pub struct More {
     /// A role alias the device asks the credentials provider for (DescribeRoleAlias, GetRole).
     pub role_alias: Option<String>,
+    /// The domain configuration of the endpoint (DescribeDomainConfiguration).
+    pub domain: Option<DomainQuery>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -234,6 +240,19 @@ pub fn data_endpoint(settings: &AwsSettings) -> Result<(String, String), AwsErro
     #[cfg(feature = "aws")]
     {
         client::data_endpoint(settings)
+    }
+    #[cfg(not(feature = "aws"))]
+    {
+        let _ = settings;
+        Err(AwsError::NotBuilt)
+    }
+}
+
+/// The account's `iot:CredentialProvider` endpoint (DescribeEndpoint) and the region asked.
+pub fn credentials_endpoint(settings: &AwsSettings) -> Result<(String, String), AwsError> {
+    #[cfg(feature = "aws")]
+    {
+        client::endpoint_of_type(settings, "iot:CredentialProvider")
     }
     #[cfg(not(feature = "aws"))]
     {

@@ -733,6 +733,8 @@ mod tests {
                 "--proxy",
             )),
             region: flag(text("region"), "--region"),
+            credentials_provider: None,
+            data_plane: None,
             findings: Vec::new(),
             features: Vec::new(),
         };

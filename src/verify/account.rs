@@ -15,7 +15,7 @@ use crate::finding::{sort, Code, Finding, Verdict};
 use crate::policy::features::{self, Feature, Need};
 use crate::policy::suggest::{self, Suggestion};
 use crate::policy::{self, Action, Context, Decision, Document, Outcome, Request, Thing};
-use crate::verify::roles;
+use crate::verify::{domains, roles};
 
 /// What to ask of the policies.
 #[derive(Clone, Debug, Default)]
@@ -32,6 +32,9 @@ pub struct Questions {
     /// A role alias the device asks the credentials provider for: checks
     /// iot:AssumeRoleWithCertificate on it.
     pub role_alias: Option<String>,
+    /// The port the device connects on (the domain configuration is judged for it): 8883
+    /// when not said.
+    pub port: Option<u16>,
 }
 
 /// One request and what the policies decide for it.
@@ -109,6 +112,13 @@ pub fn judge(facts: &AccountFacts, cert: &Cert, questions: &Questions) -> Accoun
     if let Some(alias) = &facts.role_alias {
         findings.extend(roles::findings(alias, &facts.region));
         role_trust = roles::role_trust(alias);
+    }
+    if let Some(domain) = &facts.domain {
+        findings.extend(domains::findings(
+            domain,
+            &facts.region,
+            questions.port.unwrap_or(8883),
+        ));
     }
     let Some(registration) = &facts.certificate else {
         findings.push(Finding::new(
@@ -725,6 +735,7 @@ mod tests {
                 .collect(),
             unasked: Vec::new(),
             role_alias: None,
+            domain: None,
         }
     }
 

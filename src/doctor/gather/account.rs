@@ -54,6 +54,7 @@ pub(super) fn facts(
                     features: device.features.clone(),
                     suggest: false,
                     role_alias: None,
+                    port: None,
                 },
             );
             AccountFacts::Asked {
