@@ -37,11 +37,17 @@ mod robustness;
 #[path = "integration/endpoint.rs"]
 mod endpoint;
 
+#[path = "integration/credentials.rs"]
+mod credentials;
+
 #[path = "integration/endpoint_targets.rs"]
 mod endpoint_targets;
 
 #[path = "integration/mqtt.rs"]
 mod mqtt;
+
+#[path = "integration/mqtt5.rs"]
+mod mqtt5;
 
 #[path = "integration/inputs.rs"]
 mod inputs;

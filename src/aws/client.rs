@@ -218,11 +218,19 @@ async fn ask_more(
 }
 
 pub(super) fn data_endpoint(settings: &AwsSettings) -> Result<(String, String), AwsError> {
+    endpoint_of_type(settings, "iot:Data-ATS")
+}
+
+/// The account's endpoint of `endpoint_type` (DescribeEndpoint) and the region asked.
+pub(super) fn endpoint_of_type(
+    settings: &AwsSettings,
+    endpoint_type: &'static str,
+) -> Result<(String, String), AwsError> {
     run(settings, async {
         let (config, region) = configure(settings).await?;
         let out = client(&config)
             .describe_endpoint()
-            .endpoint_type("iot:Data-ATS")
+            .endpoint_type(endpoint_type)
             .send()
             .await
             .map_err(|e| translate("iot:DescribeEndpoint", e, settings))?;

@@ -220,3 +220,16 @@ pub fn data_endpoint(settings: &AwsSettings) -> Result<(String, String), AwsErro
         Err(AwsError::NotBuilt)
     }
 }
+
+/// The account's `iot:CredentialProvider` endpoint (DescribeEndpoint) and the region asked.
+pub fn credentials_endpoint(settings: &AwsSettings) -> Result<(String, String), AwsError> {
+    #[cfg(feature = "aws")]
+    {
+        client::endpoint_of_type(settings, "iot:CredentialProvider")
+    }
+    #[cfg(not(feature = "aws"))]
+    {
+        let _ = settings;
+        Err(AwsError::NotBuilt)
+    }
+}

@@ -9,6 +9,8 @@ pub mod crl;
 pub mod device;
 mod engine;
 mod hints;
+pub mod https;
+mod mqtt;
 pub mod roles;
 pub mod served;
 
