@@ -84,6 +84,14 @@ pub fn run(cli: Cli, env: &Env, stdout: &mut dyn std::io::Write) -> Result<Outco
                 publish: args.publish,
                 subscribe: args.subscribe,
                 role_alias: args.role_alias,
+                endpoint: match &args.endpoint {
+                    Some(target) => {
+                        let (host, port) = crate::targets::split_target(target)?;
+                        Some((host, port.unwrap_or(8883)))
+                    }
+                    None => None,
+                },
+                domain_configuration: args.domain_configuration,
                 aws: AwsSettings {
                     region: args.region,
                     profile: args.profile,

@@ -269,6 +269,7 @@ const ACCOUNT_HELP: &str = "EXAMPLES:
   iotcheck account --cert certificate.pem.crt --thing Sensor1 --region eu-west-1
   iotcheck account --cert cert.pem --client-id Sensor1 --publish sensors/Sensor1/data
   iotcheck account --cert certificate.pem.crt --role-alias GreengrassV2TokenExchangeRoleAlias
+  iotcheck account --cert certificate.pem.crt --endpoint iot.example.com:443
   AWS_PROFILE=factory iotcheck account --cert certificate.pem.crt --json
 
 AWS credentials and region come from the standard chain (environment, profile, web identity,
@@ -801,6 +802,16 @@ pub struct AccountArgs {
     /// credential duration, and that the policies allow iot:AssumeRoleWithCertificate on it.
     #[arg(long, value_name = "ALIAS")]
     pub role_alias: Option<String>,
+
+    /// The endpoint the device connects to (HOST[:PORT], port 8883 when not given): the
+    /// domain configuration serving HOST is found and judged for a device on PORT (8443:
+    /// HTTPS, any other: MQTT).
+    #[arg(long, value_name = "HOST[:PORT]")]
+    pub endpoint: Option<String>,
+
+    /// The domain configuration to judge, by name, instead of the one serving --endpoint's host.
+    #[arg(long, value_name = "NAME")]
+    pub domain_configuration: Option<String>,
 
     /// AWS region [default: the standard chain: AWS_REGION, the profile's region, ...].
     #[arg(long, value_name = "REGION")]

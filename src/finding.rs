@@ -203,6 +203,14 @@ codes! {
     RoleTrustMissing "role_trust_missing" Error "the trust policy of the alias's IAM role does not let `credentials.iot.amazonaws.com` call `sts:AssumeRole` (the credentials provider answers 400)";
     RoleSessionTooShort "role_session_too_short" Error "the role alias's credential duration is over the IAM role's maximum session duration";
     RoleUnknown "role_unknown" Warning "iotcheck cannot tell whether the credentials provider may assume the alias's role (IAM could not be asked, or its trust policy has a condition)";
+    // The account (account): the domain configuration of the endpoint.
+    DomainConfigMissing "domain_config_missing" Error "the domain configuration named does not exist, or none of the account serves the endpoint's custom domain";
+    DomainDisabled "domain_disabled" Error "the endpoint's domain configuration is DISABLED";
+    DomainAuthMismatch "domain_auth_mismatch" Error "the endpoint's domain configuration authenticates with CUSTOM_AUTH or AWS_SIGV4: no X.509 device certificate is taken";
+    DomainProtocolMismatch "domain_protocol_mismatch" Error "the endpoint's domain configuration serves another application protocol than the device's port speaks (HTTPS on an MQTT device, ...)";
+    DomainServiceMismatch "domain_service_mismatch" Error "the endpoint's domain configuration serves the credentials provider or jobs, not the data plane";
+    DomainCertInvalid "domain_cert_invalid" Error "the endpoint's domain configuration has no VALID server certificate";
+    DomainTls13Only "domain_tls13_only" Warning "the endpoint's TLS security policy accepts TLS 1.3 only: devices limited to TLS 1.2 fail the handshake";
     ThingNotAttached "thing_not_attached" Warning "no thing (or not the `--thing` named) is attached to the certificate";
     ClientIdNotThing "client_id_not_thing" Warning "the client id is not the name of a thing attached to the certificate: thing policy variables do not resolve";
     PolicyTooBroad "policy_too_broad" Warning "a policy allows every action (`iot:*`) or every resource (`*`)";

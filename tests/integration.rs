@@ -79,6 +79,9 @@ mod account;
 #[path = "integration/account_roles.rs"]
 mod account_roles;
 
+#[path = "integration/account_domains.rs"]
+mod account_domains;
+
 #[path = "integration/aws_answers.rs"]
 mod aws_answers;
 

@@ -7,6 +7,7 @@ mod client;
 mod connection;
 pub mod crl;
 pub mod device;
+pub mod domains;
 mod engine;
 mod hints;
 pub mod https;
