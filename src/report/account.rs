@@ -7,10 +7,12 @@ use std::fmt::Write;
 use serde::Serialize;
 
 use super::{human, SCHEMA_VERSION};
-use crate::aws::{AccountFacts, RoleAliasFacts, RoleLookup};
+use crate::aws::{
+    AccountFacts, DomainConfiguration, DomainFacts, DomainQuery, RoleAliasFacts, RoleLookup,
+};
 use crate::chain::Cert;
 use crate::finding::{Finding, Severity, Verdict};
-use crate::policy::{Action, Outcome, StatementRef};
+use crate::policy::{Action, Outcome, StatementRef, Substitution};
 use crate::verify::account::{AccountJudgement, Check};
 use crate::verify::roles::{Trust, CREDENTIALS_SERVICE};
 
@@ -31,7 +33,79 @@ pub struct AccountReport {
     pub checks: Vec<CheckView>,
     /// With `--role-alias`: the alias and the IAM role it names.
     pub role_alias: Option<RoleAliasView>,
+    /// With `--endpoint` or `--domain-configuration`: the domain configuration.
+    pub domain_configuration: Option<DomainView>,
     pub findings: Vec<Finding>,
+    /// With `--suggest-policy`, else null.
+    pub suggested_policy: Option<SuggestedPolicyView>,
+}
+
+#[derive(Serialize)]
+pub struct DomainView {
+    /// How it was looked for: "name" (`--domain-configuration`) or "host" (`--endpoint`).
+    pub by: &'static str,
+    /// The name or host looked for.
+    pub asked: String,
+    pub found: bool,
+    /// How many configurations were described to find it.
+    pub described: usize,
+    pub name: Option<String>,
+    pub arn: Option<String>,
+    pub domain_name: Option<String>,
+    pub status: Option<String>,
+    pub service_type: Option<String>,
+    pub domain_type: Option<String>,
+    pub authentication_type: Option<String>,
+    pub application_protocol: Option<String>,
+    pub tls_policy: Option<String>,
+    pub server_certificates: Vec<ServerCertificateView>,
+    pub authorizer: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct ServerCertificateView {
+    pub arn: String,
+    pub status: Option<String>,
+    pub detail: Option<String>,
+}
+
+impl DomainView {
+    fn of(facts: &DomainFacts) -> DomainView {
+        let (by, asked) = match &facts.query {
+            DomainQuery::Named(name) => ("name", name.clone()),
+            DomainQuery::Host(host) => ("host", host.clone()),
+        };
+        let d = facts.configuration.as_ref();
+        let field = |f: fn(&DomainConfiguration) -> &Option<String>| d.and_then(|d| f(d).clone());
+        DomainView {
+            by,
+            asked,
+            found: d.is_some(),
+            described: facts.described,
+            name: d.map(|d| d.name.clone()),
+            arn: field(|d| &d.arn),
+            domain_name: field(|d| &d.domain_name),
+            status: field(|d| &d.status),
+            service_type: field(|d| &d.service_type),
+            domain_type: field(|d| &d.domain_type),
+            authentication_type: field(|d| &d.authentication_type),
+            application_protocol: field(|d| &d.application_protocol),
+            tls_policy: field(|d| &d.tls_policy),
+            server_certificates: d
+                .map(|d| {
+                    d.server_certificates
+                        .iter()
+                        .map(|c| ServerCertificateView {
+                            arn: c.arn.clone(),
+                            status: c.status.clone(),
+                            detail: c.detail.clone(),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+            authorizer: field(|d| &d.authorizer),
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -144,6 +218,8 @@ pub struct ThingView {
     /// Known for the thing the client id names (DescribeThing), else None.
     pub thing_type: Option<String>,
     pub is_client_id: bool,
+    /// Attached with `EXCLUSIVE_THING`: the thing variables resolve to it whatever the client id.
+    pub exclusive: bool,
 }
 
 #[derive(Serialize)]
@@ -167,6 +243,27 @@ pub struct CheckView {
     pub explicit_deny: bool,
     pub decided_by: Option<StatementRef>,
     pub reason: String,
+    /// The deciding statement's policy variables and what AWS puts in their place.
+    pub substitutions: Vec<Substitution>,
+    /// With `--feature`/`--config`: the feature that needs this request (null: asked on the
+    /// command line), and where the client's source makes it.
+    pub feature: Option<String>,
+    pub source: Option<String>,
+}
+
+/// `--suggest-policy`: the policy that would work.
+#[derive(Serialize)]
+pub struct SuggestedPolicyView {
+    /// The policy document.
+    pub document: serde_json::Value,
+    /// Its characters without whitespace (AWS's limit is 2,048).
+    pub length: usize,
+    /// Exact resources were replaced by subtree wildcards to fit the limit.
+    pub widened: bool,
+    /// `${iot:Connection.Thing.ThingName}` stands for the thing.
+    pub thing_variable: bool,
+    /// What the evaluator would still not allow under it for this connection (empty: all).
+    pub not_allowed: Vec<String>,
 }
 
 impl CheckView {
@@ -179,6 +276,9 @@ impl CheckView {
             explicit_deny: check.decision.explicit_deny,
             decided_by: check.decision.decided_by.clone(),
             reason: check.decision.reason.clone(),
+            substitutions: check.decision.substitutions.clone(),
+            feature: check.need.as_ref().map(|(feature, _)| feature.clone()),
+            source: check.need.as_ref().map(|(_, source)| source.clone()),
         }
     }
 }
@@ -221,6 +321,7 @@ impl AccountReport {
                     name: t.name.clone(),
                     thing_type: t.type_name.clone(),
                     is_client_id: t.name == client_id,
+                    exclusive: t.exclusive,
                 })
                 .collect(),
             policies: judgement
@@ -243,10 +344,18 @@ impl AccountReport {
                 })
                 .collect(),
             checks: judgement.checks.iter().map(CheckView::of).collect(),
+            suggested_policy: judgement.suggestion.map(|s| SuggestedPolicyView {
+                length: s.suggestion.length,
+                widened: s.suggestion.widened,
+                thing_variable: s.suggestion.thing_variable,
+                document: s.suggestion.document,
+                not_allowed: s.not_allowed,
+            }),
             role_alias: facts
                 .role_alias
                 .as_ref()
                 .map(|alias| RoleAliasView::of(alias, judgement.role_trust.as_ref())),
+            domain_configuration: facts.domain.as_ref().map(DomainView::of),
             findings: judgement.findings,
         }
     }
@@ -370,9 +479,13 @@ pub fn render(report: &AccountReport) -> String {
         out.push('\n');
         role_alias(&mut out, alias);
     }
+    if let Some(domain) = &report.domain_configuration {
+        out.push('\n');
+        domain_configuration(&mut out, domain);
+    }
     if !report.checks.is_empty() {
         out.push('\n');
-        for check in &report.checks {
+        for check in report.checks.iter().filter(|c| c.feature.is_none()) {
             let mark = match check.outcome {
                 Outcome::Allowed => human::ok("✓"),
                 Outcome::Denied => human::bad("✗"),
@@ -386,9 +499,79 @@ pub fn render(report: &AccountReport) -> String {
             );
             let _ = writeln!(out, "  {}", human::dim(&human::clean(&check.reason)));
         }
+        render_features(&mut out, &report.checks);
     }
     human::findings(&mut out, findings);
+    if let Some(suggested) = &report.suggested_policy {
+        render_suggestion(&mut out, suggested);
+    }
     out
+}
+
+/// Each feature's needs in one line, and the ones not allowed below it.
+fn render_features(out: &mut String, checks: &[CheckView]) {
+    let mut names: Vec<&str> = Vec::new();
+    for check in checks {
+        if let Some(feature) = check.feature.as_deref() {
+            if !names.contains(&feature) {
+                names.push(feature);
+            }
+        }
+    }
+    for name in names {
+        let of: Vec<&CheckView> = checks
+            .iter()
+            .filter(|c| c.feature.as_deref() == Some(name))
+            .collect();
+        let allowed = of.iter().filter(|c| c.outcome == Outcome::Allowed).count();
+        let mark = if allowed == of.len() {
+            human::ok("✓")
+        } else {
+            human::bad("✗")
+        };
+        let _ = writeln!(
+            out,
+            "{mark} feature {:<20} {allowed} of {} actions allowed",
+            human::clean(name),
+            of.len()
+        );
+        for check in of.iter().filter(|c| c.outcome != Outcome::Allowed) {
+            let _ = writeln!(
+                out,
+                "    {} {} {}",
+                match check.outcome {
+                    Outcome::CannotTell => human::warn("?"),
+                    _ => human::bad("✗"),
+                },
+                check.action,
+                human::clean(&check.name)
+            );
+        }
+    }
+}
+
+fn render_suggestion(out: &mut String, suggested: &SuggestedPolicyView) {
+    let _ = writeln!(
+        out,
+        "\nsuggested policy ({} characters without whitespace{}): a starting point to review, not to apply blindly",
+        suggested.length,
+        if suggested.widened {
+            "; subtree wildcards to fit AWS's 2,048"
+        } else {
+            ""
+        }
+    );
+    let text = serde_json::to_string_pretty(&suggested.document).unwrap_or_default();
+    for line in text.lines() {
+        let _ = writeln!(out, "{}", human::clean(line));
+    }
+    for what in &suggested.not_allowed {
+        let _ = writeln!(
+            out,
+            "{}",
+            human::warn(&human::clean(&format!("not allowed under it: {what}")))
+        );
+    }
 }
 
 /// The role alias and its role, a few lines.
@@ -429,5 +612,58 @@ fn role_alias(out: &mut String, alias: &RoleAliasView) {
             };
             human::field(out, 3, "duration", &words);
         }
+    }
+}
+
+/// The domain configuration, a few lines; what AWS (or an emulator) left out is not shown.
+fn domain_configuration(out: &mut String, domain: &DomainView) {
+    let Some(name) = &domain.name else {
+        let words = match domain.by {
+            "name" => "no such domain configuration".to_string(),
+            _ => format!(
+                "none of the {} domain configuration(s) serves {}",
+                domain.described,
+                human::clean(&domain.asked)
+            ),
+        };
+        human::field(out, 0, "domain", &human::warn(&words));
+        return;
+    };
+    let title = match &domain.domain_name {
+        Some(host) => format!("{} ({})", human::clean(name), human::clean(host)),
+        None => human::clean(name),
+    };
+    human::field(out, 0, "domain", &title);
+    if let Some(status) = &domain.status {
+        let status = if status == "ENABLED" {
+            human::ok(status)
+        } else {
+            human::bad(status)
+        };
+        human::field(out, 3, "status", &status);
+    }
+    for (label, value) in [
+        ("service", &domain.service_type),
+        ("auth", &domain.authentication_type),
+        ("protocol", &domain.application_protocol),
+        ("tls policy", &domain.tls_policy),
+        ("authorizer", &domain.authorizer),
+    ] {
+        if let Some(value) = value {
+            human::field(out, 3, label, &human::clean(value));
+        }
+    }
+    for certificate in &domain.server_certificates {
+        let status = certificate.status.as_deref().unwrap_or("status not said");
+        human::field(
+            out,
+            3,
+            "certificate",
+            &format!(
+                "{} ({})",
+                human::clean(&certificate.arn),
+                human::clean(status)
+            ),
+        );
     }
 }

@@ -733,7 +733,10 @@ mod tests {
                 "--proxy",
             )),
             region: flag(text("region"), "--region"),
+            credentials_provider: None,
+            data_plane: None,
             findings: Vec::new(),
+            features: Vec::new(),
         };
         let file = device.cert.clone().expect("a certificate is named");
         let mut facts = FileFacts::new(FileRole::Certificate, &file);

@@ -51,7 +51,10 @@ pub(super) fn facts(
                     thing: device.thing.as_ref().map(|t| t.value.clone()),
                     publish: Vec::new(),
                     subscribe: Vec::new(),
+                    features: device.features.clone(),
+                    suggest: false,
                     role_alias: None,
+                    port: None,
                 },
             );
             AccountFacts::Asked {
