@@ -84,6 +84,14 @@ pub fn run(cli: Cli, env: &Env, stdout: &mut dyn std::io::Write) -> Result<Outco
                 publish: args.publish,
                 subscribe: args.subscribe,
                 role_alias: args.role_alias,
+                endpoint: match &args.endpoint {
+                    Some(target) => {
+                        let (host, port) = crate::targets::split_target(target)?;
+                        Some((host, port.unwrap_or(8883)))
+                    }
+                    None => None,
+                },
+                domain_configuration: args.domain_configuration,
                 aws: AwsSettings {
                     region: args.region,
                     profile: args.profile,
@@ -244,6 +252,13 @@ fn fleet_settings(args: FleetArgs, env: &Env) -> Result<cmd::fleet::Settings, Er
 }
 
 /// `--timeout SECS` as a duration, within its documented range.
+fn mqtt_version(choice: crate::cli::MqttVersionChoice) -> crate::net::MqttVersion {
+    match choice {
+        crate::cli::MqttVersionChoice::V3 => crate::net::MqttVersion::V311,
+        crate::cli::MqttVersionChoice::V5 => crate::net::MqttVersion::V5,
+    }
+}
+
 fn timeout(seconds: f64) -> Result<Duration, Error> {
     if !(0.001..=3600.0).contains(&seconds) {
         return Err(Error::Usage(
@@ -337,6 +352,9 @@ fn endpoint_settings(args: EndpointArgs, env: &Env) -> Result<cmd::endpoint::Set
             }
             cmd::endpoint::Mqtt::Connect {
                 client_id: args.client_id.clone(),
+                version: mqtt_version(args.mqtt_version),
+                subscribe: args.subscribe.clone(),
+                publish: args.publish.clone(),
             }
         }
         (true, _, _) => return Err(Error::Usage("--mqtt needs --cert and --key".into())),
@@ -472,6 +490,15 @@ fn doctor_settings(args: DoctorArgs, env: &Env) -> Result<cmd::doctor::Settings,
         },
         home: env.home.clone(),
         connect: args.connect,
+        mqtt: crate::doctor::gather::MqttPlan {
+            version: args.mqtt_version.map(mqtt_version).unwrap_or_default(),
+            version_origin: match args.mqtt_version {
+                Some(_) => "--mqtt-version".to_string(),
+                None => "the default: the configuration sets no MQTT version".to_string(),
+            },
+            subscribe: args.subscribe,
+            publish: args.publish,
+        },
         timeout: timeout(args.timeout)?,
         at: at(&args.at, env)?,
         warn_days: args.warn_days,

@@ -266,6 +266,7 @@ const ACCOUNT_HELP: &str = "EXAMPLES:
   iotcheck account --cert certificate.pem.crt --thing Sensor1 --region eu-west-1
   iotcheck account --cert cert.pem --client-id Sensor1 --publish sensors/Sensor1/data
   iotcheck account --cert certificate.pem.crt --role-alias GreengrassV2TokenExchangeRoleAlias
+  iotcheck account --cert certificate.pem.crt --endpoint iot.example.com:443
   AWS_PROFILE=factory iotcheck account --cert certificate.pem.crt --json
 
 AWS credentials and region come from the standard chain (environment, profile, web identity,
@@ -403,6 +404,16 @@ pub enum SigChoice {
     Both,
 }
 
+/// `--mqtt-version`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum MqttVersionChoice {
+    /// MQTT 3.1.1.
+    #[value(name = "3")]
+    V3,
+    #[value(name = "5")]
+    V5,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum TlsChoice {
     #[value(name = "1.2")]
@@ -500,6 +511,21 @@ pub struct EndpointArgs {
     #[arg(long, value_name = "ID", requires = "mqtt")]
     pub client_id: Option<String>,
 
+    /// The MQTT version of the CONNECT: 3 (3.1.1) or 5, whose CONNACK, SUBACK, PUBACK and
+    /// DISCONNECT carry the broker's reason codes and reason strings.
+    #[arg(long, value_name = "3|5", value_enum, default_value_t = MqttVersionChoice::V3, requires = "mqtt")]
+    pub mqtt_version: MqttVersionChoice,
+
+    /// After CONNACK, SUBSCRIBE (QoS 1) to FILTER and wait for its SUBACK (repeatable).
+    #[arg(long, value_name = "FILTER", requires = "mqtt")]
+    pub subscribe: Vec<String>,
+
+    /// After CONNACK (and the subscribes), PUBLISH an empty QoS 1 message, not retained, to
+    /// TOPIC and wait for its PUBACK (repeatable). Nothing is ever published without this
+    /// flag: a device's topics may drive real actions (rules, jobs, actuators).
+    #[arg(long, value_name = "TOPIC", requires = "mqtt")]
+    pub publish: Vec<String>,
+
     /// After a verified handshake, ask the credentials provider for AWS credentials as a
     /// device does (GET /role-aliases/ALIAS/credentials; port 443, no ALPN, by default);
     /// reports the answer, never the secret key or the session token
@@ -575,6 +601,21 @@ pub struct DoctorArgs {
     /// certificate's CN].
     #[arg(long, value_name = "ID")]
     pub client_id: Option<String>,
+
+    /// The MQTT version to CONNECT with: 3 (3.1.1) or 5 [default: the version the
+    /// configuration sets for the device's client, else 3.1.1].
+    #[arg(long, value_name = "3|5", value_enum)]
+    pub mqtt_version: Option<MqttVersionChoice>,
+
+    /// After CONNACK, SUBSCRIBE to FILTER and wait for its SUBACK (repeatable).
+    #[arg(long, value_name = "FILTER")]
+    pub subscribe: Vec<String>,
+
+    /// After CONNACK, PUBLISH an empty QoS 1 message to TOPIC and wait for its PUBACK
+    /// (repeatable). Nothing is ever published without this flag: a device's topics may
+    /// drive real actions.
+    #[arg(long, value_name = "TOPIC")]
+    pub publish: Vec<String>,
 
     /// Ports to check, comma-separated [default: the configuration's, else 8883,443,8443].
     #[arg(long, value_name = "LIST", value_delimiter = ',')]
@@ -758,6 +799,16 @@ pub struct AccountArgs {
     /// credential duration, and that the policies allow iot:AssumeRoleWithCertificate on it.
     #[arg(long, value_name = "ALIAS")]
     pub role_alias: Option<String>,
+
+    /// The endpoint the device connects to (HOST[:PORT], port 8883 when not given): the
+    /// domain configuration serving HOST is found and judged for a device on PORT (8443:
+    /// HTTPS, any other: MQTT).
+    #[arg(long, value_name = "HOST[:PORT]")]
+    pub endpoint: Option<String>,
+
+    /// The domain configuration to judge, by name, instead of the one serving --endpoint's host.
+    #[arg(long, value_name = "NAME")]
+    pub domain_configuration: Option<String>,
 
     /// AWS region [default: the standard chain: AWS_REGION, the profile's region, ...].
     #[arg(long, value_name = "REGION")]

@@ -111,6 +111,19 @@ codes! {
     MqttTimeout "mqtt_timeout" Error "no CONNACK within the timeout";
     MqttUnexpected "mqtt_unexpected" Error "the broker answered CONNECT with something other than a CONNACK";
     MqttNotSent "mqtt_not_sent" Warning "MQTT CONNECT was not sent (the chain did not verify, or the TLS session was gone)";
+    // MQTT 5 reason codes and what follows CONNECT (--publish, --subscribe).
+    MqttNotAuthorized "mqtt_not_authorized" Error "the broker answered with MQTT 5 reason code 0x87 not authorized (CONNACK or DISCONNECT): on AWS IoT, no policy allows it";
+    MqttBadCredentials "mqtt_bad_credentials" Error "MQTT 5 CONNACK 0x86 bad user name or password or 0x8C bad authentication method: on AWS IoT, the custom authorizer refused";
+    MqttClientIdInvalid "mqtt_client_id_invalid" Error "MQTT 5 CONNACK 0x85 client identifier not valid";
+    MqttThrottled "mqtt_throttled" Error "MQTT 5 quota exceeded (0x97), connection rate exceeded (0x9F), message rate too high (0x96) or server busy (0x89): AWS IoT throttled the client";
+    MqttSessionTakenOver "mqtt_session_taken_over" Error "MQTT 5 DISCONNECT 0x8E session taken over: another connection used the same client id";
+    MqttDisconnected "mqtt_disconnected" Error "the broker ended the session with an MQTT 5 DISCONNECT (its reason code is named)";
+    MqttSubscribeRefused "mqtt_subscribe_refused" Error "a SUBACK refused the subscription (MQTT 5 reason code, or 3.1.1's 0x80 failure)";
+    MqttPublishRefused "mqtt_publish_refused" Error "an MQTT 5 PUBACK refused the publish (its reason code is named)";
+    MqttOperationClosed "mqtt_operation_closed" Error "the broker closed the connection after a SUBSCRIBE or PUBLISH without answering it (with MQTT 3.1.1, AWS IoT's signal of a policy denial)";
+    MqttAckTimeout "mqtt_ack_timeout" Error "no SUBACK or PUBACK within the timeout";
+    MqttAckUnexpected "mqtt_ack_unexpected" Error "a SUBSCRIBE or PUBLISH was answered with something other than its SUBACK or PUBACK";
+    MqttVersion "mqtt_version" Info "which MQTT version the doctor's CONNECT spoke (3.1.1 or 5), and why";
     ClientCertNotSent "client_cert_not_sent" Warning "the server asked for a client certificate and none was given";
     ClientCertWithheld "client_cert_withheld" Warning "the device certificate was withheld: the server asked for it, but its chain did not verify (`--insecure` sends it)";
     NoSni "no_sni" Warning "no SNI was sent";
@@ -190,6 +203,14 @@ codes! {
     RoleTrustMissing "role_trust_missing" Error "the trust policy of the alias's IAM role does not let `credentials.iot.amazonaws.com` call `sts:AssumeRole` (the credentials provider answers 400)";
     RoleSessionTooShort "role_session_too_short" Error "the role alias's credential duration is over the IAM role's maximum session duration";
     RoleUnknown "role_unknown" Warning "iotcheck cannot tell whether the credentials provider may assume the alias's role (IAM could not be asked, or its trust policy has a condition)";
+    // The account (account): the domain configuration of the endpoint.
+    DomainConfigMissing "domain_config_missing" Error "the domain configuration named does not exist, or none of the account serves the endpoint's custom domain";
+    DomainDisabled "domain_disabled" Error "the endpoint's domain configuration is DISABLED";
+    DomainAuthMismatch "domain_auth_mismatch" Error "the endpoint's domain configuration authenticates with CUSTOM_AUTH or AWS_SIGV4: no X.509 device certificate is taken";
+    DomainProtocolMismatch "domain_protocol_mismatch" Error "the endpoint's domain configuration serves another application protocol than the device's port speaks (HTTPS on an MQTT device, ...)";
+    DomainServiceMismatch "domain_service_mismatch" Error "the endpoint's domain configuration serves the credentials provider or jobs, not the data plane";
+    DomainCertInvalid "domain_cert_invalid" Error "the endpoint's domain configuration has no VALID server certificate";
+    DomainTls13Only "domain_tls13_only" Warning "the endpoint's TLS security policy accepts TLS 1.3 only: devices limited to TLS 1.2 fail the handshake";
     ThingNotAttached "thing_not_attached" Warning "no thing (or not the `--thing` named) is attached to the certificate";
     ClientIdNotThing "client_id_not_thing" Warning "the client id is not the name of a thing attached to the certificate: thing policy variables do not resolve";
     PolicyTooBroad "policy_too_broad" Warning "a policy allows every action (`iot:*`) or every resource (`*`)";

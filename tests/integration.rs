@@ -46,6 +46,9 @@ mod endpoint_targets;
 #[path = "integration/mqtt.rs"]
 mod mqtt;
 
+#[path = "integration/mqtt5.rs"]
+mod mqtt5;
+
 #[path = "integration/inputs.rs"]
 mod inputs;
 
@@ -75,6 +78,9 @@ mod account;
 
 #[path = "integration/account_roles.rs"]
 mod account_roles;
+
+#[path = "integration/account_domains.rs"]
+mod account_domains;
 
 #[path = "integration/aws_answers.rs"]
 mod aws_answers;

@@ -15,7 +15,8 @@ use crate::error::{Error, InputError};
 use crate::finding::{Code, Finding};
 use crate::identity;
 use crate::net::{
-    ClientIdentity, HttpsPurpose, HttpsRequest, MqttSettings, ProbeSettings, SigFilter, TlsVersions,
+    ClientIdentity, HttpsPurpose, HttpsRequest, MqttSettings, MqttVersion, ProbeSettings,
+    SigFilter, TlsVersions,
 };
 use crate::outcome::Outcome;
 use crate::report::endpoint::{self as view, EndpointReport, EndpointSource, EndpointView};
@@ -64,7 +65,14 @@ pub struct Settings {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Mqtt {
     Off,
-    Connect { client_id: Option<String> },
+    Connect {
+        client_id: Option<String>,
+        version: MqttVersion,
+        /// Topic filters to subscribe to after CONNACK.
+        subscribe: Vec<String>,
+        /// Topics to publish to after CONNACK: only the ones the user named.
+        publish: Vec<String>,
+    },
 }
 
 /// One target as `endpoint` always showed it, or several (`--targets`, two or more HOSTs, or
@@ -416,7 +424,13 @@ fn check(
 
 /// The MQTT CONNECT's settings: its client id given, or the device certificate's CN.
 fn mqtt_settings(mqtt: &Mqtt, device: Option<&Cert>) -> Result<Option<MqttSettings>, Error> {
-    let Mqtt::Connect { client_id } = mqtt else {
+    let Mqtt::Connect {
+        client_id,
+        version,
+        subscribe,
+        publish,
+    } = mqtt
+    else {
         return Ok(None);
     };
     let client_id = match (client_id, device) {
@@ -427,7 +441,12 @@ fn mqtt_settings(mqtt: &Mqtt, device: Option<&Cert>) -> Result<Option<MqttSettin
         (None, None) => return Err(Error::Usage("--mqtt needs --cert and --key".into())),
     };
     check_client_id(&client_id)?;
-    Ok(Some(MqttSettings::new(client_id, 30)))
+    Ok(Some(MqttSettings {
+        version: *version,
+        subscribe: subscribe.clone(),
+        publish: publish.clone(),
+        ..MqttSettings::new(client_id, 30)
+    }))
 }
 
 /// AWS IoT takes a client id of 1 to 128 bytes.

@@ -27,6 +27,8 @@ pub struct Facts {
     pub policy: Policy,
     /// The MQTT client id the device connects with, when one is known.
     pub client_id: Option<String>,
+    /// The MQTT version of the device's CONNECT and why, and its subscribes and publishes.
+    pub mqtt: crate::doctor::gather::MqttPlan,
     pub files: Vec<FileFacts>,
     pub credentials: CredentialFacts,
     pub trust: TrustFacts,

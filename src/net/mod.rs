@@ -22,6 +22,7 @@ mod capture;
 mod error;
 mod https;
 mod mqtt;
+mod mqtt_codec;
 mod probe;
 mod proxy;
 mod tls;
@@ -253,7 +254,7 @@ impl Clone for ClientIdentity {
     }
 }
 
-/// The MQTT CONNECT to send after a verified handshake.
+/// The MQTT CONNECT to send after a verified handshake, and what to do once it is accepted.
 #[derive(Clone, PartialEq, Eq)]
 pub struct MqttSettings {
     pub client_id: String,
@@ -263,16 +264,46 @@ pub struct MqttSettings {
     pub username: Option<String>,
     /// The CONNECT's password (a secret: never shown).
     pub password: Option<String>,
+    pub version: MqttVersion,
+    /// Topic filters to SUBSCRIBE to (QoS 1) after CONNACK, in order, each waited for.
+    pub subscribe: Vec<String>,
+    /// Topics to PUBLISH to (QoS 1, empty payload, not retained) after the subscribes, in
+    /// order, each waited for. Nothing is published unless it is listed here.
+    pub publish: Vec<String>,
+}
+
+/// The MQTT protocol the CONNECT speaks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum MqttVersion {
+    /// MQTT 3.1.1 (protocol level 4): what most device clients speak.
+    #[default]
+    V311,
+    /// MQTT 5: the broker gives reason codes and reason strings.
+    V5,
+}
+
+impl MqttVersion {
+    /// "3.1.1" or "5", as reports name it.
+    pub fn name(self) -> &'static str {
+        match self {
+            MqttVersion::V311 => "3.1.1",
+            MqttVersion::V5 => "5",
+        }
+    }
 }
 
 impl MqttSettings {
-    /// A CONNECT with a client id and keep-alive only, as a device with a certificate sends.
+    /// An MQTT 3.1.1 CONNECT with a client id and keep-alive only, as a device with a
+    /// certificate sends, and nothing after it.
     pub fn new(client_id: impl Into<String>, keep_alive_secs: u16) -> Self {
         Self {
             client_id: client_id.into(),
             keep_alive_secs,
             username: None,
             password: None,
+            version: MqttVersion::V311,
+            subscribe: Vec::new(),
+            publish: Vec::new(),
         }
     }
 }
@@ -285,6 +316,9 @@ impl fmt::Debug for MqttSettings {
             .field("keep_alive_secs", &self.keep_alive_secs)
             .field("username", &self.username.as_ref().map(|_| "<redacted>"))
             .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field("version", &self.version)
+            .field("subscribe", &self.subscribe)
+            .field("publish", &self.publish)
             .finish()
     }
 }
@@ -303,6 +337,8 @@ pub struct Probe {
     pub client_auth: ClientAuth,
     /// `None` when no MQTT exchange was asked for.
     pub mqtt: Option<MqttOutcome>,
+    /// The MQTT version the exchange spoke (or would have).
+    pub mqtt_version: MqttVersion,
     /// `None` when no HTTP request was asked for.
     pub https: Option<Https>,
     /// Set when the TLS session did not come up although the chain was captured: the
@@ -367,29 +403,86 @@ pub enum MqttOutcome {
     Accepted {
         millis: f64,
         session_present: bool,
+        /// The subscribes and publishes after CONNACK, and how the session ended.
+        session: MqttSession,
     },
+    /// A CONNACK with a refusal: the MQTT 3.1.1 return code or MQTT 5 reason code as sent.
+    /// An MQTT 5 DISCONNECT in place of the CONNACK is told the same way.
     Refused {
         code: u8,
         reason: String,
+        /// MQTT 5's reason string, as the broker sent it.
+        reason_string: Option<String>,
         millis: f64,
     },
     /// The connection closed (EOF, reset, close_notify or an alert) without a CONNACK.
-    Closed {
-        millis: f64,
-    },
+    Closed { millis: f64 },
     /// No CONNACK within the timeout.
-    TimedOut {
-        millis: f64,
-    },
+    TimedOut { millis: f64 },
     /// The server answered with something other than a CONNACK.
-    Unexpected {
-        detail: String,
-        millis: f64,
-    },
+    Unexpected { detail: String, millis: f64 },
     /// CONNECT was not sent: the chain did not verify, or the TLS session was already gone.
-    NotSent {
-        reason: String,
-    },
+    NotSent { reason: String },
+}
+
+/// What happened after an accepted CONNECT.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MqttSession {
+    /// The subscribes, then the publishes, in the order given.
+    pub operations: Vec<MqttOperation>,
+    /// The broker's DISCONNECT (MQTT 5), when it sent one.
+    pub disconnect: Option<MqttReason>,
+}
+
+/// A reason code as the broker sent it, with its name in the MQTT specification.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MqttReason {
+    pub code: u8,
+    /// The specification's name for the code ("not authorized").
+    pub reason: String,
+    /// MQTT 5's reason string, as the broker sent it.
+    pub reason_string: Option<String>,
+}
+
+/// One SUBSCRIBE or PUBLISH after CONNACK.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MqttOperation {
+    pub kind: MqttOperationKind,
+    /// The topic (PUBLISH) or topic filter (SUBSCRIBE).
+    pub topic: String,
+    pub result: MqttOperationResult,
+    /// From sending the packet to its answer (0 when not sent).
+    pub millis: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MqttOperationKind {
+    Subscribe,
+    Publish,
+}
+
+/// How a SUBSCRIBE or PUBLISH was answered.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MqttOperationResult {
+    /// SUBACK or PUBACK. The code as sent: an MQTT 5 reason code; for MQTT 3.1.1 the SUBACK
+    /// return code (0-2 granted, 0x80 failure), and 0 for a PUBACK, which carries none.
+    Acked(MqttReason),
+    /// The connection ended before the answer: with MQTT 3.1.1, AWS IoT's way of refusing a
+    /// PUBLISH or SUBSCRIBE its policy does not allow.
+    Closed,
+    /// No answer within the timeout.
+    TimedOut,
+    /// The broker answered with something else, or more than a broker sends.
+    Unexpected { detail: String },
+    /// Not sent: the session had already ended.
+    NotSent,
+}
+
+impl MqttReason {
+    /// Reason codes from 0x80 up are failures (MQTT 5 section 2.4; the 3.1.1 SUBACK's 0x80).
+    pub fn is_failure(&self) -> bool {
+        self.code >= 0x80
+    }
 }
 
 /// The caller's judgement of a served chain (DER, served order): true when it verified, or

@@ -178,6 +178,11 @@ pub(super) async fn run(
         timings,
         client_auth: client_auth(&observed),
         mqtt: None,
+        mqtt_version: settings
+            .mqtt
+            .as_ref()
+            .map(|m| m.version)
+            .unwrap_or_default(),
         https: None,
         handshake_error: None,
     };

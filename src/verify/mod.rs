@@ -7,9 +7,11 @@ mod client;
 mod connection;
 pub mod crl;
 pub mod device;
+pub mod domains;
 mod engine;
 mod hints;
 pub mod https;
+mod mqtt;
 pub mod roles;
 pub mod served;
 

@@ -341,8 +341,17 @@ fn a_refused_connect_fails_mqtt_with_its_return_code() {
     let j = r.json();
     assert_eq!(j["first_failure"], "mqtt");
     assert_eq!(status(&j, "client_auth"), "ok");
-    assert_eq!(stage_codes(&j, "mqtt"), ["mqtt_refused"]);
+    assert_eq!(stage_codes(&j, "mqtt"), ["mqtt_refused", "mqtt_version"]);
     assert!(j["advice"].as_str().unwrap().contains("iot:Connect"));
+    // The stage says which MQTT the CONNECT spoke, and why.
+    let version = &stage(&j, "mqtt")["findings"][1]["message"];
+    assert!(
+        version
+            .as_str()
+            .unwrap()
+            .contains("MQTT 3.1.1 (the default"),
+        "{version}"
+    );
 }
 
 #[test]

@@ -303,6 +303,45 @@ pub fn tls_peer(chain_pem: &Path, key_pem: &Path, behaviour: Behaviour) -> u16 {
     })
 }
 
+/// A TLS server on 127.0.0.1 serving `chain_pem` with `key_pem` (no client authentication)
+/// that hands each connection, once its handshake is done, to `script`: a scripted broker.
+/// The connection is closed (close_notify, then TCP) when `script` returns.
+pub fn tls_peer_with(
+    chain_pem: &Path,
+    key_pem: &Path,
+    script: impl Fn(&mut rustls::StreamOwned<rustls::ServerConnection, TcpStream>)
+        + Send
+        + Sync
+        + 'static,
+) -> u16 {
+    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(chain_pem)
+        .expect("server chain file")
+        .collect::<Result<_, _>>()
+        .expect("server chain parses");
+    let key = PrivateKeyDer::from_pem_file(key_pem).expect("server key parses");
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::aws_lc_rs::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("protocol versions")
+    .with_no_client_auth()
+    .with_single_cert(chain, key)
+    .expect("server certificate and key match");
+    let config = Arc::new(config);
+    serve(move |socket| {
+        // A client that goes silent must not hold this thread for ever.
+        let _ = socket.set_read_timeout(Some(Duration::from_secs(30)));
+        let Ok(connection) = rustls::ServerConnection::new(Arc::clone(&config)) else {
+            return;
+        };
+        let mut tls = rustls::StreamOwned::new(connection, socket);
+        script(&mut tls);
+        tls.conn.send_close_notify();
+        let _ = tls.conn.complete_io(&mut tls.sock);
+        let _ = tls.sock.shutdown(Shutdown::Both);
+    })
+}
+
 /// Accepts connections on 127.0.0.1 and hands each to `handle` on a thread of its own.
 fn serve(handle: impl Fn(TcpStream) + Send + Sync + 'static) -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind a hostile peer");

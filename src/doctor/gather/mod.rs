@@ -30,6 +30,33 @@ pub struct Plan {
     pub warn_days: u32,
     /// Ask AWS about the certificate (off with `--no-account`).
     pub account: bool,
+    /// What the device's MQTT session does after CONNECT.
+    pub mqtt: MqttPlan,
+}
+
+/// The MQTT version of the device's CONNECT, and the topics to subscribe and publish to
+/// after it. Topics come from `--subscribe` and `--publish`; a caller that knows the
+/// device's features (the topics its client uses) adds them here. Nothing is published
+/// unless a topic is listed.
+#[derive(Clone, Debug, Default)]
+pub struct MqttPlan {
+    pub version: crate::net::MqttVersion,
+    /// Why this version: "--mqtt-version", the configuration key that set it, or the default.
+    pub version_origin: String,
+    pub subscribe: Vec<String>,
+    pub publish: Vec<String>,
+}
+
+impl MqttPlan {
+    /// The CONNECT the device with `client_id` sends, and what follows it.
+    pub fn settings(&self, client_id: &str) -> crate::net::MqttSettings {
+        crate::net::MqttSettings {
+            version: self.version,
+            subscribe: self.subscribe.clone(),
+            publish: self.publish.clone(),
+            ..crate::net::MqttSettings::new(client_id, 30)
+        }
+    }
 }
 
 /// Gathers every fact about the device `device` describes; `config_ms` is how long reading
@@ -109,6 +136,7 @@ pub fn gather(device: DeviceSettings, config_ms: f64, plan: &Plan) -> Facts {
         warn_days: plan.warn_days,
         policy,
         client_id,
+        mqtt: plan.mqtt.clone(),
         files,
         credentials,
         trust,

@@ -69,6 +69,18 @@ pub const ROUTES: &[(Code, Route)] = &[
     (Code::MqttTimeout, Route::To(StageId::Mqtt)),
     (Code::MqttUnexpected, Route::To(StageId::Mqtt)),
     (Code::MqttNotSent, Route::To(StageId::Mqtt)),
+    (Code::MqttNotAuthorized, Route::To(StageId::Mqtt)),
+    (Code::MqttBadCredentials, Route::To(StageId::Mqtt)),
+    (Code::MqttClientIdInvalid, Route::To(StageId::Mqtt)),
+    (Code::MqttThrottled, Route::To(StageId::Mqtt)),
+    (Code::MqttSessionTakenOver, Route::To(StageId::Mqtt)),
+    (Code::MqttDisconnected, Route::To(StageId::Mqtt)),
+    (Code::MqttSubscribeRefused, Route::To(StageId::Mqtt)),
+    (Code::MqttPublishRefused, Route::To(StageId::Mqtt)),
+    (Code::MqttOperationClosed, Route::To(StageId::Mqtt)),
+    (Code::MqttAckTimeout, Route::To(StageId::Mqtt)),
+    (Code::MqttAckUnexpected, Route::To(StageId::Mqtt)),
+    (Code::MqttVersion, Route::To(StageId::Mqtt)),
     // The client_auth and mqtt stages are blocked by the chain that did not verify, and say so.
     (Code::ClientCertWithheld, Route::Nowhere),
     // The credentials provider's answer to the device's request.

@@ -33,6 +33,7 @@ pub fn facts() -> Facts {
             warn_days: 30,
         },
         client_id: None,
+        mqtt: Default::default(),
         files: Vec::new(),
         credentials: CredentialFacts::without(Credentials::NotNamed),
         trust: TrustFacts {
@@ -138,6 +139,7 @@ fn probe() -> Probe {
         timings: net::Timings::default(),
         client_auth: net::ClientAuth::default(),
         mqtt: None,
+        mqtt_version: Default::default(),
         https: None,
         handshake_error: None,
     }

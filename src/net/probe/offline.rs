@@ -49,6 +49,7 @@ pub(crate) fn replay_server_flight(
         timings: Timings::default(),
         client_auth: client_auth(&observed),
         mqtt: None,
+        mqtt_version: Default::default(),
         https: None,
         handshake_error: None,
     };
