@@ -90,5 +90,8 @@ mod doctor;
 #[path = "integration/fleet.rs"]
 mod fleet;
 
+#[path = "integration/policy.rs"]
+mod policy;
+
 #[path = "integration/serve.rs"]
 mod serve;
