@@ -198,14 +198,11 @@ const ENDPOINT_HELP: &str = "EXAMPLES:
   iotcheck endpoint abc123-ats.iot.eu-west-1.amazonaws.com
   iotcheck endpoint abc123-ats.iot.eu-west-1.amazonaws.com:8883 --cert cert.pem --key key.pem --mqtt
   iotcheck endpoint --targets endpoints.txt --concurrency 32 --jsonl
-  iotcheck endpoint --region eu-west-1
-  iotcheck endpoint c1a2b3.credentials.iot.eu-west-1.amazonaws.com --cert cert.pem --key key.pem --credentials --role-alias GreengrassCoreTokenExchangeRoleAlias --thing Sensor1
-  iotcheck endpoint abc123-ats.iot.eu-west-1.amazonaws.com --cert cert.pem --key key.pem --https-publish sensors/Sensor1 --payload '{}'
+  iotcheck endpoint --cert c.pem --key k.pem --credentials --role-alias TokenAlias --thing Sensor1
 
 EXIT CODES:
   0  the chain verified (and the client certificate, if sent, was accepted)
-  1  the chain did not verify, the client certificate was rejected, MQTT refused, or the
-     HTTP request (--credentials, --https-publish) failed or got no valid answer
+  1  the chain did not verify, the client certificate was rejected, MQTT or HTTP refused
   2  bad usage or unreadable local files (including a key that does not match its certificate)
   3  no TLS session (resolve, connect, proxy, timeout, not TLS, early handshake failure)
   3  without HOST: the AWS API could not be asked for the endpoint
