@@ -262,14 +262,10 @@ EXIT CODES:
   2  bad usage (no such command), or the directory cannot be written";
 
 const ACCOUNT_HELP: &str = "EXAMPLES:
-  iotcheck account --cert certificate.pem.crt
   iotcheck account --cert certificate.pem.crt --thing Sensor1 --region eu-west-1
-  iotcheck account --cert cert.pem --client-id Sensor1 --publish sensors/Sensor1/data
   iotcheck account --cert cert.pem --config /etc/.aws-iot-device-client/aws-iot-device-client.conf
   iotcheck account --cert cert.pem --thing Sensor1 --feature jobs,shadow --suggest-policy
   iotcheck account --cert certificate.pem.crt --role-alias GreengrassV2TokenExchangeRoleAlias
-  iotcheck account --cert certificate.pem.crt --endpoint iot.example.com:443
-  AWS_PROFILE=factory iotcheck account --cert certificate.pem.crt --json
 
 AWS credentials and region come from the standard chain (environment, profile, web identity,
 container or instance metadata); --profile and --region override it. AWS_ENDPOINT_URL and
