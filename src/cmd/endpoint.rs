@@ -349,6 +349,7 @@ fn check(
         timeout: settings.timeout,
         deadline: None,
         mqtt_turn: None,
+        transport: Default::default(),
         proxy: address.proxy.clone(),
         versions: settings.versions,
         sig: settings.sig,

@@ -177,6 +177,7 @@ pub(super) async fn run(
         tls: facts(&io.conn, sni),
         timings,
         client_auth: client_auth(&observed),
+        upgrade: None,
         mqtt: None,
         handshake_error: None,
     };

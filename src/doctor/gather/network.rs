@@ -83,6 +83,7 @@ pub(super) fn facts(
                         client: None,
                         mqtt: None,
                         mqtt_turn: Some(mqtt_turn.clone()),
+                        transport: Default::default(),
                     };
                     let target = match proxy {
                         Some(_) => Target::Proxy(dial_host_for_proxy(plan, port)),

@@ -136,6 +136,7 @@ fn probe() -> Probe {
         },
         timings: net::Timings::default(),
         client_auth: net::ClientAuth::default(),
+        upgrade: None,
         mqtt: None,
         handshake_error: None,
     }
