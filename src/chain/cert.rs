@@ -389,6 +389,14 @@ fn webpki_processes(oid: &str) -> bool {
     )
 }
 
+/// A distinguished name in DER (a handshake's acceptable CA name, say), written as a
+/// certificate's subject is; None when it does not parse.
+pub fn distinguished_name(der: &[u8]) -> Option<String> {
+    x509_parser::x509::X509Name::from_der(der)
+        .ok()
+        .map(|(_, name)| name.to_string())
+}
+
 pub(super) fn common_name(name: &x509_parser::x509::X509Name<'_>) -> Option<String> {
     name.iter_common_name()
         .next()

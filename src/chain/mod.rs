@@ -7,7 +7,8 @@ mod crl;
 mod csr;
 
 pub use cert::{
-    colon_hex, sha256_hex, Cert, KeyInfo, San, SignatureFailure, Validity, DEFAULT_WARN_DAYS,
+    colon_hex, distinguished_name, sha256_hex, Cert, KeyInfo, San, SignatureFailure, Validity,
+    DEFAULT_WARN_DAYS,
 };
 
 pub use crl::CrlSummary;

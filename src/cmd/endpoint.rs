@@ -419,10 +419,7 @@ fn mqtt_settings(mqtt: &Mqtt, device: Option<&Cert>) -> Result<Option<MqttSettin
         (None, None) => return Err(Error::Usage("--mqtt needs --cert and --key".into())),
     };
     check_client_id(&client_id)?;
-    Ok(Some(MqttSettings {
-        client_id,
-        keep_alive_secs: 30,
-    }))
+    Ok(Some(MqttSettings::new(client_id, 30)))
 }
 
 /// AWS IoT takes a client id of 1 to 128 bytes.

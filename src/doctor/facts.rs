@@ -11,9 +11,9 @@ use serde::Serialize;
 use crate::chain::Cert;
 use crate::doctor::config::{DeviceFile, DeviceSettings, ModeRule};
 use crate::finding::Finding;
-use crate::net::{ClientIdentity, NetError, Probe};
+use crate::net::{ClientIdentity, NetError};
 use crate::trust::Anchors;
-use crate::verify::served::ServedChain;
+pub use crate::verify::served::Handshake as Served;
 use crate::verify::Policy;
 
 /// Everything one run gathered, for the stages to judge.
@@ -277,20 +277,6 @@ pub struct Handshake {
     pub ms: f64,
 }
 
-/// A handshake that got as far as the server's certificate: what the probe saw, the probe
-/// engine's judgement of the served chain, and the connection's findings.
-pub struct Served {
-    pub probe: Probe,
-    /// The served chain as the engine judged it (the report is built from it).
-    pub chain: ServedChain,
-    /// The chain's findings: the judgement's, and those of certificates that did not parse.
-    pub chain_findings: Vec<Finding>,
-    /// The chain verified (the device's identity went out only then).
-    pub verified: bool,
-    /// The findings of the connection itself (client certificate, MQTT, the chain's size).
-    pub connection: Vec<Finding>,
-}
-
 /// A served leaf's validity, unix seconds.
 #[derive(Clone, Debug)]
 pub struct Validity {
@@ -366,8 +352,11 @@ pub enum AccountFacts {
     NoClientId,
     /// The account checks' findings.
     Asked { findings: Vec<Finding>, ms: f64 },
-    /// AWS could not be asked (no credentials, no network): the words say why.
+    /// AWS could not be asked (no credentials, no region): the words say why.
     NotAsked { error: String, ms: f64 },
+    /// AWS was asked and gave no answer to judge (unreachable, timed out, throttled, access
+    /// denied, an answer that could not be read, an error of the API): the words say which.
+    NoAnswer { error: String, ms: f64 },
     /// The check stopped unexpectedly.
     Stopped,
 }

@@ -297,11 +297,40 @@ impl Clone for ClientIdentity {
     }
 }
 
-/// The MQTT 3.1.1 CONNECT to send after a verified handshake.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The MQTT CONNECT to send after a verified handshake.
+#[derive(Clone, PartialEq, Eq)]
 pub struct MqttSettings {
     pub client_id: String,
     pub keep_alive_secs: u16,
+    /// The CONNECT's user name. Custom authentication carries the authorizer's name and
+    /// token in it (`NAME?x-amz-customauthorizer-name=...`), so it is never shown whole.
+    pub username: Option<String>,
+    /// The CONNECT's password (a secret: never shown).
+    pub password: Option<String>,
+}
+
+impl MqttSettings {
+    /// A CONNECT with a client id and keep-alive only, as a device with a certificate sends.
+    pub fn new(client_id: impl Into<String>, keep_alive_secs: u16) -> Self {
+        Self {
+            client_id: client_id.into(),
+            keep_alive_secs,
+            username: None,
+            password: None,
+        }
+    }
+}
+
+// Written by hand: the user name may carry a custom authorizer's token, the password is one.
+impl fmt::Debug for MqttSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MqttSettings")
+            .field("client_id", &self.client_id)
+            .field("keep_alive_secs", &self.keep_alive_secs)
+            .field("username", &self.username.as_ref().map(|_| "<redacted>"))
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
 }
 
 /// What the probe saw. Returned whenever at least one server certificate was captured,

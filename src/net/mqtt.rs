@@ -1,15 +1,21 @@
-//! The MQTT 3.1.1 exchange over an established TLS session: CONNECT, CONNACK, DISCONNECT.
+//! The MQTT 3.1.1 exchange over an established byte stream: CONNECT, CONNACK, DISCONNECT.
 //! Packets are encoded and decoded by rumqttc's codec, never by hand.
+//!
+//! The stream is anything `AsyncRead + AsyncWrite + Unpin`: the verified TLS session of a
+//! probe, or a WebSocket carrying MQTT over it. A TLS alert that ends the stream is found
+//! inside the `io::Error` (`InvalidData` around a `rustls::Error`, as [`super::tls::TlsIo`]
+//! and tokio-rustls report it).
 
+use std::io;
 use std::time::Instant;
 
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::time::timeout_at;
 
 use bytes::BytesMut;
 use rumqttc::mqttbytes::v4::{ConnAck, Connect, ConnectReturnCode, Packet};
 use rumqttc::mqttbytes::Error as CodecError;
 
-use super::tls::{Failure, TlsIo};
 use super::{MqttOutcome, MqttSettings};
 
 /// A CONNACK is 4 bytes; anything bigger than this before it is not an MQTT broker talking.
@@ -22,18 +28,27 @@ pub(super) struct Exchange {
 }
 
 /// Sends CONNECT and waits until `deadline` (the probe's) for CONNACK; on acceptance says
-/// goodbye properly.
-pub(super) async fn exchange(
-    io: &mut TlsIo,
+/// goodbye properly (DISCONNECT, then the stream's shutdown).
+pub(super) async fn exchange<S>(
+    io: &mut S,
     settings: &MqttSettings,
     deadline: tokio::time::Instant,
-) -> Exchange {
+) -> Exchange
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
     let start = Instant::now();
     let millis = || start.elapsed().as_secs_f64() * 1000.0;
 
     let mut connect = Connect::new(settings.client_id.clone());
     connect.keep_alive = settings.keep_alive_secs;
     connect.clean_session = true;
+    if settings.username.is_some() || settings.password.is_some() {
+        connect.set_login(
+            settings.username.clone().unwrap_or_default(),
+            settings.password.clone().unwrap_or_default(),
+        );
+    }
     let mut out = BytesMut::new();
     if let Err(error) = Packet::Connect(connect).write(&mut out, MAX_PACKET) {
         return Exchange {
@@ -43,7 +58,7 @@ pub(super) async fn exchange(
             alert: None,
         };
     }
-    let sent = timeout_at(deadline, io.write_all(&out)).await;
+    let sent = timeout_at(deadline, send(io, &out)).await;
     if !matches!(sent, Ok(Ok(()))) {
         return closed(millis(), None);
     }
@@ -63,9 +78,9 @@ pub(super) async fn exchange(
             let mut goodbye = BytesMut::new();
             // A DISCONNECT is two fixed bytes; encoding it cannot fail below MAX_PACKET.
             if Packet::Disconnect.write(&mut goodbye, MAX_PACKET).is_ok() {
-                let _ = timeout_at(deadline, io.write_all(&goodbye)).await;
+                let _ = timeout_at(deadline, send(io, &goodbye)).await;
             }
-            let _ = timeout_at(deadline, io.close()).await;
+            let _ = timeout_at(deadline, io.shutdown()).await;
             Exchange {
                 outcome: MqttOutcome::Accepted {
                     millis: elapsed,
@@ -108,18 +123,21 @@ enum Answer {
     Closed(Option<rustls::AlertDescription>),
 }
 
+/// Writes a whole packet and flushes it.
+async fn send<S: AsyncWrite + Unpin>(io: &mut S, packet: &[u8]) -> io::Result<()> {
+    io.write_all(packet).await?;
+    io.flush().await
+}
+
 /// Reads until a whole packet arrived. Only a connection that ended (EOF, reset,
 /// close_notify, an alert) is `Closed`, the broker's way of refusing; whatever else a peer
 /// does instead of answering (too much, garbage, records that are not valid TLS) is `Other`.
-async fn read_connack(io: &mut TlsIo) -> Answer {
-    let mut received = Vec::new();
+async fn read_connack<S: AsyncRead + Unpin>(io: &mut S) -> Answer {
+    let mut received = BytesMut::new();
+    let mut chunk = vec![0u8; 4096];
     loop {
-        let peer_closed = match io.take_plaintext(&mut received) {
-            Ok(closed) => closed,
-            Err(error) => return Answer::Other(format!("reading the answer failed: {error}")),
-        };
         if !received.is_empty() {
-            let mut stream = BytesMut::from(&received[..]);
+            let mut stream = received.clone();
             match Packet::read(&mut stream, MAX_PACKET) {
                 Ok(Packet::ConnAck(ack)) => return Answer::ConnAck(ack),
                 Ok(other) => {
@@ -138,27 +156,35 @@ async fn read_connack(io: &mut TlsIo) -> Answer {
                 }
             }
         }
-        if peer_closed {
-            return Answer::Closed(None);
-        }
         if received.len() > MAX_PACKET {
             return Answer::Other(format!(
                 "more than {MAX_PACKET} bytes without a complete packet"
             ));
         }
-        match io.read_once().await {
-            Ok(_) => {}
-            Err(Failure::Tls(rustls::Error::AlertReceived(alert))) => {
-                return Answer::Closed(Some(alert))
-            }
-            Err(Failure::Tls(error)) => {
-                return Answer::Other(format!("the server sent invalid TLS data: {error}"))
-            }
-            Err(Failure::Io(error)) if !is_disconnect(&error) => {
-                return Answer::Other(format!("reading the answer failed: {error}"))
-            }
-            Err(Failure::Eof | Failure::Io(_) | Failure::NotTls(_)) => return Answer::Closed(None),
+        match io.read(&mut chunk).await {
+            Ok(0) => return Answer::Closed(None),
+            Ok(n) => received.extend_from_slice(&chunk[..n]),
+            Err(error) => return read_failure(error),
         }
+    }
+}
+
+/// What a failed read says: an alert or a disconnect ends the connection (`Closed`); invalid
+/// TLS data or another error is `Other`.
+fn read_failure(error: io::Error) -> Answer {
+    if let Some(tls) = error
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+    {
+        return match tls {
+            rustls::Error::AlertReceived(alert) => Answer::Closed(Some(*alert)),
+            other => Answer::Other(format!("the server sent invalid TLS data: {other}")),
+        };
+    }
+    if is_disconnect(&error) {
+        Answer::Closed(None)
+    } else {
+        Answer::Other(format!("reading the answer failed: {error}"))
     }
 }
 

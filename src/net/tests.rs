@@ -280,10 +280,7 @@ fn refused_chain_keeps_the_client_certificate_back() {
         let mut settings = settings(server.port);
         settings.versions = versions;
         settings.client = Some(pki.identity("device"));
-        settings.mqtt = Some(MqttSettings {
-            client_id: "my-thing".to_string(),
-            keep_alive_secs: 30,
-        });
+        settings.mqtt = Some(MqttSettings::new("my-thing", 30));
         let (result, calls) = run(&settings, false);
         let probe = result.expect("a withheld certificate is a result");
         assert_eq!(calls, 1, "{versions:?}");
@@ -322,10 +319,7 @@ fn mosquitto(pki: &Pki) -> support::Peer {
 fn mqtt_settings(pki: &Pki, port: u16, device: &str) -> ProbeSettings {
     let mut settings = settings(port);
     settings.client = Some(pki.identity(device));
-    settings.mqtt = Some(MqttSettings {
-        client_id: "my-thing".to_string(),
-        keep_alive_secs: 30,
-    });
+    settings.mqtt = Some(MqttSettings::new("my-thing", 30));
     settings
 }
 

@@ -3,11 +3,18 @@
 //! tokio-rustls would hide the connection state when a handshake fails; driving
 //! `ClientConnection` directly keeps the negotiated version, suite and the received alert
 //! available after a failure, and lets us look at the first bytes the server sent.
+//!
+//! Once the handshake is done, [`TlsIo`] is an ordinary `AsyncRead + AsyncWrite` byte stream
+//! for what runs over it (MQTT, a WebSocket, HTTP). A TLS failure while reading (an alert, a
+//! bad record) comes out as an `io::Error` of kind `InvalidData` whose inner error is the
+//! `rustls::Error` (as with tokio-rustls), so a caller can still tell which alert ended it.
 
 use std::io::{self, Read, Write};
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
 
 use rustls::ClientConnection;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 
 /// How many of the server's first bytes to keep for a "does not speak TLS" report.
@@ -45,6 +52,10 @@ pub(super) struct TlsIo {
     pending: Vec<u8>,
     received: usize,
     buffer: Vec<u8>,
+    /// TLS records taken from rustls and not yet fully written to the socket.
+    outgoing: Vec<u8>,
+    /// close_notify was queued by `poll_shutdown`.
+    closing: bool,
 }
 
 impl TlsIo {
@@ -55,6 +66,8 @@ impl TlsIo {
             pending: prefix,
             received: 0,
             buffer: vec![0; 16 * 1024],
+            outgoing: Vec::new(),
+            closing: false,
         }
     }
 
@@ -71,12 +84,25 @@ impl TlsIo {
 
     /// Sends everything rustls has queued (handshake messages, alerts, records).
     pub async fn flush(&mut self) -> io::Result<()> {
-        while self.conn.wants_write() {
-            let mut out = Vec::new();
-            self.conn.write_tls(&mut out)?;
-            self.tcp.write_all(&out).await?;
+        std::future::poll_fn(|cx| self.poll_send(cx)).await
+    }
+
+    /// Writes queued records to the socket until rustls has nothing more to send.
+    fn poll_send(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        loop {
+            if self.outgoing.is_empty() {
+                if !self.conn.wants_write() {
+                    return Poll::Ready(Ok(()));
+                }
+                self.conn.write_tls(&mut self.outgoing)?;
+                continue;
+            }
+            let n = ready!(Pin::new(&mut self.tcp).poll_write(cx, &self.outgoing))?;
+            if n == 0 {
+                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+            }
+            self.outgoing.drain(..n);
         }
-        Ok(())
     }
 
     /// Reads once from the socket (unless received bytes are still pending) and lets rustls
@@ -127,22 +153,15 @@ impl TlsIo {
         Ok(progress)
     }
 
-    /// Queues application data and sends it.
-    pub async fn write_all(&mut self, data: &[u8]) -> io::Result<()> {
-        self.conn.writer().write_all(data)?;
-        self.flush().await
-    }
-
-    /// Moves received application data into `out`; `Ok(true)` once the peer sent close_notify.
-    pub fn take_plaintext(&mut self, out: &mut Vec<u8>) -> io::Result<bool> {
-        let mut chunk = [0u8; 4096];
-        loop {
-            match self.conn.reader().read(&mut chunk) {
-                Ok(0) => return Ok(true),
-                Ok(n) => out.extend_from_slice(&chunk[..n]),
-                Err(error) if error.kind() == io::ErrorKind::WouldBlock => return Ok(false),
-                Err(error) => return Err(error),
+    /// Moves plaintext rustls holds into `buf`; `Ready(Ok(false))` when it holds none yet.
+    fn poll_plaintext(&mut self, buf: &mut ReadBuf<'_>) -> Poll<io::Result<bool>> {
+        match self.conn.reader().read(buf.initialize_unfilled()) {
+            Ok(n) => {
+                buf.advance(n);
+                Poll::Ready(Ok(true))
             }
+            Err(error) if error.kind() == io::ErrorKind::WouldBlock => Poll::Ready(Ok(false)),
+            Err(error) => Poll::Ready(Err(error)),
         }
     }
 
@@ -151,6 +170,89 @@ impl TlsIo {
         self.conn.send_close_notify();
         let _ = self.flush().await;
         let _ = self.tcp.shutdown().await;
+    }
+}
+
+impl AsyncRead for TlsIo {
+    /// Application data as it arrives. A peer's close_notify or TCP FIN is the end of the
+    /// stream (`Ok` with nothing read); a TLS failure is `InvalidData` around the
+    /// `rustls::Error`.
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        if buf.remaining() == 0 {
+            return Poll::Ready(Ok(()));
+        }
+        loop {
+            // Plaintext rustls already holds goes first: rustls takes no more records while
+            // it holds as much as it keeps, so a flooding peer is read at the caller's pace.
+            if ready!(this.poll_plaintext(buf))? {
+                return Poll::Ready(Ok(()));
+            }
+            if this.pending.is_empty() {
+                let mut chunk = ReadBuf::new(&mut this.buffer);
+                ready!(Pin::new(&mut this.tcp).poll_read(cx, &mut chunk))?;
+                if chunk.filled().is_empty() {
+                    return Poll::Ready(Ok(()));
+                }
+                let n = chunk.filled().len();
+                this.pending.extend_from_slice(&this.buffer[..n]);
+            }
+            let mut rest = &this.pending[..];
+            let taken = this.conn.read_tls(&mut rest)?;
+            if taken == 0 {
+                // After close_notify rustls takes nothing more; what follows is ignored.
+                this.pending.clear();
+                return Poll::Ready(Ok(()));
+            }
+            this.received += taken;
+            this.pending.drain(..taken);
+            if let Err(error) = this.conn.process_new_packets() {
+                // rustls queued an alert telling the server why; try once to send it, for the
+                // server's log, without waiting for it.
+                let _ = this.poll_send(cx);
+                return Poll::Ready(Err(io::Error::new(io::ErrorKind::InvalidData, error)));
+            }
+        }
+    }
+}
+
+impl AsyncWrite for TlsIo {
+    /// Records queued earlier are sent first, so a peer that reads nothing holds the writer
+    /// back instead of letting the queue grow.
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        ready!(this.poll_send(cx))?;
+        let n = this.conn.writer().write(data)?;
+        // What does not go out now goes with the next write or flush.
+        if let Poll::Ready(Err(error)) = this.poll_send(cx) {
+            return Poll::Ready(Err(error));
+        }
+        Poll::Ready(Ok(n))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        ready!(this.poll_send(cx))?;
+        Pin::new(&mut this.tcp).poll_flush(cx)
+    }
+
+    /// close_notify, then TCP FIN.
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        if !this.closing {
+            this.conn.send_close_notify();
+            this.closing = true;
+        }
+        ready!(this.poll_send(cx))?;
+        Pin::new(&mut this.tcp).poll_shutdown(cx)
     }
 }
 

@@ -6,7 +6,7 @@ use std::fmt::Write;
 
 use serde::Serialize;
 
-use super::endpoint::{chain_report, HandshakeError, HandshakeReport};
+use super::endpoint::{HandshakeError, HandshakeReport};
 use super::human;
 use crate::doctor::config::{Client, DeviceFile, DeviceSettings, Sourced};
 use crate::doctor::facts::{FileFacts, NetworkFacts, PortFacts};
@@ -201,12 +201,8 @@ impl PortView {
             Some(match &h.result {
                 Ok(served) => {
                     let id = (sig == "device").then_some(client_id).flatten();
-                    PortHandshake::Done(Box::new(HandshakeReport::new(
-                        sig,
-                        chain_report(&served.chain, anchors, policy),
-                        &served.probe,
-                        id,
-                        served.connection.clone(),
+                    PortHandshake::Done(Box::new(HandshakeReport::of(
+                        sig, served, anchors, policy, id,
                     )))
                 }
                 Err(e) => PortHandshake::Failed {

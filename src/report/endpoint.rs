@@ -4,26 +4,14 @@
 use std::fmt::Write;
 
 use serde::Serialize;
-use x509_parser::prelude::FromDer;
 
 use super::{human, ChainReport};
 use crate::finding::{Finding, Verdict};
-use crate::net::{MqttOutcome, NetError, Probe};
+use crate::net::{MqttOutcome, NetError};
 pub use crate::targets::EndpointSource;
 use crate::trust::Anchors;
-use crate::verify::served::{self, Served, ServedChain};
+use crate::verify::served::{self, Served};
 use crate::verify::{Classification, Policy};
-
-/// The report of a served chain judged by [`served::judge_chain`]: its certificates, path and
-/// findings, those of certificates that did not parse included.
-pub fn chain_report(served: &ServedChain, anchors: &Anchors, policy: &Policy) -> ChainReport {
-    let mut report = match &served.judged {
-        Some((chain, judgement)) => ChainReport::build(chain, anchors, policy, judgement),
-        None => ChainReport::empty(anchors, policy),
-    };
-    report.add(served.unparsable.iter().cloned());
-    report
-}
 
 /// Timings in milliseconds.
 #[derive(Clone, Debug, Serialize)]
@@ -136,37 +124,30 @@ impl HandshakeError {
 }
 
 impl HandshakeReport {
-    /// The report of a completed probe: `report` is the served chain's, `findings` what the
-    /// connection showed.
-    pub fn new(
+    /// The report of a handshake probed and judged by [`served::handshake`]: its served
+    /// chain's certificates and path, under the handshake's findings and verdict (the chain's
+    /// and the connection's); `client_id` is what MQTT CONNECT carried.
+    pub fn of(
         sig: &str,
-        mut report: ChainReport,
-        probe: &Probe,
+        handshake: &served::Handshake,
+        anchors: &Anchors,
+        policy: &Policy,
         client_id: Option<&str>,
-        findings: Vec<Finding>,
     ) -> HandshakeReport {
-        let chain_verified = report.is_valid();
-        report.add(findings);
+        let report = match &handshake.chain.judged {
+            Some((chain, judgement)) => ChainReport::build(chain, anchors, policy, judgement),
+            None => ChainReport::empty(anchors, policy),
+        }
+        .judged(handshake.verdict, handshake.findings.clone());
+        let probe = &handshake.probe;
         let ca = &probe.client_auth;
         let client_auth = ClientAuthView {
             requested: ca.requested,
-            acceptable_ca_names: ca
-                .acceptable_ca_names
-                .iter()
-                .map(|der| {
-                    x509_parser::x509::X509Name::from_der(der)
-                        .map(|(_, n)| n.to_string())
-                        .unwrap_or_else(|_| format!("(unparsable, {} bytes)", der.len()))
-                })
-                .collect(),
+            acceptable_ca_names: handshake.acceptable_ca_names.clone(),
             signature_schemes: ca.signature_schemes.clone(),
             sent: ca.sent,
             withheld: ca.withheld,
-            accepted: if ca.sent {
-                Some(ca.rejection.is_none() && probe.handshake_error.is_none())
-            } else {
-                None
-            },
+            accepted: handshake.client_cert_accepted,
             rejection: ca.rejection.clone(),
         };
         let t = &probe.timings;
@@ -194,7 +175,7 @@ impl HandshakeReport {
         });
         HandshakeReport {
             sig: sig.to_string(),
-            chain_verified,
+            chain_verified: handshake.chain.verified(),
             error: None,
             report,
             tls: Some(tls),
@@ -203,32 +184,15 @@ impl HandshakeReport {
         }
     }
 
-    /// The report of a handshake probed and judged by [`served::handshake`].
-    pub fn of(
-        sig: &str,
-        handshake: &served::Handshake,
-        anchors: &Anchors,
-        policy: &Policy,
-        client_id: Option<&str>,
-    ) -> HandshakeReport {
-        HandshakeReport::new(
-            sig,
-            chain_report(&handshake.chain, anchors, policy),
-            &handshake.probe,
-            client_id,
-            handshake.connection.clone(),
-        )
-    }
-
     /// A handshake of `--sig both` that came up with no session: `report` is an empty chain
     /// report, and `finding` says what a device offering only this family meets.
-    pub fn failed(
+    fn failed(
         sig: &str,
-        mut report: ChainReport,
+        report: ChainReport,
         error: HandshakeError,
         finding: Finding,
     ) -> HandshakeReport {
-        report.add([finding]);
+        let report = report.judged(Verdict::Fail, vec![finding]);
         HandshakeReport {
             sig: sig.to_string(),
             chain_verified: false,
@@ -346,21 +310,12 @@ impl EndpointReport {
                 ),
             })
             .collect();
-        EndpointReport::new(endpoint, served.findings.clone(), handshakes)
-    }
-
-    pub fn new(
-        endpoint: EndpointView,
-        findings: Vec<Finding>,
-        handshakes: Vec<HandshakeReport>,
-    ) -> EndpointReport {
-        let ok = Verdict::of(&findings).passed() && handshakes.iter().all(HandshakeReport::passed);
         EndpointReport {
             schema_version: super::SCHEMA_VERSION,
             command: "endpoint",
-            verdict: if ok { Verdict::Ok } else { Verdict::Fail },
+            verdict: served.verdict,
             endpoint,
-            findings,
+            findings: served.findings.clone(),
             handshakes,
         }
     }

@@ -281,11 +281,14 @@ impl ChainReport {
         self.verdict.passed()
     }
 
-    /// Adds findings and sorts them again by severity (the order within one stays).
-    pub fn add(&mut self, findings: impl IntoIterator<Item = Finding>) {
-        self.findings.extend(findings);
-        crate::finding::sort(&mut self.findings);
-        self.verdict = Verdict::of(&self.findings);
+    /// The report under a judgement that took in this chain's and more (a handshake's: the
+    /// served chain's findings and the connection's): its verdict and findings, as judged.
+    pub fn judged(self, verdict: Verdict, findings: Vec<Finding>) -> ChainReport {
+        ChainReport {
+            verdict,
+            findings,
+            ..self
+        }
     }
 
     /// The lead error, if any.

@@ -22,22 +22,21 @@ use super::{
 };
 
 /// A served chain, judged: the certificates that parsed, arranged, with their judgement (None
-/// when none parsed), and a `malformed` finding for each one that did not.
+/// when none parsed); every finding about it, a `malformed` one for each certificate that did
+/// not parse included; and its verdict.
 #[derive(Clone, Debug)]
 pub struct ServedChain {
     pub judged: Option<(Chain, Judgement)>,
-    pub unparsable: Vec<Finding>,
+    /// By severity: the judgement's findings, then those of certificates that did not parse.
+    pub findings: Vec<Finding>,
+    /// Ok only when a path to an anchor verified and every certificate parsed.
+    pub verdict: Verdict,
 }
 
 impl ServedChain {
     /// The chain verified: a path to an anchor, and no certificate that failed to parse.
     pub fn verified(&self) -> bool {
-        let chain_ok = match &self.judged {
-            Some((_, judgement)) => Verdict::of(&judgement.findings).passed(),
-            // Nothing parsed: the unparsable findings say so; with none, nothing was served.
-            None => !self.unparsable.is_empty(),
-        };
-        chain_ok && Verdict::of(&self.unparsable).passed()
+        self.verdict.passed()
     }
 
     /// DER bytes of the certificates that parsed.
@@ -57,16 +56,76 @@ pub fn judge_chain(served: &[Vec<u8>], anchors: &Anchors, policy: &Policy) -> Se
         let judgement = verify(&chain, anchors, policy);
         (chain, judgement)
     });
-    ServedChain { judged, unparsable }
+    let mut findings: Vec<Finding> = judged
+        .iter()
+        .flat_map(|(_, judgement)| judgement.findings.iter().cloned())
+        .chain(unparsable)
+        .collect();
+    crate::finding::sort(&mut findings);
+    // With nothing that parsed, nothing verified, whatever the findings say.
+    let verdict = match &judged {
+        Some(_) => Verdict::of(&findings),
+        None => Verdict::Fail,
+    };
+    ServedChain {
+        judged,
+        findings,
+        verdict,
+    }
 }
 
-/// One handshake, probed and judged: what the probe saw, its served chain's judgement, and
-/// what the connection showed beyond the chain (client certificate, MQTT, the chain's size).
+/// One handshake, probed and judged: what the probe saw, its served chain's judgement, what
+/// the connection showed beyond the chain (client certificate, MQTT, the chain's size), and
+/// the handshake's verdict over both.
 #[derive(Clone, Debug)]
 pub struct Handshake {
     pub probe: Probe,
     pub chain: ServedChain,
     pub connection: Vec<Finding>,
+    /// By severity: the chain's findings, then the connection's.
+    pub findings: Vec<Finding>,
+    /// Ok only when the chain, the client certificate and MQTT all passed.
+    pub verdict: Verdict,
+    /// The CA names the server said it accepts for the client certificate, decoded and
+    /// written as a certificate's subject is.
+    pub acceptable_ca_names: Vec<String>,
+    /// Whether the server accepted the device certificate; None when none was sent.
+    pub client_cert_accepted: Option<bool>,
+}
+
+impl Handshake {
+    /// The judgement of a probe whose served chain was judged `chain`, with the connection's
+    /// findings `connection`.
+    pub fn judged(probe: Probe, chain: ServedChain, connection: Vec<Finding>) -> Handshake {
+        let mut findings: Vec<Finding> =
+            chain.findings.iter().chain(&connection).cloned().collect();
+        crate::finding::sort(&mut findings);
+        let verdict = match chain.verdict {
+            Verdict::Ok => Verdict::of(&findings),
+            Verdict::Fail => Verdict::Fail,
+        };
+        let auth = &probe.client_auth;
+        let acceptable_ca_names = auth
+            .acceptable_ca_names
+            .iter()
+            .map(|der| {
+                crate::chain::distinguished_name(der)
+                    .unwrap_or_else(|| format!("(unparsable, {} bytes)", der.len()))
+            })
+            .collect();
+        let client_cert_accepted = auth
+            .sent
+            .then(|| auth.rejection.is_none() && probe.handshake_error.is_none());
+        Handshake {
+            probe,
+            chain,
+            connection,
+            findings,
+            verdict,
+            acceptable_ca_names,
+            client_cert_accepted,
+        }
+    }
 }
 
 /// Probes with `settings` and judges the capture. The served chain is verified as soon as it
@@ -113,11 +172,7 @@ pub fn handshake_with(
         served_bytes: chain.total_bytes(),
         insecure,
     });
-    Ok(Handshake {
-        probe,
-        chain,
-        connection,
-    })
+    Ok(Handshake::judged(probe, chain, connection))
 }
 
 /// The chains to ask a target for.
@@ -146,12 +201,15 @@ pub struct Unserved {
 }
 
 /// A target probed and judged: what its name is, findings about its name and addressing,
-/// and each handshake's judgement.
+/// each handshake's judgement, and the target's verdict.
 #[derive(Debug)]
 pub struct Served {
     pub classification: Classification,
     pub findings: Vec<Finding>,
     pub families: Vec<Family>,
+    /// Ok only when every handshake came up and passed, and no finding about the name is an
+    /// error.
+    pub verdict: Verdict,
 }
 
 impl Served {
@@ -160,10 +218,19 @@ impl Served {
     pub fn new(host: &str, sni_sent: bool, families: Vec<Family>) -> Served {
         let classification = classify(host);
         let findings = endpoint_findings(&classification, !sni_sent);
+        let every_handshake_passed = families.iter().all(|family| match &family.outcome {
+            Ok(handshake) => handshake.verdict.passed(),
+            Err(_) => false,
+        });
+        let verdict = match Verdict::of(&findings) {
+            Verdict::Ok if every_handshake_passed => Verdict::Ok,
+            _ => Verdict::Fail,
+        };
         Served {
             classification,
             findings,
             families,
+            verdict,
         }
     }
 

@@ -58,7 +58,16 @@ pub(super) fn facts(
                 ms: millis(clock),
             }
         }
-        Err(e) => AccountFacts::NotAsked {
+        // Without credentials, a region or AWS support no request went out; the rest was asked.
+        Err(
+            e @ (aws::AwsError::NoCredentials(_)
+            | aws::AwsError::NoRegion
+            | aws::AwsError::NotBuilt),
+        ) => AccountFacts::NotAsked {
+            error: e.to_string(),
+            ms: millis(clock),
+        },
+        Err(e) => AccountFacts::NoAnswer {
             error: e.to_string(),
             ms: millis(clock),
         },

@@ -183,10 +183,7 @@ fn port_facts(
         if device {
             settings.client = identity.cloned();
             settings.mqtt = match (mqtt_port, client_id) {
-                (true, Some(id)) => Some(MqttSettings {
-                    client_id: id.to_string(),
-                    keep_alive_secs: 30,
-                }),
+                (true, Some(id)) => Some(MqttSettings::new(id.to_string(), 30)),
                 _ => None,
             };
         }

@@ -16,22 +16,7 @@ pub(super) fn probe(
     anchors: &Anchors,
     policy: &Policy,
 ) -> Result<Served, NetError> {
-    let handshake = served::handshake(settings, anchors, policy, false)?;
-    let chain = handshake.chain;
-    let chain_findings = chain
-        .judged
-        .iter()
-        .flat_map(|(_, judgement)| judgement.findings.iter())
-        .chain(&chain.unparsable)
-        .cloned()
-        .collect();
-    Ok(Served {
-        verified: chain.verified(),
-        chain,
-        chain_findings,
-        probe: handshake.probe,
-        connection: handshake.connection,
-    })
+    served::handshake(settings, anchors, policy, false)
 }
 
 /// The identity the device presents, when its certificate and key load as a pair.

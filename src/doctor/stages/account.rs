@@ -29,6 +29,13 @@ pub fn judge(facts: &Facts, earlier: &Earlier) -> Stage {
             duration_ms: round(*ms),
             ..Stage::skipped(id, format!("AWS was not asked: {error}"))
         },
+        AccountFacts::NoAnswer { error, ms } => Stage {
+            duration_ms: round(*ms),
+            ..Stage::skipped(
+                id,
+                format!("AWS was asked, but gave no answer to judge: {error}"),
+            )
+        },
         AccountFacts::Stopped => Stage::skipped(id, "the account check stopped unexpectedly"),
     }
 }
@@ -64,7 +71,7 @@ mod tests {
     use crate::finding::Finding;
 
     #[test]
-    fn the_stage_says_why_aws_was_not_asked() {
+    fn the_stage_says_why_aws_was_not_asked_or_gave_no_answer() {
         let cases = [
             (AccountFacts::Off, Status::Skipped, None),
             (
@@ -97,6 +104,27 @@ mod tests {
             assert_eq!(stage.status, status);
             assert_eq!(stage.depends_on, depends_on);
         }
+        // Not asked, and asked without an answer to judge, are worded apart.
+        let reason = |account| {
+            let mut f = facts();
+            f.account = account;
+            judge(&f, &Earlier(&[])).reason.unwrap_or_default()
+        };
+        assert_eq!(
+            reason(AccountFacts::NotAsked {
+                error: "no AWS credentials".into(),
+                ms: 1.0,
+            }),
+            "AWS was not asked: no AWS credentials"
+        );
+        let unreadable = "the answer from DescribeCertificate could not be read: not JSON";
+        assert_eq!(
+            reason(AccountFacts::NoAnswer {
+                error: unreadable.into(),
+                ms: 1.0,
+            }),
+            format!("AWS was asked, but gave no answer to judge: {unreadable}")
+        );
         // No certificate because the files stage failed: blocked by files.
         let mut f = facts();
         f.account = AccountFacts::NoCertificate;

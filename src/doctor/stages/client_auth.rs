@@ -32,7 +32,7 @@ pub fn judge(facts: &Facts, earlier: &Earlier) -> Stage {
                 continue;
             }
         };
-        if !served.verified || served.probe.client_auth.withheld {
+        if !served.chain.verified() || served.probe.client_auth.withheld {
             continue;
         }
         ran = true;
@@ -56,7 +56,7 @@ pub fn judge(facts: &Facts, earlier: &Earlier) -> Stage {
 
 /// The connection findings of the device's handshake that are this stage's.
 pub fn routed(served: &crate::doctor::facts::Served) -> impl Iterator<Item = &Finding> {
-    let context = Context::of_chain(&served.chain_findings, served.probe.client_auth.requested);
+    let context = Context::of_chain(&served.chain.findings, served.probe.client_auth.requested);
     route::routed(
         &served.connection,
         Engine::Connection,

@@ -24,7 +24,7 @@ pub fn judge(facts: &Facts, earlier: &Earlier) -> Stage {
         let Some(Ok(served)) = port.device.as_ref().map(|h| &h.result) else {
             continue;
         };
-        if !served.verified || served.probe.client_auth.withheld {
+        if !served.chain.verified() || served.probe.client_auth.withheld {
             blocker.get_or_insert(chain_blocker(earlier));
             continue;
         }
@@ -38,7 +38,7 @@ pub fn judge(facts: &Facts, earlier: &Earlier) -> Stage {
                 ran = true;
                 ms = ms.max(served.probe.timings.mqtt.unwrap_or(0.0));
                 let label = format!("port {}", port.port);
-                let context = Context::of_chain(&served.chain_findings, true);
+                let context = Context::of_chain(&served.chain.findings, true);
                 for f in route::routed(&served.connection, Engine::Connection, context, id) {
                     findings.add(f.clone(), &label);
                 }

@@ -10,7 +10,7 @@ use crate::doctor::facts::{
 };
 use crate::doctor::stages::{Stage, StageId};
 use crate::doctor::verdict::Evidence;
-use crate::finding::{Code, Finding};
+use crate::finding::{Code, Finding, Verdict};
 use crate::net::{self, ClientIdentity, NetError, Probe, TlsFacts};
 use crate::trust::Anchors;
 use crate::verify::served::ServedChain;
@@ -103,16 +103,15 @@ pub fn port(number: u16, handshakes: Vec<Handshake>) -> NetworkFacts {
 /// is an error) and the connection with `connection`.
 pub fn served_ok(chain: Vec<Finding>, connection: Vec<Finding>) -> Handshake {
     Handshake {
-        result: Ok(Served {
-            probe: probe(),
-            chain: ServedChain {
+        result: Ok(Served::judged(
+            probe(),
+            ServedChain {
                 judged: None,
-                unparsable: Vec::new(),
+                verdict: Verdict::of(&chain),
+                findings: chain,
             },
-            verified: !chain.iter().any(Finding::is_error),
-            chain_findings: chain,
             connection,
-        }),
+        )),
         ms: 1.0,
     }
 }

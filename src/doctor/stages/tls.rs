@@ -35,8 +35,8 @@ pub fn judge(facts: &Facts, _earlier: &Earlier) -> Stage {
                 continue;
             };
             let requested = served.probe.client_auth.requested;
-            let chain = Context::of_chain(&served.chain_findings, requested);
-            for f in route::routed(&served.chain_findings, Engine::Chain, chain, id) {
+            let chain = Context::of_chain(&served.chain.findings, requested);
+            for f in route::routed(&served.chain.findings, Engine::Chain, chain, id) {
                 findings.add(f.clone(), &label);
             }
             for f in route::routed(&served.connection, Engine::Connection, chain, id) {

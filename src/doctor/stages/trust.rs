@@ -29,8 +29,8 @@ pub fn judge(facts: &Facts, _earlier: &Earlier) -> Stage {
         for port in network.reached().filter(|p| p.no_tls().is_none()) {
             for handshake in port.handshakes() {
                 let Ok(s) = &handshake.result else { continue };
-                let context = Context::of_chain(&s.chain_findings, false);
-                for f in route::routed(&s.chain_findings, Engine::Chain, context, id) {
+                let context = Context::of_chain(&s.chain.findings, false);
+                for f in route::routed(&s.chain.findings, Engine::Chain, context, id) {
                     served.add(f.clone(), "");
                 }
             }
