@@ -117,6 +117,15 @@ codes! {
     IpLiteral "ip_literal" Warning "an IP address was used as the name: no SNI, and no certificate name can match";
     Insecure "insecure" Warning "`--insecure` let application data flow over a chain that did not verify";
     LargeChain "large_chain" Warning "more than 4096 bytes of certificates served: too much for small device TLS buffers";
+    // MQTT over WebSocket (`--transport wss`): the HTTP upgrade's answer.
+    WsSignatureMismatch "ws_signature_mismatch" Error "the WebSocket upgrade was refused (403): the SigV4 signature does not match (secret key, region, or host signed)";
+    WsSignatureExpired "ws_signature_expired" Error "the WebSocket upgrade was refused (403): the signature expired or is not yet valid (the device's clock)";
+    WsSecurityToken "ws_security_token" Error "the WebSocket upgrade was refused (403): the session token is missing, invalid or expired";
+    WsForbidden "ws_forbidden" Error "the WebSocket upgrade was refused (403) for another reason (the body is quoted)";
+    WsUpgradeRefused "ws_upgrade_refused" Error "the WebSocket upgrade was answered with another status than 101 (426, 404, ...)";
+    WsUpgradeFailed "ws_upgrade_failed" Error "the answer to the WebSocket upgrade is not a valid upgrade (too large, closed, a bad accept key)";
+    WsUpgradeTimeout "ws_upgrade_timeout" Error "no answer to the WebSocket upgrade within the timeout";
+    WsUpgradeNotSent "ws_upgrade_not_sent" Warning "the WebSocket upgrade was not asked for (the chain did not verify)";
     // The device's credentials (device).
     CertFileHoldsKey "cert_file_holds_key" Error "the certificate file holds a private key (and no certificate)";
     CertFileHoldsCsr "cert_file_holds_csr" Error "the certificate file holds a CSR: it still has to be signed";

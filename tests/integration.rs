@@ -77,3 +77,6 @@ mod aws_answers;
 mod doctor;
 #[path = "integration/fleet.rs"]
 mod fleet;
+
+#[path = "integration/wss.rs"]
+mod wss;

@@ -14,6 +14,8 @@
 mod client;
 #[cfg(feature = "aws")]
 mod guard;
+#[cfg(feature = "aws")]
+mod signing;
 
 use std::fmt;
 use std::time::Duration;
@@ -190,6 +192,22 @@ pub fn data_endpoint(settings: &AwsSettings) -> Result<(String, String), AwsErro
     #[cfg(feature = "aws")]
     {
         client::data_endpoint(settings)
+    }
+    #[cfg(not(feature = "aws"))]
+    {
+        let _ = settings;
+        Err(AwsError::NotBuilt)
+    }
+}
+
+/// Credentials from the standard chain for signing a WebSocket URL, and the chain's region
+/// when it has one.
+pub fn signing_credentials(
+    settings: &AwsSettings,
+) -> Result<(crate::net::AwsCredentials, Option<String>), AwsError> {
+    #[cfg(feature = "aws")]
+    {
+        signing::signing_credentials(settings)
     }
     #[cfg(not(feature = "aws"))]
     {

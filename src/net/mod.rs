@@ -80,11 +80,51 @@ pub enum Transport {
     /// MQTT directly on TLS (8883, or 443 with ALPN), authenticated by the client certificate.
     #[default]
     Tls,
-    /// MQTT over a WebSocket (`wss://host/mqtt`, subprotocol `mqtt`) on the TLS session.
+    /// MQTT over a WebSocket (`wss://host/mqtt`, subprotocol `mqtt`) on the TLS session. The
+    /// upgrade is asked for once the chain verified, with or without an MQTT exchange after it.
     WebSocket(WebSocketSettings),
-    /// MQTT directly on TLS with a custom authorizer's parameters in the CONNECT's user name
-    /// (AWS IoT: 443 with ALPN `mqtt`).
+}
+
+/// The transport the user asked for, before credentials are looked up: what `--transport`,
+/// `--signing-region` and `--authorizer ...` resolve to.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum TransportRequest {
+    #[default]
+    Tls,
+    /// MQTT over WebSocket: presigned with SigV4 (credentials from the standard chain), or
+    /// with a custom authorizer's headers when one is given.
+    Wss {
+        signing_region: Option<String>,
+        authorizer: Option<Authorizer>,
+    },
+    /// MQTT on 443 with ALPN `mqtt`, the authorizer's parameters in the user name.
     CustomAuth(Authorizer),
+}
+
+impl TransportRequest {
+    /// The ALPN protocol a device offers for it on AWS IoT's 443 (the Device SDKs' builders).
+    pub fn alpn(&self) -> Option<&'static str> {
+        match self {
+            TransportRequest::Tls => None,
+            TransportRequest::Wss { .. } => Some("http/1.1"),
+            TransportRequest::CustomAuth(_) => Some("mqtt"),
+        }
+    }
+
+    /// The values that must never appear in any output.
+    pub fn secrets(&self) -> Vec<String> {
+        match self {
+            TransportRequest::Tls
+            | TransportRequest::Wss {
+                authorizer: None, ..
+            } => Vec::new(),
+            TransportRequest::Wss {
+                authorizer: Some(authorizer),
+                ..
+            }
+            | TransportRequest::CustomAuth(authorizer) => authorizer.secrets(),
+        }
+    }
 }
 
 /// The WebSocket upgrade: where, and how it is authenticated.
@@ -152,10 +192,7 @@ impl Authorizer {
     /// The parameters AWS IoT reads, in the order the developer guide gives them; it reads
     /// them in any order.
     pub fn parameters(&self) -> Vec<(String, String)> {
-        let mut parameters = vec![(
-            "x-amz-customauthorizer-name".to_string(),
-            self.name.clone(),
-        )];
+        let mut parameters = vec![("x-amz-customauthorizer-name".to_string(), self.name.clone())];
         if let Some(signature) = &self.signature {
             parameters.push((
                 "x-amz-customauthorizer-signature".to_string(),

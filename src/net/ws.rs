@@ -21,7 +21,7 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tokio_tungstenite::WebSocketStream;
 
-use super::UpgradeOutcome;
+use super::{mqtt, MqttOutcome, MqttSettings, UpgradeOutcome, WebSocketAuth, WebSocketSettings};
 
 /// The most of a refusal's body that is read and kept: AWS IoT's are a few hundred bytes.
 pub(super) const MAX_BODY: usize = 8 * 1024;
@@ -38,6 +38,133 @@ pub(super) struct UpgradeRequest {
     /// The values that must never be shown (signature, token, authorizer token): removed
     /// from anything the server sends back before it is reported.
     pub secrets: Vec<String>,
+}
+
+/// What a WebSocket session showed: the upgrade's answer, then MQTT's when asked for.
+pub(super) struct Session {
+    pub upgrade: UpgradeOutcome,
+    pub upgrade_millis: f64,
+    pub mqtt: Option<MqttOutcome>,
+    pub mqtt_millis: Option<f64>,
+}
+
+/// The upgrade, and MQTT over the WebSocket when `mqtt` is set, on the probe's TLS stream.
+/// `allowed` is false when the chain did not verify (or the session is gone): then nothing
+/// is sent, neither the signed request nor a CONNECT.
+pub(super) async fn session<S>(
+    stream: &mut S,
+    host: &str,
+    port: u16,
+    settings: &WebSocketSettings,
+    mqtt: Option<&MqttSettings>,
+    allowed: bool,
+    deadline: tokio::time::Instant,
+) -> Session
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let started = Instant::now();
+    let not_sent = |reason: String| Session {
+        upgrade: UpgradeOutcome::NotSent {
+            reason: reason.clone(),
+        },
+        upgrade_millis: 0.0,
+        mqtt: mqtt.map(|_| MqttOutcome::NotSent {
+            reason: "the WebSocket upgrade was not asked for".to_string(),
+        }),
+        mqtt_millis: None,
+    };
+    if !allowed {
+        return not_sent(
+            "the served chain did not verify (or the TLS session ended); nothing is sent over \
+             an unverified connection"
+                .to_string(),
+        );
+    }
+    let request = match request(host, port, settings) {
+        Ok(request) => request,
+        Err(reason) => return not_sent(reason),
+    };
+    let answer = upgrade(stream, &request, deadline).await;
+    let (socket, upgrade) = match answer {
+        Answer::Switched(socket, outcome) => (Some(socket), outcome),
+        Answer::Failed(outcome) => (None, outcome),
+        Answer::Refused(refusal) => (None, refusal.read_rest(stream, deadline).await),
+    };
+    let upgrade_millis = started.elapsed().as_secs_f64() * 1000.0;
+    let Some(socket) = socket else {
+        return Session {
+            upgrade,
+            upgrade_millis,
+            mqtt: mqtt.map(|_| MqttOutcome::NotSent {
+                reason: "the WebSocket upgrade did not succeed".to_string(),
+            }),
+            mqtt_millis: None,
+        };
+    };
+    let mut bytes = WsBytes::new(socket);
+    let (mqtt, mqtt_millis) = match mqtt {
+        Some(mqtt_settings) => {
+            let started = Instant::now();
+            let exchange = mqtt::exchange(&mut bytes, mqtt_settings, deadline).await;
+            (
+                Some(exchange.outcome),
+                Some(started.elapsed().as_secs_f64() * 1000.0),
+            )
+        }
+        None => {
+            let _ = timeout_at(deadline, tokio::io::AsyncWriteExt::shutdown(&mut bytes)).await;
+            (None, None)
+        }
+    };
+    Session {
+        upgrade,
+        upgrade_millis,
+        mqtt,
+        mqtt_millis,
+    }
+}
+
+/// The GET for these settings: `wss://host[:port]/path`, presigned or with the authorizer's
+/// headers.
+fn request(host: &str, port: u16, settings: &WebSocketSettings) -> Result<UpgradeRequest, String> {
+    let host = super::address::bare_host(host);
+    let host = if host.contains(':') {
+        format!("[{host}]")
+    } else {
+        host.to_string()
+    };
+    let authority = if port == 443 {
+        host
+    } else {
+        format!("{host}:{port}")
+    };
+    match &settings.auth {
+        WebSocketAuth::CustomAuth(authorizer) => Ok(UpgradeRequest {
+            url: format!("wss://{authority}{}", settings.path),
+            headers: authorizer.parameters(),
+            secrets: authorizer.secrets(),
+        }),
+        #[cfg(feature = "aws")]
+        WebSocketAuth::SigV4 {
+            credentials,
+            region,
+            time,
+        } => {
+            let presigned =
+                super::ws_sign::presign(&authority, &settings.path, region, credentials, *time)?;
+            Ok(UpgradeRequest {
+                url: presigned.url,
+                headers: Vec::new(),
+                secrets: presigned.secrets,
+            })
+        }
+        #[cfg(not(feature = "aws"))]
+        WebSocketAuth::SigV4 { .. } => Err(
+            "this iotcheck was built without AWS support (cargo feature `aws`): it cannot sign"
+                .to_string(),
+        ),
+    }
 }
 
 /// The answer to the upgrade request.
@@ -319,9 +446,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for WsBytes<S> {
     /// Sends the WebSocket Close and waits for it to go out (not for the server's).
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match ready!(Pin::new(&mut self.get_mut().socket).poll_close(cx)) {
-            Ok(()) | Err(WsError::ConnectionClosed | WsError::AlreadyClosed) => {
-                Poll::Ready(Ok(()))
-            }
+            Ok(()) | Err(WsError::ConnectionClosed | WsError::AlreadyClosed) => Poll::Ready(Ok(())),
             Err(error) => Poll::Ready(Err(io_error(error))),
         }
     }
@@ -375,7 +500,9 @@ mod tests {
         );
         let (outcome, request) = answered(answer.into_bytes()).await;
         assert!(request.starts_with("GET /mqtt?X-Amz-Signature=abcdef0123 HTTP/1.1\r\n"));
-        assert!(request.to_ascii_lowercase().contains("sec-websocket-protocol: mqtt\r\n"));
+        assert!(request
+            .to_ascii_lowercase()
+            .contains("sec-websocket-protocol: mqtt\r\n"));
         assert!(request.contains("x-amz-customauthorizer-name: auth\r\n"));
         let UpgradeOutcome::Refused {
             status,

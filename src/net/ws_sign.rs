@@ -131,7 +131,8 @@ mod tests {
         assert_eq!(with.secrets[0], without.secrets[0]);
         assert!(with.url.starts_with(&without.url), "{}", with.url);
         assert!(
-            with.url.ends_with("&X-Amz-Security-Token=FQoG%2Ftoken%2Bx%3D"),
+            with.url
+                .ends_with("&X-Amz-Security-Token=FQoG%2Ftoken%2Bx%3D"),
             "{}",
             with.url
         );

@@ -10,6 +10,7 @@ pub mod device;
 mod engine;
 mod hints;
 pub mod served;
+mod websocket;
 
 use std::collections::HashMap;
 

@@ -69,6 +69,14 @@ pub const ROUTES: &[(Code, Route)] = &[
     (Code::MqttTimeout, Route::To(StageId::Mqtt)),
     (Code::MqttUnexpected, Route::To(StageId::Mqtt)),
     (Code::MqttNotSent, Route::To(StageId::Mqtt)),
+    (Code::WsSignatureMismatch, Route::To(StageId::Mqtt)),
+    (Code::WsSignatureExpired, Route::To(StageId::Mqtt)),
+    (Code::WsSecurityToken, Route::To(StageId::Mqtt)),
+    (Code::WsForbidden, Route::To(StageId::Mqtt)),
+    (Code::WsUpgradeRefused, Route::To(StageId::Mqtt)),
+    (Code::WsUpgradeFailed, Route::To(StageId::Mqtt)),
+    (Code::WsUpgradeTimeout, Route::To(StageId::Mqtt)),
+    (Code::WsUpgradeNotSent, Route::To(StageId::Mqtt)),
     // The client_auth and mqtt stages are blocked by the chain that did not verify, and say so.
     (Code::ClientCertWithheld, Route::Nowhere),
 ];
