@@ -21,6 +21,8 @@ listens; the process ends when its standard input closes (the test ends).
   CONNECT gets the socket closed without CONNACK, as AWS IoT closes it.
 - big: answers the upgrade with 50 MB of headers. drip: one byte of an answer a second.
 - close-then-frames: switches protocols, sends a Close, then keeps sending binary frames.
+- tls: MQTT on TLS relayed to the same mosquitto, the baseline that benches/wss.sh compares
+  the WebSocket path with.
 """
 
 import argparse
@@ -241,6 +243,25 @@ async def authorizer_mqtt_listener(args, context):
     return server
 
 
+async def tls_relay_listener(args, context):
+    """MQTT on TLS relayed to the same mosquitto: the baseline of benches/wss.sh."""
+
+    async def handle(reader, writer):
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", args.broker)
+
+        async def pipe(source, sink):
+            while data := await source.read(65536):
+                sink.write(data)
+                await sink.drain()
+            sink.close()
+
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer), return_exceptions=True)
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0, ssl=context)
+    print(f"READY tls {server.sockets[0].getsockname()[1]}", flush=True)
+    return server
+
+
 async def raw_listener(name, context, behave):
     async def handle(reader, writer):
         try:
@@ -349,6 +370,7 @@ async def main():
             else forbidden("Forbidden"),
         ),
         await authorizer_mqtt_listener(args, tls(args.cert, args.key, ["mqtt"])),
+        await tls_relay_listener(args, context),
         await raw_listener("big", context, big),
         await raw_listener("drip", context, drip),
         await raw_listener("close-then-frames", context, close_then_frames),
