@@ -576,29 +576,9 @@ fn a_throttled_api_exits_3_saying_so() {
 #[test]
 fn endpoint_without_host_probes_the_accounts_data_endpoint() {
     let moto = Moto::start();
-    let server = s_server(&[
-        "-cert",
-        "server/rsa-leaf.pem",
-        "-cert_chain",
-        "server/rsa-int.pem",
-        "-key",
-        "server/rsa-leaf.key",
-    ]);
-    let mut cmd = iotcheck();
-    cmd.args([
-        "endpoint",
-        "--port",
-        &server.port.to_string(),
-        "--connect",
-        "127.0.0.1",
-        "--ca",
-        &fixture("roots/test-roots.pem"),
-        "--at",
-        AT,
-        "--timeout",
-        "5",
-        "--json",
-    ]);
+    let server = rsa_chain_server();
+    let port = server.port.to_string();
+    let mut cmd = endpoint_targets_cmd(&[], &["--port", &port, "--json"]);
     with_aws(&mut cmd, &moto.url(), moto.config.path());
     let r = run_cmd(&mut cmd);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
@@ -616,20 +596,7 @@ fn endpoint_without_host_probes_the_accounts_data_endpoint() {
     assert_eq!(j["verdict"], "ok");
 
     // In words.
-    let mut cmd = iotcheck();
-    cmd.args([
-        "endpoint",
-        "--port",
-        &server.port.to_string(),
-        "--connect",
-        "127.0.0.1",
-        "--ca",
-        &fixture("roots/test-roots.pem"),
-        "--at",
-        AT,
-        "--color",
-        "never",
-    ]);
+    let mut cmd = endpoint_targets_cmd(&[], &["--port", &port, "--color", "never"]);
     with_aws(&mut cmd, &moto.url(), moto.config.path());
     let r = run_cmd(&mut cmd);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
@@ -643,14 +610,7 @@ fn endpoint_without_host_probes_the_accounts_data_endpoint() {
 
 #[test]
 fn endpoint_with_host_never_asks_aws() {
-    let server = s_server(&[
-        "-cert",
-        "server/rsa-leaf.pem",
-        "-cert_chain",
-        "server/rsa-int.pem",
-        "-key",
-        "server/rsa-leaf.key",
-    ]);
+    let server = rsa_chain_server();
     // An AWS API that would fail the command, were it asked.
     let port = hostile(Behaviour::Close);
     let config = empty_aws_config();

@@ -18,19 +18,53 @@ const DEVICE: &str = "device/ec.pem";
 /// `iotcheck account --cert DEVICE --json` against the fake answering with `answer`.
 fn account(answer: impl Fn(&Request) -> Answer + Send + Sync + 'static) -> Run {
     let port = fake_iot::start(answer);
-    let config = empty_aws_config();
-    let mut cmd = iotcheck();
     // The timeout only bounds a hang, were the guard to fail: every case ends long before.
-    cmd.args([
-        "account",
-        "--cert",
-        &fixture(DEVICE),
-        "--json",
-        "--timeout",
-        "60",
-    ]);
-    with_aws(&mut cmd, &format!("http://127.0.0.1:{port}"), config.path());
-    run_cmd(&mut cmd)
+    against(
+        port,
+        iotcheck().args([
+            "account",
+            "--cert",
+            &fixture(DEVICE),
+            "--json",
+            "--timeout",
+            "60",
+        ]),
+    )
+}
+
+/// Runs `cmd` against the fake on `port`.
+fn against(port: u16, cmd: &mut Command) -> Run {
+    let config = empty_aws_config();
+    with_aws(cmd, &format!("http://127.0.0.1:{port}"), config.path());
+    run_cmd(cmd)
+}
+
+/// A fake where the device certificate is registered: DescribeCertificate answers with its
+/// description; every later request is `rest`'s to answer.
+fn registered(
+    rest: impl Fn(&Request) -> Answer + Send + Sync + 'static,
+) -> impl Fn(&Request) -> Answer + Send + Sync + 'static {
+    move |request| {
+        if request.path.starts_with("/certificates/") {
+            Answer::ok(certificate_description("c0ffee"))
+        } else {
+            rest(request)
+        }
+    }
+}
+
+/// GetPolicy's answer: the policy P, allowing iot:Connect on any resource, with `sid` as its
+/// statement's id when given.
+fn connect_policy(sid: Option<String>) -> Answer {
+    let mut statement =
+        serde_json::json!({"Effect": "Allow", "Action": "iot:Connect", "Resource": "*"});
+    if let Some(sid) = sid {
+        statement["Sid"] = sid.into();
+    }
+    let document = serde_json::json!({"Version": "2012-10-17", "Statement": [statement]});
+    Answer::ok(
+        serde_json::json!({"policyName": "P", "policyDocument": document.to_string()}).to_string(),
+    )
 }
 
 /// Exit 3, nothing on stdout, one line on stderr saying the answer of `action` could not be
@@ -52,10 +86,6 @@ fn nested(levels: usize) -> String {
         "[".repeat(levels - 1),
         "]".repeat(levels - 1)
     )
-}
-
-fn is_describe_certificate(request: &Request) -> bool {
-    request.path.starts_with("/certificates/")
 }
 
 #[test]
@@ -96,44 +126,32 @@ fn a_body_larger_than_any_answer_is_not_read_whole() {
     });
     unreadable(&r, "iot:DescribeCertificate", "larger than the 1 MiB");
     // The same behind a valid first answer, in a later call.
-    let r = account(|request| {
-        if is_describe_certificate(request) {
-            Answer::ok(certificate_description("c0ffee"))
-        } else {
-            Answer::Stream {
-                prefix: b"{\"things\":[".to_vec(),
-                piece: b"\"thing\",".repeat(8 * 1024),
-                length: None,
-            }
-        }
-    });
+    let r = account(registered(|_| Answer::Stream {
+        prefix: b"{\"things\":[".to_vec(),
+        piece: b"\"thing\",".repeat(8 * 1024),
+        length: None,
+    }));
     unreadable(&r, "iot:ListPrincipalThings", "larger than the 1 MiB");
 }
 
 #[test]
 fn a_repeated_pagination_token_ends_the_listing_at_once() {
-    let r = account(|request| {
-        if is_describe_certificate(request) {
-            Answer::ok(certificate_description("c0ffee"))
-        } else {
-            Answer::ok(r#"{"things":["Sensor1"],"nextToken":"again"}"#)
-        }
-    });
+    let r = account(registered(|_| {
+        Answer::ok(r#"{"things":["Sensor1"],"nextToken":"again"}"#)
+    }));
     unreadable(
         &r,
         "iot:ListPrincipalThings",
         "hands back the pagination token of an earlier page",
     );
     // The policies' listing (marker) too.
-    let r = account(|request| {
-        if is_describe_certificate(request) {
-            Answer::ok(certificate_description("c0ffee"))
-        } else if request.path.starts_with("/principals/things") {
+    let r = account(registered(|request| {
+        if request.path.starts_with("/principals/things") {
             Answer::ok(r#"{"things":[]}"#)
         } else {
             Answer::ok(r#"{"policies":[],"nextMarker":"m"}"#)
         }
-    });
+    }));
     unreadable(
         &r,
         "iot:ListAttachedPolicies",
@@ -167,11 +185,9 @@ fn an_answer_that_is_not_the_apis_is_no_finding() {
 #[test]
 fn a_registered_certificate_still_reads_through_the_guard() {
     // The guard passes what the API really sends: a full answer, pages that end.
-    let r = account(|request| {
+    let r = account(registered(|request| {
         let path = request.path.as_str();
-        if is_describe_certificate(request) {
-            Answer::ok(certificate_description("c0ffee"))
-        } else if path.starts_with("/principals/things") && path.contains("nextToken=p2") {
+        if path.starts_with("/principals/things") && path.contains("nextToken=p2") {
             Answer::ok(r#"{"things":["TestThing-ec"]}"#)
         } else if path.starts_with("/principals/things") {
             Answer::ok(r#"{"things":["Other"],"nextToken":"p2"}"#)
@@ -180,16 +196,11 @@ fn a_registered_certificate_still_reads_through_the_guard() {
         } else if path.starts_with("/attached-policies/") {
             Answer::ok(r#"{"policies":[{"policyName":"P"}]}"#)
         } else if path.starts_with("/policies/") {
-            let document = serde_json::json!({"Version": "2012-10-17", "Statement": [
-                {"Effect": "Allow", "Action": "iot:Connect", "Resource": "*"}]});
-            Answer::ok(
-                serde_json::json!({"policyName": "P", "policyDocument": document.to_string()})
-                    .to_string(),
-            )
+            connect_policy(None)
         } else {
             Answer::Json(404, r#"{"message":"no"}"#.into())
         }
-    });
+    }));
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     let j: Value = r.json();
     let things: Vec<&str> = j["things"]
@@ -205,30 +216,7 @@ fn a_registered_certificate_still_reads_through_the_guard() {
 fn the_doctors_account_stage_survives_deep_nesting() {
     // 20,000 levels sufficed inside doctor.
     let port = fake_iot::start(|_| Answer::ok(nested(100_000)));
-    let config = empty_aws_config();
-    let mut cmd: Command = iotcheck();
-    cmd.args([
-        "doctor",
-        "--endpoint",
-        "abc-ats.iot.eu-west-1.amazonaws.com",
-        "--connect",
-        "127.0.0.1",
-        "--ports",
-        &CLOSED_PORT.to_string(),
-        "--cert",
-        &fixture("device/ec.pem"),
-        "--key",
-        &fixture("device/ec.key"),
-        "--ca",
-        &fixture("roots/test-roots.pem"),
-        "--at",
-        AT,
-        "--timeout",
-        "60",
-        "--json",
-    ]);
-    with_aws(&mut cmd, &format!("http://127.0.0.1:{port}"), config.path());
-    let r = run_cmd(&mut cmd);
+    let r = against(port, &mut doctor_cmd(&[CLOSED_PORT], &["--timeout", "60"]));
     assert!(r.code == 1 || r.code == 3, "{}{}", r.stdout, r.stderr);
     let j = r.json();
     let account = j["stages"]
@@ -238,9 +226,11 @@ fn the_doctors_account_stage_survives_deep_nesting() {
         .find(|s| s["id"] == "account")
         .expect("the account stage")
         .clone();
+    // AWS was asked; its answer could not be read.
     let reason = account["reason"].as_str().unwrap_or_default();
     assert!(
-        reason.contains("the answer from iot:DescribeCertificate could not be read")
+        reason.starts_with("AWS was asked, but gave no answer to judge: ")
+            && reason.contains("the answer from iot:DescribeCertificate could not be read")
             && reason.contains("nests deeper than 64 levels"),
         "{account}"
     );
@@ -250,11 +240,9 @@ fn the_doctors_account_stage_survives_deep_nesting() {
 fn long_text_from_the_api_is_clipped_in_every_output() {
     // A statement id, a thing name and an attribute of 500 KB each.
     let long = |c: &str| c.repeat(500_000);
-    let answer = move |request: &Request| {
+    let answer = registered(move |request: &Request| {
         let path = request.path.as_str();
-        if is_describe_certificate(request) {
-            Answer::ok(certificate_description("c0ffee"))
-        } else if path.starts_with("/principals/things") {
+        if path.starts_with("/principals/things") {
             Answer::ok(serde_json::json!({"things": ["TestThing-ec", long("t")]}).to_string())
         } else if path.starts_with("/things/") {
             Answer::ok(
@@ -264,24 +252,19 @@ fn long_text_from_the_api_is_clipped_in_every_output() {
         } else if path.starts_with("/attached-policies/") {
             Answer::ok(r#"{"policies": [{"policyName": "P"}]}"#)
         } else if path.starts_with("/policies/") {
-            let document = serde_json::json!({"Version": "2012-10-17", "Statement": [
-                {"Sid": long("s"), "Effect": "Allow", "Action": "iot:Connect", "Resource": "*"}]});
-            Answer::ok(
-                serde_json::json!({"policyName": "P", "policyDocument": document.to_string()})
-                    .to_string(),
-            )
+            connect_policy(Some(long("s")))
         } else {
             Answer::Json(404, r#"{"message":"no"}"#.into())
         }
-    };
+    });
     let port = fake_iot::start(answer);
-    let config = empty_aws_config();
     for format in [&["--json"][..], &["--color", "never"][..]] {
-        let mut cmd = iotcheck();
-        cmd.args(["account", "--cert", &fixture(DEVICE), "--timeout", "60"])
-            .args(format);
-        with_aws(&mut cmd, &format!("http://127.0.0.1:{port}"), config.path());
-        let r = run_cmd(&mut cmd);
+        let r = against(
+            port,
+            iotcheck()
+                .args(["account", "--cert", &fixture(DEVICE), "--timeout", "60"])
+                .args(format),
+        );
         assert!(r.code == 0 || r.code == 1, "{}", r.stderr);
         // 2 MB arrived; a few clipped texts of 4 KB each go out, each marked.
         assert!(
@@ -300,18 +283,15 @@ fn long_text_from_the_api_is_clipped_in_every_output() {
 #[test]
 fn a_value_no_aws_answer_holds_is_not_sent_back() {
     // The SDK panicked building the next request ("valid request: InvalidUri(TooLong)").
-    let r = account(|request| {
-        let path = request.path.as_str();
-        if is_describe_certificate(request) {
-            Answer::ok(certificate_description("c0ffee"))
-        } else if path.starts_with("/principals/things") {
+    let r = account(registered(|request| {
+        if request.path.starts_with("/principals/things") {
             Answer::ok(r#"{"things": []}"#)
         } else {
             Answer::ok(
                 serde_json::json!({"policies": [{"policyName": "p".repeat(500_000)}]}).to_string(),
             )
         }
-    });
+    }));
     unreadable(
         &r,
         "iot:ListAttachedPolicies",

@@ -166,6 +166,21 @@ pub fn s_server(extra: &[&str]) -> Peer {
     crate::peers::s_server(&fixtures_dir(), "127.0.0.1", extra)
 }
 
+/// `openssl s_server`'s arguments for the test RSA leaf served with its intermediate.
+pub const RSA_SERVER: &[&str] = &[
+    "-cert",
+    "server/rsa-leaf.pem",
+    "-cert_chain",
+    "server/rsa-int.pem",
+    "-key",
+    "server/rsa-leaf.key",
+];
+
+/// `openssl s_server` on 127.0.0.1 serving the test RSA leaf with its intermediate.
+pub fn rsa_chain_server() -> Peer {
+    s_server(RSA_SERVER)
+}
+
 /// The test server chain and key, for TLS peers written in Rust.
 pub fn tls_peer_with_test_chain(behaviour: Behaviour) -> u16 {
     tls_peer(
@@ -181,24 +196,62 @@ pub const ENDPOINT: &str = "abc123-ats.iot.eu-west-1.amazonaws.com";
 /// `iotcheck endpoint ENDPOINT:PORT --connect 127.0.0.1 --json --at AT`, trusting the test
 /// roots and with a 5 s timeout unless `extra` says otherwise, plus `extra`.
 pub fn endpoint_cmd(port: u16, extra: &[&str]) -> Command {
+    endpoint_targets_cmd(
+        &[&format!("{ENDPOINT}:{port}")],
+        &[&["--json"], extra].concat(),
+    )
+}
+
+/// `iotcheck endpoint TARGET… --connect 127.0.0.1 --at AT` (no target: the account's), trusting
+/// the test roots and with a 5 s timeout unless `extra` says otherwise, plus `extra`.
+pub fn endpoint_targets_cmd(targets: &[&str], extra: &[&str]) -> Command {
+    let mut cmd = iotcheck();
+    cmd.arg("endpoint")
+        .args(targets)
+        .args(["--connect", "127.0.0.1", "--at", AT]);
+    with_defaults(&mut cmd, extra, &[("--timeout", "5")]);
+    cmd
+}
+
+/// `iotcheck doctor --endpoint ENDPOINT --connect 127.0.0.1 --ports PORTS --json --at AT` for
+/// the test EC device (device/ec.pem and its key), trusting the test roots and with a 5 s
+/// timeout unless `extra` says otherwise, plus `extra`. The account stage stays: AWS is the
+/// closed loopback port unless the test points it elsewhere.
+pub fn doctor_cmd(ports: &[u16], extra: &[&str]) -> Command {
+    let ports: Vec<String> = ports.iter().map(u16::to_string).collect();
     let mut cmd = iotcheck();
     cmd.args([
-        "endpoint",
-        &format!("{ENDPOINT}:{port}"),
+        "doctor",
+        "--endpoint",
+        ENDPOINT,
         "--connect",
         "127.0.0.1",
+        "--ports",
+        &ports.join(","),
+        "--cert",
+        &fixture("device/ec.pem"),
+        "--key",
+        &fixture("device/ec.key"),
         "--json",
         "--at",
         AT,
     ]);
-    if !extra.contains(&"--timeout") {
-        cmd.args(["--timeout", "5"]);
+    with_defaults(&mut cmd, extra, &[("--timeout", "5")]);
+    cmd
+}
+
+/// Adds `extra`, after each default `(flag, value)` that `extra` does not give itself, and the
+/// test roots as `--ca` unless `extra` names a CA file.
+fn with_defaults(cmd: &mut Command, extra: &[&str], defaults: &[(&str, &str)]) {
+    for (flag, value) in defaults {
+        if !extra.contains(flag) {
+            cmd.args([flag, value]);
+        }
     }
     if !extra.contains(&"--ca") {
         cmd.args(["--ca", &fixture("roots/test-roots.pem")]);
     }
     cmd.args(extra);
-    cmd
 }
 
 /// Runs with `bytes` on standard input.

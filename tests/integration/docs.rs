@@ -1052,20 +1052,10 @@ fn printed() -> BTreeMap<&'static str, Vec<Value>> {
     ));
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     all.insert("endpoint", vec![r.json()]);
-    let r = run_cmd(iotcheck().args([
-        "endpoint",
-        &target,
-        &format!("{ENDPOINT}:{CLOSED_PORT}"),
-        "--connect",
-        "127.0.0.1",
-        "--ca",
-        &fixture("roots/test-roots.pem"),
-        "--at",
-        AT,
-        "--timeout",
-        "5",
-        "--jsonl",
-    ]));
+    let r = run_cmd(&mut endpoint_targets_cmd(
+        &[&target, &format!("{ENDPOINT}:{CLOSED_PORT}")],
+        &["--jsonl"],
+    ));
     all.insert("endpoint --jsonl", json_lines(&r));
 
     all.insert(
@@ -1146,38 +1136,12 @@ fn printed() -> BTreeMap<&'static str, Vec<Value>> {
 
     // The doctor: a healthy port, then only a closed one (stages skipped, with what they
     // depend on).
-    let doctor = |ports: &str| -> Value {
-        let r = run(&[
-            "doctor",
-            "--endpoint",
-            ENDPOINT,
-            "--connect",
-            "127.0.0.1",
-            "--ports",
-            ports,
-            "--cert",
-            &fixture("device/ec.pem"),
-            "--key",
-            &fixture("device/ec.key"),
-            "--ca",
-            &fixture("roots/test-roots.pem"),
-            "--at",
-            AT,
-            "--timeout",
-            "5",
-            "--no-account",
-            "--json",
-        ]);
+    let doctor = |port: u16| -> Value {
+        let r = run_cmd(&mut doctor_cmd(&[port], &["--no-account"]));
         assert!(r.code <= 1, "{}", r.stderr);
         r.json()
     };
-    all.insert(
-        "doctor",
-        vec![
-            doctor(&broker.port.to_string()),
-            doctor(&CLOSED_PORT.to_string()),
-        ],
-    );
+    all.insert("doctor", vec![doctor(broker.port), doctor(CLOSED_PORT)]);
 
     let moto = crate::account::Moto::start();
     let arn = moto.register("device/ec.pem", "ACTIVE");

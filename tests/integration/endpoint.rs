@@ -6,15 +6,6 @@ use std::time::Duration;
 
 use crate::common::*;
 
-const RSA_SERVER: &[&str] = &[
-    "-cert",
-    "server/rsa-leaf.pem",
-    "-cert_chain",
-    "server/rsa-int.pem",
-    "-key",
-    "server/rsa-leaf.key",
-];
-
 /// Probes 127.0.0.1:port as ENDPOINT, trusting the test roots, at the fixture instant.
 fn probe(port: u16, extra: &[&str]) -> Run {
     run_cmd(&mut endpoint_cmd(port, extra))

@@ -6,15 +6,6 @@ use std::process::Command;
 
 use crate::common::*;
 
-const RSA_SERVER: &[&str] = &[
-    "-cert",
-    "server/rsa-leaf.pem",
-    "-cert_chain",
-    "server/rsa-int.pem",
-    "-key",
-    "server/rsa-leaf.key",
-];
-
 /// A server that serves its leaf without the intermediate: unknown_issuer.
 const MISSING_INTERMEDIATE: &[&str] = &[
     "-cert",

@@ -134,34 +134,12 @@ fn inspect_pem_prints_certificates_only_and_says_what_it_left_out() {
     assert_eq!(run(&["inspect", "--pem", "--json", "x"]).code, 2);
 }
 
-fn rsa_chain_server() -> Peer {
-    s_server(&[
-        "-cert",
-        "server/rsa-leaf.pem",
-        "-cert_chain",
-        "server/rsa-int.pem",
-        "-key",
-        "server/rsa-leaf.key",
-    ])
-}
-
 /// `endpoint` against the test server, trusting the test roots, without --json.
 fn endpoint(port: u16, extra: &[&str]) -> Run {
-    let mut cmd = iotcheck();
-    cmd.args([
-        "endpoint",
-        &format!("{ENDPOINT}:{port}"),
-        "--connect",
-        "127.0.0.1",
-        "--ca",
-        &fixture("roots/test-roots.pem"),
-        "--at",
-        AT,
-        "--timeout",
-        "5",
-    ])
-    .args(extra);
-    run_cmd(&mut cmd)
+    run_cmd(&mut endpoint_targets_cmd(
+        &[&format!("{ENDPOINT}:{port}")],
+        extra,
+    ))
 }
 
 #[test]

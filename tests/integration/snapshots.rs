@@ -259,17 +259,6 @@ fn human_csr() {
 // ---------------------------------------------------------------------------------------------
 // endpoint, against a real openssl s_server
 
-fn rsa_chain_server() -> Peer {
-    s_server(&[
-        "-cert",
-        "server/rsa-leaf.pem",
-        "-cert_chain",
-        "server/rsa-int.pem",
-        "-key",
-        "server/rsa-leaf.key",
-    ])
-}
-
 /// `iotcheck endpoint ENDPOINT:PORT --connect 127.0.0.1 --ca fixtures/roots/test-roots.pem
 /// --at AT`, run from the repository root so that the trusted file is named the same way.
 fn run_endpoint(port: u16, extra: &[&str]) -> Run {

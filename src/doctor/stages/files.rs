@@ -28,12 +28,8 @@ pub fn of(files: &[FileFacts], duration_ms: f64) -> Stage {
             );
             continue;
         }
-        if let Some(finding) = mode_finding(file, file.mode, file.rule, false) {
-            findings.push(finding);
-        }
-        if let Some(finding) = mode_finding(file, file.dir_mode, file.dir_rule, true) {
-            findings.push(finding);
-        }
+        findings.extend(mode_finding(file, file.mode, file.rule, false));
+        findings.extend(mode_finding(file, file.dir_mode, file.dir_rule, true));
     }
     Stage::judged(StageId::Files, findings, duration_ms)
 }
@@ -45,46 +41,39 @@ fn mode_finding(file: &FileFacts, mode: Option<u32>, rule: ModeRule, dir: bool) 
     } else {
         format!("the {} {}", file.role.words(), file.path)
     };
-    match rule {
-        ModeRule::Exactly(want) if mode != want => Some(
-            Finding::new(
-                Code::FileMode,
-                format!(
-                    "{what} has mode {mode:04o}; its client requires exactly {want:04o} and refuses any other ({}): chmod {want:o} it",
-                    file.rule_source
-                ),
-            )
-            .on_file(&file.path),
+    // What the rule says of this mode, the code it is found under, and the mode to set.
+    let (says, code, set) = match rule {
+        ModeRule::Exactly(want) if mode != want => (
+            format!("; its client requires exactly {want:04o} and refuses any other"),
+            Code::FileMode,
+            want,
         ),
-        ModeRule::Recommended(want) if mode != want => Some(
-            Finding::new(
-                Code::FileModeRecommended,
-                format!(
-                    "{what} has mode {mode:04o}; its client recommends {want:04o} and warns at start ({}): chmod {want:o} it",
-                    file.rule_source
-                ),
-            )
-            .on_file(&file.path),
+        ModeRule::Recommended(want) if mode != want => (
+            format!("; its client recommends {want:04o} and warns at start"),
+            Code::FileModeRecommended,
+            want,
         ),
-        ModeRule::AtMost(allowed) if mode & !allowed != 0 => {
-            let code = if file.role == FileRole::Key && !dir {
+        ModeRule::AtMost(allowed) if mode & !allowed != 0 => (
+            format!(", more than {allowed:04o} allows"),
+            if file.role == FileRole::Key && !dir {
                 Code::KeyPermissions
             } else {
                 Code::FileMode
-            };
-            Some(
-                Finding::new(
-                    code,
-                    format!(
-                        "{what} has mode {mode:04o}, more than {allowed:04o} allows ({}): chmod {allowed:o} it",
-                        file.rule_source
-                    ),
-                )
-                .on_file(&file.path),
-            )
-        }
-        _ => None,
-    }
+            },
+            allowed,
+        ),
+        _ => return None,
+    };
+    Some(
+        Finding::new(
+            code,
+            format!(
+                "{what} has mode {mode:04o}{says} ({}): chmod {set:o} it",
+                file.rule_source
+            ),
+        )
+        .on_file(&file.path),
+    )
 }
 
 pub fn advice(_stage: &Stage, evidence: &Evidence) -> String {
