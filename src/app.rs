@@ -83,6 +83,7 @@ pub fn run(cli: Cli, env: &Env, stdout: &mut dyn std::io::Write) -> Result<Outco
                 thing: args.thing,
                 publish: args.publish,
                 subscribe: args.subscribe,
+                role_alias: args.role_alias,
                 aws: AwsSettings {
                     region: args.region,
                     profile: args.profile,

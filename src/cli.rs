@@ -261,11 +261,13 @@ const ACCOUNT_HELP: &str = "EXAMPLES:
   iotcheck account --cert certificate.pem.crt
   iotcheck account --cert certificate.pem.crt --thing Sensor1 --region eu-west-1
   iotcheck account --cert cert.pem --client-id Sensor1 --publish sensors/Sensor1/data
+  iotcheck account --cert certificate.pem.crt --role-alias GreengrassV2TokenExchangeRoleAlias
   AWS_PROFILE=factory iotcheck account --cert certificate.pem.crt --json
 
 AWS credentials and region come from the standard chain (environment, profile, web identity,
 container or instance metadata); --profile and --region override it. AWS_ENDPOINT_URL and
-AWS_ENDPOINT_URL_IOT are honoured. Only read-only calls are made (docs/account.md lists them).
+AWS_ENDPOINT_URL_IOT (and AWS_ENDPOINT_URL_IAM for --role-alias) are honoured. Only read-only
+calls are made (docs/account.md lists them).
 
 EXIT CODES:
   0  nothing wrong (warnings allowed)
@@ -704,6 +706,12 @@ pub struct AccountArgs {
     /// iot:Receive when it names one topic.
     #[arg(long, value_name = "FILTER")]
     pub subscribe: Vec<String>,
+
+    /// The role alias the device asks the credentials provider for: checks that it exists,
+    /// that its IAM role exists, trusts credentials.iot.amazonaws.com and allows the alias's
+    /// credential duration, and that the policies allow iot:AssumeRoleWithCertificate on it.
+    #[arg(long, value_name = "ALIAS")]
+    pub role_alias: Option<String>,
 
     /// AWS region [default: the standard chain: AWS_REGION, the profile's region, ...].
     #[arg(long, value_name = "REGION")]

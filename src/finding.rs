@@ -167,6 +167,13 @@ codes! {
     PolicyDeniesPublish "policy_denies_publish" Error "with `--publish`: the attached policies do not allow `iot:Publish` on the topic";
     PolicyDeniesSubscribe "policy_denies_subscribe" Error "with `--subscribe`: the attached policies do not allow `iot:Subscribe` on the topic filter";
     PolicyDeniesReceive "policy_denies_receive" Error "with `--subscribe`: the attached policies do not allow `iot:Receive` on the topic";
+    PolicyDeniesAssumeRole "policy_denies_assume_role" Error "with a role alias: the attached policies do not allow `iot:AssumeRoleWithCertificate` on it (the credentials provider answers 403)";
+    // The account (account): the role alias of the credentials provider and its IAM role.
+    RoleAliasMissing "role_alias_missing" Error "with a role alias: no role alias by that name in the account and region (the credentials provider answers 404)";
+    RoleMissing "role_missing" Error "the IAM role the role alias names does not exist (the credentials provider answers 400)";
+    RoleTrustMissing "role_trust_missing" Error "the trust policy of the alias's IAM role does not let `credentials.iot.amazonaws.com` call `sts:AssumeRole` (the credentials provider answers 400)";
+    RoleSessionTooShort "role_session_too_short" Error "the role alias's credential duration is over the IAM role's maximum session duration";
+    RoleUnknown "role_unknown" Warning "iotcheck cannot tell whether the credentials provider may assume the alias's role (IAM could not be asked, or its trust policy has a condition)";
     ThingNotAttached "thing_not_attached" Warning "no thing (or not the `--thing` named) is attached to the certificate";
     ClientIdNotThing "client_id_not_thing" Warning "the client id is not the name of a thing attached to the certificate: thing policy variables do not resolve";
     PolicyTooBroad "policy_too_broad" Warning "a policy allows every action (`iot:*`) or every resource (`*`)";

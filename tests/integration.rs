@@ -70,6 +70,9 @@ mod docs;
 #[path = "integration/account.rs"]
 mod account;
 
+#[path = "integration/account_roles.rs"]
+mod account_roles;
+
 #[path = "integration/aws_answers.rs"]
 mod aws_answers;
 

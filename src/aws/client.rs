@@ -12,7 +12,7 @@ use aws_sdk_iot::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_iot::Client;
 
 use super::guard::{AnswerGuard, AnswerRefused};
-use super::{AccountFacts, AwsError, AwsSettings, CaRegistration, PolicyText, Registration};
+use super::{AccountFacts, AwsError, AwsSettings, CaRegistration, More, PolicyText, Registration};
 use crate::policy::Thing;
 
 /// The longest credential and region resolution may take: enough for a real instance
@@ -27,6 +27,7 @@ pub(super) fn account_facts(
     settings: &AwsSettings,
     certificate_id: &str,
     client_id: &str,
+    more: &More,
 ) -> Result<AccountFacts, AwsError> {
     run(settings, async {
         let (config, region) = configure(settings).await?;
@@ -42,7 +43,10 @@ pub(super) fn account_facts(
             .await;
         let description = match described {
             Ok(out) => out.certificate_description,
-            Err(e) if not_found(&e) => return Ok(facts),
+            Err(e) if not_found(&e) => {
+                ask_more(&config, &client, more, settings, &mut facts).await?;
+                return Ok(facts);
+            }
             Err(e) => return Err(translate("iot:DescribeCertificate", e, settings)),
         };
         // An answer without the description is no answer: were it taken for "not
@@ -193,8 +197,24 @@ pub(super) fn account_facts(
                 document: out.policy_document.unwrap_or_default(),
             });
         }
+        ask_more(&config, &client, more, settings, &mut facts).await?;
         Ok(facts)
     })
+}
+
+/// What [`More`] asks besides the certificate.
+async fn ask_more(
+    config: &SdkConfig,
+    client: &Client,
+    more: &More,
+    settings: &AwsSettings,
+    facts: &mut AccountFacts,
+) -> Result<(), AwsError> {
+    if let Some(alias) = &more.role_alias {
+        facts.role_alias =
+            Some(super::roles::sdk::role_alias(config, client, alias, settings).await?);
+    }
+    Ok(())
 }
 
 pub(super) fn data_endpoint(settings: &AwsSettings) -> Result<(String, String), AwsError> {
@@ -219,7 +239,7 @@ pub(super) fn data_endpoint(settings: &AwsSettings) -> Result<(String, String), 
 
 /// Checks a value an answer gave before it is sent back in a request: at most `max` bytes,
 /// none empty, every character `allowed`.
-fn request_value(
+pub(super) fn request_value(
     action: &'static str,
     what: &str,
     value: &str,
@@ -240,7 +260,7 @@ fn request_value(
 
 /// A text taken from an answer, clipped with a visible mark: a hostile server's megabyte
 /// name must not become a megabyte report.
-fn server_text(text: &str) -> String {
+pub(super) fn server_text(text: &str) -> String {
     crate::quote::clip_server(text).into_owned()
 }
 
@@ -364,12 +384,12 @@ fn credentials_words(error: &dyn std::error::Error) -> String {
     }
 }
 
-fn not_found<E: ProvideErrorMetadata>(error: &SdkError<E, HttpResponse>) -> bool {
+pub(super) fn not_found<E: ProvideErrorMetadata>(error: &SdkError<E, HttpResponse>) -> bool {
     matches!(error, SdkError::ServiceError(e) if e.err().code() == Some("ResourceNotFoundException"))
 }
 
 /// The one translation of SDK errors.
-fn translate<E: ProvideErrorMetadata + std::error::Error + 'static>(
+pub(super) fn translate<E: ProvideErrorMetadata + std::error::Error + 'static>(
     action: &'static str,
     error: SdkError<E, HttpResponse>,
     settings: &AwsSettings,

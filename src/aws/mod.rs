@@ -3,7 +3,8 @@
 //! synchronous facade outside: each call builds a current-thread runtime for its duration.
 //!
 //! Read-only calls only: DescribeCertificate, DescribeCACertificate, ListPrincipalThings,
-//! DescribeThing, ListAttachedPolicies, GetPolicy, DescribeEndpoint. Everything is bounded by
+//! DescribeThing, ListAttachedPolicies, GetPolicy, DescribeEndpoint, DescribeRoleAlias and
+//! IAM's GetRole. Everything is bounded by
 //! one timeout; credential and region resolution by a few seconds of it, so that a machine
 //! with nothing configured does not wait on instance metadata.
 //!
@@ -14,8 +15,11 @@
 mod client;
 #[cfg(feature = "aws")]
 mod guard;
+mod roles;
 #[cfg(feature = "aws")]
 mod signing;
+
+pub use roles::{role_name, Role, RoleAlias, RoleAliasFacts, RoleLookup};
 
 use std::fmt;
 use std::time::Duration;
@@ -34,6 +38,15 @@ pub struct AccountFacts {
     pub things: Vec<Thing>,
     /// Policies attached to the certificate, with their default version's document.
     pub policies: Vec<PolicyText>,
+    /// With [`More::role_alias`]: the alias and its role.
+    pub role_alias: Option<RoleAliasFacts>,
+}
+
+/// What else to ask the account, beyond the certificate.
+#[derive(Clone, Debug, Default)]
+pub struct More {
+    /// A role alias the device asks the credentials provider for (DescribeRoleAlias, GetRole).
+    pub role_alias: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -176,13 +189,23 @@ pub fn account_facts(
     certificate_id: &str,
     client_id: &str,
 ) -> Result<AccountFacts, AwsError> {
+    account_facts_with(settings, certificate_id, client_id, &More::default())
+}
+
+/// [`account_facts`], and what `more` asks besides, in one exchange with AWS.
+pub fn account_facts_with(
+    settings: &AwsSettings,
+    certificate_id: &str,
+    client_id: &str,
+    more: &More,
+) -> Result<AccountFacts, AwsError> {
     #[cfg(feature = "aws")]
     {
-        client::account_facts(settings, certificate_id, client_id)
+        client::account_facts(settings, certificate_id, client_id, more)
     }
     #[cfg(not(feature = "aws"))]
     {
-        let _ = (settings, certificate_id, client_id);
+        let _ = (settings, certificate_id, client_id, more);
         Err(AwsError::NotBuilt)
     }
 }

@@ -16,6 +16,7 @@ pub struct Settings {
     pub thing: Option<String>,
     pub publish: Vec<String>,
     pub subscribe: Vec<String>,
+    pub role_alias: Option<String>,
     pub aws: AwsSettings,
     pub json: bool,
 }
@@ -29,12 +30,16 @@ pub fn run(settings: &Settings) -> Result<Outcome, Error> {
         )
     })?;
     let (client_id, client_id_from) = client_id(settings, &cert)?;
-    let facts = aws::account_facts(&settings.aws, &cert.sha256, &client_id)?;
+    let more = aws::More {
+        role_alias: settings.role_alias.clone(),
+    };
+    let facts = aws::account_facts_with(&settings.aws, &cert.sha256, &client_id, &more)?;
     let questions = Questions {
         client_id: client_id.clone(),
         thing: settings.thing.clone(),
         publish: settings.publish.clone(),
         subscribe: settings.subscribe.clone(),
+        role_alias: settings.role_alias.clone(),
     };
     let judgement = judge(&facts, &cert, &questions);
     let report = AccountReport::build(

@@ -42,6 +42,9 @@ pub enum Action {
     Publish,
     Subscribe,
     Receive,
+    /// The credentials provider's: a device exchanging its certificate for the role a role
+    /// alias names.
+    AssumeRoleWithCertificate,
 }
 
 impl Action {
@@ -52,15 +55,18 @@ impl Action {
             Action::Publish => "iot:Publish",
             Action::Subscribe => "iot:Subscribe",
             Action::Receive => "iot:Receive",
+            Action::AssumeRoleWithCertificate => "iot:AssumeRoleWithCertificate",
         }
     }
 
-    /// The resource type the action is authorised on: `client/`, `topic/` or `topicfilter/`.
+    /// The resource type the action is authorised on: `client/`, `topic/`, `topicfilter/` or
+    /// `rolealias/`.
     pub fn resource_type(self) -> &'static str {
         match self {
             Action::Connect => "client",
             Action::Publish | Action::Receive => "topic",
             Action::Subscribe => "topicfilter",
+            Action::AssumeRoleWithCertificate => "rolealias",
         }
     }
 }

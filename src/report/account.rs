@@ -7,11 +7,12 @@ use std::fmt::Write;
 use serde::Serialize;
 
 use super::{human, SCHEMA_VERSION};
-use crate::aws::AccountFacts;
+use crate::aws::{AccountFacts, RoleAliasFacts, RoleLookup};
 use crate::chain::Cert;
 use crate::finding::{Finding, Severity, Verdict};
 use crate::policy::{Action, Outcome, StatementRef};
 use crate::verify::account::{AccountJudgement, Check};
+use crate::verify::roles::{Trust, CREDENTIALS_SERVICE};
 
 /// `account --json`, and what the text shows.
 #[derive(Serialize)]
@@ -28,7 +29,91 @@ pub struct AccountReport {
     pub policies: Vec<PolicyView>,
     /// Each request against all the attached policies together.
     pub checks: Vec<CheckView>,
+    /// With `--role-alias`: the alias and the IAM role it names.
+    pub role_alias: Option<RoleAliasView>,
     pub findings: Vec<Finding>,
+}
+
+#[derive(Serialize)]
+pub struct RoleAliasView {
+    pub name: String,
+    /// DescribeRoleAlias found it.
+    pub exists: bool,
+    pub arn: Option<String>,
+    pub role_arn: Option<String>,
+    pub credential_duration_seconds: Option<i32>,
+    /// None when there is no alias to read a role from.
+    pub role: Option<RoleView>,
+}
+
+#[derive(Serialize)]
+pub struct RoleView {
+    /// IAM GetRole found it; None when IAM could not be asked.
+    pub exists: Option<bool>,
+    pub name: Option<String>,
+    pub max_session_duration: Option<i32>,
+    /// The trust policy lets credentials.iot.amazonaws.com call sts:AssumeRole: true, false,
+    /// or None when it cannot be told.
+    pub trusts_credentials_provider: Option<bool>,
+    /// Why, in words: the statement that allows, what is missing, or why it cannot be told.
+    pub trust: Option<String>,
+    /// Why IAM could not be asked.
+    pub error: Option<String>,
+}
+
+impl RoleAliasView {
+    fn of(facts: &RoleAliasFacts, trust: Option<&Trust>) -> RoleAliasView {
+        let alias = facts.alias.as_ref();
+        let role = alias.map(|_| match &facts.role {
+            RoleLookup::Found(role) => RoleView {
+                exists: Some(true),
+                name: Some(role.name.clone()),
+                max_session_duration: role.max_session_duration,
+                trusts_credentials_provider: match trust {
+                    Some(Trust::Allowed(_)) => Some(true),
+                    Some(Trust::Denied(_)) => Some(false),
+                    _ => None,
+                },
+                trust: trust.map(|t| match t {
+                    Trust::Allowed(number) => {
+                        format!("statement {number} lets {CREDENTIALS_SERVICE} call sts:AssumeRole")
+                    }
+                    Trust::Denied(why) | Trust::CannotTell(why) => why.clone(),
+                }),
+                error: None,
+            },
+            RoleLookup::Missing => RoleView {
+                exists: Some(false),
+                ..RoleView::unknown()
+            },
+            RoleLookup::Failed(why) => RoleView {
+                error: Some(why.clone()),
+                ..RoleView::unknown()
+            },
+            RoleLookup::NotAsked => RoleView::unknown(),
+        });
+        RoleAliasView {
+            name: facts.name.clone(),
+            exists: alias.is_some(),
+            arn: alias.map(|a| a.arn.clone()),
+            role_arn: alias.map(|a| a.role_arn.clone()),
+            credential_duration_seconds: alias.and_then(|a| a.credential_duration_seconds),
+            role,
+        }
+    }
+}
+
+impl RoleView {
+    fn unknown() -> RoleView {
+        RoleView {
+            exists: None,
+            name: None,
+            max_session_duration: None,
+            trusts_credentials_provider: None,
+            trust: None,
+            error: None,
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -158,6 +243,10 @@ impl AccountReport {
                 })
                 .collect(),
             checks: judgement.checks.iter().map(CheckView::of).collect(),
+            role_alias: facts
+                .role_alias
+                .as_ref()
+                .map(|alias| RoleAliasView::of(alias, judgement.role_trust.as_ref())),
             findings: judgement.findings,
         }
     }
@@ -277,6 +366,10 @@ pub fn render(report: &AccountReport) -> String {
             },
         );
     }
+    if let Some(alias) = &report.role_alias {
+        out.push('\n');
+        role_alias(&mut out, alias);
+    }
     if !report.checks.is_empty() {
         out.push('\n');
         for check in &report.checks {
@@ -296,4 +389,45 @@ pub fn render(report: &AccountReport) -> String {
     }
     human::findings(&mut out, findings);
     out
+}
+
+/// The role alias and its role, a few lines.
+fn role_alias(out: &mut String, alias: &RoleAliasView) {
+    human::field(out, 0, "role alias", &human::clean(&alias.name));
+    let (Some(arn), Some(role_arn)) = (&alias.arn, &alias.role_arn) else {
+        human::field(out, 3, "status", &human::bad("not found"));
+        return;
+    };
+    human::field(out, 3, "arn", &human::clean(arn));
+    human::field(out, 3, "role", &human::clean(role_arn));
+    let Some(role) = &alias.role else {
+        return;
+    };
+    match (role.exists, &role.error) {
+        (Some(false), _) => human::field(out, 3, "iam", &human::bad("no such role")),
+        (None, Some(error)) => human::field(
+            out,
+            3,
+            "iam",
+            &human::warn(&format!("not asked: {}", human::clean(error))),
+        ),
+        _ => {
+            let trust = role.trust.as_deref().map(human::clean).unwrap_or_default();
+            let trust = match role.trusts_credentials_provider {
+                Some(true) => human::ok(&trust),
+                Some(false) => human::bad(&trust),
+                None => human::warn(&trust),
+            };
+            human::field(out, 3, "trust", &trust);
+            let duration = alias.credential_duration_seconds.unwrap_or(3600);
+            let maximum = role.max_session_duration.unwrap_or(3600);
+            let words = format!("{duration} s (the role allows up to {maximum} s)");
+            let words = if duration > maximum {
+                human::bad(&words)
+            } else {
+                words
+            };
+            human::field(out, 3, "duration", &words);
+        }
+    }
 }

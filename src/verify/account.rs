@@ -12,6 +12,7 @@ use crate::aws::{AccountFacts, Registration};
 use crate::chain::Cert;
 use crate::finding::{sort, Code, Finding, Verdict};
 use crate::policy::{self, Action, Context, Decision, Document, Outcome, Request};
+use crate::verify::roles;
 
 /// What to ask of the policies.
 #[derive(Clone, Debug, Default)]
@@ -21,6 +22,9 @@ pub struct Questions {
     pub thing: Option<String>,
     pub publish: Vec<String>,
     pub subscribe: Vec<String>,
+    /// A role alias the device asks the credentials provider for: checks
+    /// iot:AssumeRoleWithCertificate on it.
+    pub role_alias: Option<String>,
 }
 
 /// One request and what the policies decide for it.
@@ -46,6 +50,9 @@ pub struct AccountJudgement {
     /// Each request against all the attached policies together.
     pub checks: Vec<Check>,
     pub policies: Vec<PolicyJudgement>,
+    /// With a role alias whose role IAM described: what its trust policy says of the
+    /// credentials provider.
+    pub role_trust: Option<roles::Trust>,
     pub findings: Vec<Finding>,
 }
 
@@ -65,11 +72,23 @@ pub fn requests(questions: &Questions, context: &Context) -> Vec<Request> {
             requests.push(Request::new(Action::Receive, filter, context));
         }
     }
+    if let Some(alias) = &questions.role_alias {
+        requests.push(Request::new(
+            Action::AssumeRoleWithCertificate,
+            alias,
+            context,
+        ));
+    }
     requests
 }
 
 pub fn judge(facts: &AccountFacts, cert: &Cert, questions: &Questions) -> AccountJudgement {
     let mut findings = Vec::new();
+    let mut role_trust = None;
+    if let Some(alias) = &facts.role_alias {
+        findings.extend(roles::findings(alias, &facts.region));
+        role_trust = roles::role_trust(alias);
+    }
     let Some(registration) = &facts.certificate else {
         findings.push(Finding::new(
             Code::CertNotRegistered,
@@ -78,10 +97,12 @@ pub fn judge(facts: &AccountFacts, cert: &Cert, questions: &Questions) -> Accoun
                 cert.sha256, facts.region
             ),
         ));
+        sort(&mut findings);
         return AccountJudgement {
             verdict: Verdict::of(&findings),
             checks: Vec::new(),
             policies: Vec::new(),
+            role_trust,
             findings,
         };
     };
@@ -185,6 +206,7 @@ pub fn judge(facts: &AccountFacts, cert: &Cert, questions: &Questions) -> Accoun
         verdict: Verdict::of(&findings),
         checks,
         policies,
+        role_trust,
         findings,
     }
 }
@@ -265,6 +287,7 @@ fn decision_finding(request: &Request, decision: &Decision) -> Option<Finding> {
         (Outcome::Denied, Action::Publish) => Code::PolicyDeniesPublish,
         (Outcome::Denied, Action::Subscribe) => Code::PolicyDeniesSubscribe,
         (Outcome::Denied, Action::Receive) => Code::PolicyDeniesReceive,
+        (Outcome::Denied, Action::AssumeRoleWithCertificate) => Code::PolicyDeniesAssumeRole,
     };
     let message = match decision.outcome {
         Outcome::CannotTell => format!(
@@ -275,8 +298,14 @@ fn decision_finding(request: &Request, decision: &Decision) -> Option<Finding> {
         ),
         _ => {
             let mut message = format!("{}: {}", request.action.name(), decision.reason);
-            if request.action == Action::Connect {
-                message.push_str(" (AWS IoT closes the connection right after CONNECT)");
+            match request.action {
+                Action::Connect => {
+                    message.push_str(" (AWS IoT closes the connection right after CONNECT)")
+                }
+                Action::AssumeRoleWithCertificate => message.push_str(
+                    " (the credentials provider answers 403 Access Denied, before it looks for the alias)",
+                ),
+                _ => {}
             }
             message
         }
@@ -397,6 +426,7 @@ mod tests {
                     document: document.to_string(),
                 })
                 .collect(),
+            role_alias: None,
         }
     }
 

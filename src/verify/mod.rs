@@ -9,6 +9,7 @@ pub mod crl;
 pub mod device;
 mod engine;
 mod hints;
+pub mod roles;
 pub mod served;
 mod websocket;
 

@@ -36,7 +36,7 @@ impl Moto {
     }
 
     /// Runs the AWS IoT calls (boto3) against this server; returns the values saved.
-    fn seed(&self, calls: Value) -> Value {
+    pub(crate) fn seed(&self, calls: Value) -> Value {
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/moto_seed.py");
         let mut command = Command::new("python3");
         command.arg(script).arg(self.url()).arg(REGION);
@@ -89,7 +89,7 @@ impl Moto {
     }
 
     /// `iotcheck account --cert CERT ARGS` against this server.
-    fn account(&self, cert: &str, args: &[&str]) -> Run {
+    pub(crate) fn account(&self, cert: &str, args: &[&str]) -> Run {
         let mut cmd = iotcheck();
         cmd.arg("account")
             .arg("--cert")
@@ -130,7 +130,7 @@ pub(crate) fn with_aws(cmd: &mut Command, endpoint: &str, config: &Path) {
         .env("AWS_REGION", REGION);
 }
 
-fn codes_of(j: &Value) -> Vec<(String, String)> {
+pub(crate) fn codes_of(j: &Value) -> Vec<(String, String)> {
     j["findings"]
         .as_array()
         .expect("findings")
@@ -144,11 +144,11 @@ fn codes_of(j: &Value) -> Vec<(String, String)> {
         .collect()
 }
 
-fn has(j: &Value, code: &str) -> bool {
+pub(crate) fn has(j: &Value, code: &str) -> bool {
     codes_of(j).iter().any(|(c, _)| c == code)
 }
 
-fn message(j: &Value, code: &str) -> String {
+pub(crate) fn message(j: &Value, code: &str) -> String {
     j["findings"]
         .as_array()
         .unwrap()
@@ -160,7 +160,7 @@ fn message(j: &Value, code: &str) -> String {
         .to_string()
 }
 
-fn no_secrets(r: &Run) {
+pub(crate) fn no_secrets(r: &Run) {
     for secret in ["testing-secret-never-shown", "testing-token-never-shown"] {
         assert!(!r.stdout.contains(secret) && !r.stderr.contains(secret));
     }

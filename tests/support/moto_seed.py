@@ -2,7 +2,8 @@
 
 Usage: python3 moto_seed.py ENDPOINT_URL REGION < calls.json
 
-calls.json is a list of {"call": "create_thing", "args": {...}, "save": {"NAME": "responseKey"}}.
+calls.json is a list of {"call": "create_thing", "args": {...}, "save": {"NAME": "responseKey"}},
+each an AWS IoT call unless it names another service ("service": "iam").
 "{NAME}" in any later string argument is replaced by a saved value. Prints the saved values
 as one JSON object. Only the local endpoint is ever contacted: the credentials are fake.
 """
@@ -27,17 +28,23 @@ def substitute(value, saved):
 
 def main():
     endpoint, region = sys.argv[1], sys.argv[2]
-    iot = boto3.client(
-        "iot",
-        endpoint_url=endpoint,
-        region_name=region,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    clients = {}
+
+    def client(service):
+        if service not in clients:
+            clients[service] = boto3.client(
+                service,
+                endpoint_url=endpoint,
+                region_name=region,
+                aws_access_key_id="testing",
+                aws_secret_access_key="testing",
+            )
+        return clients[service]
+
     saved = {}
     for step in json.load(sys.stdin):
         args = substitute(step.get("args", {}), saved)
-        answer = getattr(iot, step["call"])(**args)
+        answer = getattr(client(step.get("service", "iot")), step["call"])(**args)
         for name, key in step.get("save", {}).items():
             saved[name] = answer[key]
     print(json.dumps(saved))

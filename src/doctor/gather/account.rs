@@ -51,6 +51,7 @@ pub(super) fn facts(
                     thing: device.thing.as_ref().map(|t| t.value.clone()),
                     publish: Vec::new(),
                     subscribe: Vec::new(),
+                    role_alias: None,
                 },
             );
             AccountFacts::Asked {
