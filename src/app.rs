@@ -127,6 +127,12 @@ pub fn run(cli: Cli, env: &Env, stdout: &mut dyn std::io::Write) -> Result<Outco
             json: args.json,
         }),
         Command::Fleet(Deferred(args)) => cmd::fleet::run(&fleet_settings(args, env)?, stdout),
+        Command::Serve(Deferred(args)) => cmd::serve::run(&cmd::serve::Settings {
+            config: args.config,
+            listen: args.listen,
+            clock: system_clock,
+            version: crate::report::version::SHORT,
+        }),
         Command::Version(Deferred(args)) => Ok(cmd::version::run(args.json)),
         Command::Completions(Deferred(args)) => {
             Ok(Outcome::new(manual::completions(args.shell), true))
@@ -188,6 +194,7 @@ fn refuse_stdin_twice(command: &Command) -> Result<(), Error> {
         Command::Fleet(a) => dashes(&a.ca.iter().chain(&a.crl).collect::<Vec<_>>()),
         Command::Doctor(_)
         | Command::Csr(_)
+        | Command::Serve(_)
         | Command::Explain(_)
         | Command::Version(_)
         | Command::Completions(_)
@@ -520,4 +527,12 @@ fn transport_alpn(args: &TransportArgs, default: bool) -> Option<Vec<String>> {
     };
     alpn.filter(|_| default)
         .map(|protocol| vec![protocol.to_string()])
+}
+
+/// The clock a long-running command reads (`serve`): Unix seconds now.
+fn system_clock() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
 }

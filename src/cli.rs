@@ -89,6 +89,10 @@ pub enum Command {
     /// and what only a fleet shows (shared keys, repeated serials, names outside a pattern).
     #[command(after_help = FLEET_HELP, display_order = 35)]
     Fleet(Deferred<FleetArgs>),
+    /// Runs a Prometheus exporter: probes endpoints on each scrape (/probe, the blackbox
+    /// exporter's convention) and audits fleets in the background (/metrics).
+    #[command(after_help = SERVE_HELP, display_order = 37)]
+    Serve(Deferred<ServeArgs>),
 }
 
 /// A command's arguments, defined only when that command is the one parsed (clap's
@@ -274,6 +278,18 @@ EXIT CODES:
   1  a finding fails the device: not registered, not active, no policy, a policy denies
   2  bad usage, unreadable certificate, no AWS credentials or no region
   3  the AWS API could not be asked: unreachable, timeout, throttled, access denied";
+
+const SERVE_HELP: &str = "EXAMPLES:
+  iotcheck serve --config /etc/iotcheck/serve.toml
+  iotcheck serve --config serve.toml --listen 0.0.0.0:9877
+
+Scrape http://ADDR:PORT/probe?target=HOST[:PORT]&module=NAME and /metrics. It runs until
+SIGTERM or SIGINT; SIGHUP reloads the configuration file (an invalid one is reported and the
+one in force stays). The configuration and the metrics: docs/serve.md.
+
+EXIT CODES:
+  0  stopped by SIGTERM or SIGINT
+  2  the configuration file is invalid or the address cannot be listened on";
 
 const FLEET_HELP: &str = "EXAMPLES:
   iotcheck fleet --ca device-ca.pem /var/lib/devices/certs
@@ -845,4 +861,15 @@ pub enum TransportChoice {
     Tls,
     Wss,
     CustomAuth,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The exporter's configuration file (TOML): allowed targets, modules, fleets.
+    #[arg(long, value_name = "FILE")]
+    pub config: PathBuf,
+
+    /// Listen on ADDR:PORT [default: the file's listen, else 127.0.0.1:9877].
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub listen: Option<String>,
 }

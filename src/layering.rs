@@ -38,7 +38,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     // Every judgement.
     ("judging", &["verify", "fleet", "doctor", "explain"]),
     ("report", &["report"]),
-    ("commands", &["cmd"]),
+    ("commands", &["cmd", "serve"]),
     // Arguments, dispatch, manuals, the fuzzing entry points.
     ("entry", &["app", "cli", "manual", "fuzzing"]),
 ];

@@ -20,7 +20,8 @@
 //! 4. judging: `verify`, `fleet`, `doctor`, `explain`;
 //! 5. `report`: views and renderers only. A view may hold a judging module's types (a
 //!    verdict, a judgement), never call its functions, and never parses or loads an input;
-//! 6. commands: `cmd`, one module per command, none naming another;
+//! 6. commands: `cmd`, one module per command, none naming another; `serve`, the exporter
+//!    that `serve` runs (an HTTP edge that calls the engines, as a command does);
 //! 7. entry: `app`, `cli`, `manual`, `fuzzing`.
 //!
 //! A unit test (`src/layering.rs`) reads the source and holds it to these rules.
@@ -48,6 +49,7 @@ pub mod output;
 pub mod policy;
 pub mod quote;
 pub mod report;
+pub mod serve;
 pub mod source;
 pub mod targets;
 pub mod trust;

@@ -8,13 +8,11 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use rayon::prelude::*;
 use regex::Regex;
 
 use crate::chain::Cert;
 use crate::error::Error;
-use crate::finding::{Code, Finding};
-use crate::fleet::{self, FileVerdict, FleetIndex, FleetPolicy, Summary};
+use crate::fleet::{self, FileVerdict, FleetPolicy, Summary};
 use crate::outcome::Outcome;
 use crate::output::{Placement, Target};
 use crate::report::fleet::{self as view, SummaryView};
@@ -47,10 +45,6 @@ pub enum FleetOutput {
     Prometheus(PathBuf),
 }
 
-/// Files judged in parallel at a time: enough to keep every core busy, few enough that
-/// their results are a small, fixed amount of memory.
-const CHUNK: usize = 1024;
-
 pub fn run(settings: &Settings, stdout: &mut dyn Write) -> Result<Outcome, Error> {
     // Every input the run rests on is read first: an unreadable one is exit 2 before any
     // file is judged.
@@ -61,7 +55,6 @@ pub fn run(settings: &Settings, stdout: &mut dyn Write) -> Result<Outcome, Error
     let issuers: Vec<&Cert> = anchors.certs.iter().collect();
     let crls = Crls::load(&settings.crl, &issuers, settings.at)?;
     let walked = fleet::walk(&settings.paths)?;
-    let entries = walked.entries;
 
     let policy = FleetPolicy {
         anchors: &anchors,
@@ -70,56 +63,16 @@ pub fn run(settings: &Settings, stdout: &mut dyn Write) -> Result<Outcome, Error
         warn_days: settings.warn_days,
         thing_pattern: settings.thing_pattern.as_ref(),
     };
-    let progress = progress_bar(settings.progress, entries.len());
+    let progress = progress_bar(settings.progress, walked.entries.len());
     let mut out = Sink::new(stdout, &settings.output);
-    // The whole fleet's fingerprints before any line goes out: a line cannot be taken back.
-    let index = FleetIndex::build(
-        entries
-            .par_iter()
-            .enumerate()
-            .filter_map(|(i, entry)| Some((i as u32, fleet::index_entry(entry)?)))
-            .collect::<Vec<_>>(),
-    );
     let mut summary = Summary::new(crls.findings.clone(), walked.symlinks_skipped);
     out.head();
-    'chunks: for (c, chunk) in entries.chunks(CHUNK).enumerate() {
-        let judged: Vec<FileVerdict> = chunk
-            .par_iter()
-            .map(|entry| fleet::judge(entry, &policy))
-            .collect();
-        for (k, mut file) in judged.into_iter().enumerate() {
-            let position = (c * CHUNK + k) as u32;
-            if let Some(keys) = &file.index {
-                let shared = index.findings(position, keys.certificate, |other| {
-                    entries[other as usize].name()
-                });
-                file.add(shared);
-            }
-            summary.add(&file);
-            out.file(&file);
-            progress.inc(1);
-            if out.closed {
-                break 'chunks;
-            }
-        }
-    }
+    fleet::audit(&walked, &settings.paths, &policy, &mut summary, |file| {
+        out.file(file);
+        progress.inc(1);
+        !out.closed
+    });
     progress.finish_and_clear();
-    // A run that judged nothing must not pass: a store that is not mounted, or the wrong
-    // directory, would otherwise report ok forever.
-    if summary.certificates == 0 && !out.closed {
-        summary.findings.push(Finding::new(
-            Code::NoCertificates,
-            format!(
-                "no device certificate under {}: check the path (a store that is not mounted, the wrong directory)",
-                settings
-                    .paths
-                    .iter()
-                    .map(|p| crate::quote::path_name(p))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        ));
-    }
 
     let view = SummaryView::build(&summary, &anchors, &crls, settings.at, settings.warn_days);
     let ok = view.verdict.passed();

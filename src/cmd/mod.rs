@@ -8,5 +8,6 @@ pub mod endpoint;
 pub mod explain;
 pub mod fleet;
 pub mod inspect;
+pub mod serve;
 pub mod verify_chain;
 pub mod version;

@@ -8,6 +8,7 @@ pub mod index;
 pub mod summary;
 pub mod walk;
 
+use rayon::prelude::*;
 use regex::Regex;
 use x509_parser::prelude::{FromDer, X509Certificate};
 
@@ -82,6 +83,67 @@ impl FileVerdict {
             index: None,
         }
     }
+}
+
+/// Files judged in parallel at a time: enough to keep every core busy, few enough that
+/// their results are a small, fixed amount of memory.
+const CHUNK: usize = 1024;
+
+/// Audits a walked fleet: indexes every file's key and serial (a first, lighter pass, so that
+/// every holder of a shared key is flagged, the first too), judges the files in parallel
+/// chunks, adds what the index shows, counts each into `summary` and hands it to `each` in
+/// path order; `each` returns false to stop. A fleet in which no device certificate was found
+/// gets a `no_certificates` finding (`paths` name it). Returns false when `each` stopped it.
+/// `fleet` and `serve` both run their audits here.
+pub fn audit(
+    walked: &Walked,
+    paths: &[std::path::PathBuf],
+    policy: &FleetPolicy<'_>,
+    summary: &mut Summary,
+    mut each: impl FnMut(&FileVerdict) -> bool,
+) -> bool {
+    let entries = &walked.entries;
+    // The whole fleet's fingerprints before any file is handed over: a line cannot be taken
+    // back.
+    let index = FleetIndex::build(
+        entries
+            .par_iter()
+            .enumerate()
+            .filter_map(|(i, entry)| Some((i as u32, index_entry(entry)?)))
+            .collect::<Vec<_>>(),
+    );
+    for (c, chunk) in entries.chunks(CHUNK).enumerate() {
+        let judged: Vec<FileVerdict> = chunk.par_iter().map(|entry| judge(entry, policy)).collect();
+        for (k, mut file) in judged.into_iter().enumerate() {
+            let position = (c * CHUNK + k) as u32;
+            if let Some(keys) = &file.index {
+                let shared = index.findings(position, keys.certificate, |other| {
+                    entries[other as usize].name()
+                });
+                file.add(shared);
+            }
+            summary.add(&file);
+            if !each(&file) {
+                return false;
+            }
+        }
+    }
+    // A run that judged nothing must not pass: a store that is not mounted, or the wrong
+    // directory, would otherwise report ok forever.
+    if summary.certificates == 0 {
+        summary.findings.push(Finding::new(
+            Code::NoCertificates,
+            format!(
+                "no device certificate under {}: check the path (a store that is not mounted, the wrong directory)",
+                paths
+                    .iter()
+                    .map(|p| crate::quote::path_name(p))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ));
+    }
+    true
 }
 
 /// Judges one entry of the walk. Never fails: a file that cannot be read, or holds no
