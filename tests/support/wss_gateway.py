@@ -353,6 +353,10 @@ async def main():
         logging.getLogger(name).setLevel(logging.CRITICAL)
     args = parse()
     broker, args.broker = start_mosquitto(args.dir)
+    # Killed rather than ended by its standard input (benches/wss.sh), it still ends its broker.
+    import signal
+
+    signal.signal(signal.SIGTERM, lambda *_: (broker.terminate(), os._exit(0)))
     context = tls(args.cert, args.key)
     servers = [
         await websocket_listener(
