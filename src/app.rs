@@ -14,7 +14,7 @@ use crate::cmd;
 use crate::descriptors;
 use crate::error::Error;
 use crate::manual;
-use crate::net::{Authorizer, SigFilter, TlsVersions, TransportRequest};
+use crate::net::{Authorizer, HttpsRequest, SigFilter, TlsVersions, TransportRequest};
 pub use crate::outcome::Outcome;
 use crate::report::targets::ManyOutput;
 use crate::report::Output;
@@ -84,6 +84,14 @@ pub fn run(cli: Cli, env: &Env, stdout: &mut dyn std::io::Write) -> Result<Outco
                 publish: args.publish,
                 subscribe: args.subscribe,
                 role_alias: args.role_alias,
+                endpoint: match &args.endpoint {
+                    Some(target) => {
+                        let (host, port) = crate::targets::split_target(target)?;
+                        Some((host, port.unwrap_or(8883)))
+                    }
+                    None => None,
+                },
+                domain_configuration: args.domain_configuration,
                 aws: AwsSettings {
                     region: args.region,
                     profile: args.profile,
@@ -243,6 +251,14 @@ fn fleet_settings(args: FleetArgs, env: &Env) -> Result<cmd::fleet::Settings, Er
     })
 }
 
+/// `--mqtt-version 3|5` as the CONNECT's protocol level.
+fn mqtt_version(choice: crate::cli::MqttVersionChoice) -> crate::net::MqttVersion {
+    match choice {
+        crate::cli::MqttVersionChoice::V3 => crate::net::MqttVersion::V311,
+        crate::cli::MqttVersionChoice::V5 => crate::net::MqttVersion::V5,
+    }
+}
+
 /// `--timeout SECS` as a duration, within its documented range.
 fn timeout(seconds: f64) -> Result<Duration, Error> {
     if !(0.001..=3600.0).contains(&seconds) {
@@ -307,6 +323,22 @@ fn endpoint_settings(args: EndpointArgs, env: &Env) -> Result<cmd::endpoint::Set
         connect: args.connect.clone(),
         https_proxy: env.https_proxy.clone(),
         no_proxy_list: env.no_proxy.clone(),
+        door: match (&args.credentials, &args.https_publish) {
+            (true, _) => targets::Door::Credentials,
+            (false, Some(_)) => targets::Door::HttpsPublish,
+            (false, None) => targets::Door::Data,
+        },
+    };
+    let https = match (args.credentials, &args.https_publish) {
+        (true, _) => {
+            let alias = args.role_alias.as_deref().unwrap_or_default();
+            Some(HttpsRequest::credentials(alias, args.thing.as_deref()).map_err(Error::Usage)?)
+        }
+        (false, Some(topic)) => {
+            let payload = args.payload.as_deref().unwrap_or_default().as_bytes();
+            Some(HttpsRequest::publish(topic, payload).map_err(Error::Usage)?)
+        }
+        (false, None) => None,
     };
     let given = targets::resolve_all(
         args.target
@@ -316,6 +348,11 @@ fn endpoint_settings(args: EndpointArgs, env: &Env) -> Result<cmd::endpoint::Set
         &options,
     )?;
     let transport = transport_request(&args.transport)?;
+    if https.is_some() && transport != TransportRequest::Tls {
+        return Err(Error::Usage(
+            "--credentials and --https-publish are HTTPS requests on TLS with the device certificate: not with --transport wss or custom-auth".into(),
+        ));
+    }
     let mqtt = match (args.mqtt, &args.cert, &args.key) {
         (false, _, _) => cmd::endpoint::Mqtt::Off,
         (true, _, _) if transport != TransportRequest::Tls => {
@@ -327,6 +364,9 @@ fn endpoint_settings(args: EndpointArgs, env: &Env) -> Result<cmd::endpoint::Set
             cmd::endpoint::check_client_id(id)?;
             cmd::endpoint::Mqtt::Connect {
                 client_id: Some(id.clone()),
+                version: mqtt_version(args.mqtt_version),
+                subscribe: args.subscribe.clone(),
+                publish: args.publish.clone(),
             }
         }
         (true, Some(_), Some(_)) => {
@@ -335,6 +375,9 @@ fn endpoint_settings(args: EndpointArgs, env: &Env) -> Result<cmd::endpoint::Set
             }
             cmd::endpoint::Mqtt::Connect {
                 client_id: args.client_id.clone(),
+                version: mqtt_version(args.mqtt_version),
+                subscribe: args.subscribe.clone(),
+                publish: args.publish.clone(),
             }
         }
         (true, _, _) => return Err(Error::Usage("--mqtt needs --cert and --key".into())),
@@ -355,6 +398,7 @@ fn endpoint_settings(args: EndpointArgs, env: &Env) -> Result<cmd::endpoint::Set
         },
         mqtt,
         transport,
+        https,
         ca: args.trust.ca.iter().map(|a| Input::from_arg(a)).collect(),
         at: at(&args.trust.at, env)?,
         now: env.now,
@@ -447,9 +491,39 @@ fn doctor_settings(args: DoctorArgs, env: &Env) -> Result<cmd::doctor::Settings,
             ports,
             proxy,
             more_configs: configs.collect(),
+            role_alias: args
+                .role_alias
+                .map(|alias| {
+                    crate::net::check_role_alias(&alias)
+                        .map(|()| alias)
+                        .map_err(Error::Usage)
+                })
+                .transpose()?,
+            credentials_endpoint: args
+                .credentials_endpoint
+                .as_deref()
+                .map(|e| -> Result<String, Error> {
+                    let (host, port) = crate::net::split_host_port(e)
+                        .map_err(|why| Error::Usage(format!("--credentials-endpoint: {why}")))?;
+                    let host = targets::checked_host(&host, "--credentials-endpoint")?;
+                    Ok(match port {
+                        Some(port) => format!("{host}:{port}"),
+                        None => host,
+                    })
+                })
+                .transpose()?,
         },
         home: env.home.clone(),
         connect: args.connect,
+        mqtt: crate::doctor::gather::MqttPlan {
+            version: args.mqtt_version.map(mqtt_version).unwrap_or_default(),
+            version_origin: match args.mqtt_version {
+                Some(_) => "--mqtt-version".to_string(),
+                None => "the default: the configuration sets no MQTT version".to_string(),
+            },
+            subscribe: args.subscribe,
+            publish: args.publish,
+        },
         timeout: timeout(args.timeout)?,
         at: at(&args.at, env)?,
         warn_days: args.warn_days,

@@ -199,10 +199,13 @@ const ENDPOINT_HELP: &str = "EXAMPLES:
   iotcheck endpoint abc123-ats.iot.eu-west-1.amazonaws.com:8883 --cert cert.pem --key key.pem --mqtt
   iotcheck endpoint --targets endpoints.txt --concurrency 32 --jsonl
   iotcheck endpoint --region eu-west-1
+  iotcheck endpoint c1a2b3.credentials.iot.eu-west-1.amazonaws.com --cert cert.pem --key key.pem --credentials --role-alias GreengrassCoreTokenExchangeRoleAlias --thing Sensor1
+  iotcheck endpoint abc123-ats.iot.eu-west-1.amazonaws.com --cert cert.pem --key key.pem --https-publish sensors/Sensor1 --payload '{}'
 
 EXIT CODES:
   0  the chain verified (and the client certificate, if sent, was accepted)
-  1  the chain did not verify, the client certificate was rejected, or MQTT refused
+  1  the chain did not verify, the client certificate was rejected, MQTT refused, or the
+     HTTP request (--credentials, --https-publish) failed or got no valid answer
   2  bad usage or unreadable local files (including a key that does not match its certificate)
   3  no TLS session (resolve, connect, proxy, timeout, not TLS, early handshake failure)
   3  without HOST: the AWS API could not be asked for the endpoint
@@ -266,6 +269,7 @@ const ACCOUNT_HELP: &str = "EXAMPLES:
   iotcheck account --cert certificate.pem.crt --thing Sensor1 --region eu-west-1
   iotcheck account --cert cert.pem --client-id Sensor1 --publish sensors/Sensor1/data
   iotcheck account --cert certificate.pem.crt --role-alias GreengrassV2TokenExchangeRoleAlias
+  iotcheck account --cert certificate.pem.crt --endpoint iot.example.com:443
   AWS_PROFILE=factory iotcheck account --cert certificate.pem.crt --json
 
 AWS credentials and region come from the standard chain (environment, profile, web identity,
@@ -403,6 +407,16 @@ pub enum SigChoice {
     Both,
 }
 
+/// `--mqtt-version`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum MqttVersionChoice {
+    /// MQTT 3.1.1.
+    #[value(name = "3")]
+    V3,
+    #[value(name = "5")]
+    V5,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum TlsChoice {
     #[value(name = "1.2")]
@@ -501,7 +515,46 @@ pub struct EndpointArgs {
     #[arg(long, value_name = "ID", requires = "mqtt")]
     pub client_id: Option<String>,
 
-    /// Send application data (MQTT) even when the server chain did not verify.
+    /// The MQTT version of the CONNECT: 3 (3.1.1) or 5, whose CONNACK, SUBACK, PUBACK and
+    /// DISCONNECT carry the broker's reason codes and reason strings.
+    #[arg(long, value_name = "3|5", value_enum, default_value_t = MqttVersionChoice::V3, requires = "mqtt")]
+    pub mqtt_version: MqttVersionChoice,
+
+    /// After CONNACK, SUBSCRIBE (QoS 1) to FILTER and wait for its SUBACK (repeatable).
+    #[arg(long, value_name = "FILTER", requires = "mqtt")]
+    pub subscribe: Vec<String>,
+
+    /// After CONNACK (and the subscribes), PUBLISH an empty QoS 1 message, not retained, to
+    /// TOPIC and wait for its PUBACK (repeatable). Nothing is ever published without this
+    /// flag: a device's topics may drive real actions (rules, jobs, actuators).
+    #[arg(long, value_name = "TOPIC", requires = "mqtt")]
+    pub publish: Vec<String>,
+
+    /// After a verified handshake, ask the credentials provider for AWS credentials as a
+    /// device does (GET /role-aliases/ALIAS/credentials; port 443, no ALPN, by default);
+    /// reports the answer, never the secret key or the session token
+    /// [default HOST: the account's iot:CredentialProvider endpoint (DescribeEndpoint)].
+    #[arg(long, requires_all = ["cert", "role_alias"], conflicts_with_all = ["mqtt", "https_publish"])]
+    pub credentials: bool,
+
+    /// The role alias to ask credentials for (Greengrass: iotRoleAlias).
+    #[arg(long, value_name = "ALIAS", requires = "credentials")]
+    pub role_alias: Option<String>,
+
+    /// The thing name sent in the x-amzn-iot-thingname header (Greengrass: system.thingName).
+    #[arg(long, value_name = "NAME", requires = "credentials")]
+    pub thing: Option<String>,
+
+    /// After a verified handshake, publish to TOPIC over HTTPS with the device certificate
+    /// (POST /topics/TOPIC?qos=1; 8443, or 443 with ALPN x-amzn-http-ca) and report the answer.
+    #[arg(long, value_name = "TOPIC", requires = "cert", conflicts_with = "mqtt")]
+    pub https_publish: Option<String>,
+
+    /// The message --https-publish sends [default: empty].
+    #[arg(long, value_name = "TEXT", requires = "https_publish")]
+    pub payload: Option<String>,
+
+    /// Send application data (MQTT, an HTTP request) even when the server chain did not verify.
     #[arg(long)]
     pub insecure: bool,
 
@@ -556,6 +609,21 @@ pub struct DoctorArgs {
     #[arg(long, value_name = "ID")]
     pub client_id: Option<String>,
 
+    /// The MQTT version to CONNECT with: 3 (3.1.1) or 5 [default: the version the
+    /// configuration sets for the device's client, else 3.1.1].
+    #[arg(long, value_name = "3|5", value_enum)]
+    pub mqtt_version: Option<MqttVersionChoice>,
+
+    /// After CONNACK, SUBSCRIBE to FILTER and wait for its SUBACK (repeatable).
+    #[arg(long, value_name = "FILTER")]
+    pub subscribe: Vec<String>,
+
+    /// After CONNACK, PUBLISH an empty QoS 1 message to TOPIC and wait for its PUBACK
+    /// (repeatable). Nothing is ever published without this flag: a device's topics may
+    /// drive real actions.
+    #[arg(long, value_name = "TOPIC")]
+    pub publish: Vec<String>,
+
     /// Ports to check, comma-separated [default: the configuration's, else 8883,443,8443].
     #[arg(long, value_name = "LIST", value_delimiter = ',')]
     pub ports: Option<Vec<u16>>,
@@ -585,6 +653,16 @@ pub struct DoctorArgs {
     /// Do not ask AWS about the certificate (the account stage is skipped).
     #[arg(long)]
     pub no_account: bool,
+
+    /// The role alias the device asks the credentials provider for (Greengrass: iotRoleAlias);
+    /// adds the credentials_provider stage.
+    #[arg(long, value_name = "ALIAS")]
+    pub role_alias: Option<String>,
+
+    /// The credentials provider's endpoint, HOST[:PORT] [default: the configuration's
+    /// iotCredEndpoint, else the account's iot:CredentialProvider endpoint (DescribeEndpoint)].
+    #[arg(long, value_name = "HOST")]
+    pub credentials_endpoint: Option<String>,
 
     /// Write a Markdown support report to FILE (never overwritten without --force); it holds
     /// no key material and no secret.
@@ -728,6 +806,16 @@ pub struct AccountArgs {
     /// credential duration, and that the policies allow iot:AssumeRoleWithCertificate on it.
     #[arg(long, value_name = "ALIAS")]
     pub role_alias: Option<String>,
+
+    /// The endpoint the device connects to (HOST[:PORT], port 8883 when not given): the
+    /// domain configuration serving HOST is found and judged for a device on PORT (8443:
+    /// HTTPS, any other: MQTT).
+    #[arg(long, value_name = "HOST[:PORT]")]
+    pub endpoint: Option<String>,
+
+    /// The domain configuration to judge, by name, instead of the one serving --endpoint's host.
+    #[arg(long, value_name = "NAME")]
+    pub domain_configuration: Option<String>,
 
     /// AWS region [default: the standard chain: AWS_REGION, the profile's region, ...].
     #[arg(long, value_name = "REGION")]

@@ -111,6 +111,19 @@ codes! {
     MqttTimeout "mqtt_timeout" Error "no CONNACK within the timeout";
     MqttUnexpected "mqtt_unexpected" Error "the broker answered CONNECT with something other than a CONNACK";
     MqttNotSent "mqtt_not_sent" Warning "MQTT CONNECT was not sent (the chain did not verify, or the TLS session was gone)";
+    // MQTT 5 reason codes and what follows CONNECT (--publish, --subscribe).
+    MqttNotAuthorized "mqtt_not_authorized" Error "the broker answered with MQTT 5 reason code 0x87 not authorized (CONNACK or DISCONNECT): on AWS IoT, no policy allows it";
+    MqttBadCredentials "mqtt_bad_credentials" Error "MQTT 5 CONNACK 0x86 bad user name or password or 0x8C bad authentication method: on AWS IoT, the custom authorizer refused";
+    MqttClientIdInvalid "mqtt_client_id_invalid" Error "MQTT 5 CONNACK 0x85 client identifier not valid";
+    MqttThrottled "mqtt_throttled" Error "MQTT 5 quota exceeded (0x97), connection rate exceeded (0x9F), message rate too high (0x96) or server busy (0x89): AWS IoT throttled the client";
+    MqttSessionTakenOver "mqtt_session_taken_over" Error "MQTT 5 DISCONNECT 0x8E session taken over: another connection used the same client id";
+    MqttDisconnected "mqtt_disconnected" Error "the broker ended the session with an MQTT 5 DISCONNECT (its reason code is named)";
+    MqttSubscribeRefused "mqtt_subscribe_refused" Error "a SUBACK refused the subscription (MQTT 5 reason code, or 3.1.1's 0x80 failure)";
+    MqttPublishRefused "mqtt_publish_refused" Error "an MQTT 5 PUBACK refused the publish (its reason code is named)";
+    MqttOperationClosed "mqtt_operation_closed" Error "the broker closed the connection after a SUBSCRIBE or PUBLISH without answering it (with MQTT 3.1.1, AWS IoT's signal of a policy denial)";
+    MqttAckTimeout "mqtt_ack_timeout" Error "no SUBACK or PUBACK within the timeout";
+    MqttAckUnexpected "mqtt_ack_unexpected" Error "a SUBSCRIBE or PUBLISH was answered with something other than its SUBACK or PUBACK";
+    MqttVersion "mqtt_version" Info "which MQTT version the doctor's CONNECT spoke (3.1.1 or 5), and why";
     ClientCertNotSent "client_cert_not_sent" Warning "the server asked for a client certificate and none was given";
     ClientCertWithheld "client_cert_withheld" Warning "the device certificate was withheld: the server asked for it, but its chain did not verify (`--insecure` sends it)";
     NoSni "no_sni" Warning "no SNI was sent";
@@ -126,6 +139,31 @@ codes! {
     WsUpgradeFailed "ws_upgrade_failed" Error "the answer to the WebSocket upgrade is not a valid upgrade (too large, closed, a bad accept key)";
     WsUpgradeTimeout "ws_upgrade_timeout" Error "no answer to the WebSocket upgrade within the timeout";
     WsUpgradeNotSent "ws_upgrade_not_sent" Warning "the WebSocket upgrade was not asked for (the chain did not verify)";
+    // The credentials provider, HTTPS publish and the Greengrass data plane (endpoint --credentials,
+    // --https-publish; doctor's credentials_provider and data_plane stages).
+    CredentialsCertInvalid "credentials_cert_invalid" Error "the credentials provider answered 403 \"Certificate is invalid on this endpoint\": the certificate is not registered and active in the endpoint's account and region, or the name asked for (SNI) is not the account's credentials endpoint";
+    CredentialsThingInvalid "credentials_thing_invalid" Error "the credentials provider answered 403 \"Invalid thing name passed\": the `x-amzn-iot-thingname` header names a thing not attached to the certificate";
+    CredentialsAccessDenied "credentials_access_denied" Error "the credentials provider answered 403 \"Access Denied\": no policy of the certificate allows `iot:AssumeRoleWithCertificate` on the role alias's ARN (said before whether the alias exists)";
+    CredentialsForbidden "credentials_forbidden" Error "the credentials provider answered 403 with a message it does not document";
+    CredentialsAliasNotFound "credentials_alias_not_found" Error "the credentials provider answered 404: the role alias does not exist in this account and region";
+    CredentialsRoleUnassumable "credentials_role_unassumable" Error "the credentials provider answered 400 \"Unable to assume the role\": the alias's role does not exist, or its trust policy does not name `credentials.iot.amazonaws.com` (one answer for both)";
+    CredentialsDurationTooLong "credentials_duration_too_long" Error "the credentials provider answered 400: the role alias's credentialDurationSeconds exceeds the role's MaxSessionDuration";
+    CredentialsRefused "credentials_refused" Error "the credentials provider answered a status it does not document for a device's request (5xx included)";
+    CredentialsAnswerInvalid "credentials_answer_invalid" Error "the credentials provider answered 200 with a body that is not the credentials JSON (invalid JSON, missing fields)";
+    CredentialsUnreachable "credentials_unreachable" Error "`doctor`: the credentials endpoint gave no TLS session (resolve, connect, timeout, not TLS, handshake)";
+    PublishForbidden "publish_forbidden" Error "HTTPS publish answered 403: no policy of the certificate allows `iot:Publish` on the topic (or the certificate is not authorised)";
+    PublishNotFound "publish_not_found" Error "HTTPS publish answered 404: the path or host is wrong (AWS IoT takes `POST /topics/<topic>?qos=1` on the data endpoint)";
+    PublishRefused "publish_refused" Error "HTTPS publish answered another status than 200 (400 invalid topic, 413 too large, 429 throttled, 5xx)";
+    HttpRedirect "http_redirect" Error "the server answered the request with a redirect (3xx): never followed, and never AWS IoT's answer";
+    HttpMalformed "http_malformed" Error "the answer is not HTTP/1.x (HTTP/0.9, garbage) or its framing is broken";
+    HttpTooLarge "http_too_large" Error "the answer's head (16 KiB) or body (64 KiB) exceeds the bounds: the rest was not read";
+    HttpTimeout "http_timeout" Error "no complete answer to the request within the timeout (a silent server, a slow drip)";
+    HttpClosed "http_closed" Error "the connection ended after the request (an alert, close_notify, a reset) before a complete answer";
+    DataPlaneFailed "data_plane_failed" Error "`doctor`: the Greengrass data plane (its endpoint and port) gave no verified TLS session that accepted the device certificate";
+    CredentialsNotSent "credentials_not_sent" Warning "the credentials request was not sent (the chain did not verify, or the TLS session was gone)";
+    PublishNotSent "publish_not_sent" Warning "the HTTPS publish was not sent (the chain did not verify, or the TLS session was gone)";
+    CredentialsWrongEndpoint "credentials_wrong_endpoint" Warning "the credentials request went to a name that is not a credentials endpoint (`<prefix>.credentials.iot.<region>.amazonaws.com`)";
+    CredentialsNoThingName "credentials_no_thing_name" Info "no `x-amzn-iot-thingname` header was sent (`--thing`): thing policy variables cannot resolve";
     // The device's credentials (device).
     CertFileHoldsKey "cert_file_holds_key" Error "the certificate file holds a private key (and no certificate)";
     CertFileHoldsCsr "cert_file_holds_csr" Error "the certificate file holds a CSR: it still has to be signed";
@@ -174,6 +212,14 @@ codes! {
     RoleTrustMissing "role_trust_missing" Error "the trust policy of the alias's IAM role does not let `credentials.iot.amazonaws.com` call `sts:AssumeRole` (the credentials provider answers 400)";
     RoleSessionTooShort "role_session_too_short" Error "the role alias's credential duration is over the IAM role's maximum session duration";
     RoleUnknown "role_unknown" Warning "iotcheck cannot tell whether the credentials provider may assume the alias's role (IAM could not be asked, or its trust policy has a condition)";
+    // The account (account): the domain configuration of the endpoint.
+    DomainConfigMissing "domain_config_missing" Error "the domain configuration named does not exist, or none of the account serves the endpoint's custom domain";
+    DomainDisabled "domain_disabled" Error "the endpoint's domain configuration is DISABLED";
+    DomainAuthMismatch "domain_auth_mismatch" Error "the endpoint's domain configuration authenticates with CUSTOM_AUTH or AWS_SIGV4: no X.509 device certificate is taken";
+    DomainProtocolMismatch "domain_protocol_mismatch" Error "the endpoint's domain configuration serves another application protocol than the device's port speaks (HTTPS on an MQTT device, ...)";
+    DomainServiceMismatch "domain_service_mismatch" Error "the endpoint's domain configuration serves the credentials provider or jobs, not the data plane";
+    DomainCertInvalid "domain_cert_invalid" Error "the endpoint's domain configuration has no VALID server certificate";
+    DomainTls13Only "domain_tls13_only" Warning "the endpoint's TLS security policy accepts TLS 1.3 only: devices limited to TLS 1.2 fail the handshake";
     ThingNotAttached "thing_not_attached" Warning "no thing (or not the `--thing` named) is attached to the certificate";
     ClientIdNotThing "client_id_not_thing" Warning "the client id is not the name of a thing attached to the certificate: thing policy variables do not resolve";
     PolicyTooBroad "policy_too_broad" Warning "a policy allows every action (`iot:*`) or every resource (`*`)";

@@ -401,6 +401,7 @@ fn probe_settings() -> &'static ProbeSettings {
             deadline: None,
             mqtt_turn: None,
             transport: Default::default(),
+            https: None,
             proxy: None,
             versions: TlsVersions::Both,
             sig: SigFilter::Any,

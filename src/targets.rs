@@ -45,6 +45,21 @@ pub struct Options {
     pub https_proxy: Option<String>,
     /// NO_PROXY (or no_proxy), as set: the hosts HTTPS_PROXY does not apply to.
     pub no_proxy_list: Option<String>,
+    /// What the probe is for: it decides the default port and the ALPN offered on 443.
+    pub door: Door,
+}
+
+/// The door of AWS IoT a probe knocks at (the AWS IoT developer guide's "Protocols, port
+/// mappings, and authentication"; "Authorizing direct calls to AWS services").
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Door {
+    /// The data endpoint: 8443 by default; on 443, ALPN x-amzn-mqtt-ca.
+    #[default]
+    Data,
+    /// The credentials provider: 443, no ALPN.
+    Credentials,
+    /// HTTPS publish with the device certificate: 8443 by default; on 443, ALPN x-amzn-http-ca.
+    HttpsPublish,
 }
 
 /// A target as given: the text, where it came from, and its place for messages (FILE:LINE).
@@ -186,6 +201,7 @@ pub fn resolve(
             )))
         }
         (Some(p), _) | (None, Some(p)) => p,
+        (None, None) if options.door == Door::Credentials => 443,
         (None, None) => options.default_port.unwrap_or(8443),
     };
     let host_is_ip = host.parse::<std::net::IpAddr>().is_ok();
@@ -205,7 +221,11 @@ pub fn resolve(
             .filter(|p| !p.is_empty())
             .map(|p| p.as_bytes().to_vec())
             .collect(),
-        None if port == 443 => vec![b"x-amzn-mqtt-ca".to_vec()],
+        None if port == 443 => match options.door {
+            Door::Data => vec![b"x-amzn-mqtt-ca".to_vec()],
+            Door::HttpsPublish => vec![b"x-amzn-http-ca".to_vec()],
+            Door::Credentials => Vec::new(),
+        },
         None => Vec::new(),
     };
     if let Some(p) = alpn.iter().find(|p| p.len() > 255) {

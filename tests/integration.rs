@@ -37,11 +37,17 @@ mod robustness;
 #[path = "integration/endpoint.rs"]
 mod endpoint;
 
+#[path = "integration/credentials.rs"]
+mod credentials;
+
 #[path = "integration/endpoint_targets.rs"]
 mod endpoint_targets;
 
 #[path = "integration/mqtt.rs"]
 mod mqtt;
+
+#[path = "integration/mqtt5.rs"]
+mod mqtt5;
 
 #[path = "integration/inputs.rs"]
 mod inputs;
@@ -73,6 +79,9 @@ mod account;
 #[path = "integration/account_roles.rs"]
 mod account_roles;
 
+#[path = "integration/account_domains.rs"]
+mod account_domains;
+
 #[path = "integration/aws_answers.rs"]
 mod aws_answers;
 
@@ -81,5 +90,7 @@ mod doctor;
 #[path = "integration/fleet.rs"]
 mod fleet;
 
+#[path = "integration/serve.rs"]
+mod serve;
 #[path = "integration/wss.rs"]
 mod wss;

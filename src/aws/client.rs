@@ -214,15 +214,26 @@ async fn ask_more(
         facts.role_alias =
             Some(super::roles::sdk::role_alias(config, client, alias, settings).await?);
     }
+    if let Some(query) = &more.domain {
+        facts.domain = Some(super::domains::sdk::domain(client, query, settings).await?);
+    }
     Ok(())
 }
 
 pub(super) fn data_endpoint(settings: &AwsSettings) -> Result<(String, String), AwsError> {
+    endpoint_of_type(settings, "iot:Data-ATS")
+}
+
+/// The account's endpoint of `endpoint_type` (DescribeEndpoint) and the region asked.
+pub(super) fn endpoint_of_type(
+    settings: &AwsSettings,
+    endpoint_type: &'static str,
+) -> Result<(String, String), AwsError> {
     run(settings, async {
         let (config, region) = configure(settings).await?;
         let out = client(&config)
             .describe_endpoint()
-            .endpoint_type("iot:Data-ATS")
+            .endpoint_type(endpoint_type)
             .send()
             .await
             .map_err(|e| translate("iot:DescribeEndpoint", e, settings))?;
@@ -274,13 +285,13 @@ fn client(config: &SdkConfig) -> Client {
 
 /// The pagination of one listing: the tokens seen, so that a server handing back a token
 /// it gave before (which would loop until the timeout) is caught at once, and the count.
-struct Pages {
+pub(super) struct Pages {
     action: &'static str,
     seen: HashSet<String>,
 }
 
 impl Pages {
-    fn new(action: &'static str) -> Pages {
+    pub(super) fn new(action: &'static str) -> Pages {
         Pages {
             action,
             seen: HashSet::new(),
@@ -288,7 +299,7 @@ impl Pages {
     }
 
     /// The token to ask the next page with; None when the listing is complete.
-    fn next(&mut self, token: Option<String>) -> Result<Option<String>, AwsError> {
+    pub(super) fn next(&mut self, token: Option<String>) -> Result<Option<String>, AwsError> {
         let Some(token) = token.filter(|t| !t.is_empty()) else {
             return Ok(None);
         };

@@ -3,8 +3,8 @@
 //! synchronous facade outside: each call builds a current-thread runtime for its duration.
 //!
 //! Read-only calls only: DescribeCertificate, DescribeCACertificate, ListPrincipalThings,
-//! DescribeThing, ListAttachedPolicies, GetPolicy, DescribeEndpoint, DescribeRoleAlias and
-//! IAM's GetRole. Everything is bounded by
+//! DescribeThing, ListAttachedPolicies, GetPolicy, DescribeEndpoint, DescribeRoleAlias,
+//! IAM's GetRole, ListDomainConfigurations and DescribeDomainConfiguration. Everything is bounded by
 //! one timeout; credential and region resolution by a few seconds of it, so that a machine
 //! with nothing configured does not wait on instance metadata.
 //!
@@ -13,12 +13,14 @@
 
 #[cfg(feature = "aws")]
 mod client;
+mod domains;
 #[cfg(feature = "aws")]
 mod guard;
 mod roles;
 #[cfg(feature = "aws")]
 mod signing;
 
+pub use domains::{DomainConfiguration, DomainFacts, DomainQuery, ServerCertificate};
 pub use roles::{role_name, Role, RoleAlias, RoleAliasFacts, RoleLookup};
 
 use std::fmt;
@@ -40,6 +42,8 @@ pub struct AccountFacts {
     pub policies: Vec<PolicyText>,
     /// With [`More::role_alias`]: the alias and its role.
     pub role_alias: Option<RoleAliasFacts>,
+    /// With [`More::domain`]: the domain configuration asked for.
+    pub domain: Option<DomainFacts>,
 }
 
 /// What else to ask the account, beyond the certificate.
@@ -47,6 +51,8 @@ pub struct AccountFacts {
 pub struct More {
     /// A role alias the device asks the credentials provider for (DescribeRoleAlias, GetRole).
     pub role_alias: Option<String>,
+    /// The domain configuration of the endpoint (DescribeDomainConfiguration).
+    pub domain: Option<DomainQuery>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -231,6 +237,19 @@ pub fn signing_credentials(
     #[cfg(feature = "aws")]
     {
         signing::signing_credentials(settings)
+    }
+    #[cfg(not(feature = "aws"))]
+    {
+        let _ = settings;
+        Err(AwsError::NotBuilt)
+    }
+}
+
+/// The account's `iot:CredentialProvider` endpoint (DescribeEndpoint) and the region asked.
+pub fn credentials_endpoint(settings: &AwsSettings) -> Result<(String, String), AwsError> {
+    #[cfg(feature = "aws")]
+    {
+        client::endpoint_of_type(settings, "iot:CredentialProvider")
     }
     #[cfg(not(feature = "aws"))]
     {

@@ -17,6 +17,9 @@ pub struct Settings {
     pub publish: Vec<String>,
     pub subscribe: Vec<String>,
     pub role_alias: Option<String>,
+    /// `--endpoint`: the host and port the device connects to.
+    pub endpoint: Option<(String, u16)>,
+    pub domain_configuration: Option<String>,
     pub aws: AwsSettings,
     pub json: bool,
 }
@@ -30,8 +33,14 @@ pub fn run(settings: &Settings) -> Result<Outcome, Error> {
         )
     })?;
     let (client_id, client_id_from) = client_id(settings, &cert)?;
+    let domain = match (&settings.domain_configuration, &settings.endpoint) {
+        (Some(name), _) => Some(aws::DomainQuery::Named(name.clone())),
+        (None, Some((host, _))) => Some(aws::DomainQuery::Host(host.clone())),
+        (None, None) => None,
+    };
     let more = aws::More {
         role_alias: settings.role_alias.clone(),
+        domain,
     };
     let facts = aws::account_facts_with(&settings.aws, &cert.sha256, &client_id, &more)?;
     let questions = Questions {
@@ -40,6 +49,7 @@ pub fn run(settings: &Settings) -> Result<Outcome, Error> {
         publish: settings.publish.clone(),
         subscribe: settings.subscribe.clone(),
         role_alias: settings.role_alias.clone(),
+        port: settings.endpoint.as_ref().map(|(_, port)| *port),
     };
     let judgement = judge(&facts, &cert, &questions);
     let report = AccountReport::build(

@@ -30,6 +30,8 @@ pub struct Settings {
     pub warn_days: u32,
     /// Ask AWS about the certificate (off with `--no-account`).
     pub account: bool,
+    /// The MQTT version and the subscribes and publishes after CONNECT.
+    pub mqtt: crate::doctor::gather::MqttPlan,
     pub report: Option<PathBuf>,
     pub force: bool,
     pub json: bool,
@@ -56,6 +58,7 @@ pub fn run(settings: &Settings) -> Result<Outcome, Error> {
         at: settings.at,
         warn_days: settings.warn_days,
         account: settings.account,
+        mqtt: settings.mqtt.clone(),
     };
     let facts = gather::gather(device, millis(clock), &plan);
 

@@ -12,10 +12,12 @@ use std::time::Duration;
 use crate::aws::{self, AwsSettings};
 use crate::chain::Cert;
 use crate::error::{Error, InputError};
+use crate::finding::{Code, Finding};
 use crate::identity;
 use crate::net::{
-    AwsCredentials, ClientIdentity, MqttSettings, ProbeSettings, SigFilter, TlsVersions, Transport,
-    TransportRequest, WebSocketAuth, WebSocketSettings,
+    AwsCredentials, ClientIdentity, HttpsPurpose, HttpsRequest, MqttSettings, MqttVersion,
+    ProbeSettings, SigFilter, TlsVersions, Transport, TransportRequest, WebSocketAuth,
+    WebSocketSettings,
 };
 use crate::outcome::Outcome;
 use crate::report::endpoint::{self as view, EndpointReport, EndpointSource, EndpointView};
@@ -42,6 +44,8 @@ pub struct Settings {
     pub mqtt: Mqtt,
     /// `--transport` and the authorizer: how MQTT travels and authenticates.
     pub transport: TransportRequest,
+    /// `--credentials` or `--https-publish`: the HTTP request after a verified handshake.
+    pub https: Option<HttpsRequest>,
     /// `--ca`: exactly these anchors; empty: the embedded Amazon roots.
     pub ca: Vec<Input>,
     pub at: i64,
@@ -67,7 +71,14 @@ pub struct Settings {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Mqtt {
     Off,
-    Connect { client_id: Option<String> },
+    Connect {
+        client_id: Option<String>,
+        version: MqttVersion,
+        /// Topic filters to subscribe to after CONNACK.
+        subscribe: Vec<String>,
+        /// Topics to publish to after CONNACK: only the ones the user named.
+        publish: Vec<String>,
+    },
 }
 
 /// One target as `endpoint` always showed it, or several (`--targets`, two or more HOSTs, or
@@ -387,6 +398,7 @@ fn check(
         deadline: None,
         mqtt_turn: None,
         transport: transport(loaded, &address.verified_name)?,
+        https: settings.https.clone(),
         proxy: address.proxy.clone(),
         versions: settings.versions,
         sig: settings.sig,
@@ -404,13 +416,16 @@ fn check(
     } else {
         Families::One
     };
-    let served = served::check(
+    let mut served = served::check(
         &probe,
         families,
         &loaded.anchors,
         &policy,
         settings.insecure,
     )?;
+    if let Some(finding) = credentials_name_finding(settings, &served.classification) {
+        served.findings.push(finding);
+    }
     let mut saved = Vec::new();
     if let Some(dir) = save {
         for (sig, chain) in served.chains() {
@@ -489,7 +504,13 @@ fn transport(loaded: &Loaded, name: &str) -> Result<Transport, Error> {
 
 /// The MQTT CONNECT's settings: its client id given, or the device certificate's CN.
 fn mqtt_settings(mqtt: &Mqtt, device: Option<&Cert>) -> Result<Option<MqttSettings>, Error> {
-    let Mqtt::Connect { client_id } = mqtt else {
+    let Mqtt::Connect {
+        client_id,
+        version,
+        subscribe,
+        publish,
+    } = mqtt
+    else {
         return Ok(None);
     };
     let client_id = match (client_id, device) {
@@ -500,7 +521,12 @@ fn mqtt_settings(mqtt: &Mqtt, device: Option<&Cert>) -> Result<Option<MqttSettin
         (None, None) => return Err(Error::Usage("--mqtt needs --cert and --key".into())),
     };
     check_client_id(&client_id)?;
-    Ok(Some(MqttSettings::new(client_id, 30)))
+    Ok(Some(MqttSettings {
+        version: *version,
+        subscribe: subscribe.clone(),
+        publish: publish.clone(),
+        ..MqttSettings::new(client_id, 30)
+    }))
 }
 
 /// AWS IoT takes a client id of 1 to 128 bytes.
@@ -514,14 +540,42 @@ pub fn check_client_id(client_id: &str) -> Result<(), Error> {
     Ok(())
 }
 
-/// The account's iot:Data-ATS endpoint (DescribeEndpoint), resolved as a target.
+/// The account's endpoint (DescribeEndpoint), resolved as a target: iot:CredentialProvider
+/// for `--credentials`, else iot:Data-ATS.
 fn discovered(settings: &Settings) -> Result<TargetAddress, Error> {
-    let (host, region) = aws::data_endpoint(&settings.aws)?;
+    let credentials = matches!(
+        settings.https.as_ref().map(|h| &h.purpose),
+        Some(HttpsPurpose::Credentials { .. })
+    );
+    let ((host, region), endpoint_type) = if credentials {
+        (
+            aws::credentials_endpoint(&settings.aws)?,
+            "iot:CredentialProvider",
+        )
+    } else {
+        (aws::data_endpoint(&settings.aws)?, "iot:Data-ATS")
+    };
     let source = EndpointSource::DescribeEndpoint {
         region,
-        endpoint_type: "iot:Data-ATS",
+        endpoint_type,
     };
     resolve::resolve(&host, source, &settings.options)
+}
+
+/// `--credentials` to a name that is not a credentials endpoint: the data endpoint, most often,
+/// which a device configured with one endpoint for both uses.
+fn credentials_name_finding(settings: &Settings, name: &Classification) -> Option<Finding> {
+    use crate::verify::EndpointKind;
+    let Some(HttpsPurpose::Credentials { .. }) = settings.https.as_ref().map(|h| &h.purpose) else {
+        return None;
+    };
+    match name.kind {
+        EndpointKind::CredentialProvider | EndpointKind::CustomDomain | EndpointKind::IpLiteral => None,
+        _ => Some(Finding::new(
+            Code::CredentialsWrongEndpoint,
+            "this is an AWS IoT data endpoint, not the credentials provider's: the credentials endpoint is <prefix>.credentials.iot.<region>.amazonaws.com (aws iot describe-endpoint --endpoint-type iot:CredentialProvider; Greengrass: iotCredEndpoint)",
+        )),
+    }
 }
 
 /// Checks (and makes) a `--save` directory before connecting: with `--sig both`, its `rsa/`

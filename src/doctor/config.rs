@@ -133,6 +133,28 @@ pub struct Overrides {
     /// first: the Device Client's `http-proxy.conf` or its runtime config. At most one of all
     /// the files may be a client's main configuration.
     pub more_configs: Vec<PathBuf>,
+    /// `--role-alias`: the role alias the device asks the credentials provider for.
+    pub role_alias: Option<String>,
+    /// `--credentials-endpoint`: the credentials provider's name (optionally `:PORT`).
+    pub credentials_endpoint: Option<String>,
+}
+
+/// The credentials provider a device asks for AWS credentials with its certificate
+/// (Greengrass's token exchange service: `iotCredEndpoint`, `iotRoleAlias`).
+#[derive(Clone, Debug)]
+pub struct CredentialsProvider {
+    /// The endpoint (`HOST` or `HOST:PORT`); None: asked of the account (DescribeEndpoint).
+    pub endpoint: Option<Sourced<String>>,
+    pub role_alias: Sourced<String>,
+}
+
+/// Where a Greengrass core's HTTPS data plane is: the host and port it uses for deployments.
+#[derive(Clone, Debug)]
+pub struct DataPlane {
+    pub host: String,
+    pub port: u16,
+    /// Where the host and the port came from, in words.
+    pub origin: Origin,
 }
 
 /// The device's settings, resolved: file values, then flags over them, then the client's
@@ -160,6 +182,10 @@ pub struct DeviceSettings {
     pub ports: Sourced<Vec<u16>>,
     pub proxy: Option<Sourced<ProxySetting>>,
     pub region: Option<Sourced<String>>,
+    /// The credentials provider, when a role alias is named (Greengrass, `--role-alias`).
+    pub credentials_provider: Option<CredentialsProvider>,
+    /// Greengrass's HTTPS data plane.
+    pub data_plane: Option<DataPlane>,
     /// What the `config` stage found: a missing mandatory value, a proxy host the client
     /// refuses, Greengrass's MQTT port 443 without the data-plane port 443, a `pkcs11:` URI...
     pub findings: Vec<Finding>,
@@ -211,6 +237,9 @@ struct FileSettings {
     ports: Option<Sourced<Vec<u16>>>,
     proxy: Option<Sourced<ProxySetting>>,
     region: Option<Sourced<String>>,
+    cred_endpoint: Option<Sourced<String>>,
+    role_alias: Option<Sourced<String>>,
+    data_plane: Option<DataPlane>,
     findings: Vec<Finding>,
 }
 
@@ -230,6 +259,9 @@ impl FileSettings {
             ports: None,
             proxy: None,
             region: None,
+            cred_endpoint: None,
+            role_alias: None,
+            data_plane: None,
             findings: Vec::new(),
         }
     }
@@ -637,6 +669,19 @@ fn merge(file: FileSettings, overrides: &Overrides) -> DeviceSettings {
             .map(|r| Sourced::default(r, "the region in the endpoint's name"))
     });
 
+    let role_alias = match &overrides.role_alias {
+        Some(alias) => Some(Sourced::flag(alias.clone(), "--role-alias")),
+        None => file.role_alias,
+    };
+    let cred_endpoint = match &overrides.credentials_endpoint {
+        Some(e) => Some(Sourced::flag(e.clone(), "--credentials-endpoint")),
+        None => file.cred_endpoint,
+    };
+    let credentials_provider = role_alias.map(|role_alias| CredentialsProvider {
+        endpoint: cred_endpoint,
+        role_alias,
+    });
+
     DeviceSettings {
         client,
         config_file: file.config_file,
@@ -651,6 +696,8 @@ fn merge(file: FileSettings, overrides: &Overrides) -> DeviceSettings {
         ports,
         proxy,
         region,
+        credentials_provider,
+        data_plane: file.data_plane,
         findings,
     }
 }
@@ -678,7 +725,7 @@ fn names(client: Client) -> Names {
 }
 
 /// "aws-iot-device-client.conf `secure-element.enabled`", for messages.
-fn origin_words(origin: &Origin) -> String {
+pub fn origin_words(origin: &Origin) -> String {
     match origin {
         Origin::Flag { flag } => flag.clone(),
         Origin::File { file, key } => format!("{} `{key}`", file.display()),

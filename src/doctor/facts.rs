@@ -27,11 +27,17 @@ pub struct Facts {
     pub policy: Policy,
     /// The MQTT client id the device connects with, when one is known.
     pub client_id: Option<String>,
+    /// The MQTT version of the device's CONNECT and why, and its subscribes and publishes.
+    pub mqtt: crate::doctor::gather::MqttPlan,
     pub files: Vec<FileFacts>,
     pub credentials: CredentialFacts,
     pub trust: TrustFacts,
     /// None: no endpoint is named, so nothing was probed.
     pub network: Option<NetworkFacts>,
+    /// The credentials provider, probed with the device's request; None: no role alias named.
+    pub credentials_provider: Option<DoorFacts>,
+    /// Greengrass's HTTPS data plane, probed with the device's identity; None: not Greengrass.
+    pub data_plane: Option<DoorFacts>,
     pub account: AccountFacts,
     /// How long the steps on the device took, in milliseconds.
     pub millis: LocalMillis,
@@ -335,6 +341,31 @@ impl NetworkFacts {
         }
         all
     }
+}
+
+// ------------------------------------------------------------------------------------------
+// the credentials provider and the data plane
+
+/// One HTTPS door of AWS IoT the device uses beside MQTT, as probed.
+pub struct DoorFacts {
+    /// The name sent as SNI, verified and (for the credentials provider) in the Host header.
+    pub host: String,
+    pub port: u16,
+    /// Where the name came from, in words ("iotCredEndpoint in config.yaml", "DescribeEndpoint").
+    pub source: String,
+    pub outcome: DoorOutcome,
+    pub ms: f64,
+}
+
+/// What became of a door's probe.
+pub enum DoorOutcome {
+    /// Not probed, and why (no endpoint, a name AWS IoT cannot have, the account not asked).
+    NotProbed(String),
+    /// The device's identity could not be loaded: the credentials stage says why.
+    NoIdentity,
+    /// The handshake (and, for the credentials provider, the request) as the engine judged it;
+    /// Err: no TLS session came up.
+    Probed(Box<Result<Served, NetError>>),
 }
 
 // ------------------------------------------------------------------------------------------

@@ -20,7 +20,9 @@
 mod address;
 mod capture;
 mod error;
+mod https;
 mod mqtt;
+mod mqtt_codec;
 mod probe;
 mod proxy;
 mod tls;
@@ -40,6 +42,9 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
 pub use address::split_host_port;
 pub use error::{NetError, Phase};
+pub use https::{
+    check_role_alias, check_thing_name, MAX_BODY as HTTP_MAX_BODY, MAX_HEAD as HTTP_MAX_HEAD,
+};
 pub(crate) use probe::offline::{client_hello, replay_server_flight};
 pub use proxy::parse_proxy;
 
@@ -72,6 +77,109 @@ pub struct ProbeSettings {
     pub mqtt_turn: Option<MqttTurn>,
     /// How MQTT rides on the TLS session: directly, or over a WebSocket.
     pub transport: Transport,
+    /// When set (and `mqtt` is not), after a handshake whose chain the caller accepted: one
+    /// HTTP/1.1 request and its answer, read with strict bounds.
+    pub https: Option<HttpsRequest>,
+}
+
+/// An HTTP request to send over the verified session: the credentials provider's or HTTPS
+/// publish's. The Host header is the SNI name (or the host when no SNI is sent).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpsRequest {
+    pub method: HttpMethod,
+    /// The request target: path and query, already percent-encoded.
+    pub target: String,
+    /// Headers beyond Host, User-Agent, Accept, Connection and Content-Length; names and
+    /// values checked by the caller (no CR or LF).
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    pub purpose: HttpsPurpose,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HttpMethod {
+    Get,
+    Post,
+}
+
+impl HttpMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HttpMethod::Get => "GET",
+            HttpMethod::Post => "POST",
+        }
+    }
+}
+
+/// What the request is for: it decides how a successful answer's body is read, and what the
+/// judgement says of each status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HttpsPurpose {
+    /// The credentials provider's `{"credentials": {...}}`: the expiry and the access key
+    /// id's last four characters are kept; the secret key and the token never leave the
+    /// exchange, whose buffer is zeroized.
+    Credentials {
+        role_alias: String,
+        /// The `x-amzn-iot-thingname` header sent, if any.
+        thing: Option<String>,
+    },
+    /// HTTPS publish: a JSON `{"message": ...}` answer.
+    Publish { topic: String },
+}
+
+/// The HTTP exchange of a probe: what it was for, and how it ended.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Https {
+    pub purpose: HttpsPurpose,
+    pub outcome: HttpsOutcome,
+}
+
+/// How the HTTP exchange ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum HttpsOutcome {
+    /// A complete HTTP/1.x answer within the bounds.
+    Answered(Box<HttpAnswer>),
+    /// No complete answer by the deadline; `received` bytes of it had arrived.
+    TimedOut { millis: f64, received: usize },
+    /// The connection ended (an alert, close_notify, EOF, reset) before a complete answer.
+    Closed { millis: f64, detail: String },
+    /// The answer is not HTTP/1.x (HTTP/0.9, garbage) or its framing is broken.
+    Malformed { millis: f64, detail: String },
+    /// The answer's head or body exceeds the bounds; the rest was not read.
+    TooLarge { millis: f64, detail: String },
+    /// The request was not sent: the chain did not verify, or the TLS session was gone.
+    NotSent { reason: String },
+}
+
+/// An HTTP answer, as much of it as a report needs: printable, clipped, and without any
+/// secret (a credentials answer keeps only its expiry and four characters of the key id).
+#[derive(Debug, Clone, PartialEq)]
+pub struct HttpAnswer {
+    pub status: u16,
+    pub reason: String,
+    /// `x-amzn-ErrorType`, e.g. "AccessDeniedException".
+    pub error_type: Option<String>,
+    /// `Location`, when the server redirects (never followed).
+    pub location: Option<String>,
+    pub content_type: Option<String>,
+    /// `x-amzn-RequestId`.
+    pub request_id: Option<String>,
+    /// The JSON body's `message`.
+    pub message: Option<String>,
+    pub credentials: Option<CredentialsSummary>,
+    /// Why the body could not be read as expected (invalid JSON, missing fields).
+    pub body_problem: Option<String>,
+    pub body_bytes: usize,
+    pub millis: f64,
+}
+
+/// What is kept of a credentials answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CredentialsSummary {
+    /// `credentials.expiration` as sent (RFC 3339 on AWS).
+    pub expiration: Option<String>,
+    /// The last four characters of `credentials.accessKeyId`.
+    pub access_key_suffix: Option<String>,
 }
 
 /// How the device's MQTT rides on the TLS session.
@@ -334,7 +442,7 @@ impl Clone for ClientIdentity {
     }
 }
 
-/// The MQTT CONNECT to send after a verified handshake.
+/// The MQTT CONNECT to send after a verified handshake, and what to do once it is accepted.
 #[derive(Clone, PartialEq, Eq)]
 pub struct MqttSettings {
     pub client_id: String,
@@ -344,16 +452,46 @@ pub struct MqttSettings {
     pub username: Option<String>,
     /// The CONNECT's password (a secret: never shown).
     pub password: Option<String>,
+    pub version: MqttVersion,
+    /// Topic filters to SUBSCRIBE to (QoS 1) after CONNACK, in order, each waited for.
+    pub subscribe: Vec<String>,
+    /// Topics to PUBLISH to (QoS 1, empty payload, not retained) after the subscribes, in
+    /// order, each waited for. Nothing is published unless it is listed here.
+    pub publish: Vec<String>,
+}
+
+/// The MQTT protocol the CONNECT speaks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum MqttVersion {
+    /// MQTT 3.1.1 (protocol level 4): what most device clients speak.
+    #[default]
+    V311,
+    /// MQTT 5: the broker gives reason codes and reason strings.
+    V5,
+}
+
+impl MqttVersion {
+    /// "3.1.1" or "5", as reports name it.
+    pub fn name(self) -> &'static str {
+        match self {
+            MqttVersion::V311 => "3.1.1",
+            MqttVersion::V5 => "5",
+        }
+    }
 }
 
 impl MqttSettings {
-    /// A CONNECT with a client id and keep-alive only, as a device with a certificate sends.
+    /// An MQTT 3.1.1 CONNECT with a client id and keep-alive only, as a device with a
+    /// certificate sends, and nothing after it.
     pub fn new(client_id: impl Into<String>, keep_alive_secs: u16) -> Self {
         Self {
             client_id: client_id.into(),
             keep_alive_secs,
             username: None,
             password: None,
+            version: MqttVersion::V311,
+            subscribe: Vec::new(),
+            publish: Vec::new(),
         }
     }
 }
@@ -366,6 +504,9 @@ impl fmt::Debug for MqttSettings {
             .field("keep_alive_secs", &self.keep_alive_secs)
             .field("username", &self.username.as_ref().map(|_| "<redacted>"))
             .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field("version", &self.version)
+            .field("subscribe", &self.subscribe)
+            .field("publish", &self.publish)
             .finish()
     }
 }
@@ -386,6 +527,10 @@ pub struct Probe {
     pub upgrade: Option<UpgradeOutcome>,
     /// `None` when no MQTT exchange was asked for.
     pub mqtt: Option<MqttOutcome>,
+    /// The MQTT version the exchange spoke (or would have).
+    pub mqtt_version: MqttVersion,
+    /// `None` when no HTTP request was asked for.
+    pub https: Option<Https>,
     /// Set when the TLS session did not come up although the chain was captured: the
     /// handshake failed after the server's Certificate (TLS 1.2 client-certificate rejection,
     /// a bad server signature, a timeout), or, in TLS 1.3, the server tore the connection
@@ -421,6 +566,8 @@ pub struct Timings {
     /// The WebSocket upgrade request and its answer.
     pub upgrade: Option<f64>,
     pub mqtt: Option<f64>,
+    /// The HTTP request and its answer.
+    pub https: Option<f64>,
 }
 
 /// Client authentication as the server asked for it and answered it.
@@ -448,29 +595,86 @@ pub enum MqttOutcome {
     Accepted {
         millis: f64,
         session_present: bool,
+        /// The subscribes and publishes after CONNACK, and how the session ended.
+        session: MqttSession,
     },
+    /// A CONNACK with a refusal: the MQTT 3.1.1 return code or MQTT 5 reason code as sent.
+    /// An MQTT 5 DISCONNECT in place of the CONNACK is told the same way.
     Refused {
         code: u8,
         reason: String,
+        /// MQTT 5's reason string, as the broker sent it.
+        reason_string: Option<String>,
         millis: f64,
     },
     /// The connection closed (EOF, reset, close_notify or an alert) without a CONNACK.
-    Closed {
-        millis: f64,
-    },
+    Closed { millis: f64 },
     /// No CONNACK within the timeout.
-    TimedOut {
-        millis: f64,
-    },
+    TimedOut { millis: f64 },
     /// The server answered with something other than a CONNACK.
-    Unexpected {
-        detail: String,
-        millis: f64,
-    },
+    Unexpected { detail: String, millis: f64 },
     /// CONNECT was not sent: the chain did not verify, or the TLS session was already gone.
-    NotSent {
-        reason: String,
-    },
+    NotSent { reason: String },
+}
+
+/// What happened after an accepted CONNECT.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MqttSession {
+    /// The subscribes, then the publishes, in the order given.
+    pub operations: Vec<MqttOperation>,
+    /// The broker's DISCONNECT (MQTT 5), when it sent one.
+    pub disconnect: Option<MqttReason>,
+}
+
+/// A reason code as the broker sent it, with its name in the MQTT specification.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MqttReason {
+    pub code: u8,
+    /// The specification's name for the code ("not authorized").
+    pub reason: String,
+    /// MQTT 5's reason string, as the broker sent it.
+    pub reason_string: Option<String>,
+}
+
+/// One SUBSCRIBE or PUBLISH after CONNACK.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MqttOperation {
+    pub kind: MqttOperationKind,
+    /// The topic (PUBLISH) or topic filter (SUBSCRIBE).
+    pub topic: String,
+    pub result: MqttOperationResult,
+    /// From sending the packet to its answer (0 when not sent).
+    pub millis: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MqttOperationKind {
+    Subscribe,
+    Publish,
+}
+
+/// How a SUBSCRIBE or PUBLISH was answered.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MqttOperationResult {
+    /// SUBACK or PUBACK. The code as sent: an MQTT 5 reason code; for MQTT 3.1.1 the SUBACK
+    /// return code (0-2 granted, 0x80 failure), and 0 for a PUBACK, which carries none.
+    Acked(MqttReason),
+    /// The connection ended before the answer: with MQTT 3.1.1, AWS IoT's way of refusing a
+    /// PUBLISH or SUBSCRIBE its policy does not allow.
+    Closed,
+    /// No answer within the timeout.
+    TimedOut,
+    /// The broker answered with something else, or more than a broker sends.
+    Unexpected { detail: String },
+    /// Not sent: the session had already ended.
+    NotSent,
+}
+
+impl MqttReason {
+    /// Reason codes from 0x80 up are failures (MQTT 5 section 2.4; the 3.1.1 SUBACK's 0x80).
+    pub fn is_failure(&self) -> bool {
+        self.code >= 0x80
+    }
 }
 
 /// The caller's judgement of a served chain (DER, served order): true when it verified, or

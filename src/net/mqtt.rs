@@ -1,25 +1,35 @@
-//! The MQTT 3.1.1 exchange over an established byte stream: CONNECT, CONNACK, DISCONNECT.
-//! Packets are encoded and decoded by rumqttc's codec, never by hand.
+//! The MQTT exchange over an established byte stream: CONNECT and CONNACK, then the
+//! SUBSCRIBEs and PUBLISHes asked for, each waited for, then DISCONNECT. MQTT 3.1.1 or 5;
+//! packets are encoded and decoded by rumqttc's codec (see `mqtt_codec`), never by hand.
 //!
 //! The stream is anything `AsyncRead + AsyncWrite + Unpin`: the verified TLS session of a
 //! probe, or a WebSocket carrying MQTT over it. A TLS alert that ends the stream is found
 //! inside the `io::Error` (`InvalidData` around a `rustls::Error`, as [`super::tls::TlsIo`]
-//! and tokio-rustls report it).
+//! and tokio-rustls report it). Everything is bounded by the caller's deadline; a peer that
+//! never answers, sends more than a broker would, or keeps talking after it closed ends the
+//! exchange with an outcome, never a hang.
 
 use std::io;
 use std::time::Instant;
 
+use bytes::BytesMut;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::time::timeout_at;
 
-use bytes::BytesMut;
-use rumqttc::mqttbytes::v4::{ConnAck, Connect, ConnectReturnCode, Packet};
-use rumqttc::mqttbytes::Error as CodecError;
+use super::mqtt_codec::{self as codec, DecodeError, Incoming};
+use super::{
+    MqttOperation, MqttOperationKind, MqttOperationResult, MqttOutcome, MqttReason, MqttSession,
+    MqttSettings, MqttVersion,
+};
 
-use super::{MqttOutcome, MqttSettings};
+/// A CONNACK is a few bytes (MQTT 5: with properties, a few hundred); anything bigger than
+/// this before it is not an MQTT broker talking.
+const MAX_CONNACK: usize = 64 * 1024;
 
-/// A CONNACK is 4 bytes; anything bigger than this before it is not an MQTT broker talking.
-const MAX_PACKET: usize = 64 * 1024;
+/// The largest packet read after CONNACK (announced to an MQTT 5 broker as the Maximum
+/// Packet Size): messages on a subscribed topic may come before the SUBACK; AWS IoT's
+/// largest message is 128 KB.
+const MAX_PACKET: usize = 256 * 1024;
 
 /// How the exchange ended, and the alert that ended it, if one did.
 pub(super) struct Exchange {
@@ -27,8 +37,10 @@ pub(super) struct Exchange {
     pub alert: Option<rustls::AlertDescription>,
 }
 
-/// Sends CONNECT and waits until `deadline` (the probe's) for CONNACK; on acceptance says
-/// goodbye properly (DISCONNECT, then the stream's shutdown).
+/// Sends CONNECT and waits until `deadline` (the probe's) for CONNACK; on acceptance
+/// subscribes and publishes as `settings` asks, each answer waited for by the same deadline,
+/// then says goodbye properly (DISCONNECT, then the stream's shutdown) if the broker did not
+/// end the session.
 pub(super) async fn exchange<S>(
     io: &mut S,
     settings: &MqttSettings,
@@ -39,31 +51,26 @@ where
 {
     let start = Instant::now();
     let millis = || start.elapsed().as_secs_f64() * 1000.0;
+    let version = settings.version;
 
-    let mut connect = Connect::new(settings.client_id.clone());
-    connect.keep_alive = settings.keep_alive_secs;
-    connect.clean_session = true;
-    if settings.username.is_some() || settings.password.is_some() {
-        connect.set_login(
-            settings.username.clone().unwrap_or_default(),
-            settings.password.clone().unwrap_or_default(),
-        );
-    }
-    let mut out = BytesMut::new();
-    if let Err(error) = Packet::Connect(connect).write(&mut out, MAX_PACKET) {
-        return Exchange {
-            outcome: MqttOutcome::NotSent {
-                reason: format!("the CONNECT packet cannot be encoded: {error}"),
-            },
-            alert: None,
-        };
-    }
+    let out = match codec::connect(settings, MAX_PACKET, MAX_PACKET) {
+        Ok(out) => out,
+        Err(error) => {
+            return Exchange {
+                outcome: MqttOutcome::NotSent {
+                    reason: format!("the CONNECT packet cannot be encoded: {error}"),
+                },
+                alert: None,
+            }
+        }
+    };
     let sent = timeout_at(deadline, send(io, &out)).await;
     if !matches!(sent, Ok(Ok(()))) {
         return closed(millis(), None);
     }
 
-    let answer = match timeout_at(deadline, read_connack(io)).await {
+    let mut reader = Reader::new(version, MAX_CONNACK);
+    let answer = match timeout_at(deadline, reader.next(io)).await {
         Ok(answer) => answer,
         Err(_elapsed) => {
             return Exchange {
@@ -73,54 +80,236 @@ where
         }
     };
     let elapsed = millis();
-    match answer {
-        Answer::ConnAck(ack) if ack.code == ConnectReturnCode::Success => {
-            let mut goodbye = BytesMut::new();
-            // A DISCONNECT is two fixed bytes; encoding it cannot fail below MAX_PACKET.
-            if Packet::Disconnect.write(&mut goodbye, MAX_PACKET).is_ok() {
-                let _ = timeout_at(deadline, send(io, &goodbye)).await;
+    let outcome = match answer {
+        Read::Packet(Incoming::ConnAck {
+            session_present,
+            reason,
+        }) if reason.code == 0 => {
+            reader.max = MAX_PACKET;
+            let (session, open) = run_session(io, &mut reader, settings, deadline).await;
+            if open {
+                if let Some(goodbye) = codec::disconnect(version, MAX_PACKET) {
+                    let _ = timeout_at(deadline, send(io, &goodbye)).await;
+                }
+                let _ = timeout_at(deadline, io.shutdown()).await;
             }
-            let _ = timeout_at(deadline, io.shutdown()).await;
-            Exchange {
-                outcome: MqttOutcome::Accepted {
-                    millis: elapsed,
-                    session_present: ack.session_present,
-                },
-                alert: None,
+            MqttOutcome::Accepted {
+                millis: elapsed,
+                session_present,
+                session,
             }
         }
-        Answer::ConnAck(ack) => Exchange {
-            outcome: MqttOutcome::Refused {
-                code: ack.code as u8,
-                reason: return_code_words(ack.code).to_string(),
-                millis: elapsed,
-            },
-            alert: None,
+        Read::Packet(Incoming::ConnAck { reason, .. })
+        | Read::Packet(Incoming::Disconnect(reason)) => refused(reason, elapsed),
+        Read::UnknownCode(code) => MqttOutcome::Refused {
+            code,
+            reason: unknown_connack(version, code),
+            reason_string: None,
+            millis: elapsed,
         },
-        Answer::UnknownCode(code) => Exchange {
-            outcome: MqttOutcome::Refused {
-                code,
-                reason: "not an MQTT 3.1.1 return code (an MQTT 5 broker?)".to_string(),
-                millis: elapsed,
-            },
-            alert: None,
+        Read::Packet(other) => MqttOutcome::Unexpected {
+            detail: format!("expected CONNACK, received {}", describe(&other)),
+            millis: elapsed,
         },
-        Answer::Other(detail) => Exchange {
-            outcome: MqttOutcome::Unexpected {
-                detail,
-                millis: elapsed,
-            },
-            alert: None,
+        Read::Failed(detail) => MqttOutcome::Unexpected {
+            detail: format!("{detail} in answer to CONNECT"),
+            millis: elapsed,
         },
-        Answer::Closed(alert) => closed(elapsed, alert),
+        Read::Closed(alert) => return closed(elapsed, alert),
+    };
+    Exchange {
+        outcome,
+        alert: None,
     }
 }
 
-enum Answer {
-    ConnAck(ConnAck),
+/// The subscribes, then the publishes, each answered or not by the deadline. Returns the
+/// session and whether it is still open (ours to close).
+async fn run_session<S>(
+    io: &mut S,
+    reader: &mut Reader,
+    settings: &MqttSettings,
+    deadline: tokio::time::Instant,
+) -> (MqttSession, bool)
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let version = settings.version;
+    let mut session = MqttSession::default();
+    let mut open = true;
+    let wanted = settings
+        .subscribe
+        .iter()
+        .map(|filter| (MqttOperationKind::Subscribe, filter))
+        .chain(
+            settings
+                .publish
+                .iter()
+                .map(|topic| (MqttOperationKind::Publish, topic)),
+        );
+    for (pkid, (kind, topic)) in (1u16..).zip(wanted) {
+        let mut operation = MqttOperation {
+            kind,
+            topic: topic.clone(),
+            result: MqttOperationResult::NotSent,
+            millis: 0.0,
+        };
+        if !open {
+            session.operations.push(operation);
+            continue;
+        }
+        let packet = match kind {
+            MqttOperationKind::Subscribe => codec::subscribe(version, pkid, topic, MAX_PACKET),
+            MqttOperationKind::Publish => codec::publish(version, pkid, topic, MAX_PACKET),
+        };
+        let packet = match packet {
+            Ok(packet) => packet,
+            Err(error) => {
+                operation.result = MqttOperationResult::Unexpected {
+                    detail: format!("the packet cannot be encoded: {error}"),
+                };
+                session.operations.push(operation);
+                continue;
+            }
+        };
+        let started = Instant::now();
+        let (result, ended) = match timeout_at(deadline, send(io, &packet)).await {
+            Ok(Ok(())) => match timeout_at(deadline, answer(io, reader, kind, pkid)).await {
+                Ok(answer) => answer,
+                Err(_elapsed) => (MqttOperationResult::TimedOut, Ended::NoTime),
+            },
+            Ok(Err(_)) => (MqttOperationResult::Closed, Ended::Closed),
+            Err(_elapsed) => (MqttOperationResult::TimedOut, Ended::NoTime),
+        };
+        operation.result = result;
+        operation.millis = started.elapsed().as_secs_f64() * 1000.0;
+        session.operations.push(operation);
+        match ended {
+            Ended::Open => {}
+            Ended::Disconnect(reason) => {
+                session.disconnect = Some(reason);
+                open = false;
+            }
+            Ended::Closed | Ended::NoTime | Ended::Broken => open = false,
+        }
+    }
+    (session, open)
+}
+
+/// Why the session cannot go on after an operation.
+enum Ended {
+    Open,
+    /// The broker sent DISCONNECT (MQTT 5).
+    Disconnect(MqttReason),
+    Closed,
+    /// The deadline passed.
+    NoTime,
+    /// The broker sent something no answer can follow.
+    Broken,
+}
+
+/// Reads until the answer to packet `pkid`: messages and PINGRESP are skipped.
+async fn answer<S: AsyncRead + Unpin>(
+    io: &mut S,
+    reader: &mut Reader,
+    kind: MqttOperationKind,
+    pkid: u16,
+) -> (MqttOperationResult, Ended) {
+    loop {
+        let unexpected =
+            |detail: String| (MqttOperationResult::Unexpected { detail }, Ended::Broken);
+        match reader.next(io).await {
+            Read::Packet(Incoming::Publish | Incoming::PingResp) => continue,
+            Read::Packet(Incoming::PubAck { pkid: id, reason })
+                if kind == MqttOperationKind::Publish && id == pkid =>
+            {
+                return (MqttOperationResult::Acked(reason), Ended::Open)
+            }
+            Read::Packet(Incoming::SubAck { pkid: id, reasons })
+                if kind == MqttOperationKind::Subscribe && id == pkid =>
+            {
+                return match reasons.into_iter().next() {
+                    Some(reason) => (MqttOperationResult::Acked(reason), Ended::Open),
+                    None => unexpected("a SUBACK without a reason code".to_string()),
+                };
+            }
+            Read::Packet(Incoming::Disconnect(reason)) => {
+                return (MqttOperationResult::Closed, Ended::Disconnect(reason))
+            }
+            Read::Packet(other) => {
+                return unexpected(format!("received {} instead", describe(&other)))
+            }
+            Read::UnknownCode(code) => {
+                return unexpected(format!("a CONNACK (code {code}) after the CONNACK"))
+            }
+            Read::Failed(detail) => return unexpected(detail),
+            Read::Closed(_) => return (MqttOperationResult::Closed, Ended::Closed),
+        }
+    }
+}
+
+/// What one read of a packet brought.
+enum Read {
+    Packet(Incoming),
+    /// A CONNACK whose code the version does not define.
     UnknownCode(u8),
-    Other(String),
+    /// Too much, garbage, records that are not valid TLS.
+    Failed(String),
+    /// The connection ended (EOF, reset, close_notify, an alert).
     Closed(Option<rustls::AlertDescription>),
+}
+
+/// Packets off the stream, one at a time, never more than `max` bytes buffered.
+struct Reader {
+    version: MqttVersion,
+    max: usize,
+    received: BytesMut,
+    chunk: Vec<u8>,
+}
+
+impl Reader {
+    fn new(version: MqttVersion, max: usize) -> Self {
+        Self {
+            version,
+            max,
+            received: BytesMut::new(),
+            chunk: vec![0; 16 * 1024],
+        }
+    }
+
+    /// Reads until a whole packet arrived. Only a connection that ended is `Closed`, the
+    /// broker's way of refusing; whatever else a peer does instead of answering is `Failed`.
+    async fn next<S: AsyncRead + Unpin>(&mut self, io: &mut S) -> Read {
+        loop {
+            if !self.received.is_empty() {
+                match codec::decode(self.version, &mut self.received, self.max) {
+                    Ok(packet) => return Read::Packet(packet),
+                    Err(DecodeError::NeedMore) => {}
+                    Err(DecodeError::TooLarge(size)) => {
+                        return Read::Failed(format!(
+                            "a packet of {size} bytes announced, more than the {} read here",
+                            self.max
+                        ))
+                    }
+                    Err(DecodeError::UnknownConnAckCode(code)) => return Read::UnknownCode(code),
+                    Err(DecodeError::Malformed(error)) => {
+                        return Read::Failed(format!("a malformed packet ({error})"))
+                    }
+                }
+            }
+            if self.received.len() > self.max {
+                return Read::Failed(format!(
+                    "more than {} bytes without a complete packet",
+                    self.max
+                ));
+            }
+            match io.read(&mut self.chunk).await {
+                Ok(0) => return Read::Closed(None),
+                Ok(n) => self.received.extend_from_slice(&self.chunk[..n]),
+                Err(error) => return read_failure(error),
+            }
+        }
+    }
 }
 
 /// Writes a whole packet and flushes it.
@@ -129,66 +318,26 @@ async fn send<S: AsyncWrite + Unpin>(io: &mut S, packet: &[u8]) -> io::Result<()
     io.flush().await
 }
 
-/// Reads until a whole packet arrived. Only a connection that ended (EOF, reset,
-/// close_notify, an alert) is `Closed`, the broker's way of refusing; whatever else a peer
-/// does instead of answering (too much, garbage, records that are not valid TLS) is `Other`.
-async fn read_connack<S: AsyncRead + Unpin>(io: &mut S) -> Answer {
-    let mut received = BytesMut::new();
-    let mut chunk = vec![0u8; 4096];
-    loop {
-        if !received.is_empty() {
-            let mut stream = received.clone();
-            match Packet::read(&mut stream, MAX_PACKET) {
-                Ok(Packet::ConnAck(ack)) => return Answer::ConnAck(ack),
-                Ok(other) => {
-                    return Answer::Other(format!(
-                        "expected CONNACK, received {} ({} bytes)",
-                        packet_name(&other),
-                        other.size()
-                    ))
-                }
-                Err(CodecError::InvalidConnectReturnCode(code)) => {
-                    return Answer::UnknownCode(code)
-                }
-                Err(CodecError::InsufficientBytes(_)) => {}
-                Err(error) => {
-                    return Answer::Other(format!("malformed answer to CONNECT: {error}"))
-                }
-            }
-        }
-        if received.len() > MAX_PACKET {
-            return Answer::Other(format!(
-                "more than {MAX_PACKET} bytes without a complete packet"
-            ));
-        }
-        match io.read(&mut chunk).await {
-            Ok(0) => return Answer::Closed(None),
-            Ok(n) => received.extend_from_slice(&chunk[..n]),
-            Err(error) => return read_failure(error),
-        }
-    }
-}
-
 /// What a failed read says: an alert or a disconnect ends the connection (`Closed`); invalid
-/// TLS data or another error is `Other`.
-fn read_failure(error: io::Error) -> Answer {
+/// TLS data or another error is `Failed`.
+fn read_failure(error: io::Error) -> Read {
     if let Some(tls) = error
         .get_ref()
         .and_then(|inner| inner.downcast_ref::<rustls::Error>())
     {
         return match tls {
-            rustls::Error::AlertReceived(alert) => Answer::Closed(Some(*alert)),
-            other => Answer::Other(format!("the server sent invalid TLS data: {other}")),
+            rustls::Error::AlertReceived(alert) => Read::Closed(Some(*alert)),
+            other => Read::Failed(format!("the server sent invalid TLS data: {other}")),
         };
     }
     if is_disconnect(&error) {
-        Answer::Closed(None)
+        Read::Closed(None)
     } else {
-        Answer::Other(format!("reading the answer failed: {error}"))
+        Read::Failed(format!("reading failed: {error}"))
     }
 }
 
-fn is_disconnect(error: &std::io::Error) -> bool {
+fn is_disconnect(error: &io::Error) -> bool {
     use std::io::ErrorKind;
     matches!(
         error.kind(),
@@ -199,23 +348,38 @@ fn is_disconnect(error: &std::io::Error) -> bool {
     )
 }
 
-/// A packet's type as MQTT names it; the packet itself may be large and is not shown.
-fn packet_name(packet: &Packet) -> &'static str {
+/// A packet named by its type (and size); its content may be large and is not shown.
+fn describe(packet: &Incoming) -> String {
     match packet {
-        Packet::Connect(_) => "CONNECT",
-        Packet::ConnAck(_) => "CONNACK",
-        Packet::Publish(_) => "PUBLISH",
-        Packet::PubAck(_) => "PUBACK",
-        Packet::PubRec(_) => "PUBREC",
-        Packet::PubRel(_) => "PUBREL",
-        Packet::PubComp(_) => "PUBCOMP",
-        Packet::Subscribe(_) => "SUBSCRIBE",
-        Packet::SubAck(_) => "SUBACK",
-        Packet::Unsubscribe(_) => "UNSUBSCRIBE",
-        Packet::UnsubAck(_) => "UNSUBACK",
-        Packet::PingReq => "PINGREQ",
-        Packet::PingResp => "PINGRESP",
-        Packet::Disconnect => "DISCONNECT",
+        Incoming::ConnAck { .. } => "CONNACK".to_string(),
+        Incoming::PubAck { pkid, .. } => format!("PUBACK (packet id {pkid})"),
+        Incoming::SubAck { pkid, .. } => format!("SUBACK (packet id {pkid})"),
+        Incoming::Disconnect(reason) => format!("DISCONNECT (0x{:02X})", reason.code),
+        Incoming::Publish => "PUBLISH".to_string(),
+        Incoming::PingResp => "PINGRESP".to_string(),
+        Incoming::Other { name, size } => format!("{name} ({size} bytes)"),
+    }
+}
+
+fn refused(reason: MqttReason, millis: f64) -> MqttOutcome {
+    MqttOutcome::Refused {
+        code: reason.code,
+        reason: reason.reason,
+        reason_string: reason.reason_string,
+        millis,
+    }
+}
+
+/// A CONNACK code the version does not define: the broker may speak the other version.
+fn unknown_connack(version: MqttVersion, code: u8) -> String {
+    match version {
+        MqttVersion::V311 => "not an MQTT 3.1.1 return code (an MQTT 5 broker?)".to_string(),
+        MqttVersion::V5 => match codec::connack_v4_number_words(code) {
+            Some(words) => format!(
+                "{words}: an MQTT 3.1.1 return code, the broker does not speak MQTT 5 (try --mqtt-version 3)"
+            ),
+            None => "not an MQTT 5 reason code".to_string(),
+        },
     }
 }
 
@@ -223,17 +387,5 @@ fn closed(millis: f64, alert: Option<rustls::AlertDescription>) -> Exchange {
     Exchange {
         outcome: MqttOutcome::Closed { millis },
         alert,
-    }
-}
-
-/// The MQTT 3.1.1 meaning of a CONNACK return code (section 3.2.2.3).
-fn return_code_words(code: ConnectReturnCode) -> &'static str {
-    match code {
-        ConnectReturnCode::Success => "connection accepted",
-        ConnectReturnCode::RefusedProtocolVersion => "unacceptable protocol version",
-        ConnectReturnCode::BadClientId => "identifier rejected",
-        ConnectReturnCode::ServiceUnavailable => "server unavailable",
-        ConnectReturnCode::BadUserNamePassword => "bad user name or password",
-        ConnectReturnCode::NotAuthorized => "not authorized",
     }
 }

@@ -17,8 +17,8 @@ use super::capture::{CaptureVerifier, Observed, RecordingResolver, TicketCounter
 use super::error::seconds;
 use super::tls::{preview, Failure, TlsIo};
 use super::{
-    mqtt, proxy, ws, ChainCheck, ClientAuth, ClientIdentity, MqttOutcome, NetError, Phase, Probe,
-    ProbeSettings, Timings, TlsFacts, TlsVersions,
+    https, mqtt, proxy, ws, ChainCheck, ClientAuth, ClientIdentity, Https, MqttOutcome, NetError,
+    Phase, Probe, ProbeSettings, Timings, TlsFacts, TlsVersions,
 };
 
 // The same client over bytes in memory, for fuzzing.
@@ -179,6 +179,12 @@ pub(super) async fn run(
         client_auth: client_auth(&observed),
         upgrade: None,
         mqtt: None,
+        mqtt_version: settings
+            .mqtt
+            .as_ref()
+            .map(|m| m.version)
+            .unwrap_or_default(),
+        https: None,
         handshake_error: None,
     };
 
@@ -186,6 +192,10 @@ pub(super) async fn run(
         probe.mqtt = settings.mqtt.as_ref().map(|_| MqttOutcome::NotSent {
             reason: UNVERIFIED.to_string(),
         });
+        probe.https = settings
+            .https
+            .as_ref()
+            .map(|request| request.not_sent(UNVERIFIED));
         return Ok(probe);
     }
 
@@ -199,6 +209,10 @@ pub(super) async fn run(
         probe.mqtt = settings.mqtt.as_ref().map(|_| MqttOutcome::NotSent {
             reason: "the tls handshake did not complete".to_string(),
         });
+        probe.https = settings
+            .https
+            .as_ref()
+            .map(|request| request.not_sent("the tls handshake did not complete"));
         return Ok(probe);
     }
 
@@ -254,6 +268,40 @@ pub(super) async fn run(
         probe.upgrade = Some(session.upgrade);
         probe.mqtt = session.mqtt;
         return Ok(probe);
+    }
+
+    if settings.mqtt.is_none() {
+        if let Some(request) = &settings.https {
+            if !verified {
+                probe.https = Some(request.not_sent(UNVERIFIED));
+            } else if !alive {
+                probe.https =
+                    Some(request.not_sent("the tls session ended right after the handshake"));
+            } else {
+                let started = Instant::now();
+                let host = probe.tls.sni.clone().unwrap_or_else(|| {
+                    HostPort {
+                        host: bare_host(&settings.host).to_string(),
+                        port: settings.port,
+                    }
+                    .authority()
+                });
+                let exchange = https::exchange(&mut io, &host, request, budget.deadline).await;
+                probe.timings.https = Some(millis(started));
+                // As with MQTT: a TLS 1.3 server silent through the settle wait may still be
+                // rejecting our certificate now.
+                if matches!(settled, Settle::Quiet) {
+                    if let Some(alert) = exchange.alert {
+                        probe.client_auth.rejection = Some(alert_name(alert));
+                    }
+                }
+                probe.https = Some(Https {
+                    purpose: request.purpose.clone(),
+                    outcome: exchange.outcome,
+                });
+            }
+            return Ok(probe);
+        }
     }
 
     match &settings.mqtt {

@@ -101,6 +101,7 @@ fn settings(port: u16) -> ProbeSettings {
         deadline: None,
         mqtt_turn: None,
         transport: Default::default(),
+        https: None,
         proxy: None,
         versions: TlsVersions::Both,
         sig: SigFilter::Any,

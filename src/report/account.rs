@@ -7,7 +7,9 @@ use std::fmt::Write;
 use serde::Serialize;
 
 use super::{human, SCHEMA_VERSION};
-use crate::aws::{AccountFacts, RoleAliasFacts, RoleLookup};
+use crate::aws::{
+    AccountFacts, DomainConfiguration, DomainFacts, DomainQuery, RoleAliasFacts, RoleLookup,
+};
 use crate::chain::Cert;
 use crate::finding::{Finding, Severity, Verdict};
 use crate::policy::{Action, Outcome, StatementRef};
@@ -31,7 +33,77 @@ pub struct AccountReport {
     pub checks: Vec<CheckView>,
     /// With `--role-alias`: the alias and the IAM role it names.
     pub role_alias: Option<RoleAliasView>,
+    /// With `--endpoint` or `--domain-configuration`: the domain configuration.
+    pub domain_configuration: Option<DomainView>,
     pub findings: Vec<Finding>,
+}
+
+#[derive(Serialize)]
+pub struct DomainView {
+    /// How it was looked for: "name" (`--domain-configuration`) or "host" (`--endpoint`).
+    pub by: &'static str,
+    /// The name or host looked for.
+    pub asked: String,
+    pub found: bool,
+    /// How many configurations were described to find it.
+    pub described: usize,
+    pub name: Option<String>,
+    pub arn: Option<String>,
+    pub domain_name: Option<String>,
+    pub status: Option<String>,
+    pub service_type: Option<String>,
+    pub domain_type: Option<String>,
+    pub authentication_type: Option<String>,
+    pub application_protocol: Option<String>,
+    pub tls_policy: Option<String>,
+    pub server_certificates: Vec<ServerCertificateView>,
+    pub authorizer: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct ServerCertificateView {
+    pub arn: String,
+    pub status: Option<String>,
+    pub detail: Option<String>,
+}
+
+impl DomainView {
+    fn of(facts: &DomainFacts) -> DomainView {
+        let (by, asked) = match &facts.query {
+            DomainQuery::Named(name) => ("name", name.clone()),
+            DomainQuery::Host(host) => ("host", host.clone()),
+        };
+        let d = facts.configuration.as_ref();
+        let field = |f: fn(&DomainConfiguration) -> &Option<String>| d.and_then(|d| f(d).clone());
+        DomainView {
+            by,
+            asked,
+            found: d.is_some(),
+            described: facts.described,
+            name: d.map(|d| d.name.clone()),
+            arn: field(|d| &d.arn),
+            domain_name: field(|d| &d.domain_name),
+            status: field(|d| &d.status),
+            service_type: field(|d| &d.service_type),
+            domain_type: field(|d| &d.domain_type),
+            authentication_type: field(|d| &d.authentication_type),
+            application_protocol: field(|d| &d.application_protocol),
+            tls_policy: field(|d| &d.tls_policy),
+            server_certificates: d
+                .map(|d| {
+                    d.server_certificates
+                        .iter()
+                        .map(|c| ServerCertificateView {
+                            arn: c.arn.clone(),
+                            status: c.status.clone(),
+                            detail: c.detail.clone(),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+            authorizer: field(|d| &d.authorizer),
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -247,6 +319,7 @@ impl AccountReport {
                 .role_alias
                 .as_ref()
                 .map(|alias| RoleAliasView::of(alias, judgement.role_trust.as_ref())),
+            domain_configuration: facts.domain.as_ref().map(DomainView::of),
             findings: judgement.findings,
         }
     }
@@ -370,6 +443,10 @@ pub fn render(report: &AccountReport) -> String {
         out.push('\n');
         role_alias(&mut out, alias);
     }
+    if let Some(domain) = &report.domain_configuration {
+        out.push('\n');
+        domain_configuration(&mut out, domain);
+    }
     if !report.checks.is_empty() {
         out.push('\n');
         for check in &report.checks {
@@ -429,5 +506,58 @@ fn role_alias(out: &mut String, alias: &RoleAliasView) {
             };
             human::field(out, 3, "duration", &words);
         }
+    }
+}
+
+/// The domain configuration, a few lines; what AWS (or an emulator) left out is not shown.
+fn domain_configuration(out: &mut String, domain: &DomainView) {
+    let Some(name) = &domain.name else {
+        let words = match domain.by {
+            "name" => "no such domain configuration".to_string(),
+            _ => format!(
+                "none of the {} domain configuration(s) serves {}",
+                domain.described,
+                human::clean(&domain.asked)
+            ),
+        };
+        human::field(out, 0, "domain", &human::warn(&words));
+        return;
+    };
+    let title = match &domain.domain_name {
+        Some(host) => format!("{} ({})", human::clean(name), human::clean(host)),
+        None => human::clean(name),
+    };
+    human::field(out, 0, "domain", &title);
+    if let Some(status) = &domain.status {
+        let status = if status == "ENABLED" {
+            human::ok(status)
+        } else {
+            human::bad(status)
+        };
+        human::field(out, 3, "status", &status);
+    }
+    for (label, value) in [
+        ("service", &domain.service_type),
+        ("auth", &domain.authentication_type),
+        ("protocol", &domain.application_protocol),
+        ("tls policy", &domain.tls_policy),
+        ("authorizer", &domain.authorizer),
+    ] {
+        if let Some(value) = value {
+            human::field(out, 3, label, &human::clean(value));
+        }
+    }
+    for certificate in &domain.server_certificates {
+        let status = certificate.status.as_deref().unwrap_or("status not said");
+        human::field(
+            out,
+            3,
+            "certificate",
+            &format!(
+                "{} ({})",
+                human::clean(&certificate.arn),
+                human::clean(status)
+            ),
+        );
     }
 }

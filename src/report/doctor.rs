@@ -733,6 +733,8 @@ mod tests {
                 "--proxy",
             )),
             region: flag(text("region"), "--region"),
+            credentials_provider: None,
+            data_plane: None,
             findings: Vec::new(),
         };
         let file = device.cert.clone().expect("a certificate is named");

@@ -7,7 +7,10 @@ use serde::Serialize;
 
 use super::{human, ChainReport};
 use crate::finding::{Finding, Verdict};
-use crate::net::{MqttOutcome, NetError, UpgradeOutcome};
+use crate::net::{
+    MqttOperation, MqttOperationKind, MqttOperationResult, MqttOutcome, MqttReason, MqttVersion,
+    NetError, UpgradeOutcome,
+};
 pub use crate::targets::EndpointSource;
 use crate::trust::Anchors;
 use crate::verify::served::{self, Served};
@@ -86,11 +89,44 @@ impl MqttResult {
 pub struct MqttView {
     /// The client id sent in CONNECT.
     pub client_id: Option<String>,
+    /// "3.1.1" or "5".
+    pub version: &'static str,
     pub outcome: MqttResult,
+    /// The CONNACK's return code (3.1.1) or reason code (5), as sent.
     pub return_code: Option<u8>,
     pub reason: Option<String>,
+    /// MQTT 5: the CONNACK's reason string, as the broker sent it.
+    pub reason_string: Option<String>,
     pub millis: Option<f64>,
     pub session_present: Option<bool>,
+    /// The SUBSCRIBEs and PUBLISHes after CONNACK (`--subscribe`, `--publish`), in order.
+    pub operations: Vec<MqttOperationView>,
+    /// MQTT 5: the broker's DISCONNECT after CONNACK, when it sent one.
+    pub disconnect: Option<MqttReasonView>,
+}
+
+/// One SUBSCRIBE or PUBLISH and its answer.
+#[derive(Clone, Debug, Serialize)]
+pub struct MqttOperationView {
+    /// "subscribe" or "publish".
+    pub kind: &'static str,
+    /// The topic filter or topic.
+    pub topic: String,
+    /// "accepted" or "refused" (a SUBACK or PUBACK with that code), "closed" (the broker
+    /// ended the connection instead), "timeout", "unexpected", "not_sent".
+    pub outcome: &'static str,
+    pub code: Option<u8>,
+    pub reason: Option<String>,
+    pub reason_string: Option<String>,
+    pub millis: Option<f64>,
+}
+
+/// A reason code as the broker sent it.
+#[derive(Clone, Debug, Serialize)]
+pub struct MqttReasonView {
+    pub code: u8,
+    pub reason: String,
+    pub reason_string: Option<String>,
 }
 
 /// One handshake's report. `verdict` and `findings` (inside the flattened chain report)
@@ -111,6 +147,8 @@ pub struct HandshakeReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub websocket: Option<WebSocketView>,
     pub mqtt: Option<MqttView>,
+    /// The HTTP request after the handshake (`--credentials`, `--https-publish`).
+    pub https: Option<super::https::HttpsView>,
 }
 
 /// The answer to the WebSocket upgrade request.
@@ -244,7 +282,7 @@ impl HandshakeReport {
         };
         let mqtt = probe.mqtt.as_ref().map(|m| MqttView {
             client_id: client_id.map(str::to_string),
-            ..mqtt_view(m)
+            ..mqtt_view(m, probe.mqtt_version)
         });
         HandshakeReport {
             sig: sig.to_string(),
@@ -255,6 +293,10 @@ impl HandshakeReport {
             client_auth: Some(client_auth),
             websocket: probe.upgrade.as_ref().map(WebSocketView::of),
             mqtt,
+            https: probe
+                .https
+                .as_ref()
+                .map(|h| super::https::HttpsView::of(h, request_line(h))),
         }
     }
 
@@ -276,6 +318,7 @@ impl HandshakeReport {
             client_auth: None,
             websocket: None,
             mqtt: None,
+            https: None,
         }
     }
 
@@ -289,46 +332,97 @@ fn round(ms: f64) -> f64 {
     (ms * 100.0).round() / 100.0
 }
 
-fn mqtt_view(outcome: &MqttOutcome) -> MqttView {
-    let base = |outcome, millis| MqttView {
+fn mqtt_view(outcome: &MqttOutcome, version: MqttVersion) -> MqttView {
+    let base = |outcome, millis: Option<f64>| MqttView {
         client_id: None,
+        version: version.name(),
         outcome,
         return_code: None,
         reason: None,
-        millis: Some(round(millis)),
+        reason_string: None,
+        millis: millis.map(round),
         session_present: None,
+        operations: Vec::new(),
+        disconnect: None,
     };
     match outcome {
         MqttOutcome::Accepted {
             millis,
             session_present,
+            session,
         } => MqttView {
             return_code: Some(0),
             session_present: Some(*session_present),
-            ..base(MqttResult::Accepted, *millis)
+            operations: session.operations.iter().map(operation_view).collect(),
+            disconnect: session.disconnect.as_ref().map(reason_view),
+            ..base(MqttResult::Accepted, Some(*millis))
         },
         MqttOutcome::Refused {
             code,
             reason,
+            reason_string,
             millis,
         } => MqttView {
             return_code: Some(*code),
             reason: Some(reason.clone()),
-            ..base(MqttResult::Refused, *millis)
+            reason_string: reason_string.clone(),
+            ..base(MqttResult::Refused, Some(*millis))
         },
-        MqttOutcome::Closed { millis } => base(MqttResult::Closed, *millis),
-        MqttOutcome::TimedOut { millis } => base(MqttResult::Timeout, *millis),
+        MqttOutcome::Closed { millis } => base(MqttResult::Closed, Some(*millis)),
+        MqttOutcome::TimedOut { millis } => base(MqttResult::Timeout, Some(*millis)),
         MqttOutcome::Unexpected { detail, millis } => MqttView {
             reason: Some(detail.clone()),
-            ..base(MqttResult::Unexpected, *millis)
+            ..base(MqttResult::Unexpected, Some(*millis))
         },
         MqttOutcome::NotSent { reason } => MqttView {
-            client_id: None,
-            outcome: MqttResult::NotSent,
-            return_code: None,
             reason: Some(reason.clone()),
+            ..base(MqttResult::NotSent, None)
+        },
+    }
+}
+
+fn reason_view(reason: &MqttReason) -> MqttReasonView {
+    MqttReasonView {
+        code: reason.code,
+        reason: reason.reason.clone(),
+        reason_string: reason.reason_string.clone(),
+    }
+}
+
+fn operation_view(operation: &MqttOperation) -> MqttOperationView {
+    let kind = match operation.kind {
+        MqttOperationKind::Subscribe => "subscribe",
+        MqttOperationKind::Publish => "publish",
+    };
+    let view = |outcome| MqttOperationView {
+        kind,
+        topic: operation.topic.clone(),
+        outcome,
+        code: None,
+        reason: None,
+        reason_string: None,
+        millis: Some(round(operation.millis)),
+    };
+    match &operation.result {
+        MqttOperationResult::Acked(reason) => MqttOperationView {
+            code: Some(reason.code),
+            reason: Some(reason.reason.clone()),
+            reason_string: reason.reason_string.clone(),
+            ..view(if reason.is_failure() {
+                "refused"
+            } else {
+                "accepted"
+            })
+        },
+        MqttOperationResult::Closed => view("closed"),
+        MqttOperationResult::TimedOut => view("timeout"),
+        MqttOperationResult::Unexpected { detail } => MqttOperationView {
+            reason: Some(detail.clone()),
+            ..view("unexpected")
+        },
+        MqttOperationResult::NotSent => MqttOperationView {
             millis: None,
-            session_present: None,
+            ..view("not_sent")
         },
     }
 }
@@ -519,6 +613,9 @@ fn summary_of(h: &HandshakeReport) -> String {
     if let Some(m) = &h.mqtt {
         parts.push(format!("MQTT {}", m.outcome.words()));
     }
+    if let Some(x) = &h.https {
+        parts.push(format!("HTTP {}", x.words()));
+    }
     parts.join(", ")
 }
 
@@ -621,6 +718,12 @@ fn connection(out: &mut String, h: &HandshakeReport, endpoint: &EndpointView) {
                 "CONNACK 0, accepted in {:.1} ms",
                 m.millis.unwrap_or(0.0)
             )),
+            MqttResult::Refused if m.version == "5" => human::bad(&format!(
+                "CONNACK 0x{:02X}: {}{}",
+                m.return_code.unwrap_or(0),
+                m.reason.as_deref().unwrap_or(""),
+                quoted_reason_string(m.reason_string.as_deref())
+            )),
             MqttResult::Refused => human::bad(&format!(
                 "CONNACK {}: {}",
                 m.return_code.unwrap_or(0),
@@ -635,5 +738,90 @@ fn connection(out: &mut String, h: &HandshakeReport, endpoint: &EndpointView) {
             )),
         };
         human::field(out, 0, "mqtt", &text);
+        if m.version == "5" {
+            human::field(out, 0, "  version", "MQTT 5");
+        }
+        for op in &m.operations {
+            human::field(
+                out,
+                0,
+                &format!("  {}", op.kind),
+                &operation_text(op, m.version),
+            );
+        }
+        if let Some(d) = &m.disconnect {
+            human::field(
+                out,
+                0,
+                "  disconnect",
+                &human::bad(&format!(
+                    "DISCONNECT 0x{:02X}: {}{}",
+                    d.code,
+                    d.reason,
+                    quoted_reason_string(d.reason_string.as_deref())
+                )),
+            );
+        }
     }
+    if let Some(x) = &h.https {
+        let words = human::clean(&x.words());
+        let text = match (x.outcome, x.status) {
+            ("answered", Some(200..=299)) if x.detail.is_none() => human::ok(&words),
+            _ => human::bad(&words),
+        };
+        human::field(
+            out,
+            0,
+            x.purpose,
+            &format!("{}: {text}", human::clean(&x.request)),
+        );
+    }
+}
+
+/// "GET /role-aliases/A/credentials": the request an exchange made.
+fn request_line(https: &crate::net::Https) -> String {
+    match &https.purpose {
+        crate::net::HttpsPurpose::Credentials { role_alias, .. } => {
+            format!("GET /role-aliases/{role_alias}/credentials")
+        }
+        crate::net::HttpsPurpose::Publish { topic } => format!("POST /topics/{topic}?qos=1"),
+    }
+}
+
+/// One SUBSCRIBE or PUBLISH as a line: the topic, then its answer.
+fn operation_text(op: &MqttOperationView, version: &str) -> String {
+    let topic = human::clean(&op.topic);
+    let ack = if op.kind == "subscribe" {
+        "SUBACK"
+    } else {
+        "PUBACK"
+    };
+    let code = match (op.code, version) {
+        (Some(code), "5") => format!("0x{code:02X}"),
+        (Some(code), _) if op.kind == "subscribe" => format!("0x{code:02X}"),
+        _ => String::new(),
+    };
+    let reason = op.reason.as_deref().unwrap_or("");
+    match op.outcome {
+        "accepted" => human::ok(&format!(
+            "{topic}: {ack} {code} {reason}{}",
+            quoted_reason_string(op.reason_string.as_deref())
+        )),
+        "refused" => human::bad(&format!(
+            "{topic}: {ack} {code} {reason}{}",
+            quoted_reason_string(op.reason_string.as_deref())
+        )),
+        "closed" => human::bad(&format!(
+            "{topic}: the broker closed the connection instead of a {ack}"
+        )),
+        "timeout" => human::bad(&format!("{topic}: no {ack} within the timeout")),
+        "unexpected" => human::warn(&format!("{topic}: {reason}")),
+        _ => human::warn(&format!("{topic}: not sent, the session had ended")),
+    }
+}
+
+/// An MQTT 5 reason string as the broker sent it, made safe for a terminal.
+fn quoted_reason_string(text: Option<&str>) -> String {
+    text.map(|t| format!(" (\"{}\")", human::clean(t)))
+        .unwrap_or_default()
 }

@@ -8,6 +8,7 @@ pub mod doctor;
 pub mod endpoint;
 pub mod explain;
 pub mod fleet;
+pub mod https;
 pub mod human;
 pub mod inspect;
 pub mod json;

@@ -333,6 +333,7 @@ fn module(name: &str, file: &ModuleFile) -> Result<Module, Error> {
             connect: file.connect.clone(),
             https_proxy: None,
             no_proxy_list: None,
+            door: Default::default(),
         },
         versions: match file.tls {
             TlsName::Both => TlsVersions::Both,

@@ -381,6 +381,11 @@ async fn probe_route(state: &Arc<State>, request: &Request<Incoming>) -> Respons
             probe::busy(budget, started.elapsed())
         }
     };
+    // The metric shows the budget the scrape allowed, not what was left of it at the start.
+    let facts = ProbeFacts {
+        timeout: budget,
+        ..facts
+    };
     count(state, &module_name, &facts);
     exposition(metrics::probe(&facts))
 }

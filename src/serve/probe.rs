@@ -86,6 +86,7 @@ fn settings(module: &Module, address: &TargetAddress, timeout: Duration) -> Prob
         mqtt: module.mqtt.clone(),
         mqtt_turn: None,
         transport: Default::default(),
+        https: None,
     }
 }
 

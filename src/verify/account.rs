@@ -12,7 +12,7 @@ use crate::aws::{AccountFacts, Registration};
 use crate::chain::Cert;
 use crate::finding::{sort, Code, Finding, Verdict};
 use crate::policy::{self, Action, Context, Decision, Document, Outcome, Request};
-use crate::verify::roles;
+use crate::verify::{domains, roles};
 
 /// What to ask of the policies.
 #[derive(Clone, Debug, Default)]
@@ -25,6 +25,9 @@ pub struct Questions {
     /// A role alias the device asks the credentials provider for: checks
     /// iot:AssumeRoleWithCertificate on it.
     pub role_alias: Option<String>,
+    /// The port the device connects on (the domain configuration is judged for it): 8883
+    /// when not said.
+    pub port: Option<u16>,
 }
 
 /// One request and what the policies decide for it.
@@ -88,6 +91,13 @@ pub fn judge(facts: &AccountFacts, cert: &Cert, questions: &Questions) -> Accoun
     if let Some(alias) = &facts.role_alias {
         findings.extend(roles::findings(alias, &facts.region));
         role_trust = roles::role_trust(alias);
+    }
+    if let Some(domain) = &facts.domain {
+        findings.extend(domains::findings(
+            domain,
+            &facts.region,
+            questions.port.unwrap_or(8883),
+        ));
     }
     let Some(registration) = &facts.certificate else {
         findings.push(Finding::new(
@@ -427,6 +437,7 @@ mod tests {
                 })
                 .collect(),
             role_alias: None,
+            domain: None,
         }
     }
 

@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use crate::finding::{Code, Finding};
-use crate::net::{MqttOutcome, Probe};
+use crate::net::Probe;
 
 /// What kind of endpoint a host name is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -182,40 +182,16 @@ pub fn connection_findings(c: &Connection<'_>) -> Vec<Finding> {
         findings.extend(super::websocket::upgrade_finding(upgrade));
     }
     if let Some(mqtt) = &c.probe.mqtt {
-        findings.extend(mqtt_finding(mqtt, c.chain_verified));
+        findings.extend(super::mqtt::findings(
+            mqtt,
+            c.probe.mqtt_version,
+            c.chain_verified,
+        ));
+    }
+    if let Some(https) = &c.probe.https {
+        findings.extend(super::https::findings(https));
     }
     findings
-}
-
-/// The broker's answer to CONNECT as a finding; None when it accepted.
-fn mqtt_finding(outcome: &MqttOutcome, chain_verified: bool) -> Option<Finding> {
-    let finding = match outcome {
-        MqttOutcome::Accepted { .. } => return None,
-        MqttOutcome::Refused { code, reason, .. } => Finding::new(
-            Code::MqttRefused,
-            format!("the broker refused CONNECT with return code {code} ({reason})"),
-        ),
-        MqttOutcome::Closed { .. } => Finding::new(
-            Code::MqttClosed,
-            "the broker closed the connection without CONNACK: on AWS IoT the certificate is known, but no policy allows iot:Connect for this client id, or another connection uses the same client id",
-        ),
-        MqttOutcome::TimedOut { .. } => Finding::new(
-            Code::MqttTimeout,
-            "no CONNACK within the timeout: the server took the CONNECT but did not answer it (an MQTT broker answers at once; on 443 AWS IoT expects ALPN x-amzn-mqtt-ca for MQTT)",
-        ),
-        MqttOutcome::Unexpected { detail, .. } => Finding::new(
-            Code::MqttUnexpected,
-            format!("the broker did not answer CONNECT with a CONNACK: {detail}"),
-        ),
-        MqttOutcome::NotSent { .. } if !chain_verified => Finding::new(
-            Code::MqttNotSent,
-            "MQTT CONNECT was not sent because the server chain did not verify (--insecure overrides)",
-        ),
-        MqttOutcome::NotSent { reason } => {
-            Finding::new(Code::MqttNotSent, format!("MQTT CONNECT was not sent: {reason}"))
-        }
-    };
-    Some(finding)
 }
 
 /// A TLS input buffer size small devices are often built with.

@@ -6,8 +6,10 @@
 //! instance metadata is disabled, the credentials are fake and `AWS_ENDPOINT_URL` points at
 //! a loopback port.
 
+use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::sync::Mutex;
 
 use serde_json::{json, Value};
 
@@ -17,10 +19,26 @@ const REGION: &str = "eu-west-1";
 /// The device certificate of most tests: CN TestThing-ec.
 const DEVICE: &str = "device/ec.pem";
 
-/// A moto server and the empty AWS config files every process here is pointed at.
+/// A moto server, the empty AWS config files every process here is pointed at, and the
+/// process that seeds the server (started at the first seeding, kept for the next).
 pub(crate) struct Moto {
     server: Peer,
     pub(crate) config: tempfile::TempDir,
+    seeder: Mutex<Option<Seeder>>,
+}
+
+/// tests/support/moto_seed.py, running: a line of calls in, a line of saved values out.
+struct Seeder {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: BufReader<ChildStdout>,
+}
+
+impl Drop for Seeder {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 impl Moto {
@@ -28,6 +46,7 @@ impl Moto {
         Moto {
             server: crate::peers::moto(),
             config: empty_aws_config(),
+            seeder: Mutex::new(None),
         }
     }
 
@@ -37,6 +56,26 @@ impl Moto {
 
     /// Runs the AWS IoT calls (boto3) against this server; returns the values saved.
     pub(crate) fn seed(&self, calls: Value) -> Value {
+        let mut slot = self.seeder.lock().unwrap_or_else(|e| e.into_inner());
+        let seeder = slot.get_or_insert_with(|| self.seeder());
+        writeln!(seeder.stdin, "{calls}").expect("calls written to the seeder");
+        seeder.stdin.flush().expect("calls written to the seeder");
+        let mut line = String::new();
+        let read = seeder
+            .stdout
+            .read_line(&mut line)
+            .expect("the seeder answers");
+        assert!(read > 0, "the seeder ended (python3 with boto3 is needed)");
+        let saved: Value = serde_json::from_str(&line).expect("the seeder prints JSON");
+        assert!(
+            saved.get("error").is_none(),
+            "seeding failed: {}",
+            saved["error"]
+        );
+        saved
+    }
+
+    fn seeder(&self) -> Seeder {
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/moto_seed.py");
         let mut command = Command::new("python3");
         command.arg(script).arg(self.url()).arg(REGION);
@@ -44,23 +83,16 @@ impl Moto {
         let mut child = command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
+            .stderr(Stdio::inherit())
             .spawn()
             .expect("python3 runs");
-        {
-            use std::io::Write;
-            let mut stdin = child.stdin.take().expect("stdin");
-            stdin
-                .write_all(calls.to_string().as_bytes())
-                .expect("calls written");
+        let stdin = child.stdin.take().expect("stdin");
+        let stdout = BufReader::new(child.stdout.take().expect("stdout"));
+        Seeder {
+            child,
+            stdin,
+            stdout,
         }
-        let out = child.wait_with_output().expect("seeding ends");
-        assert!(
-            out.status.success(),
-            "seeding failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).expect("seed prints JSON")
     }
 
     /// Registers a fixture certificate (without a CA) with this status; returns its ARN.

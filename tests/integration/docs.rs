@@ -1051,7 +1051,30 @@ fn printed() -> BTreeMap<&'static str, Vec<Value>> {
         &[&device[..], &["--mqtt"]].concat(),
     ));
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
-    all.insert("endpoint", vec![r.json()]);
+    // The HTTP request after the handshake (`https`): the credentials provider's stand-in.
+    let door = crate::credentials::door();
+    let credentials = run_cmd(&mut endpoint_cmd(
+        door.peer.port,
+        &[
+            &device[..],
+            &[
+                "--servername",
+                crate::credentials::CREDENTIALS_HOST,
+                "--credentials",
+                "--role-alias",
+                "ok-alias",
+                "--thing",
+                "TestThing-ec",
+            ],
+        ]
+        .concat(),
+    ));
+    assert_eq!(
+        credentials.code, 0,
+        "{}{}",
+        credentials.stdout, credentials.stderr
+    );
+    all.insert("endpoint", vec![r.json(), credentials.json()]);
     let r = run_cmd(&mut endpoint_targets_cmd(
         &[&target, &format!("{ENDPOINT}:{CLOSED_PORT}")],
         &["--jsonl"],

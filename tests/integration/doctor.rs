@@ -147,6 +147,8 @@ fn a_healthy_device_passes_every_stage() {
             "tls",
             "client_auth",
             "mqtt",
+            "credentials_provider",
+            "data_plane",
             "account"
         ]
     );
@@ -339,8 +341,17 @@ fn a_refused_connect_fails_mqtt_with_its_return_code() {
     let j = r.json();
     assert_eq!(j["first_failure"], "mqtt");
     assert_eq!(status(&j, "client_auth"), "ok");
-    assert_eq!(stage_codes(&j, "mqtt"), ["mqtt_refused"]);
+    assert_eq!(stage_codes(&j, "mqtt"), ["mqtt_refused", "mqtt_version"]);
     assert!(j["advice"].as_str().unwrap().contains("iot:Connect"));
+    // The stage says which MQTT the CONNECT spoke, and why.
+    let version = &stage(&j, "mqtt")["findings"][1]["message"];
+    assert!(
+        version
+            .as_str()
+            .unwrap()
+            .contains("MQTT 3.1.1 (the default"),
+        "{version}"
+    );
 }
 
 #[test]
@@ -755,7 +766,8 @@ fn a_greengrass_config_is_read_and_checked() {
          rootCaPath: \"{ca}\"\n  rootpath: \"{root}\"\n  thingName: \"TestThing-ec\"\n\
          services:\n  aws.greengrass.Nucleus:\n    componentType: \"NUCLEUS\"\n    \
          version: \"2.9.4\"\n    configuration:\n      awsRegion: \"eu-west-1\"\n      \
-         iotDataEndpoint: \"{ENDPOINT}\"\n      mqtt:\n        port: {port}\n",
+         iotDataEndpoint: \"{ENDPOINT}\"\n      mqtt:\n        port: {port}\n      \
+         greengrassDataPlaneEndpoint: \"iotdata\"\n      greengrassDataPlanePort: {port}\n",
         cert = dir.path().join("certificate.pem.crt").display(),
         key = dir.path().join("private.pem.key").display(),
         ca = fixture("roots/test-roots.pem"),
@@ -774,7 +786,9 @@ fn a_greengrass_config_is_read_and_checked() {
     assert_eq!(j["settings"]["ports"]["origin"]["flag"], "--ports");
     assert_eq!(status(&j, "client_auth"), "ok");
     assert_eq!(status(&j, "mqtt"), "ok");
-    // Without --ports, the nucleus's own ports: MQTT from the file, the data plane's 8443.
+    // The data plane (here the data endpoint, on the broker's port) accepted the device.
+    assert_eq!(status(&j, "data_plane"), "ok");
+    // Without --ports, the nucleus's own ports: MQTT and the data plane's, both from the file.
     let mut cmd = iotcheck();
     cmd.arg("doctor")
         .arg("--config")
@@ -784,8 +798,8 @@ fn a_greengrass_config_is_read_and_checked() {
     let r = run_cmd(&mut cmd);
     let j = r.json();
     let ports = j["settings"]["ports"]["value"].as_array().unwrap().clone();
-    assert!(ports.contains(&Value::from(broker.port)), "{ports:?}");
-    assert!(ports.contains(&Value::from(8443)), "{ports:?}");
+    assert_eq!(ports, vec![Value::from(broker.port)], "one port for both");
+    assert_eq!(j["settings"]["ports"]["origin"]["kind"], "file");
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -330,3 +330,67 @@ fn an_unverified_chain_gets_no_signed_request() {
     let j = r.json();
     assert_eq!(websocket(&j)["outcome"], "not_sent");
 }
+
+#[test]
+fn mqtt_5_and_its_operations_ride_the_websocket() {
+    let port = gateway().port("sigv4");
+    let r = checked(&mut wss_cmd(
+        port,
+        &[
+            "--transport",
+            "wss",
+            "--mqtt",
+            "--client-id",
+            "browser-5",
+            "--mqtt-version",
+            "5",
+            "--subscribe",
+            "browser/+/in",
+            "--publish",
+            "browser/5/out",
+        ],
+    ));
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let j = r.json();
+    assert_eq!(websocket(&j)["outcome"], "switched");
+    let m = &j["handshakes"][0]["mqtt"];
+    assert_eq!(m["version"], "5", "{m}");
+    assert_eq!(m["outcome"], "accepted", "{m}");
+    assert_eq!(m["operations"][0]["kind"], "subscribe", "{m}");
+    assert_eq!(m["operations"][0]["outcome"], "accepted", "{m}");
+    assert_eq!(m["operations"][1]["kind"], "publish", "{m}");
+    assert_eq!(m["operations"][1]["outcome"], "accepted", "{m}");
+    // Nobody else subscribed to it: MQTT 5's 0x10 "no matching subscribers", a success.
+    assert_eq!(m["operations"][1]["code"], 0x10, "{m}");
+}
+
+#[test]
+fn https_requests_are_not_sent_over_a_websocket_transport() {
+    let (cert, key) = (fixture("device/ec.pem"), fixture("device/ec.key"));
+    for transport in ["wss", "custom-auth"] {
+        let mut args = vec![
+            "--transport",
+            transport,
+            "--cert",
+            &cert,
+            "--key",
+            &key,
+            "--https-publish",
+            "t/1",
+        ];
+        if transport == "custom-auth" {
+            args.extend([
+                "--authorizer",
+                AUTHORIZER,
+                "--token-name",
+                TOKEN_NAME,
+                "--token",
+                AUTH_TOKEN,
+            ]);
+        }
+        // Refused before any connection: the port is never dialled.
+        let r = checked(&mut wss_cmd(1, &args));
+        assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+        assert!(r.stderr.contains("--https-publish"), "{}", r.stderr);
+    }
+}

@@ -1,15 +1,18 @@
-"""Seeds a local moto server through the AWS IoT API (boto3), for the `account` tests.
+"""Seeds a local moto server through the AWS APIs (boto3), for the `account` tests.
 
-Usage: python3 moto_seed.py ENDPOINT_URL REGION < calls.json
+Usage: python3 moto_seed.py ENDPOINT_URL REGION
 
-calls.json is a list of {"call": "create_thing", "args": {...}, "save": {"NAME": "responseKey"}},
-each an AWS IoT call unless it names another service ("service": "iam").
-"{NAME}" in any later string argument is replaced by a saved value. Prints the saved values
-as one JSON object. Only the local endpoint is ever contacted: the credentials are fake.
+Each line on standard input is a JSON list of calls, {"call": "create_thing", "args": {...},
+"save": {"NAME": "responseKey"}}, each an AWS IoT call unless it names another service
+("service": "iam"); "{NAME}" in any later string argument of the line is replaced by the value
+saved. For each line one JSON line is printed: the values saved, or {"error": "..."} when a
+call failed. One process serves a test's every seeding, so boto3 is imported once. Only the
+local endpoint is ever contacted: the credentials are fake.
 """
 
 import json
 import sys
+import traceback
 
 import boto3
 
@@ -41,13 +44,19 @@ def main():
             )
         return clients[service]
 
-    saved = {}
-    for step in json.load(sys.stdin):
-        args = substitute(step.get("args", {}), saved)
-        answer = getattr(client(step.get("service", "iot")), step["call"])(**args)
-        for name, key in step.get("save", {}).items():
-            saved[name] = answer[key]
-    print(json.dumps(saved))
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        saved = {}
+        try:
+            for step in json.loads(line):
+                args = substitute(step.get("args", {}), saved)
+                answer = getattr(client(step.get("service", "iot")), step["call"])(**args)
+                for name, key in step.get("save", {}).items():
+                    saved[name] = answer[key]
+            print(json.dumps(saved), flush=True)
+        except Exception:  # the test names the failure; the process serves the next line
+            print(json.dumps({"error": traceback.format_exc()}), flush=True)
 
 
 if __name__ == "__main__":

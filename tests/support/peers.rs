@@ -303,6 +303,45 @@ pub fn tls_peer(chain_pem: &Path, key_pem: &Path, behaviour: Behaviour) -> u16 {
     })
 }
 
+/// A TLS server on 127.0.0.1 serving `chain_pem` with `key_pem` (no client authentication)
+/// that hands each connection, once its handshake is done, to `script`: a scripted broker.
+/// The connection is closed (close_notify, then TCP) when `script` returns.
+pub fn tls_peer_with(
+    chain_pem: &Path,
+    key_pem: &Path,
+    script: impl Fn(&mut rustls::StreamOwned<rustls::ServerConnection, TcpStream>)
+        + Send
+        + Sync
+        + 'static,
+) -> u16 {
+    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(chain_pem)
+        .expect("server chain file")
+        .collect::<Result<_, _>>()
+        .expect("server chain parses");
+    let key = PrivateKeyDer::from_pem_file(key_pem).expect("server key parses");
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::aws_lc_rs::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("protocol versions")
+    .with_no_client_auth()
+    .with_single_cert(chain, key)
+    .expect("server certificate and key match");
+    let config = Arc::new(config);
+    serve(move |socket| {
+        // A client that goes silent must not hold this thread for ever.
+        let _ = socket.set_read_timeout(Some(Duration::from_secs(30)));
+        let Ok(connection) = rustls::ServerConnection::new(Arc::clone(&config)) else {
+            return;
+        };
+        let mut tls = rustls::StreamOwned::new(connection, socket);
+        script(&mut tls);
+        tls.conn.send_close_notify();
+        let _ = tls.conn.complete_io(&mut tls.sock);
+        let _ = tls.sock.shutdown(Shutdown::Both);
+    })
+}
+
 /// Accepts connections on 127.0.0.1 and hands each to `handle` on a thread of its own.
 fn serve(handle: impl Fn(TcpStream) + Send + Sync + 'static) -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind a hostile peer");
@@ -351,4 +390,37 @@ fn behave(stream: &mut (impl Read + Write), behaviour: &Behaviour) -> bool {
             false
         }
     }
+}
+
+/// The credentials provider and HTTPS publish stand-in (`tests/support/credentials_peer.py`)
+/// on 127.0.0.1, port chosen by the kernel: it serves a leaf for the eu-west-1 credentials and
+/// data endpoints' names issued by `issuer` (certificate and key), requires a client
+/// certificate issued by `client_ca`, and takes `sni` as the credentials endpoint's name.
+pub fn credentials_peer(issuer: (&Path, &Path), client_ca: &Path, sni: &str) -> Peer {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/credentials_peer.py");
+    let (mut peer, lines) = spawn_logged(
+        Command::new("python3")
+            .arg("-u")
+            .arg(&script)
+            .arg("--issuer-cert")
+            .arg(issuer.0)
+            .arg("--issuer-key")
+            .arg(issuer.1)
+            .arg("--client-ca")
+            .arg(client_ca)
+            .arg("--sni")
+            .arg(sni),
+    );
+    let port = wait_ready(&lines, "credentials_peer.py", |line| {
+        line.strip_prefix("LISTENING ")
+            .and_then(|port| port.trim().parse::<u16>().ok())
+    });
+    match port {
+        Some(port) => peer.port = port,
+        None => panic!(
+            "credentials_peer.py (python3 with its ssl module) did not start:\n{}",
+            peer.output()
+        ),
+    }
+    peer
 }

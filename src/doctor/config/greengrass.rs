@@ -230,13 +230,63 @@ fn read_values(root: &Map<String, Value>, reader: &mut Reader, settings: &mut Fi
         .string(configuration, "awsRegion", &region_key)
         .map(|v| sourced(v, &region_key));
 
-    settings.ports = Some(ports(configuration, reader));
+    let cred_key = format!("{CONFIGURATION}.iotCredEndpoint");
+    settings.cred_endpoint = reader
+        .string(configuration, "iotCredEndpoint", &cred_key)
+        .map(|v| sourced(v, &cred_key));
+    let alias_key = format!("{CONFIGURATION}.iotRoleAlias");
+    settings.role_alias = reader
+        .string(configuration, "iotRoleAlias", &alias_key)
+        .map(|v| sourced(v, &alias_key));
+
+    let (ports, plane_port) = ports(configuration, reader);
+    settings.ports = Some(ports);
+    settings.data_plane = data_plane(configuration, reader, settings, plane_port);
     settings.proxy = proxy(configuration, reader, settings.endpoint.as_ref());
 }
 
+/// The data plane the nucleus uses for deployments (`DeviceConfiguration`): with
+/// `greengrassDataPlaneEndpoint: iotdata`, the AWS IoT data endpoint; otherwise
+/// `greengrass-ats.iot.<region>.amazonaws.com` (the developer guide's "Allow device traffic
+/// through a proxy or firewall"); on `greengrassDataPlanePort` (8443, or 443 with ALPN
+/// x-amzn-http-ca).
+fn data_plane(
+    configuration: Option<&Map<String, Value>>,
+    reader: &mut Reader,
+    settings: &FileSettings,
+    port: u16,
+) -> Option<super::DataPlane> {
+    let key = format!("{CONFIGURATION}.greengrassDataPlaneEndpoint");
+    let choice = reader.string(configuration, "greengrassDataPlaneEndpoint", &key);
+    let (host, why) = match choice.as_deref() {
+        Some(c) if c.eq_ignore_ascii_case("iotdata") => (
+            settings.endpoint.as_ref()?.value.clone(),
+            format!("{key} is iotdata: the AWS IoT data endpoint (iotDataEndpoint)"),
+        ),
+        _ => {
+            let region = settings.region.as_ref()?.value.clone();
+            (
+                format!("greengrass-ats.iot.{region}.amazonaws.com"),
+                format!("the nucleus's data plane in awsRegion {region} ({key} not iotdata)"),
+            )
+        }
+    };
+    Some(super::DataPlane {
+        host,
+        port,
+        origin: Origin::Default {
+            why: format!("{why}, on greengrassDataPlanePort {port}"),
+        },
+    })
+}
+
 /// The two ports the nucleus uses: MQTT (`mqtt.port`, 8883) and the HTTPS data plane
-/// (`greengrassDataPlanePort`, 8443), with the finding for a firewall that opens only 443.
-fn ports(configuration: Option<&Map<String, Value>>, reader: &mut Reader) -> Sourced<Vec<u16>> {
+/// (`greengrassDataPlanePort`, 8443), with the finding for a firewall that opens only 443;
+/// and the data plane's port on its own.
+fn ports(
+    configuration: Option<&Map<String, Value>>,
+    reader: &mut Reader,
+) -> (Sourced<Vec<u16>>, u16) {
     let mqtt_key = format!("{CONFIGURATION}.mqtt.port");
     let plane_key = format!("{CONFIGURATION}.greengrassDataPlanePort");
     let mqtt = reader.port(object(configuration, "mqtt"), "port", &mqtt_key);
@@ -278,7 +328,7 @@ fn ports(configuration: Option<&Map<String, Value>>, reader: &mut Reader) -> Sou
         ),
         (Some(_), Some(_)) => from_file(reader.file, &format!("{mqtt_key}, {plane_key}")),
     };
-    Sourced { value, origin }
+    (Sourced { value, origin }, plane_port)
 }
 
 /// `networkProxy.proxy`: `url` (`scheme://userinfo@host:port`), `username`, `password`, and

@@ -52,6 +52,7 @@ pub(super) fn facts(
                     publish: Vec::new(),
                     subscribe: Vec::new(),
                     role_alias: None,
+                    port: None,
                 },
             );
             AccountFacts::Asked {

@@ -11,6 +11,7 @@ use crate::verify::Policy;
 
 mod account;
 mod credentials;
+mod doors;
 mod files;
 mod network;
 mod probe;
@@ -29,6 +30,33 @@ pub struct Plan {
     pub warn_days: u32,
     /// Ask AWS about the certificate (off with `--no-account`).
     pub account: bool,
+    /// What the device's MQTT session does after CONNECT.
+    pub mqtt: MqttPlan,
+}
+
+/// The MQTT version of the device's CONNECT, and the topics to subscribe and publish to
+/// after it. Topics come from `--subscribe` and `--publish`; a caller that knows the
+/// device's features (the topics its client uses) adds them here. Nothing is published
+/// unless a topic is listed.
+#[derive(Clone, Debug, Default)]
+pub struct MqttPlan {
+    pub version: crate::net::MqttVersion,
+    /// Why this version: "--mqtt-version", the configuration key that set it, or the default.
+    pub version_origin: String,
+    pub subscribe: Vec<String>,
+    pub publish: Vec<String>,
+}
+
+impl MqttPlan {
+    /// The CONNECT the device with `client_id` sends, and what follows it.
+    pub fn settings(&self, client_id: &str) -> crate::net::MqttSettings {
+        crate::net::MqttSettings {
+            version: self.version,
+            subscribe: self.subscribe.clone(),
+            publish: self.publish.clone(),
+            ..crate::net::MqttSettings::new(client_id, 30)
+        }
+    }
 }
 
 /// Gathers every fact about the device `device` describes; `config_ms` is how long reading
@@ -64,8 +92,16 @@ pub fn gather(device: DeviceSettings, config_ms: f64, plan: &Plan) -> Facts {
         warn_days: plan.warn_days,
     };
 
-    // The account is asked while the network is probed.
-    let (network, account) = std::thread::scope(|scope| {
+    // The account is asked while the network is probed; the credentials provider and the
+    // data plane are probed beside the ports.
+    let (network, account, credentials_provider, data_plane) = std::thread::scope(|scope| {
+        let identity = credentials.identity.as_ref();
+        let (anchors, door_policy, settings) = (&trust.anchors, &policy, &device);
+        let provider = scope.spawn(move || {
+            doors::credentials_provider(plan, settings, anchors, door_policy, identity)
+        });
+        let plane =
+            scope.spawn(move || doors::data_plane(plan, settings, anchors, door_policy, identity));
         let account = scope.spawn(|| {
             account::facts(
                 plan,
@@ -88,7 +124,10 @@ pub fn gather(device: DeviceSettings, config_ms: f64, plan: &Plan) -> Facts {
         let account = account
             .join()
             .unwrap_or(crate::doctor::facts::AccountFacts::Stopped);
-        (network, account)
+        // A probe never panics on input; if one did, its door shows nothing.
+        let provider = provider.join().ok().flatten();
+        let plane = plane.join().ok().flatten();
+        (network, account, provider, plane)
     });
 
     Facts {
@@ -97,10 +136,13 @@ pub fn gather(device: DeviceSettings, config_ms: f64, plan: &Plan) -> Facts {
         warn_days: plan.warn_days,
         policy,
         client_id,
+        mqtt: plan.mqtt.clone(),
         files,
         credentials,
         trust,
         network,
+        credentials_provider,
+        data_plane,
         account,
         millis: LocalMillis {
             config: config_ms,

@@ -23,6 +23,7 @@ pub(super) fn facts(
     client_id: Option<&str>,
 ) -> NetworkFacts {
     let ports = device.ports.value.clone();
+    let mqtt = client_id.map(|id| plan.mqtt.settings(id));
     let proxy = device.proxy.as_ref().map(|p| net::Proxy {
         host: p.value.host.clone(),
         port: p.value.port,
@@ -67,6 +68,7 @@ pub(super) fn facts(
             .iter()
             .map(|&port| {
                 let (resolved, proxy, sni, mqtt_turn) = (&resolved, &proxy, &sni, &mqtt_turn);
+                let mqtt = &mqtt;
                 scope.spawn(move || {
                     let (_, alpn) = port_protocol(port);
                     let base = ProbeSettings {
@@ -84,12 +86,13 @@ pub(super) fn facts(
                         mqtt: None,
                         mqtt_turn: Some(mqtt_turn.clone()),
                         transport: Default::default(),
+                        https: None,
                     };
                     let target = match proxy {
                         Some(_) => Target::Proxy(dial_host_for_proxy(plan, port)),
                         None => Target::Resolved(resolved.as_ref(), dial_port),
                     };
-                    port_facts(base, target, anchors, policy, identity, client_id)
+                    port_facts(base, target, anchors, policy, identity, mqtt.as_ref())
                 })
             })
             .collect();
@@ -147,7 +150,7 @@ fn port_facts(
     anchors: &Anchors,
     policy: &Policy,
     identity: Option<&ClientIdentity>,
-    client_id: Option<&str>,
+    mqtt: Option<&MqttSettings>,
 ) -> PortFacts {
     let port = base.port;
     let mut run = PortFacts::untried(port);
@@ -182,10 +185,7 @@ fn port_facts(
         };
         if device {
             settings.client = identity.cloned();
-            settings.mqtt = match (mqtt_port, client_id) {
-                (true, Some(id)) => Some(MqttSettings::new(id.to_string(), 30)),
-                _ => None,
-            };
+            settings.mqtt = mqtt.filter(|_| mqtt_port).cloned();
         }
         let clock = Instant::now();
         let result = probe::probe(&settings, anchors, policy);

@@ -25,6 +25,8 @@ pub mod client_auth;
 pub mod clock;
 pub mod config;
 pub mod credentials;
+pub mod credentials_provider;
+pub mod data_plane;
 pub mod dns;
 pub mod files;
 pub mod mqtt;
@@ -47,6 +49,8 @@ pub enum StageId {
     Tls,
     ClientAuth,
     Mqtt,
+    CredentialsProvider,
+    DataPlane,
     Account,
 }
 
@@ -59,7 +63,7 @@ pub struct StageDef {
 
 /// Every stage, in the order a connection passes through them: the order they are judged
 /// in (a stage sees the ones above it), reported in, and in which the first failure is found.
-pub const STAGES: [StageDef; 11] = [
+pub const STAGES: [StageDef; 13] = [
     StageDef {
         id: StageId::Config,
         judge: config::judge,
@@ -111,6 +115,16 @@ pub const STAGES: [StageDef; 11] = [
         advice: mqtt::advice,
     },
     StageDef {
+        id: StageId::CredentialsProvider,
+        judge: credentials_provider::judge,
+        advice: credentials_provider::advice,
+    },
+    StageDef {
+        id: StageId::DataPlane,
+        judge: data_plane::judge,
+        advice: data_plane::advice,
+    },
+    StageDef {
         id: StageId::Account,
         judge: account::judge,
         advice: account::advice,
@@ -130,6 +144,8 @@ impl StageId {
             StageId::Tls => "tls",
             StageId::ClientAuth => "client_auth",
             StageId::Mqtt => "mqtt",
+            StageId::CredentialsProvider => "credentials_provider",
+            StageId::DataPlane => "data_plane",
             StageId::Account => "account",
         }
     }
@@ -340,7 +356,7 @@ mod tests {
         sorted.sort();
         sorted.dedup();
         assert_eq!(ids, sorted, "in the enum's order, each once");
-        assert_eq!(ids.len(), 11);
+        assert_eq!(ids.len(), 13);
         for id in ids {
             assert_eq!(id.def().id, id);
         }

@@ -1,12 +1,13 @@
 //! `mqtt`: over the device's session, on MQTT ports (8883, 443, any other but 8443), CONNECT
-//! answered by CONNACK: accepted, refused (with its return code), hang-up or silence.
+//! answered by CONNACK: accepted, refused (with its return code, or MQTT 5 reason code),
+//! hang-up or silence; then the SUBSCRIBEs and PUBLISHes asked for, and their answers.
 
 use super::client_auth::{self, before_identity, chain_blocker};
 use super::route::{self, Context, Engine};
 use super::{Earlier, Gathered, Stage, StageId};
 use crate::doctor::facts::Facts;
 use crate::doctor::verdict::Evidence;
-use crate::finding::Code;
+use crate::finding::{Code, Finding};
 use crate::net::MqttOutcome;
 
 pub fn judge(facts: &Facts, earlier: &Earlier) -> Stage {
@@ -46,6 +47,18 @@ pub fn judge(facts: &Facts, earlier: &Earlier) -> Stage {
         }
     }
     if ran {
+        // Which MQTT the CONNECT spoke, and why: the reasons a broker can give depend on it.
+        findings.add(
+            Finding::new(
+                Code::MqttVersion,
+                format!(
+                    "CONNECT spoke MQTT {} ({})",
+                    facts.mqtt.version.name(),
+                    facts.mqtt.version_origin
+                ),
+            ),
+            "",
+        );
         Stage::judged(id, findings.findings(false), ms)
     } else if !mqtt_ports {
         Stage::skipped(id, "no MQTT port among the ports checked (8443 is HTTPS)")
@@ -77,6 +90,13 @@ pub fn advice(stage: &Stage, evidence: &Evidence) -> String {
         (Some(Code::MqttRefused), _) => format!("The broker refused CONNECT: {policy}, and the client id must be the one it names."),
         (Some(Code::MqttClosed), _) => format!("The broker closed the connection after CONNECT: on AWS IoT {policy}, or another connection already uses the client id {id} (each device needs its own)."),
         (Some(Code::MqttTimeout), _) => "The broker took CONNECT but never answered: on 443 AWS IoT needs ALPN x-amzn-mqtt-ca for MQTT; elsewhere check that the endpoint is AWS IoT's data endpoint.".into(),
+        (Some(Code::MqttNotAuthorized), _) => format!("The broker said not authorized (MQTT 5 reason code 0x87): {policy}, and allow iot:Publish, iot:Subscribe and iot:Receive on the topics the device uses."),
+        (Some(Code::MqttBadCredentials), _) => "The custom authorizer refused the credentials: check the token, its signature and the authorizer's Lambda (its CloudWatch logs say why).".into(),
+        (Some(Code::MqttClientIdInvalid), _) => format!("The broker refused the client id {id}: use 1 to 128 characters, not starting with $."),
+        (Some(Code::MqttThrottled), _) => "AWS IoT throttled the client: look for a reconnect loop or another device with the same client id, slow down, or ask for a higher quota in Service Quotas.".into(),
+        (Some(Code::MqttSessionTakenOver), _) => format!("Another connection took over the session of {id}: give each device (and each process) its own client id."),
+        (Some(Code::MqttSubscribeRefused | Code::MqttPublishRefused | Code::MqttOperationClosed), _) => "The policy attached to the certificate must allow iot:Subscribe on topicfilter/<filter>, iot:Receive on topic/<topic>, and iot:Publish on topic/<topic> for the topics the device uses (with MQTT 3.1.1 a denied PUBLISH only closes the connection: --mqtt-version 5 names the reason).".into(),
+        (Some(Code::MqttAckTimeout | Code::MqttAckUnexpected | Code::MqttDisconnected), _) => "The broker did not answer a SUBSCRIBE or PUBLISH as an MQTT broker does: check the endpoint and port, and run again with --mqtt-version 5 for its reason codes.".into(),
         (Some(Code::MqttUnexpected), _) => "What answered CONNECT is not an MQTT broker: check the endpoint and port (8443 is HTTPS; MQTT is 8883, or 443 with ALPN x-amzn-mqtt-ca).".into(),
         _ => format!("Attach a policy to the certificate that allows iot:Connect for the client id {id}, and make sure no other connection uses the same client id."),
     }
@@ -87,7 +107,6 @@ mod tests {
     use super::*;
     use crate::doctor::stages::testing::{facts, failed, identity, port, served_ok};
     use crate::doctor::stages::Status;
-    use crate::finding::Finding;
 
     fn with_mqtt(outcome: Option<MqttOutcome>, connection: Vec<Code>, requested: bool) -> Stage {
         let mut device = served_ok(
@@ -111,12 +130,14 @@ mod tests {
         let accepted = MqttOutcome::Accepted {
             millis: 1.0,
             session_present: false,
+            session: Default::default(),
         };
         let stage = with_mqtt(Some(accepted), vec![], true);
         assert_eq!(stage.status, Status::Ok);
         let refused = MqttOutcome::Refused {
             code: 5,
             reason: "not authorized".into(),
+            reason_string: None,
             millis: 1.0,
         };
         let stage = with_mqtt(Some(refused), vec![Code::MqttRefused], true);

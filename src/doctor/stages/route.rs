@@ -77,8 +77,80 @@ pub const ROUTES: &[(Code, Route)] = &[
     (Code::WsUpgradeFailed, Route::To(StageId::Mqtt)),
     (Code::WsUpgradeTimeout, Route::To(StageId::Mqtt)),
     (Code::WsUpgradeNotSent, Route::To(StageId::Mqtt)),
+    (Code::MqttNotAuthorized, Route::To(StageId::Mqtt)),
+    (Code::MqttBadCredentials, Route::To(StageId::Mqtt)),
+    (Code::MqttClientIdInvalid, Route::To(StageId::Mqtt)),
+    (Code::MqttThrottled, Route::To(StageId::Mqtt)),
+    (Code::MqttSessionTakenOver, Route::To(StageId::Mqtt)),
+    (Code::MqttDisconnected, Route::To(StageId::Mqtt)),
+    (Code::MqttSubscribeRefused, Route::To(StageId::Mqtt)),
+    (Code::MqttPublishRefused, Route::To(StageId::Mqtt)),
+    (Code::MqttOperationClosed, Route::To(StageId::Mqtt)),
+    (Code::MqttAckTimeout, Route::To(StageId::Mqtt)),
+    (Code::MqttAckUnexpected, Route::To(StageId::Mqtt)),
+    (Code::MqttVersion, Route::To(StageId::Mqtt)),
     // The client_auth and mqtt stages are blocked by the chain that did not verify, and say so.
     (Code::ClientCertWithheld, Route::Nowhere),
+    // The credentials provider's answer to the device's request.
+    (
+        Code::CredentialsCertInvalid,
+        Route::To(StageId::CredentialsProvider),
+    ),
+    (
+        Code::CredentialsThingInvalid,
+        Route::To(StageId::CredentialsProvider),
+    ),
+    (
+        Code::CredentialsAccessDenied,
+        Route::To(StageId::CredentialsProvider),
+    ),
+    (
+        Code::CredentialsForbidden,
+        Route::To(StageId::CredentialsProvider),
+    ),
+    (
+        Code::CredentialsAliasNotFound,
+        Route::To(StageId::CredentialsProvider),
+    ),
+    (
+        Code::CredentialsRoleUnassumable,
+        Route::To(StageId::CredentialsProvider),
+    ),
+    (
+        Code::CredentialsDurationTooLong,
+        Route::To(StageId::CredentialsProvider),
+    ),
+    (
+        Code::CredentialsRefused,
+        Route::To(StageId::CredentialsProvider),
+    ),
+    (
+        Code::CredentialsAnswerInvalid,
+        Route::To(StageId::CredentialsProvider),
+    ),
+    (
+        Code::CredentialsUnreachable,
+        Route::To(StageId::CredentialsProvider),
+    ),
+    (
+        Code::CredentialsNotSent,
+        Route::To(StageId::CredentialsProvider),
+    ),
+    (
+        Code::CredentialsWrongEndpoint,
+        Route::To(StageId::CredentialsProvider),
+    ),
+    (
+        Code::CredentialsNoThingName,
+        Route::To(StageId::CredentialsProvider),
+    ),
+    // HTTP failures: only the credentials provider's request is HTTP in the doctor.
+    (Code::HttpRedirect, Route::To(StageId::CredentialsProvider)),
+    (Code::HttpMalformed, Route::To(StageId::CredentialsProvider)),
+    (Code::HttpTooLarge, Route::To(StageId::CredentialsProvider)),
+    (Code::HttpTimeout, Route::To(StageId::CredentialsProvider)),
+    (Code::HttpClosed, Route::To(StageId::CredentialsProvider)),
+    (Code::DataPlaneFailed, Route::To(StageId::DataPlane)),
 ];
 
 /// The facts a conditional route looks at.

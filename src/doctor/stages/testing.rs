@@ -33,6 +33,7 @@ pub fn facts() -> Facts {
             warn_days: 30,
         },
         client_id: None,
+        mqtt: Default::default(),
         files: Vec::new(),
         credentials: CredentialFacts::without(Credentials::NotNamed),
         trust: TrustFacts {
@@ -40,6 +41,8 @@ pub fn facts() -> Facts {
             files: CaFiles::NotGiven,
         },
         network: None,
+        credentials_provider: None,
+        data_plane: None,
         account: AccountFacts::Off,
         millis: LocalMillis::default(),
     }
@@ -137,6 +140,8 @@ fn probe() -> Probe {
         client_auth: net::ClientAuth::default(),
         upgrade: None,
         mqtt: None,
+        mqtt_version: Default::default(),
+        https: None,
         handshake_error: None,
     }
 }

@@ -50,6 +50,8 @@ pub(crate) fn replay_server_flight(
         client_auth: client_auth(&observed),
         upgrade: None,
         mqtt: None,
+        mqtt_version: Default::default(),
+        https: None,
         handshake_error: None,
     };
     if let Some(failure) = failure {

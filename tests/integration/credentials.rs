@@ -1,0 +1,552 @@
+//! Integration tests: `iotcheck endpoint --credentials` and `--https-publish` against a
+//! loopback stand-in for AWS IoT's HTTPS doors (`tests/support/credentials_peer.py`), which
+//! requires a client certificate of the test device CA and answers as the service is
+//! documented to (the peer's docstring and docs/credentials.md say where each answer is
+//! documented). No run leaves 127.0.0.1.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::common::*;
+use crate::peers::{credentials_peer, Peer};
+
+/// The credentials endpoint's name the peer's certificate carries and expects as SNI.
+pub const CREDENTIALS_HOST: &str = "c2fake3prefix.credentials.iot.eu-west-1.amazonaws.com";
+/// What the peer hands out; no output may ever hold them.
+pub const FAKE_SECRET: &str = "FAKE-SECRET-wJalrXUtnFEMI-K7MDENG-bPxRfiCYEXAMPLEKEY";
+pub const FAKE_TOKEN: &str = "FAKE-SESSION-TOKEN-IQoJb3JpZ2luX2VjEXAMPLETOKEN==";
+const FAKE_KEY_ID: &str = "ASIAFAKEEXAMPLE7Q2WX";
+
+/// The peer, serving a leaf issued by the test RSA intermediate (so the test roots verify it)
+/// for `*.credentials.iot.eu-west-1.amazonaws.com` and `*.iot.eu-west-1.amazonaws.com`.
+pub struct Door {
+    pub peer: Peer,
+}
+
+pub fn door() -> Door {
+    let peer = credentials_peer(
+        (
+            Path::new(&fixture("server/rsa-int.pem")),
+            Path::new(&fixture("server/rsa-int.key")),
+        ),
+        Path::new(&fixture("device/device-ca.pem")),
+        CREDENTIALS_HOST,
+    );
+    Door { peer }
+}
+
+/// `endpoint CREDENTIALS_HOST:PORT --connect 127.0.0.1 --cert device/ec.pem --key ... --json`.
+fn credentials_cmd(port: u16, device: &str, extra: &[&str]) -> Command {
+    let mut cmd = iotcheck();
+    cmd.args([
+        "endpoint",
+        &format!("{CREDENTIALS_HOST}:{port}"),
+        "--connect",
+        "127.0.0.1",
+        "--at",
+        AT,
+        "--ca",
+        &fixture("roots/test-roots.pem"),
+        "--cert",
+        &fixture(&format!("device/{device}.pem")),
+        "--key",
+        &fixture(&format!("device/{device}.key")),
+    ]);
+    if !extra.contains(&"--timeout") {
+        cmd.args(["--timeout", "10"]);
+    }
+    cmd.args(extra);
+    cmd
+}
+
+/// No secret of the peer's in anything the run printed.
+pub fn no_secret(r: &Run) {
+    for secret in [
+        FAKE_SECRET,
+        FAKE_TOKEN,
+        FAKE_KEY_ID,
+        "FAKE-SECRET",
+        "FAKE-SESSION-TOKEN",
+    ] {
+        assert!(
+            !r.stdout.contains(secret),
+            "{secret} in stdout:\n{}",
+            r.stdout
+        );
+        assert!(
+            !r.stderr.contains(secret),
+            "{secret} in stderr:\n{}",
+            r.stderr
+        );
+    }
+}
+
+fn https_of(j: &serde_json::Value) -> &serde_json::Value {
+    &j["handshakes"][0]["https"]
+}
+
+fn error_codes(j: &serde_json::Value) -> Vec<String> {
+    problems(j).into_iter().map(|(code, _)| code).collect()
+}
+
+#[test]
+fn each_documented_answer_has_its_code_and_no_secret_is_shown() {
+    let door = door();
+    let port = door.peer.port;
+
+    // Success: the expiry and four characters of the key id, in JSON and in text.
+    let ok = [
+        "--credentials",
+        "--role-alias",
+        "ok-alias",
+        "--thing",
+        "TestThing-ec",
+    ];
+    let r = run_cmd(&mut credentials_cmd(
+        port,
+        "ec",
+        &[&ok[..], &["--json"]].concat(),
+    ));
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    no_secret(&r);
+    let j = r.json();
+    let h = https_of(&j);
+    assert_eq!(h["status"], 200, "{j}");
+    assert_eq!(h["outcome"], "answered");
+    assert_eq!(h["expiration"], "2026-06-01T01:00:00Z");
+    assert_eq!(h["access_key_id_last4"], "Q2WX");
+    assert_eq!(h["thing_name"], "TestThing-ec");
+    assert_eq!(h["request"], "GET /role-aliases/ok-alias/credentials");
+    assert_eq!(j["verdict"], "ok");
+    for shape in [&["--brief"][..], &[][..]] {
+        let r = run_cmd(&mut credentials_cmd(port, "ec", &[&ok[..], shape].concat()));
+        assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+        no_secret(&r);
+        assert!(r.stdout.contains("2026-06-01T01:00:00Z"), "{}", r.stdout);
+    }
+
+    // Each failure the service documents, by its own code (exit 1: the certificate was seen).
+    for (device, alias, thing, code, words) in [
+        (
+            "ec",
+            "ok-alias",
+            Some("OtherThing"),
+            "credentials_thing_invalid",
+            "Invalid thing name passed",
+        ),
+        (
+            "ec",
+            "denied-alias",
+            Some("TestThing-ec"),
+            "credentials_access_denied",
+            "iot:AssumeRoleWithCertificate",
+        ),
+        (
+            "ec",
+            "missing-alias",
+            Some("TestThing-ec"),
+            "credentials_alias_not_found",
+            "does not exist",
+        ),
+        (
+            "ec",
+            "norole-alias",
+            None,
+            "credentials_role_unassumable",
+            "credentials.iot.amazonaws.com",
+        ),
+        (
+            "ec",
+            "duration-alias",
+            None,
+            "credentials_duration_too_long",
+            "MaxSessionDuration",
+        ),
+        // A certificate the account does not know.
+        (
+            "rsa",
+            "ok-alias",
+            None,
+            "credentials_cert_invalid",
+            "Certificate is invalid on this endpoint",
+        ),
+    ] {
+        let mut args = vec!["--credentials", "--role-alias", alias, "--json"];
+        if let Some(thing) = thing {
+            args.extend(["--thing", thing]);
+        }
+        let r = run_cmd(&mut credentials_cmd(port, device, &args));
+        assert_eq!(r.code, 1, "{alias}: {}{}", r.stdout, r.stderr);
+        no_secret(&r);
+        let j = r.json();
+        assert_eq!(error_codes(&j), vec![code.to_string()], "{alias}: {j}");
+        let finding = first(&j, "problems");
+        assert!(
+            finding["message"].as_str().unwrap().contains(words),
+            "{finding}"
+        );
+        assert!(https_of(&j)["error_type"].is_string(), "{j}");
+    }
+
+    // SNI that is not the credentials endpoint's name: the same 403 as an unknown certificate.
+    let r = run_cmd(&mut credentials_cmd(
+        port,
+        "ec",
+        &[
+            "--credentials",
+            "--role-alias",
+            "ok-alias",
+            "--json",
+            "--servername",
+            "other.credentials.iot.eu-west-1.amazonaws.com",
+        ],
+    ));
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert_eq!(
+        error_codes(&r.json()),
+        vec!["credentials_cert_invalid".to_string()]
+    );
+
+    // No thing name: answered, with a note that thing variables cannot resolve.
+    let r = run_cmd(&mut credentials_cmd(
+        port,
+        "ec",
+        &["--credentials", "--role-alias", "ok-alias", "--json"],
+    ));
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let codes: Vec<String> = all_findings(&r.json())
+        .iter()
+        .map(|f| f["code"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        codes.contains(&"credentials_no_thing_name".to_string()),
+        "{codes:?}"
+    );
+}
+
+#[test]
+fn hostile_answers_are_findings_bounded_by_the_timeout() {
+    let door = door();
+    let port = door.peer.port;
+    for (alias, code, words) in [
+        ("huge", "http_too_large", "52428800"),
+        ("chunked", "http_too_large", "chunked body exceeds"),
+        ("badjson", "credentials_answer_invalid", "not valid JSON"),
+        ("redirect", "http_redirect", "https://portal.example/login"),
+        ("http09", "http_malformed", "HTTP/0.9"),
+        ("close", "http_closed", "without answering"),
+        ("reset", "http_closed", ""),
+        ("drip", "http_timeout", "no complete answer"),
+    ] {
+        let timeout = if alias == "drip" { "2" } else { "10" };
+        let mut cmd = credentials_cmd(
+            port,
+            "ec",
+            &[
+                "--credentials",
+                "--role-alias",
+                alias,
+                "--json",
+                "--timeout",
+                timeout,
+            ],
+        );
+        // A hang is the only failure bounded here.
+        let r = run_cmd_within(&mut cmd, 30);
+        assert_eq!(r.code, 1, "{alias}: {}{}", r.stdout, r.stderr);
+        no_secret(&r);
+        let j = r.json();
+        assert_eq!(error_codes(&j), vec![code.to_string()], "{alias}: {j}");
+        let message = first(&j, "problems")["message"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(message.contains(words), "{alias}: {message}");
+    }
+}
+
+#[test]
+fn the_identity_goes_only_to_a_verified_server() {
+    let door = door();
+    // The embedded Amazon roots do not verify the test chain: nothing is sent.
+    let mut cmd = iotcheck();
+    cmd.args([
+        "endpoint",
+        &format!("{CREDENTIALS_HOST}:{}", door.peer.port),
+        "--connect",
+        "127.0.0.1",
+        "--at",
+        AT,
+        "--timeout",
+        "10",
+        "--json",
+        "--cert",
+        &fixture("device/ec.pem"),
+        "--key",
+        &fixture("device/ec.key"),
+        "--credentials",
+        "--role-alias",
+        "ok-alias",
+    ]);
+    let r = run_cmd(&mut cmd);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    let j = r.json();
+    assert_eq!(https_of(&j)["outcome"], "not_sent", "{j}");
+    assert!(
+        !door.peer.output().contains("GET /role-aliases"),
+        "{}",
+        door.peer.output()
+    );
+    no_secret(&r);
+}
+
+#[test]
+fn https_publish_reports_what_each_status_means() {
+    let door = door();
+    let port = door.peer.port;
+    let publish = |topic: &str, device: &str| {
+        let mut cmd = iotcheck();
+        cmd.args([
+            "endpoint",
+            &format!("{ENDPOINT}:{port}"),
+            "--connect",
+            "127.0.0.1",
+            "--at",
+            AT,
+            "--timeout",
+            "10",
+            "--json",
+            "--ca",
+            &fixture("roots/test-roots.pem"),
+            "--cert",
+            &fixture(&format!("device/{device}.pem")),
+            "--key",
+            &fixture(&format!("device/{device}.key")),
+            "--https-publish",
+            topic,
+            "--payload",
+            "{\"t\":1}",
+        ]);
+        run_cmd(&mut cmd)
+    };
+    let r = publish("allowed/Sensor1", "ec");
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let j = r.json();
+    assert_eq!(https_of(&j)["status"], 200);
+    assert_eq!(https_of(&j)["message"], "OK");
+    assert_eq!(
+        https_of(&j)["request"],
+        "POST /topics/allowed/Sensor1?qos=1"
+    );
+
+    let r = publish("denied/Sensor1", "ec");
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    let j = r.json();
+    assert_eq!(error_codes(&j), vec!["publish_forbidden".to_string()]);
+    assert!(first(&j, "problems")["message"]
+        .as_str()
+        .unwrap()
+        .contains("iot:Publish"));
+
+    // A wildcard is refused before anything is sent.
+    let r = publish("a/#", "ec");
+    assert_eq!(r.code, 2, "{}", r.stderr);
+}
+
+// ---------------------------------------------------------------------------------------------
+// doctor: a Greengrass core's credentials provider and data plane
+
+/// A Greengrass config.yaml for the device in `dir`: MQTT on the broker's port, the
+/// credentials provider and the data plane (the data endpoint) on the peer's, and `alias`.
+fn greengrass_config(
+    dir: &Path,
+    mqtt_port: u16,
+    door_port: u16,
+    alias: &str,
+    thing: &str,
+    plane_port: u16,
+) -> std::path::PathBuf {
+    let config = dir.join("config.yaml");
+    let yaml = format!(
+        "---\nsystem:\n  certificateFilePath: \"{cert}\"\n  privateKeyPath: \"{key}\"\n  \
+         rootCaPath: \"{ca}\"\n  rootpath: \"{root}\"\n  thingName: \"{thing}\"\n\
+         services:\n  aws.greengrass.Nucleus:\n    componentType: \"NUCLEUS\"\n    \
+         version: \"2.12.0\"\n    configuration:\n      awsRegion: \"eu-west-1\"\n      \
+         iotDataEndpoint: \"{ENDPOINT}\"\n      iotCredEndpoint: \"{CREDENTIALS_HOST}:{door_port}\"\n      \
+         iotRoleAlias: \"{alias}\"\n      greengrassDataPlaneEndpoint: \"iotdata\"\n      \
+         greengrassDataPlanePort: {plane_port}\n      mqtt:\n        port: {mqtt_port}\n",
+        cert = fixture("device/ec.pem"),
+        key = dir.join("private.pem.key").display(),
+        ca = fixture("roots/test-roots.pem"),
+        root = dir.display(),
+    );
+    std::fs::write(&config, yaml).expect("config.yaml");
+    config
+}
+
+fn stage_of<'a>(j: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    j["stages"]
+        .as_array()
+        .expect("stages")
+        .iter()
+        .find(|s| s["id"] == id)
+        .unwrap_or_else(|| panic!("no stage {id} in {j}"))
+}
+
+#[test]
+fn doctor_follows_a_greengrass_core_from_healthy_to_each_failure() {
+    use std::os::unix::fs::PermissionsExt;
+    let door = door();
+    let (broker, _broker_dir) = crate::doctor::broker(true);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let key = dir.path().join("private.pem.key");
+    std::fs::copy(fixture("device/ec.key"), &key).expect("key");
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).expect("mode");
+    let report = dir.path().join("support.md");
+    let doctor = |alias: &str, thing: &str, plane_port: u16, extra: &[&str]| {
+        let config = greengrass_config(
+            dir.path(),
+            broker.port,
+            door.peer.port,
+            alias,
+            thing,
+            plane_port,
+        );
+        let mut cmd = iotcheck();
+        cmd.arg("doctor")
+            .arg("--config")
+            .arg(&config)
+            .args([
+                "--connect",
+                "127.0.0.1",
+                "--ports",
+                &broker.port.to_string(),
+            ])
+            .args(["--at", AT, "--timeout", "5", "--no-account", "--json"])
+            .args(extra);
+        run_cmd_within(&mut cmd, 30)
+    };
+
+    // Healthy: both new stages pass, and the support report holds no secret.
+    let r = doctor(
+        "ok-alias",
+        "TestThing-ec",
+        door.peer.port,
+        &["--report", &report.to_string_lossy()],
+    );
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    no_secret(&r);
+    let j = r.json();
+    assert_eq!(stage_of(&j, "credentials_provider")["status"], "ok", "{j}");
+    assert_eq!(stage_of(&j, "data_plane")["status"], "ok", "{j}");
+    let written = std::fs::read_to_string(&report).expect("the support report");
+    for secret in [FAKE_SECRET, FAKE_TOKEN, FAKE_KEY_ID] {
+        assert!(!written.contains(secret), "{secret} in the report");
+    }
+
+    // Each failure, by its code in its stage, with advice that names the fix.
+    for (alias, thing, code, advice) in [
+        (
+            "denied-alias",
+            "TestThing-ec",
+            "credentials_access_denied",
+            "iot:AssumeRoleWithCertificate",
+        ),
+        // A thing name other than the certificate's CN fails the credentials stage first, so the
+        // doctor never sends it; `endpoint --credentials --thing` covers that answer.
+        (
+            "missing-alias",
+            "TestThing-ec",
+            "credentials_alias_not_found",
+            "create-role-alias",
+        ),
+        (
+            "norole-alias",
+            "TestThing-ec",
+            "credentials_role_unassumable",
+            "credentials.iot.amazonaws.com",
+        ),
+        (
+            "duration-alias",
+            "TestThing-ec",
+            "credentials_duration_too_long",
+            "MaxSessionDuration",
+        ),
+        ("badjson", "TestThing-ec", "credentials_answer_invalid", ""),
+    ] {
+        let r = doctor(alias, thing, door.peer.port, &[]);
+        assert_eq!(r.code, 1, "{alias}: {}{}", r.stdout, r.stderr);
+        no_secret(&r);
+        let j = r.json();
+        let stage = stage_of(&j, "credentials_provider");
+        assert_eq!(stage["status"], "fail", "{alias}: {stage}");
+        assert_eq!(stage["findings"][0]["code"], code, "{alias}: {stage}");
+        assert_eq!(stage_of(&j, "data_plane")["status"], "ok", "{alias}");
+        let said = j.to_string();
+        assert!(
+            said.contains(advice),
+            "{alias}: advice naming {advice:?} in {said}"
+        );
+    }
+
+    // The data plane closed (nothing listens on the discard port): its own stage fails.
+    let r = doctor("ok-alias", "TestThing-ec", CLOSED_PORT, &[]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    let j = r.json();
+    let stage = stage_of(&j, "data_plane");
+    assert_eq!(stage["status"], "fail", "{stage}");
+    assert_eq!(stage["findings"][0]["code"], "data_plane_failed");
+    assert_eq!(stage_of(&j, "credentials_provider")["status"], "ok");
+}
+
+#[test]
+fn doctor_checks_the_credentials_provider_of_flags_with_role_alias() {
+    let door = door();
+    let (broker, _broker_dir) = crate::doctor::broker(true);
+    let credentials_endpoint = format!("{CREDENTIALS_HOST}:{}", door.peer.port);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let key = dir.path().join("private.pem.key");
+    std::fs::copy(fixture("device/ec.key"), &key).expect("key");
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).expect("mode");
+    }
+    let key = key.to_string_lossy().into_owned();
+    let mut cmd = iotcheck();
+    cmd.args([
+        "doctor",
+        "--endpoint",
+        ENDPOINT,
+        "--connect",
+        "127.0.0.1",
+        "--ports",
+        &broker.port.to_string(),
+        "--cert",
+        &fixture("device/ec.pem"),
+        "--key",
+        &key,
+        "--ca",
+        &fixture("roots/test-roots.pem"),
+        "--thing",
+        "TestThing-ec",
+        "--at",
+        AT,
+        "--timeout",
+        "5",
+        "--no-account",
+        "--json",
+        "--role-alias",
+        "denied-alias",
+        "--credentials-endpoint",
+        &credentials_endpoint,
+    ]);
+    let r = run_cmd(&mut cmd);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    let j = r.json();
+    assert_eq!(
+        stage_of(&j, "credentials_provider")["findings"][0]["code"],
+        "credentials_access_denied"
+    );
+    // Not Greengrass: no data plane.
+    assert_eq!(stage_of(&j, "data_plane")["status"], "skipped");
+}
