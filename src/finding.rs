@@ -360,8 +360,13 @@ mod tests {
         for code in Code::ALL {
             let name = code.as_str();
             assert!(seen.insert(name), "{name} twice");
+            // snake_case: lower-case letters, digits (`domain_tls13_only`) and underscores,
+            // starting with a letter.
             assert!(
-                name.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
+                name.starts_with(|c: char| c.is_ascii_lowercase())
+                    && name
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'),
                 "{name}"
             );
             assert!(!code.doc().is_empty());
