@@ -35,7 +35,7 @@ command -v hyperfine >/dev/null || { echo "explain.sh: needs hyperfine (apt-get 
 command -v python3 >/dev/null || { echo "explain.sh: needs python3" >&2; exit 2; }
 
 if [ "$BUILD" -eq 1 ]; then cargo build --release --quiet; fi
-BIN=target/release/iotcheck
+BIN=${CARGO_TARGET_DIR:-target}/release/iotcheck
 
 WORK=$(mktemp -d)
 if [ "$KEEP" -eq 0 ]; then trap 'rm -rf "$WORK"' EXIT; else echo "files kept in $WORK"; fi

@@ -83,6 +83,9 @@ pub fn run(cli: Cli, env: &Env, stdout: &mut dyn std::io::Write) -> Result<Outco
                 thing: args.thing,
                 publish: args.publish,
                 subscribe: args.subscribe,
+                features: args.feature,
+                config: args.config,
+                suggest_policy: args.suggest_policy,
                 role_alias: args.role_alias,
                 endpoint: match &args.endpoint {
                     Some(target) => {

@@ -198,14 +198,11 @@ const ENDPOINT_HELP: &str = "EXAMPLES:
   iotcheck endpoint abc123-ats.iot.eu-west-1.amazonaws.com
   iotcheck endpoint abc123-ats.iot.eu-west-1.amazonaws.com:8883 --cert cert.pem --key key.pem --mqtt
   iotcheck endpoint --targets endpoints.txt --concurrency 32 --jsonl
-  iotcheck endpoint --region eu-west-1
-  iotcheck endpoint c1a2b3.credentials.iot.eu-west-1.amazonaws.com --cert cert.pem --key key.pem --credentials --role-alias GreengrassCoreTokenExchangeRoleAlias --thing Sensor1
-  iotcheck endpoint abc123-ats.iot.eu-west-1.amazonaws.com --cert cert.pem --key key.pem --https-publish sensors/Sensor1 --payload '{}'
+  iotcheck endpoint --cert c.pem --key k.pem --credentials --role-alias TokenAlias --thing Sensor1
 
 EXIT CODES:
   0  the chain verified (and the client certificate, if sent, was accepted)
-  1  the chain did not verify, the client certificate was rejected, MQTT refused, or the
-     HTTP request (--credentials, --https-publish) failed or got no valid answer
+  1  the chain did not verify, the client certificate was rejected, MQTT or HTTP refused
   2  bad usage or unreadable local files (including a key that does not match its certificate)
   3  no TLS session (resolve, connect, proxy, timeout, not TLS, early handshake failure)
   3  without HOST: the AWS API could not be asked for the endpoint
@@ -268,6 +265,8 @@ const ACCOUNT_HELP: &str = "EXAMPLES:
   iotcheck account --cert certificate.pem.crt
   iotcheck account --cert certificate.pem.crt --thing Sensor1 --region eu-west-1
   iotcheck account --cert cert.pem --client-id Sensor1 --publish sensors/Sensor1/data
+  iotcheck account --cert cert.pem --config /etc/.aws-iot-device-client/aws-iot-device-client.conf
+  iotcheck account --cert cert.pem --thing Sensor1 --feature jobs,shadow --suggest-policy
   iotcheck account --cert certificate.pem.crt --role-alias GreengrassV2TokenExchangeRoleAlias
   iotcheck account --cert certificate.pem.crt --endpoint iot.example.com:443
   AWS_PROFILE=factory iotcheck account --cert certificate.pem.crt --json
@@ -275,7 +274,8 @@ const ACCOUNT_HELP: &str = "EXAMPLES:
 AWS credentials and region come from the standard chain (environment, profile, web identity,
 container or instance metadata); --profile and --region override it. AWS_ENDPOINT_URL and
 AWS_ENDPOINT_URL_IOT (and AWS_ENDPOINT_URL_IAM for --role-alias) are honoured. Only read-only
-calls are made (docs/account.md lists them).
+calls are made (docs/account.md lists them). --suggest-policy prints a policy to start from:
+review it, do not apply it blindly.
 
 EXIT CODES:
   0  nothing wrong (warnings allowed)
@@ -800,6 +800,23 @@ pub struct AccountArgs {
     /// iot:Receive when it names one topic.
     #[arg(long, value_name = "FILTER")]
     pub subscribe: Vec<String>,
+
+    /// Features the device uses (comma-separated, repeatable): each one's actions and topics
+    /// are checked. jobs, tunneling, shadow (classic), shadow:NAME, config-shadow,
+    /// device-defender, fleet-provisioning:TEMPLATE, fleet-provisioning-csr:TEMPLATE,
+    /// pub-sub:PUBLISH:SUBSCRIBE, greengrass, greengrass:ROLE_ALIAS.
+    #[arg(long, value_name = "LIST")]
+    pub feature: Vec<String>,
+
+    /// The device's AWS IoT Device Client config or Greengrass config.yaml: the features it
+    /// turns on are checked (and its thing name is the default --thing).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<String>,
+
+    /// Print a minimal policy that would allow what was asked and what the features need: a
+    /// starting point to review, not to apply blindly.
+    #[arg(long)]
+    pub suggest_policy: bool,
 
     /// The role alias the device asks the credentials provider for: checks that it exists,
     /// that its IAM role exists, trusts credentials.iot.amazonaws.com and allows the alias's

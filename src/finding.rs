@@ -205,6 +205,7 @@ codes! {
     PolicyDeniesPublish "policy_denies_publish" Error "with `--publish`: the attached policies do not allow `iot:Publish` on the topic";
     PolicyDeniesSubscribe "policy_denies_subscribe" Error "with `--subscribe`: the attached policies do not allow `iot:Subscribe` on the topic filter";
     PolicyDeniesReceive "policy_denies_receive" Error "with `--subscribe`: the attached policies do not allow `iot:Receive` on the topic";
+    FeatureDenied "feature_denied" Error "with `--feature`/`--config`: the policies deny an action a feature of the device needs (the feature, the action, the topic, the source line and the missing or denying statement are named)";
     PolicyDeniesAssumeRole "policy_denies_assume_role" Error "with a role alias: the attached policies do not allow `iot:AssumeRoleWithCertificate` on it (the credentials provider answers 403)";
     // The account (account): the role alias of the credentials provider and its IAM role.
     RoleAliasMissing "role_alias_missing" Error "with a role alias: no role alias by that name in the account and region (the credentials provider answers 404)";

@@ -90,6 +90,9 @@ mod doctor;
 #[path = "integration/fleet.rs"]
 mod fleet;
 
+#[path = "integration/policy.rs"]
+mod policy;
+
 #[path = "integration/serve.rs"]
 mod serve;
 #[path = "integration/wss.rs"]

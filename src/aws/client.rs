@@ -12,7 +12,10 @@ use aws_sdk_iot::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_iot::Client;
 
 use super::guard::{AnswerGuard, AnswerRefused};
-use super::{AccountFacts, AwsError, AwsSettings, CaRegistration, More, PolicyText, Registration};
+use super::{
+    AccountFacts, AwsError, AwsSettings, CaRegistration, GroupSource, More, PolicyText,
+    Registration,
+};
 use crate::policy::Thing;
 
 /// The longest credential and region resolution may take: enough for a real instance
@@ -140,8 +143,39 @@ pub(super) fn account_facts(
                 break;
             }
         }
-        // The thing the client id names: its type and attributes feed the thing variables.
-        if let Some(thing) = facts.things.iter_mut().find(|t| t.name == client_id) {
+        // Which of them are attached exclusively (ListThingPrincipalsV2's principal type):
+        // the thing variables then resolve to that thing whatever the client id. Credentials
+        // that may not ask leave the association unknown, in words.
+        for index in 0..facts.things.len().min(MAX_EXCLUSIVE_ASKS) {
+            let out = client
+                .list_thing_principals_v2()
+                .thing_name(&facts.things[index].name)
+                .send()
+                .await;
+            match out {
+                Ok(out) => {
+                    facts.things[index].exclusive = out
+                        .thing_principal_objects
+                        .unwrap_or_default()
+                        .iter()
+                        .any(|o| {
+                            o.principal == arn
+                                && o.thing_principal_type.as_ref().map(|t| t.as_str())
+                                    == Some("EXCLUSIVE_THING")
+                        });
+                }
+                Err(e) => optional("iot:ListThingPrincipalsV2", e, settings, &mut facts)?,
+            }
+        }
+        // The thing the connection resolves to: its type and attributes feed the thing
+        // variables, its groups' policies apply.
+        let resolved = facts
+            .things
+            .iter()
+            .position(|t| t.name == client_id)
+            .or_else(|| facts.things.iter().position(|t| t.exclusive));
+        if let Some(index) = resolved {
+            let thing = &mut facts.things[index];
             let out = client
                 .describe_thing()
                 .thing_name(&thing.name)
@@ -156,50 +190,210 @@ pub(super) fn account_facts(
                 .map(|(k, v)| (server_text(k), server_text(v)))
                 .collect();
         }
+        let thing_name = resolved.map(|i| facts.things[i].name.clone());
+        let groups = match &thing_name {
+            Some(thing) => thing_groups(&client, thing, settings, &mut facts).await?,
+            None => Vec::new(),
+        };
 
-        let mut names = Vec::new();
-        let mut marker = None;
-        let mut pages = Pages::new("iot:ListAttachedPolicies");
-        loop {
-            let out = client
-                .list_attached_policies()
-                .target(&arn)
-                .set_marker(marker)
-                .send()
-                .await
-                .map_err(|e| translate("iot:ListAttachedPolicies", e, settings))?;
-            for name in out
-                .policies
-                .unwrap_or_default()
-                .into_iter()
-                .filter_map(|p| p.policy_name)
-            {
-                // AWS's policy names: 1 to 128 of [A-Za-z0-9_+=,.@-].
-                request_value("iot:ListAttachedPolicies", "policyName", &name, 128, |c| {
-                    c.is_ascii_alphanumeric() || "_+=,.@-".contains(c)
-                })?;
-                names.push(name);
-            }
-            marker = pages.next(out.next_marker)?;
-            if marker.is_none() {
-                break;
-            }
-        }
+        let names = attached_policies(&client, &arn, settings).await?;
         for name in names {
-            let out = client
-                .get_policy()
-                .policy_name(&name)
-                .send()
-                .await
-                .map_err(|e| translate("iot:GetPolicy", e, settings))?;
+            let document = policy_document(&client, &name, settings).await?;
             facts.policies.push(PolicyText {
                 name: server_text(&name),
-                document: out.policy_document.unwrap_or_default(),
+                document,
+                thing_group: None,
             });
+        }
+        for (group, source) in groups {
+            let names = match attached_policies(&client, &group, settings).await {
+                Ok(names) => names,
+                Err(AwsError::AccessDenied { .. }) => {
+                    facts.unasked.push(format!(
+                        "the policies of thing group {} (iot:ListAttachedPolicies was refused to these credentials)",
+                        source.group
+                    ));
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            for name in names {
+                let document = policy_document(&client, &name, settings).await?;
+                facts.policies.push(PolicyText {
+                    name: server_text(&name),
+                    document,
+                    thing_group: Some(source.clone()),
+                });
+            }
         }
         ask_more(&config, &client, more, settings, &mut facts).await?;
         Ok(facts)
     })
+}
+
+/// At most this many things are asked about exclusive association: a certificate attached
+/// to more is not attached exclusively to any.
+const MAX_EXCLUSIVE_ASKS: usize = 16;
+
+/// At most this many thing groups (with their parents) are followed.
+const MAX_GROUPS: usize = 100;
+
+/// A refusal of a call whose answer only completes the picture: noted, not fatal.
+fn optional<E: ProvideErrorMetadata + std::error::Error + 'static>(
+    action: &'static str,
+    error: SdkError<E, HttpResponse>,
+    settings: &AwsSettings,
+    facts: &mut AccountFacts,
+) -> Result<(), AwsError> {
+    match translate(action, error, settings) {
+        AwsError::AccessDenied { .. } => {
+            facts
+                .unasked
+                .push(format!("{action} was refused to these credentials"));
+            Ok(())
+        }
+        AwsError::Service { code, .. } => {
+            facts
+                .unasked
+                .push(format!("{action} answered {}", server_text(&code)));
+            Ok(())
+        }
+        other => Err(other),
+    }
+}
+
+/// The names of the policies attached to a target (certificate or thing group ARN).
+async fn attached_policies(
+    client: &Client,
+    target: &str,
+    settings: &AwsSettings,
+) -> Result<Vec<String>, AwsError> {
+    let mut names = Vec::new();
+    let mut marker = None;
+    let mut pages = Pages::new("iot:ListAttachedPolicies");
+    loop {
+        let out = client
+            .list_attached_policies()
+            .target(target)
+            .set_marker(marker)
+            .send()
+            .await
+            .map_err(|e| translate("iot:ListAttachedPolicies", e, settings))?;
+        for name in out
+            .policies
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|p| p.policy_name)
+        {
+            // AWS's policy names: 1 to 128 of [A-Za-z0-9_+=,.@-].
+            request_value("iot:ListAttachedPolicies", "policyName", &name, 128, |c| {
+                c.is_ascii_alphanumeric() || "_+=,.@-".contains(c)
+            })?;
+            names.push(name);
+        }
+        marker = pages.next(out.next_marker)?;
+        if marker.is_none() {
+            break;
+        }
+    }
+    Ok(names)
+}
+
+async fn policy_document(
+    client: &Client,
+    name: &str,
+    settings: &AwsSettings,
+) -> Result<String, AwsError> {
+    let out = client
+        .get_policy()
+        .policy_name(name)
+        .send()
+        .await
+        .map_err(|e| translate("iot:GetPolicy", e, settings))?;
+    Ok(out.policy_document.unwrap_or_default())
+}
+
+/// The thing groups a thing belongs to, and their parents up to the root: each group's ARN
+/// with where it comes from. Refusals are noted in `facts.unasked`.
+async fn thing_groups(
+    client: &Client,
+    thing: &str,
+    settings: &AwsSettings,
+    facts: &mut AccountFacts,
+) -> Result<Vec<(String, GroupSource)>, AwsError> {
+    let mut direct = Vec::new();
+    let mut next = None;
+    let mut pages = Pages::new("iot:ListThingGroupsForThing");
+    loop {
+        let out = client
+            .list_thing_groups_for_thing()
+            .thing_name(thing)
+            .set_next_token(next)
+            .send()
+            .await;
+        let out = match out {
+            Ok(out) => out,
+            Err(e) => {
+                optional("iot:ListThingGroupsForThing", e, settings, facts)?;
+                return Ok(Vec::new());
+            }
+        };
+        for group in out.thing_groups.unwrap_or_default() {
+            if let (Some(name), Some(arn)) = (group.group_name, group.group_arn) {
+                request_value("iot:ListThingGroupsForThing", "groupArn", &arn, 2048, |c| {
+                    c.is_ascii_graphic()
+                })?;
+                direct.push((name, arn));
+            }
+        }
+        next = pages.next(out.next_token)?;
+        if next.is_none() || direct.len() >= MAX_GROUPS {
+            break;
+        }
+    }
+    let mut seen = HashSet::new();
+    let mut groups = Vec::new();
+    for (name, arn) in direct {
+        let source = |group: &str| GroupSource {
+            group: server_text(group),
+            thing: server_text(thing),
+            member_of: server_text(&name),
+        };
+        if seen.insert(arn.clone()) {
+            groups.push((arn.clone(), source(&name)));
+        }
+        let described = client
+            .describe_thing_group()
+            .thing_group_name(&name)
+            .send()
+            .await;
+        let described = match described {
+            Ok(out) => out,
+            Err(e) => {
+                optional("iot:DescribeThingGroup", e, settings, facts)?;
+                continue;
+            }
+        };
+        let parents = described
+            .thing_group_metadata
+            .and_then(|m| m.root_to_parent_thing_groups)
+            .unwrap_or_default();
+        for parent in parents {
+            if let (Some(parent_name), Some(parent_arn)) = (parent.group_name, parent.group_arn) {
+                request_value(
+                    "iot:DescribeThingGroup",
+                    "groupArn",
+                    &parent_arn,
+                    2048,
+                    |c| c.is_ascii_graphic(),
+                )?;
+                if seen.insert(parent_arn.clone()) && groups.len() < MAX_GROUPS {
+                    groups.push((parent_arn, source(&parent_name)));
+                }
+            }
+        }
+    }
+    Ok(groups)
 }
 
 /// What [`More`] asks besides the certificate.

@@ -3,8 +3,9 @@
 //! synchronous facade outside: each call builds a current-thread runtime for its duration.
 //!
 //! Read-only calls only: DescribeCertificate, DescribeCACertificate, ListPrincipalThings,
-//! DescribeThing, ListAttachedPolicies, GetPolicy, DescribeEndpoint, DescribeRoleAlias,
-//! IAM's GetRole, ListDomainConfigurations and DescribeDomainConfiguration. Everything is bounded by
+//! ListThingPrincipalsV2, DescribeThing, ListThingGroupsForThing, DescribeThingGroup,
+//! ListAttachedPolicies, GetPolicy, DescribeEndpoint, DescribeRoleAlias, IAM's GetRole,
+//! ListDomainConfigurations and DescribeDomainConfiguration. Everything is bounded by
 //! one timeout; credential and region resolution by a few seconds of it, so that a machine
 //! with nothing configured does not wait on instance metadata.
 //!
@@ -38,8 +39,12 @@ pub struct AccountFacts {
     pub ca: Option<CaRegistration>,
     /// Things attached to the certificate; type and attributes only for the one described.
     pub things: Vec<Thing>,
-    /// Policies attached to the certificate, with their default version's document.
+    /// Policies attached to the certificate, with their default version's document; then
+    /// those of the thing groups of the thing the connection resolves to.
     pub policies: Vec<PolicyText>,
+    /// What could not be asked (the credentials may not list thing groups, ...): each makes
+    /// the answer incomplete, in words.
+    pub unasked: Vec<String>,
     /// With [`More::role_alias`]: the alias and its role.
     pub role_alias: Option<RoleAliasFacts>,
     /// With [`More::domain`]: the domain configuration asked for.
@@ -77,6 +82,22 @@ pub struct CaRegistration {
 pub struct PolicyText {
     pub name: String,
     pub document: String,
+    /// None: attached to the certificate. Some: attached to a thing group the connection's
+    /// thing belongs to, directly or through a child group.
+    pub thing_group: Option<GroupSource>,
+}
+
+/// Where a thing group's policy comes from: AWS applies the policies of every group a thing
+/// belongs to, and of their parent groups, when the connection resolves to the thing.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct GroupSource {
+    /// The group the policy is attached to.
+    pub group: String,
+    /// The thing.
+    pub thing: String,
+    /// The group the thing is a member of, through which `group` applies (the same group
+    /// when the thing is a direct member).
+    pub member_of: String,
 }
 
 /// Where and how long to ask AWS; resolved from the command line.

@@ -34,6 +34,10 @@ pub const MAX_LOG_BYTES: u64 = 4 * 1024 * 1024 * 1024;
 /// The log is read in chunks of about this size, cut after their last newline.
 const CHUNK_BYTES: usize = 4 * 1024 * 1024;
 
+/// The longest line of a log: longer is not a text log (`/dev/zero`, a disk image, a binary
+/// without newlines), and it is refused once this much of it is read.
+pub const MAX_LINE_RUN: u64 = 64 * 1024 * 1024;
+
 pub fn run(settings: &Settings) -> Result<Outcome, Error> {
     let catalogue = explain::catalogue();
     let knowledge = explain::knowledge();
@@ -81,6 +85,8 @@ fn scan_log(input: &Input, scan: &mut Scan<'_>) -> Result<(), Error> {
     let mut buffer = vec![0u8; CHUNK_BYTES];
     let mut filled = 0;
     let mut total: u64 = 0;
+    // Bytes of the line being read, across chunks.
+    let mut run: u64 = 0;
     loop {
         let read = match reader.read(&mut buffer[filled..]) {
             Ok(n) => n,
@@ -108,7 +114,26 @@ fn scan_log(input: &Input, scan: &mut Scan<'_>) -> Result<(), Error> {
         }
         // A full buffer: scan up to its last newline and keep the rest. A buffer without
         // one is a single line longer than the buffer: it is scanned as it is.
-        let cut = memchr::memrchr(b'\n', &buffer[..filled]).map_or(filled, |i| i + 1);
+        let cut = match memchr::memrchr(b'\n', &buffer[..filled]) {
+            Some(i) => {
+                run = (filled - i - 1) as u64;
+                i + 1
+            }
+            None => {
+                run += filled as u64;
+                filled
+            }
+        };
+        if run > MAX_LINE_RUN {
+            return Err(InputError::new(
+                &name,
+                format!(
+                    "has a line longer than {} MiB: not a text log (scan the text in it: strings FILE | iotcheck explain --log -)",
+                    MAX_LINE_RUN >> 20
+                ),
+            )
+            .into());
+        }
         scan.feed(&buffer[..cut]);
         buffer.copy_within(cut..filled, 0);
         filled -= cut;

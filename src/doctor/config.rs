@@ -189,6 +189,8 @@ pub struct DeviceSettings {
     /// What the `config` stage found: a missing mandatory value, a proxy host the client
     /// refuses, Greengrass's MQTT port 443 without the data-plane port 443, a `pkcs11:` URI...
     pub findings: Vec<Finding>,
+    /// The client's features the configuration turns on, for the `account` stage.
+    pub features: Vec<crate::policy::features::Feature>,
 }
 
 /// The ports checked when neither the file nor the flags name one: 8883 (MQTT), 443 (MQTT with
@@ -241,6 +243,8 @@ struct FileSettings {
     role_alias: Option<Sourced<String>>,
     data_plane: Option<DataPlane>,
     findings: Vec<Finding>,
+    /// What the client's features need of the policies (`policy::features`).
+    features: Vec<crate::policy::features::Feature>,
 }
 
 impl FileSettings {
@@ -263,6 +267,7 @@ impl FileSettings {
             role_alias: None,
             data_plane: None,
             findings: Vec::new(),
+            features: Vec::new(),
         }
     }
 }
@@ -371,7 +376,9 @@ impl Files {
                         main.name()
                     )));
                 }
-                Ok(greengrass::read(&main, home))
+                let mut settings = greengrass::read(&main, home);
+                settings.features = crate::policy::features::from_config(&main.file.root, true);
+                Ok(settings)
             }
             main => {
                 if main.is_none() && proxy.is_none() && runtime.is_none() {
@@ -389,6 +396,10 @@ impl Files {
                 }
                 let mut settings =
                     device_client::read(main.as_ref(), proxy.as_ref(), runtime.as_ref(), home);
+                if let Some(main) = &main {
+                    settings.features =
+                        crate::policy::features::from_config(&main.file.root, false);
+                }
                 settings.findings.extend(ignored);
                 Ok(settings)
             }
@@ -699,6 +710,7 @@ fn merge(file: FileSettings, overrides: &Overrides) -> DeviceSettings {
         credentials_provider,
         data_plane: file.data_plane,
         findings,
+        features: file.features,
     }
 }
 

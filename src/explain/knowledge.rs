@@ -89,6 +89,10 @@ impl Knowledge {
                 origin: Origin::Entry(i),
             });
         }
+        // A row text that holds a hand-written literal is that entry's message (often with
+        // more of the log format around it): the entry speaks for it.
+        let written = aho_corasick::AhoCorasick::new(overridden.iter().filter(|l| l.len() >= 12))
+            .map_err(|e| e.to_string())?;
         let mut ids: HashMap<String, usize> = HashMap::new();
         for (t, table) in tables.iter().enumerate() {
             for (r, row) in table.rows.iter().enumerate() {
@@ -106,7 +110,7 @@ impl Knowledge {
                         .map(|t| t.trim().trim_end_matches('.').to_string())
                         .filter(|t| {
                             let n = normalise(t);
-                            n.trim().len() >= MIN_TEXT_CHARS && !overridden.contains(&n)
+                            n.trim().len() >= MIN_TEXT_CHARS && !written.is_match(&n)
                         }),
                 );
                 let mut id = format!("{}-{}", row.stack, row.name.to_ascii_lowercase());

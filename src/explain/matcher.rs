@@ -398,8 +398,12 @@ impl Matcher {
     }
 }
 
-/// The number-free piece of a normalised literal the raw scan looks for, or, when it has
-/// none long enough, every raw spelling of its first number.
+/// The longest trigger of the raw scan. The scan's automaton has a state per distinct
+/// trigger prefix; with thousands of literals, whole literals made it tens of megabytes.
+const MAX_TRIGGER: usize = 16;
+
+/// The number-free piece of a normalised literal the raw scan looks for (its start), or, when
+/// it has none long enough, every raw spelling of its first number.
 fn scan_triggers(literal: &str) -> Vec<String> {
     let bytes = literal.as_bytes();
     let mut pieces: Vec<&str> = Vec::new();
@@ -425,7 +429,13 @@ fn scan_triggers(literal: &str) -> Vec<String> {
         .copied()
         .unwrap_or("");
     if longest.trim().len() >= 4 || numbers.is_empty() {
-        vec![longest.to_string()]
+        // Its first [`MAX_TRIGGER`] bytes: a line that holds the piece holds them, and
+        // triggers that share a start share the automaton's states.
+        let mut end = longest.len().min(MAX_TRIGGER);
+        while !longest.is_char_boundary(end) {
+            end -= 1;
+        }
+        vec![longest[..end].to_string()]
     } else {
         spellings(numbers[0])
     }

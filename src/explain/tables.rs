@@ -20,6 +20,14 @@ pub const TABLES: &[(&str, &str)] = &[
     ("openssl.tsv", include_str!("tables/openssl.tsv")),
     ("mqtt.tsv", include_str!("tables/mqtt.tsv")),
     ("errno.tsv", include_str!("tables/errno.tsv")),
+    ("esp-idf.tsv", include_str!("tables/esp-idf.tsv")),
+    ("coremqtt.tsv", include_str!("tables/coremqtt.tsv")),
+    ("curl.tsv", include_str!("tables/curl.tsv")),
+    ("mosquitto.tsv", include_str!("tables/mosquitto.tsv")),
+    (
+        "aws-iot-sdk-v3.tsv",
+        include_str!("tables/aws-iot-sdk-v3.tsv"),
+    ),
 ];
 
 /// Where rows came from: a file of a repository at a commit.

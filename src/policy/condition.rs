@@ -2,9 +2,9 @@
 //! and the `ForAnyValue:`/`ForAllValues:` set qualifiers. Any other operator (Date, IP
 //! address, Binary) is not evaluable offline and makes the condition unknown.
 
-use super::context::{canonical_key, Absence, Context, Resolved};
+use super::context::{canonical_key, Absence, Context, Resolved, Substitution};
 use super::document::Condition;
-use super::pattern::{compile, matches, Compiled, Token};
+use super::pattern::{compile_noting, matches, Compiled, Token};
 
 /// A condition's truth: true, false (with the absence that made it false, if one did), or
 /// unknown (why).
@@ -68,7 +68,31 @@ fn operator(base: &str) -> Option<(Family, bool)> {
     })
 }
 
-pub(crate) fn evaluate(condition: &Condition, context: &Context, variables: bool) -> Truth {
+pub(crate) fn evaluate(
+    condition: &Condition,
+    context: &Context,
+    variables: bool,
+    notes: &mut Vec<Substitution>,
+) -> Truth {
+    let key = canonical_key(&condition.key);
+    match evaluate_key(condition, &key, context, variables, notes) {
+        // IsAttached is false when the connection resolves to no attached thing: say why.
+        Truth::False(None)
+            if key == "iot:Connection.Thing.IsAttached" && context.thing.is_none() =>
+        {
+            Truth::False(Some(Absence::ThingNotResolved))
+        }
+        other => other,
+    }
+}
+
+fn evaluate_key(
+    condition: &Condition,
+    key: &str,
+    context: &Context,
+    variables: bool,
+    notes: &mut Vec<Substitution>,
+) -> Truth {
     let (for_all, rest) = if let Some(r) = condition.operator.strip_prefix("ForAllValues:") {
         (true, r)
     } else {
@@ -84,12 +108,11 @@ pub(crate) fn evaluate(condition: &Condition, context: &Context, variables: bool
         Some(base) => (base, true),
         None => (rest, false),
     };
-    let present: Result<Vec<String>, Absence> =
-        match context.resolve(&canonical_key(&condition.key)) {
-            Resolved::Unknown(why) => return Truth::Unknown(why),
-            Resolved::Absent(why) => Err(why),
-            Resolved::Values(values) => Ok(values),
-        };
+    let present: Result<Vec<String>, Absence> = match context.resolve(key) {
+        Resolved::Unknown(why) => return Truth::Unknown(why),
+        Resolved::Absent(why) => Err(why),
+        Resolved::Values(values) => Ok(values),
+    };
     let Some((family, negated)) = operator(base) else {
         return Truth::Unknown(format!(
             "the condition operator {} (on {}) is not evaluated by iotcheck",
@@ -112,7 +135,7 @@ pub(crate) fn evaluate(condition: &Condition, context: &Context, variables: bool
     let mut expected: Vec<Vec<Token>> = Vec::new();
     let mut unknown = None;
     for value in &condition.values {
-        match compile(value, context, variables, wildcards) {
+        match compile_noting(value, context, variables, wildcards, notes) {
             Compiled::Tokens(tokens) => expected.push(tokens),
             Compiled::Absent(_) => {}
             Compiled::Unknown(why) => {

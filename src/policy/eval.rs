@@ -5,9 +5,9 @@
 use serde::Serialize;
 
 use super::condition::{self, Truth};
-use super::context::{Absence, Context};
+use super::context::{Absence, Context, Substitution};
 use super::document::{Document, Effect, Statement};
-use super::pattern::{compile, glob, matches, Compiled};
+use super::pattern::{compile_noting, glob, matches, Compiled};
 use super::Request;
 
 /// The answer to a request.
@@ -61,6 +61,9 @@ pub struct Decision {
     pub thing_not_resolved: bool,
     /// In words: what decides, and why.
     pub reason: String,
+    /// The variables of the deciding statement (or of the Allow that would have applied),
+    /// and what AWS puts in their place for this connection.
+    pub substitutions: Vec<Substitution>,
 }
 
 /// Whether a statement applies to the request.
@@ -79,15 +82,21 @@ pub fn evaluate(policies: &[(&str, &Document)], request: &Request, context: &Con
     let mut allow_unknown = None;
     let mut deny_unknown = None;
     let mut near_miss: Option<(StatementRef, Absence)> = None;
+    let mut noted: Vec<(StatementRef, Vec<Substitution>)> = Vec::new();
     for (name, document) in policies {
         for statement in &document.statements {
             let reference = StatementRef::of(name, statement);
-            match (
-                statement.effect,
-                applies(statement, document.variables, request, context),
-            ) {
+            let mut notes = Vec::new();
+            let applied = applies(statement, document.variables, request, context, &mut notes);
+            if !notes.is_empty() && !matches!(applied, Applies::No(None)) {
+                notes.sort();
+                notes.dedup();
+                noted.push((reference.clone(), notes.clone()));
+            }
+            match (statement.effect, applied) {
                 (Effect::Deny, Applies::Yes) => {
                     return Decision {
+                        substitutions: notes,
                         reason: format!(
                             "{} denies {action} on {} explicitly (an explicit Deny wins over any Allow)",
                             reference.describe(),
@@ -125,8 +134,16 @@ pub fn evaluate(policies: &[(&str, &Document)], request: &Request, context: &Con
             }
         }
     }
+    let notes_of = |reference: &StatementRef| {
+        noted
+            .iter()
+            .find(|(r, _)| r == reference)
+            .map(|(_, notes)| notes.clone())
+            .unwrap_or_default()
+    };
     let cannot_tell = |(reference, why): (StatementRef, String), what: &str| Decision {
         reason: format!("{} {what}: {why}", reference.describe()),
+        substitutions: notes_of(&reference),
         outcome: Outcome::CannotTell,
         decided_by: Some(reference),
         explicit_deny: false,
@@ -144,6 +161,7 @@ pub fn evaluate(policies: &[(&str, &Document)], request: &Request, context: &Con
                 request.resource
             ),
             outcome: Outcome::Allowed,
+            substitutions: notes_of(&reference),
             decided_by: Some(reference),
             explicit_deny: false,
             thing_not_resolved: false,
@@ -164,6 +182,10 @@ pub fn evaluate(policies: &[(&str, &Document)], request: &Request, context: &Con
             }
             Decision {
                 outcome: Outcome::Denied,
+                substitutions: near_miss
+                    .as_ref()
+                    .map(|(reference, _)| notes_of(reference))
+                    .unwrap_or_default(),
                 decided_by: near_miss.map(|(reference, _)| reference),
                 explicit_deny: false,
                 thing_not_resolved,
@@ -178,6 +200,7 @@ fn applies(
     variables: bool,
     request: &Request,
     context: &Context,
+    notes: &mut Vec<Substitution>,
 ) -> Applies {
     // Actions take no variables and compare without regard to case, as in IAM.
     let action_listed = statement
@@ -191,8 +214,21 @@ fn applies(
     let mut resource_matched = false;
     let mut resource_unknown = None;
     let mut resource_absent = None;
+    if request.action.is_greengrass_data_plane() {
+        // No resource to match: `*` applies; a narrower pattern names resources iotcheck
+        // does not model.
+        let star = statement.resources.values.iter().any(|p| p == "*");
+        return match (statement.resources.negated, star) {
+            (false, true) => conditions_apply(statement, variables, context, notes),
+            (true, true) => Applies::No(None),
+            _ => Applies::Unknown(format!(
+                "the statement names resources for {}, which iotcheck does not model (AWS's minimal Greengrass policy allows it on *)",
+                request.action.name()
+            )),
+        };
+    }
     for pattern in &statement.resources.values {
-        match compile(pattern, context, variables, true) {
+        match compile_noting(pattern, context, variables, true, notes) {
             Compiled::Tokens(tokens) => {
                 if matches(&tokens, &request.resource, false) {
                     resource_matched = true;
@@ -217,9 +253,26 @@ fn applies(
         (false, false, None) => return Applies::No(resource_absent),
         (true, false, None) => Applies::Yes,
     };
+    let conditions = conditions_apply(statement, variables, context, notes);
+    if let Applies::No(why) = conditions {
+        return Applies::No(why);
+    }
+    match (resource, conditions) {
+        (Applies::Yes, Applies::Yes) => Applies::Yes,
+        (Applies::Unknown(why), _) | (_, Applies::Unknown(why)) => Applies::Unknown(why),
+        (other, _) => other,
+    }
+}
+
+fn conditions_apply(
+    statement: &Statement,
+    variables: bool,
+    context: &Context,
+    notes: &mut Vec<Substitution>,
+) -> Applies {
     let mut conditions = Applies::Yes;
     for c in &statement.conditions {
-        match condition::evaluate(c, context, variables) {
+        match condition::evaluate(c, context, variables, notes) {
             Truth::True => {}
             Truth::False(why) => return Applies::No(why),
             Truth::Unknown(why) => {
@@ -229,11 +282,7 @@ fn applies(
             }
         }
     }
-    match (resource, conditions) {
-        (Applies::Yes, Applies::Yes) => Applies::Yes,
-        (Applies::Unknown(why), _) | (_, Applies::Unknown(why)) => Applies::Unknown(why),
-        (other, _) => other,
-    }
+    conditions
 }
 
 /// Allow statements broader than a device needs: every action (`*`, `iot:*`, or any
@@ -256,8 +305,16 @@ pub fn too_broad(document: &Document) -> Vec<(usize, String)> {
             {
                 what.push(format!("every action ({a})"));
             }
+            // `*` is the only resource of actions that take none.
+            let resourceless = !s.actions.negated
+                && s.actions.values.iter().all(|a| {
+                    super::RESOURCELESS_ACTIONS
+                        .iter()
+                        .any(|r| r.eq_ignore_ascii_case(a))
+                });
             if s.resources.negated {
                 what.push("every resource but those it names (NotResource)".to_string());
+            } else if resourceless {
             } else if let Some(r) = s
                 .resources
                 .values

@@ -25,12 +25,19 @@ mod condition;
 mod context;
 mod document;
 mod eval;
+pub mod features;
 mod pattern;
+pub mod suggest;
 
+#[cfg(test)]
+mod documented;
 #[cfg(test)]
 mod tests;
 
-pub use context::{Absence, Context, Thing, CERTIFICATE_VARIABLES};
+pub use context::{
+    decimal, Absence, Context, Substitution, Thing, CERTIFICATE_ARRAY_LIMIT,
+    CERTIFICATE_STRING_LIMIT, CERTIFICATE_VARIABLES, CERTIFICATE_WILDCARDS,
+};
 pub use document::{Document, Effect, Statement};
 pub use eval::{evaluate, too_broad, Decision, Outcome, StatementRef};
 
@@ -45,6 +52,12 @@ pub enum Action {
     /// The credentials provider's: a device exchanging its certificate for the role a role
     /// alias names.
     AssumeRoleWithCertificate,
+    /// The Greengrass data-plane actions a core device calls over HTTPS; they take no
+    /// resource (AWS's minimal core-device policy allows them on `*`).
+    GreengrassResolveComponentCandidates,
+    GreengrassGetComponentVersionArtifact,
+    GreengrassGetDeploymentConfiguration,
+    GreengrassListThingGroupsForCoreDevice,
 }
 
 impl Action {
@@ -56,6 +69,14 @@ impl Action {
             Action::Subscribe => "iot:Subscribe",
             Action::Receive => "iot:Receive",
             Action::AssumeRoleWithCertificate => "iot:AssumeRoleWithCertificate",
+            Action::GreengrassResolveComponentCandidates => "greengrass:ResolveComponentCandidates",
+            Action::GreengrassGetComponentVersionArtifact => {
+                "greengrass:GetComponentVersionArtifact"
+            }
+            Action::GreengrassGetDeploymentConfiguration => "greengrass:GetDeploymentConfiguration",
+            Action::GreengrassListThingGroupsForCoreDevice => {
+                "greengrass:ListThingGroupsForCoreDevice"
+            }
         }
     }
 
@@ -67,9 +88,31 @@ impl Action {
             Action::Publish | Action::Receive => "topic",
             Action::Subscribe => "topicfilter",
             Action::AssumeRoleWithCertificate => "rolealias",
+            _ => "",
         }
     }
+
+    /// The Greengrass data-plane actions: no resource, and thing groups' policies do not
+    /// grant them.
+    pub fn is_greengrass_data_plane(self) -> bool {
+        matches!(
+            self,
+            Action::GreengrassResolveComponentCandidates
+                | Action::GreengrassGetComponentVersionArtifact
+                | Action::GreengrassGetDeploymentConfiguration
+                | Action::GreengrassListThingGroupsForCoreDevice
+        )
+    }
 }
+
+/// Actions that take no resource: a statement allows them on `*` (and `policy_too_broad`
+/// does not count that `*` as broad).
+pub const RESOURCELESS_ACTIONS: &[&str] = &[
+    "greengrass:ResolveComponentCandidates",
+    "greengrass:GetComponentVersionArtifact",
+    "greengrass:GetDeploymentConfiguration",
+    "greengrass:ListThingGroupsForCoreDevice",
+];
 
 /// One question: may this action be done on this resource (a client id, topic or filter)?
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -83,6 +126,13 @@ pub struct Request {
 
 impl Request {
     pub fn new(action: Action, name: &str, context: &Context) -> Request {
+        if action.is_greengrass_data_plane() {
+            return Request {
+                action,
+                name: name.to_string(),
+                resource: "*".to_string(),
+            };
+        }
         Request {
             action,
             name: name.to_string(),

@@ -1,7 +1,7 @@
 //! Patterns with policy variables and `*`/`?` wildcards. A variable's value is substituted
 //! as literal text: a `*` in a client id is a character, not a wildcard.
 
-use super::context::{Absence, Context, Resolved};
+use super::context::{Absence, Context, Resolved, Substitution};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Token {
@@ -25,6 +25,17 @@ pub(crate) enum Compiled {
 /// Substitutes the variables of `text` (when `variables`), and reads `*` and `?` as
 /// wildcards (when `wildcards`, else as characters).
 pub(crate) fn compile(text: &str, context: &Context, variables: bool, wildcards: bool) -> Compiled {
+    compile_noting(text, context, variables, wildcards, &mut Vec::new())
+}
+
+/// [`compile`], noting each variable's substitution in `notes`.
+pub(crate) fn compile_noting(
+    text: &str,
+    context: &Context,
+    variables: bool,
+    wildcards: bool,
+    notes: &mut Vec<Substitution>,
+) -> Compiled {
     let mut tokens = Vec::new();
     let mut absent = None;
     let mut unknown = None;
@@ -37,19 +48,29 @@ pub(crate) fn compile(text: &str, context: &Context, variables: bool, wildcards:
                 match name {
                     // IAM's escapes for characters that would otherwise be special.
                     "*" | "?" | "$" => tokens.push(Token::Char(name.chars().next().unwrap_or('$'))),
-                    _ => match context.resolve(name) {
-                        Resolved::Values(values) if values.len() == 1 => {
+                    _ => match context.substitute(name) {
+                        (Resolved::Values(values), note) if values.len() == 1 => {
+                            notes.push(Substitution {
+                                variable: name.to_string(),
+                                value: Some(values[0].clone()),
+                                note,
+                            });
                             tokens.extend(values[0].chars().map(Token::Char))
                         }
-                        Resolved::Values(_) => {
+                        (Resolved::Values(_), _) => {
                             unknown.get_or_insert(format!(
                                 "${{{name}}} has several values in this certificate"
                             ));
                         }
-                        Resolved::Absent(why) => {
+                        (Resolved::Absent(why), _) => {
+                            notes.push(Substitution {
+                                variable: name.to_string(),
+                                value: None,
+                                note: None,
+                            });
                             absent.get_or_insert(why);
                         }
-                        Resolved::Unknown(why) => {
+                        (Resolved::Unknown(why), _) => {
                             unknown.get_or_insert(why);
                         }
                     },

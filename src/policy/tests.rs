@@ -217,7 +217,8 @@ const CASES: &[Case] = &[
     case("client id is the certificate's CN", &[CLIENT_IS_CN], "device-cn", NONE, Connect, "device-cn", Allowed, Nothing),
     case("client id is not the certificate's CN", &[CLIENT_IS_CN], "sensor-1", NONE, Connect, "sensor-1", Denied, Nothing),
     case("certificate attribute not in the certificate", &[CLIENT_IS_TITLE], "sensor-1", NONE, Connect, "sensor-1", Denied, Nothing),
-    case("several DNS names in a resource: cannot tell", &[CLIENT_IS_DNS_NAME], "a.example", NONE, Connect, "a.example", CannotTell, Nothing),
+    case("several DNS names in a resource: the first", &[CLIENT_IS_DNS_NAME], "a.example", NONE, Connect, "a.example", Allowed, Nothing),
+    case("several DNS names in a resource: not the second", &[CLIENT_IS_DNS_NAME], "b.example", NONE, Connect, "b.example", Denied, Nothing),
     case("ForAnyValue over the DNS names", &[ANY_DNS_NAME], "sensor-1", NONE, Connect, "sensor-1", Allowed, Nothing),
     case("ForAllValues over the DNS names", &[ALL_DNS_NAMES], "sensor-1", NONE, Connect, "sensor-1", Allowed, Nothing),
     case("${*} is a literal star: a*", &[ESCAPED_STAR], "sensor-1", NONE, Publish, "a*", Allowed, Nothing),
@@ -255,6 +256,7 @@ fn thing(name: &str) -> Thing {
         name: name.to_string(),
         type_name: type_name.map(str::to_string),
         attributes,
+        exclusive: false,
     }
 }
 

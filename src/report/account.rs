@@ -12,7 +12,7 @@ use crate::aws::{
 };
 use crate::chain::Cert;
 use crate::finding::{Finding, Severity, Verdict};
-use crate::policy::{Action, Outcome, StatementRef};
+use crate::policy::{Action, Outcome, StatementRef, Substitution};
 use crate::verify::account::{AccountJudgement, Check};
 use crate::verify::roles::{Trust, CREDENTIALS_SERVICE};
 
@@ -36,6 +36,8 @@ pub struct AccountReport {
     /// With `--endpoint` or `--domain-configuration`: the domain configuration.
     pub domain_configuration: Option<DomainView>,
     pub findings: Vec<Finding>,
+    /// With `--suggest-policy`, else null.
+    pub suggested_policy: Option<SuggestedPolicyView>,
 }
 
 #[derive(Serialize)]
@@ -216,6 +218,8 @@ pub struct ThingView {
     /// Known for the thing the client id names (DescribeThing), else None.
     pub thing_type: Option<String>,
     pub is_client_id: bool,
+    /// Attached with `EXCLUSIVE_THING`: the thing variables resolve to it whatever the client id.
+    pub exclusive: bool,
 }
 
 #[derive(Serialize)]
@@ -239,6 +243,27 @@ pub struct CheckView {
     pub explicit_deny: bool,
     pub decided_by: Option<StatementRef>,
     pub reason: String,
+    /// The deciding statement's policy variables and what AWS puts in their place.
+    pub substitutions: Vec<Substitution>,
+    /// With `--feature`/`--config`: the feature that needs this request (null: asked on the
+    /// command line), and where the client's source makes it.
+    pub feature: Option<String>,
+    pub source: Option<String>,
+}
+
+/// `--suggest-policy`: the policy that would work.
+#[derive(Serialize)]
+pub struct SuggestedPolicyView {
+    /// The policy document.
+    pub document: serde_json::Value,
+    /// Its characters without whitespace (AWS's limit is 2,048).
+    pub length: usize,
+    /// Exact resources were replaced by subtree wildcards to fit the limit.
+    pub widened: bool,
+    /// `${iot:Connection.Thing.ThingName}` stands for the thing.
+    pub thing_variable: bool,
+    /// What the evaluator would still not allow under it for this connection (empty: all).
+    pub not_allowed: Vec<String>,
 }
 
 impl CheckView {
@@ -251,6 +276,9 @@ impl CheckView {
             explicit_deny: check.decision.explicit_deny,
             decided_by: check.decision.decided_by.clone(),
             reason: check.decision.reason.clone(),
+            substitutions: check.decision.substitutions.clone(),
+            feature: check.need.as_ref().map(|(feature, _)| feature.clone()),
+            source: check.need.as_ref().map(|(_, source)| source.clone()),
         }
     }
 }
@@ -293,6 +321,7 @@ impl AccountReport {
                     name: t.name.clone(),
                     thing_type: t.type_name.clone(),
                     is_client_id: t.name == client_id,
+                    exclusive: t.exclusive,
                 })
                 .collect(),
             policies: judgement
@@ -315,6 +344,13 @@ impl AccountReport {
                 })
                 .collect(),
             checks: judgement.checks.iter().map(CheckView::of).collect(),
+            suggested_policy: judgement.suggestion.map(|s| SuggestedPolicyView {
+                length: s.suggestion.length,
+                widened: s.suggestion.widened,
+                thing_variable: s.suggestion.thing_variable,
+                document: s.suggestion.document,
+                not_allowed: s.not_allowed,
+            }),
             role_alias: facts
                 .role_alias
                 .as_ref()
@@ -449,7 +485,7 @@ pub fn render(report: &AccountReport) -> String {
     }
     if !report.checks.is_empty() {
         out.push('\n');
-        for check in &report.checks {
+        for check in report.checks.iter().filter(|c| c.feature.is_none()) {
             let mark = match check.outcome {
                 Outcome::Allowed => human::ok("✓"),
                 Outcome::Denied => human::bad("✗"),
@@ -463,9 +499,79 @@ pub fn render(report: &AccountReport) -> String {
             );
             let _ = writeln!(out, "  {}", human::dim(&human::clean(&check.reason)));
         }
+        render_features(&mut out, &report.checks);
     }
     human::findings(&mut out, findings);
+    if let Some(suggested) = &report.suggested_policy {
+        render_suggestion(&mut out, suggested);
+    }
     out
+}
+
+/// Each feature's needs in one line, and the ones not allowed below it.
+fn render_features(out: &mut String, checks: &[CheckView]) {
+    let mut names: Vec<&str> = Vec::new();
+    for check in checks {
+        if let Some(feature) = check.feature.as_deref() {
+            if !names.contains(&feature) {
+                names.push(feature);
+            }
+        }
+    }
+    for name in names {
+        let of: Vec<&CheckView> = checks
+            .iter()
+            .filter(|c| c.feature.as_deref() == Some(name))
+            .collect();
+        let allowed = of.iter().filter(|c| c.outcome == Outcome::Allowed).count();
+        let mark = if allowed == of.len() {
+            human::ok("✓")
+        } else {
+            human::bad("✗")
+        };
+        let _ = writeln!(
+            out,
+            "{mark} feature {:<20} {allowed} of {} actions allowed",
+            human::clean(name),
+            of.len()
+        );
+        for check in of.iter().filter(|c| c.outcome != Outcome::Allowed) {
+            let _ = writeln!(
+                out,
+                "    {} {} {}",
+                match check.outcome {
+                    Outcome::CannotTell => human::warn("?"),
+                    _ => human::bad("✗"),
+                },
+                check.action,
+                human::clean(&check.name)
+            );
+        }
+    }
+}
+
+fn render_suggestion(out: &mut String, suggested: &SuggestedPolicyView) {
+    let _ = writeln!(
+        out,
+        "\nsuggested policy ({} characters without whitespace{}): a starting point to review, not to apply blindly",
+        suggested.length,
+        if suggested.widened {
+            "; subtree wildcards to fit AWS's 2,048"
+        } else {
+            ""
+        }
+    );
+    let text = serde_json::to_string_pretty(&suggested.document).unwrap_or_default();
+    for line in text.lines() {
+        let _ = writeln!(out, "{}", human::clean(line));
+    }
+    for what in &suggested.not_allowed {
+        let _ = writeln!(
+            out,
+            "{}",
+            human::warn(&human::clean(&format!("not allowed under it: {what}")))
+        );
+    }
 }
 
 /// The role alias and its role, a few lines.

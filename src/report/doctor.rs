@@ -736,6 +736,7 @@ mod tests {
             credentials_provider: None,
             data_plane: None,
             findings: Vec::new(),
+            features: Vec::new(),
         };
         let file = device.cert.clone().expect("a certificate is named");
         let mut facts = FileFacts::new(FileRole::Certificate, &file);

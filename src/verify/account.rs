@@ -5,13 +5,16 @@
 
 use std::collections::BTreeMap;
 
-use x509_parser::prelude::FromDer;
+use x509_parser::extensions::{GeneralName, ParsedExtension};
+use x509_parser::prelude::{FromDer, X509Certificate};
 use x509_parser::x509::X509Name;
 
 use crate::aws::{AccountFacts, Registration};
 use crate::chain::Cert;
 use crate::finding::{sort, Code, Finding, Verdict};
-use crate::policy::{self, Action, Context, Decision, Document, Outcome, Request};
+use crate::policy::features::{self, Feature, Need};
+use crate::policy::suggest::{self, Suggestion};
+use crate::policy::{self, Action, Context, Decision, Document, Outcome, Request, Thing};
 use crate::verify::{domains, roles};
 
 /// What to ask of the policies.
@@ -22,6 +25,10 @@ pub struct Questions {
     pub thing: Option<String>,
     pub publish: Vec<String>,
     pub subscribe: Vec<String>,
+    /// `--feature` / `--config`: what the device's features need is checked too.
+    pub features: Vec<Feature>,
+    /// `--suggest-policy`: build the policy that would allow all of it.
+    pub suggest: bool,
     /// A role alias the device asks the credentials provider for: checks
     /// iot:AssumeRoleWithCertificate on it.
     pub role_alias: Option<String>,
@@ -35,6 +42,9 @@ pub struct Questions {
 pub struct Check {
     pub request: Request,
     pub decision: Decision,
+    /// The feature that needs it, and where its source says so (None: asked on the
+    /// command line).
+    pub need: Option<(String, String)>,
 }
 
 /// One attached policy, judged on its own.
@@ -47,7 +57,7 @@ pub struct PolicyJudgement {
     pub checks: Vec<Check>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct AccountJudgement {
     pub verdict: Verdict,
     /// Each request against all the attached policies together.
@@ -57,6 +67,17 @@ pub struct AccountJudgement {
     /// credentials provider.
     pub role_trust: Option<roles::Trust>,
     pub findings: Vec<Finding>,
+    /// With `--suggest-policy`.
+    pub suggestion: Option<SuggestedPolicy>,
+}
+
+/// The policy that would work, and whether the evaluator allows every need under it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SuggestedPolicy {
+    pub suggestion: Suggestion,
+    /// Needs the suggestion would not allow for this connection (e.g. a client id that is
+    /// not the thing's name, with the thing-name variable), in words.
+    pub not_allowed: Vec<String>,
 }
 
 /// The requests a device makes: Connect for the client id; Publish for each topic;
@@ -114,6 +135,7 @@ pub fn judge(facts: &AccountFacts, cert: &Cert, questions: &Questions) -> Accoun
             policies: Vec::new(),
             role_trust,
             findings,
+            suggestion: None,
         };
     };
     findings.extend(status_finding(&registration.status, &registration.arn));
@@ -131,11 +153,30 @@ pub fn judge(facts: &AccountFacts, cert: &Cert, questions: &Questions) -> Accoun
     let context = context(facts, registration, cert, &questions.client_id);
     findings.extend(thing_findings(facts, questions, &registration.arn));
 
-    let documents: Vec<(String, Result<Document, String>)> = facts
+    // The certificate's policies; those of thing groups when the connection resolves to the
+    // group's thing (AWS applies them to the thing, not to the certificate).
+    let applied: Vec<&crate::aws::PolicyText> = facts
         .policies
         .iter()
-        .map(|p| (p.name.clone(), Document::parse(&p.document)))
+        .filter(|p| match &p.thing_group {
+            None => true,
+            Some(source) => context
+                .thing
+                .as_ref()
+                .is_some_and(|t| t.name == source.thing),
+        })
         .collect();
+    let documents: Vec<(String, Result<Document, String>)> = applied
+        .iter()
+        .map(|p| (policy_label(p), Document::parse(&p.document)))
+        .collect();
+    let from_group: Vec<bool> = applied.iter().map(|p| p.thing_group.is_some()).collect();
+    for what in &facts.unasked {
+        findings.push(Finding::new(
+            Code::PolicyUnknown,
+            format!("not asked: {what}; the answer below may miss policies or the thing's exclusive association"),
+        ));
+    }
     let readable: Vec<(&str, &Document)> = documents
         .iter()
         .filter_map(|(name, d)| d.as_ref().ok().map(|d| (name.as_str(), d)))
@@ -191,9 +232,60 @@ pub fn judge(facts: &AccountFacts, cert: &Cert, questions: &Questions) -> Accoun
             checks.push(Check {
                 request: request.clone(),
                 decision,
+                need: None,
             });
         }
     }
+    // What the features need: each need evaluated; the Greengrass data-plane actions
+    // without the thing groups' policies, which do not grant them.
+    let thing_name = questions
+        .thing
+        .clone()
+        .or_else(|| context.thing.as_ref().map(|t| t.name.clone()))
+        .unwrap_or_else(|| questions.client_id.clone());
+    let needs = features::needs(&questions.features, &questions.client_id, &thing_name);
+    if !facts.policies.is_empty() {
+        let without_groups: Vec<(&str, &Document)> = documents
+            .iter()
+            .zip(&from_group)
+            .filter(|(_, group)| !**group)
+            .filter_map(|((name, d), _)| d.as_ref().ok().map(|d| (name.as_str(), d)))
+            .collect();
+        for need in &needs {
+            let request = Request::new(need.action, &need.name, &context);
+            let policies = if need.thing_groups_count {
+                &readable
+            } else {
+                &without_groups
+            };
+            let mut decision = policy::evaluate(policies, &request, &context);
+            if !unreadable.is_empty() && !decision.explicit_deny {
+                decision.outcome = Outcome::CannotTell;
+                decision.reason = format!(
+                    "{}; but policy {} cannot be read",
+                    decision.reason,
+                    unreadable.join(", ")
+                );
+            }
+            if decision.outcome != Outcome::Allowed
+                && !need.thing_groups_count
+                && policy::evaluate(&readable, &request, &context).outcome == Outcome::Allowed
+            {
+                decision.reason.push_str(
+                    "; a thing group's policy allows it, but thing-group policies do not grant the Greengrass data-plane operations: attach the statement to the core device's certificate",
+                );
+            }
+            findings.extend(need_finding(need, &request, &decision));
+            checks.push(Check {
+                request,
+                decision,
+                need: Some((need.feature.clone(), need.source.clone())),
+            });
+        }
+    }
+    let suggestion = questions
+        .suggest
+        .then(|| suggested(questions, &needs, &context, facts, &thing_name));
     let policies = documents
         .iter()
         .map(|(name, document)| PolicyJudgement {
@@ -205,6 +297,7 @@ pub fn judge(facts: &AccountFacts, cert: &Cert, questions: &Questions) -> Accoun
                     .map(|request| Check {
                         request: request.clone(),
                         decision: policy::evaluate(&[(name, document)], request, &context),
+                        need: None,
                     })
                     .collect(),
                 Err(_) => Vec::new(),
@@ -218,6 +311,127 @@ pub fn judge(facts: &AccountFacts, cert: &Cert, questions: &Questions) -> Accoun
         policies,
         role_trust,
         findings,
+        suggestion,
+    }
+}
+
+/// A denied (or untellable) need: the feature, the action, the topic, the source line, and
+/// the statement that denies or the one that is missing.
+fn need_finding(need: &Need, request: &Request, decision: &Decision) -> Option<Finding> {
+    let (code, verb) = match decision.outcome {
+        Outcome::Allowed => return None,
+        Outcome::Denied => (Code::FeatureDenied, "is denied"),
+        Outcome::CannotTell => (Code::PolicyUnknown, "cannot be told allowed"),
+    };
+    let missing = if decision.explicit_deny || decision.outcome == Outcome::CannotTell {
+        String::new()
+    } else {
+        format!(
+            "; missing: a statement allowing {} on {}",
+            need.action.name(),
+            request.resource
+        )
+    };
+    Some(Finding::new(
+        code,
+        format!(
+            "feature {}: {} on {} {verb} ({}{}){missing}; the feature needs it at {}",
+            need.feature,
+            need.action.name(),
+            need.name,
+            decision.reason,
+            substitutions_words(decision),
+            need.source
+        ),
+    ))
+}
+
+/// The suggested policy for the features and the questions, checked with the evaluator.
+fn suggested(
+    questions: &Questions,
+    feature_needs: &[Need],
+    context: &Context,
+    facts: &AccountFacts,
+    thing_name: &str,
+) -> SuggestedPolicy {
+    let asked = |action: Action, name: &str| Need {
+        feature: "asked".into(),
+        action,
+        name: name.to_string(),
+        source: "the command line".into(),
+        thing_groups_count: true,
+    };
+    let mut needs = vec![asked(Action::Connect, &questions.client_id)];
+    needs.extend(questions.publish.iter().map(|t| asked(Action::Publish, t)));
+    for filter in &questions.subscribe {
+        needs.push(asked(Action::Subscribe, filter));
+        if !filter.contains(['+', '#']) {
+            needs.push(asked(Action::Receive, filter));
+        }
+    }
+    needs.extend(feature_needs.iter().cloned());
+    // The thing-name variable where one thing per certificate is the pattern: not for a
+    // Greengrass core (AWS does not support thing variables in core-device policies), not
+    // for a claim certificate (no thing is attached to it).
+    let thing_variable = !facts.things.is_empty()
+        && !questions
+            .features
+            .iter()
+            .any(|f| f.is_greengrass() || f.is_claim());
+    let suggestion = suggest::suggest(&needs, context, thing_name, thing_variable);
+    let mut not_allowed = Vec::new();
+    match Document::parse(&suggestion.document.to_string()) {
+        Ok(document) => {
+            // As the device will connect: the thing resolved when the variable is used.
+            let mut as_device = context.clone();
+            if thing_variable && as_device.thing.is_none() {
+                as_device.thing = Some(Thing {
+                    name: thing_name.to_string(),
+                    ..Thing::default()
+                });
+            }
+            for need in &needs {
+                let request = Request::new(need.action, &need.name, &as_device);
+                let decision = policy::evaluate(&[("suggested", &document)], &request, &as_device);
+                if decision.outcome != Outcome::Allowed {
+                    not_allowed.push(format!(
+                        "{} on {}: {}",
+                        need.action.name(),
+                        need.name,
+                        decision.reason
+                    ));
+                }
+            }
+            if !policy::too_broad(&document).is_empty() {
+                not_allowed.push("the suggestion has a statement policy_too_broad flags".into());
+            }
+        }
+        Err(why) => not_allowed.push(format!("the suggestion does not parse ({why})")),
+    }
+    if suggestion.length > suggest::POLICY_LIMIT {
+        not_allowed.push(format!(
+            "the suggestion is {} characters without whitespace, over AWS's {}",
+            suggestion.length,
+            suggest::POLICY_LIMIT
+        ));
+    }
+    SuggestedPolicy {
+        suggestion,
+        not_allowed,
+    }
+}
+
+/// A policy's name as reports show it: with the thing group it comes from, if it does.
+pub fn policy_label(policy: &crate::aws::PolicyText) -> String {
+    match &policy.thing_group {
+        None => policy.name.clone(),
+        Some(source) if source.group == source.member_of => {
+            format!("{} (thing group {})", policy.name, source.group)
+        }
+        Some(source) => format!(
+            "{} (thing group {}, parent of {})",
+            policy.name, source.group, source.member_of
+        ),
     }
 }
 
@@ -268,7 +482,8 @@ fn thing_findings(facts: &AccountFacts, questions: &Questions, arn: &str) -> Vec
         )),
         _ => {}
     }
-    if !names.is_empty() && !names.contains(&questions.client_id.as_str()) {
+    let exclusive = facts.things.iter().any(|t| t.exclusive);
+    if !names.is_empty() && !names.contains(&questions.client_id.as_str()) && !exclusive {
         findings.push(Finding::new(
             Code::ClientIdNotThing,
             format!(
@@ -289,6 +504,29 @@ fn attached_list(names: &[&str]) -> String {
     }
 }
 
+/// The substitutions of a decision in words: `${iot:ClientId} = "x"`, with any note.
+pub fn substitutions_words(decision: &Decision) -> String {
+    let words: Vec<String> = decision
+        .substitutions
+        .iter()
+        .map(|s| {
+            let value = match &s.value {
+                Some(v) => format!("{v:?}"),
+                None => "no value".to_string(),
+            };
+            match &s.note {
+                Some(note) => format!("${{{}}} = {value} ({note})", s.variable),
+                None => format!("${{{}}} = {value}", s.variable),
+            }
+        })
+        .collect();
+    if words.is_empty() {
+        String::new()
+    } else {
+        format!(" [with {}]", words.join(", "))
+    }
+}
+
 fn decision_finding(request: &Request, decision: &Decision) -> Option<Finding> {
     let code = match (decision.outcome, request.action) {
         (Outcome::Allowed, _) => return None,
@@ -298,16 +536,23 @@ fn decision_finding(request: &Request, decision: &Decision) -> Option<Finding> {
         (Outcome::Denied, Action::Subscribe) => Code::PolicyDeniesSubscribe,
         (Outcome::Denied, Action::Receive) => Code::PolicyDeniesReceive,
         (Outcome::Denied, Action::AssumeRoleWithCertificate) => Code::PolicyDeniesAssumeRole,
+        (Outcome::Denied, _) => Code::FeatureDenied,
     };
     let message = match decision.outcome {
         Outcome::CannotTell => format!(
-            "whether {} on {} is allowed cannot be told offline: {}",
+            "whether {} on {} is allowed cannot be told offline: {}{}",
             request.action.name(),
             request.name,
-            decision.reason
+            decision.reason,
+            substitutions_words(decision)
         ),
         _ => {
-            let mut message = format!("{}: {}", request.action.name(), decision.reason);
+            let mut message = format!(
+                "{}: {}{}",
+                request.action.name(),
+                decision.reason,
+                substitutions_words(decision)
+            );
             match request.action {
                 Action::Connect => {
                     message.push_str(" (AWS IoT closes the connection right after CONNECT)")
@@ -339,10 +584,21 @@ fn context(
         region: part(3, &facts.region),
         account: part(4, ""),
         client_id: client_id.to_string(),
-        thing: facts.things.iter().find(|t| t.name == client_id).cloned(),
+        thing: connection_thing(facts, client_id).cloned(),
         attached_things: facts.things.iter().map(|t| t.name.clone()).collect(),
         certificate: certificate_variables(cert),
     }
+}
+
+/// The thing a connection resolves to: the attached thing named by the client id; else the
+/// thing the certificate is attached to exclusively ("If non-exclusive thing association is in
+/// place, [...] the value of clientId [...] must exactly match the thing name").
+pub fn connection_thing<'f>(facts: &'f AccountFacts, client_id: &str) -> Option<&'f Thing> {
+    facts
+        .things
+        .iter()
+        .find(|t| t.name == client_id)
+        .or_else(|| facts.things.iter().find(|t| t.exclusive))
 }
 
 /// The certificate's policy variables: its id, subject and issuer attributes, subject
@@ -350,6 +606,12 @@ fn context(
 pub fn certificate_variables(cert: &Cert) -> BTreeMap<String, Vec<String>> {
     let mut variables: BTreeMap<String, Vec<String>> = BTreeMap::new();
     variables.insert("iot:CertificateId".into(), vec![cert.sha256.clone()]);
+    // "AWS IoT Core treats the certificate serial number as the string representation of a
+    // decimal integer."
+    variables.insert(
+        "iot:Certificate.SerialNumber".into(),
+        vec![policy::decimal(&cert.serial_raw)],
+    );
     for (side, der) in [("Subject", &cert.subject_der), ("Issuer", &cert.issuer_der)] {
         let Ok((_, name)) = X509Name::from_der(der) else {
             continue;
@@ -379,7 +641,42 @@ pub fn certificate_variables(cert: &Cert) -> BTreeMap<String, Vec<String>> {
             .or_default()
             .push(san.value.clone());
     }
+    if let Ok((_, parsed)) = X509Certificate::from_der(&cert.der) {
+        for extension in parsed.extensions() {
+            let ParsedExtension::IssuerAlternativeName(names) = extension.parsed_extension() else {
+                continue;
+            };
+            for name in &names.general_names {
+                let (short, value) = match name {
+                    GeneralName::DNSName(d) => ("DNSName", d.to_string()),
+                    GeneralName::RFC822Name(e) => ("RFC822Name", e.to_string()),
+                    GeneralName::URI(u) => ("UniformResourceIdentifier", u.to_string()),
+                    GeneralName::IPAddress(bytes) => match ip_text(bytes) {
+                        Some(ip) => ("IPAddress", ip),
+                        None => continue,
+                    },
+                    _ => continue,
+                };
+                variables
+                    .entry(format!("iot:Certificate.Issuer.AlternativeName.{short}"))
+                    .or_default()
+                    .push(value);
+            }
+        }
+    }
     variables
+}
+
+fn ip_text(bytes: &[u8]) -> Option<String> {
+    match bytes.len() {
+        4 => <[u8; 4]>::try_from(bytes)
+            .ok()
+            .map(|b| std::net::Ipv4Addr::from(b).to_string()),
+        16 => <[u8; 16]>::try_from(bytes)
+            .ok()
+            .map(|b| std::net::Ipv6Addr::from(b).to_string()),
+        _ => None,
+    }
 }
 
 /// The names AWS IoT gives the X.520 attributes, by OID.
@@ -406,7 +703,6 @@ fn attribute_name(oid: &str) -> Option<&'static str> {
 mod tests {
     use super::*;
     use crate::aws::{CaRegistration, PolicyText};
-    use crate::policy::Thing;
 
     const DEVICE: &str = include_str!("../../fixtures/device/ec.pem");
     const ARN: &str = "arn:aws:iot:eu-west-1:123456789012:cert/abc";
@@ -434,8 +730,10 @@ mod tests {
                 .map(|(name, document)| PolicyText {
                     name: name.to_string(),
                     document: document.to_string(),
+                    thing_group: None,
                 })
                 .collect(),
+            unasked: Vec::new(),
             role_alias: None,
             domain: None,
         }

@@ -15,9 +15,9 @@ use serde_json::{json, Value};
 
 use crate::common::*;
 
-const REGION: &str = "eu-west-1";
+pub(crate) const REGION: &str = "eu-west-1";
 /// The device certificate of most tests: CN TestThing-ec.
-const DEVICE: &str = "device/ec.pem";
+pub(crate) const DEVICE: &str = "device/ec.pem";
 
 /// A moto server, the empty AWS config files every process here is pointed at, and the
 /// process that seeds the server (started at the first seeding, kept for the next).

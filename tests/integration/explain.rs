@@ -278,7 +278,7 @@ fn the_help_ends_with_examples_and_exit_codes() {
 /// real clients failing against local peers (tools/explain-heldout/client_matrix.py, with the
 /// client, its version and the scenario), none of them an example of the catalogue. The goal
 /// is the right check first for at least 90 % of them; what holds today is a floor against
-/// regressions at the figure measured when the set was recorded (59 of 69, 85.5 %).
+/// regressions at the figure measured last (54 of 62, 87.1 %).
 #[test]
 fn the_held_out_lines_lead_with_the_right_check() {
     let text = std::fs::read_to_string(
@@ -342,7 +342,7 @@ fn the_held_out_lines_lead_with_the_right_check() {
         println!("  miss: {miss}");
     }
     assert!(measured >= 60, "{measured} lines");
-    assert!(rate >= 85.0, "{rate:.1} % < 85 %:\n{}", misses.join("\n"));
+    assert!(rate >= 87.0, "{rate:.1} % < 87 %:\n{}", misses.join("\n"));
 }
 
 #[test]
@@ -362,4 +362,68 @@ fn a_log_of_nul_bytes_invalid_utf8_and_a_long_line_is_scanned_to_its_end() {
     let json = r.json();
     assert_eq!(json["matches"][0]["id"], "mbedtls-x509-cert-verify-failed");
     assert_eq!(json["matches"][0]["line"], 3);
+}
+
+/// Runs `explain --log -` with `stdin` and returns (exit code, stderr), failing the test if it
+/// does not end within the hang bound.
+fn explain_stdin(stdin: Stdio, feed: Option<Vec<u8>>) -> (Option<i32>, String) {
+    let mut child = iotcheck()
+        .args(["explain", "--log", "-"])
+        .stdin(stdin)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // A writer that feeds the block until the reader stops reading (EPIPE ends it).
+    let writer = feed.map(|block| {
+        let mut pipe = child.stdin.take().unwrap();
+        std::thread::spawn(move || {
+            for _ in 0..1024 {
+                if pipe.write_all(&block).is_err() {
+                    break;
+                }
+            }
+        })
+    });
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > std::time::Duration::from_secs(60) {
+            child.kill().unwrap();
+            panic!("explain --log - did not end within 60 s (a hang bound, not a speed check)");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    if let Some(writer) = writer {
+        writer.join().unwrap();
+    }
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    (status.code(), stderr)
+}
+
+/// A line of 1 GiB without a newline (streamed through a pipe, never written to disk) and
+/// `/dev/zero` on standard input: not text logs. Each is refused with exit 2 once 64 MiB of
+/// one line are read, so memory and time stay bounded whatever the size.
+#[test]
+fn a_gigabyte_line_and_dev_zero_on_stdin_are_refused_once_a_line_passes_64_mib() {
+    let (code, stderr) = explain_stdin(Stdio::piped(), Some(vec![b'x'; 1024 * 1024]));
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("<stdin>: has a line longer than 64 MiB: not a text log"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+
+    let zero = std::fs::File::open("/dev/zero").unwrap();
+    let (code, stderr) = explain_stdin(Stdio::from(zero), None);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("has a line longer than 64 MiB"), "{stderr}");
+
+    // As a path, a device is not a log at all.
+    let r = run(&["explain", "--log", "/dev/zero"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("not a regular file"), "{}", r.stderr);
 }

@@ -43,7 +43,18 @@ PINS = {
     "aws/s2n-tls": ("main", "8cbf81ad74968a1d03efbd9352a89abd292232d4"),
     "Mbed-TLS/mbedtls": ("v3.6.6", "0bebf8b8c7f07abe3571ded48a11aa907a1ffb20"),
     "eclipse-paho/paho.mqtt.python": ("master", "1d04072c479ded28559e5207cd96f19d4075ca44"),
+    "awslabs/aws-c-http": ("v0.11.1", "bd6f0b0cf0814e87249cc621466800ab1ae2aa5d"),
+    "awslabs/aws-c-auth": ("v0.10.5", "495329c2433034bd8fd53fc6ba9e0202d3fac876"),
+    "FreeRTOS/coreMQTT": ("v5.0.2", "04845c6a8e5f9cf2d232f1c6e80baeb81302e690"),
+    "curl/curl": ("master", "5c61e168698a72b87437d58ed728bcdea6d5db42"),
+    "eclipse/mosquitto": ("v2.0.20", "fb9b1153924ae0e2dfb3bcb4266ee5bb49a5c515"),
+    "espressif/esp-idf": ("master", "102122904ade11fd1ae373848f34ffd7dfb18aeb"),
+    "aws/aws-iot-device-sdk-embedded-C": ("v3.1.5", "fea3abbb65e102dd03f1238b34eecf8da311daf0"),
 }
+
+# ESP-IDF releases whose esp-tls error numbers are read (each tag resolved in the clone; the
+# numbers moved between 4.2 and 4.3, and codes were added later).
+ESP_IDF_RELEASES = ["v4.0", "v4.3", "v4.4", "v5.0", "v5.5.1"]
 OPENSSL_VERSION = "3.0.19"
 OPENSSL_INCLUDE = "/usr/include/openssl"
 GLIBC_VERSION = "2.36"
@@ -109,6 +120,18 @@ class Upstream:
             check=True, capture_output=True).stdout
         return reference, commit, data.decode("utf-8", "replace")
 
+    def read_at(self, repository, tag, path):
+        """A file at a release tag of the pinned clone: (tag, commit, text)."""
+        commit = subprocess.run(
+            ["git", "--git-dir", self.git_dir(repository), "rev-parse", tag + "^{commit}"],
+            check=True, capture_output=True, text=True).stdout.strip()
+        found = subprocess.run(
+            ["git", "--git-dir", self.git_dir(repository), "show", "%s:%s" % (commit, path)],
+            capture_output=True)
+        if found.returncode != 0:
+            return tag, commit, None
+        return tag, commit, found.stdout.decode("utf-8", "replace")
+
     def files(self, repository, pattern):
         _, commit = self.commit(repository)
         names = subprocess.run(
@@ -128,6 +151,9 @@ def first(rules, name, default):
 # ---------------------------------------------------------------- AWS CRT
 
 CRT_FAMILIES = [
+    (r"^AWS_AUTH_|^AWS_ERROR_AUTH_|SIGV4|SIGNING", "aws-credentials"),
+    (r"^AWS_ERROR_HTTP_PROXY|HTTP_.*PROXY", "proxy"),
+    (r"WEBSOCKET_UPGRADE", "aws-credentials"),
     (r"DNS|HOST_RESOLUTION|NO_ADDRESS", "dns"),
     (r"CONNECTION_REFUSED", "tcp-refused"),
     (r"TIMEOUT|TIMED_OUT|NO_ROUTE|NETWORK_DOWN|UNREACHABLE", "tcp-timeout"),
@@ -153,11 +179,13 @@ CRT_FAMILIES = [
 
 
 def crt(up):
-    table = Table("aws-crt", "AWS Common Runtime: error names and strings of aws-c-common, aws-c-io, aws-c-mqtt and s2n-tls")
+    table = Table("aws-crt", "AWS Common Runtime: error names and strings of aws-c-common, aws-c-io, aws-c-mqtt, aws-c-http, aws-c-auth and s2n-tls")
     for repository, path, macro in [
         ("awslabs/aws-c-common", "source/common.c", "AWS_DEFINE_ERROR_INFO_COMMON"),
         ("awslabs/aws-c-io", "source/io.c", "AWS_DEFINE_ERROR_INFO_IO"),
         ("awslabs/aws-c-mqtt", "source/mqtt.c", "AWS_DEFINE_ERROR_INFO_MQTT"),
+        ("awslabs/aws-c-http", "source/http.c", "AWS_DEFINE_ERROR_INFO_HTTP"),
+        ("awslabs/aws-c-auth", "source/auth.c", "AWS_DEFINE_ERROR_INFO_AUTH"),
     ]:
         reference, commit, text = up.read(repository, path)
         sid = table.source(repository, reference, commit, path, text)
@@ -394,13 +422,271 @@ def errno_table():
     return table
 
 
+# ---------------------------------------------------------------- C sources: switch tables and log strings
+
+
+def c_string(body):
+    """The text of adjacent C string literals."""
+    return "".join(re.findall(r"\"((?:[^\"\\]|\\.)*)\"", body)).replace("\\n", " ").replace('\\"', '"')
+
+
+def switch_strings(text, function, prefix):
+    """(name, text) of each `case NAME: return "text";` (or `str = "text";`) in a function."""
+    start = text.find(function)
+    if start < 0:
+        return []
+    body = text[start:]
+    end = re.search(r"\n\}", body)
+    body = body[:end.start()] if end else body
+    found = []
+    for names, literal in re.findall(
+            r"((?:case\s+%s[A-Z0-9_]*\s*:\s*)+)(?:return|[a-z]+\s*=)\s*((?:\"(?:[^\"\\]|\\.)*\"\s*)+);" % prefix,
+            body):
+        for name in re.findall(r"case\s+(%s[A-Z0-9_]*)" % prefix, names):
+            found.append((name, c_string(literal)))
+    return found
+
+
+def enum_values(text, prefix, start=0):
+    """NAME -> value of an enum's members (implicit values counted on)."""
+    values, value = {}, start - 1
+    for name, explicit in re.findall(r"\b(%s[A-Za-z0-9_]*)\s*(?:=\s*(-?\w+))?\s*," % prefix, text):
+        value = int(explicit, 0) if explicit else value + 1
+        values.setdefault(name, value)
+    return values
+
+
+def log_strings(text, call):
+    """The fixed texts of a logging call's format strings: the longest piece between format
+    specifiers, at least 24 characters, and the name of the call site made from it."""
+    found = []
+    for body in re.findall(r"\b%s\s*\(\s*\(?\s*((?:\"(?:[^\"\\]|\\.)*\"\s*(?:PRI[a-z0-9]+\s*)?)+)" % call, text):
+        fmt = "".join(re.findall(r"\"((?:[^\"\\]|\\.)*)\"", re.sub(r"\bPRI[a-z0-9]+\b", '"%d"', body)))
+        # A log line ends at a newline: the pieces of each line, between format specifiers.
+        for line in fmt.split("\\n"):
+            line = line.replace('\\"', '"')
+            pieces = [p.strip(" :,=(!") for p in re.split(r"%[-+ #0-9.*]*(?:l|ll|h|z|j|t)?[diouxXsSpcfgeu]|%%", line)]
+            # `X returned <code>` says nothing the code does not: its own table explains it.
+            pieces = [p for p in pieces if not re.search(r"(?i)returned( -0x)?$", p)]
+            longest = max(pieces, key=len) if pieces else ""
+            if len(longest) >= 24:
+                found.append(longest)
+    return found
+
+
+def slug(text):
+    return re.sub(r"[^A-Z0-9]+", "_", text.upper()).strip("_")[:60]
+
+
+# ---------------------------------------------------------------- ESP-IDF
+
+ESP_FAMILIES = [
+    (r"CANNOT_RESOLVE_HOSTNAME", "dns"),
+    (r"FAILED_CONNECT_TO_HOST|CONNECTION_TIMEOUT|CANNOT_CREATE_SOCKET|SOCKET_SETOPT", "tcp-timeout"),
+    (r"TCP_CLOSED_FIN", "closed-after-handshake"),
+    (r"HANDSHAKE_TIMEOUT", "tcp-timeout"),
+    (r"SSL_HANDSHAKE_FAILED", "tls-failed"),
+    (r"CERT_VERIFY|KEY_VERIFY", "verify-failed"),
+    (r"X509_CRT_PARSE|PK_PARSE_KEY|CONF_OWN_CERT|CERT_PARTLY_OK|SE_FAILED|DS_", "device-credentials"),
+    (r"SET_HOSTNAME", "sni"),
+    (r"ALPN", "alpn-port"),
+    (r"NO_MEM", "out-of-memory"),
+]
+
+
+def esp_idf(up):
+    table = Table("esp-idf", "ESP-IDF esp-tls error codes (ESP_ERR_ESP_TLS_*, ESP_ERR_MBEDTLS_*, ESP_ERR_WOLFSSL_*), per release where the numbers moved")
+    repository = "espressif/esp-idf"
+    up.commit(repository)
+    numbers = {}
+    texts = {}
+    first_seen = {}
+    for release in ESP_IDF_RELEASES:
+        for path in ["components/esp-tls/esp_tls_errors.h", "components/esp-tls/esp_tls.h"]:
+            tag, commit, text = up.read_at(repository, release, path)
+            if text is None or "ESP_ERR_ESP_TLS_BASE" not in text:
+                continue
+            base = int(re.search(r"#define\s+ESP_ERR_ESP_TLS_BASE\s+(0x[0-9A-Fa-f]+)", text).group(1), 16)
+            sid = table.source(repository, tag, commit, path, text)
+            for name, offset, comment in re.findall(
+                    r"#define\s+(ESP_ERR_(?:ESP_TLS|MBEDTLS|WOLFSSL)_[A-Z0-9_]+)\s+\(ESP_ERR_ESP_TLS_BASE\s*\+\s*(0x[0-9A-Fa-f]+)\)\s*/\*!?<?\s*(.*?)\s*\*/",
+                    text):
+                number = "0x%04X" % (base + int(offset, 16))
+                numbers.setdefault(name, [])
+                if number not in numbers[name]:
+                    numbers[name].append(number)
+                texts[name] = comment
+                first_seen.setdefault(name, sid)
+            break
+    for name in sorted(numbers):
+        # esp_err_to_name prints the name; the SSL transport logs the number in decimal
+        # (components/tcp_transport/transport_ssl.c: "Failed to open a new connection: %d"),
+        # and the MQTT examples in hex ("Last error code reported from esp-tls: 0x%x").
+        spelled = ["Failed to open a new connection: %d" % int(n, 16) for n in numbers[name]]
+        spelled += ["reported from esp-tls: %s" % n for n in numbers[name]]
+        table.row(first_seen[name], "mbedtls", name, numbers[name], first(ESP_FAMILIES, name, "tls-failed"),
+                  texts[name], *spelled)
+    return table
+
+
+# ---------------------------------------------------------------- coreMQTT
+
+COREMQTT_FAMILIES = [
+    (r"(?i)MQTTServerRefused|refused|not authori", "policy-connect"),
+    (r"(?i)MQTTKeepAliveTimeout|PINGRESP|keep.?alive", "network-dropped"),
+    (r"(?i)MQTTRecvFailed|MQTTSendFailed|single byte was not read|transport|network error|receiv|send", "network-dropped"),
+    (r"(?i)MQTTNoMemory|buffer|bigger than|too small|overflow", "record-buffer"),
+    (r"(?i)MQTTBadResponse|invalid|malformed|protocol", "not-tls-or-mqtt"),
+    (r"(?i)timed out|timeout", "tcp-timeout"),
+    (r"(?i)SUBACK|subscri|publish|PUBACK", "policy-pubsub"),
+    (r"(?i)MQTTBadParameter|parameter|NULL", "configuration"),
+]
+
+
+def coremqtt(up):
+    table = Table("coremqtt", "FreeRTOS coreMQTT: MQTTStatus_t names and texts, and the fixed texts of its error logs")
+    repository = "FreeRTOS/coreMQTT"
+    reference, commit, text = up.read(repository, "source/include/core_mqtt_serializer.h")
+    sid = table.source(repository, reference, commit, "source/include/core_mqtt_serializer.h", text)
+    block = re.search(r"typedef enum MQTTStatus\s*\{(.*?)\}\s*MQTTStatus_t", text, re.S).group(1)
+    for name, comment in re.findall(r"\b(MQTT[A-Za-z]+)\s*(?:=\s*\d+)?\s*,?\s*/\*\*<\s*(.*?)\s*\*/", block):
+        if name == "MQTTSuccess":
+            continue
+        table.row(sid, "freertos", name, [], first(COREMQTT_FAMILIES, name, "network-dropped"), comment)
+    for path in ["source/core_mqtt.c", "source/core_mqtt_serializer.c", "source/core_mqtt_state.c"]:
+        reference, commit, text = up.read(repository, path)
+        sid = table.source(repository, reference, commit, path, text)
+        for message in log_strings(text, "LogError"):
+            table.row(sid, "freertos", "COREMQTT_" + slug(message), [],
+                      first(COREMQTT_FAMILIES, message, "configuration"), message)
+    return table
+
+
+# ---------------------------------------------------------------- curl
+
+CURL_FAMILIES = [
+    (r"RESOLVE_PROXY|PROXY", "proxy"),
+    (r"RESOLVE_HOST", "dns"),
+    (r"COULDNT_CONNECT", "tcp-refused"),
+    (r"OPERATION_TIMEDOUT", "tcp-timeout"),
+    (r"PEER_FAILED_VERIFICATION", "verify-failed"),
+    (r"SSL_CACERT_BADFILE|SSL_CRL_BADFILE|SSL_CERTPROBLEM|SSL_ENGINE|SSL_PINNEDPUBKEY|SSL_ISSUER", "device-credentials"),
+    (r"SSL_CONNECT_ERROR|SSL_CIPHER|USE_SSL_FAILED|SSL_SHUTDOWN", "tls-failed"),
+    (r"SSL_CLIENTCERT", "no-client-certificate"),
+    (r"RECV_ERROR|SEND_ERROR|GOT_NOTHING|PARTIAL_FILE", "closed-after-handshake"),
+    (r"WEIRD_SERVER_REPLY|HTTP2|HTTP3|UNSUPPORTED_PROTOCOL", "not-tls-or-mqtt"),
+    (r"OUT_OF_MEMORY", "out-of-memory"),
+    (r"TOO_LARGE", "record-buffer"),
+    (r"HTTP_RETURNED_ERROR", "aws-credentials"),
+]
+
+# The curl error codes an IoT connection can meet (HTTPS to the data plane and the
+# credentials provider): the rest (FTP, TFTP, LDAP, SSH...) are left out.
+CURL_KEEP = r"^CURLE_(COULDNT_RESOLVE|COULDNT_CONNECT|OPERATION_TIMEDOUT|SSL|PEER|RECV_ERROR|SEND_ERROR|GOT_NOTHING|WEIRD_SERVER|OUT_OF_MEMORY|HTTP_RETURNED|PROXY|UNSUPPORTED_PROTOCOL|TOO_LARGE|HTTP2|USE_SSL)"
+
+
+def curl(up):
+    table = Table("curl", "curl: CURLE_* codes with their numbers and curl_easy_strerror texts, as `curl: (N) ...` prints them")
+    repository = "curl/curl"
+    reference, commit, header = up.read(repository, "include/curl/curl.h")
+    block = re.search(r"typedef enum \{\s*CURLE_OK = 0,(.*?)\}\s*CURLcode;", header, re.S).group(1)
+    values = enum_values("CURLE_OK = 0," + block, "CURLE_")
+    reference, commit, text = up.read(repository, "lib/strerror.c")
+    sid = table.source(repository, reference, commit, "lib/strerror.c", text)
+    table.source(repository, reference, commit, "include/curl/curl.h", header)
+    for name, message in switch_strings(text, "curl_easy_strerror(CURLcode error)", "CURLE_"):
+        if name == "CURLE_OK" or name not in values or not re.search(CURL_KEEP, name):
+            continue
+        number = values[name]
+        table.row(sid, "curl", name, [], first(CURL_FAMILIES, name, "tls-failed"), message,
+                  "curl: (%d)" % number)
+    return table
+
+
+# ---------------------------------------------------------------- mosquitto
+
+MOSQUITTO_FAMILIES = [
+    (r"MOSQ_ERR_EAI|MOSQ_ERR_LOOKUP", "dns"),
+    (r"MOSQ_ERR_CONN_REFUSED|MOSQ_ERR_AUTH$|NOT_AUTHORIZED|BAD_USERNAME|BANNED", "policy-connect"),
+    (r"MOSQ_ERR_TLS_HANDSHAKE|MOSQ_ERR_TLS$", "tls-failed"),
+    (r"MOSQ_ERR_CONN_LOST|MOSQ_ERR_NO_CONN|MOSQ_ERR_KEEPALIVE|KEEP_ALIVE", "network-dropped"),
+    (r"MOSQ_ERR_PROTOCOL", "tls-failed"),
+    (r"MOSQ_ERR_PROXY", "proxy"),
+    (r"MOSQ_ERR_NOMEM", "out-of-memory"),
+    (r"ACL_DENIED|NOT_AUTHORI", "policy-pubsub"),
+    (r"SESSION_TAKEN_OVER", "client-id-taken"),
+    (r"PAYLOAD_SIZE|OVERSIZE|PACKET_TOO_LARGE|QUOTA|RATE|LIMIT", "throttling-limits"),
+    (r"SERVER_UNAVAILABLE|SERVER_BUSY|SHUTTING|SERVER_MOVED|USE_ANOTHER", "service-disconnect"),
+    (r"MALFORMED|PROTOCOL|TOPIC|PROPERTY|QOS|RETAIN|UTF8", "client-protocol"),
+    (r"MOSQ_ERR_INVAL|NOT_SUPPORTED", "configuration"),
+]
+
+
+def mosquitto(up):
+    table = Table("mosquitto", "Eclipse mosquitto (libmosquitto, mosquitto_pub/sub): mosquitto_strerror and MQTT 5 reason strings")
+    repository = "eclipse/mosquitto"
+    reference, commit, header = up.read(repository, "include/mosquitto.h")
+    values = enum_values(header[header.find("enum mosq_err_t"):], "MOSQ_ERR_", start=-4)
+    reference, commit, text = up.read(repository, "lib/strings_mosq.c")
+    sid = table.source(repository, reference, commit, "lib/strings_mosq.c", text)
+    for name, message in switch_strings(text, "mosquitto_strerror(int mosq_errno)", "MOSQ_ERR_"):
+        if name in ("MOSQ_ERR_SUCCESS", "MOSQ_ERR_NO_SUBSCRIBERS", "MOSQ_ERR_SUB_EXISTS",
+                    "MOSQ_ERR_CONN_PENDING", "MOSQ_ERR_AUTH_CONTINUE") or not message:
+            continue
+        family = first(MOSQUITTO_FAMILIES, name, "configuration")
+        table.row(sid, "mosquitto", name, [], family, message)
+    for name, message in switch_strings(text, "mosquitto_reason_string(int reason_code)", "MQTT_RC_"):
+        if not message or message.startswith("Granted") or message in ("Success",):
+            continue
+        table.row(sid, "mosquitto", name, [], first(MOSQUITTO_FAMILIES, name, "client-protocol"), message)
+    return table
+
+
+# ---------------------------------------------------------------- AWS IoT Device SDK Embedded C v3
+
+SDK_V3_FAMILIES = [
+    (r"UNKNOWN_HOST", "dns"),
+    (r"CONNECT_FAILED|TCP_CONNECTION_ERROR|TCP_SETUP|CONNECT_TIMEOUT", "tcp-timeout"),
+    (r"NETWORK_SSL_CERT_ERROR", "device-credentials"),
+    (r"verify the server|ca_file|auth_mode=optional", "verify-failed"),
+    (r"SSL_CONNECTION_ERROR", "tls-failed"),
+    (r"SSL_INIT|parsing|PK_|X509|ROOT_CA|CERT_|KEY", "device-credentials"),
+    (r"CONNACK_UNACCEPTABLE_PROTOCOL|CONNACK_IDENTIFIER|CONNACK_SERVER_UNAVAILABLE|CONNACK_BAD_USERDATA|CONNACK_NOT_AUTHORIZED|CONNACK_UNKNOWN", "policy-connect"),
+    (r"MQTT_CONNECTION_ERROR|DISCONNECTED|SSL_READ_ERROR|SSL_WRITE_ERROR|NOTHING_TO_READ", "closed-after-handshake"),
+    (r"TIMEOUT", "tcp-timeout"),
+    (r"MAX_SUBSCRIPTIONS|SUBSCRIBE|PUBLISH", "policy-pubsub"),
+    (r"BUFFER|TOO_LONG|NO_MEMORY|SERIALIZATION", "record-buffer"),
+]
+
+
+def sdk_v3(up):
+    table = Table("aws-iot-sdk-v3", "AWS IoT Device SDK Embedded C v3: IoT_Error_t names and numbers, and the mbedTLS network layer's error texts")
+    repository = "aws/aws-iot-device-sdk-embedded-C"
+    reference, commit, text = up.read(repository, "include/aws_iot_error.h")
+    sid = table.source(repository, reference, commit, "include/aws_iot_error.h", text)
+    for comment, name, number in re.findall(r"/\*\*\s*((?:(?!\*/).)*?)\s*\*/\s*([A-Z][A-Z0-9_]+)\s*=\s*(-\d+)\s*,", text, re.S):
+        value = int(number)
+        if value >= -1:
+            continue
+        # The samples print `Error(-4) connecting to ...`, the SDK `Error(-28)` and `rc = -28`.
+        table.row(sid, "aws-sdk-v1", name, [], first(SDK_V3_FAMILIES, name, "configuration"),
+                  comment, "Error(%d) connecting" % value)
+    path = "platform/linux/mbedtls/network_mbedtls_wrapper.c"
+    reference, commit, text = up.read(repository, path)
+    sid = table.source(repository, reference, commit, path, text)
+    for message in log_strings(text, "IOT_ERROR"):
+        table.row(sid, "aws-sdk-v1", "AWS_IOT_SDK_V3_" + slug(message), [],
+                  first(SDK_V3_FAMILIES, message, "tls-failed"), message)
+    return table
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--upstream", required=True, help="directory of clones, OWNER+NAME/repo")
     parser.add_argument("--check", action="store_true", help="compare with the committed tables")
     args = parser.parse_args()
     up = Upstream(args.upstream)
-    tables = [crt(up), mbedtls(up), openssl(), mqtt(up), errno_table()]
+    tables = [crt(up), mbedtls(up), openssl(), mqtt(up), errno_table(), esp_idf(up), coremqtt(up), curl(up), mosquitto(up), sdk_v3(up)]
     differ = False
     for table in tables:
         path = os.path.join(TABLES, table.name + ".tsv")

@@ -51,6 +51,8 @@ pub(super) fn facts(
                     thing: device.thing.as_ref().map(|t| t.value.clone()),
                     publish: Vec::new(),
                     subscribe: Vec::new(),
+                    features: device.features.clone(),
+                    suggest: false,
                     role_alias: None,
                     port: None,
                 },
