@@ -8,13 +8,13 @@ use std::time::Duration;
 use crate::aws::AwsSettings;
 use crate::cli::{
     Cli, Command, Deferred, DoctorArgs, EndpointArgs, FleetArgs, KeyTypeChoice, PemArgs,
-    ReportArgs, SigChoice, TlsChoice,
+    ReportArgs, SigChoice, TlsChoice, TransportArgs, TransportChoice,
 };
 use crate::cmd;
 use crate::descriptors;
 use crate::error::Error;
 use crate::manual;
-use crate::net::{HttpsRequest, SigFilter, TlsVersions};
+use crate::net::{Authorizer, HttpsRequest, SigFilter, TlsVersions, TransportRequest};
 pub use crate::outcome::Outcome;
 use crate::report::targets::ManyOutput;
 use crate::report::Output;
@@ -254,7 +254,7 @@ fn fleet_settings(args: FleetArgs, env: &Env) -> Result<cmd::fleet::Settings, Er
     })
 }
 
-/// `--timeout SECS` as a duration, within its documented range.
+/// `--mqtt-version 3|5` as the CONNECT's protocol level.
 fn mqtt_version(choice: crate::cli::MqttVersionChoice) -> crate::net::MqttVersion {
     match choice {
         crate::cli::MqttVersionChoice::V3 => crate::net::MqttVersion::V311,
@@ -262,6 +262,7 @@ fn mqtt_version(choice: crate::cli::MqttVersionChoice) -> crate::net::MqttVersio
     }
 }
 
+/// `--timeout SECS` as a duration, within its documented range.
 fn timeout(seconds: f64) -> Result<Duration, Error> {
     if !(0.001..=3600.0).contains(&seconds) {
         return Err(Error::Usage(
@@ -305,15 +306,17 @@ fn endpoint_settings(args: EndpointArgs, env: &Env) -> Result<cmd::endpoint::Set
         }
         cmd::endpoint::Shape::One(output)
     };
+    let transport_alpn = transport_alpn(&args.transport, args.alpn.is_none());
     let options = targets::Options {
         port: args.port,
+        default_port: (args.transport.transport != TransportChoice::Tls).then_some(443),
         servername: args
             .servername
             .as_deref()
             .map(|name| targets::checked_host(name, "--servername"))
             .transpose()?,
         no_sni: args.no_sni,
-        alpn: args.alpn.clone(),
+        alpn: args.alpn.clone().or(transport_alpn),
         proxy: args
             .proxy
             .as_deref()
@@ -347,8 +350,28 @@ fn endpoint_settings(args: EndpointArgs, env: &Env) -> Result<cmd::endpoint::Set
             .collect(),
         &options,
     )?;
+    let transport = transport_request(&args.transport)?;
+    if https.is_some() && transport != TransportRequest::Tls {
+        return Err(Error::Usage(
+            "--credentials and --https-publish are HTTPS requests on TLS with the device certificate: not with --transport wss or custom-auth".into(),
+        ));
+    }
     let mqtt = match (args.mqtt, &args.cert, &args.key) {
         (false, _, _) => cmd::endpoint::Mqtt::Off,
+        (true, _, _) if transport != TransportRequest::Tls => {
+            let Some(id) = &args.client_id else {
+                return Err(Error::Usage(
+                    "--mqtt over --transport wss or custom-auth needs --client-id (no certificate names the client)".into(),
+                ));
+            };
+            cmd::endpoint::check_client_id(id)?;
+            cmd::endpoint::Mqtt::Connect {
+                client_id: Some(id.clone()),
+                version: mqtt_version(args.mqtt_version),
+                subscribe: args.subscribe.clone(),
+                publish: args.publish.clone(),
+            }
+        }
         (true, Some(_), Some(_)) => {
             if let Some(id) = &args.client_id {
                 cmd::endpoint::check_client_id(id)?;
@@ -377,9 +400,11 @@ fn endpoint_settings(args: EndpointArgs, env: &Env) -> Result<cmd::endpoint::Set
             _ => None,
         },
         mqtt,
+        transport,
         https,
         ca: args.trust.ca.iter().map(|a| Input::from_arg(a)).collect(),
         at: at(&args.trust.at, env)?,
+        now: env.now,
         warn_days: args.trust.warn_days,
         timeout,
         connect_to: args.connect,
@@ -517,6 +542,68 @@ fn doctor_settings(args: DoctorArgs, env: &Env) -> Result<cmd::doctor::Settings,
             os: format!("{} {}", std::env::consts::OS, std::env::consts::ARCH),
         },
     })
+}
+
+/// `--transport` and the authorizer's flags, checked together.
+fn transport_request(args: &TransportArgs) -> Result<TransportRequest, Error> {
+    let authorizer = match (&args.authorizer, &args.token_name, &args.token) {
+        (None, None, None) if args.token_signature.is_none() => None,
+        (Some(name), Some(token_name), Some(token)) => {
+            if name.is_empty() || token_name.is_empty() {
+                return Err(Error::Usage(
+                    "--authorizer and --token-name take a name: give both, not empty".into(),
+                ));
+            }
+            Some(Authorizer {
+                name: name.clone(),
+                token_name: token_name.clone(),
+                token: token.clone(),
+                signature: args.token_signature.clone(),
+            })
+        }
+        _ => {
+            return Err(Error::Usage(
+                "custom authentication needs --authorizer, --token-name and --token (or IOTCHECK_AUTHORIZER_TOKEN) together".into(),
+            ))
+        }
+    };
+    match (args.transport, authorizer) {
+        (TransportChoice::Tls, None) if args.signing_region.is_none() => Ok(TransportRequest::Tls),
+        (TransportChoice::Tls, _) => Err(Error::Usage(
+            "--authorizer and --signing-region go with --transport wss or custom-auth".into(),
+        )),
+        (TransportChoice::Wss, authorizer) => {
+            if authorizer.is_some() && args.signing_region.is_some() {
+                return Err(Error::Usage(
+                    "--signing-region is for a SigV4-signed WebSocket; with --authorizer nothing is signed".into(),
+                ));
+            }
+            Ok(TransportRequest::Wss {
+                signing_region: args.signing_region.clone(),
+                authorizer,
+            })
+        }
+        (TransportChoice::CustomAuth, Some(authorizer)) if args.signing_region.is_none() => {
+            Ok(TransportRequest::CustomAuth(authorizer))
+        }
+        (TransportChoice::CustomAuth, Some(_)) => Err(Error::Usage(
+            "--signing-region is for --transport wss: custom authentication signs nothing".into(),
+        )),
+        (TransportChoice::CustomAuth, None) => Err(Error::Usage(
+            "--transport custom-auth needs --authorizer, --token-name and --token".into(),
+        )),
+    }
+}
+
+/// The ALPN a device offers for the transport, unless `--alpn` was given.
+fn transport_alpn(args: &TransportArgs, default: bool) -> Option<Vec<String>> {
+    let alpn = match args.transport {
+        TransportChoice::Tls => None,
+        TransportChoice::Wss => Some("http/1.1"),
+        TransportChoice::CustomAuth => Some("mqtt"),
+    };
+    alpn.filter(|_| default)
+        .map(|protocol| vec![protocol.to_string()])
 }
 
 /// The clock a long-running command reads (`serve`): Unix seconds now.

@@ -502,8 +502,9 @@ pub struct EndpointArgs {
     #[arg(long, value_name = "FILE", requires = "cert")]
     pub key: Option<String>,
 
-    /// After a verified handshake, send MQTT CONNECT and wait for CONNACK.
-    #[arg(long, requires = "cert")]
+    /// After a verified handshake, send MQTT CONNECT and wait for CONNACK (with a certificate,
+    /// or over --transport wss or custom-auth with --client-id).
+    #[arg(long)]
     pub mqtt: bool,
 
     /// MQTT client id [default: the device certificate's CN].
@@ -552,6 +553,9 @@ pub struct EndpointArgs {
     /// Send application data (MQTT, an HTTP request) even when the server chain did not verify.
     #[arg(long)]
     pub insecure: bool,
+
+    #[command(flatten)]
+    pub transport: TransportArgs,
 
     /// Write the served certificates to DIR as cert_1.pem, cert_2.pem, ... in served order.
     #[arg(long, value_name = "DIR")]
@@ -907,6 +911,57 @@ pub struct FleetArgs {
     /// Write the summary as a node_exporter textfile to FILE (atomically), not to stdout.
     #[arg(long, value_name = "FILE")]
     pub prometheus: Option<PathBuf>,
+}
+
+/// How the device's MQTT travels and authenticates: `endpoint` and `doctor`.
+#[derive(Debug, Args)]
+pub struct TransportArgs {
+    /// tls: MQTT on TLS with the client certificate. wss: MQTT over WebSocket on 443 (path
+    /// /mqtt, subprotocol mqtt), presigned with SigV4 from the AWS SDK's standard credential
+    /// chain, or with --authorizer's headers. custom-auth: MQTT on 443 with ALPN mqtt and the
+    /// authorizer's parameters in the user name.
+    #[arg(long, value_enum, default_value_t = TransportChoice::Tls)]
+    pub transport: TransportChoice,
+
+    /// The region a WebSocket URL is signed for [default: the one in the endpoint's name,
+    /// else the standard chain's: AWS_REGION, the profile's].
+    #[arg(long, value_name = "REGION")]
+    pub signing_region: Option<String>,
+
+    /// The custom authorizer's name (x-amz-customauthorizer-name).
+    #[arg(long, value_name = "NAME")]
+    pub authorizer: Option<String>,
+
+    /// The authorizer's token key name: the parameter or header that carries the token.
+    #[arg(long, value_name = "NAME", requires = "authorizer")]
+    pub token_name: Option<String>,
+
+    /// The token: a secret, never printed. Prefer the environment variable, which keeps it
+    /// out of the shell history.
+    #[arg(
+        long,
+        value_name = "VALUE",
+        env = "IOTCHECK_AUTHORIZER_TOKEN",
+        hide_env_values = true
+    )]
+    pub token: Option<String>,
+
+    /// The token's signature (x-amz-customauthorizer-signature, base64), when the authorizer
+    /// signs tokens: a secret, never printed.
+    #[arg(
+        long,
+        value_name = "SIG",
+        env = "IOTCHECK_AUTHORIZER_SIGNATURE",
+        hide_env_values = true
+    )]
+    pub token_signature: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum TransportChoice {
+    Tls,
+    Wss,
+    CustomAuth,
 }
 
 #[derive(Debug, Args)]

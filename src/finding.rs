@@ -130,6 +130,15 @@ codes! {
     IpLiteral "ip_literal" Warning "an IP address was used as the name: no SNI, and no certificate name can match";
     Insecure "insecure" Warning "`--insecure` let application data flow over a chain that did not verify";
     LargeChain "large_chain" Warning "more than 4096 bytes of certificates served: too much for small device TLS buffers";
+    // MQTT over WebSocket (`--transport wss`): the HTTP upgrade's answer.
+    WsSignatureMismatch "ws_signature_mismatch" Error "the WebSocket upgrade was refused (403): the SigV4 signature does not match (secret key, region, or host signed)";
+    WsSignatureExpired "ws_signature_expired" Error "the WebSocket upgrade was refused (403): the signature expired or is not yet valid (the device's clock)";
+    WsSecurityToken "ws_security_token" Error "the WebSocket upgrade was refused (403): the session token is missing, invalid or expired";
+    WsForbidden "ws_forbidden" Error "the WebSocket upgrade was refused (403) for another reason (the body is quoted)";
+    WsUpgradeRefused "ws_upgrade_refused" Error "the WebSocket upgrade was answered with another status than 101 (426, 404, ...)";
+    WsUpgradeFailed "ws_upgrade_failed" Error "the answer to the WebSocket upgrade is not a valid upgrade (too large, closed, a bad accept key)";
+    WsUpgradeTimeout "ws_upgrade_timeout" Error "no answer to the WebSocket upgrade within the timeout";
+    WsUpgradeNotSent "ws_upgrade_not_sent" Warning "the WebSocket upgrade was not asked for (the chain did not verify)";
     // The credentials provider, HTTPS publish and the Greengrass data plane (endpoint --credentials,
     // --https-publish; doctor's credentials_provider and data_plane stages).
     CredentialsCertInvalid "credentials_cert_invalid" Error "the credentials provider answered 403 \"Certificate is invalid on this endpoint\": the certificate is not registered and active in the endpoint's account and region, or the name asked for (SNI) is not the account's credentials endpoint";
@@ -352,6 +361,8 @@ mod tests {
         for code in Code::ALL {
             let name = code.as_str();
             assert!(seen.insert(name), "{name} twice");
+            // snake_case: lower-case letters, digits (`domain_tls13_only`) and underscores,
+            // starting with a letter.
             assert!(
                 name.starts_with(|c: char| c.is_ascii_lowercase())
                     && name

@@ -400,6 +400,7 @@ fn probe_settings() -> &'static ProbeSettings {
             timeout: Duration::from_secs(10),
             deadline: None,
             mqtt_turn: None,
+            transport: Default::default(),
             https: None,
             proxy: None,
             versions: TlsVersions::Both,

@@ -30,6 +30,9 @@ pub struct Options {
     pub servername: Option<String>,
     /// `--no-sni`.
     pub no_sni: bool,
+    /// The port when neither HOST:PORT nor `--port` names one [None: 8443]; 443 for MQTT
+    /// over WebSocket or custom authentication.
+    pub default_port: Option<u16>,
     /// `--alpn`: the protocols offered (empty names dropped); None: by port.
     pub alpn: Option<Vec<String>>,
     /// `--proxy`, parsed.
@@ -199,7 +202,7 @@ pub fn resolve(
         }
         (Some(p), _) | (None, Some(p)) => p,
         (None, None) if options.door == Door::Credentials => 443,
-        (None, None) => 8443,
+        (None, None) => options.default_port.unwrap_or(8443),
     };
     let host_is_ip = host.parse::<std::net::IpAddr>().is_ok();
     let host = host.strip_suffix('.').map(str::to_string).unwrap_or(host);

@@ -95,3 +95,5 @@ mod policy;
 
 #[path = "integration/serve.rs"]
 mod serve;
+#[path = "integration/wss.rs"]
+mod wss;

@@ -18,6 +18,8 @@ mod domains;
 #[cfg(feature = "aws")]
 mod guard;
 mod roles;
+#[cfg(feature = "aws")]
+mod signing;
 
 pub use domains::{DomainConfiguration, DomainFacts, DomainQuery, ServerCertificate};
 pub use roles::{role_name, Role, RoleAlias, RoleAliasFacts, RoleLookup};
@@ -240,6 +242,22 @@ pub fn data_endpoint(settings: &AwsSettings) -> Result<(String, String), AwsErro
     #[cfg(feature = "aws")]
     {
         client::data_endpoint(settings)
+    }
+    #[cfg(not(feature = "aws"))]
+    {
+        let _ = settings;
+        Err(AwsError::NotBuilt)
+    }
+}
+
+/// Credentials from the standard chain for signing a WebSocket URL, and the chain's region
+/// when it has one.
+pub fn signing_credentials(
+    settings: &AwsSettings,
+) -> Result<(crate::net::AwsCredentials, Option<String>), AwsError> {
+    #[cfg(feature = "aws")]
+    {
+        signing::signing_credentials(settings)
     }
     #[cfg(not(feature = "aws"))]
     {

@@ -15,8 +15,9 @@ use crate::error::{Error, InputError};
 use crate::finding::{Code, Finding};
 use crate::identity;
 use crate::net::{
-    ClientIdentity, HttpsPurpose, HttpsRequest, MqttSettings, MqttVersion, ProbeSettings,
-    SigFilter, TlsVersions,
+    AwsCredentials, ClientIdentity, HttpsPurpose, HttpsRequest, MqttSettings, MqttVersion,
+    ProbeSettings, SigFilter, TlsVersions, Transport, TransportRequest, WebSocketAuth,
+    WebSocketSettings,
 };
 use crate::outcome::Outcome;
 use crate::report::endpoint::{self as view, EndpointReport, EndpointSource, EndpointView};
@@ -41,11 +42,16 @@ pub struct Settings {
     /// `--cert` and `--key`: the device's identity, presented when asked.
     pub identity: Option<(Input, Input)>,
     pub mqtt: Mqtt,
+    /// `--transport` and the authorizer: how MQTT travels and authenticates.
+    pub transport: TransportRequest,
     /// `--credentials` or `--https-publish`: the HTTP request after a verified handshake.
     pub https: Option<HttpsRequest>,
     /// `--ca`: exactly these anchors; empty: the embedded Amazon roots.
     pub ca: Vec<Input>,
     pub at: i64,
+    /// The current time (unix seconds): what a WebSocket URL is signed at (`--at` moves
+    /// verification, not the signature).
+    pub now: i64,
     pub warn_days: u32,
     pub timeout: Duration,
     pub connect_to: Option<String>,
@@ -96,6 +102,16 @@ struct Loaded<'a> {
     client: Option<ClientIdentity>,
     device: Option<Cert>,
     mqtt: Option<MqttSettings>,
+    signing: Option<Signing>,
+}
+
+/// SigV4 signing for `--transport wss`: the standard chain's credentials, looked up once.
+struct Signing {
+    credentials: AwsCredentials,
+    /// `--signing-region`.
+    given: Option<String>,
+    /// The standard chain's region.
+    chain: Option<String>,
 }
 
 pub fn run(settings: &Settings, stdout: &mut dyn Write) -> Result<Outcome, Error> {
@@ -109,7 +125,25 @@ pub fn run(settings: &Settings, stdout: &mut dyn Write) -> Result<Outcome, Error
         }
         None => (None, None),
     };
-    let mqtt = mqtt_settings(&settings.mqtt, device.as_ref())?;
+    let mut mqtt = mqtt_settings(&settings.mqtt, device.as_ref())?;
+    if let (TransportRequest::CustomAuth(authorizer), Some(mqtt)) = (&settings.transport, &mut mqtt)
+    {
+        mqtt.username = Some(authorizer.username());
+    }
+    let signing = match &settings.transport {
+        TransportRequest::Wss {
+            signing_region,
+            authorizer: None,
+        } => {
+            let (credentials, chain) = aws::signing_credentials(&settings.aws)?;
+            Some(Signing {
+                credentials,
+                given: signing_region.clone(),
+                chain,
+            })
+        }
+        _ => None,
+    };
     let file = match &settings.targets_file {
         Some(input) => Some((input.name(), source::read_text(input)?)),
         None => None,
@@ -124,6 +158,7 @@ pub fn run(settings: &Settings, stdout: &mut dyn Write) -> Result<Outcome, Error
         client,
         device,
         mqtt,
+        signing,
     };
     match settings.shape {
         Shape::One(output) => {
@@ -362,6 +397,7 @@ fn check(
         timeout: settings.timeout,
         deadline: None,
         mqtt_turn: None,
+        transport: transport(loaded, &address.verified_name)?,
         https: settings.https.clone(),
         proxy: address.proxy.clone(),
         versions: settings.versions,
@@ -420,6 +456,50 @@ fn check(
     let report = EndpointReport::of(endpoint, &served, &loaded.anchors, &policy, client_id);
     let chains = served.chains().map(|(_, chain)| chain.to_vec()).collect();
     Ok((report, chains))
+}
+
+/// How this target's MQTT travels: for a SigV4-signed WebSocket, signed for the region
+/// given, else the one in the endpoint's name, else the standard chain's.
+fn transport(loaded: &Loaded, name: &str) -> Result<Transport, Error> {
+    let path = "/mqtt".to_string();
+    match &loaded.settings.transport {
+        TransportRequest::Tls | TransportRequest::CustomAuth(_) => Ok(Transport::Tls),
+        TransportRequest::Wss {
+            authorizer: Some(authorizer),
+            ..
+        } => Ok(Transport::WebSocket(WebSocketSettings {
+            path,
+            auth: WebSocketAuth::CustomAuth(authorizer.clone()),
+        })),
+        TransportRequest::Wss {
+            authorizer: None, ..
+        } => {
+            let Some(signing) = &loaded.signing else {
+                return Err(Error::Usage(
+                    "no credentials to sign the WebSocket URL".into(),
+                ));
+            };
+            let region = signing
+                .given
+                .clone()
+                .or_else(|| crate::verify::classify(name).region)
+                .or_else(|| signing.chain.clone())
+                .ok_or_else(|| {
+                    Error::Usage(format!(
+                        "no region to sign the WebSocket URL for: {name} names none; give --signing-region or set AWS_REGION"
+                    ))
+                })?;
+            Ok(Transport::WebSocket(WebSocketSettings {
+                path,
+                auth: WebSocketAuth::SigV4 {
+                    credentials: signing.credentials.clone(),
+                    region,
+                    time: std::time::SystemTime::UNIX_EPOCH
+                        + Duration::from_secs(u64::try_from(loaded.settings.now).unwrap_or(0)),
+                },
+            }))
+        }
+    }
 }
 
 /// The MQTT CONNECT's settings: its client id given, or the device certificate's CN.

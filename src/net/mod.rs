@@ -26,6 +26,9 @@ mod mqtt_codec;
 mod probe;
 mod proxy;
 mod tls;
+mod ws;
+#[cfg(feature = "aws")]
+mod ws_sign;
 
 #[cfg(test)]
 mod tests;
@@ -72,6 +75,8 @@ pub struct ProbeSettings {
     pub mqtt: Option<MqttSettings>,
     /// Probes that share a turn take turns for their MQTT exchange (and only for it).
     pub mqtt_turn: Option<MqttTurn>,
+    /// How MQTT rides on the TLS session: directly, or over a WebSocket.
+    pub transport: Transport,
     /// When set (and `mqtt` is not), after a handshake whose chain the caller accepted: one
     /// HTTP/1.1 request and its answer, read with strict bounds.
     pub https: Option<HttpsRequest>,
@@ -175,6 +180,189 @@ pub struct CredentialsSummary {
     pub expiration: Option<String>,
     /// The last four characters of `credentials.accessKeyId`.
     pub access_key_suffix: Option<String>,
+}
+
+/// How the device's MQTT rides on the TLS session.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Transport {
+    /// MQTT directly on TLS (8883, or 443 with ALPN), authenticated by the client certificate.
+    #[default]
+    Tls,
+    /// MQTT over a WebSocket (`wss://host/mqtt`, subprotocol `mqtt`) on the TLS session. The
+    /// upgrade is asked for once the chain verified, with or without an MQTT exchange after it.
+    WebSocket(WebSocketSettings),
+}
+
+/// The transport the user asked for, before credentials are looked up: what `--transport`,
+/// `--signing-region` and `--authorizer ...` resolve to.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum TransportRequest {
+    #[default]
+    Tls,
+    /// MQTT over WebSocket: presigned with SigV4 (credentials from the standard chain), or
+    /// with a custom authorizer's headers when one is given.
+    Wss {
+        signing_region: Option<String>,
+        authorizer: Option<Authorizer>,
+    },
+    /// MQTT on 443 with ALPN `mqtt`, the authorizer's parameters in the user name.
+    CustomAuth(Authorizer),
+}
+
+impl TransportRequest {
+    /// The ALPN protocol a device offers for it on AWS IoT's 443 (the Device SDKs' builders).
+    pub fn alpn(&self) -> Option<&'static str> {
+        match self {
+            TransportRequest::Tls => None,
+            TransportRequest::Wss { .. } => Some("http/1.1"),
+            TransportRequest::CustomAuth(_) => Some("mqtt"),
+        }
+    }
+
+    /// The values that must never appear in any output.
+    pub fn secrets(&self) -> Vec<String> {
+        match self {
+            TransportRequest::Tls
+            | TransportRequest::Wss {
+                authorizer: None, ..
+            } => Vec::new(),
+            TransportRequest::Wss {
+                authorizer: Some(authorizer),
+                ..
+            }
+            | TransportRequest::CustomAuth(authorizer) => authorizer.secrets(),
+        }
+    }
+}
+
+/// The WebSocket upgrade: where, and how it is authenticated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebSocketSettings {
+    /// The path of the GET, "/mqtt" for AWS IoT.
+    pub path: String,
+    pub auth: WebSocketAuth,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WebSocketAuth {
+    /// The URL presigned with SigV4 for `iotdevicegateway` in `region`, at `time`.
+    SigV4 {
+        credentials: AwsCredentials,
+        region: String,
+        time: std::time::SystemTime,
+    },
+    /// A custom authorizer's headers on the GET.
+    CustomAuth(Authorizer),
+}
+
+/// AWS credentials for signing, from the SDK's standard chain.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AwsCredentials {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub session_token: Option<String>,
+}
+
+// Written by hand so that the secret key and the token can never reach a log or a message.
+impl fmt::Debug for AwsCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AwsCredentials")
+            .field("access_key_id", &self.access_key_id)
+            .field("secret_access_key", &"<redacted>")
+            .field(
+                "session_token",
+                &self.session_token.as_ref().map(|_| "<redacted>"),
+            )
+            .finish()
+    }
+}
+
+/// A custom authorizer and the token it takes (AWS IoT custom authentication).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Authorizer {
+    /// `x-amz-customauthorizer-name`.
+    pub name: String,
+    /// The authorizer's token key name: the parameter (or header) that carries the token.
+    pub token_name: String,
+    pub token: String,
+    /// `x-amz-customauthorizer-signature`, when the authorizer has token signing enabled.
+    pub signature: Option<String>,
+}
+
+impl Authorizer {
+    /// The values that must never be shown.
+    pub fn secrets(&self) -> Vec<String> {
+        let mut secrets = vec![self.token.clone()];
+        secrets.extend(self.signature.clone());
+        secrets
+    }
+
+    /// The parameters AWS IoT reads, in the order the developer guide gives them; it reads
+    /// them in any order.
+    pub fn parameters(&self) -> Vec<(String, String)> {
+        let mut parameters = vec![("x-amz-customauthorizer-name".to_string(), self.name.clone())];
+        if let Some(signature) = &self.signature {
+            parameters.push((
+                "x-amz-customauthorizer-signature".to_string(),
+                signature.clone(),
+            ));
+        }
+        parameters.push((self.token_name.clone(), self.token.clone()));
+        parameters
+    }
+
+    /// The MQTT user name that carries the parameters: `?name=value&...`, URL-encoded.
+    pub fn username(&self) -> String {
+        let mut query = url::form_urlencoded::Serializer::new(String::from("?"));
+        for (name, value) in self.parameters() {
+            query.append_pair(&name, &value);
+        }
+        query.finish()
+    }
+}
+
+// Written by hand so that the token and its signature can never reach a log or a message.
+impl fmt::Debug for Authorizer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Authorizer")
+            .field("name", &self.name)
+            .field("token_name", &self.token_name)
+            .field("token", &"<redacted>")
+            .field("signature", &self.signature.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+/// The server's answer to the WebSocket upgrade request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum UpgradeOutcome {
+    /// 101 Switching Protocols, checked (Sec-WebSocket-Accept, Upgrade, Connection).
+    Switched {
+        millis: f64,
+        /// The subprotocol the server chose (`mqtt` for AWS IoT).
+        subprotocol: Option<String>,
+    },
+    /// Any other status, with AWS's `x-amzn-ErrorType` and the start of the body (secrets
+    /// removed).
+    Refused {
+        status: u16,
+        reason: String,
+        error_type: Option<String>,
+        body: String,
+        millis: f64,
+    },
+    /// Not a valid answer: oversized, closed, not HTTP, a bad Sec-WebSocket-Accept.
+    Failed {
+        detail: String,
+        millis: f64,
+    },
+    TimedOut {
+        millis: f64,
+    },
+    /// The request was not sent: the chain did not verify, or it could not be built.
+    NotSent {
+        reason: String,
+    },
 }
 
 /// One turn at a time for the MQTT exchanges of probes that present the same client id: a
@@ -335,6 +523,8 @@ pub struct Probe {
     pub tls: TlsFacts,
     pub timings: Timings,
     pub client_auth: ClientAuth,
+    /// `None` unless the transport is a WebSocket.
+    pub upgrade: Option<UpgradeOutcome>,
     /// `None` when no MQTT exchange was asked for.
     pub mqtt: Option<MqttOutcome>,
     /// The MQTT version the exchange spoke (or would have).
@@ -373,6 +563,8 @@ pub struct Timings {
     /// The bounded read after a TLS 1.3 handshake in which the server asked for a client
     /// certificate (that is where a rejection arrives).
     pub post_handshake: Option<f64>,
+    /// The WebSocket upgrade request and its answer.
+    pub upgrade: Option<f64>,
     pub mqtt: Option<f64>,
     /// The HTTP request and its answer.
     pub https: Option<f64>,

@@ -17,7 +17,7 @@ use super::capture::{CaptureVerifier, Observed, RecordingResolver, TicketCounter
 use super::error::seconds;
 use super::tls::{preview, Failure, TlsIo};
 use super::{
-    https, mqtt, proxy, ChainCheck, ClientAuth, ClientIdentity, Https, MqttOutcome, NetError,
+    https, mqtt, proxy, ws, ChainCheck, ClientAuth, ClientIdentity, Https, MqttOutcome, NetError,
     Phase, Probe, ProbeSettings, Timings, TlsFacts, TlsVersions,
 };
 
@@ -177,6 +177,7 @@ pub(super) async fn run(
         tls: facts(&io.conn, sni),
         timings,
         client_auth: client_auth(&observed),
+        upgrade: None,
         mqtt: None,
         mqtt_version: settings
             .mqtt
@@ -250,6 +251,24 @@ pub(super) async fn run(
         }
     }
     let alive = probe.handshake_error.is_none();
+
+    if let super::Transport::WebSocket(websocket) = &settings.transport {
+        let session = ws::session(
+            &mut io,
+            &settings.host,
+            settings.port,
+            websocket,
+            settings.mqtt.as_ref(),
+            verified && alive,
+            budget.deadline,
+        )
+        .await;
+        probe.timings.upgrade = Some(session.upgrade_millis);
+        probe.timings.mqtt = session.mqtt_millis;
+        probe.upgrade = Some(session.upgrade);
+        probe.mqtt = session.mqtt;
+        return Ok(probe);
+    }
 
     if settings.mqtt.is_none() {
         if let Some(request) = &settings.https {

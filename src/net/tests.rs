@@ -100,6 +100,7 @@ fn settings(port: u16) -> ProbeSettings {
         timeout: TIMEOUT,
         deadline: None,
         mqtt_turn: None,
+        transport: Default::default(),
         https: None,
         proxy: None,
         versions: TlsVersions::Both,

@@ -9,7 +9,7 @@ use super::{human, ChainReport};
 use crate::finding::{Finding, Verdict};
 use crate::net::{
     MqttOperation, MqttOperationKind, MqttOperationResult, MqttOutcome, MqttReason, MqttVersion,
-    NetError,
+    NetError, UpgradeOutcome,
 };
 pub use crate::targets::EndpointSource;
 use crate::trust::Anchors;
@@ -24,6 +24,9 @@ pub struct TimingsView {
     pub proxy: Option<f64>,
     pub handshake: f64,
     pub post_handshake: Option<f64>,
+    /// The WebSocket upgrade (`--transport wss` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upgrade: Option<f64>,
     pub mqtt: Option<f64>,
 }
 
@@ -140,9 +143,78 @@ pub struct HandshakeReport {
     pub report: ChainReport,
     pub tls: Option<TlsView>,
     pub client_auth: Option<ClientAuthView>,
+    /// The WebSocket upgrade's answer (`--transport wss` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub websocket: Option<WebSocketView>,
     pub mqtt: Option<MqttView>,
     /// The HTTP request after the handshake (`--credentials`, `--https-publish`).
     pub https: Option<super::https::HttpsView>,
+}
+
+/// The answer to the WebSocket upgrade request.
+#[derive(Clone, Debug, Serialize)]
+pub struct WebSocketView {
+    /// "switched", "refused", "failed", "timeout" or "not_sent".
+    pub outcome: &'static str,
+    /// The HTTP status (101 when switched).
+    pub status: Option<u16>,
+    /// The subprotocol the server chose, when switched (`mqtt`).
+    pub subprotocol: Option<String>,
+    /// AWS's `x-amzn-ErrorType` header, when refused.
+    pub error_type: Option<String>,
+    /// The start of a refusal's body (at most 8 KiB, secrets removed), or why it failed.
+    pub detail: Option<String>,
+    pub millis: Option<f64>,
+}
+
+impl WebSocketView {
+    fn of(outcome: &UpgradeOutcome) -> WebSocketView {
+        let base = |outcome| WebSocketView {
+            outcome,
+            status: None,
+            subprotocol: None,
+            error_type: None,
+            detail: None,
+            millis: None,
+        };
+        match outcome {
+            UpgradeOutcome::Switched {
+                millis,
+                subprotocol,
+            } => WebSocketView {
+                status: Some(101),
+                subprotocol: subprotocol.clone(),
+                millis: Some(round(*millis)),
+                ..base("switched")
+            },
+            UpgradeOutcome::Refused {
+                status,
+                error_type,
+                body,
+                millis,
+                ..
+            } => WebSocketView {
+                status: Some(*status),
+                error_type: error_type.clone(),
+                detail: Some(body.clone()),
+                millis: Some(round(*millis)),
+                ..base("refused")
+            },
+            UpgradeOutcome::Failed { detail, millis } => WebSocketView {
+                detail: Some(detail.clone()),
+                millis: Some(round(*millis)),
+                ..base("failed")
+            },
+            UpgradeOutcome::TimedOut { millis } => WebSocketView {
+                millis: Some(round(*millis)),
+                ..base("timeout")
+            },
+            UpgradeOutcome::NotSent { reason } => WebSocketView {
+                detail: Some(reason.clone()),
+                ..base("not_sent")
+            },
+        }
+    }
 }
 
 /// A handshake that failed before any certificate was seen.
@@ -203,6 +275,7 @@ impl HandshakeReport {
                 proxy: t.proxy.map(round),
                 handshake: round(t.handshake),
                 post_handshake: t.post_handshake.map(round),
+                upgrade: t.upgrade.map(round),
                 mqtt: t.mqtt.map(round),
             },
             handshake_error: probe.handshake_error.clone(),
@@ -218,6 +291,7 @@ impl HandshakeReport {
             report,
             tls: Some(tls),
             client_auth: Some(client_auth),
+            websocket: probe.upgrade.as_ref().map(WebSocketView::of),
             mqtt,
             https: probe
                 .https
@@ -242,6 +316,7 @@ impl HandshakeReport {
             report,
             tls: None,
             client_auth: None,
+            websocket: None,
             mqtt: None,
             https: None,
         }
@@ -586,6 +661,9 @@ fn connection(out: &mut String, h: &HandshakeReport, endpoint: &EndpointView) {
     if let Some(p) = ms.post_handshake {
         let _ = write!(timing, ", post-handshake read {p:.1} ms");
     }
+    if let Some(p) = ms.upgrade {
+        let _ = write!(timing, ", websocket upgrade {p:.1} ms");
+    }
     if let Some(p) = ms.mqtt {
         let _ = write!(timing, ", mqtt {p:.1} ms");
     }
@@ -612,6 +690,27 @@ fn connection(out: &mut String, h: &HandshakeReport, endpoint: &EndpointView) {
     human::field(out, 0, "client cert", &client);
     if ca.requested && !ca.signature_schemes.is_empty() {
         human::field(out, 0, "  schemes", &ca.signature_schemes.join(", "));
+    }
+    if let Some(w) = &h.websocket {
+        let detail = human::clean(w.detail.as_deref().unwrap_or(""));
+        let text = match w.outcome {
+            "switched" => human::ok(&format!(
+                "101 Switching Protocols (subprotocol {})",
+                w.subprotocol.as_deref().unwrap_or("none")
+            )),
+            "refused" => human::bad(&format!(
+                "{}{}: {detail}",
+                w.status.unwrap_or(0),
+                w.error_type
+                    .as_deref()
+                    .map(|kind| format!(" {}", human::clean(kind)))
+                    .unwrap_or_default()
+            )),
+            "not_sent" => human::warn(&format!("not sent: {detail}")),
+            "timeout" => human::bad("no answer within the timeout"),
+            _ => human::bad(&detail),
+        };
+        human::field(out, 0, "websocket", &text);
     }
     if let Some(m) = &h.mqtt {
         let text = match m.outcome {

@@ -323,6 +323,7 @@ fn module(name: &str, file: &ModuleFile) -> Result<Module, Error> {
         mqtt,
         options: Options {
             port: file.port,
+            default_port: None,
             servername,
             no_sni: file.no_sni,
             alpn: file.alpn.clone(),

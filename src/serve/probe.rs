@@ -85,6 +85,7 @@ fn settings(module: &Module, address: &TargetAddress, timeout: Duration) -> Prob
         client: module.client.clone(),
         mqtt: module.mqtt.clone(),
         mqtt_turn: None,
+        transport: Default::default(),
         https: None,
     }
 }

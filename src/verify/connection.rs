@@ -178,6 +178,9 @@ pub fn connection_findings(c: &Connection<'_>) -> Vec<Finding> {
             "--insecure: application data was allowed over a connection whose chain did not verify",
         ));
     }
+    if let Some(upgrade) = &c.probe.upgrade {
+        findings.extend(super::websocket::upgrade_finding(upgrade));
+    }
     if let Some(mqtt) = &c.probe.mqtt {
         findings.extend(super::mqtt::findings(
             mqtt,

@@ -14,6 +14,7 @@ pub mod https;
 mod mqtt;
 pub mod roles;
 pub mod served;
+mod websocket;
 
 use std::collections::HashMap;
 

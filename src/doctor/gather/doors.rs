@@ -186,6 +186,7 @@ fn probe_door(
         client: Some(identity.clone()),
         mqtt: None,
         mqtt_turn: None,
+        transport: Default::default(),
         https,
     };
     let policy = Policy {

@@ -85,6 +85,7 @@ pub(super) fn facts(
                         client: None,
                         mqtt: None,
                         mqtt_turn: Some(mqtt_turn.clone()),
+                        transport: Default::default(),
                         https: None,
                     };
                     let target = match proxy {

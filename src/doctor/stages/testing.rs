@@ -138,6 +138,7 @@ fn probe() -> Probe {
         },
         timings: net::Timings::default(),
         client_auth: net::ClientAuth::default(),
+        upgrade: None,
         mqtt: None,
         mqtt_version: Default::default(),
         https: None,

@@ -48,6 +48,7 @@ pub(crate) fn replay_server_flight(
         tls: facts(&conn, sni),
         timings: Timings::default(),
         client_auth: client_auth(&observed),
+        upgrade: None,
         mqtt: None,
         mqtt_version: Default::default(),
         https: None,
