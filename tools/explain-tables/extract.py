@@ -50,6 +50,8 @@ PINS = {
     "eclipse/mosquitto": ("v2.0.20", "fb9b1153924ae0e2dfb3bcb4266ee5bb49a5c515"),
     "espressif/esp-idf": ("master", "102122904ade11fd1ae373848f34ffd7dfb18aeb"),
     "aws/aws-iot-device-sdk-embedded-C": ("v3.1.5", "fea3abbb65e102dd03f1238b34eecf8da311daf0"),
+    "eclipse-paho/paho.mqtt.c": ("v1.3.15", "62782406bcf511ee8e22bc34e826f8c6b8254c7c"),
+    "eclipse-paho/paho.mqtt.java": ("v1.2.5", "570ed6eeaba81b0865821fed6de0d36142fedfde"),
 }
 
 # ESP-IDF releases whose esp-tls error numbers are read (each tag resolved in the clone; the
@@ -66,6 +68,9 @@ class Table:
         self.sources, self.rows = [], []
 
     def source(self, repository, reference, commit, path, data):
+        for s in self.sources:
+            if s[1:5] == (repository, reference, commit, path):
+                return s[0]
         sid = "S%d" % (len(self.sources) + 1)
         digest = hashlib.sha256(data if isinstance(data, bytes) else data.encode()).hexdigest()
         self.sources.append((sid, repository, reference, commit, path, digest))
@@ -680,6 +685,158 @@ def sdk_v3(up):
     return table
 
 
+# ---------------------------------------------------------------- Eclipse Paho
+
+# Paho's texts are matched in the forms its clients and samples print them; a text shorter than
+# this alone ("Connection lost", "Disconnected") is matched only with its code beside it.
+PAHO_BARE_TEXT = 24
+
+PAHO_C_FAMILIES = [
+    (r"_FAILURE$", "tls-failed"),
+    (r"_DISCONNECTED$", "closed-after-handshake"),
+    (r"OPERATION_INCOMPLETE", "network-dropped"),
+    (r"MAX_MESSAGES_INFLIGHT|NO_MORE_MSGIDS|MAX_BUFFERED", "throttling-limits"),
+]
+
+
+def paho_c(up):
+    table = Table("paho-c", "Eclipse Paho C: MQTTClient and MQTTAsync return codes with their strerror texts as the samples print them, and the CONNACK codes MQTTClient_connect returns")
+    repository = "eclipse-paho/paho.mqtt.c"
+    # How the samples report a failed connect: each API's printf formats, with the code (%d)
+    # or its strerror text (%s).
+    formats = {"MQTTClient": [], "MQTTAsync": []}
+    sample_sources = []
+    for path in up.files(repository, r"src/samples/[A-Za-z_]+\.c"):
+        reference, commit, text = up.read(repository, path)
+        api = re.search(r'#include "(MQTTClient|MQTTAsync)\.h"', text)
+        found = re.findall(r'printf\((?:stderr,\s*)?"((?:Failed to (?:start )?connect|Connect failed)[^"%]*%[ds])', text)
+        if not api or not found:
+            continue
+        sample_sources.append((reference, commit, path, text))
+        for f in found:
+            if f not in formats[api.group(1)]:
+                formats[api.group(1)].append(f)
+    for api, prefix in [("MQTTClient", "MQTTCLIENT_"), ("MQTTAsync", "MQTTASYNC_")]:
+        reference, commit, header = up.read(repository, "src/%s.h" % api)
+        values = {n: int(v) for n, v in re.findall(r"#\s*define\s+(%s[A-Z0-9_]+)\s+(-\d+)\b" % prefix, header)}
+        reference, commit, text = up.read(repository, "src/%s.c" % api)
+        sid = table.source(repository, reference, commit, "src/%s.c" % api, text)
+        hid = table.source(repository, reference, commit, "src/%s.h" % api, header)
+        for name, message in switch_strings(text, "%s_strerror(int code)" % api, prefix):
+            if name not in values:
+                continue
+            spelled = [f.replace("%d", str(values[name])) for f in formats[api] if f.endswith("%d")]
+            spelled += [f.replace("%s", message) for f in formats[api] if f.endswith("%s")]
+            table.row(sid, "mqtt-clients", name, [], first(PAHO_C_FAMILIES, name, "configuration"),
+                      *([message] + spelled))
+        if api == "MQTTClient":
+            # MQTTClient_connect returns the CONNACK code of a refusal (MQTT 3.1.1), as its doc says.
+            doc = header[header.find("MQTTClient_connect"):]
+            for number, message in re.findall(r"\*\s*<b>(\d)</b>:\s*(Connection refused:[^<]*)<br>", doc):
+                table.row(hid, "mqtt-clients", "MQTTCLIENT_CONNACK_%s" % number, [],
+                          first(MQTT_FAMILIES, message, "policy-connect"),
+                          *[f.replace("%d", number) for f in formats[api] if f.endswith("%d")])
+    for reference, commit, path, text in sample_sources:
+        table.source(repository, reference, commit, path, text)
+    return table
+
+
+def paho_python(up):
+    table = Table("paho-python", "Eclipse Paho Python: MQTTErrorCode names and numbers with error_string's texts")
+    repository = "eclipse-paho/paho.mqtt.python"
+    reference, commit, enums = up.read(repository, "src/paho/mqtt/enums.py")
+    block = re.search(r"class MQTTErrorCode\(enum.IntEnum\):(.*?)\n\n", enums, re.S).group(1)
+    values = dict((n, int(v)) for n, v in re.findall(r"(MQTT_ERR_[A-Z_]+)\s*=\s*(-?\d+)", block))
+    reference, commit, text = up.read(repository, "src/paho/mqtt/client.py")
+    sid = table.source(repository, reference, commit, "src/paho/mqtt/client.py", text)
+    table.source(repository, reference, commit, "src/paho/mqtt/enums.py", enums)
+    body = text[text.find("def error_string("):]
+    body = body[:body.find("\ndef ", 1)]
+    for name, message in re.findall(r"mqtt_errno == (MQTT_ERR_[A-Z_]+):\s*\n\s*return \"([^\"]+)\"", body):
+        if values.get(name, 0) == 0:
+            continue
+        # (Python prints the enum member as <MQTTErrorCode.MQTT_ERR_NO_CONN: 4>: its name.)
+        table.row(sid, "mqtt-clients", name, [], first(PAHO_PYTHON_FAMILIES, name, "configuration"),
+                  message)
+    return table
+
+
+PAHO_PYTHON_FAMILIES = [
+    (r"NOMEM", "out-of-memory"),
+    (r"_PROTOCOL$", "not-tls-or-mqtt"),
+    (r"NO_CONN|CONN_LOST|KEEPALIVE", "network-dropped"),
+    (r"CONN_REFUSED|_AUTH$", "policy-connect"),
+    (r"_TLS$", "tls-failed"),
+    (r"PAYLOAD_SIZE|QUEUE_SIZE", "throttling-limits"),
+    (r"ACL_DENIED", "policy-pubsub"),
+    (r"ERRNO", "network-dropped"),
+]
+
+PAHO_JAVA_FAMILIES = [
+    (r"INVALID_PROTOCOL_VERSION", "client-protocol"),
+    (r"INVALID_CLIENT_ID|FAILED_AUTHENTICATION|NOT_AUTHORIZED|CLIENT_TIMEOUT", "policy-connect"),
+    (r"BROKER_UNAVAILABLE", "service-disconnect"),
+    (r"SUBSCRIBE_FAILED", "policy-pubsub"),
+    (r"SERVER_CONNECT_ERROR", "tcp-refused"),
+    (r"SSL_CONFIG_ERROR", "device-credentials"),
+    (r"CONNECTION_LOST|CLIENT_NOT_CONNECTED|ALREADY_DISCONNECTED|WRITE_TIMEOUT", "closed-after-handshake"),
+    (r"INVALID_MESSAGE", "not-tls-or-mqtt"),
+    (r"MAX_INFLIGHT|NO_MESSAGE_IDS|BUFFER_FULL", "throttling-limits"),
+    (r"UNEXPECTED_ERROR", "tls-failed"),
+]
+
+
+def paho_java(up):
+    table = Table("paho-java", "Eclipse Paho Java (MQTT 3.1.1 client): MqttException reason codes with the messages of its properties file")
+    repository = "eclipse-paho/paho.mqtt.java"
+    base = "org.eclipse.paho.client.mqttv3/src/main/"
+    java_path = base + "java/org/eclipse/paho/client/mqttv3/MqttException.java"
+    props_path = base + "resources/org/eclipse/paho/client/mqttv3/internal/nls/messages.properties"
+    reference, commit, java = up.read(repository, java_path)
+    reference, commit, props = up.read(repository, props_path)
+    sid = table.source(repository, reference, commit, props_path, props)
+    table.source(repository, reference, commit, java_path, java)
+    messages = dict((int(n), m.strip()) for n, m in re.findall(r"^(\d+)=(.*)$", props, re.M))
+    for name, number in re.findall(r"short\s+(REASON_CODE_[A-Z_]+)\s*=\s*(0x[0-9A-Fa-f]+|\d+)\s*;", java):
+        code = int(number, 0)
+        message = messages.get(code)
+        if not message or "{0}" in message:
+            continue
+        # MqttException.toString(): `<message> (<code>)`, then ` - <cause>`.
+        texts = ["%s (%d)" % (message, code)]
+        if len(message) >= PAHO_BARE_TEXT:
+            texts.insert(0, message)
+        table.row(sid, "java", "MqttException." + name, [],
+                  first(PAHO_JAVA_FAMILIES, name, "configuration"), *texts)
+    return table
+
+
+def one_owner(earlier, later):
+    """A text or name has one owner: the first row that gives it. Later tables (the ones after
+    the first ten) leave out a text an earlier row already gives (libmosquitto's texts in Paho
+    Python, the CONNACK texts every client shares), so one line is not two messages; a row left
+    with nothing but its name keeps its name."""
+    def key(text):
+        return re.sub(r"\s+", " ", text.lower()).strip(" .")
+    seen = set()
+    for table in earlier:
+        for row in table.rows:
+            seen.add(key(row[2]))
+            seen.update(key(t) for t in row[5])
+    for table in later:
+        kept = []
+        for sid, stack, name, numbers, family, texts in table.rows:
+            assert key(name) not in seen, "%s: the name %s is an earlier row's" % (table.name, name)
+            seen.add(key(name))
+            mine = []
+            for t in texts:
+                if key(t) not in seen:
+                    seen.add(key(t))
+                    mine.append(t)
+            kept.append((sid, stack, name, numbers, family, mine))
+        table.rows = kept
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--upstream", required=True, help="directory of clones, OWNER+NAME/repo")
@@ -687,6 +844,9 @@ def main():
     args = parser.parse_args()
     up = Upstream(args.upstream)
     tables = [crt(up), mbedtls(up), openssl(), mqtt(up), errno_table(), esp_idf(up), coremqtt(up), curl(up), mosquitto(up), sdk_v3(up)]
+    later = [paho_c(up), paho_python(up), paho_java(up)]
+    one_owner(tables, later)
+    tables += later
     differ = False
     for table in tables:
         path = os.path.join(TABLES, table.name + ".tsv")
@@ -699,7 +859,8 @@ def main():
         else:
             with open(path, "w") as out:
                 out.write(text)
-        print("%-12s %5d rows from %d sources" % (table.name, len(table.rows), len(table.sources)))
+        rows = sum(1 for line in text.split("\n") if line.startswith("row\t"))
+        print("%-14s %5d rows from %d sources" % (table.name, rows, len(table.sources)))
     sys.exit(1 if differ else 0)
 
 
