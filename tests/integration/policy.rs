@@ -220,3 +220,86 @@ fn the_features_of_a_config_are_checked_and_a_policy_suggested() {
         "{text}"
     );
 }
+
+/// Policies from the API that cannot be evaluated: 10 MB (over the answer guard's bound, so
+/// its GetPolicy answer is not read), nested 100,000 levels, a condition operator and a
+/// variable iotcheck does not know. Each sits beside a policy that allows the connect and
+/// holds a `Deny` that AWS would apply: the answer is "cannot tell" with the policy named,
+/// never "allowed", and the run ends (bounded only against a hang).
+#[test]
+fn policies_that_cannot_be_evaluated_never_allow() {
+    let moto = Moto::start();
+    let arn = moto.register(DEVICE, "ACTIVE");
+    moto.attach_thing(&arn, "TestThing-ec");
+    moto.attach_policy(&arn, "ConnectOnly", connect_only());
+    let deny = |extra: Value| {
+        let mut statement = json!({"Sid": "Quarantine", "Effect": "Deny", "Action": "iot:Connect", "Resource": "*"});
+        for (key, value) in extra.as_object().unwrap() {
+            statement[key] = value.clone();
+        }
+        statement
+    };
+    // 10 MB of statements, the Deny last.
+    let padding = json!({"Effect": "Allow", "Action": "iot:Publish",
+        "Resource": format!("{ACCOUNT_ARN}:topic/{}", "p".repeat(200))});
+    let mut statements = vec![padding; 10 * 1024 * 1024 / 270];
+    statements.push(deny(json!({})));
+    let huge = json!({"Version": "2012-10-17", "Statement": statements});
+    assert!(huge.to_string().len() >= 10 * 1000 * 1000);
+    let deep = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Deny","Action":"iot:Connect","Resource":"*","Condition":{{"StringEquals":{{"iot:ClientId":{}"x"{}}}}}}}]}}"#,
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
+    let cases: [(&str, String, &str); 4] = [
+        ("Huge", huge.to_string(), "over the 1 MiB"),
+        ("Deep", deep, "not JSON"),
+        (
+            "OddOperator",
+            json!({"Version": "2012-10-17", "Statement": [deny(json!({"Condition":
+                {"StringFancy": {"iot:ClientId": "TestThing-ec"}}}))]})
+            .to_string(),
+            "the condition operator StringFancy",
+        ),
+        (
+            "OddVariable",
+            json!({"Version": "2012-10-17", "Statement": [deny(json!({"Resource":
+                format!("{ACCOUNT_ARN}:client/${{iot:Connection.Thing.Nickname}}")}))]})
+            .to_string(),
+            "iot:Connection.Thing.Nickname",
+        ),
+    ];
+    for (name, document, says) in cases {
+        moto.seed(json!([
+            {"call": "create_policy", "args": {"policyName": name, "policyDocument": document}},
+            {"call": "attach_policy", "args": {"policyName": name, "target": arn}},
+        ]));
+        let r = moto.account(DEVICE, &["--json", "--timeout", "30"]);
+        assert_eq!(
+            r.code, 0,
+            "{name}: cannot tell is no failure: {}{}",
+            r.stdout, r.stderr
+        );
+        let j = r.json();
+        let connect = &j["checks"][0];
+        assert_eq!(connect["action"], "iot:Connect", "{name}: {j}");
+        assert_eq!(connect["outcome"], "cannot_tell", "{name}: {j}");
+        let words = message(&j, "policy_unknown");
+        assert!(
+            words.contains(name) && words.contains(says),
+            "{name}: {words}"
+        );
+        assert!(
+            r.stdout.len() < 100_000,
+            "{name}: the document is not echoed"
+        );
+        no_secrets(&r);
+        moto.seed(json!([
+            {"call": "detach_policy", "args": {"policyName": name, "target": arn}},
+        ]));
+    }
+    // With only the readable policy left, the connect is allowed again.
+    let r = moto.account(DEVICE, &["--json"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(r.json()["checks"][0]["outcome"], "allowed");
+}
