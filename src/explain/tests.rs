@@ -472,6 +472,26 @@ fn every_table_knows_a_line_of_its_stack() {
             "java-mqttexception.reason_code_failed_authentication",
             "policy-connect",
         ),
+        (
+            "Error: getaddrinfo EAI_AGAIN abc123-ats.iot.eu-west-1.amazonaws.com",
+            "node-uv_eai_again",
+            "dns",
+        ),
+        (
+            "Error: connect EHOSTUNREACH 10.0.0.7:8883",
+            "node-uv_ehostunreach",
+            "tcp-timeout",
+        ),
+        (
+            "Error: Client network socket disconnected before secure TLS connection was established",
+            "node-econnreset_client_network_socket_disconnected_before_secure_tls_connect",
+            "tls-failed",
+        ),
+        (
+            "reason: \"Host: example.com. is not in the cert's altnames: DNS:*.iot.eu-west-1.amazonaws.com\"",
+            "node-node_tls_is_not_in_the_cert_s_altnames",
+            "name-mismatch",
+        ),
     ] {
         let knowledge = knowledge();
         let found = matcher().match_line(line);

@@ -17,6 +17,8 @@ Inputs:
     ERR_reason_error_string, SSL_alert_desc_string_long): the script refuses another
     version;
   * glibc 2.36's strerror, through Python's os.strerror: the script refuses another version.
+  * Node.js v20.20.2 on the PATH: its lib/ sources as built (process.binding('natives')) and
+    libuv's error map (util.getSystemErrorMap()): the script refuses another version.
 
 Usage:
   python3 tools/explain-tables/extract.py --upstream DIR            # writes the tables
@@ -811,6 +813,89 @@ def paho_java(up):
     return table
 
 
+# ---------------------------------------------------------------- Node.js
+
+NODE_VERSION = "v20.20.2"
+
+NODE_FAMILIES = [
+    (r"HANDSHAKE_TIMEOUT|CONNECTION_TIMEOUT", "tcp-timeout"),
+    (r"CLOSED_BEFORE_CONNECTION|SOCKET_CLOSED", "closed-after-handshake"),
+    (r"ALTNAME|not in the cert|does not contain a DNS name", "name-mismatch"),
+    (r"before secure TLS connection", "tls-failed"),
+    (r"hang up", "closed-after-handshake"),
+    (r"RENEGOTIATION|SESSION_ATTACK|PROTOCOL_VERSION|DH_PARAM", "tls-version-cipher"),
+]
+
+# The system errors a client's connection meets, with the call Node names in its message
+# (`connect ECONNREFUSED 1.2.3.4:8883`, `read ECONNRESET`, `getaddrinfo EAI_AGAIN host`).
+NODE_SYSCALLS = {
+    "connect": ["ECONNREFUSED", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "ENETDOWN", "EHOSTDOWN", "EADDRNOTAVAIL", "ECONNRESET"],
+    "read": ["ECONNRESET", "ETIMEDOUT", "ENOTCONN"],
+    "write": ["EPIPE", "ECONNRESET", "ECONNABORTED"],
+    "getaddrinfo": ["EAI_AGAIN", "EAI_FAIL", "EAI_NONAME", "ENOTFOUND"],
+}
+
+
+def node():
+    table = Table("node", "Node.js: the TLS and socket error codes of lib/internal/errors.js with their messages, tls's name-check reasons, _tls_wrap's reset messages, and libuv's system errors as Node prints them")
+    found = subprocess.run(
+        ["node", "-e", "const n = process.binding('natives'); process.stdout.write(JSON.stringify({"
+         "version: process.version, errors: n['internal/errors'], tls: n['tls'], tls_wrap: n['_tls_wrap'],"
+         "uv: [...require('util').getSystemErrorMap()].sort((a, b) => b[0] - a[0])}))"],
+        check=True, capture_output=True, text=True).stdout
+    import json
+    node_js = json.loads(found)
+    if node_js["version"] != NODE_VERSION:
+        sys.exit("extract.py: needs Node.js %s, found %s" % (NODE_VERSION, node_js["version"]))
+    repository, reference, commit = "nodejs/node", NODE_VERSION, "-"
+    # The sources are the installed Node's own (process.binding('natives') holds lib/ as built).
+    errors = node_js["errors"]
+    sid = table.source(repository, reference, commit, "lib/internal/errors.js", errors)
+    for name, quote, message in re.findall(
+            r"^E\('(ERR_(?:TLS|SOCKET_CLOSED|SOCKET_CONNECTION_TIMEOUT)[A-Z0-9_]*)',\s*(['`])((?:(?!\2).)*)\2", errors, re.M | re.S):
+        message = re.sub(r"\s+", " ", message)
+        fixed = max(re.split(r"%[sdjoO]", message), key=len).strip()
+        texts = [message] if "%" not in message else ([fixed] if len(fixed) >= 24 else [])
+        table.row(sid, "node", name, [], first(NODE_FAMILIES, name, "configuration"), *texts)
+    altname = re.search(r"return `(Hostname/IP does not match certificate's altnames): \$\{reason\}`", errors)
+    if altname:
+        table.row(sid, "node", "ERR_TLS_CERT_ALTNAME_INVALID", [], "name-mismatch", altname.group(1))
+    # ENOTFOUND stands for getaddrinfo's EAI_NODATA and EAI_NONAME (errors.js, for backward
+    # compatibility).
+    enotfound = "code = 'ENOTFOUND'" in errors
+    tls = node_js["tls"]
+    sid = table.source(repository, reference, commit, "lib/tls.js", tls)
+    for quoted in re.findall(r"reason\s*=\s*(`[^`]*`|'[^']*')", tls):
+        reason = quoted[1:-1]
+        # The fixed piece of each reason checkServerIdentity gives.
+        fixed = max(re.split(r"\$\{[^}]*\}", reason), key=len).strip(" .:")
+        if len(fixed) < 16:
+            continue
+        table.row(sid, "node", "NODE_TLS_" + slug(fixed), [], first(NODE_FAMILIES, fixed, "name-mismatch"), fixed)
+    tls_wrap = node_js["tls_wrap"]
+    sid = table.source(repository, reference, commit, "lib/_tls_wrap.js", tls_wrap)
+    for body in re.findall(r"new ConnResetException\(((?:\s*'[^']*'\s*\+?)+)\)", tls_wrap):
+        message = "".join(re.findall(r"'([^']*)'", body))
+        table.row(sid, "node", "ECONNRESET_" + slug(message), [], first(NODE_FAMILIES, message, "closed-after-handshake"), message)
+    uv = dict((code, (number, text)) for number, (code, text) in node_js["uv"])
+    listing = "".join("%d %s %s\n" % (uv[c][0], c, uv[c][1]) for c in sorted(uv))
+    sid = table.source("libuv/libuv", "node-" + NODE_VERSION, "-", "include/uv/errno.h", listing)
+    for code in sorted(set(c for cs in NODE_SYSCALLS.values() for c in cs)):
+        if code == "ENOTFOUND":
+            if not enotfound:
+                continue
+            text = uv["EAI_NONAME"][1]
+        elif code not in uv:
+            continue
+        else:
+            text = uv[code][1]
+        family = "dns" if code.startswith("EAI_") or code == "ENOTFOUND" else ERRNO_FAMILIES.get(code, "network-dropped")
+        calls = ["%s %s" % (call, code) for call, codes in sorted(NODE_SYSCALLS.items()) if code in codes]
+        # libuv's shortest texts ("temporary failure") say too little alone: the call names them.
+        table.row(sid, "node", "UV_" + code, [], family, text if len(text) >= 20 else "", *calls)
+    return table
+
+
 def one_owner(earlier, later):
     """A text or name has one owner: the first row that gives it. Later tables (the ones after
     the first ten) leave out a text an earlier row already gives (libmosquitto's texts in Paho
@@ -824,10 +909,11 @@ def one_owner(earlier, later):
             seen.add(key(row[2]))
             seen.update(key(t) for t in row[5])
     for table in later:
-        kept = []
+        kept, names = [], set()
         for sid, stack, name, numbers, family, texts in table.rows:
-            assert key(name) not in seen, "%s: the name %s is an earlier row's" % (table.name, name)
+            assert key(name) not in seen or key(name) in names, "%s: the name %s is an earlier row's" % (table.name, name)
             seen.add(key(name))
+            names.add(key(name))
             mine = []
             for t in texts:
                 if key(t) not in seen:
@@ -844,7 +930,7 @@ def main():
     args = parser.parse_args()
     up = Upstream(args.upstream)
     tables = [crt(up), mbedtls(up), openssl(), mqtt(up), errno_table(), esp_idf(up), coremqtt(up), curl(up), mosquitto(up), sdk_v3(up)]
-    later = [paho_c(up), paho_python(up), paho_java(up)]
+    later = [paho_c(up), paho_python(up), paho_java(up), node()]
     one_owner(tables, later)
     tables += later
     differ = False
