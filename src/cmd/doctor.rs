@@ -52,13 +52,19 @@ pub fn run(settings: &Settings) -> Result<Outcome, Error> {
         &settings.overrides,
         settings.home.as_deref(),
     )?;
+    // The CONNECT speaks the version the device's client speaks (or `--mqtt-version`'s).
+    let mqtt = gather::MqttPlan {
+        version: device.mqtt_version.value,
+        version_origin: config::origin_words(&device.mqtt_version.origin),
+        ..settings.mqtt.clone()
+    };
     let plan = Plan {
         connect: settings.connect.clone(),
         timeout: settings.timeout,
         at: settings.at,
         warn_days: settings.warn_days,
         account: settings.account,
-        mqtt: settings.mqtt.clone(),
+        mqtt,
     };
     let facts = gather::gather(device, millis(clock), &plan);
 

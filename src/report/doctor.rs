@@ -55,6 +55,8 @@ pub struct SettingsView {
     pub ca: Vec<DeviceFile>,
     pub thing: Option<Sourced<String>>,
     pub client_id: Option<Sourced<String>>,
+    /// The MQTT version of the device's CONNECT ("3.1.1" or "5") and why.
+    pub mqtt_version: Sourced<crate::net::MqttVersion>,
     pub ports: Sourced<Vec<u16>>,
     pub proxy: Option<Sourced<ProxyView>>,
     pub region: Option<Sourced<String>>,
@@ -88,6 +90,7 @@ impl SettingsView {
             ca: device.ca.clone(),
             thing: device.thing.clone(),
             client_id: device.client_id.clone(),
+            mqtt_version: device.mqtt_version.clone(),
             ports: device.ports.clone(),
             proxy: device.proxy.as_ref().map(|p| Sourced {
                 value: ProxyView {
@@ -490,6 +493,11 @@ fn settings_rows(s: &SettingsView) -> Vec<(&'static str, String, String)> {
     }
     sourced("thing", &s.thing, &mut rows);
     sourced("client id", &s.client_id, &mut rows);
+    rows.push((
+        "MQTT version",
+        s.mqtt_version.value.name().to_string(),
+        origin_words(&s.mqtt_version.origin),
+    ));
     let ports: Vec<String> = s.ports.value.iter().map(u16::to_string).collect();
     rows.push(("ports", ports.join(", "), origin_words(&s.ports.origin)));
     if let Some(p) = &s.proxy {
@@ -722,6 +730,7 @@ mod tests {
             ca: vec![named(text("/ca"), "--ca")],
             thing: flag(text("thing"), "--thing"),
             client_id: flag(text("client"), "--client-id"),
+            mqtt_version: Sourced::flag(crate::net::MqttVersion::V5, "--mqtt-version"),
             ports: Sourced::flag(vec![8883], "--ports"),
             proxy: Some(Sourced::flag(
                 ProxySetting {
