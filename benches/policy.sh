@@ -15,7 +15,7 @@
 # Usage: bash benches/policy.sh [--runs N] [--warmup N] [--policies N] [--statements N]
 #                               [--no-build] [--bin PATH]
 set -euo pipefail
-cd "$(dirname "$0")/.."
+source "$(dirname "$0")/lib.sh"
 
 RUNS=20
 WARMUP=2
@@ -23,28 +23,12 @@ POLICIES=10
 STATEMENTS=100
 BUILD=1
 BIN=""
-usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; }
-while [ $# -gt 0 ]; do
-    case "$1" in
-        --runs) RUNS=$2; shift 2 ;;
-        --warmup) WARMUP=$2; shift 2 ;;
-        --policies) POLICIES=$2; shift 2 ;;
-        --statements) STATEMENTS=$2; shift 2 ;;
-        --no-build) BUILD=0; shift ;;
-        --bin) BIN=$2; BUILD=0; shift 2 ;;
-        -h|--help) usage; exit 0 ;;
-        *) echo "policy.sh: unknown argument: $1" >&2; usage >&2; exit 2 ;;
-    esac
-done
-for tool in hyperfine python3 jq; do
-    command -v "$tool" >/dev/null || { echo "policy.sh: $tool is needed" >&2; exit 2; }
-done
+bench_args "--runs=RUNS --warmup=WARMUP --policies=POLICIES --statements=STATEMENTS
+            --no-build:BUILD=0 --bin=BIN" "$@"
+bench_need hyperfine python3 jq
 python3 -c 'import moto, boto3' 2>/dev/null \
-    || { echo "policy.sh: python3 with moto and boto3 is needed (pip install 'moto[server]')" >&2; exit 2; }
-
-if [ "$BUILD" -eq 1 ]; then cargo build --release --quiet; fi
-BIN=${BIN:-${CARGO_TARGET_DIR:-$PWD/target}/release/iotcheck}
-[ -x "$BIN" ] || { echo "policy.sh: no binary at $BIN" >&2; exit 2; }
+    || bench_fail "python3 with moto and boto3 is needed (pip install 'moto[server]')"
+bench_build
 F=$PWD/fixtures
 
 TMP=$(mktemp -d)

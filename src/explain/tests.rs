@@ -492,6 +492,21 @@ fn every_table_knows_a_line_of_its_stack() {
             "node-node_tls_is_not_in_the_cert_s_altnames",
             "name-mismatch",
         ),
+        (
+            "javax.net.ssl.SSLHandshakeException: Received fatal alert: certificate_unknown",
+            "java-jsse_alert_certificate_unknown",
+            "device-cert-rejected",
+        ),
+        (
+            "javax.net.ssl.SSLHandshakeException: Remote host terminated the handshake",
+            "java-sslsocketimpl_remote_host_terminated_the_handshake",
+            "closed-after-handshake",
+        ),
+        (
+            "java.net.SocketTimeoutException: Connect timed out",
+            "java-niosocketimpl_connect_timed_out",
+            "tcp-timeout",
+        ),
     ] {
         let knowledge = knowledge();
         let found = matcher().match_line(line);

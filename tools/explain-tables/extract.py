@@ -17,12 +17,14 @@ Inputs:
     ERR_reason_error_string, SSL_alert_desc_string_long): the script refuses another
     version;
   * glibc 2.36's strerror, through Python's os.strerror: the script refuses another version.
+  * the src.zip of Debian's openjdk-17-source 17.0.21.1+2-1~deb12u1 (--jdk-src): the script
+    refuses another version;
   * Node.js v20.20.2 on the PATH: its lib/ sources as built (process.binding('natives')) and
     libuv's error map (util.getSystemErrorMap()): the script refuses another version.
 
 Usage:
-  python3 tools/explain-tables/extract.py --upstream DIR            # writes the tables
-  python3 tools/explain-tables/extract.py --upstream DIR --check    # compares, exit 1 on a difference
+  python3 tools/explain-tables/extract.py --upstream DIR --jdk-src SRC.ZIP            # writes the tables
+  python3 tools/explain-tables/extract.py --upstream DIR --jdk-src SRC.ZIP --check    # compares, exit 1 on a difference
 """
 import argparse
 import ctypes
@@ -896,6 +898,95 @@ def node():
     return table
 
 
+# ---------------------------------------------------------------- Java (JSSE, PKIX)
+
+JDK_SOURCE_VERSION = "17.0.21.1+2-1~deb12u1"
+JDK_VERSION_STRING = "17.0.21.1+2-1-deb12u1-Debian"
+
+JAVA_FAMILIES = [
+    (r"(?i)certification path|PKIX path|trust anchor|untrusted|not trusted", "server-untrusted"),
+    (r"(?i)subject alternative|No name matching|hostname|host name", "name-mismatch"),
+    (r"(?i)has expired|expired", "cert-expired"),
+    (r"(?i)not yet valid", "cert-not-yet-valid"),
+    (r"(?i)Remote host terminated|connection closed|Connection reset", "closed-after-handshake"),
+    (r"(?i)Empty (client )?certificate chain|certificate_required|client authentication|No available authentication", "no-client-certificate"),
+    (r"(?i)timed out", "tcp-timeout"),
+    (r"(?i)protocol|cipher|signature|algorithm|key share|named group|version", "tls-version-cipher"),
+    (r"(?i)private key|KeyManager|keystore", "device-credentials"),
+    (r"(?i)record|too large|too long|overflow", "record-buffer"),
+]
+
+# The files whose exception messages a connection meets: the TLS engine, the certificate path
+# checks, the host name check, and the socket's time-outs.
+JDK_FILES = [
+    r"java\.base/sun/security/ssl/[A-Za-z0-9]+\.java",
+    r"java\.base/sun/security/validator/[A-Za-z0-9]+\.java",
+    r"java\.base/sun/security/util/HostnameChecker\.java",
+    r"java\.base/sun/security/provider/certpath/SunCertPathBuilder\.java",
+    r"java\.base/sun/nio/ch/NioSocketImpl\.java",
+]
+
+
+def java_messages(text):
+    """The fixed text of each exception message or fatal alert: the longest run of adjacent
+    string literals (joined over `+`) in the call's arguments."""
+    found = []
+    for match in re.finditer(r"(?:\bfatal\(\s*Alert\.[A-Z_]+\s*,|\bnew\s+[A-Za-z]*(?:Exception|Error)\s*\()", text):
+        args = text[match.end():match.end() + 400].split(";")[0]
+        pieces, current, last = [], "", 0
+        for literal in re.finditer(r"\"((?:[^\"\\]|\\.)*)\"", args):
+            between = args[last:literal.start()]
+            if current and re.fullmatch(r"\s*\+\s*", between):
+                current += literal.group(1)
+            else:
+                if current:
+                    pieces.append(current)
+                current = literal.group(1)
+            last = literal.end()
+        if current:
+            pieces.append(current)
+        if pieces:
+            found.append(max(pieces, key=len).replace('\\"', '"').strip(" :,(\"'"))
+    return found
+
+
+def java(jdk_src):
+    import zipfile
+    table = Table("java", "Java (OpenJDK 17): JSSE alerts and exception messages, PKIX path and host name checks, socket time-outs")
+    archive = zipfile.ZipFile(jdk_src)
+    version = archive.read("java.base/java/lang/VersionProps.java").decode()
+    if '"%s"' % JDK_VERSION_STRING not in version:
+        sys.exit("extract.py: needs the OpenJDK source of Debian's openjdk-17-source %s" % JDK_SOURCE_VERSION)
+    repository, reference = "openjdk/jdk17u", "jdk-" + JDK_SOURCE_VERSION
+    def source(name):
+        text = archive.read(name).decode("utf-8", "replace")
+        # src.zip holds java.base/<package path>; the repository, src/java.base/share/classes/.
+        path = "src/java.base/share/classes/" + name.split("/", 1)[1]
+        return table.source(repository, reference, "-", path, text), text
+    sid, alerts = source("java.base/sun/security/ssl/Alert.java")
+    prefix = re.search(r"\"(Received fatal alert: )\"\s*\+\s*alert\.description", alerts)
+    for name, number, description in re.findall(r"^\s+([A-Z_]+)\s*\(\(byte\)\s*(\d+),\s*\"([a-z_0-9]+)\"", alerts, re.M):
+        if prefix:
+            table.row(sid, "java", "JSSE_ALERT_" + name, [], ALERT_FAMILIES.get(name, "tls-failed"),
+                      prefix.group(1) + description)
+    names = sorted(n for n in archive.namelist() if any(re.fullmatch(p, n) for p in JDK_FILES))
+    for name in names:
+        text = archive.read(name).decode("utf-8", "replace")
+        messages = java_messages(text)
+        if name.endswith("NioSocketImpl.java"):
+            # Of the socket's own messages, its time-outs and resets (the rest are misuse).
+            messages = [m for m in messages if re.search(r"timed out|reset", m)]
+        else:
+            messages = [m for m in messages if len(m) >= 24 and "%" not in m]
+        if not messages:
+            continue
+        sid, _ = source(name)
+        cls = name.rsplit("/", 1)[1][:-len(".java")]
+        for message in messages:
+            table.row(sid, "java", "%s_%s" % (cls, slug(message)), [], first(JAVA_FAMILIES, message, "tls-failed"), message)
+    return table
+
+
 def one_owner(earlier, later):
     """A text or name has one owner: the first row that gives it. Later tables (the ones after
     the first ten) leave out a text an earlier row already gives (libmosquitto's texts in Paho
@@ -927,10 +1018,11 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--upstream", required=True, help="directory of clones, OWNER+NAME/repo")
     parser.add_argument("--check", action="store_true", help="compare with the committed tables")
+    parser.add_argument("--jdk-src", required=True, help="src.zip of Debian's openjdk-17-source %s" % JDK_SOURCE_VERSION)
     args = parser.parse_args()
     up = Upstream(args.upstream)
     tables = [crt(up), mbedtls(up), openssl(), mqtt(up), errno_table(), esp_idf(up), coremqtt(up), curl(up), mosquitto(up), sdk_v3(up)]
-    later = [paho_c(up), paho_python(up), paho_java(up), node()]
+    later = [paho_c(up), paho_python(up), paho_java(up), node(), java(args.jdk_src)]
     one_owner(tables, later)
     tables += later
     differ = False
