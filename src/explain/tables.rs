@@ -32,6 +32,8 @@ pub const TABLES: &[(&str, &str)] = &[
     ("paho-c.tsv", include_str!("tables/paho-c.tsv")),
     ("paho-python.tsv", include_str!("tables/paho-python.tsv")),
     ("paho-java.tsv", include_str!("tables/paho-java.tsv")),
+    ("node.tsv", include_str!("tables/node.tsv")),
+    ("java.tsv", include_str!("tables/java.tsv")),
 ];
 
 /// Where rows came from: a file of a repository at a commit.

@@ -472,6 +472,41 @@ fn every_table_knows_a_line_of_its_stack() {
             "java-mqttexception.reason_code_failed_authentication",
             "policy-connect",
         ),
+        (
+            "Error: getaddrinfo EAI_AGAIN abc123-ats.iot.eu-west-1.amazonaws.com",
+            "node-uv_eai_again",
+            "dns",
+        ),
+        (
+            "Error: connect EHOSTUNREACH 10.0.0.7:8883",
+            "node-uv_ehostunreach",
+            "tcp-timeout",
+        ),
+        (
+            "Error: Client network socket disconnected before secure TLS connection was established",
+            "node-econnreset_client_network_socket_disconnected_before_secure_tls_connect",
+            "tls-failed",
+        ),
+        (
+            "reason: \"Host: example.com. is not in the cert's altnames: DNS:*.iot.eu-west-1.amazonaws.com\"",
+            "node-node_tls_is_not_in_the_cert_s_altnames",
+            "name-mismatch",
+        ),
+        (
+            "javax.net.ssl.SSLHandshakeException: Received fatal alert: certificate_unknown",
+            "java-jsse_alert_certificate_unknown",
+            "device-cert-rejected",
+        ),
+        (
+            "javax.net.ssl.SSLHandshakeException: Remote host terminated the handshake",
+            "java-sslsocketimpl_remote_host_terminated_the_handshake",
+            "closed-after-handshake",
+        ),
+        (
+            "java.net.SocketTimeoutException: Connect timed out",
+            "java-niosocketimpl_connect_timed_out",
+            "tcp-timeout",
+        ),
     ] {
         let knowledge = knowledge();
         let found = matcher().match_line(line);

@@ -17,10 +17,14 @@ Inputs:
     ERR_reason_error_string, SSL_alert_desc_string_long): the script refuses another
     version;
   * glibc 2.36's strerror, through Python's os.strerror: the script refuses another version.
+  * the src.zip of Debian's openjdk-17-source 17.0.21.1+2-1~deb12u1 (--jdk-src): the script
+    refuses another version;
+  * Node.js v20.20.2 on the PATH: its lib/ sources as built (process.binding('natives')) and
+    libuv's error map (util.getSystemErrorMap()): the script refuses another version.
 
 Usage:
-  python3 tools/explain-tables/extract.py --upstream DIR            # writes the tables
-  python3 tools/explain-tables/extract.py --upstream DIR --check    # compares, exit 1 on a difference
+  python3 tools/explain-tables/extract.py --upstream DIR --jdk-src SRC.ZIP            # writes the tables
+  python3 tools/explain-tables/extract.py --upstream DIR --jdk-src SRC.ZIP --check    # compares, exit 1 on a difference
 """
 import argparse
 import ctypes
@@ -811,6 +815,178 @@ def paho_java(up):
     return table
 
 
+# ---------------------------------------------------------------- Node.js
+
+NODE_VERSION = "v20.20.2"
+
+NODE_FAMILIES = [
+    (r"HANDSHAKE_TIMEOUT|CONNECTION_TIMEOUT", "tcp-timeout"),
+    (r"CLOSED_BEFORE_CONNECTION|SOCKET_CLOSED", "closed-after-handshake"),
+    (r"ALTNAME|not in the cert|does not contain a DNS name", "name-mismatch"),
+    (r"before secure TLS connection", "tls-failed"),
+    (r"hang up", "closed-after-handshake"),
+    (r"RENEGOTIATION|SESSION_ATTACK|PROTOCOL_VERSION|DH_PARAM", "tls-version-cipher"),
+]
+
+# The system errors a client's connection meets, with the call Node names in its message
+# (`connect ECONNREFUSED 1.2.3.4:8883`, `read ECONNRESET`, `getaddrinfo EAI_AGAIN host`).
+NODE_SYSCALLS = {
+    "connect": ["ECONNREFUSED", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "ENETDOWN", "EHOSTDOWN", "EADDRNOTAVAIL", "ECONNRESET"],
+    "read": ["ECONNRESET", "ETIMEDOUT", "ENOTCONN"],
+    "write": ["EPIPE", "ECONNRESET", "ECONNABORTED"],
+    "getaddrinfo": ["EAI_AGAIN", "EAI_FAIL", "EAI_NONAME", "ENOTFOUND"],
+}
+
+
+def node():
+    table = Table("node", "Node.js: the TLS and socket error codes of lib/internal/errors.js with their messages, tls's name-check reasons, _tls_wrap's reset messages, and libuv's system errors as Node prints them")
+    found = subprocess.run(
+        ["node", "-e", "const n = process.binding('natives'); process.stdout.write(JSON.stringify({"
+         "version: process.version, errors: n['internal/errors'], tls: n['tls'], tls_wrap: n['_tls_wrap'],"
+         "uv: [...require('util').getSystemErrorMap()].sort((a, b) => b[0] - a[0])}))"],
+        check=True, capture_output=True, text=True).stdout
+    import json
+    node_js = json.loads(found)
+    if node_js["version"] != NODE_VERSION:
+        sys.exit("extract.py: needs Node.js %s, found %s" % (NODE_VERSION, node_js["version"]))
+    repository, reference, commit = "nodejs/node", NODE_VERSION, "-"
+    # The sources are the installed Node's own (process.binding('natives') holds lib/ as built).
+    errors = node_js["errors"]
+    sid = table.source(repository, reference, commit, "lib/internal/errors.js", errors)
+    for name, quote, message in re.findall(
+            r"^E\('(ERR_(?:TLS|SOCKET_CLOSED|SOCKET_CONNECTION_TIMEOUT)[A-Z0-9_]*)',\s*(['`])((?:(?!\2).)*)\2", errors, re.M | re.S):
+        message = re.sub(r"\s+", " ", message)
+        fixed = max(re.split(r"%[sdjoO]", message), key=len).strip()
+        texts = [message] if "%" not in message else ([fixed] if len(fixed) >= 24 else [])
+        table.row(sid, "node", name, [], first(NODE_FAMILIES, name, "configuration"), *texts)
+    altname = re.search(r"return `(Hostname/IP does not match certificate's altnames): \$\{reason\}`", errors)
+    if altname:
+        table.row(sid, "node", "ERR_TLS_CERT_ALTNAME_INVALID", [], "name-mismatch", altname.group(1))
+    # ENOTFOUND stands for getaddrinfo's EAI_NODATA and EAI_NONAME (errors.js, for backward
+    # compatibility).
+    enotfound = "code = 'ENOTFOUND'" in errors
+    tls = node_js["tls"]
+    sid = table.source(repository, reference, commit, "lib/tls.js", tls)
+    for quoted in re.findall(r"reason\s*=\s*(`[^`]*`|'[^']*')", tls):
+        reason = quoted[1:-1]
+        # The fixed piece of each reason checkServerIdentity gives.
+        fixed = max(re.split(r"\$\{[^}]*\}", reason), key=len).strip(" .:")
+        if len(fixed) < 16:
+            continue
+        table.row(sid, "node", "NODE_TLS_" + slug(fixed), [], first(NODE_FAMILIES, fixed, "name-mismatch"), fixed)
+    tls_wrap = node_js["tls_wrap"]
+    sid = table.source(repository, reference, commit, "lib/_tls_wrap.js", tls_wrap)
+    for body in re.findall(r"new ConnResetException\(((?:\s*'[^']*'\s*\+?)+)\)", tls_wrap):
+        message = "".join(re.findall(r"'([^']*)'", body))
+        table.row(sid, "node", "ECONNRESET_" + slug(message), [], first(NODE_FAMILIES, message, "closed-after-handshake"), message)
+    uv = dict((code, (number, text)) for number, (code, text) in node_js["uv"])
+    listing = "".join("%d %s %s\n" % (uv[c][0], c, uv[c][1]) for c in sorted(uv))
+    sid = table.source("libuv/libuv", "node-" + NODE_VERSION, "-", "include/uv/errno.h", listing)
+    for code in sorted(set(c for cs in NODE_SYSCALLS.values() for c in cs)):
+        if code == "ENOTFOUND":
+            if not enotfound:
+                continue
+            text = uv["EAI_NONAME"][1]
+        elif code not in uv:
+            continue
+        else:
+            text = uv[code][1]
+        family = "dns" if code.startswith("EAI_") or code == "ENOTFOUND" else ERRNO_FAMILIES.get(code, "network-dropped")
+        calls = ["%s %s" % (call, code) for call, codes in sorted(NODE_SYSCALLS.items()) if code in codes]
+        # libuv's shortest texts ("temporary failure") say too little alone: the call names them.
+        table.row(sid, "node", "UV_" + code, [], family, text if len(text) >= 20 else "", *calls)
+    return table
+
+
+# ---------------------------------------------------------------- Java (JSSE, PKIX)
+
+JDK_SOURCE_VERSION = "17.0.21.1+2-1~deb12u1"
+JDK_VERSION_STRING = "17.0.21.1+2-1-deb12u1-Debian"
+
+JAVA_FAMILIES = [
+    (r"(?i)certification path|PKIX path|trust anchor|untrusted|not trusted", "server-untrusted"),
+    (r"(?i)subject alternative|No name matching|hostname|host name", "name-mismatch"),
+    (r"(?i)has expired|expired", "cert-expired"),
+    (r"(?i)not yet valid", "cert-not-yet-valid"),
+    (r"(?i)Remote host terminated|connection closed|Connection reset", "closed-after-handshake"),
+    (r"(?i)Empty (client )?certificate chain|certificate_required|client authentication|No available authentication", "no-client-certificate"),
+    (r"(?i)timed out", "tcp-timeout"),
+    (r"(?i)protocol|cipher|signature|algorithm|key share|named group|version", "tls-version-cipher"),
+    (r"(?i)private key|KeyManager|keystore", "device-credentials"),
+    (r"(?i)record|too large|too long|overflow", "record-buffer"),
+]
+
+# The files whose exception messages a connection meets: the TLS engine, the certificate path
+# checks, the host name check, and the socket's time-outs.
+JDK_FILES = [
+    r"java\.base/sun/security/ssl/[A-Za-z0-9]+\.java",
+    r"java\.base/sun/security/validator/[A-Za-z0-9]+\.java",
+    r"java\.base/sun/security/util/HostnameChecker\.java",
+    r"java\.base/sun/security/provider/certpath/SunCertPathBuilder\.java",
+    r"java\.base/sun/nio/ch/NioSocketImpl\.java",
+]
+
+
+def java_messages(text):
+    """The fixed text of each exception message or fatal alert: the longest run of adjacent
+    string literals (joined over `+`) in the call's arguments."""
+    found = []
+    for match in re.finditer(r"(?:\bfatal\(\s*Alert\.[A-Z_]+\s*,|\bnew\s+[A-Za-z]*(?:Exception|Error)\s*\()", text):
+        args = text[match.end():match.end() + 400].split(";")[0]
+        pieces, current, last = [], "", 0
+        for literal in re.finditer(r"\"((?:[^\"\\]|\\.)*)\"", args):
+            between = args[last:literal.start()]
+            if current and re.fullmatch(r"\s*\+\s*", between):
+                current += literal.group(1)
+            else:
+                if current:
+                    pieces.append(current)
+                current = literal.group(1)
+            last = literal.end()
+        if current:
+            pieces.append(current)
+        if pieces:
+            found.append(max(pieces, key=len).replace('\\"', '"').strip(" :,(\"'"))
+    return found
+
+
+def java(jdk_src):
+    import zipfile
+    table = Table("java", "Java (OpenJDK 17): JSSE alerts and exception messages, PKIX path and host name checks, socket time-outs")
+    archive = zipfile.ZipFile(jdk_src)
+    version = archive.read("java.base/java/lang/VersionProps.java").decode()
+    if '"%s"' % JDK_VERSION_STRING not in version:
+        sys.exit("extract.py: needs the OpenJDK source of Debian's openjdk-17-source %s" % JDK_SOURCE_VERSION)
+    repository, reference = "openjdk/jdk17u", "jdk-" + JDK_SOURCE_VERSION
+    def source(name):
+        text = archive.read(name).decode("utf-8", "replace")
+        # src.zip holds java.base/<package path>; the repository, src/java.base/share/classes/.
+        path = "src/java.base/share/classes/" + name.split("/", 1)[1]
+        return table.source(repository, reference, "-", path, text), text
+    sid, alerts = source("java.base/sun/security/ssl/Alert.java")
+    prefix = re.search(r"\"(Received fatal alert: )\"\s*\+\s*alert\.description", alerts)
+    for name, number, description in re.findall(r"^\s+([A-Z_]+)\s*\(\(byte\)\s*(\d+),\s*\"([a-z_0-9]+)\"", alerts, re.M):
+        if prefix:
+            table.row(sid, "java", "JSSE_ALERT_" + name, [], ALERT_FAMILIES.get(name, "tls-failed"),
+                      prefix.group(1) + description)
+    names = sorted(n for n in archive.namelist() if any(re.fullmatch(p, n) for p in JDK_FILES))
+    for name in names:
+        text = archive.read(name).decode("utf-8", "replace")
+        messages = java_messages(text)
+        if name.endswith("NioSocketImpl.java"):
+            # Of the socket's own messages, its time-outs and resets (the rest are misuse).
+            messages = [m for m in messages if re.search(r"timed out|reset", m)]
+        else:
+            messages = [m for m in messages if len(m) >= 24 and "%" not in m]
+        if not messages:
+            continue
+        sid, _ = source(name)
+        cls = name.rsplit("/", 1)[1][:-len(".java")]
+        for message in messages:
+            table.row(sid, "java", "%s_%s" % (cls, slug(message)), [], first(JAVA_FAMILIES, message, "tls-failed"), message)
+    return table
+
+
 def one_owner(earlier, later):
     """A text or name has one owner: the first row that gives it. Later tables (the ones after
     the first ten) leave out a text an earlier row already gives (libmosquitto's texts in Paho
@@ -824,10 +1000,11 @@ def one_owner(earlier, later):
             seen.add(key(row[2]))
             seen.update(key(t) for t in row[5])
     for table in later:
-        kept = []
+        kept, names = [], set()
         for sid, stack, name, numbers, family, texts in table.rows:
-            assert key(name) not in seen, "%s: the name %s is an earlier row's" % (table.name, name)
+            assert key(name) not in seen or key(name) in names, "%s: the name %s is an earlier row's" % (table.name, name)
             seen.add(key(name))
+            names.add(key(name))
             mine = []
             for t in texts:
                 if key(t) not in seen:
@@ -841,10 +1018,11 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--upstream", required=True, help="directory of clones, OWNER+NAME/repo")
     parser.add_argument("--check", action="store_true", help="compare with the committed tables")
+    parser.add_argument("--jdk-src", required=True, help="src.zip of Debian's openjdk-17-source %s" % JDK_SOURCE_VERSION)
     args = parser.parse_args()
     up = Upstream(args.upstream)
     tables = [crt(up), mbedtls(up), openssl(), mqtt(up), errno_table(), esp_idf(up), coremqtt(up), curl(up), mosquitto(up), sdk_v3(up)]
-    later = [paho_c(up), paho_python(up), paho_java(up)]
+    later = [paho_c(up), paho_python(up), paho_java(up), node(), java(args.jdk_src)]
     one_owner(tables, later)
     tables += later
     differ = False
