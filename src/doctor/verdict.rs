@@ -71,6 +71,8 @@ pub struct Evidence {
     pub alerts: Vec<String>,
     /// The return codes with which the broker refused CONNECT.
     pub mqtt_refusals: Vec<u8>,
+    /// How the device's MQTT travels and authenticates (`--transport`).
+    pub transport: crate::doctor::facts::DeviceTransport,
 }
 
 /// One port as the tcp and tls stages saw it.
@@ -149,6 +151,7 @@ impl Evidence {
             files: facts.files.clone(),
             at: facts.at,
             held: clock::held(facts),
+            transport: facts.transport.clone(),
             ..Evidence::default()
         };
         let Some(network) = &facts.network else {
