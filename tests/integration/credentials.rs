@@ -550,3 +550,176 @@ fn doctor_checks_the_credentials_provider_of_flags_with_role_alias() {
     // Not Greengrass: no data plane.
     assert_eq!(stage_of(&j, "data_plane")["status"], "skipped");
 }
+
+// ---------------------------------------------------------------------------------------------
+// doctor: the account's side of the role alias and of the endpoint's domain (moto)
+
+/// The policies the Greengrass installer attaches to a core device
+/// (GreengrassV2IoTThingPolicy, and iot:AssumeRoleWithCertificate on the token exchange role
+/// alias) in one document, the alias statement covering every alias of the cases but those
+/// starting with "denied" (as the peer's account does).
+fn greengrass_policy() -> serde_json::Value {
+    let aliases: Vec<String> = ["ok", "missing", "norole", "duration"]
+        .iter()
+        .map(|prefix| format!("arn:aws:iot:eu-west-1:123456789012:rolealias/{prefix}-*"))
+        .collect();
+    serde_json::json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow",
+         "Action": ["iot:Publish", "iot:Subscribe", "iot:Receive", "iot:Connect", "greengrass:*"],
+         "Resource": "*"},
+        {"Effect": "Allow", "Action": "iot:AssumeRoleWithCertificate", "Resource": aliases}
+    ]})
+}
+
+#[test]
+fn doctor_asks_the_account_about_a_greengrass_cores_role_alias_and_domain() {
+    use crate::account_roles::{alias, role};
+    use std::os::unix::fs::PermissionsExt;
+    // The account in moto plays the one the peer plays: each alias fails on both sides alike,
+    // and the account stage tells which of the service's causes it is.
+    let moto = crate::account::Moto::start();
+    let mut calls = crate::account::registered_device(&greengrass_policy());
+    calls.extend([
+        role("TokenExchangeRole", "credentials.iot.amazonaws.com"),
+        role("Ec2Role", "ec2.amazonaws.com"),
+        alias("ok-alias", "TokenExchangeRole", 3600),
+        alias("norole-alias", "DoesNotExist", 3600),
+        alias("norole-trust", "Ec2Role", 3600),
+        alias("duration-alias", "TokenExchangeRole", 7200),
+        alias("denied-alias", "TokenExchangeRole", 3600),
+    ]);
+    moto.seed(serde_json::Value::Array(calls));
+
+    let door = door();
+    let (broker, _broker_dir) = crate::doctor::broker(true);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let key = dir.path().join("private.pem.key");
+    std::fs::copy(fixture("device/ec.key"), &key).expect("key");
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).expect("mode");
+    let report = dir.path().join("support.md");
+    let doctor = |alias: &str, extra: &[&str]| {
+        let config = greengrass_config(
+            dir.path(),
+            broker.port,
+            door.peer.port,
+            alias,
+            "TestThing-ec",
+            door.peer.port,
+        );
+        let mut cmd = iotcheck();
+        cmd.arg("doctor")
+            .arg("--config")
+            .arg(&config)
+            .args([
+                "--connect",
+                "127.0.0.1",
+                "--ports",
+                &broker.port.to_string(),
+            ])
+            .args(["--at", AT, "--timeout", "5", "--json"])
+            .args(extra);
+        crate::account::with_aws(&mut cmd, &moto.url(), moto.config.path());
+        run_cmd_within(&mut cmd, 30)
+    };
+    // The installer's policy is broad (a warning): the errors are what the cases differ in.
+    let account_codes = |j: &serde_json::Value| -> Vec<String> {
+        stage_of(j, "account")["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .filter(|f| f["severity"] == "error")
+            .map(|f| f["code"].as_str().unwrap_or_default().to_string())
+            .collect()
+    };
+
+    // Healthy: the account stage asked about the alias and found nothing wrong.
+    let r = doctor("ok-alias", &["--report", &report.to_string_lossy()]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    no_secret(&r);
+    crate::account::no_secrets(&r);
+    let j = r.json();
+    assert_ne!(stage_of(&j, "account")["status"], "fail", "{j}");
+    assert!(account_codes(&j).is_empty(), "{j}");
+    assert_eq!(stage_of(&j, "credentials_provider")["status"], "ok", "{j}");
+    let written = std::fs::read_to_string(&report).expect("the support report");
+    for secret in [
+        FAKE_SECRET,
+        FAKE_TOKEN,
+        FAKE_KEY_ID,
+        "testing-secret-never-shown",
+    ] {
+        assert!(!written.contains(secret), "{secret} in the report");
+    }
+
+    // Each failure: the provider's answer in its stage, the account's cause in the account
+    // stage with its own code, and advice that names the fix of that cause.
+    for (alias, provider, account, advice) in [
+        (
+            "missing-alias",
+            "credentials_alias_not_found",
+            "role_alias_missing",
+            "aws iot create-role-alias --role-alias missing-alias",
+        ),
+        (
+            "norole-alias",
+            "credentials_role_unassumable",
+            "role_missing",
+            "The IAM role the role alias norole-alias names does not exist",
+        ),
+        (
+            "norole-trust",
+            "credentials_role_unassumable",
+            "role_trust_missing",
+            "does not trust the credentials provider",
+        ),
+        (
+            "duration-alias",
+            "credentials_duration_too_long",
+            "role_session_too_short",
+            "--credential-duration-seconds",
+        ),
+        (
+            "denied-alias",
+            "credentials_access_denied",
+            "policy_denies_assume_role",
+            "rolealias/denied-alias in a policy attached to the certificate",
+        ),
+    ] {
+        let r = doctor(alias, &[]);
+        assert_eq!(r.code, 1, "{alias}: {}{}", r.stdout, r.stderr);
+        no_secret(&r);
+        let j = r.json();
+        assert_eq!(
+            stage_of(&j, "credentials_provider")["findings"][0]["code"],
+            provider,
+            "{alias}: {j}"
+        );
+        assert_eq!(stage_of(&j, "account")["status"], "fail", "{alias}: {j}");
+        assert_eq!(account_codes(&j), [account], "{alias}: {j}");
+        assert_eq!(j["first_failure"], "credentials_provider", "{alias}");
+        let said = j["advice"].as_str().unwrap_or_default();
+        assert!(said.contains(advice), "{alias}: {advice:?} in {said}");
+        assert!(said.contains(account), "{alias}: {account} in {said}");
+    }
+
+    // The endpoint's domain: a configuration serving the endpoint's name, disabled, fails the
+    // account stage by the same comparison `account --endpoint` makes.
+    moto.seed(serde_json::json!([
+        {"call": "create_domain_configuration", "args": {
+            "domainConfigurationName": "devices", "domainName": ENDPOINT,
+            "serverCertificateArns": ["arn:aws:acm:eu-west-1:123456789012:certificate/11111111-2222-3333-4444-555555555555"],
+            "serviceType": "DATA"}},
+        {"call": "update_domain_configuration", "args": {
+            "domainConfigurationName": "devices", "domainConfigurationStatus": "DISABLED"}},
+    ]));
+    let r = doctor("ok-alias", &[]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    let j = r.json();
+    assert_eq!(account_codes(&j), ["domain_disabled"], "{j}");
+    assert_eq!(j["first_failure"], "account");
+    let said = j["advice"].as_str().unwrap_or_default();
+    assert!(
+        said.contains("--domain-configuration-status ENABLED"),
+        "{said}"
+    );
+}
