@@ -723,3 +723,204 @@ fn doctor_asks_the_account_about_a_greengrass_cores_role_alias_and_domain() {
         "{said}"
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// the credentials endpoint found by DescribeEndpoint (moto)
+
+#[test]
+fn the_credentials_endpoint_is_discovered_when_none_is_given() {
+    // moto 5.2.1 answers DescribeEndpoint iot:CredentialProvider with a new random prefix at
+    // each call (`<14 letters>.credentials.iot.eu-west-1.amazonaws.com`): the peer takes any
+    // one label before the region's credentials suffix as the endpoint's name.
+    let moto = crate::account::Moto::start();
+    let peer = credentials_peer(
+        (
+            Path::new(&fixture("server/rsa-int.pem")),
+            Path::new(&fixture("server/rsa-int.key")),
+        ),
+        Path::new(&fixture("device/device-ca.pem")),
+        "*.credentials.iot.eu-west-1.amazonaws.com",
+    );
+    let suffix = ".credentials.iot.eu-west-1.amazonaws.com";
+
+    // endpoint --credentials without HOST: the discovered name is sent as SNI and verified;
+    // --connect and --port keep the request on the loopback peer.
+    let mut cmd = iotcheck();
+    cmd.args([
+        "endpoint",
+        "--port",
+        &peer.port.to_string(),
+        "--connect",
+        "127.0.0.1",
+        "--at",
+        AT,
+        "--timeout",
+        "10",
+        "--json",
+        "--ca",
+        &fixture("roots/test-roots.pem"),
+        "--cert",
+        &fixture("device/ec.pem"),
+        "--key",
+        &fixture("device/ec.key"),
+        "--credentials",
+        "--role-alias",
+        "ok-alias",
+        "--thing",
+        "TestThing-ec",
+    ]);
+    crate::account::with_aws(&mut cmd, &moto.url(), moto.config.path());
+    let r = run_cmd_within(&mut cmd, 30);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    no_secret(&r);
+    let j = r.json();
+    let host = j["endpoint"]["host"].as_str().expect("the endpoint's host");
+    assert!(host.ends_with(suffix), "moto's answer: {host}");
+    assert_eq!(
+        j["endpoint"]["source"],
+        serde_json::json!({"kind": "describe_endpoint", "region": "eu-west-1",
+                           "endpoint_type": "iot:CredentialProvider"})
+    );
+    assert_eq!(j["handshakes"][0]["tls"]["sni"], host);
+    assert_eq!(https_of(&j)["status"], 200, "{j}");
+    assert_eq!(https_of(&j)["access_key_id_last4"], "Q2WX");
+
+    // doctor --role-alias without --credentials-endpoint asks the account for the name, as
+    // the device would be configured with it. Its door keeps the credentials provider's
+    // port (443), which `--connect` does not change and no test may serve: what is asserted
+    // is the name discovered and that the probe went out to it (dialled at 127.0.0.1:443).
+    let (broker, _broker_dir) = crate::doctor::broker(true);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let key = dir.path().join("private.pem.key");
+    std::fs::copy(fixture("device/ec.key"), &key).expect("key");
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).expect("mode");
+    }
+    let mut cmd = iotcheck();
+    cmd.args([
+        "doctor",
+        "--endpoint",
+        ENDPOINT,
+        "--connect",
+        "127.0.0.1",
+        "--ports",
+        &broker.port.to_string(),
+        "--cert",
+        &fixture("device/ec.pem"),
+        "--key",
+        &key.to_string_lossy(),
+        "--ca",
+        &fixture("roots/test-roots.pem"),
+        "--thing",
+        "TestThing-ec",
+        "--at",
+        AT,
+        "--timeout",
+        "5",
+        "--json",
+        "--role-alias",
+        "ok-alias",
+    ]);
+    crate::account::with_aws(&mut cmd, &moto.url(), moto.config.path());
+    let r = run_cmd_within(&mut cmd, 30);
+    let j = r.json();
+    let stage = stage_of(&j, "credentials_provider");
+    assert_ne!(stage["status"], "skipped", "{stage}");
+    let said = stage.to_string();
+    let at = said
+        .split('"')
+        .find(|s| s.contains(&format!("{suffix}:443")))
+        .unwrap_or_else(|| panic!("the discovered name on 443 in {stage}"));
+    assert!(
+        at.contains(".credentials.iot.eu-west-1.amazonaws.com:443"),
+        "{at}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// a fatal alert after the request: openssl s_server under TLS 1.3
+
+#[test]
+fn a_fatal_alert_after_the_request_is_a_finding_within_the_timeout() {
+    // Under TLS 1.3 the client's certificate is judged after the client's Finished: a device
+    // has sent its request when the server's alert arrives, as when AWS IoT rejects a device
+    // certificate it does not know. s_server requires a certificate issued by another CA.
+    // The run ends by the alert, well within --timeout; 30 s bounds only a hang.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/credentials_peer.py");
+    let written = std::process::Command::new("python3")
+        .arg(&script)
+        .args(["--issuer-cert", &fixture("server/rsa-int.pem")])
+        .args(["--issuer-key", &fixture("server/rsa-int.key")])
+        .args(["--client-ca", &fixture("device/device-ca.pem")])
+        .arg("--write-leaf")
+        .arg(dir.path())
+        .status()
+        .expect("python3 runs");
+    assert!(
+        written.success(),
+        "python3 with cryptography writes the leaf"
+    );
+    let server = crate::peers::s_server(
+        dir.path(),
+        "127.0.0.1",
+        &[
+            "-tls1_3",
+            "-cert",
+            "chain.pem",
+            "-cert_chain",
+            &fixture("server/rsa-int.pem"),
+            "-key",
+            "key.pem",
+            "-Verify",
+            "1",
+            "-verify_return_error",
+            "-CAfile",
+            &fixture("device/other-device-ca.pem"),
+        ],
+    );
+    for (what, args) in [
+        (
+            "credentials",
+            vec![
+                "--credentials",
+                "--role-alias",
+                "ok-alias",
+                "--thing",
+                "TestThing-ec",
+            ],
+        ),
+        ("https-publish", vec!["--https-publish", "allowed/Sensor1"]),
+    ] {
+        let mut args = args;
+        args.extend(["--json", "--timeout", "5"]);
+        let mut cmd = credentials_cmd(server.port, "ec", &args);
+        let r = run_cmd_within(&mut cmd, 30);
+        no_secret(&r);
+        assert_eq!(r.code, 1, "{what}: {}{}", r.stdout, r.stderr);
+        let j = r.json();
+        assert_eq!(
+            error_codes(&j),
+            vec!["client_cert_rejected".to_string()],
+            "{what}: {j}"
+        );
+        let message = first(&j, "problems")["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        assert!(message.contains("alert unknown_ca"), "{what}: {message}");
+        // The probe reads the server's verdict on the certificate before it sends the request
+        // (the alert comes in the same flight as the server's answer to Finished): the
+        // identity's rejection is told, and the request is reported as not sent, saying why.
+        let https = https_of(&j);
+        assert_eq!(https["outcome"], "not_sent", "{what}: {https}");
+        assert!(
+            https["detail"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("ended right after the handshake"),
+            "{what}: {https}"
+        );
+    }
+}
