@@ -13,29 +13,14 @@
 #
 # Usage: bash benches/serve.sh [--soak SECONDS] [--no-build] [--bin PATH]
 set -euo pipefail
-cd "$(dirname "$0")/.."
+source "$(dirname "$0")/lib.sh"
 
 SOAK=60
 BUILD=1
 BIN=""
-while [ $# -gt 0 ]; do
-    case "$1" in
-        --soak) SOAK=$2; shift 2 ;;
-        --no-build) BUILD=0; shift ;;
-        --bin) BIN=$2; BUILD=0; shift 2 ;;
-        -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-        *) echo "serve.sh: unknown argument: $1" >&2; exit 2 ;;
-    esac
-done
-for tool in openssl prometheus prometheus-blackbox-exporter curl hyperfine python3; do
-    command -v "$tool" >/dev/null || { echo "serve.sh: needs $tool" >&2; exit 2; }
-done
-if [ "$BUILD" -eq 1 ]; then
-    echo "== cargo build --release" >&2
-    cargo build --release --locked
-fi
-BIN="${BIN:-${CARGO_TARGET_DIR:-target}/release/iotcheck}"
-[ -x "$BIN" ] || { echo "serve.sh: $BIN not found" >&2; exit 2; }
+bench_args "--soak=SOAK --no-build:BUILD=0 --bin=BIN" "$@"
+bench_need openssl prometheus prometheus-blackbox-exporter curl hyperfine python3
+bench_build
 
 TMP=$(mktemp -d)
 PIDS=()

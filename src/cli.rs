@@ -650,6 +650,9 @@ pub struct DoctorArgs {
     #[arg(long)]
     pub no_account: bool,
 
+    #[command(flatten)]
+    pub transport: TransportArgs,
+
     /// The role alias the device asks the credentials provider for (Greengrass: iotRoleAlias);
     /// adds the credentials_provider stage.
     #[arg(long, value_name = "ALIAS")]

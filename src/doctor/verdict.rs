@@ -77,6 +77,8 @@ pub struct Evidence {
     /// The account stage's errors: what tells apart the causes of one answer of the
     /// credentials provider (a 400 is a missing role or a trust policy without the service).
     pub account: Vec<crate::finding::Finding>,
+    /// How the device's MQTT travels and authenticates (`--transport`).
+    pub transport: crate::doctor::facts::DeviceTransport,
 }
 
 /// One port as the tcp and tls stages saw it.
@@ -171,6 +173,7 @@ impl Evidence {
                 }
                 _ => Vec::new(),
             },
+            transport: facts.transport.clone(),
             ..Evidence::default()
         };
         let Some(network) = &facts.network else {

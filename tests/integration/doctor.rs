@@ -788,6 +788,59 @@ fn a_greengrass_config_is_read_and_checked() {
     assert_eq!(status(&j, "mqtt"), "ok");
     // The data plane (here the data endpoint, on the broker's port) accepted the device.
     assert_eq!(status(&j, "data_plane"), "ok");
+    // Nucleus 2.9.4 predates MQTT 5: the CONNECT spoke 3.1.1, and the stage says why.
+    assert_eq!(j["settings"]["mqtt_version"]["value"], "3.1.1");
+    assert_eq!(j["settings"]["mqtt_version"]["origin"]["kind"], "default");
+    let said = |j: &Value| {
+        stage(j, "mqtt")["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["code"] == "mqtt_version")
+            .map(|f| f["message"].as_str().unwrap().to_string())
+            .unwrap_or_default()
+    };
+    assert!(
+        said(&j).contains("MQTT 3.1.1 (nucleus 2.9.4 predates"),
+        "{}",
+        said(&j)
+    );
+    // A later nucleus with `mqtt.version: mqtt5`: the CONNECT speaks MQTT 5 to the broker.
+    let text = std::fs::read_to_string(&config).unwrap();
+    let mqtt5 = config.with_file_name("mqtt5.yaml");
+    std::fs::write(
+        &mqtt5,
+        text.replace("\"2.9.4\"", "\"2.14.0\"")
+            .replace("      mqtt:\n", "      mqtt:\n        version: \"mqtt5\"\n"),
+    )
+    .unwrap();
+    let j = doctor_config(&mqtt5, broker.port, &[]).json();
+    assert_eq!(status(&j, "mqtt"), "ok", "{}", stage(&j, "mqtt"));
+    assert_eq!(j["settings"]["mqtt_version"]["value"], "5");
+    assert!(
+        j["settings"]["mqtt_version"]["origin"]["key"]
+            .as_str()
+            .unwrap()
+            .ends_with("mqtt.version"),
+        "{}",
+        j["settings"]["mqtt_version"]
+    );
+    assert!(
+        said(&j).starts_with("CONNECT spoke MQTT 5 ("),
+        "{}",
+        said(&j)
+    );
+    // --mqtt-version wins over the file.
+    let j = doctor_config(&mqtt5, broker.port, &["--mqtt-version", "3"]).json();
+    assert_eq!(
+        j["settings"]["mqtt_version"]["origin"]["flag"],
+        "--mqtt-version"
+    );
+    assert!(
+        said(&j).contains("MQTT 3.1.1 (--mqtt-version)"),
+        "{}",
+        said(&j)
+    );
     // Without --ports, the nucleus's own ports: MQTT and the data plane's, both from the file.
     let mut cmd = iotcheck();
     cmd.arg("doctor")

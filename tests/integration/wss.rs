@@ -394,3 +394,127 @@ fn https_requests_are_not_sent_over_a_websocket_transport() {
         assert!(r.stderr.contains("--https-publish"), "{}", r.stderr);
     }
 }
+
+/// `doctor` for a device that reaches the gateway's `port` as ENDPOINT, trusting the test
+/// roots, at AT, without the account, in JSON; the fake credentials in the environment.
+fn doctor_cmd(port: u16, extra: &[&str]) -> Command {
+    let mut cmd = iotcheck();
+    cmd.args(["doctor", "--endpoint", ENDPOINT, "--connect", "127.0.0.1"])
+        .args([
+            "--ports",
+            &port.to_string(),
+            "--ca",
+            &fixture("roots/test-roots.pem"),
+        ])
+        .args(["--at", AT, "--timeout", "5", "--no-account", "--json"])
+        .args(extra)
+        .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
+        .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+        .env("AWS_SESSION_TOKEN", SESSION_TOKEN)
+        .env("AWS_REGION", "us-east-1");
+    cmd
+}
+
+fn doctor_stage<'a>(j: &'a Value, id: &str) -> &'a Value {
+    j["stages"]
+        .as_array()
+        .expect("stages")
+        .iter()
+        .find(|s| s["id"] == id)
+        .unwrap_or_else(|| panic!("no stage {id} in {j}"))
+}
+
+fn doctor_codes(j: &Value, id: &str) -> Vec<String> {
+    doctor_stage(j, id)["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn doctor_follows_a_wss_or_custom_auth_device_to_its_first_failure() {
+    let gateway = gateway();
+    let dir = tempfile::tempdir().unwrap();
+    let report = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
+    let scanned = |path: &str| assert_no_secret(&std::fs::read_to_string(path).unwrap());
+
+    // SigV4: TLS with ALPN http/1.1, the upgrade, MQTT 5; no certificate presented.
+    let good = report("sigv4.md");
+    let mut cmd = doctor_cmd(
+        gateway.port("sigv4"),
+        &[
+            "--transport",
+            "wss",
+            "--client-id",
+            "browser-1",
+            "--mqtt-version",
+            "5",
+        ],
+    );
+    let r = checked(cmd.args(["--report", &good]));
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let j = r.json();
+    assert_eq!(j["verdict"], "ok", "{}", r.stdout);
+    assert_eq!(j["settings"]["transport"]["kind"], "wss_sigv4");
+    assert_eq!(j["settings"]["transport"]["region"], "eu-west-1");
+    assert_eq!(j["network"]["ports"][0]["alpn_offered"][0], "http/1.1");
+    assert_eq!(doctor_stage(&j, "client_auth")["status"], "skipped");
+    assert_eq!(doctor_stage(&j, "mqtt")["status"], "ok");
+    let said = doctor_stage(&j, "mqtt")["findings"][0]["message"].to_string();
+    assert!(
+        said.contains("MQTT 5 over a WebSocket presigned with SigV4 for eu-west-1"),
+        "{said}"
+    );
+    scanned(&good);
+
+    // A wrong secret key: the upgrade's 403 is the mqtt stage's failure, and the advice
+    // names what is signed.
+    let bad = report("mismatch.md");
+    let mut cmd = doctor_cmd(
+        gateway.port("sigv4"),
+        &["--transport", "wss", "--client-id", "b"],
+    );
+    cmd.env(
+        "AWS_SECRET_ACCESS_KEY",
+        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzzWRONGzzz",
+    )
+    .args(["--report", &bad]);
+    let r = checked(&mut cmd);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    let j = r.json();
+    assert_eq!(j["first_failure"], "mqtt", "{}", r.stdout);
+    assert!(doctor_codes(&j, "mqtt").contains(&"ws_signature_mismatch".to_string()));
+    let advice = j["advice"].as_str().unwrap();
+    assert!(
+        advice.contains("iotdevicegateway") && advice.contains("eu-west-1"),
+        "{advice}"
+    );
+    scanned(&bad);
+
+    // Custom authentication in the user name: ALPN mqtt; a good token connects, another is
+    // refused, and the advice is the authorizer's.
+    for (token, code) in [(AUTH_TOKEN, 0), ("another-token", 1)] {
+        let path = report(&format!("custom-{code}.md"));
+        let mut cmd = doctor_cmd(
+            gateway.port("authorizer-mqtt"),
+            &["--transport", "custom-auth", "--authorizer", AUTHORIZER],
+        );
+        cmd.args(["--token-name", TOKEN_NAME, "--client-id", "gateway-7"])
+            .args(["--report", &path])
+            .env("IOTCHECK_AUTHORIZER_TOKEN", token)
+            .env("IOTCHECK_AUTHORIZER_SIGNATURE", AUTH_SIGNATURE);
+        let r = checked(&mut cmd);
+        assert_eq!(r.code, code, "{}{}", r.stdout, r.stderr);
+        let j = r.json();
+        assert_eq!(j["network"]["ports"][0]["alpn_offered"][0], "mqtt");
+        assert_eq!(j["settings"]["transport"]["authorizer"], AUTHORIZER);
+        if code == 1 {
+            assert_eq!(j["first_failure"], "mqtt", "{}", r.stdout);
+            let advice = j["advice"].as_str().unwrap();
+            assert!(advice.contains("test-invoke-authorizer"), "{advice}");
+        }
+        scanned(&path);
+    }
+}

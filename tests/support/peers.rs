@@ -211,7 +211,8 @@ pub fn moto() -> Peer {
             .arg(&launcher)
             .args(["-H", "127.0.0.1", "-p"])
             .arg(port.to_string())
-            .env("MOTO_IOT_USE_VALID_CERT", "true");
+            .env("MOTO_IOT_USE_VALID_CERT", "true")
+            .env("MOTO_EXIT_AT_EOF", "1");
         (command, "Running on", "127.0.0.1")
     })
 }

@@ -32,6 +32,11 @@ pub struct Plan {
     pub account: bool,
     /// What the device's MQTT session does after CONNECT.
     pub mqtt: MqttPlan,
+    /// How the device's MQTT travels (`--transport`), resolved: the WebSocket's URL signed or
+    /// the authorizer's headers; the custom authorizer's user name is in `mqtt`.
+    pub transport: crate::net::Transport,
+    /// The same, as the stages speak of it.
+    pub device_transport: crate::doctor::facts::DeviceTransport,
 }
 
 /// The MQTT version of the device's CONNECT, and the topics to subscribe and publish to
@@ -45,6 +50,9 @@ pub struct MqttPlan {
     pub version_origin: String,
     pub subscribe: Vec<String>,
     pub publish: Vec<String>,
+    /// `--transport custom-auth`: the authorizer whose parameters the CONNECT's user name
+    /// carries (its token is a secret: its `Debug` never shows it).
+    pub authorizer: Option<crate::net::Authorizer>,
 }
 
 impl MqttPlan {
@@ -54,6 +62,10 @@ impl MqttPlan {
             version: self.version,
             subscribe: self.subscribe.clone(),
             publish: self.publish.clone(),
+            username: self
+                .authorizer
+                .as_ref()
+                .map(crate::net::Authorizer::username),
             ..crate::net::MqttSettings::new(client_id, 30)
         }
     }
@@ -137,6 +149,7 @@ pub fn gather(device: DeviceSettings, config_ms: f64, plan: &Plan) -> Facts {
         policy,
         client_id,
         mqtt: plan.mqtt.clone(),
+        transport: plan.device_transport.clone(),
         files,
         credentials,
         trust,
