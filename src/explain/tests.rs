@@ -507,6 +507,16 @@ fn every_table_knows_a_line_of_its_stack() {
             "java-niosocketimpl_connect_timed_out",
             "tcp-timeout",
         ),
+        (
+            "E (4213) esp-tls-mbedtls: mbedtls_ssl_handshake returned -0x7800",
+            "mbedtls-mbedtls_err_ssl_peer_verify_failed",
+            "verify-failed",
+        ),
+        (
+            "E (4213) esp-tls-mbedtls: mbedtls_ssl_handshake returned -0x7800",
+            "mbedtls-mbedtls_err_ssl_unrecognized_name",
+            "sni",
+        ),
     ] {
         let knowledge = knowledge();
         let found = matcher().match_line(line);
