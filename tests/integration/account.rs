@@ -252,6 +252,22 @@ pub(crate) fn no_secrets(r: &Run) {
     }
 }
 
+/// The seeding calls for [`DEVICE`] registered ACTIVE with its thing TestThing-ec attached and
+/// `policy` attached as DevicePolicy; the certificate's ARN is saved as `{ARN}`. The cases of
+/// a test follow these calls in the same seeding run (each start of python and boto3 costs
+/// most of a second).
+pub(crate) fn registered_device(policy: &Value) -> Vec<Value> {
+    let pem = std::fs::read_to_string(fixture(DEVICE)).expect("fixture");
+    vec![
+        json!({"call": "register_certificate_without_ca",
+               "args": {"certificatePem": pem, "status": "ACTIVE"}, "save": {"ARN": "certificateArn"}}),
+        json!({"call": "create_thing", "args": {"thingName": "TestThing-ec"}}),
+        json!({"call": "attach_thing_principal", "args": {"thingName": "TestThing-ec", "principal": "{ARN}"}}),
+        json!({"call": "create_policy", "args": {"policyName": "DevicePolicy", "policyDocument": policy.to_string()}}),
+        json!({"call": "attach_policy", "args": {"policyName": "DevicePolicy", "target": "{ARN}"}}),
+    ]
+}
+
 /// The AWS documented policy for registered devices: client id and topics are the thing name.
 pub(crate) fn thing_policy() -> Value {
     json!({"Version": "2012-10-17", "Statement": [

@@ -11,6 +11,7 @@ use std::sync::OnceLock;
 use serde_json::Value;
 
 use crate::common::*;
+use crate::doctor::{stage as doctor_stage, stage_codes as doctor_codes};
 
 const ACCESS_KEY: &str = "AKIAIOSFODNN7EXAMPLE";
 const SECRET_KEY: &str = "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";
@@ -167,17 +168,7 @@ fn a_presigned_connect_succeeds_end_to_end() {
 
     // The same, told to a person.
     let cmd = wss_cmd(port, &["--transport", "wss", "--mqtt", "--client-id", "b"]);
-    let args: Vec<_> = cmd
-        .get_args()
-        .filter(|a| *a != "--json")
-        .map(|a| a.to_owned())
-        .collect();
-    let mut human = iotcheck();
-    human.args(args).envs(
-        cmd.get_envs()
-            .filter_map(|(k, v)| v.map(|v| (k.to_owned(), v.to_owned()))),
-    );
-    let r = checked(&mut human);
+    let r = checked(&mut human(&cmd));
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     assert!(
         r.stdout
@@ -413,24 +404,6 @@ fn doctor_cmd(port: u16, extra: &[&str]) -> Command {
         .env("AWS_SESSION_TOKEN", SESSION_TOKEN)
         .env("AWS_REGION", "us-east-1");
     cmd
-}
-
-fn doctor_stage<'a>(j: &'a Value, id: &str) -> &'a Value {
-    j["stages"]
-        .as_array()
-        .expect("stages")
-        .iter()
-        .find(|s| s["id"] == id)
-        .unwrap_or_else(|| panic!("no stage {id} in {j}"))
-}
-
-fn doctor_codes(j: &Value, id: &str) -> Vec<String> {
-    doctor_stage(j, id)["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["code"].as_str().unwrap().to_string())
-        .collect()
 }
 
 #[test]

@@ -56,6 +56,7 @@ PINS = {
     "aws/aws-iot-device-sdk-embedded-C": ("v3.1.5", "fea3abbb65e102dd03f1238b34eecf8da311daf0"),
     "eclipse-paho/paho.mqtt.c": ("v1.3.15", "62782406bcf511ee8e22bc34e826f8c6b8254c7c"),
     "eclipse-paho/paho.mqtt.java": ("v1.2.5", "570ed6eeaba81b0865821fed6de0d36142fedfde"),
+    "awslabs/aws-iot-device-client": ("v1.10.1", "7f9547bca3e1a199f2824f4376e1782b082b226f"),
 }
 
 # ESP-IDF releases whose esp-tls error numbers are read (each tag resolved in the clone; the
@@ -214,6 +215,8 @@ def crt(up):
 
 MBEDTLS_FAMILIES = [
     (r"X509_CERT_VERIFY_FAILED", "verify-failed"),
+    (r"SSL_UNRECOGNIZED_NAME", "sni"),
+    (r"SSL_NO_APPLICATION_PROTOCOL", "alpn-port"),
     (r"NET_UNKNOWN_HOST", "dns"),
     (r"NET_CONNECT_FAILED|NET_SOCKET_FAILED", "tcp-timeout"),
     (r"NET_CONN_RESET|SSL_CONN_EOF|PEER_CLOSE_NOTIFY", "closed-after-handshake"),
@@ -987,6 +990,101 @@ def java(jdk_src):
     return table
 
 
+# ---------------------------------------------------------------- mbedTLS 2.x
+
+# The 2.x lines devices still run (ESP-IDF 4.x ships 2.28, 3.x and 4.0 shipped 2.16): the
+# MBEDTLS_ERR_* that 3.x removed. A number 3.x gave to another error is both messages.
+MBEDTLS2_RELEASES = ["v2.28.10", "v2.16.12"]
+
+MBEDTLS2_FAMILIES = [
+    (r"PEER_VERIFY_FAILED", "verify-failed"),
+    (r"CERTIFICATE_TOO_LARGE", "record-buffer"),
+    (r"BAD_HS_CERTIFICATE$", "server-untrusted"),
+    (r"UNKNOWN_CIPHER|NO_CIPHER_CHOSEN|COMPRESSION|BAD_HS_", "tls-version-cipher"),
+] + MBEDTLS_FAMILIES
+
+
+def mbedtls2(up, v3):
+    table = Table("mbedtls-2", "mbedTLS 2.x (2.28 LTS, 2.16): the MBEDTLS_ERR_* that 3.x no longer has, with code and text")
+    repository = "Mbed-TLS/mbedtls"
+    known = set(row[2] for row in v3.rows)
+    # A 2.x name that 3.x renamed (same number, same text) leaves the number to the 3.x row.
+    renamed = set((row[3].lower(), row[5][0].strip(" .").lower()) for row in v3.rows if row[5])
+    for release in MBEDTLS2_RELEASES:
+        commit = subprocess.run(
+            ["git", "--git-dir", up.git_dir(repository), "rev-parse", release + "^{commit}"],
+            check=True, capture_output=True, text=True).stdout.strip()
+        names = subprocess.run(
+            ["git", "--git-dir", up.git_dir(repository), "ls-tree", "-r", "--name-only", commit, "include/mbedtls/"],
+            check=True, capture_output=True, text=True).stdout.split()
+        for path in sorted(n for n in names if re.fullmatch(r"include/mbedtls/[a-z0-9_]+\.h", n)):
+            tag, commit, text = up.read_at(repository, release, path)
+            found = re.findall(
+                r"(?:/\*\*\s*((?:(?!\*/).)*?)\s*\*/\s*\n)?#define\s+(MBEDTLS_ERR_[A-Z0-9_]+)\s+(-0x[0-9A-Fa-f]+)\s*(?:/\*\*<\s*(.*?)\s*\*/)?",
+                text, re.S)
+            found = [f for f in found if f[1] not in known]
+            if not found:
+                continue
+            sid = table.source(repository, tag, commit, path, text)
+            for before, name, number, after in found:
+                known.add(name)
+                message = re.sub(r"\s*\n\s*\*?\s*", " ", before or after)
+                numbers = [number] if int(number, 16) <= -0x10 else []
+                if (number.lower(), message.strip(" .").lower()) in renamed:
+                    numbers = []
+                table.row(sid, "mbedtls", name, numbers, first(MBEDTLS2_FAMILIES, name, "tls-failed"), message)
+    return table
+
+
+# ---------------------------------------------------------------- AWS IoT Device Client
+
+DEVICE_CLIENT_FAMILIES = [
+    (r"(?i)subscrib|publish", "policy-pubsub"),
+    (r"(?i)verify your AWS IoT credentials", "device-cert-rejected"),
+    (r"(?i)timed out", "tcp-timeout"),
+    (r"(?i)permission|Failed to find|private key|cert|PKCS|key file|ownership", "device-credentials"),
+    (r"(?i)proxy", "proxy"),
+    (r"(?i)interrupted|disconnect|lost", "network-dropped"),
+    (r"(?i)MQTT Connection failed|establish|Connection Creation|connect", "tls-failed"),
+    (r"(?i)subscribe|publish", "policy-pubsub"),
+    (r"(?i)memory", "out-of-memory"),
+]
+
+
+def device_client(up):
+    table = Table("device-client", "AWS IoT Device Client: its fatal errors (*** AWS IOT DEVICE CLIENT FATAL ERROR: ... ***) and the error logs of its connection")
+    repository = "awslabs/aws-iot-device-client"
+    reference, commit, header = up.read(repository, "source/config/Config.h")
+    fatal = re.search(r"DC_FATAL_ERROR\[\]\s*=\s*\"([^\"]+)\"", header).group(1)
+    table.source(repository, reference, commit, "source/config/Config.h", header)
+    for path in up.files(repository, r"source/.*\.cpp"):
+        reference, commit, text = up.read(repository, path)
+        connection = path in ("source/SharedCrtResourceManager.cpp", "source/main.cpp")
+        found = []
+        for match in re.finditer(r"\bLOGM?_(?:ERROR|CRITICAL)\(\s*[A-Za-z_:]+\s*,\s*((?:\"(?:[^\"\\]|\\.)*\"\s*)+)", text):
+            fmt = "".join(re.findall(r"\"((?:[^\"\\]|\\.)*)\"", match.group(1)))
+            after = text[match.end():match.end() + 120].split(";")[0]
+            if fmt.startswith("*** %s:") and "DC_FATAL_ERROR" in after:
+                # As it prints: *** AWS IOT DEVICE CLIENT FATAL ERROR: Endpoint is missing ***
+                line = fmt.replace("%s", fatal, 1).strip("* ")
+                piece = re.split(r"%[-+ #0-9.*]*(?:l|ll|h|z)?[diouxXsSpcfgeu]|`", line)[0].strip(" :,.*'{(")
+                if len(piece) >= 24:
+                    found.append(piece)
+            elif connection:
+                pieces = [p.strip(" :,.*`") for p in re.split(r"%[-+ #0-9.*]*(?:l|ll|h|z)?[diouxXsSpcfgeu]", fmt)]
+                longest = max(pieces, key=len)
+                if len(longest) >= 24:
+                    found.append(longest)
+        if not found:
+            continue
+        sid = table.source(repository, reference, commit, path, text)
+        for message in found:
+            default = "configuration"
+            table.row(sid, "device-client", "DEVICE_CLIENT_" + slug(message.replace(fatal, "FATAL")), [],
+                      first(DEVICE_CLIENT_FAMILIES, message.replace(fatal, ""), default), message)
+    return table
+
+
 def one_owner(earlier, later):
     """A text or name has one owner: the first row that gives it. Later tables (the ones after
     the first ten) leave out a text an earlier row already gives (libmosquitto's texts in Paho
@@ -1021,8 +1119,10 @@ def main():
     parser.add_argument("--jdk-src", required=True, help="src.zip of Debian's openjdk-17-source %s" % JDK_SOURCE_VERSION)
     args = parser.parse_args()
     up = Upstream(args.upstream)
-    tables = [crt(up), mbedtls(up), openssl(), mqtt(up), errno_table(), esp_idf(up), coremqtt(up), curl(up), mosquitto(up), sdk_v3(up)]
-    later = [paho_c(up), paho_python(up), paho_java(up), node(), java(args.jdk_src)]
+    v3 = mbedtls(up)
+    tables = [crt(up), v3, openssl(), mqtt(up), errno_table(), esp_idf(up), coremqtt(up), curl(up), mosquitto(up), sdk_v3(up)]
+    later = [paho_c(up), paho_python(up), paho_java(up), node(), java(args.jdk_src), mbedtls2(up, v3),
+             device_client(up)]
     one_owner(tables, later)
     tables += later
     differ = False
