@@ -35,6 +35,10 @@ pub const TABLES: &[(&str, &str)] = &[
     ("node.tsv", include_str!("tables/node.tsv")),
     ("java.tsv", include_str!("tables/java.tsv")),
     ("mbedtls-2.tsv", include_str!("tables/mbedtls-2.tsv")),
+    (
+        "device-client.tsv",
+        include_str!("tables/device-client.tsv"),
+    ),
 ];
 
 /// Where rows came from: a file of a repository at a commit.

@@ -517,6 +517,16 @@ fn every_table_knows_a_line_of_its_stack() {
             "mbedtls-mbedtls_err_ssl_unrecognized_name",
             "sni",
         ),
+        (
+            "2024-05-01T10:00:00.000Z [ERROR] {Config.cpp}: *** AWS IOT DEVICE CLIENT FATAL ERROR: region is missing ***",
+            "device-client-device_client_fatal_region_is_missing",
+            "configuration",
+        ),
+        (
+            "[ERROR] {FleetProvisioning.cpp}: *** AWS IOT DEVICE CLIENT FATAL ERROR: Error subscribing to CreateKeysAndCertificate accepted topic ***",
+            "device-client-device_client_fatal_error_subscribing_to_createkeysandcertificate_accepted",
+            "policy-pubsub",
+        ),
     ] {
         let knowledge = knowledge();
         let found = matcher().match_line(line);

@@ -56,6 +56,7 @@ PINS = {
     "aws/aws-iot-device-sdk-embedded-C": ("v3.1.5", "fea3abbb65e102dd03f1238b34eecf8da311daf0"),
     "eclipse-paho/paho.mqtt.c": ("v1.3.15", "62782406bcf511ee8e22bc34e826f8c6b8254c7c"),
     "eclipse-paho/paho.mqtt.java": ("v1.2.5", "570ed6eeaba81b0865821fed6de0d36142fedfde"),
+    "awslabs/aws-iot-device-client": ("v1.10.1", "7f9547bca3e1a199f2824f4376e1782b082b226f"),
 }
 
 # ESP-IDF releases whose esp-tls error numbers are read (each tag resolved in the clone; the
@@ -1035,6 +1036,55 @@ def mbedtls2(up, v3):
     return table
 
 
+# ---------------------------------------------------------------- AWS IoT Device Client
+
+DEVICE_CLIENT_FAMILIES = [
+    (r"(?i)subscrib|publish", "policy-pubsub"),
+    (r"(?i)verify your AWS IoT credentials", "device-cert-rejected"),
+    (r"(?i)timed out", "tcp-timeout"),
+    (r"(?i)permission|Failed to find|private key|cert|PKCS|key file|ownership", "device-credentials"),
+    (r"(?i)proxy", "proxy"),
+    (r"(?i)interrupted|disconnect|lost", "network-dropped"),
+    (r"(?i)MQTT Connection failed|establish|Connection Creation|connect", "tls-failed"),
+    (r"(?i)subscribe|publish", "policy-pubsub"),
+    (r"(?i)memory", "out-of-memory"),
+]
+
+
+def device_client(up):
+    table = Table("device-client", "AWS IoT Device Client: its fatal errors (*** AWS IOT DEVICE CLIENT FATAL ERROR: ... ***) and the error logs of its connection")
+    repository = "awslabs/aws-iot-device-client"
+    reference, commit, header = up.read(repository, "source/config/Config.h")
+    fatal = re.search(r"DC_FATAL_ERROR\[\]\s*=\s*\"([^\"]+)\"", header).group(1)
+    table.source(repository, reference, commit, "source/config/Config.h", header)
+    for path in up.files(repository, r"source/.*\.cpp"):
+        reference, commit, text = up.read(repository, path)
+        connection = path in ("source/SharedCrtResourceManager.cpp", "source/main.cpp")
+        found = []
+        for match in re.finditer(r"\bLOGM?_(?:ERROR|CRITICAL)\(\s*[A-Za-z_:]+\s*,\s*((?:\"(?:[^\"\\]|\\.)*\"\s*)+)", text):
+            fmt = "".join(re.findall(r"\"((?:[^\"\\]|\\.)*)\"", match.group(1)))
+            after = text[match.end():match.end() + 120].split(";")[0]
+            if fmt.startswith("*** %s:") and "DC_FATAL_ERROR" in after:
+                # As it prints: *** AWS IOT DEVICE CLIENT FATAL ERROR: Endpoint is missing ***
+                line = fmt.replace("%s", fatal, 1).strip("* ")
+                piece = re.split(r"%[-+ #0-9.*]*(?:l|ll|h|z)?[diouxXsSpcfgeu]|`", line)[0].strip(" :,.*'{(")
+                if len(piece) >= 24:
+                    found.append(piece)
+            elif connection:
+                pieces = [p.strip(" :,.*`") for p in re.split(r"%[-+ #0-9.*]*(?:l|ll|h|z)?[diouxXsSpcfgeu]", fmt)]
+                longest = max(pieces, key=len)
+                if len(longest) >= 24:
+                    found.append(longest)
+        if not found:
+            continue
+        sid = table.source(repository, reference, commit, path, text)
+        for message in found:
+            default = "configuration"
+            table.row(sid, "device-client", "DEVICE_CLIENT_" + slug(message.replace(fatal, "FATAL")), [],
+                      first(DEVICE_CLIENT_FAMILIES, message.replace(fatal, ""), default), message)
+    return table
+
+
 def one_owner(earlier, later):
     """A text or name has one owner: the first row that gives it. Later tables (the ones after
     the first ten) leave out a text an earlier row already gives (libmosquitto's texts in Paho
@@ -1071,7 +1121,8 @@ def main():
     up = Upstream(args.upstream)
     v3 = mbedtls(up)
     tables = [crt(up), v3, openssl(), mqtt(up), errno_table(), esp_idf(up), coremqtt(up), curl(up), mosquitto(up), sdk_v3(up)]
-    later = [paho_c(up), paho_python(up), paho_java(up), node(), java(args.jdk_src), mbedtls2(up, v3)]
+    later = [paho_c(up), paho_python(up), paho_java(up), node(), java(args.jdk_src), mbedtls2(up, v3),
+             device_client(up)]
     one_owner(tables, later)
     tables += later
     differ = False
