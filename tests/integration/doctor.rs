@@ -718,6 +718,47 @@ fn a_device_client_config_with_the_modes_it_requires_passes() {
     assert_eq!(j["settings"]["client_id"]["value"], "TestThing-ec");
     assert_eq!(status(&j, "files"), "ok", "{}", stage(&j, "files"));
     assert_eq!(status(&j, "mqtt"), "ok");
+
+    // With jobs on, the doctor subscribes to the jobs topics the Device Client subscribes to,
+    // and publishes nothing: the jobs topics it publishes to wait for --publish.
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        text.replace("\"enabled\": false", "\"enabled\": true"),
+    )
+    .unwrap();
+    let j = doctor_config(&config, broker.port, &[]).json();
+    assert_eq!(status(&j, "mqtt"), "ok", "{}", stage(&j, "mqtt"));
+    let device = j["network"]["ports"][0]["handshakes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["sig"] == "device")
+        .expect("the device's handshake");
+    let operations = device["mqtt"]["operations"].as_array().unwrap();
+    assert!(
+        operations.iter().any(|o| o["kind"] == "subscribe"
+            && o["topic"] == "$aws/things/TestThing-ec/jobs/notify-next"
+            && o["outcome"] == "accepted"),
+        "{operations:?}"
+    );
+    assert!(
+        operations.iter().all(|o| o["kind"] == "subscribe"),
+        "{operations:?}"
+    );
+    let note = stage(&j, "mqtt")["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "mqtt_feature_topics")
+        .expect("the features' topics are told")["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        note.contains("(jobs, tunneling)") && note.contains("not published"),
+        "{note}"
+    );
 }
 
 #[test]

@@ -55,6 +55,29 @@ pub fn judge(facts: &Facts, earlier: &Earlier) -> Stage {
             DeviceTransport::Tls => String::new(),
             other => format!(" over {}", other.words()),
         };
+        let topics = &facts.mqtt.features;
+        if !topics.features.is_empty() {
+            let published = match topics.not_published.len() {
+                0 => String::new(),
+                n => format!(
+                    "; the {n} topic{} they publish to {} not published (--publish TOPIC publishes: a device's topics may drive real actions)",
+                    if n == 1 { "" } else { "s" },
+                    if n == 1 { "was" } else { "were" }
+                ),
+            };
+            findings.add(
+                Finding::new(
+                    Code::MqttFeatureTopics,
+                    format!(
+                        "subscribed to the {} topic filter{} of the configuration's features ({}){published}",
+                        topics.subscribed.len(),
+                        if topics.subscribed.len() == 1 { "" } else { "s" },
+                        topics.features.join(", ")
+                    ),
+                ),
+                "",
+            );
+        }
         findings.add(
             Finding::new(
                 Code::MqttVersion,
