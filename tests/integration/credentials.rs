@@ -384,6 +384,29 @@ fn greengrass_config(
     config
 }
 
+/// A Greengrass core's directory: its private key copied in with mode 0600.
+fn core_dir() -> tempfile::TempDir {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let key = dir.path().join("private.pem.key");
+    std::fs::copy(fixture("device/ec.key"), &key).expect("key");
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).expect("mode");
+    dir
+}
+
+/// `iotcheck doctor --config CONFIG` dialling 127.0.0.1 on the broker's port, at AT, in JSON,
+/// with a 5 s timeout, plus `extra`.
+fn greengrass_doctor(config: &Path, mqtt_port: u16, extra: &[&str]) -> Command {
+    let mut cmd = iotcheck();
+    cmd.arg("doctor")
+        .arg("--config")
+        .arg(config)
+        .args(["--connect", "127.0.0.1", "--ports", &mqtt_port.to_string()])
+        .args(["--at", AT, "--timeout", "5", "--json"])
+        .args(extra);
+    cmd
+}
+
 fn stage_of<'a>(j: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
     j["stages"]
         .as_array()
@@ -395,13 +418,9 @@ fn stage_of<'a>(j: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
 
 #[test]
 fn doctor_follows_a_greengrass_core_from_healthy_to_each_failure() {
-    use std::os::unix::fs::PermissionsExt;
     let door = door();
     let (broker, _broker_dir) = crate::doctor::broker(true);
-    let dir = tempfile::tempdir().expect("temp dir");
-    let key = dir.path().join("private.pem.key");
-    std::fs::copy(fixture("device/ec.key"), &key).expect("key");
-    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).expect("mode");
+    let dir = core_dir();
     let report = dir.path().join("support.md");
     let doctor = |alias: &str, thing: &str, plane_port: u16, extra: &[&str]| {
         let config = greengrass_config(
@@ -412,18 +431,8 @@ fn doctor_follows_a_greengrass_core_from_healthy_to_each_failure() {
             thing,
             plane_port,
         );
-        let mut cmd = iotcheck();
-        cmd.arg("doctor")
-            .arg("--config")
-            .arg(&config)
-            .args([
-                "--connect",
-                "127.0.0.1",
-                "--ports",
-                &broker.port.to_string(),
-            ])
-            .args(["--at", AT, "--timeout", "5", "--no-account", "--json"])
-            .args(extra);
+        let mut cmd = greengrass_doctor(&config, broker.port, &["--no-account"]);
+        cmd.args(extra);
         run_cmd_within(&mut cmd, 30)
     };
 
@@ -504,42 +513,18 @@ fn doctor_checks_the_credentials_provider_of_flags_with_role_alias() {
     let door = door();
     let (broker, _broker_dir) = crate::doctor::broker(true);
     let credentials_endpoint = format!("{CREDENTIALS_HOST}:{}", door.peer.port);
-    let dir = tempfile::tempdir().expect("temp dir");
-    let key = dir.path().join("private.pem.key");
-    std::fs::copy(fixture("device/ec.key"), &key).expect("key");
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).expect("mode");
-    }
-    let key = key.to_string_lossy().into_owned();
-    let mut cmd = iotcheck();
-    cmd.args([
-        "doctor",
-        "--endpoint",
-        ENDPOINT,
-        "--connect",
-        "127.0.0.1",
-        "--ports",
-        &broker.port.to_string(),
-        "--cert",
-        &fixture("device/ec.pem"),
-        "--key",
-        &key,
-        "--ca",
-        &fixture("roots/test-roots.pem"),
-        "--thing",
-        "TestThing-ec",
-        "--at",
-        AT,
-        "--timeout",
-        "5",
-        "--no-account",
-        "--json",
-        "--role-alias",
-        "denied-alias",
-        "--credentials-endpoint",
-        &credentials_endpoint,
-    ]);
+    let mut cmd = doctor_cmd(
+        &[broker.port],
+        &[
+            "--thing",
+            "TestThing-ec",
+            "--no-account",
+            "--role-alias",
+            "denied-alias",
+            "--credentials-endpoint",
+            &credentials_endpoint,
+        ],
+    );
     let r = run_cmd(&mut cmd);
     assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
     let j = r.json();
@@ -574,7 +559,6 @@ fn greengrass_policy() -> serde_json::Value {
 #[test]
 fn doctor_asks_the_account_about_a_greengrass_cores_role_alias_and_domain() {
     use crate::account_roles::{alias, role};
-    use std::os::unix::fs::PermissionsExt;
     // The account in moto plays the one the peer plays: each alias fails on both sides alike,
     // and the account stage tells which of the service's causes it is.
     let moto = crate::account::Moto::start();
@@ -592,10 +576,7 @@ fn doctor_asks_the_account_about_a_greengrass_cores_role_alias_and_domain() {
 
     let door = door();
     let (broker, _broker_dir) = crate::doctor::broker(true);
-    let dir = tempfile::tempdir().expect("temp dir");
-    let key = dir.path().join("private.pem.key");
-    std::fs::copy(fixture("device/ec.key"), &key).expect("key");
-    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).expect("mode");
+    let dir = core_dir();
     let report = dir.path().join("support.md");
     let doctor = |alias: &str, extra: &[&str]| {
         let config = greengrass_config(
@@ -606,18 +587,7 @@ fn doctor_asks_the_account_about_a_greengrass_cores_role_alias_and_domain() {
             "TestThing-ec",
             door.peer.port,
         );
-        let mut cmd = iotcheck();
-        cmd.arg("doctor")
-            .arg("--config")
-            .arg(&config)
-            .args([
-                "--connect",
-                "127.0.0.1",
-                "--ports",
-                &broker.port.to_string(),
-            ])
-            .args(["--at", AT, "--timeout", "5", "--json"])
-            .args(extra);
+        let mut cmd = greengrass_doctor(&config, broker.port, extra);
         crate::account::with_aws(&mut cmd, &moto.url(), moto.config.path());
         run_cmd_within(&mut cmd, 30)
     };
@@ -790,38 +760,10 @@ fn the_credentials_endpoint_is_discovered_when_none_is_given() {
     // port (443), which `--connect` does not change and no test may serve: what is asserted
     // is the name discovered and that the probe went out to it (dialled at 127.0.0.1:443).
     let (broker, _broker_dir) = crate::doctor::broker(true);
-    let dir = tempfile::tempdir().expect("temp dir");
-    let key = dir.path().join("private.pem.key");
-    std::fs::copy(fixture("device/ec.key"), &key).expect("key");
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).expect("mode");
-    }
-    let mut cmd = iotcheck();
-    cmd.args([
-        "doctor",
-        "--endpoint",
-        ENDPOINT,
-        "--connect",
-        "127.0.0.1",
-        "--ports",
-        &broker.port.to_string(),
-        "--cert",
-        &fixture("device/ec.pem"),
-        "--key",
-        &key.to_string_lossy(),
-        "--ca",
-        &fixture("roots/test-roots.pem"),
-        "--thing",
-        "TestThing-ec",
-        "--at",
-        AT,
-        "--timeout",
-        "5",
-        "--json",
-        "--role-alias",
-        "ok-alias",
-    ]);
+    let mut cmd = doctor_cmd(
+        &[broker.port],
+        &["--thing", "TestThing-ec", "--role-alias", "ok-alias"],
+    );
     crate::account::with_aws(&mut cmd, &moto.url(), moto.config.path());
     let r = run_cmd_within(&mut cmd, 30);
     let j = r.json();

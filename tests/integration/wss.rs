@@ -387,7 +387,8 @@ fn https_requests_are_not_sent_over_a_websocket_transport() {
 }
 
 /// `doctor` for a device that reaches the gateway's `port` as ENDPOINT, trusting the test
-/// roots, at AT, without the account, in JSON; the fake credentials in the environment.
+/// roots, at AT, without the account, in JSON (the default --timeout unless `extra` gives
+/// one); the fake credentials in the environment.
 fn doctor_cmd(port: u16, extra: &[&str]) -> Command {
     let mut cmd = iotcheck();
     cmd.args(["doctor", "--endpoint", ENDPOINT, "--connect", "127.0.0.1"])
@@ -397,7 +398,7 @@ fn doctor_cmd(port: u16, extra: &[&str]) -> Command {
             "--ca",
             &fixture("roots/test-roots.pem"),
         ])
-        .args(["--at", AT, "--timeout", "5", "--no-account", "--json"])
+        .args(["--at", AT, "--no-account", "--json"])
         .args(extra)
         .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
         .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
@@ -465,6 +466,23 @@ fn doctor_follows_a_wss_or_custom_auth_device_to_its_first_failure() {
         "{advice}"
     );
     scanned(&bad);
+
+    // A front door that drips its answer to the upgrade: the mqtt stage ends within
+    // --timeout with its finding, and the advice names what should have answered.
+    let mut cmd = doctor_cmd(
+        gateway.port("drip"),
+        &["--transport", "wss", "--client-id", "d", "--timeout", "1"],
+    );
+    let r = checked(&mut cmd);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    let j = r.json();
+    assert_eq!(j["first_failure"], "mqtt", "{}", r.stdout);
+    assert!(doctor_codes(&j, "mqtt").contains(&"ws_upgrade_timeout".to_string()));
+    assert!(
+        j["advice"].as_str().unwrap().contains("/mqtt"),
+        "{}",
+        j["advice"]
+    );
 
     // Custom authentication in the user name: ALPN mqtt; a good token connects, another is
     // refused, and the advice is the authorizer's.

@@ -159,13 +159,15 @@ pub fn gather(device: DeviceSettings, config_ms: f64, plan: &Plan) -> Facts {
     // The account is asked while the network is probed; the credentials provider and the
     // data plane are probed beside the ports.
     let (network, account, credentials_provider, data_plane) = std::thread::scope(|scope| {
-        let identity = credentials.identity.as_ref();
-        let (anchors, door_policy, settings) = (&trust.anchors, &policy, &device);
-        let provider = scope.spawn(move || {
-            doors::credentials_provider(plan, settings, anchors, door_policy, identity)
-        });
-        let plane =
-            scope.spawn(move || doors::data_plane(plan, settings, anchors, door_policy, identity));
+        let doors = doors::Doors {
+            plan,
+            device: &device,
+            anchors: &trust.anchors,
+            policy: &policy,
+            identity: credentials.identity.as_ref(),
+        };
+        let provider = scope.spawn(move || doors::credentials_provider(doors));
+        let plane = scope.spawn(move || doors::data_plane(doors));
         let account = scope.spawn(|| {
             account::facts(
                 plan,
@@ -216,6 +218,19 @@ pub fn gather(device: DeviceSettings, config_ms: f64, plan: &Plan) -> Facts {
             trust: trust_ms,
         },
     }
+}
+
+/// The device's HTTP CONNECT proxy, as the probes take it.
+fn proxy(device: &DeviceSettings) -> Option<crate::net::Proxy> {
+    device.proxy.as_ref().map(|p| crate::net::Proxy {
+        host: p.value.host.clone(),
+        port: p.value.port,
+        credentials: p
+            .value
+            .username
+            .clone()
+            .map(|u| (u, p.value.password.clone().unwrap_or_default())),
+    })
 }
 
 /// Milliseconds since `started`.

@@ -26,15 +26,7 @@ pub(super) fn facts(
 ) -> NetworkFacts {
     let ports = device.ports.value.clone();
     let mqtt = client_id.map(|id| plan.mqtt.settings(id));
-    let proxy = device.proxy.as_ref().map(|p| net::Proxy {
-        host: p.value.host.clone(),
-        port: p.value.port,
-        credentials: p
-            .value
-            .username
-            .clone()
-            .map(|u| (u, p.value.password.clone().unwrap_or_default())),
-    });
+    let proxy = super::proxy(device);
     let (dial_host, dial_port) = match &plan.connect {
         Some(text) => match net::split_host_port(text) {
             Ok((host, port)) => (host, port),
