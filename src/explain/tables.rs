@@ -39,6 +39,7 @@ pub const TABLES: &[(&str, &str)] = &[
         "device-client.tsv",
         include_str!("tables/device-client.tsv"),
     ),
+    ("greengrass.tsv", include_str!("tables/greengrass.tsv")),
 ];
 
 /// Where rows came from: a file of a repository at a commit.

@@ -527,6 +527,16 @@ fn every_table_knows_a_line_of_its_stack() {
             "device-client-device_client_fatal_error_subscribing_to_createkeysandcertificate_accepted",
             "policy-pubsub",
         ),
+        (
+            "2024-05-01T10:00:00.000Z [ERROR] (pool-2-thread-4) com.aws.greengrass.mqttclient.AwsIotMqttClient: Unable to connect to AWS IoT Core. {clientId=gg-core}",
+            "greengrass-awsiotmqttclient_unable_to_connect_to_aws_iot_core",
+            "tls-failed",
+        ),
+        (
+            "[WARN] (pool-2-thread-4) com.aws.greengrass.mqttclient.AwsIotMqttClient: Error subscribing to topic. {topic=$aws/things/gg-core/shadow/update}",
+            "greengrass-awsiotmqttclient_error_subscribing_to_topic",
+            "policy-pubsub",
+        ),
     ] {
         let knowledge = knowledge();
         let found = matcher().match_line(line);

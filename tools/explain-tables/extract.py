@@ -57,6 +57,7 @@ PINS = {
     "eclipse-paho/paho.mqtt.c": ("v1.3.15", "62782406bcf511ee8e22bc34e826f8c6b8254c7c"),
     "eclipse-paho/paho.mqtt.java": ("v1.2.5", "570ed6eeaba81b0865821fed6de0d36142fedfde"),
     "awslabs/aws-iot-device-client": ("v1.10.1", "7f9547bca3e1a199f2824f4376e1782b082b226f"),
+    "aws-greengrass/aws-greengrass-nucleus": ("v2.18.2", "c2277d585124ff8ea28964f5d6af66559472c0cc"),
 }
 
 # ESP-IDF releases whose esp-tls error numbers are read (each tag resolved in the clone; the
@@ -1085,6 +1086,62 @@ def device_client(up):
     return table
 
 
+# ---------------------------------------------------------------- AWS IoT Greengrass v2 nucleus
+
+GREENGRASS_FAMILIES = [
+    (r"(?i)offline|not configured to connect", "configuration"),
+    (r"(?i)purposefully", "service-disconnect"),
+    (r"(?i)restricting|limit", "throttling-limits"),
+    (r"(?i)subscrib|publish", "policy-pubsub"),
+    (r"(?i)credential|TES|token|role alias|AwsCredentials", "aws-credentials"),
+    (r"(?i)proxy", "proxy"),
+    (r"(?i)interrupt|disconnect|reconnect|connection lost", "network-dropped"),
+    (r"(?i)connect|AWS IoT", "tls-failed"),
+    (r"(?i)spool", "throttling-limits"),
+]
+
+# The nucleus's packages of a connection to the cloud: MQTT, the token exchange service
+# (credentials provider), and the HTTPS client to AWS IoT.
+GREENGRASS_FILES = r"src/main/java/com/aws/greengrass/(?:mqttclient|tes|iot)/.*\.java"
+
+
+def greengrass(up):
+    table = Table("greengrass", "AWS IoT Greengrass v2 nucleus: the error and warning log events of its MQTT client, token exchange service and AWS IoT HTTPS client")
+    repository = "aws-greengrass/aws-greengrass-nucleus"
+    for path in up.files(repository, GREENGRASS_FILES):
+        reference, commit, text = up.read(repository, path)
+        constants = dict(re.findall(r"static final String ([A-Z_]+)\s*=\s*\"([^\"]+)\"", text))
+        found = []
+        for match in re.finditer(r"\.at(Error|Warn|Info)\(\)", text):
+            chain = text[match.end():match.end() + 600].split(";")[0]
+            message = re.search(r"\.log\(\s*((?:\"(?:[^\"\\]|\\.)*\"\s*\+?\s*)+)", chain)
+            if not message:
+                continue
+            # The fixed text: the longest piece between the {} placeholders.
+            whole = "".join(re.findall(r"\"((?:[^\"\\]|\\.)*)\"", message.group(1)))
+            message = max(whole.split("{}"), key=len).strip(" :.,")
+            event = re.search(r"\.event\(\s*(?:\"([^\"]+)\"|([A-Z_]+))\s*\)", chain)
+            event = (event.group(1) or constants.get(event.group(2), "")) if event else ""
+            # Of the info events, the connection's own (interrupted, resumed).
+            if match.group(1) == "Info" and not re.search(r"(?i)interrupt", message):
+                continue
+            # A text of 24 characters or more ("Connection interrupted" is every client's).
+            if len(message) >= 24 or (event and len(event) >= 12):
+                found.append((message, event))
+        if not found:
+            continue
+        sid = table.source(repository, reference, commit, path, text)
+        cls = path.rsplit("/", 1)[1][:-len(".java")]
+        for message, event in found:
+            texts = [message] if len(message) >= 24 else []
+            # The log line names the event: `[ERROR] (...) com.aws...: resubscribe. Error ...`
+            if event and len(event) >= 12:
+                texts.append(event + ".")
+            table.row(sid, "greengrass", "%s_%s" % (cls, slug(message or event)), [],
+                      first(GREENGRASS_FAMILIES, message + " " + event, "configuration"), *texts)
+    return table
+
+
 def one_owner(earlier, later):
     """A text or name has one owner: the first row that gives it. Later tables (the ones after
     the first ten) leave out a text an earlier row already gives (libmosquitto's texts in Paho
@@ -1122,7 +1179,7 @@ def main():
     v3 = mbedtls(up)
     tables = [crt(up), v3, openssl(), mqtt(up), errno_table(), esp_idf(up), coremqtt(up), curl(up), mosquitto(up), sdk_v3(up)]
     later = [paho_c(up), paho_python(up), paho_java(up), node(), java(args.jdk_src), mbedtls2(up, v3),
-             device_client(up)]
+             device_client(up), greengrass(up)]
     one_owner(tables, later)
     tables += later
     differ = False
