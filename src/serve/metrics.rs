@@ -523,7 +523,86 @@ pub fn fleets(scans: &[FleetScan]) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeSet;
+
     use super::*;
+
+    /// The metric names an expression names: `iotcheck_…` and `probe_…` identifiers.
+    fn names_in(text: &str) -> BTreeSet<String> {
+        text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .filter(|word| word.starts_with("iotcheck_") || word.starts_with("probe_"))
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// What the shipped Grafana dashboard and alert rules query is what the exporter writes:
+    /// a metric renamed here fails this test, not a dashboard panel in silence. The names
+    /// written are read from real expositions (a failed MQTT probe with a handshake, the
+    /// exporter's own metrics, a scanned fleet), `# TYPE` lines and samples alike.
+    #[test]
+    fn the_shipped_dashboard_and_rules_query_only_metrics_written() {
+        let probe_facts = ProbeFacts {
+            failure: Some(super::super::probe::Failure {
+                phase: "mqtt",
+                code: "mqtt_refused",
+                reason: "refused",
+            }),
+            handshakes: vec![super::super::probe::HandshakeFacts {
+                sig: "any",
+                served: true,
+                tls_version: Some("1.3"),
+                phases: vec![("tcp_connect", 0.001), ("tls_handshake", 0.01)],
+                not_after: vec![1_900_000_000, 2_000_000_000],
+                chain_verified: true,
+                client_cert_accepted: Some(true),
+                mqtt: Some("refused"),
+            }],
+            client_not_after: Some(1_800_000_000),
+            mqtt_asked: true,
+            ..Default::default()
+        };
+        let scan = FleetScan {
+            name: "devices".into(),
+            finished: Some(1_780_272_000),
+            seconds: 1.5,
+            ok: true,
+            summary: Summary::default(),
+            expiry: ExpiryHistogram::default(),
+            warn_days: 30,
+        };
+        let written: String = [probe(&probe_facts), own(&Own::default()), fleets(&[scan])].concat();
+        let mut families: BTreeSet<String> = BTreeSet::new();
+        for line in written.lines() {
+            let name = match line.strip_prefix("# TYPE ") {
+                Some(rest) => rest.split(' ').next().unwrap_or_default(),
+                None if line.starts_with('#') => continue,
+                None => line.split(['{', ' ']).next().unwrap_or_default(),
+            };
+            families.insert(name.to_string());
+        }
+        for (file, text) in [
+            (
+                "dist/grafana/iotcheck.json",
+                include_str!("../../dist/grafana/iotcheck.json"),
+            ),
+            (
+                "dist/prometheus/iotcheck.rules.yml",
+                include_str!("../../dist/prometheus/iotcheck.rules.yml"),
+            ),
+        ] {
+            let queried = names_in(text);
+            assert!(queried.len() > 5, "{file}: {queried:?}");
+            let unknown: Vec<&String> = queried
+                .iter()
+                // `iotcheck_probe` is the scrape job's name (job="iotcheck_probe"), not a metric.
+                .filter(|name| !families.contains(*name) && *name != "iotcheck_probe")
+                .collect();
+            assert!(
+                unknown.is_empty(),
+                "{file} queries metrics the exporter does not write: {unknown:?}"
+            );
+        }
+    }
 
     #[test]
     fn the_histogram_is_cumulative() {
