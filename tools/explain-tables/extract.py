@@ -58,6 +58,7 @@ PINS = {
     "eclipse-paho/paho.mqtt.java": ("v1.2.5", "570ed6eeaba81b0865821fed6de0d36142fedfde"),
     "awslabs/aws-iot-device-client": ("v1.10.1", "7f9547bca3e1a199f2824f4376e1782b082b226f"),
     "aws-greengrass/aws-greengrass-nucleus": ("v2.18.2", "c2277d585124ff8ea28964f5d6af66559472c0cc"),
+    "espressif/esp-mqtt": ("master", "5a9ba05aa3ca18aaf9d133af03e7e41f5c336847"),
 }
 
 # ESP-IDF releases whose esp-tls error numbers are read (each tag resolved in the clone; the
@@ -469,11 +470,12 @@ def enum_values(text, prefix, start=0):
     return values
 
 
-def log_strings(text, call):
+def log_strings(text, call, least=24):
     """The fixed texts of a logging call's format strings: the longest piece between format
     specifiers, at least 24 characters, and the name of the call site made from it."""
     found = []
-    for body in re.findall(r"\b%s\s*\(\s*\(?\s*((?:\"(?:[^\"\\]|\\.)*\"\s*(?:PRI[a-z0-9]+\s*)?)+)" % call, text):
+    opening = call if call.endswith(",") else r"\b%s\s*\(\s*\(?" % call
+    for body in re.findall(r"%s\s*((?:\"(?:[^\"\\]|\\.)*\"\s*(?:PRI[a-z0-9]+\s*)?)+)" % opening, text):
         fmt = "".join(re.findall(r"\"((?:[^\"\\]|\\.)*)\"", re.sub(r"\bPRI[a-z0-9]+\b", '"%d"', body)))
         # A log line ends at a newline: the pieces of each line, between format specifiers.
         for line in fmt.split("\\n"):
@@ -482,7 +484,7 @@ def log_strings(text, call):
             # `X returned <code>` says nothing the code does not: its own table explains it.
             pieces = [p for p in pieces if not re.search(r"(?i)returned( -0x)?$", p)]
             longest = max(pieces, key=len) if pieces else ""
-            if len(longest) >= 24:
+            if len(longest) >= least:
                 found.append(longest)
     return found
 
@@ -1142,6 +1144,50 @@ def greengrass(up):
     return table
 
 
+# ---------------------------------------------------------------- ESP-IDF esp-mqtt
+
+ESP_MQTT_FAMILIES = [
+    (r"(?i)EOF", "closed-after-handshake"),
+    (r"(?i)too big|insufficient buffer", "record-buffer"),
+    (r"(?i)timeout|timed out", "tcp-timeout"),
+    (r"(?i)PING_RESP|ping|transport_read|Writing|DISCONNECTED", "network-dropped"),
+    (r"(?i)APLN|ALPN", "alpn-port"),
+    (r"(?i)subscribe|suback|SUBSCRIBE_FAILED", "policy-pubsub"),
+    (r"(?i)CONNECTION_REFUSED|REFUSE_(?:ID|BAD|NOT)", "policy-connect"),
+    (r"(?i)REFUSE_PROTOCOL", "client-protocol"),
+    (r"(?i)SERVER_UNAVAILABLE", "service-disconnect"),
+    (r"(?i)transport connect|TCP_TRANSPORT|MQTT_EVENT_ERROR", "tls-failed"),
+    (r"(?i)Secure element|Digital Signature|ECDSA|Password protected|cert|key", "device-credentials"),
+]
+
+
+def esp_mqtt(up):
+    table = Table("esp-mqtt", "ESP-IDF esp-mqtt: its events, error types and CONNACK refusals (mqtt_client.h), and the fixed text of its error logs (mqtt_client.c)")
+    repository = "espressif/esp-mqtt"
+    reference, commit, header = up.read(repository, "include/mqtt_client.h")
+    sid = table.source(repository, reference, commit, "include/mqtt_client.h", header)
+    refused = re.search(r"typedef enum esp_mqtt_connect_return_code_t\s*\{(.*?)\}", header, re.S).group(1)
+    for name, comment in re.findall(r"\b(MQTT_CONNECTION_REFUSE_[A-Z_]+)\s*(?:=\s*\d+)?\s*,?\s*/\*!<\s*(.*?)\s*\*/", refused, re.S):
+        table.row(sid, "mbedtls", name, [], first(ESP_MQTT_FAMILIES, name, "policy-connect"), re.sub(r"\s+", " ", comment).replace("*MQTT*", "MQTT"))
+    types = re.search(r"typedef enum esp_mqtt_error_type_t\s*\{(.*?)\}", header, re.S).group(1)
+    for name in re.findall(r"\b(MQTT_ERROR_TYPE_[A-Z_]+)", types):
+        if name != "MQTT_ERROR_TYPE_NONE":
+            table.row(sid, "mbedtls", name, [], first(ESP_MQTT_FAMILIES, name, "tls-failed"))
+    # The events an application logs by name (the examples print `MQTT_EVENT_ERROR`).
+    for name in ["MQTT_EVENT_ERROR", "MQTT_EVENT_DISCONNECTED"]:
+        if re.search(r"\b%s\b" % name, header):
+            table.row(sid, "mbedtls", name, [], first(ESP_MQTT_FAMILIES, name, "tls-failed"))
+    reference, commit, text = up.read(repository, "mqtt_client.c")
+    sid = table.source(repository, reference, commit, "mqtt_client.c", text)
+    for message in log_strings(text, r"ESP_LOGE\(\s*TAG\s*,", least=20):
+        # Under 24 characters only a text that names a function or constant is specific
+        # (`transport_read(): EOF`; not `Invalid configuration`).
+        if len(message) < 24 and not re.search(r"\(\)|_", message):
+            continue
+        table.row(sid, "mbedtls", "ESP_MQTT_" + slug(message), [], first(ESP_MQTT_FAMILIES, message, "configuration"), message)
+    return table
+
+
 def one_owner(earlier, later):
     """A text or name has one owner: the first row that gives it. Later tables (the ones after
     the first ten) leave out a text an earlier row already gives (libmosquitto's texts in Paho
@@ -1179,7 +1225,7 @@ def main():
     v3 = mbedtls(up)
     tables = [crt(up), v3, openssl(), mqtt(up), errno_table(), esp_idf(up), coremqtt(up), curl(up), mosquitto(up), sdk_v3(up)]
     later = [paho_c(up), paho_python(up), paho_java(up), node(), java(args.jdk_src), mbedtls2(up, v3),
-             device_client(up), greengrass(up)]
+             device_client(up), greengrass(up), esp_mqtt(up)]
     one_owner(tables, later)
     tables += later
     differ = False
