@@ -11,7 +11,7 @@
 # Usage: bash benches/bench.sh [--runs N] [--warmup N] [--rss-runs N] [--only verify|endpoint]
 #                              [--port PORT] [--export] [--no-instructions] [--no-build]
 set -euo pipefail
-cd "$(dirname "$0")/.."
+source "$(dirname "$0")/lib.sh"
 
 RUNS=200          # hyperfine runs per command
 WARMUP=20         # hyperfine warm-up runs per command
@@ -21,23 +21,9 @@ PORT=""
 EXPORT=0          # 1: also write hyperfine's markdown export to benches/results/
 INSTRUCTIONS=1    # 1: count instructions with callgrind when valgrind is installed
 BUILD=1
-
-usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; }
-while [ $# -gt 0 ]; do
-    case "$1" in
-        --runs) RUNS=$2; shift 2 ;;
-        --warmup) WARMUP=$2; shift 2 ;;
-        --rss-runs) RSS_RUNS=$2; shift 2 ;;
-        --only) ONLY=$2; shift 2 ;;
-        --port) PORT=$2; shift 2 ;;
-        --export) EXPORT=1; shift ;;
-        --no-instructions) INSTRUCTIONS=0; shift ;;
-        --no-build) BUILD=0; shift ;;
-        -h|--help) usage; exit 0 ;;
-        *) echo "bench.sh: unknown argument: $1" >&2; usage >&2; exit 2 ;;
-    esac
-done
-case "$ONLY" in all|verify|endpoint) ;; *) echo "bench.sh: --only verify|endpoint" >&2; exit 2 ;; esac
+bench_args "--runs=RUNS --warmup=WARMUP --rss-runs=RSS_RUNS --only=ONLY --port=PORT
+            --export:EXPORT=1 --no-instructions:INSTRUCTIONS=0 --no-build:BUILD=0" "$@"
+case "$ONLY" in all|verify|endpoint) ;; *) bench_fail "--only verify|endpoint" ;; esac
 
 # ---------------------------------------------------------------------------------------------
 # Tools: hyperfine and GNU time come from Debian packages of the same names.
@@ -59,12 +45,8 @@ TIME=/usr/bin/time
 # The endpoint benchmark is local: never tunnel it through a proxy from the environment.
 unset HTTPS_PROXY https_proxy ALL_PROXY all_proxy
 
-if [ "$BUILD" -eq 1 ]; then
-    echo "== cargo build --release" >&2
-    cargo build --release
-fi
-BIN="${CARGO_TARGET_DIR:-target}/release/iotcheck"
-[ -x "$BIN" ] || { echo "bench.sh: $BIN not found (build with cargo build --release)" >&2; exit 2; }
+BIN=""
+bench_build
 
 TMP=$(mktemp -d)
 SERVER_PID=""

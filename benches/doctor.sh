@@ -12,29 +12,17 @@
 #
 # Usage: bash benches/doctor.sh [--runs N] [--warmup N] [--no-build]
 set -euo pipefail
-cd "$(dirname "$0")/.."
+source "$(dirname "$0")/lib.sh"
 
 RUNS=100
 WARMUP=10
 BUILD=1
-usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; }
-while [ $# -gt 0 ]; do
-    case "$1" in
-        --runs) RUNS=$2; shift 2 ;;
-        --warmup) WARMUP=$2; shift 2 ;;
-        --no-build) BUILD=0; shift ;;
-        -h|--help) usage; exit 0 ;;
-        *) echo "doctor.sh: unknown argument: $1" >&2; usage >&2; exit 2 ;;
-    esac
-done
-for tool in hyperfine mosquitto python3; do
-    command -v "$tool" >/dev/null || { echo "doctor.sh: $tool is needed" >&2; exit 2; }
-done
+BIN=""
+bench_args "--runs=RUNS --warmup=WARMUP --no-build:BUILD=0" "$@"
+bench_need hyperfine mosquitto python3
 # Local only: never through a proxy from the environment.
 unset HTTPS_PROXY https_proxy ALL_PROXY all_proxy
-
-if [ "$BUILD" -eq 1 ]; then cargo build --release --quiet; fi
-BIN=$PWD/target/release/iotcheck
+bench_build
 F=$PWD/fixtures
 HOST=abc123-ats.iot.eu-west-1.amazonaws.com
 AT=@1780272000   # 2026-06-01, inside the generated fixtures' validity
@@ -93,16 +81,4 @@ done
 hyperfine -N --runs "$RUNS" --warmup "$WARMUP" --export-json "$TMP/times.json" \
     -n doctor "$DOCTOR" -n device "$DEVICE" -n "endpoint-$P1" "$END1" -n "endpoint-$P2" "$END2"
 
-python3 - "$TMP/times.json" <<'EOF'
-import json, sys
-results = {r["command"]: r for r in json.load(open(sys.argv[1]))["results"]}
-doctor = results.pop("doctor")
-separate = sum(r["mean"] for r in results.values())
-ms = lambda s: f"{s * 1000:.1f} ms"
-print()
-print(f"doctor (one run, 2 ports)     mean {ms(doctor['mean'])} ± {ms(doctor['stddev'])}")
-for name, r in results.items():
-    print(f"{name:<29} mean {ms(r['mean'])} ± {ms(r['stddev'])}")
-print(f"sum of the separate runs      {ms(separate)}")
-print(f"ratio doctor / sum            {doctor['mean'] / separate:.2f}")
-EOF
+bench_against_sum "$TMP/times.json" "doctor (one run, 2 ports)"

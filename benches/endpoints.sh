@@ -13,7 +13,7 @@
 # Usage: bash benches/endpoints.sh [--targets N] [--servers N] [--concurrency N] [--runs N]
 #                                  [--warmup N] [--no-build]
 set -euo pipefail
-cd "$(dirname "$0")/.."
+source "$(dirname "$0")/lib.sh"
 
 TARGETS=200
 SERVERS=4
@@ -21,29 +21,15 @@ CONCURRENCY=32
 RUNS=5
 WARMUP=1
 BUILD=1
-usage() { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; }
-while [ $# -gt 0 ]; do
-    case "$1" in
-        --targets) TARGETS=$2; shift 2 ;;
-        --servers) SERVERS=$2; shift 2 ;;
-        --concurrency) CONCURRENCY=$2; shift 2 ;;
-        --runs) RUNS=$2; shift 2 ;;
-        --warmup) WARMUP=$2; shift 2 ;;
-        --no-build) BUILD=0; shift ;;
-        -h|--help) usage; exit 0 ;;
-        *) echo "endpoints.sh: unknown argument: $1" >&2; usage >&2; exit 2 ;;
-    esac
-done
-
-command -v hyperfine >/dev/null || { echo "endpoints.sh: needs hyperfine (apt-get install hyperfine)" >&2; exit 2; }
-command -v openssl >/dev/null || { echo "endpoints.sh: needs openssl" >&2; exit 2; }
+BIN=""
+bench_args "--targets=TARGETS --servers=SERVERS --concurrency=CONCURRENCY --runs=RUNS
+            --warmup=WARMUP --no-build:BUILD=0" "$@"
+bench_need hyperfine openssl
 
 # Local only: never tunnel through a proxy from the environment.
 unset HTTPS_PROXY https_proxy ALL_PROXY all_proxy
 
-if [ "$BUILD" -eq 1 ]; then cargo build --release --quiet; fi
-BIN="${CARGO_TARGET_DIR:-target}/release/iotcheck"
-[ -x "$BIN" ] || { echo "endpoints.sh: $BIN not found (build with cargo build --release)" >&2; exit 2; }
+bench_build
 
 TMP=$(mktemp -d)
 PIDS=()

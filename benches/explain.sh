@@ -11,31 +11,17 @@
 #
 # Usage: bash benches/explain.sh [--size MB] [--runs N] [--warmup N] [--no-build] [--keep]
 set -euo pipefail
-cd "$(dirname "$0")/.."
+source "$(dirname "$0")/lib.sh"
 
 SIZE_MB=100
 RUNS=5
 WARMUP=1
 BUILD=1
 KEEP=0
-usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; }
-while [ $# -gt 0 ]; do
-    case "$1" in
-        --size) SIZE_MB=$2; shift 2 ;;
-        --runs) RUNS=$2; shift 2 ;;
-        --warmup) WARMUP=$2; shift 2 ;;
-        --no-build) BUILD=0; shift ;;
-        --keep) KEEP=1; shift ;;
-        -h|--help) usage; exit 0 ;;
-        *) echo "explain.sh: unknown argument: $1" >&2; usage >&2; exit 2 ;;
-    esac
-done
-
-command -v hyperfine >/dev/null || { echo "explain.sh: needs hyperfine (apt-get install hyperfine)" >&2; exit 2; }
-command -v python3 >/dev/null || { echo "explain.sh: needs python3" >&2; exit 2; }
-
-if [ "$BUILD" -eq 1 ]; then cargo build --release --quiet; fi
-BIN=${CARGO_TARGET_DIR:-target}/release/iotcheck
+BIN=""
+bench_args "--size=SIZE_MB --runs=RUNS --warmup=WARMUP --no-build:BUILD=0 --keep:KEEP=1" "$@"
+bench_need hyperfine python3
+bench_build
 
 WORK=$(mktemp -d)
 if [ "$KEEP" -eq 0 ]; then trap 'rm -rf "$WORK"' EXIT; else echo "files kept in $WORK"; fi

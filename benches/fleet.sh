@@ -11,7 +11,7 @@
 #
 # Usage: bash benches/fleet.sh [--count N] [--big N] [--runs N] [--warmup N] [--no-build] [--keep]
 set -euo pipefail
-cd "$(dirname "$0")/.."
+source "$(dirname "$0")/lib.sh"
 
 COUNT=10000
 BIG=100000
@@ -19,19 +19,8 @@ RUNS=10
 WARMUP=2
 BUILD=1
 KEEP=0
-usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; }
-while [ $# -gt 0 ]; do
-    case "$1" in
-        --count) COUNT=$2; shift 2 ;;
-        --big) BIG=$2; shift 2 ;;
-        --runs) RUNS=$2; shift 2 ;;
-        --warmup) WARMUP=$2; shift 2 ;;
-        --no-build) BUILD=0; shift ;;
-        --keep) KEEP=1; shift ;;
-        -h|--help) usage; exit 0 ;;
-        *) echo "fleet.sh: unknown argument: $1" >&2; usage >&2; exit 2 ;;
-    esac
-done
+BIN=""
+bench_args "--count=COUNT --big=BIG --runs=RUNS --warmup=WARMUP --no-build:BUILD=0 --keep:KEEP=1" "$@"
 
 # Tools: hyperfine and GNU time come from Debian packages of the same names.
 SUDO=""
@@ -46,15 +35,10 @@ if [ ${#need[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}"
 fi
 
-if [ "$BUILD" -eq 1 ]; then
-    echo "== cargo build --release (iotcheck, examples/gen_fleet)" >&2
-    cargo build --release --quiet
-    cargo build --release --quiet --example gen_fleet
-fi
+bench_build --bin iotcheck --example gen_fleet
 ROOT=$(pwd)
-BIN="$ROOT/${CARGO_TARGET_DIR:-target}/release/iotcheck"
-GEN="$ROOT/${CARGO_TARGET_DIR:-target}/release/examples/gen_fleet"
-[ -x "$BIN" ] && [ -x "$GEN" ] || { echo "fleet.sh: build first (cargo build --release --example gen_fleet)" >&2; exit 2; }
+GEN="$(bench_release_dir)/examples/gen_fleet"
+[ -x "$GEN" ] || bench_fail "$GEN not found (cargo build --release --example gen_fleet)"
 
 WORK=$(mktemp -d)
 if [ "$KEEP" -eq 0 ]; then trap 'rm -rf "$WORK"' EXIT; else echo "files kept in $WORK" >&2; fi

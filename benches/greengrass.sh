@@ -13,32 +13,19 @@
 #
 # Usage: bash benches/greengrass.sh [--runs N] [--warmup N] [--no-build] [--bin PATH]
 set -euo pipefail
-cd "$(dirname "$0")/.."
+source "$(dirname "$0")/lib.sh"
 
 RUNS=30
 WARMUP=3
 BUILD=1
 BIN=""
-usage() { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; }
-while [ $# -gt 0 ]; do
-    case "$1" in
-        --runs) RUNS=$2; shift 2 ;;
-        --warmup) WARMUP=$2; shift 2 ;;
-        --no-build) BUILD=0; shift ;;
-        --bin) BIN=$2; BUILD=0; shift 2 ;;
-        -h|--help) usage; exit 0 ;;
-        *) echo "greengrass.sh: unknown argument: $1" >&2; usage >&2; exit 2 ;;
-    esac
-done
-for tool in hyperfine mosquitto python3; do
-    command -v "$tool" >/dev/null || { echo "greengrass.sh: $tool is needed" >&2; exit 2; }
-done
+bench_args "--runs=RUNS --warmup=WARMUP --no-build:BUILD=0 --bin=BIN" "$@"
+bench_need hyperfine mosquitto python3
 unset HTTPS_PROXY https_proxy ALL_PROXY all_proxy
 # Never AWS: the account stage is off, and any call would go to a closed loopback port.
 export AWS_EC2_METADATA_DISABLED=true AWS_ENDPOINT_URL=http://127.0.0.1:9
 
-if [ "$BUILD" -eq 1 ]; then cargo build --release --quiet; fi
-BIN=${BIN:-${CARGO_TARGET_DIR:-$PWD/target}/release/iotcheck}
+bench_build
 F=$PWD/fixtures
 HOST=abc123-ats.iot.eu-west-1.amazonaws.com
 CRED=c2fake3prefix.credentials.iot.eu-west-1.amazonaws.com
@@ -58,6 +45,8 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 MQTT=$(free_port)
 {
     echo "persistence false"
+    # Without it the broker's CONNACK waits for the client's delayed ACK (40 ms on loopback).
+    echo "set_tcp_nodelay true"
     echo "allow_anonymous false"
     echo "user root"
     echo "listener $MQTT 127.0.0.1"
@@ -124,16 +113,4 @@ hyperfine -N --runs "$RUNS" --warmup "$WARMUP" --export-json "$TMP/times.json" \
     -n doctor "$DOCTOR" -n device "$DEVICE" -n endpoint-mqtt "$MQTTRUN" \
     -n endpoint-credentials "$CREDRUN" -n endpoint-data-plane "$PLANE"
 
-python3 - "$TMP/times.json" <<'EOF'
-import json, sys
-results = {r["command"]: r for r in json.load(open(sys.argv[1]))["results"]}
-doctor = results.pop("doctor")
-separate = sum(r["mean"] for r in results.values())
-ms = lambda s: f"{s * 1000:.1f} ms"
-print()
-print(f"doctor (Greengrass core)      mean {ms(doctor['mean'])} ± {ms(doctor['stddev'])}")
-for name, r in results.items():
-    print(f"{name:<29} mean {ms(r['mean'])} ± {ms(r['stddev'])}")
-print(f"sum of the separate runs      {ms(separate)}")
-print(f"ratio doctor / sum            {doctor['mean'] / separate:.2f}")
-EOF
+bench_against_sum "$TMP/times.json" "doctor (Greengrass core)"

@@ -10,7 +10,7 @@
 # Usage: bash benches/startup.sh [--runs N] [--warmup N] [--rss-runs N] [--no-build]
 #                                [--no-instructions] [--bin PATH]   (--bin: another build)
 set -euo pipefail
-cd "$(dirname "$0")/.."
+source "$(dirname "$0")/lib.sh"
 
 RUNS=300
 WARMUP=30
@@ -18,29 +18,11 @@ RSS_RUNS=5
 BUILD=1
 INSTRUCTIONS=1
 BIN=""
-while [ $# -gt 0 ]; do
-    case "$1" in
-        --runs) RUNS=$2; shift 2 ;;
-        --warmup) WARMUP=$2; shift 2 ;;
-        --rss-runs) RSS_RUNS=$2; shift 2 ;;
-        --no-build) BUILD=0; shift ;;
-        --no-instructions) INSTRUCTIONS=0; shift ;;
-        --bin) BIN=$2; BUILD=0; shift 2 ;;
-        -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-        *) echo "startup.sh: unknown argument: $1" >&2; exit 2 ;;
-    esac
-done
-for tool in hyperfine openssl readelf; do
-    command -v "$tool" >/dev/null || { echo "startup.sh: needs $tool" >&2; exit 2; }
-done
-[ -x /usr/bin/time ] || { echo "startup.sh: needs GNU time (apt-get install time)" >&2; exit 2; }
-
-if [ "$BUILD" -eq 1 ]; then
-    echo "== cargo build --release" >&2
-    cargo build --release --locked --bin iotcheck
-fi
-BIN="${BIN:-${CARGO_TARGET_DIR:-target}/release/iotcheck}"
-[ -x "$BIN" ] || { echo "startup.sh: $BIN not found (run without --no-build)" >&2; exit 2; }
+bench_args "--runs=RUNS --warmup=WARMUP --rss-runs=RSS_RUNS --no-build:BUILD=0
+            --no-instructions:INSTRUCTIONS=0 --bin=BIN" "$@"
+bench_need hyperfine openssl readelf jq
+[ -x /usr/bin/time ] || bench_fail "needs GNU time (apt-get install time)"
+bench_build
 
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT

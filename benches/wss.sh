@@ -8,29 +8,14 @@
 #
 # Usage: bash benches/wss.sh [--runs N] [--no-build] [--bin PATH]
 set -euo pipefail
-cd "$(dirname "$0")/.."
+source "$(dirname "$0")/lib.sh"
 
 RUNS=30
 BUILD=1
 BIN=""
-while [ $# -gt 0 ]; do
-    case "$1" in
-        --runs) RUNS=$2; shift 2 ;;
-        --no-build) BUILD=0; shift ;;
-        --bin) BIN=$2; BUILD=0; shift 2 ;;
-        -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-        *) echo "wss.sh: unknown argument: $1" >&2; exit 2 ;;
-    esac
-done
-command -v hyperfine >/dev/null || { echo "wss.sh: needs hyperfine (apt-get install hyperfine)" >&2; exit 2; }
-command -v mosquitto >/dev/null || { echo "wss.sh: needs mosquitto (apt-get install mosquitto)" >&2; exit 2; }
-
-if [ "$BUILD" -eq 1 ]; then
-    echo "== cargo build --release" >&2
-    cargo build --release --locked
-fi
-BIN="${BIN:-${CARGO_TARGET_DIR:-target}/release/iotcheck}"
-[ -x "$BIN" ] || { echo "wss.sh: $BIN not found (build with cargo build --release)" >&2; exit 2; }
+bench_args "--runs=RUNS --no-build:BUILD=0 --bin=BIN" "$@"
+bench_need hyperfine mosquitto
+bench_build
 
 TMP=$(mktemp -d)
 GATEWAY_PID=""

@@ -494,6 +494,7 @@ fn doctor_settings(args: DoctorArgs, env: &Env) -> Result<cmd::doctor::Settings,
             ports,
             proxy,
             more_configs: configs.collect(),
+            mqtt_version: args.mqtt_version.map(mqtt_version),
             role_alias: args
                 .role_alias
                 .map(|alias| {
@@ -519,14 +520,17 @@ fn doctor_settings(args: DoctorArgs, env: &Env) -> Result<cmd::doctor::Settings,
         home: env.home.clone(),
         connect: args.connect,
         mqtt: crate::doctor::gather::MqttPlan {
-            version: args.mqtt_version.map(mqtt_version).unwrap_or_default(),
-            version_origin: match args.mqtt_version {
-                Some(_) => "--mqtt-version".to_string(),
-                None => "the default: the configuration sets no MQTT version".to_string(),
-            },
+            // The version is the device's, resolved with its configuration (`--mqtt-version`
+            // over it): see `doctor::config`.
+            version: Default::default(),
+            version_origin: String::new(),
             subscribe: args.subscribe,
             publish: args.publish,
+            authorizer: None,
+            features: Default::default(),
         },
+        transport: transport_request(&args.transport)?,
+        now: env.now,
         timeout: timeout(args.timeout)?,
         at: at(&args.at, env)?,
         warn_days: args.warn_days,

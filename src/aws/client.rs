@@ -198,10 +198,11 @@ pub(super) fn account_facts(
 
         let names = attached_policies(&client, &arn, settings).await?;
         for name in names {
-            let document = policy_document(&client, &name, settings).await?;
+            let (document, unreadable) = policy_document(&client, &name, settings).await?;
             facts.policies.push(PolicyText {
                 name: server_text(&name),
                 document,
+                unreadable,
                 thing_group: None,
             });
         }
@@ -218,10 +219,11 @@ pub(super) fn account_facts(
                 Err(e) => return Err(e),
             };
             for name in names {
-                let document = policy_document(&client, &name, settings).await?;
+                let (document, unreadable) = policy_document(&client, &name, settings).await?;
                 facts.policies.push(PolicyText {
                     name: server_text(&name),
                     document,
+                    unreadable,
                     thing_group: Some(source.clone()),
                 });
             }
@@ -299,18 +301,25 @@ async fn attached_policies(
     Ok(names)
 }
 
+/// A policy's document, or (empty, why) when its answer could not be read: one policy too
+/// large or nested too deep (the answer guard's bounds) leaves the others to be evaluated,
+/// and the evaluation says it cannot tell rather than ending the run.
 async fn policy_document(
     client: &Client,
     name: &str,
     settings: &AwsSettings,
-) -> Result<String, AwsError> {
+) -> Result<(String, Option<String>), AwsError> {
     let out = client
         .get_policy()
         .policy_name(name)
         .send()
         .await
-        .map_err(|e| translate("iot:GetPolicy", e, settings))?;
-    Ok(out.policy_document.unwrap_or_default())
+        .map_err(|e| translate("iot:GetPolicy", e, settings));
+    match out {
+        Ok(out) => Ok((out.policy_document.unwrap_or_default(), None)),
+        Err(AwsError::Unreadable { detail, .. }) => Ok((String::new(), Some(detail))),
+        Err(e) => Err(e),
+    }
 }
 
 /// The thing groups a thing belongs to, and their parents up to the root: each group's ARN

@@ -82,6 +82,10 @@ pub struct CaRegistration {
 pub struct PolicyText {
     pub name: String,
     pub document: String,
+    /// Why GetPolicy's answer could not be read (too large, nested too deep, not the shape of
+    /// the answer), when it could not: the policy is then one whose effect cannot be told,
+    /// never one that allows or denies nothing.
+    pub unreadable: Option<String>,
     /// None: attached to the certificate. Some: attached to a thing group the connection's
     /// thing belongs to, directly or through a child group.
     pub thing_group: Option<GroupSource>,

@@ -17,6 +17,7 @@ use serde::Serialize;
 
 use crate::error::Error;
 use crate::finding::{Code, Finding};
+use crate::net::MqttVersion;
 
 /// Which client the settings are for: it decides the defaults and the file-mode rules.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -137,6 +138,8 @@ pub struct Overrides {
     pub role_alias: Option<String>,
     /// `--credentials-endpoint`: the credentials provider's name (optionally `:PORT`).
     pub credentials_endpoint: Option<String>,
+    /// `--mqtt-version`: the MQTT version of the CONNECT, over the client's own.
+    pub mqtt_version: Option<MqttVersion>,
 }
 
 /// The credentials provider a device asks for AWS credentials with its certificate
@@ -178,6 +181,10 @@ pub struct DeviceSettings {
     pub thing: Option<Sourced<String>>,
     /// The MQTT client id (the Device Client uses the thing name).
     pub client_id: Option<Sourced<String>>,
+    /// The MQTT version the device's client speaks: `--mqtt-version`, else what its
+    /// configuration sets (Greengrass: `mqtt.version`, or the nucleus version's default),
+    /// else 3.1.1; the origin says which.
+    pub mqtt_version: Sourced<MqttVersion>,
     /// The ports to check, in the order the client tries them.
     pub ports: Sourced<Vec<u16>>,
     pub proxy: Option<Sourced<ProxySetting>>,
@@ -236,6 +243,7 @@ struct FileSettings {
     /// The Device Client's `root-ca` when it names no file: the client ignores it.
     ca_not_found: Option<Sourced<PathBuf>>,
     thing: Option<Sourced<String>>,
+    mqtt_version: Option<Sourced<MqttVersion>>,
     ports: Option<Sourced<Vec<u16>>>,
     proxy: Option<Sourced<ProxySetting>>,
     region: Option<Sourced<String>>,
@@ -260,6 +268,7 @@ impl FileSettings {
             ca: None,
             ca_not_found: None,
             thing: None,
+            mqtt_version: None,
             ports: None,
             proxy: None,
             region: None,
@@ -572,6 +581,18 @@ fn merge(file: FileSettings, overrides: &Overrides) -> DeviceSettings {
         )),
         (None, None) => None,
     };
+    let mqtt_version = match (overrides.mqtt_version, file.mqtt_version) {
+        (Some(v), _) => Sourced::flag(v, "--mqtt-version"),
+        (None, Some(v)) => v,
+        (None, None) => Sourced::default(
+            MqttVersion::V311,
+            match client {
+                Client::DeviceClient => device_client::MQTT_VERSION_WHY,
+                Client::Greengrass => greengrass::MQTT_VERSION_UNKNOWN,
+                Client::Flags => "the default: no configuration names the client's MQTT version",
+            },
+        ),
+    };
     let ports = match (&overrides.ports, file.ports) {
         (Some(p), _) => Sourced::flag(p.clone(), "--ports"),
         (None, Some(p)) => p,
@@ -704,6 +725,7 @@ fn merge(file: FileSettings, overrides: &Overrides) -> DeviceSettings {
         ca,
         thing,
         client_id,
+        mqtt_version,
         ports,
         proxy,
         region,

@@ -6,12 +6,13 @@
 //! ```text
 //! # comments; one of them: `# rows-sha256: HEX`, the SHA-256 of every other line
 //! source  ID  OWNER/REPO  REF  COMMIT  PATH  SHA256
-//! row     SOURCE-ID  STACK  NAME  NUMBERS  FAMILY  TEXT...
+//! row     SOURCE-ID  STACK  NAME  NUMBERS  FAMILY  [TEXT...]
 //! ```
 //!
 //! `SHA256` is the digest of the input read (the file at `COMMIT`; `COMMIT` is `-` for a
 //! release read from its installed headers and libraries, pinned by `REF`); `NUMBERS` are the codes as the
-//! stack prints them, comma-separated (`-` when none); every `TEXT` a way the message reads.
+//! stack prints them, comma-separated (`-` when none); every `TEXT` a way the message reads (none
+//! when an earlier row owns every text of the message: the row is known by its name).
 
 /// The tables as shipped: (file name, text).
 pub const TABLES: &[(&str, &str)] = &[
@@ -28,6 +29,17 @@ pub const TABLES: &[(&str, &str)] = &[
         "aws-iot-sdk-v3.tsv",
         include_str!("tables/aws-iot-sdk-v3.tsv"),
     ),
+    ("paho-c.tsv", include_str!("tables/paho-c.tsv")),
+    ("paho-python.tsv", include_str!("tables/paho-python.tsv")),
+    ("paho-java.tsv", include_str!("tables/paho-java.tsv")),
+    ("node.tsv", include_str!("tables/node.tsv")),
+    ("java.tsv", include_str!("tables/java.tsv")),
+    ("mbedtls-2.tsv", include_str!("tables/mbedtls-2.tsv")),
+    (
+        "device-client.tsv",
+        include_str!("tables/device-client.tsv"),
+    ),
+    ("greengrass.tsv", include_str!("tables/greengrass.tsv")),
 ];
 
 /// Where rows came from: a file of a repository at a commit.
@@ -108,7 +120,7 @@ impl Table {
                     path: fields[5].to_string(),
                     sha256: fields[6].to_string(),
                 }),
-                "row" if fields.len() >= 7 => {
+                "row" if fields.len() >= 6 => {
                     let source = table
                         .sources
                         .iter()

@@ -398,6 +398,157 @@ fn every_table_is_as_generated_and_every_row_has_a_pinned_source() {
     }
 }
 
+#[test]
+fn the_docs_list_every_table_with_its_row_count() {
+    let docs = include_str!("../../docs/explain.md");
+    let section = docs
+        .split("## Error tables")
+        .nth(1)
+        .and_then(|s| s.split("\n## ").next())
+        .expect("an Error tables section");
+    let listed: Vec<(String, usize)> = section
+        .lines()
+        .filter_map(|l| {
+            let file = l.strip_prefix("| `")?.split('`').next()?;
+            let rows = l.strip_suffix(" |")?.rsplit("| ").next()?.parse().ok()?;
+            Some((file.to_string(), rows))
+        })
+        .collect();
+    let shipped: Vec<(String, usize)> = tables::shipped()
+        .unwrap()
+        .iter()
+        .map(|t| (t.file.clone(), t.rows.len()))
+        .collect();
+    assert_eq!(listed, shipped, "the Error tables of docs/explain.md");
+}
+
+/// A real line of each table's stack, and the row that must know it (by its id; rows that a
+/// hand-written entry speaks for are left to the entries' own tests).
+#[test]
+fn every_table_knows_a_line_of_its_stack() {
+    for (line, id, family) in [
+        (
+            "Failed to connect, return code -3",
+            "mqtt-clients-mqttclient_disconnected",
+            "closed-after-handshake",
+        ),
+        (
+            "Failed to connect, return code 4",
+            "mqtt-clients-mqttclient_connack_4",
+            "policy-connect",
+        ),
+        (
+            "Connect failed, rc Failure",
+            "mqtt-clients-mqttasync_failure",
+            "tls-failed",
+        ),
+        (
+            "Failed to start connect, return code -14",
+            "mqtt-clients-mqttasync_bad_protocol",
+            "configuration",
+        ),
+        (
+            "Client or broker did not communicate in the keepalive interval.",
+            "mqtt-clients-mqtt_err_keepalive",
+            "network-dropped",
+        ),
+        (
+            "rc=<MQTTErrorCode.MQTT_ERR_NO_CONN: 4>",
+            "mqtt-clients-mqtt_err_no_conn",
+            "network-dropped",
+        ),
+        (
+            "MqttException: Client is not connected (32104)",
+            "java-mqttexception.reason_code_client_not_connected",
+            "closed-after-handshake",
+        ),
+        (
+            "Too many publishes in progress (32202)",
+            "java-mqttexception.reason_code_max_inflight",
+            "throttling-limits",
+        ),
+        (
+            "Bad user name or password (4)",
+            "java-mqttexception.reason_code_failed_authentication",
+            "policy-connect",
+        ),
+        (
+            "Error: getaddrinfo EAI_AGAIN abc123-ats.iot.eu-west-1.amazonaws.com",
+            "node-uv_eai_again",
+            "dns",
+        ),
+        (
+            "Error: connect EHOSTUNREACH 10.0.0.7:8883",
+            "node-uv_ehostunreach",
+            "tcp-timeout",
+        ),
+        (
+            "Error: Client network socket disconnected before secure TLS connection was established",
+            "node-econnreset_client_network_socket_disconnected_before_secure_tls_connect",
+            "tls-failed",
+        ),
+        (
+            "reason: \"Host: example.com. is not in the cert's altnames: DNS:*.iot.eu-west-1.amazonaws.com\"",
+            "node-node_tls_is_not_in_the_cert_s_altnames",
+            "name-mismatch",
+        ),
+        (
+            "javax.net.ssl.SSLHandshakeException: Received fatal alert: certificate_unknown",
+            "java-jsse_alert_certificate_unknown",
+            "device-cert-rejected",
+        ),
+        (
+            "javax.net.ssl.SSLHandshakeException: Remote host terminated the handshake",
+            "java-sslsocketimpl_remote_host_terminated_the_handshake",
+            "closed-after-handshake",
+        ),
+        (
+            "java.net.SocketTimeoutException: Connect timed out",
+            "java-niosocketimpl_connect_timed_out",
+            "tcp-timeout",
+        ),
+        (
+            "E (4213) esp-tls-mbedtls: mbedtls_ssl_handshake returned -0x7800",
+            "mbedtls-mbedtls_err_ssl_peer_verify_failed",
+            "verify-failed",
+        ),
+        (
+            "E (4213) esp-tls-mbedtls: mbedtls_ssl_handshake returned -0x7800",
+            "mbedtls-mbedtls_err_ssl_unrecognized_name",
+            "sni",
+        ),
+        (
+            "2024-05-01T10:00:00.000Z [ERROR] {Config.cpp}: *** AWS IOT DEVICE CLIENT FATAL ERROR: region is missing ***",
+            "device-client-device_client_fatal_region_is_missing",
+            "configuration",
+        ),
+        (
+            "[ERROR] {FleetProvisioning.cpp}: *** AWS IOT DEVICE CLIENT FATAL ERROR: Error subscribing to CreateKeysAndCertificate accepted topic ***",
+            "device-client-device_client_fatal_error_subscribing_to_createkeysandcertificate_accepted",
+            "policy-pubsub",
+        ),
+        (
+            "2024-05-01T10:00:00.000Z [ERROR] (pool-2-thread-4) com.aws.greengrass.mqttclient.AwsIotMqttClient: Unable to connect to AWS IoT Core. {clientId=gg-core}",
+            "greengrass-awsiotmqttclient_unable_to_connect_to_aws_iot_core",
+            "tls-failed",
+        ),
+        (
+            "[WARN] (pool-2-thread-4) com.aws.greengrass.mqttclient.AwsIotMqttClient: Error subscribing to topic. {topic=$aws/things/gg-core/shadow/update}",
+            "greengrass-awsiotmqttclient_error_subscribing_to_topic",
+            "policy-pubsub",
+        ),
+    ] {
+        let knowledge = knowledge();
+        let found = matcher().match_line(line);
+        let hit = found
+            .iter()
+            .map(|h| &knowledge.known[h.entry])
+            .find(|k| k.id == id);
+        let hit = hit.unwrap_or_else(|| panic!("{line:?}: {id} not among {:?}", ids(line)));
+        assert_eq!(knowledge.families.families[hit.family].id, family, "{line}");
+    }
+}
+
 /// The id, family, how it was recognised and the first check of every match, best first.
 fn ranked(text: &str) -> Vec<(String, String, RecognisedBy, Check)> {
     let knowledge = knowledge();

@@ -460,13 +460,15 @@ pub struct MqttSettings {
     pub publish: Vec<String>,
 }
 
-/// The MQTT protocol the CONNECT speaks.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// The MQTT protocol the CONNECT speaks; serialised as reports name it ("3.1.1", "5").
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub enum MqttVersion {
     /// MQTT 3.1.1 (protocol level 4): what most device clients speak.
     #[default]
+    #[serde(rename = "3.1.1")]
     V311,
     /// MQTT 5: the broker gives reason codes and reason strings.
+    #[serde(rename = "5")]
     V5,
 }
 

@@ -96,6 +96,24 @@ pub(crate) fn compile_noting(
 
 /// Whether `text` matches the tokens; `fold_case` compares ASCII case-insensitively.
 pub(crate) fn matches(tokens: &[Token], text: &str, fold_case: bool) -> bool {
+    matches_counting(tokens, text, fold_case, &mut 0)
+}
+
+/// [`matches`], adding to `steps` one per turn of its loop: the unit test of its cost counts
+/// them, as time on a shared machine cannot be asserted.
+///
+/// The classic wildcard match: advance while the text and the pattern agree, remember the
+/// last star, and on a mismatch let that star take one more character and retry after it.
+/// Only the last star is ever retried (an earlier star can take nothing a later one could
+/// not), so no pattern makes it exponential: a resource such as `a*a*a*…b` against a long
+/// topic costs one turn per pattern token and per text character; the cost's bound is the
+/// text's length times the longest run of literals after a star.
+pub(crate) fn matches_counting(
+    tokens: &[Token],
+    text: &str,
+    fold_case: bool,
+    steps: &mut u64,
+) -> bool {
     let text: Vec<char> = text.chars().collect();
     let same = |a: char, b: char| {
         if fold_case {
@@ -104,10 +122,10 @@ pub(crate) fn matches(tokens: &[Token], text: &str, fold_case: bool) -> bool {
             a == b
         }
     };
-    // The classic linear-time wildcard match: remember the last star and retry from it.
     let (mut t, mut p) = (0usize, 0usize);
     let mut star: Option<(usize, usize)> = None;
     while t < text.len() {
+        *steps += 1;
         match tokens.get(p) {
             Some(Token::Char(c)) if same(*c, text[t]) => {
                 t += 1;

@@ -397,3 +397,83 @@ fn broad_statements_are_named() {
         0
     );
 }
+
+/// Whether the pattern (wildcards, no variables) matches the text, and the matcher's turns.
+fn steps(pattern: &str, text: &str) -> (bool, u64) {
+    let pattern::Compiled::Tokens(tokens) =
+        pattern::compile(pattern, &Context::default(), false, true)
+    else {
+        panic!("{pattern} has no variables");
+    };
+    let mut steps = 0;
+    let matched = pattern::matches_counting(&tokens, text, false, &mut steps);
+    (matched, steps)
+}
+
+/// Resources such as `a*a*a*…b` against long topics: a matcher that tried every way of
+/// sharing the text among the stars would take exponential time in the number of stars; this
+/// one's turns grow linearly with the pattern and the topic together. Counted, not timed.
+#[test]
+fn pathological_patterns_cost_linear_steps() {
+    let prefix = "arn:aws:iot:us-east-1:123456789012:topic/";
+    // (name, pattern for n, topic for n, whether it matches)
+    type Family = (&'static str, fn(usize) -> String, fn(usize) -> String, bool);
+    let families: [Family; 5] = [
+        (
+            "a*a*…b against a…a",
+            |n| "a*".repeat(n) + "b",
+            |n| "a".repeat(20 * n),
+            false,
+        ),
+        (
+            "a*a*…b against a…ab",
+            |n| "a*".repeat(n) + "b",
+            |n| "a".repeat(20 * n) + "b",
+            true,
+        ),
+        (
+            "a*?a*?…b against a…a",
+            |n| "a*?".repeat(n) + "b",
+            |n| "a".repeat(20 * n),
+            false,
+        ),
+        (
+            "*a*a*a*a*a*a*a*a*b (fixed) against a…a",
+            |_| "*a".repeat(8) + "*b",
+            |n| "a".repeat(20 * n),
+            false,
+        ),
+        (
+            "a/*/a/*/…/b against a/x/a/x/…",
+            |n| "a/*/".repeat(n) + "b",
+            |n| "a/x/".repeat(5 * n) + "c",
+            false,
+        ),
+    ];
+    for (name, pattern, topic, matches) in families {
+        let mut previous: Option<u64> = None;
+        for n in [125, 250, 500, 1000, 2000] {
+            let (pattern, topic) = (
+                format!("{prefix}{}", pattern(n)),
+                format!("{prefix}{}", topic(n)),
+            );
+            let (matched, count) = steps(&pattern, &topic);
+            assert_eq!(matched, matches, "{name}, n = {n}");
+            // Every turn consumes a pattern token or a text character, or retries the last
+            // star one character further: a few turns per character at most.
+            let size = (pattern.len() + topic.len()) as u64;
+            assert!(
+                count <= 3 * size,
+                "{name}, n = {n}: {count} turns for {size} characters"
+            );
+            if let Some(previous) = previous {
+                // Doubling the sizes at most doubles the turns (and a little for the prefix).
+                assert!(
+                    count * 100 <= previous * 210,
+                    "{name}: {previous} turns at n/2, {count} at n = {n}"
+                );
+            }
+            previous = Some(count);
+        }
+    }
+}

@@ -55,6 +55,12 @@ pub struct SettingsView {
     pub ca: Vec<DeviceFile>,
     pub thing: Option<Sourced<String>>,
     pub client_id: Option<Sourced<String>>,
+    /// The MQTT version of the device's CONNECT ("3.1.1" or "5") and why.
+    pub mqtt_version: Sourced<crate::net::MqttVersion>,
+    /// How the device's MQTT travels and authenticates (`--transport`): `{kind: "tls"}`,
+    /// `{kind: "wss_sigv4", region}`, `{kind: "wss_authorizer", authorizer}` or
+    /// `{kind: "custom_auth", authorizer}`; never a credential.
+    pub transport: crate::doctor::facts::DeviceTransport,
     pub ports: Sourced<Vec<u16>>,
     pub proxy: Option<Sourced<ProxyView>>,
     pub region: Option<Sourced<String>>,
@@ -88,6 +94,8 @@ impl SettingsView {
             ca: device.ca.clone(),
             thing: device.thing.clone(),
             client_id: device.client_id.clone(),
+            mqtt_version: device.mqtt_version.clone(),
+            transport: Default::default(),
             ports: device.ports.clone(),
             proxy: device.proxy.as_ref().map(|p| Sourced {
                 value: ProxyView {
@@ -490,6 +498,14 @@ fn settings_rows(s: &SettingsView) -> Vec<(&'static str, String, String)> {
     }
     sourced("thing", &s.thing, &mut rows);
     sourced("client id", &s.client_id, &mut rows);
+    rows.push((
+        "MQTT version",
+        s.mqtt_version.value.name().to_string(),
+        origin_words(&s.mqtt_version.origin),
+    ));
+    if s.transport != crate::doctor::facts::DeviceTransport::Tls {
+        rows.push(("transport", s.transport.words(), "--transport".to_string()));
+    }
     let ports: Vec<String> = s.ports.value.iter().map(u16::to_string).collect();
     rows.push(("ports", ports.join(", "), origin_words(&s.ports.origin)));
     if let Some(p) = &s.proxy {
@@ -722,6 +738,7 @@ mod tests {
             ca: vec![named(text("/ca"), "--ca")],
             thing: flag(text("thing"), "--thing"),
             client_id: flag(text("client"), "--client-id"),
+            mqtt_version: Sourced::flag(crate::net::MqttVersion::V5, "--mqtt-version"),
             ports: Sourced::flag(vec![8883], "--ports"),
             proxy: Some(Sourced::flag(
                 ProxySetting {

@@ -168,7 +168,15 @@ pub fn judge(facts: &AccountFacts, cert: &Cert, questions: &Questions) -> Accoun
         .collect();
     let documents: Vec<(String, Result<Document, String>)> = applied
         .iter()
-        .map(|p| (policy_label(p), Document::parse(&p.document)))
+        .map(|p| {
+            let document = match &p.unreadable {
+                Some(why) => Err(format!(
+                    "the answer of iot:GetPolicy could not be read: {why}"
+                )),
+                None => Document::parse(&p.document),
+            };
+            (policy_label(p), document)
+        })
         .collect();
     let from_group: Vec<bool> = applied.iter().map(|p| p.thing_group.is_some()).collect();
     for what in &facts.unasked {
@@ -253,6 +261,13 @@ pub fn judge(facts: &AccountFacts, cert: &Cert, questions: &Questions) -> Accoun
             .collect();
         for need in &needs {
             let request = Request::new(need.action, &need.name, &context);
+            // Asked for directly (a topic given, the role alias): judged once, above.
+            if requests
+                .iter()
+                .any(|r| r.action == request.action && r.resource == request.resource)
+            {
+                continue;
+            }
             let policies = if need.thing_groups_count {
                 &readable
             } else {
@@ -730,6 +745,7 @@ mod tests {
                 .map(|(name, document)| PolicyText {
                     name: name.to_string(),
                     document: document.to_string(),
+                    unreadable: None,
                     thing_group: None,
                 })
                 .collect(),

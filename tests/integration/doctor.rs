@@ -13,17 +13,7 @@ use crate::common::*;
 /// mosquitto with TLS on 127.0.0.1, requiring a device certificate from the test device CA;
 /// `accept`: the certificate's CN is the user name (accepted), else anonymous (refused).
 pub(crate) fn broker(accept: bool) -> (Peer, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let settings = format!(
-        "cafile {ca}\ncertfile {cert}\nkeyfile {key}\n\
-         require_certificate true\nuse_identity_as_username {accept}\n\
-         allow_anonymous false\npersistence false\nuser root\n",
-        ca = fixture("device/device-ca.pem"),
-        cert = fixture("server/rsa-chain.pem"),
-        key = fixture("server/rsa-leaf.key"),
-    );
-    let peer = crate::peers::mosquitto(dir.path(), &settings);
-    (peer, dir)
+    crate::mqtt::mosquitto(accept)
 }
 
 /// The device's files under the names a device uses, the key with `key_mode`.
@@ -95,7 +85,7 @@ fn doctor(dir: &Path, ports: &[u16], extra: &[&str]) -> Run {
     run_cmd(&mut doctor_cmd(dir, ports, extra))
 }
 
-fn stage<'a>(j: &'a Value, id: &str) -> &'a Value {
+pub(crate) fn stage<'a>(j: &'a Value, id: &str) -> &'a Value {
     j["stages"]
         .as_array()
         .expect("stages")
@@ -108,7 +98,7 @@ fn status(j: &Value, id: &str) -> String {
     stage(j, id)["status"].as_str().unwrap().to_string()
 }
 
-fn stage_codes(j: &Value, id: &str) -> Vec<String> {
+pub(crate) fn stage_codes(j: &Value, id: &str) -> Vec<String> {
     stage(j, id)["findings"]
         .as_array()
         .unwrap()
@@ -728,6 +718,47 @@ fn a_device_client_config_with_the_modes_it_requires_passes() {
     assert_eq!(j["settings"]["client_id"]["value"], "TestThing-ec");
     assert_eq!(status(&j, "files"), "ok", "{}", stage(&j, "files"));
     assert_eq!(status(&j, "mqtt"), "ok");
+
+    // With jobs on, the doctor subscribes to the jobs topics the Device Client subscribes to,
+    // and publishes nothing: the jobs topics it publishes to wait for --publish.
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        text.replace("\"enabled\": false", "\"enabled\": true"),
+    )
+    .unwrap();
+    let j = doctor_config(&config, broker.port, &[]).json();
+    assert_eq!(status(&j, "mqtt"), "ok", "{}", stage(&j, "mqtt"));
+    let device = j["network"]["ports"][0]["handshakes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["sig"] == "device")
+        .expect("the device's handshake");
+    let operations = device["mqtt"]["operations"].as_array().unwrap();
+    assert!(
+        operations.iter().any(|o| o["kind"] == "subscribe"
+            && o["topic"] == "$aws/things/TestThing-ec/jobs/notify-next"
+            && o["outcome"] == "accepted"),
+        "{operations:?}"
+    );
+    assert!(
+        operations.iter().all(|o| o["kind"] == "subscribe"),
+        "{operations:?}"
+    );
+    let note = stage(&j, "mqtt")["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "mqtt_feature_topics")
+        .expect("the features' topics are told")["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        note.contains("(jobs, tunneling)") && note.contains("not published"),
+        "{note}"
+    );
 }
 
 #[test]
@@ -788,6 +819,59 @@ fn a_greengrass_config_is_read_and_checked() {
     assert_eq!(status(&j, "mqtt"), "ok");
     // The data plane (here the data endpoint, on the broker's port) accepted the device.
     assert_eq!(status(&j, "data_plane"), "ok");
+    // Nucleus 2.9.4 predates MQTT 5: the CONNECT spoke 3.1.1, and the stage says why.
+    assert_eq!(j["settings"]["mqtt_version"]["value"], "3.1.1");
+    assert_eq!(j["settings"]["mqtt_version"]["origin"]["kind"], "default");
+    let said = |j: &Value| {
+        stage(j, "mqtt")["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["code"] == "mqtt_version")
+            .map(|f| f["message"].as_str().unwrap().to_string())
+            .unwrap_or_default()
+    };
+    assert!(
+        said(&j).contains("MQTT 3.1.1 (nucleus 2.9.4 predates"),
+        "{}",
+        said(&j)
+    );
+    // A later nucleus with `mqtt.version: mqtt5`: the CONNECT speaks MQTT 5 to the broker.
+    let text = std::fs::read_to_string(&config).unwrap();
+    let mqtt5 = config.with_file_name("mqtt5.yaml");
+    std::fs::write(
+        &mqtt5,
+        text.replace("\"2.9.4\"", "\"2.14.0\"")
+            .replace("      mqtt:\n", "      mqtt:\n        version: \"mqtt5\"\n"),
+    )
+    .unwrap();
+    let j = doctor_config(&mqtt5, broker.port, &[]).json();
+    assert_eq!(status(&j, "mqtt"), "ok", "{}", stage(&j, "mqtt"));
+    assert_eq!(j["settings"]["mqtt_version"]["value"], "5");
+    assert!(
+        j["settings"]["mqtt_version"]["origin"]["key"]
+            .as_str()
+            .unwrap()
+            .ends_with("mqtt.version"),
+        "{}",
+        j["settings"]["mqtt_version"]
+    );
+    assert!(
+        said(&j).starts_with("CONNECT spoke MQTT 5 ("),
+        "{}",
+        said(&j)
+    );
+    // --mqtt-version wins over the file.
+    let j = doctor_config(&mqtt5, broker.port, &["--mqtt-version", "3"]).json();
+    assert_eq!(
+        j["settings"]["mqtt_version"]["origin"]["flag"],
+        "--mqtt-version"
+    );
+    assert!(
+        said(&j).contains("MQTT 3.1.1 (--mqtt-version)"),
+        "{}",
+        said(&j)
+    );
     // Without --ports, the nucleus's own ports: MQTT and the data plane's, both from the file.
     let mut cmd = iotcheck();
     cmd.arg("doctor")

@@ -17,10 +17,14 @@ Inputs:
     ERR_reason_error_string, SSL_alert_desc_string_long): the script refuses another
     version;
   * glibc 2.36's strerror, through Python's os.strerror: the script refuses another version.
+  * the src.zip of Debian's openjdk-17-source 17.0.21.1+2-1~deb12u1 (--jdk-src): the script
+    refuses another version;
+  * Node.js v20.20.2 on the PATH: its lib/ sources as built (process.binding('natives')) and
+    libuv's error map (util.getSystemErrorMap()): the script refuses another version.
 
 Usage:
-  python3 tools/explain-tables/extract.py --upstream DIR            # writes the tables
-  python3 tools/explain-tables/extract.py --upstream DIR --check    # compares, exit 1 on a difference
+  python3 tools/explain-tables/extract.py --upstream DIR --jdk-src SRC.ZIP            # writes the tables
+  python3 tools/explain-tables/extract.py --upstream DIR --jdk-src SRC.ZIP --check    # compares, exit 1 on a difference
 """
 import argparse
 import ctypes
@@ -50,6 +54,10 @@ PINS = {
     "eclipse/mosquitto": ("v2.0.20", "fb9b1153924ae0e2dfb3bcb4266ee5bb49a5c515"),
     "espressif/esp-idf": ("master", "102122904ade11fd1ae373848f34ffd7dfb18aeb"),
     "aws/aws-iot-device-sdk-embedded-C": ("v3.1.5", "fea3abbb65e102dd03f1238b34eecf8da311daf0"),
+    "eclipse-paho/paho.mqtt.c": ("v1.3.15", "62782406bcf511ee8e22bc34e826f8c6b8254c7c"),
+    "eclipse-paho/paho.mqtt.java": ("v1.2.5", "570ed6eeaba81b0865821fed6de0d36142fedfde"),
+    "awslabs/aws-iot-device-client": ("v1.10.1", "7f9547bca3e1a199f2824f4376e1782b082b226f"),
+    "aws-greengrass/aws-greengrass-nucleus": ("v2.18.2", "c2277d585124ff8ea28964f5d6af66559472c0cc"),
 }
 
 # ESP-IDF releases whose esp-tls error numbers are read (each tag resolved in the clone; the
@@ -66,6 +74,9 @@ class Table:
         self.sources, self.rows = [], []
 
     def source(self, repository, reference, commit, path, data):
+        for s in self.sources:
+            if s[1:5] == (repository, reference, commit, path):
+                return s[0]
         sid = "S%d" % (len(self.sources) + 1)
         digest = hashlib.sha256(data if isinstance(data, bytes) else data.encode()).hexdigest()
         self.sources.append((sid, repository, reference, commit, path, digest))
@@ -205,6 +216,8 @@ def crt(up):
 
 MBEDTLS_FAMILIES = [
     (r"X509_CERT_VERIFY_FAILED", "verify-failed"),
+    (r"SSL_UNRECOGNIZED_NAME", "sni"),
+    (r"SSL_NO_APPLICATION_PROTOCOL", "alpn-port"),
     (r"NET_UNKNOWN_HOST", "dns"),
     (r"NET_CONNECT_FAILED|NET_SOCKET_FAILED", "tcp-timeout"),
     (r"NET_CONN_RESET|SSL_CONN_EOF|PEER_CLOSE_NOTIFY", "closed-after-handshake"),
@@ -680,13 +693,495 @@ def sdk_v3(up):
     return table
 
 
+# ---------------------------------------------------------------- Eclipse Paho
+
+# Paho's texts are matched in the forms its clients and samples print them; a text shorter than
+# this alone ("Connection lost", "Disconnected") is matched only with its code beside it.
+PAHO_BARE_TEXT = 24
+
+PAHO_C_FAMILIES = [
+    (r"_FAILURE$", "tls-failed"),
+    (r"_DISCONNECTED$", "closed-after-handshake"),
+    (r"OPERATION_INCOMPLETE", "network-dropped"),
+    (r"MAX_MESSAGES_INFLIGHT|NO_MORE_MSGIDS|MAX_BUFFERED", "throttling-limits"),
+]
+
+
+def paho_c(up):
+    table = Table("paho-c", "Eclipse Paho C: MQTTClient and MQTTAsync return codes with their strerror texts as the samples print them, and the CONNACK codes MQTTClient_connect returns")
+    repository = "eclipse-paho/paho.mqtt.c"
+    # How the samples report a failed connect: each API's printf formats, with the code (%d)
+    # or its strerror text (%s).
+    formats = {"MQTTClient": [], "MQTTAsync": []}
+    sample_sources = []
+    for path in up.files(repository, r"src/samples/[A-Za-z_]+\.c"):
+        reference, commit, text = up.read(repository, path)
+        api = re.search(r'#include "(MQTTClient|MQTTAsync)\.h"', text)
+        found = re.findall(r'printf\((?:stderr,\s*)?"((?:Failed to (?:start )?connect|Connect failed)[^"%]*%[ds])', text)
+        if not api or not found:
+            continue
+        sample_sources.append((reference, commit, path, text))
+        for f in found:
+            if f not in formats[api.group(1)]:
+                formats[api.group(1)].append(f)
+    for api, prefix in [("MQTTClient", "MQTTCLIENT_"), ("MQTTAsync", "MQTTASYNC_")]:
+        reference, commit, header = up.read(repository, "src/%s.h" % api)
+        values = {n: int(v) for n, v in re.findall(r"#\s*define\s+(%s[A-Z0-9_]+)\s+(-\d+)\b" % prefix, header)}
+        reference, commit, text = up.read(repository, "src/%s.c" % api)
+        sid = table.source(repository, reference, commit, "src/%s.c" % api, text)
+        hid = table.source(repository, reference, commit, "src/%s.h" % api, header)
+        for name, message in switch_strings(text, "%s_strerror(int code)" % api, prefix):
+            if name not in values:
+                continue
+            spelled = [f.replace("%d", str(values[name])) for f in formats[api] if f.endswith("%d")]
+            spelled += [f.replace("%s", message) for f in formats[api] if f.endswith("%s")]
+            table.row(sid, "mqtt-clients", name, [], first(PAHO_C_FAMILIES, name, "configuration"),
+                      *([message] + spelled))
+        if api == "MQTTClient":
+            # MQTTClient_connect returns the CONNACK code of a refusal (MQTT 3.1.1), as its doc says.
+            doc = header[header.find("MQTTClient_connect"):]
+            for number, message in re.findall(r"\*\s*<b>(\d)</b>:\s*(Connection refused:[^<]*)<br>", doc):
+                table.row(hid, "mqtt-clients", "MQTTCLIENT_CONNACK_%s" % number, [],
+                          first(MQTT_FAMILIES, message, "policy-connect"),
+                          *[f.replace("%d", number) for f in formats[api] if f.endswith("%d")])
+    for reference, commit, path, text in sample_sources:
+        table.source(repository, reference, commit, path, text)
+    return table
+
+
+def paho_python(up):
+    table = Table("paho-python", "Eclipse Paho Python: MQTTErrorCode names and numbers with error_string's texts")
+    repository = "eclipse-paho/paho.mqtt.python"
+    reference, commit, enums = up.read(repository, "src/paho/mqtt/enums.py")
+    block = re.search(r"class MQTTErrorCode\(enum.IntEnum\):(.*?)\n\n", enums, re.S).group(1)
+    values = dict((n, int(v)) for n, v in re.findall(r"(MQTT_ERR_[A-Z_]+)\s*=\s*(-?\d+)", block))
+    reference, commit, text = up.read(repository, "src/paho/mqtt/client.py")
+    sid = table.source(repository, reference, commit, "src/paho/mqtt/client.py", text)
+    table.source(repository, reference, commit, "src/paho/mqtt/enums.py", enums)
+    body = text[text.find("def error_string("):]
+    body = body[:body.find("\ndef ", 1)]
+    for name, message in re.findall(r"mqtt_errno == (MQTT_ERR_[A-Z_]+):\s*\n\s*return \"([^\"]+)\"", body):
+        if values.get(name, 0) == 0:
+            continue
+        # (Python prints the enum member as <MQTTErrorCode.MQTT_ERR_NO_CONN: 4>: its name.)
+        table.row(sid, "mqtt-clients", name, [], first(PAHO_PYTHON_FAMILIES, name, "configuration"),
+                  message)
+    return table
+
+
+PAHO_PYTHON_FAMILIES = [
+    (r"NOMEM", "out-of-memory"),
+    (r"_PROTOCOL$", "not-tls-or-mqtt"),
+    (r"NO_CONN|CONN_LOST|KEEPALIVE", "network-dropped"),
+    (r"CONN_REFUSED|_AUTH$", "policy-connect"),
+    (r"_TLS$", "tls-failed"),
+    (r"PAYLOAD_SIZE|QUEUE_SIZE", "throttling-limits"),
+    (r"ACL_DENIED", "policy-pubsub"),
+    (r"ERRNO", "network-dropped"),
+]
+
+PAHO_JAVA_FAMILIES = [
+    (r"INVALID_PROTOCOL_VERSION", "client-protocol"),
+    (r"INVALID_CLIENT_ID|FAILED_AUTHENTICATION|NOT_AUTHORIZED|CLIENT_TIMEOUT", "policy-connect"),
+    (r"BROKER_UNAVAILABLE", "service-disconnect"),
+    (r"SUBSCRIBE_FAILED", "policy-pubsub"),
+    (r"SERVER_CONNECT_ERROR", "tcp-refused"),
+    (r"SSL_CONFIG_ERROR", "device-credentials"),
+    (r"CONNECTION_LOST|CLIENT_NOT_CONNECTED|ALREADY_DISCONNECTED|WRITE_TIMEOUT", "closed-after-handshake"),
+    (r"INVALID_MESSAGE", "not-tls-or-mqtt"),
+    (r"MAX_INFLIGHT|NO_MESSAGE_IDS|BUFFER_FULL", "throttling-limits"),
+    (r"UNEXPECTED_ERROR", "tls-failed"),
+]
+
+
+def paho_java(up):
+    table = Table("paho-java", "Eclipse Paho Java (MQTT 3.1.1 client): MqttException reason codes with the messages of its properties file")
+    repository = "eclipse-paho/paho.mqtt.java"
+    base = "org.eclipse.paho.client.mqttv3/src/main/"
+    java_path = base + "java/org/eclipse/paho/client/mqttv3/MqttException.java"
+    props_path = base + "resources/org/eclipse/paho/client/mqttv3/internal/nls/messages.properties"
+    reference, commit, java = up.read(repository, java_path)
+    reference, commit, props = up.read(repository, props_path)
+    sid = table.source(repository, reference, commit, props_path, props)
+    table.source(repository, reference, commit, java_path, java)
+    messages = dict((int(n), m.strip()) for n, m in re.findall(r"^(\d+)=(.*)$", props, re.M))
+    for name, number in re.findall(r"short\s+(REASON_CODE_[A-Z_]+)\s*=\s*(0x[0-9A-Fa-f]+|\d+)\s*;", java):
+        code = int(number, 0)
+        message = messages.get(code)
+        if not message or "{0}" in message:
+            continue
+        # MqttException.toString(): `<message> (<code>)`, then ` - <cause>`.
+        texts = ["%s (%d)" % (message, code)]
+        if len(message) >= PAHO_BARE_TEXT:
+            texts.insert(0, message)
+        table.row(sid, "java", "MqttException." + name, [],
+                  first(PAHO_JAVA_FAMILIES, name, "configuration"), *texts)
+    return table
+
+
+# ---------------------------------------------------------------- Node.js
+
+NODE_VERSION = "v20.20.2"
+
+NODE_FAMILIES = [
+    (r"HANDSHAKE_TIMEOUT|CONNECTION_TIMEOUT", "tcp-timeout"),
+    (r"CLOSED_BEFORE_CONNECTION|SOCKET_CLOSED", "closed-after-handshake"),
+    (r"ALTNAME|not in the cert|does not contain a DNS name", "name-mismatch"),
+    (r"before secure TLS connection", "tls-failed"),
+    (r"hang up", "closed-after-handshake"),
+    (r"RENEGOTIATION|SESSION_ATTACK|PROTOCOL_VERSION|DH_PARAM", "tls-version-cipher"),
+]
+
+# The system errors a client's connection meets, with the call Node names in its message
+# (`connect ECONNREFUSED 1.2.3.4:8883`, `read ECONNRESET`, `getaddrinfo EAI_AGAIN host`).
+NODE_SYSCALLS = {
+    "connect": ["ECONNREFUSED", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "ENETDOWN", "EHOSTDOWN", "EADDRNOTAVAIL", "ECONNRESET"],
+    "read": ["ECONNRESET", "ETIMEDOUT", "ENOTCONN"],
+    "write": ["EPIPE", "ECONNRESET", "ECONNABORTED"],
+    "getaddrinfo": ["EAI_AGAIN", "EAI_FAIL", "EAI_NONAME", "ENOTFOUND"],
+}
+
+
+def node():
+    table = Table("node", "Node.js: the TLS and socket error codes of lib/internal/errors.js with their messages, tls's name-check reasons, _tls_wrap's reset messages, and libuv's system errors as Node prints them")
+    found = subprocess.run(
+        ["node", "-e", "const n = process.binding('natives'); process.stdout.write(JSON.stringify({"
+         "version: process.version, errors: n['internal/errors'], tls: n['tls'], tls_wrap: n['_tls_wrap'],"
+         "uv: [...require('util').getSystemErrorMap()].sort((a, b) => b[0] - a[0])}))"],
+        check=True, capture_output=True, text=True).stdout
+    import json
+    node_js = json.loads(found)
+    if node_js["version"] != NODE_VERSION:
+        sys.exit("extract.py: needs Node.js %s, found %s" % (NODE_VERSION, node_js["version"]))
+    repository, reference, commit = "nodejs/node", NODE_VERSION, "-"
+    # The sources are the installed Node's own (process.binding('natives') holds lib/ as built).
+    errors = node_js["errors"]
+    sid = table.source(repository, reference, commit, "lib/internal/errors.js", errors)
+    for name, quote, message in re.findall(
+            r"^E\('(ERR_(?:TLS|SOCKET_CLOSED|SOCKET_CONNECTION_TIMEOUT)[A-Z0-9_]*)',\s*(['`])((?:(?!\2).)*)\2", errors, re.M | re.S):
+        message = re.sub(r"\s+", " ", message)
+        fixed = max(re.split(r"%[sdjoO]", message), key=len).strip()
+        texts = [message] if "%" not in message else ([fixed] if len(fixed) >= 24 else [])
+        table.row(sid, "node", name, [], first(NODE_FAMILIES, name, "configuration"), *texts)
+    altname = re.search(r"return `(Hostname/IP does not match certificate's altnames): \$\{reason\}`", errors)
+    if altname:
+        table.row(sid, "node", "ERR_TLS_CERT_ALTNAME_INVALID", [], "name-mismatch", altname.group(1))
+    # ENOTFOUND stands for getaddrinfo's EAI_NODATA and EAI_NONAME (errors.js, for backward
+    # compatibility).
+    enotfound = "code = 'ENOTFOUND'" in errors
+    tls = node_js["tls"]
+    sid = table.source(repository, reference, commit, "lib/tls.js", tls)
+    for quoted in re.findall(r"reason\s*=\s*(`[^`]*`|'[^']*')", tls):
+        reason = quoted[1:-1]
+        # The fixed piece of each reason checkServerIdentity gives.
+        fixed = max(re.split(r"\$\{[^}]*\}", reason), key=len).strip(" .:")
+        if len(fixed) < 16:
+            continue
+        table.row(sid, "node", "NODE_TLS_" + slug(fixed), [], first(NODE_FAMILIES, fixed, "name-mismatch"), fixed)
+    tls_wrap = node_js["tls_wrap"]
+    sid = table.source(repository, reference, commit, "lib/_tls_wrap.js", tls_wrap)
+    for body in re.findall(r"new ConnResetException\(((?:\s*'[^']*'\s*\+?)+)\)", tls_wrap):
+        message = "".join(re.findall(r"'([^']*)'", body))
+        table.row(sid, "node", "ECONNRESET_" + slug(message), [], first(NODE_FAMILIES, message, "closed-after-handshake"), message)
+    uv = dict((code, (number, text)) for number, (code, text) in node_js["uv"])
+    listing = "".join("%d %s %s\n" % (uv[c][0], c, uv[c][1]) for c in sorted(uv))
+    sid = table.source("libuv/libuv", "node-" + NODE_VERSION, "-", "include/uv/errno.h", listing)
+    for code in sorted(set(c for cs in NODE_SYSCALLS.values() for c in cs)):
+        if code == "ENOTFOUND":
+            if not enotfound:
+                continue
+            text = uv["EAI_NONAME"][1]
+        elif code not in uv:
+            continue
+        else:
+            text = uv[code][1]
+        family = "dns" if code.startswith("EAI_") or code == "ENOTFOUND" else ERRNO_FAMILIES.get(code, "network-dropped")
+        calls = ["%s %s" % (call, code) for call, codes in sorted(NODE_SYSCALLS.items()) if code in codes]
+        # libuv's shortest texts ("temporary failure") say too little alone: the call names them.
+        table.row(sid, "node", "UV_" + code, [], family, text if len(text) >= 20 else "", *calls)
+    return table
+
+
+# ---------------------------------------------------------------- Java (JSSE, PKIX)
+
+JDK_SOURCE_VERSION = "17.0.21.1+2-1~deb12u1"
+JDK_VERSION_STRING = "17.0.21.1+2-1-deb12u1-Debian"
+
+JAVA_FAMILIES = [
+    (r"(?i)certification path|PKIX path|trust anchor|untrusted|not trusted", "server-untrusted"),
+    (r"(?i)subject alternative|No name matching|hostname|host name", "name-mismatch"),
+    (r"(?i)has expired|expired", "cert-expired"),
+    (r"(?i)not yet valid", "cert-not-yet-valid"),
+    (r"(?i)Remote host terminated|connection closed|Connection reset", "closed-after-handshake"),
+    (r"(?i)Empty (client )?certificate chain|certificate_required|client authentication|No available authentication", "no-client-certificate"),
+    (r"(?i)timed out", "tcp-timeout"),
+    (r"(?i)protocol|cipher|signature|algorithm|key share|named group|version", "tls-version-cipher"),
+    (r"(?i)private key|KeyManager|keystore", "device-credentials"),
+    (r"(?i)record|too large|too long|overflow", "record-buffer"),
+]
+
+# The files whose exception messages a connection meets: the TLS engine, the certificate path
+# checks, the host name check, and the socket's time-outs.
+JDK_FILES = [
+    r"java\.base/sun/security/ssl/[A-Za-z0-9]+\.java",
+    r"java\.base/sun/security/validator/[A-Za-z0-9]+\.java",
+    r"java\.base/sun/security/util/HostnameChecker\.java",
+    r"java\.base/sun/security/provider/certpath/SunCertPathBuilder\.java",
+    r"java\.base/sun/nio/ch/NioSocketImpl\.java",
+]
+
+
+def java_messages(text):
+    """The fixed text of each exception message or fatal alert: the longest run of adjacent
+    string literals (joined over `+`) in the call's arguments."""
+    found = []
+    for match in re.finditer(r"(?:\bfatal\(\s*Alert\.[A-Z_]+\s*,|\bnew\s+[A-Za-z]*(?:Exception|Error)\s*\()", text):
+        args = text[match.end():match.end() + 400].split(";")[0]
+        pieces, current, last = [], "", 0
+        for literal in re.finditer(r"\"((?:[^\"\\]|\\.)*)\"", args):
+            between = args[last:literal.start()]
+            if current and re.fullmatch(r"\s*\+\s*", between):
+                current += literal.group(1)
+            else:
+                if current:
+                    pieces.append(current)
+                current = literal.group(1)
+            last = literal.end()
+        if current:
+            pieces.append(current)
+        if pieces:
+            found.append(max(pieces, key=len).replace('\\"', '"').strip(" :,(\"'"))
+    return found
+
+
+def java(jdk_src):
+    import zipfile
+    table = Table("java", "Java (OpenJDK 17): JSSE alerts and exception messages, PKIX path and host name checks, socket time-outs")
+    archive = zipfile.ZipFile(jdk_src)
+    version = archive.read("java.base/java/lang/VersionProps.java").decode()
+    if '"%s"' % JDK_VERSION_STRING not in version:
+        sys.exit("extract.py: needs the OpenJDK source of Debian's openjdk-17-source %s" % JDK_SOURCE_VERSION)
+    repository, reference = "openjdk/jdk17u", "jdk-" + JDK_SOURCE_VERSION
+    def source(name):
+        text = archive.read(name).decode("utf-8", "replace")
+        # src.zip holds java.base/<package path>; the repository, src/java.base/share/classes/.
+        path = "src/java.base/share/classes/" + name.split("/", 1)[1]
+        return table.source(repository, reference, "-", path, text), text
+    sid, alerts = source("java.base/sun/security/ssl/Alert.java")
+    prefix = re.search(r"\"(Received fatal alert: )\"\s*\+\s*alert\.description", alerts)
+    for name, number, description in re.findall(r"^\s+([A-Z_]+)\s*\(\(byte\)\s*(\d+),\s*\"([a-z_0-9]+)\"", alerts, re.M):
+        if prefix:
+            table.row(sid, "java", "JSSE_ALERT_" + name, [], ALERT_FAMILIES.get(name, "tls-failed"),
+                      prefix.group(1) + description)
+    names = sorted(n for n in archive.namelist() if any(re.fullmatch(p, n) for p in JDK_FILES))
+    for name in names:
+        text = archive.read(name).decode("utf-8", "replace")
+        messages = java_messages(text)
+        if name.endswith("NioSocketImpl.java"):
+            # Of the socket's own messages, its time-outs and resets (the rest are misuse).
+            messages = [m for m in messages if re.search(r"timed out|reset", m)]
+        else:
+            messages = [m for m in messages if len(m) >= 24 and "%" not in m]
+        if not messages:
+            continue
+        sid, _ = source(name)
+        cls = name.rsplit("/", 1)[1][:-len(".java")]
+        for message in messages:
+            table.row(sid, "java", "%s_%s" % (cls, slug(message)), [], first(JAVA_FAMILIES, message, "tls-failed"), message)
+    return table
+
+
+# ---------------------------------------------------------------- mbedTLS 2.x
+
+# The 2.x lines devices still run (ESP-IDF 4.x ships 2.28, 3.x and 4.0 shipped 2.16): the
+# MBEDTLS_ERR_* that 3.x removed. A number 3.x gave to another error is both messages.
+MBEDTLS2_RELEASES = ["v2.28.10", "v2.16.12"]
+
+MBEDTLS2_FAMILIES = [
+    (r"PEER_VERIFY_FAILED", "verify-failed"),
+    (r"CERTIFICATE_TOO_LARGE", "record-buffer"),
+    (r"BAD_HS_CERTIFICATE$", "server-untrusted"),
+    (r"UNKNOWN_CIPHER|NO_CIPHER_CHOSEN|COMPRESSION|BAD_HS_", "tls-version-cipher"),
+] + MBEDTLS_FAMILIES
+
+
+def mbedtls2(up, v3):
+    table = Table("mbedtls-2", "mbedTLS 2.x (2.28 LTS, 2.16): the MBEDTLS_ERR_* that 3.x no longer has, with code and text")
+    repository = "Mbed-TLS/mbedtls"
+    known = set(row[2] for row in v3.rows)
+    # A 2.x name that 3.x renamed (same number, same text) leaves the number to the 3.x row.
+    renamed = set((row[3].lower(), row[5][0].strip(" .").lower()) for row in v3.rows if row[5])
+    for release in MBEDTLS2_RELEASES:
+        commit = subprocess.run(
+            ["git", "--git-dir", up.git_dir(repository), "rev-parse", release + "^{commit}"],
+            check=True, capture_output=True, text=True).stdout.strip()
+        names = subprocess.run(
+            ["git", "--git-dir", up.git_dir(repository), "ls-tree", "-r", "--name-only", commit, "include/mbedtls/"],
+            check=True, capture_output=True, text=True).stdout.split()
+        for path in sorted(n for n in names if re.fullmatch(r"include/mbedtls/[a-z0-9_]+\.h", n)):
+            tag, commit, text = up.read_at(repository, release, path)
+            found = re.findall(
+                r"(?:/\*\*\s*((?:(?!\*/).)*?)\s*\*/\s*\n)?#define\s+(MBEDTLS_ERR_[A-Z0-9_]+)\s+(-0x[0-9A-Fa-f]+)\s*(?:/\*\*<\s*(.*?)\s*\*/)?",
+                text, re.S)
+            found = [f for f in found if f[1] not in known]
+            if not found:
+                continue
+            sid = table.source(repository, tag, commit, path, text)
+            for before, name, number, after in found:
+                known.add(name)
+                message = re.sub(r"\s*\n\s*\*?\s*", " ", before or after)
+                numbers = [number] if int(number, 16) <= -0x10 else []
+                if (number.lower(), message.strip(" .").lower()) in renamed:
+                    numbers = []
+                table.row(sid, "mbedtls", name, numbers, first(MBEDTLS2_FAMILIES, name, "tls-failed"), message)
+    return table
+
+
+# ---------------------------------------------------------------- AWS IoT Device Client
+
+DEVICE_CLIENT_FAMILIES = [
+    (r"(?i)subscrib|publish", "policy-pubsub"),
+    (r"(?i)verify your AWS IoT credentials", "device-cert-rejected"),
+    (r"(?i)timed out", "tcp-timeout"),
+    (r"(?i)permission|Failed to find|private key|cert|PKCS|key file|ownership", "device-credentials"),
+    (r"(?i)proxy", "proxy"),
+    (r"(?i)interrupted|disconnect|lost", "network-dropped"),
+    (r"(?i)MQTT Connection failed|establish|Connection Creation|connect", "tls-failed"),
+    (r"(?i)subscribe|publish", "policy-pubsub"),
+    (r"(?i)memory", "out-of-memory"),
+]
+
+
+def device_client(up):
+    table = Table("device-client", "AWS IoT Device Client: its fatal errors (*** AWS IOT DEVICE CLIENT FATAL ERROR: ... ***) and the error logs of its connection")
+    repository = "awslabs/aws-iot-device-client"
+    reference, commit, header = up.read(repository, "source/config/Config.h")
+    fatal = re.search(r"DC_FATAL_ERROR\[\]\s*=\s*\"([^\"]+)\"", header).group(1)
+    table.source(repository, reference, commit, "source/config/Config.h", header)
+    for path in up.files(repository, r"source/.*\.cpp"):
+        reference, commit, text = up.read(repository, path)
+        connection = path in ("source/SharedCrtResourceManager.cpp", "source/main.cpp")
+        found = []
+        for match in re.finditer(r"\bLOGM?_(?:ERROR|CRITICAL)\(\s*[A-Za-z_:]+\s*,\s*((?:\"(?:[^\"\\]|\\.)*\"\s*)+)", text):
+            fmt = "".join(re.findall(r"\"((?:[^\"\\]|\\.)*)\"", match.group(1)))
+            after = text[match.end():match.end() + 120].split(";")[0]
+            if fmt.startswith("*** %s:") and "DC_FATAL_ERROR" in after:
+                # As it prints: *** AWS IOT DEVICE CLIENT FATAL ERROR: Endpoint is missing ***
+                line = fmt.replace("%s", fatal, 1).strip("* ")
+                piece = re.split(r"%[-+ #0-9.*]*(?:l|ll|h|z)?[diouxXsSpcfgeu]|`", line)[0].strip(" :,.*'{(")
+                if len(piece) >= 24:
+                    found.append(piece)
+            elif connection:
+                pieces = [p.strip(" :,.*`") for p in re.split(r"%[-+ #0-9.*]*(?:l|ll|h|z)?[diouxXsSpcfgeu]", fmt)]
+                longest = max(pieces, key=len)
+                if len(longest) >= 24:
+                    found.append(longest)
+        if not found:
+            continue
+        sid = table.source(repository, reference, commit, path, text)
+        for message in found:
+            default = "configuration"
+            table.row(sid, "device-client", "DEVICE_CLIENT_" + slug(message.replace(fatal, "FATAL")), [],
+                      first(DEVICE_CLIENT_FAMILIES, message.replace(fatal, ""), default), message)
+    return table
+
+
+# ---------------------------------------------------------------- AWS IoT Greengrass v2 nucleus
+
+GREENGRASS_FAMILIES = [
+    (r"(?i)offline|not configured to connect", "configuration"),
+    (r"(?i)purposefully", "service-disconnect"),
+    (r"(?i)restricting|limit", "throttling-limits"),
+    (r"(?i)subscrib|publish", "policy-pubsub"),
+    (r"(?i)credential|TES|token|role alias|AwsCredentials", "aws-credentials"),
+    (r"(?i)proxy", "proxy"),
+    (r"(?i)interrupt|disconnect|reconnect|connection lost", "network-dropped"),
+    (r"(?i)connect|AWS IoT", "tls-failed"),
+    (r"(?i)spool", "throttling-limits"),
+]
+
+# The nucleus's packages of a connection to the cloud: MQTT, the token exchange service
+# (credentials provider), and the HTTPS client to AWS IoT.
+GREENGRASS_FILES = r"src/main/java/com/aws/greengrass/(?:mqttclient|tes|iot)/.*\.java"
+
+
+def greengrass(up):
+    table = Table("greengrass", "AWS IoT Greengrass v2 nucleus: the error and warning log events of its MQTT client, token exchange service and AWS IoT HTTPS client")
+    repository = "aws-greengrass/aws-greengrass-nucleus"
+    for path in up.files(repository, GREENGRASS_FILES):
+        reference, commit, text = up.read(repository, path)
+        constants = dict(re.findall(r"static final String ([A-Z_]+)\s*=\s*\"([^\"]+)\"", text))
+        found = []
+        for match in re.finditer(r"\.at(Error|Warn|Info)\(\)", text):
+            chain = text[match.end():match.end() + 600].split(";")[0]
+            message = re.search(r"\.log\(\s*((?:\"(?:[^\"\\]|\\.)*\"\s*\+?\s*)+)", chain)
+            if not message:
+                continue
+            # The fixed text: the longest piece between the {} placeholders.
+            whole = "".join(re.findall(r"\"((?:[^\"\\]|\\.)*)\"", message.group(1)))
+            message = max(whole.split("{}"), key=len).strip(" :.,")
+            event = re.search(r"\.event\(\s*(?:\"([^\"]+)\"|([A-Z_]+))\s*\)", chain)
+            event = (event.group(1) or constants.get(event.group(2), "")) if event else ""
+            # Of the info events, the connection's own (interrupted, resumed).
+            if match.group(1) == "Info" and not re.search(r"(?i)interrupt", message):
+                continue
+            # A text of 24 characters or more ("Connection interrupted" is every client's).
+            if len(message) >= 24 or (event and len(event) >= 12):
+                found.append((message, event))
+        if not found:
+            continue
+        sid = table.source(repository, reference, commit, path, text)
+        cls = path.rsplit("/", 1)[1][:-len(".java")]
+        for message, event in found:
+            texts = [message] if len(message) >= 24 else []
+            # The log line names the event: `[ERROR] (...) com.aws...: resubscribe. Error ...`
+            if event and len(event) >= 12:
+                texts.append(event + ".")
+            table.row(sid, "greengrass", "%s_%s" % (cls, slug(message or event)), [],
+                      first(GREENGRASS_FAMILIES, message + " " + event, "configuration"), *texts)
+    return table
+
+
+def one_owner(earlier, later):
+    """A text or name has one owner: the first row that gives it. Later tables (the ones after
+    the first ten) leave out a text an earlier row already gives (libmosquitto's texts in Paho
+    Python, the CONNACK texts every client shares), so one line is not two messages; a row left
+    with nothing but its name keeps its name."""
+    def key(text):
+        return re.sub(r"\s+", " ", text.lower()).strip(" .")
+    seen = set()
+    for table in earlier:
+        for row in table.rows:
+            seen.add(key(row[2]))
+            seen.update(key(t) for t in row[5])
+    for table in later:
+        kept, names = [], set()
+        for sid, stack, name, numbers, family, texts in table.rows:
+            assert key(name) not in seen or key(name) in names, "%s: the name %s is an earlier row's" % (table.name, name)
+            seen.add(key(name))
+            names.add(key(name))
+            mine = []
+            for t in texts:
+                if key(t) not in seen:
+                    seen.add(key(t))
+                    mine.append(t)
+            kept.append((sid, stack, name, numbers, family, mine))
+        table.rows = kept
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--upstream", required=True, help="directory of clones, OWNER+NAME/repo")
     parser.add_argument("--check", action="store_true", help="compare with the committed tables")
+    parser.add_argument("--jdk-src", required=True, help="src.zip of Debian's openjdk-17-source %s" % JDK_SOURCE_VERSION)
     args = parser.parse_args()
     up = Upstream(args.upstream)
-    tables = [crt(up), mbedtls(up), openssl(), mqtt(up), errno_table(), esp_idf(up), coremqtt(up), curl(up), mosquitto(up), sdk_v3(up)]
+    v3 = mbedtls(up)
+    tables = [crt(up), v3, openssl(), mqtt(up), errno_table(), esp_idf(up), coremqtt(up), curl(up), mosquitto(up), sdk_v3(up)]
+    later = [paho_c(up), paho_python(up), paho_java(up), node(), java(args.jdk_src), mbedtls2(up, v3),
+             device_client(up), greengrass(up)]
+    one_owner(tables, later)
+    tables += later
     differ = False
     for table in tables:
         path = os.path.join(TABLES, table.name + ".tsv")
@@ -699,7 +1194,8 @@ def main():
         else:
             with open(path, "w") as out:
                 out.write(text)
-        print("%-12s %5d rows from %d sources" % (table.name, len(table.rows), len(table.sources)))
+        rows = sum(1 for line in text.split("\n") if line.startswith("row\t"))
+        print("%-14s %5d rows from %d sources" % (table.name, rows, len(table.sources)))
     sys.exit(1 if differ else 0)
 
 

@@ -31,6 +31,11 @@ pub const DEFAULT_PORTS_WHY: &str = "the Device Client sets no port: the AWS IoT
 connects on 443 with ALPN x-amzn-mqtt-ca where the platform has ALPN (Linux does), else on \
 8883; both are checked";
 
+/// The Device Client has no MQTT version setting: it connects with the Device SDK's MQTT 3.1.1
+/// client (`SharedCrtResourceManager`: `Aws::Iot::MqttClient`, `Aws::Crt::Mqtt`).
+pub const MQTT_VERSION_WHY: &str = "the Device Client speaks MQTT 3.1.1 (its Device SDK \
+MQTT 3.1.1 client; it has no version setting)";
+
 /// The largest config file the client opens (`Config::MAX_CONFIG_SIZE`).
 const MAX_CONFIG_SIZE: usize = 5000;
 

@@ -13,6 +13,7 @@ use super::{
     Named, Names, Origin, ProxySetting, Sourced,
 };
 use crate::finding::{Code, Finding};
+use crate::net::MqttVersion;
 
 /// Where the rules of the `files` stage come from.
 pub const RULE_SOURCE: &str = "Greengrass sets no file modes: a private key must not be \
@@ -22,6 +23,18 @@ const NUCLEUS: &str = "aws.greengrass.Nucleus";
 const CONFIGURATION: &str = "services.\"aws.greengrass.Nucleus\".configuration";
 pub const CRED_ENDPOINT_KEY: &str =
     "services.\"aws.greengrass.Nucleus\".configuration.iotCredEndpoint";
+
+/// `mqtt.version` (`MqttClient.MQTT_VERSION_KEY`): "mqtt5" (any case) makes the nucleus
+/// connect with its MQTT 5 client, any other value with its MQTT 3.1.1 one; without it the
+/// nucleus uses `DEFAULT_MQTT_VERSION`, "mqtt5". Nuclei before v2.10.0 (the release that
+/// added MQTT 5, aws-greengrass-nucleus@f2c7bdd) have no such key and speak MQTT 3.1.1.
+const MQTT5_SINCE: (u64, u64) = (2, 10);
+/// Nuclei before v2.4.0 behind a proxy connected over a SigV4 WebSocket (`MqttClient`:
+/// `withWebsockets(true).withWebsocketCredentialsProvider(...)`, removed in v2.4.0).
+const WEBSOCKET_PROXY_UNTIL: (u64, u64) = (2, 4);
+pub const MQTT_VERSION_UNKNOWN: &str = "the configuration names neither `mqtt.version` nor the \
+nucleus version: MQTT 3.1.1, which every nucleus accepts (nuclei from v2.10.0 default to MQTT 5 \
+unless `mqtt.version` is mqtt3)";
 
 /// `MqttClient.DEFAULT_MQTT_PORT` and `DeviceConfiguration.GG_DATA_PLANE_PORT_DEFAULT`.
 const DEFAULT_MQTT_PORT: u16 = 8883;
@@ -239,10 +252,104 @@ fn read_values(root: &Map<String, Value>, reader: &mut Reader, settings: &mut Fi
         .string(configuration, "iotRoleAlias", &alias_key)
         .map(|v| sourced(v, &alias_key));
 
+    settings.mqtt_version = mqtt_version(nucleus, configuration, reader);
     let (ports, plane_port) = ports(configuration, reader);
     settings.ports = Some(ports);
     settings.data_plane = data_plane(configuration, reader, settings, plane_port);
     settings.proxy = proxy(configuration, reader, settings.endpoint.as_ref());
+    if let Some(named) = reader.string(
+        nucleus,
+        "version",
+        "services.\"aws.greengrass.Nucleus\".version",
+    ) {
+        let behind_proxy =
+            object(configuration, "networkProxy").is_some_and(|p| p.contains_key("proxy"));
+        if behind_proxy && major_minor(&named).is_some_and(|r| r < WEBSOCKET_PROXY_UNTIL) {
+            // MqttClient before v2.4.0: with a proxy, `withWebsockets(true)` and the token
+            // exchange service's credentials, signed for awsRegion.
+            reader.note(
+                Code::ConfigNote,
+                format!("nucleus {named} behind a network proxy connects MQTT over a WebSocket signed with its token exchange role's credentials (for awsRegion), not with its certificate: that role must allow iot:Connect, iot:Publish, iot:Subscribe and iot:Receive; check it with --transport wss and that role's credentials (nucleus 2.4.0 and later use the certificate)"),
+            );
+        }
+    }
+}
+
+/// The MQTT version the nucleus connects with (`MqttClient.getNewMqttClient`): `mqtt.version`
+/// when set, else the default of the nucleus version the file names; None when it names
+/// neither.
+fn mqtt_version(
+    nucleus: Option<&Map<String, Value>>,
+    configuration: Option<&Map<String, Value>>,
+    reader: &mut Reader,
+) -> Option<Sourced<MqttVersion>> {
+    let key = format!("{CONFIGURATION}.mqtt.version");
+    let nucleus_version = reader.string(
+        nucleus,
+        "version",
+        "services.\"aws.greengrass.Nucleus\".version",
+    );
+    let release = nucleus_version.as_deref().and_then(major_minor);
+    if let Some(value) = reader.string(object(configuration, "mqtt"), "version", &key) {
+        let version = if value.eq_ignore_ascii_case("mqtt5") {
+            MqttVersion::V5
+        } else {
+            if !value.eq_ignore_ascii_case("mqtt3") {
+                reader.note(
+                    Code::ConfigNote,
+                    "`mqtt.version` is neither mqtt5 nor mqtt3: the nucleus connects with MQTT 3.1.1".to_string(),
+                );
+            }
+            MqttVersion::V311
+        };
+        if version == MqttVersion::V5 && release.is_some_and(|r| r < MQTT5_SINCE) {
+            reader.note(
+                Code::ConfigIgnored,
+                format!(
+                    "`mqtt.version` is mqtt5 but the nucleus is {}: nuclei before v2.10.0 ignore it and speak MQTT 3.1.1",
+                    nucleus_version.as_deref().unwrap_or_default()
+                ),
+            );
+            return Some(Sourced {
+                value: MqttVersion::V311,
+                origin: Origin::Default {
+                    why: format!(
+                        "nucleus {} predates MQTT 5 (v2.10.0) and ignores `mqtt.version`",
+                        nucleus_version.as_deref().unwrap_or_default()
+                    ),
+                },
+            });
+        }
+        return Some(Sourced {
+            value: version,
+            origin: from_file(reader.file, &key),
+        });
+    }
+    let (release, named) = (release?, nucleus_version.unwrap_or_default());
+    Some(if release < MQTT5_SINCE {
+        Sourced::default(
+            MqttVersion::V311,
+            &format!("nucleus {named} predates MQTT 5 (v2.10.0): it speaks MQTT 3.1.1"),
+        )
+    } else {
+        Sourced::default(
+            MqttVersion::V5,
+            &format!("no `mqtt.version`: nucleus {named} defaults to mqtt5 (since v2.10.0)"),
+        )
+    })
+}
+
+/// "2.9.4" as (2, 9); None when the text is not a version.
+fn major_minor(version: &str) -> Option<(u64, u64)> {
+    let mut parts = version.trim_start_matches('v').split('.');
+    let major = parts.next()?.parse().ok()?;
+    let minor = parts
+        .next()?
+        .split(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()?;
+    Some((major, minor))
 }
 
 /// The data plane the nucleus uses for deployments (`DeviceConfiguration`): with

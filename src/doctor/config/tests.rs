@@ -158,6 +158,9 @@ fn device_client_example_with_its_proxy_file_beside_it() {
     assert_eq!(s.client, Client::DeviceClient);
     assert_eq!(s.config_file.as_deref(), Some(config.as_path()));
     assert_eq!(s.proxy_file.as_deref(), Some(proxy_file.as_path()));
+    // The Device Client has no MQTT version setting: its SDK client speaks 3.1.1.
+    assert_eq!(s.mqtt_version.value, crate::net::MqttVersion::V311);
+    assert!(origin_words(&s.mqtt_version.origin).contains("Device Client speaks MQTT 3.1.1"));
     let endpoint = s.endpoint.as_ref().unwrap();
     assert_eq!(
         endpoint.value,
@@ -659,6 +662,81 @@ fn greengrass_ports() {
 
     let s = greengrass(&home, &GREENGRASS.replace("port: 443", "port: eighty"));
     assert!(codes(&s).contains(&Code::ConfigRefused));
+}
+
+#[test]
+fn greengrass_mqtt_version_as_the_nucleus_reads_it() {
+    use crate::net::MqttVersion;
+    let home = Home::new();
+    let origin = |s: &DeviceSettings| origin_words(&s.mqtt_version.origin);
+    // The example names nucleus 2.9.4 and no `mqtt.version`: before MQTT 5 came (v2.10.0).
+    let s = greengrass(&home, GREENGRASS);
+    assert_eq!(s.mqtt_version.value, MqttVersion::V311);
+    assert!(
+        origin(&s).contains("2.9.4 predates MQTT 5"),
+        "{}",
+        origin(&s)
+    );
+    // A later nucleus without the key: its default, mqtt5.
+    let later = GREENGRASS.replace("version: \"2.9.4\"", "version: \"2.12.1\"");
+    let s = greengrass(&home, &later);
+    assert_eq!(s.mqtt_version.value, MqttVersion::V5);
+    assert!(origin(&s).contains("defaults to mqtt5"), "{}", origin(&s));
+    // The key, in any case, is the file's say.
+    let with_key = |value: &str| {
+        later.replace(
+            "      mqtt:\n        port: 443\n",
+            &format!("      mqtt:\n        port: 443\n        version: {value}\n"),
+        )
+    };
+    for (value, version) in [
+        ("mqtt3", MqttVersion::V311),
+        ("MQTT5", MqttVersion::V5),
+        ("mqtt5", MqttVersion::V5),
+    ] {
+        let s = greengrass(&home, &with_key(value));
+        assert_eq!(s.mqtt_version.value, version, "{value}");
+        assert!(origin(&s).contains("mqtt.version"), "{}", origin(&s));
+        assert!(!s
+            .findings
+            .iter()
+            .any(|f| f.message.contains("mqtt.version")));
+    }
+    // Anything else is MQTT 3.1.1 to the nucleus, and said so.
+    let s = greengrass(&home, &with_key("\"5\""));
+    assert_eq!(s.mqtt_version.value, MqttVersion::V311);
+    assert!(s
+        .findings
+        .iter()
+        .any(|f| f.code == Code::ConfigNote && f.message.contains("neither mqtt5 nor mqtt3")));
+    // mqtt5 on a nucleus that predates it: ignored by the nucleus.
+    let old = with_key("mqtt5").replace("version: \"2.12.1\"", "version: \"2.9.4\"");
+    let s = greengrass(&home, &old);
+    assert_eq!(s.mqtt_version.value, MqttVersion::V311);
+    assert!(codes(&s).contains(&Code::ConfigIgnored));
+    // Before v2.4.0 a nucleus behind a proxy used a SigV4 WebSocket: said, with what to check.
+    let websocket = |s: &DeviceSettings| {
+        s.findings
+            .iter()
+            .any(|f| f.code == Code::ConfigNote && f.message.contains("--transport wss"))
+    };
+    assert!(!websocket(&greengrass(&home, GREENGRASS)));
+    let s = greengrass(&home, &GREENGRASS.replace("\"2.9.4\"", "\"2.3.0\""));
+    assert!(websocket(&s), "{:#?}", s.findings);
+    // Neither the key nor the nucleus version: 3.1.1, and why.
+    let s = greengrass(&home, &GREENGRASS.replace("    version: \"2.9.4\"\n", ""));
+    assert_eq!(s.mqtt_version.value, MqttVersion::V311);
+    assert!(origin(&s).contains("names neither"), "{}", origin(&s));
+    // The flag wins over the file; the Device Client speaks 3.1.1.
+    let config = home.path().join("config.yaml");
+    std::fs::write(&config, with_key("mqtt5")).unwrap();
+    let overrides = Overrides {
+        mqtt_version: Some(MqttVersion::V311),
+        ..Overrides::default()
+    };
+    let s = home.resolve(&config, &overrides);
+    assert_eq!(s.mqtt_version.value, MqttVersion::V311);
+    assert_eq!(origin(&s), "--mqtt-version");
 }
 
 #[test]

@@ -59,7 +59,41 @@ pub fn advice(stage: &Stage, evidence: &Evidence) -> String {
         Some(Code::NoPolicy) => format!("No policy is attached to the device certificate: attach one that allows iot:Connect for the client id {client} (aws iot attach-policy --target <certificate arn>)."),
         Some(Code::PolicyDeniesConnect) => format!("The certificate's policies do not allow iot:Connect for the client id {client}: allow arn:aws:iot:<region>:<account>:client/{client}, or connect with an id they allow."),
         Some(Code::PolicyDeniesPublish | Code::PolicyDeniesSubscribe | Code::PolicyDeniesReceive) => "The certificate's policies deny a topic the device uses (the account findings name it): allow it in the policy attached to the certificate.".into(),
+        Some(code) if role_code(code) => role_advice(code, evidence),
+        Some(Code::DomainConfigMissing) => "No domain configuration of this account serves the endpoint the device uses: set the device's endpoint to the account's (aws iot describe-endpoint --endpoint-type iot:Data-ATS) or to a domain configured in this account and region.".into(),
+        Some(Code::DomainDisabled) => "The endpoint's domain configuration is disabled: enable it (aws iot update-domain-configuration --domain-configuration-status ENABLED) or point the device at an enabled endpoint.".into(),
+        Some(Code::DomainAuthMismatch | Code::DomainProtocolMismatch | Code::DomainServiceMismatch) => "The endpoint's domain configuration does not take a device that connects the way this one does (the account findings say how it differs): point the device at a domain configured for X.509 certificates and its protocol, or update this one (aws iot update-domain-configuration).".into(),
+        Some(Code::DomainCertInvalid) => "The endpoint's domain configuration has no valid server certificate: import or renew it in ACM and update the domain configuration's server certificates.".into(),
         _ => "Fix what the account findings name in AWS IoT (certificate status, attached policy, thing), then run doctor again.".into(),
+    }
+}
+
+/// The codes of the role alias the device asks the credentials provider for.
+pub fn role_code(code: Code) -> bool {
+    matches!(
+        code,
+        Code::RoleAliasMissing
+            | Code::RoleMissing
+            | Code::RoleTrustMissing
+            | Code::RoleSessionTooShort
+            | Code::PolicyDeniesAssumeRole
+    )
+}
+
+/// What fixes the role alias's failure `code`, naming the alias and where the device sets it.
+pub fn role_advice(code: Code, evidence: &Evidence) -> String {
+    let (alias, key) = evidence
+        .role_alias
+        .as_ref()
+        .map_or(("<alias>", "the role alias setting"), |(alias, key)| {
+            (alias.as_str(), key.as_str())
+        });
+    match code {
+        Code::RoleAliasMissing => format!("The role alias {alias} does not exist in this account and region: create it (aws iot create-role-alias --role-alias {alias} --role-arn <role ARN>), or set {key} to one that exists (aws iot list-role-aliases)."),
+        Code::RoleMissing => format!("The IAM role the role alias {alias} names does not exist: create it with a trust policy for credentials.iot.amazonaws.com, or point the alias at a role that exists (aws iot update-role-alias --role-alias {alias} --role-arn <role ARN>)."),
+        Code::RoleTrustMissing => format!("The role of the alias {alias} does not trust the credentials provider: add a trust policy statement that lets the service principal credentials.iot.amazonaws.com call sts:AssumeRole (aws iam update-assume-role-policy)."),
+        Code::RoleSessionTooShort => format!("The role alias {alias} asks for credentials longer than its role's maximum session duration: lower it (aws iot update-role-alias --role-alias {alias} --credential-duration-seconds 3600) or raise the role's (aws iam update-role --max-session-duration)."),
+        _ => format!("No policy of the device certificate allows iot:AssumeRoleWithCertificate on the role alias {alias}: allow it on arn:aws:iot:<region>:<account>:rolealias/{alias} in a policy attached to the certificate."),
     }
 }
 
