@@ -632,15 +632,15 @@ fn a_line_no_table_knows_gets_a_generic_family_match() {
 
 #[test]
 fn among_keyword_rules_the_most_specific_reason_comes_first() {
-    // A generic word (network error, alert) before the reason: the reason leads.
+    // A generic word (network error) before the reason: the reason leads.
     for (line, family) in [
         (
             "sensor-gw: network error: cannot talk to broker: signed by unknown authority",
             "server-untrusted",
         ),
         (
-            "uplink: handshake aborted, received fatal alert: certificate_expired",
-            "device-cert-expired",
+            "uplink: network error while reading: peer says unknown certificate",
+            "device-cert-rejected",
         ),
     ] {
         let all = ranked(line);
