@@ -235,15 +235,17 @@ MBEDTLS_FAMILIES = [
 ]
 
 
+# An error's define with its doc comment: before it (3.x), or after it (2.x: /**< */).
+MBEDTLS_ERR_DEFINE = r"(?:/\*\*\s*((?:(?!\*/).)*?)\s*\*/\s*\n)?#define\s+(MBEDTLS_ERR_[A-Z0-9_]+)\s+(-0x[0-9A-Fa-f]+)\s*(?:/\*\*<\s*(.*?)\s*\*/)?"
+
+
 def mbedtls(up):
     table = Table("mbedtls", "mbedTLS: every MBEDTLS_ERR_* of the public headers, with its code and text")
     repository = "Mbed-TLS/mbedtls"
     for path in up.files(repository, r"include/mbedtls/[a-z0-9_]+\.h"):
         reference, commit, text = up.read(repository, path)
         # The text is the doc comment before the define (3.x), or after it (2.x: /**< */).
-        found = re.findall(
-            r"(?:/\*\*\s*((?:(?!\*/).)*?)\s*\*/\s*\n)?#define\s+(MBEDTLS_ERR_[A-Z0-9_]+)\s+(-0x[0-9A-Fa-f]+)\s*(?:/\*\*<\s*(.*?)\s*\*/)?",
-            text, re.S)
+        found = re.findall(MBEDTLS_ERR_DEFINE, text, re.S)
         if not found:
             continue
         sid = table.source(repository, reference, commit, path, text)
@@ -1022,9 +1024,7 @@ def mbedtls2(up, v3):
             check=True, capture_output=True, text=True).stdout.split()
         for path in sorted(n for n in names if re.fullmatch(r"include/mbedtls/[a-z0-9_]+\.h", n)):
             tag, commit, text = up.read_at(repository, release, path)
-            found = re.findall(
-                r"(?:/\*\*\s*((?:(?!\*/).)*?)\s*\*/\s*\n)?#define\s+(MBEDTLS_ERR_[A-Z0-9_]+)\s+(-0x[0-9A-Fa-f]+)\s*(?:/\*\*<\s*(.*?)\s*\*/)?",
-                text, re.S)
+            found = re.findall(MBEDTLS_ERR_DEFINE, text, re.S)
             found = [f for f in found if f[1] not in known]
             if not found:
                 continue
