@@ -547,6 +547,16 @@ fn every_table_knows_a_line_of_its_stack() {
             "mbedtls-esp_mqtt_no_ping_resp_disconnected",
             "network-dropped",
         ),
+        (
+            "Error: Connection refused: Message rate too high",
+            "mqtt-clients-mqttjs_connack_150",
+            "throttling-limits",
+        ),
+        (
+            "Error: connack timeout",
+            "mqtt-clients-mqttjs_connack_timeout",
+            "policy-connect",
+        ),
     ] {
         let knowledge = knowledge();
         let found = matcher().match_line(line);
