@@ -537,6 +537,26 @@ fn every_table_knows_a_line_of_its_stack() {
             "greengrass-awsiotmqttclient_error_subscribing_to_topic",
             "policy-pubsub",
         ),
+        (
+            "E (12345) mqtt_client: mqtt_message_receive: message is too big, insufficient buffer size",
+            "mbedtls-esp_mqtt_message_is_too_big_insufficient_buffer_size",
+            "record-buffer",
+        ),
+        (
+            "E (52010) mqtt_client: No PING_RESP, disconnected",
+            "mbedtls-esp_mqtt_no_ping_resp_disconnected",
+            "network-dropped",
+        ),
+        (
+            "Error: Connection refused: Message rate too high",
+            "mqtt-clients-mqttjs_connack_150",
+            "throttling-limits",
+        ),
+        (
+            "Error: connack timeout",
+            "mqtt-clients-mqttjs_connack_timeout",
+            "policy-connect",
+        ),
     ] {
         let knowledge = knowledge();
         let found = matcher().match_line(line);
