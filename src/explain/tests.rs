@@ -553,9 +553,9 @@ fn every_table_knows_a_line_of_its_stack() {
             "throttling-limits",
         ),
         (
-            "Error: connack timeout",
-            "mqtt-clients-mqttjs_connack_timeout",
-            "policy-connect",
+            "Error: Keepalive timeout",
+            "mqtt-clients-mqttjs_keepalive_timeout",
+            "network-dropped",
         ),
     ] {
         let knowledge = knowledge();
