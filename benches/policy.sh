@@ -23,11 +23,10 @@ POLICIES=10
 STATEMENTS=100
 BUILD=1
 BIN=""
-bench_args "--runs=RUNS --warmup=WARMUP --policies=POLICIES --statements=STATEMENTS
-            --no-build:BUILD=0 --bin=BIN" "$@"
+bench_args "--runs=RUNS --warmup=WARMUP --policies=POLICIES --statements=STATEMENTS --no-build:BUILD=0 --bin=BIN" "$@"
 bench_need hyperfine python3 jq
 python3 -c 'import moto, boto3' 2>/dev/null \
-    || bench_fail "python3 with moto and boto3 is needed (pip install 'moto[server]')"
+    || bench_fail "needs python3 with moto and boto3 (pip install 'moto[server]')"
 bench_build
 F=$PWD/fixtures
 

@@ -2,23 +2,28 @@
 # iotcheck serve under load, and side by side with the blackbox exporter.
 #
 # 1. soak: a real Prometheus scrapes /probe for 200 targets on loopback (180 on four
-#    `openssl s_server` processes, 20 silent) every 5 s for a minute (SOAK seconds). Before and
-#    after: the exporter's resident memory and open descriptors (from /proc); during: every
-#    scrape answered (up == 1 at every scrape of every target), the probes counted.
+#    `openssl s_server` processes, 20 silent) every 5 s for a minute (SOAK seconds; the long
+#    soak is --soak 600). Before and after: the exporter's resident memory and open
+#    descriptors (from /proc), and both sampled every SAMPLE seconds during the soak (growth
+#    from the first sample to the last is what a leak would show); every scrape answered
+#    (up == 1 at every scrape of every target), the probes counted.
 # 2. one probe: `/probe` of iotcheck against the blackbox exporter's tcp+tls `/probe` of the
 #    same s_server target, with hyperfine (curl per run).
 #
 # Peers: openssl, prometheus, prometheus-blackbox-exporter, curl, hyperfine, python3 (a
 # silent listener). Everything listens on 127.0.0.1.
 #
-# Usage: bash benches/serve.sh [--soak SECONDS] [--no-build] [--bin PATH]
+# Usage: bash benches/serve.sh [--soak SECONDS] [--sample SECONDS] [--soak-only] [--no-build]
+#                              [--bin PATH]
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 SOAK=60
+SAMPLE=60
+COMPARE=1
 BUILD=1
 BIN=""
-bench_args "--soak=SOAK --no-build:BUILD=0 --bin=BIN" "$@"
+bench_args "--soak=SOAK --sample=SAMPLE --soak-only:COMPARE=0 --no-build:BUILD=0 --bin=BIN" "$@"
 bench_need openssl prometheus prometheus-blackbox-exporter curl hyperfine python3
 bench_build
 
@@ -125,7 +130,11 @@ for ((i = 0; i < 300; i++)); do curl -fs "http://127.0.0.1:$PROM_PORT/-/ready" >
 
 echo "== soak: 200 targets (20 silent), every 5 s, for $SOAK s after the first scrapes" >&2
 sleep 6
-sleep "$SOAK"
+SAMPLES=()
+for ((left = SOAK; left > 0; left -= SAMPLE)); do
+    sleep $((left < SAMPLE ? left : SAMPLE))
+    SAMPLES+=("$((SOAK - left + (left < SAMPLE ? left : SAMPLE)))s: $(rss_kib) KiB, $(fds) fds")
+done
 RSS_DURING=$(rss_kib) FDS_DURING=$(fds)
 T=$(date +%s)
 q() { curl -fsG "http://127.0.0.1:$PROM_PORT/api/v1/query" --data-urlencode "query=$1" --data-urlencode "time=$T" |
@@ -144,9 +153,12 @@ sleep 10
 RSS_AFTER=$(rss_kib) FDS_AFTER=$(fds)
 echo "scrapes in the last $SOAK s: $SCRAPES; not answered (up == 0): $MISSED; probes passed: $PASSED; timed out (the silent targets): $TIMED_OUT; slowest scrape: $SLOWEST s"
 echo "exporter: $OWN"
+echo "binary: $BIN"
 echo "exporter RSS: before ${RSS_BEFORE} KiB, during ${RSS_DURING} KiB, after ${RSS_AFTER} KiB"
+echo "exporter during the soak (RSS, descriptors): ${SAMPLES[*]/%/;}"
 echo "exporter descriptors: before ${FDS_BEFORE}, during ${FDS_DURING} (Prometheus's keep-alive connections, silent probes), after ${FDS_AFTER}"
 
+[ "$COMPARE" -eq 1 ] || exit 0
 echo "== one probe of the same s_server target: iotcheck serve vs the blackbox exporter" >&2
 PORT=${SERVERS[0]}
 hyperfine --warmup 5 --runs 100 -N \

@@ -610,13 +610,15 @@ pub struct DoctorArgs {
     #[arg(long, value_name = "3|5", value_enum)]
     pub mqtt_version: Option<MqttVersionChoice>,
 
-    /// After CONNACK, SUBSCRIBE to FILTER and wait for its SUBACK (repeatable).
+    /// After CONNACK, SUBSCRIBE to FILTER and wait for its SUBACK (repeatable); the topic
+    /// filters the configuration's features subscribe to (the Device Client's jobs, shadows,
+    /// tunneling...; a Greengrass core's own) are subscribed to as well.
     #[arg(long, value_name = "FILTER")]
     pub subscribe: Vec<String>,
 
     /// After CONNACK, PUBLISH an empty QoS 1 message to TOPIC and wait for its PUBACK
-    /// (repeatable). Nothing is ever published without this flag: a device's topics may
-    /// drive real actions.
+    /// (repeatable). Nothing is ever published without this flag, not even the topics the
+    /// configuration's features publish to: a device's topics may drive real actions.
     #[arg(long, value_name = "TOPIC")]
     pub publish: Vec<String>,
 
@@ -649,6 +651,9 @@ pub struct DoctorArgs {
     /// Do not ask AWS about the certificate (the account stage is skipped).
     #[arg(long)]
     pub no_account: bool,
+
+    #[command(flatten)]
+    pub transport: TransportArgs,
 
     /// The role alias the device asks the credentials provider for (Greengrass: iotRoleAlias);
     /// adds the credentials_provider stage.

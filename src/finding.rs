@@ -124,6 +124,7 @@ codes! {
     MqttAckTimeout "mqtt_ack_timeout" Error "no SUBACK or PUBACK within the timeout";
     MqttAckUnexpected "mqtt_ack_unexpected" Error "a SUBSCRIBE or PUBLISH was answered with something other than its SUBACK or PUBACK";
     MqttVersion "mqtt_version" Info "which MQTT version the doctor's CONNECT spoke (3.1.1 or 5), and why";
+    MqttFeatureTopics "mqtt_feature_topics" Info "the doctor subscribed to the topic filters the configuration's features use; their publish topics are published only with --publish";
     ClientCertNotSent "client_cert_not_sent" Warning "the server asked for a client certificate and none was given";
     ClientCertWithheld "client_cert_withheld" Warning "the device certificate was withheld: the server asked for it, but its chain did not verify (`--insecure` sends it)";
     NoSni "no_sni" Warning "no SNI was sent";

@@ -69,6 +69,14 @@ fn unexcused(violations: Vec<String>) -> Vec<String> {
         .collect()
 }
 
+/// Where async code lives (house rule 6): the two outbound edges, and the exporter's inbound
+/// HTTP edge, which stays beside the routes, probe slots and signals it serves (`serve` is a
+/// command; moving its server under `net/` would put its routes in the input layer).
+const ASYNC_EDGES: &[&str] = &["net/", "aws/", "serve/http.rs"];
+
+/// What marks a file as async: a runtime, an async function, an await.
+const ASYNC_MARKS: &[&str] = &["tokio::", "hyper::", "async fn", "async move", ".await"];
+
 /// Modules whose functions are judgements: a view may hold their types, never call them.
 const JUDGING: &[&str] = &["verify", "fleet", "doctor", "explain", "policy"];
 
@@ -526,6 +534,23 @@ fn no_command_imports_another() {
 #[test]
 fn views_neither_judge_nor_parse() {
     let found = unexcused(views_that_judge_or_parse(&read_tree()));
+    assert!(found.is_empty(), "{}", found.join("\n"));
+}
+
+#[test]
+fn async_lives_only_at_the_edges() {
+    let found: Vec<String> = read_tree()
+        .iter()
+        .filter(|f| !ASYNC_EDGES.iter().any(|edge| f.relative.starts_with(edge)))
+        .filter_map(|f| {
+            let mark = ASYNC_MARKS.iter().find(|mark| f.code.contains(*mark))?;
+            Some(format!(
+                "src/{} uses {mark}: async lives in {}",
+                f.relative,
+                ASYNC_EDGES.join(", ")
+            ))
+        })
+        .collect();
     assert!(found.is_empty(), "{}", found.join("\n"));
 }
 

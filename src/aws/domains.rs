@@ -24,9 +24,11 @@ pub struct DomainFacts {
 }
 
 /// One domain configuration as DescribeDomainConfiguration gives it; a field AWS (or an
-/// emulator) leaves out is None.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// emulator) leaves out is None. Serialized as `account --json` shows it (the name null when
+/// none was found).
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct DomainConfiguration {
+    #[serde(serialize_with = "null_if_empty")]
     pub name: String,
     pub arn: Option<String>,
     pub domain_name: Option<String>,
@@ -47,12 +49,20 @@ pub struct DomainConfiguration {
     pub authorizer: Option<String>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct ServerCertificate {
     pub arn: String,
     /// VALID or INVALID.
     pub status: Option<String>,
     pub detail: Option<String>,
+}
+
+fn null_if_empty<S: serde::Serializer>(name: &str, serializer: S) -> Result<S::Ok, S::Error> {
+    if name.is_empty() {
+        serializer.serialize_none()
+    } else {
+        serializer.serialize_str(name)
+    }
 }
 
 #[cfg(feature = "aws")]

@@ -6,10 +6,12 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::doctor::config::{self, Overrides};
+use crate::doctor::facts::DeviceTransport;
 use crate::doctor::gather::{self, millis, Plan};
 use crate::doctor::stages::{self, round};
 use crate::doctor::verdict::{self, Evidence};
 use crate::error::Error;
+use crate::net::{Transport, TransportRequest, WebSocketAuth, WebSocketSettings};
 use crate::outcome::Outcome;
 use crate::output::{Placement, Target};
 use crate::report::doctor::{self as view, DoctorReport, NetworkView, Provenance, SettingsView};
@@ -32,6 +34,10 @@ pub struct Settings {
     pub account: bool,
     /// The MQTT version and the subscribes and publishes after CONNECT.
     pub mqtt: crate::doctor::gather::MqttPlan,
+    /// `--transport` and the authorizer: how the device's MQTT travels and authenticates.
+    pub transport: TransportRequest,
+    /// The clock, unix seconds: a WebSocket URL is signed at this instant (not `--at`).
+    pub now: i64,
     pub report: Option<PathBuf>,
     pub force: bool,
     pub json: bool,
@@ -52,10 +58,16 @@ pub fn run(settings: &Settings) -> Result<Outcome, Error> {
         &settings.overrides,
         settings.home.as_deref(),
     )?;
+    let mut device = device;
+    let (transport, device_transport) = transport(settings, &mut device)?;
     // The CONNECT speaks the version the device's client speaks (or `--mqtt-version`'s).
     let mqtt = gather::MqttPlan {
         version: device.mqtt_version.value,
         version_origin: config::origin_words(&device.mqtt_version.origin),
+        authorizer: match &settings.transport {
+            TransportRequest::CustomAuth(authorizer) => Some(authorizer.clone()),
+            _ => None,
+        },
         ..settings.mqtt.clone()
     };
     let plan = Plan {
@@ -65,6 +77,8 @@ pub fn run(settings: &Settings) -> Result<Outcome, Error> {
         warn_days: settings.warn_days,
         account: settings.account,
         mqtt,
+        transport,
+        device_transport,
     };
     let facts = gather::gather(device, millis(clock), &plan);
 
@@ -77,12 +91,15 @@ pub fn run(settings: &Settings) -> Result<Outcome, Error> {
         verdict,
         first_failure,
         advice,
-        settings: SettingsView::of(
-            &facts.device,
-            settings.connect.as_deref(),
-            settings.timeout.as_secs_f64(),
-            settings.at,
-        ),
+        settings: SettingsView {
+            transport: facts.transport.clone(),
+            ..SettingsView::of(
+                &facts.device,
+                settings.connect.as_deref(),
+                settings.timeout.as_secs_f64(),
+                settings.at,
+            )
+        },
         stages,
         files: facts.files.clone(),
         network: facts
@@ -110,6 +127,80 @@ pub fn run(settings: &Settings) -> Result<Outcome, Error> {
         view::render(&report)
     };
     Ok(Outcome::new(stdout, report.passed()))
+}
+
+/// How the device's MQTT travels: for a SigV4-signed WebSocket the standard chain's
+/// credentials, looked up once, and the URL signed for the region given, else the one in the
+/// endpoint's name, else the configuration's, else the chain's. Over a WebSocket or with a
+/// custom authorizer the device uses AWS IoT's 443: the ports checked are 443 unless
+/// `--ports` names others.
+fn transport(
+    settings: &Settings,
+    device: &mut config::DeviceSettings,
+) -> Result<(Transport, DeviceTransport), Error> {
+    let path = "/mqtt".to_string();
+    let resolved = match &settings.transport {
+        TransportRequest::Tls => return Ok((Transport::Tls, DeviceTransport::Tls)),
+        TransportRequest::CustomAuth(authorizer) => (
+            Transport::Tls,
+            DeviceTransport::CustomAuth {
+                authorizer: authorizer.name.clone(),
+            },
+        ),
+        TransportRequest::Wss {
+            authorizer: Some(authorizer),
+            ..
+        } => (
+            Transport::WebSocket(WebSocketSettings {
+                path,
+                auth: WebSocketAuth::CustomAuth(authorizer.clone()),
+            }),
+            DeviceTransport::WssAuthorizer {
+                authorizer: authorizer.name.clone(),
+            },
+        ),
+        TransportRequest::Wss {
+            signing_region,
+            authorizer: None,
+        } => {
+            let aws = crate::aws::AwsSettings {
+                region: None,
+                profile: None,
+                timeout: settings.timeout,
+            };
+            let (credentials, chain) = crate::aws::signing_credentials(&aws)?;
+            let name = device.endpoint.as_ref().map(|e| e.value.clone());
+            let region = signing_region
+                .clone()
+                .or_else(|| name.as_deref().and_then(|n| crate::verify::classify(n).region))
+                .or_else(|| device.region.as_ref().map(|r| r.value.clone()))
+                .or(chain)
+                .ok_or_else(|| {
+                    Error::Usage(
+                        "no region to sign the WebSocket URL for: the endpoint names none; give --signing-region or set AWS_REGION".into(),
+                    )
+                })?;
+            (
+                Transport::WebSocket(WebSocketSettings {
+                    path,
+                    auth: WebSocketAuth::SigV4 {
+                        credentials,
+                        region: region.clone(),
+                        time: std::time::SystemTime::UNIX_EPOCH
+                            + Duration::from_secs(u64::try_from(settings.now).unwrap_or(0)),
+                    },
+                }),
+                DeviceTransport::WssSigv4 { region },
+            )
+        }
+    };
+    if !matches!(device.ports.origin, config::Origin::Flag { .. }) {
+        device.ports = config::Sourced::default(
+            vec![443],
+            "AWS IoT serves MQTT over WebSocket and with custom authentication on 443",
+        );
+    }
+    Ok(resolved)
 }
 
 /// The `--report` file: a new file, or with `--force` one that replaces a regular file.

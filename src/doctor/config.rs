@@ -589,7 +589,7 @@ fn merge(file: FileSettings, overrides: &Overrides) -> DeviceSettings {
             match client {
                 Client::DeviceClient => device_client::MQTT_VERSION_WHY,
                 Client::Greengrass => greengrass::MQTT_VERSION_UNKNOWN,
-                Client::Flags => "no configuration names the client's MQTT version",
+                Client::Flags => "the default: no configuration names the client's MQTT version",
             },
         ),
     };

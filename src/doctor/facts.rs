@@ -29,6 +29,8 @@ pub struct Facts {
     pub client_id: Option<String>,
     /// The MQTT version of the device's CONNECT and why, and its subscribes and publishes.
     pub mqtt: crate::doctor::gather::MqttPlan,
+    /// How the device's MQTT travels and authenticates (`--transport`).
+    pub transport: DeviceTransport,
     pub files: Vec<FileFacts>,
     pub credentials: CredentialFacts,
     pub trust: TrustFacts,
@@ -189,6 +191,52 @@ pub struct RootFacts {
 // ------------------------------------------------------------------------------------------
 // network
 
+/// How the device's MQTT travels and authenticates (`--transport`): it decides the ALPN on
+/// every port, whether a certificate is presented, and what the MQTT stage's answer means.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum DeviceTransport {
+    /// MQTT on TLS, authenticated by the device certificate.
+    #[default]
+    Tls,
+    /// MQTT over a WebSocket whose URL is presigned with SigV4 for `region`; AWS IoT
+    /// authorizes it with the IAM policy of the credentials.
+    WssSigv4 { region: String },
+    /// MQTT over a WebSocket with a custom authorizer's headers.
+    WssAuthorizer { authorizer: String },
+    /// MQTT on 443 with ALPN `mqtt`, the authorizer's parameters in the user name.
+    CustomAuth { authorizer: String },
+}
+
+impl DeviceTransport {
+    /// The ALPN protocol the Device SDKs offer for it (None: by port, see [`port_protocol`]).
+    pub fn alpn(&self) -> Option<&'static [u8]> {
+        match self {
+            DeviceTransport::Tls => None,
+            DeviceTransport::WssSigv4 { .. } | DeviceTransport::WssAuthorizer { .. } => {
+                Some(b"http/1.1")
+            }
+            DeviceTransport::CustomAuth { .. } => Some(b"mqtt"),
+        }
+    }
+
+    /// In words, for messages: "a WebSocket presigned with SigV4 for eu-west-1".
+    pub fn words(&self) -> String {
+        match self {
+            DeviceTransport::Tls => "TLS with the device certificate".to_string(),
+            DeviceTransport::WssSigv4 { region } => {
+                format!("a WebSocket presigned with SigV4 for {region}")
+            }
+            DeviceTransport::WssAuthorizer { authorizer } => {
+                format!("a WebSocket with the custom authorizer {authorizer}'s headers")
+            }
+            DeviceTransport::CustomAuth { authorizer } => format!(
+                "TLS with ALPN mqtt and the custom authorizer {authorizer} in the user name"
+            ),
+        }
+    }
+}
+
 /// What the network showed: the resolution, and each port's probes.
 pub struct NetworkFacts {
     /// The endpoint name: sent as SNI and verified against the served leaf.
@@ -226,7 +274,12 @@ pub struct PortFacts {
 impl PortFacts {
     /// A port with nothing learned about it.
     pub fn untried(port: u16) -> PortFacts {
-        let (protocol, alpn) = port_protocol(port);
+        PortFacts::untried_over(port, &DeviceTransport::Tls)
+    }
+
+    /// A port the device reaches over `transport`, with nothing learned about it.
+    pub fn untried_over(port: u16, transport: &DeviceTransport) -> PortFacts {
+        let (protocol, alpn) = port_protocol_over(port, transport);
         PortFacts {
             port,
             protocol,
@@ -274,6 +327,16 @@ pub fn port_protocol(port: u16) -> (&'static str, Vec<Vec<u8>>) {
         443 => ("mqtt", vec![b"x-amzn-mqtt-ca".to_vec()]),
         8443 => ("https", Vec::new()),
         _ => ("mqtt", Vec::new()),
+    }
+}
+
+/// As [`port_protocol`] for a device on `transport`: over a WebSocket or with a custom
+/// authorizer every port checked carries MQTT with that transport's ALPN (AWS IoT serves them
+/// on 443; tests map it to another port).
+pub fn port_protocol_over(port: u16, transport: &DeviceTransport) -> (&'static str, Vec<Vec<u8>>) {
+    match transport.alpn() {
+        None => port_protocol(port),
+        Some(alpn) => ("mqtt", vec![alpn.to_vec()]),
     }
 }
 

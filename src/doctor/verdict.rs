@@ -71,6 +71,14 @@ pub struct Evidence {
     pub alerts: Vec<String>,
     /// The return codes with which the broker refused CONNECT.
     pub mqtt_refusals: Vec<u8>,
+    /// The role alias the device asks the credentials provider for, and where it is set
+    /// (`iotRoleAlias`, `--role-alias`).
+    pub role_alias: Option<(String, String)>,
+    /// The account stage's errors: what tells apart the causes of one answer of the
+    /// credentials provider (a 400 is a missing role or a trust policy without the service).
+    pub account: Vec<crate::finding::Finding>,
+    /// How the device's MQTT travels and authenticates (`--transport`).
+    pub transport: crate::doctor::facts::DeviceTransport,
 }
 
 /// One port as the tcp and tls stages saw it.
@@ -149,6 +157,23 @@ impl Evidence {
             files: facts.files.clone(),
             at: facts.at,
             held: clock::held(facts),
+            role_alias: device.credentials_provider.as_ref().map(|p| {
+                let key = match &p.role_alias.origin {
+                    // `iotRoleAlias`, not the nucleus's whole path to it.
+                    crate::doctor::config::Origin::File { key, .. } => {
+                        key.rsplit('.').next().unwrap_or(key).to_string()
+                    }
+                    origin => crate::doctor::config::origin_words(origin),
+                };
+                (p.role_alias.value.clone(), key)
+            }),
+            account: match &facts.account {
+                crate::doctor::facts::AccountFacts::Asked { findings, .. } => {
+                    findings.iter().filter(|f| f.is_error()).cloned().collect()
+                }
+                _ => Vec::new(),
+            },
+            transport: facts.transport.clone(),
             ..Evidence::default()
         };
         let Some(network) = &facts.network else {

@@ -33,6 +33,15 @@ pub const TABLES: &[(&str, &str)] = &[
     ("paho-python.tsv", include_str!("tables/paho-python.tsv")),
     ("paho-java.tsv", include_str!("tables/paho-java.tsv")),
     ("node.tsv", include_str!("tables/node.tsv")),
+    ("java.tsv", include_str!("tables/java.tsv")),
+    ("mbedtls-2.tsv", include_str!("tables/mbedtls-2.tsv")),
+    (
+        "device-client.tsv",
+        include_str!("tables/device-client.tsv"),
+    ),
+    ("greengrass.tsv", include_str!("tables/greengrass.tsv")),
+    ("esp-mqtt.tsv", include_str!("tables/esp-mqtt.tsv")),
+    ("mqttjs.tsv", include_str!("tables/mqttjs.tsv")),
 ];
 
 /// Where rows came from: a file of a repository at a commit.

@@ -492,6 +492,71 @@ fn every_table_knows_a_line_of_its_stack() {
             "node-node_tls_is_not_in_the_cert_s_altnames",
             "name-mismatch",
         ),
+        (
+            "javax.net.ssl.SSLHandshakeException: Received fatal alert: certificate_unknown",
+            "java-jsse_alert_certificate_unknown",
+            "device-cert-rejected",
+        ),
+        (
+            "javax.net.ssl.SSLHandshakeException: Remote host terminated the handshake",
+            "java-sslsocketimpl_remote_host_terminated_the_handshake",
+            "closed-after-handshake",
+        ),
+        (
+            "java.net.SocketTimeoutException: Connect timed out",
+            "java-niosocketimpl_connect_timed_out",
+            "tcp-timeout",
+        ),
+        (
+            "E (4213) esp-tls-mbedtls: mbedtls_ssl_handshake returned -0x7800",
+            "mbedtls-mbedtls_err_ssl_peer_verify_failed",
+            "verify-failed",
+        ),
+        (
+            "E (4213) esp-tls-mbedtls: mbedtls_ssl_handshake returned -0x7800",
+            "mbedtls-mbedtls_err_ssl_unrecognized_name",
+            "sni",
+        ),
+        (
+            "2024-05-01T10:00:00.000Z [ERROR] {Config.cpp}: *** AWS IOT DEVICE CLIENT FATAL ERROR: region is missing ***",
+            "device-client-device_client_fatal_region_is_missing",
+            "configuration",
+        ),
+        (
+            "[ERROR] {FleetProvisioning.cpp}: *** AWS IOT DEVICE CLIENT FATAL ERROR: Error subscribing to CreateKeysAndCertificate accepted topic ***",
+            "device-client-device_client_fatal_error_subscribing_to_createkeysandcertificate_accepted",
+            "policy-pubsub",
+        ),
+        (
+            "2024-05-01T10:00:00.000Z [ERROR] (pool-2-thread-4) com.aws.greengrass.mqttclient.AwsIotMqttClient: Unable to connect to AWS IoT Core. {clientId=gg-core}",
+            "greengrass-awsiotmqttclient_unable_to_connect_to_aws_iot_core",
+            "tls-failed",
+        ),
+        (
+            "[WARN] (pool-2-thread-4) com.aws.greengrass.mqttclient.AwsIotMqttClient: Error subscribing to topic. {topic=$aws/things/gg-core/shadow/update}",
+            "greengrass-awsiotmqttclient_error_subscribing_to_topic",
+            "policy-pubsub",
+        ),
+        (
+            "E (12345) mqtt_client: mqtt_message_receive: message is too big, insufficient buffer size",
+            "mbedtls-esp_mqtt_message_is_too_big_insufficient_buffer_size",
+            "record-buffer",
+        ),
+        (
+            "E (52010) mqtt_client: No PING_RESP, disconnected",
+            "mbedtls-esp_mqtt_no_ping_resp_disconnected",
+            "network-dropped",
+        ),
+        (
+            "Error: Connection refused: Message rate too high",
+            "mqtt-clients-mqttjs_connack_150",
+            "throttling-limits",
+        ),
+        (
+            "Error: connack timeout",
+            "mqtt-clients-mqttjs_connack_timeout",
+            "policy-connect",
+        ),
     ] {
         let knowledge = knowledge();
         let found = matcher().match_line(line);

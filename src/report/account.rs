@@ -40,6 +40,8 @@ pub struct AccountReport {
     pub suggested_policy: Option<SuggestedPolicyView>,
 }
 
+/// The domain configuration asked for: how it was looked for, then its fields as the account
+/// gave them (`aws::DomainConfiguration`; each null when not found or not said).
 #[derive(Serialize)]
 pub struct DomainView {
     /// How it was looked for: "name" (`--domain-configuration`) or "host" (`--endpoint`).
@@ -49,24 +51,8 @@ pub struct DomainView {
     pub found: bool,
     /// How many configurations were described to find it.
     pub described: usize,
-    pub name: Option<String>,
-    pub arn: Option<String>,
-    pub domain_name: Option<String>,
-    pub status: Option<String>,
-    pub service_type: Option<String>,
-    pub domain_type: Option<String>,
-    pub authentication_type: Option<String>,
-    pub application_protocol: Option<String>,
-    pub tls_policy: Option<String>,
-    pub server_certificates: Vec<ServerCertificateView>,
-    pub authorizer: Option<String>,
-}
-
-#[derive(Serialize)]
-pub struct ServerCertificateView {
-    pub arn: String,
-    pub status: Option<String>,
-    pub detail: Option<String>,
+    #[serde(flatten)]
+    pub configuration: DomainConfiguration,
 }
 
 impl DomainView {
@@ -75,35 +61,12 @@ impl DomainView {
             DomainQuery::Named(name) => ("name", name.clone()),
             DomainQuery::Host(host) => ("host", host.clone()),
         };
-        let d = facts.configuration.as_ref();
-        let field = |f: fn(&DomainConfiguration) -> &Option<String>| d.and_then(|d| f(d).clone());
         DomainView {
             by,
             asked,
-            found: d.is_some(),
+            found: facts.configuration.is_some(),
             described: facts.described,
-            name: d.map(|d| d.name.clone()),
-            arn: field(|d| &d.arn),
-            domain_name: field(|d| &d.domain_name),
-            status: field(|d| &d.status),
-            service_type: field(|d| &d.service_type),
-            domain_type: field(|d| &d.domain_type),
-            authentication_type: field(|d| &d.authentication_type),
-            application_protocol: field(|d| &d.application_protocol),
-            tls_policy: field(|d| &d.tls_policy),
-            server_certificates: d
-                .map(|d| {
-                    d.server_certificates
-                        .iter()
-                        .map(|c| ServerCertificateView {
-                            arn: c.arn.clone(),
-                            status: c.status.clone(),
-                            detail: c.detail.clone(),
-                        })
-                        .collect()
-                })
-                .unwrap_or_default(),
-            authorizer: field(|d| &d.authorizer),
+            configuration: facts.configuration.clone().unwrap_or_default(),
         }
     }
 }
@@ -616,8 +579,10 @@ fn role_alias(out: &mut String, alias: &RoleAliasView) {
 }
 
 /// The domain configuration, a few lines; what AWS (or an emulator) left out is not shown.
-fn domain_configuration(out: &mut String, domain: &DomainView) {
-    let Some(name) = &domain.name else {
+fn domain_configuration(out: &mut String, view: &DomainView) {
+    let domain = &view.configuration;
+    if !view.found {
+        let domain = view;
         let words = match domain.by {
             "name" => "no such domain configuration".to_string(),
             _ => format!(
@@ -628,7 +593,8 @@ fn domain_configuration(out: &mut String, domain: &DomainView) {
         };
         human::field(out, 0, "domain", &human::warn(&words));
         return;
-    };
+    }
+    let name = &domain.name;
     let title = match &domain.domain_name {
         Some(host) => format!("{} ({})", human::clean(name), human::clean(host)),
         None => human::clean(name),

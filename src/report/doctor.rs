@@ -57,6 +57,10 @@ pub struct SettingsView {
     pub client_id: Option<Sourced<String>>,
     /// The MQTT version of the device's CONNECT ("3.1.1" or "5") and why.
     pub mqtt_version: Sourced<crate::net::MqttVersion>,
+    /// How the device's MQTT travels and authenticates (`--transport`): `{kind: "tls"}`,
+    /// `{kind: "wss_sigv4", region}`, `{kind: "wss_authorizer", authorizer}` or
+    /// `{kind: "custom_auth", authorizer}`; never a credential.
+    pub transport: crate::doctor::facts::DeviceTransport,
     pub ports: Sourced<Vec<u16>>,
     pub proxy: Option<Sourced<ProxyView>>,
     pub region: Option<Sourced<String>>,
@@ -91,6 +95,7 @@ impl SettingsView {
             thing: device.thing.clone(),
             client_id: device.client_id.clone(),
             mqtt_version: device.mqtt_version.clone(),
+            transport: Default::default(),
             ports: device.ports.clone(),
             proxy: device.proxy.as_ref().map(|p| Sourced {
                 value: ProxyView {
@@ -498,6 +503,9 @@ fn settings_rows(s: &SettingsView) -> Vec<(&'static str, String, String)> {
         s.mqtt_version.value.name().to_string(),
         origin_words(&s.mqtt_version.origin),
     ));
+    if s.transport != crate::doctor::facts::DeviceTransport::Tls {
+        rows.push(("transport", s.transport.words(), "--transport".to_string()));
+    }
     let ports: Vec<String> = s.ports.value.iter().map(u16::to_string).collect();
     rows.push(("ports", ports.join(", "), origin_words(&s.ports.origin)));
     if let Some(p) = &s.proxy {

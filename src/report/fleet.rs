@@ -8,6 +8,7 @@ use std::fmt::Write;
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
+use super::prometheus::Exposition;
 use super::{human, json, TrustView, SCHEMA_VERSION};
 use crate::finding::{Code, Finding, Severity, Verdict};
 use crate::fleet::{FileVerdict, Summary};
@@ -394,21 +395,21 @@ pub fn render(view: &SummaryView<'_>) -> String {
 
 /// `--prometheus`: the same summary as a node_exporter textfile (text exposition format 0.0.4).
 pub fn prometheus(view: &SummaryView<'_>) -> String {
-    let mut out = String::new();
-    let mut family = |name: &str, help: &str, samples: Vec<(String, String)>| {
-        let _ = writeln!(out, "# HELP {name} {help}");
-        let _ = writeln!(out, "# TYPE {name} gauge");
+    let mut x = Exposition::new();
+    let mut family = |name: &str, help: &str, samples: Vec<(Vec<(&str, String)>, f64)>| {
+        x.family(name, "gauge", help);
         for (labels, value) in samples {
-            let _ = writeln!(out, "{name}{labels} {value}");
+            let labels: Vec<(&str, &str)> = labels.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            x.sample(name, &labels, value);
         }
     };
-    let ca = |name: &str| format!("{{ca=\"{}\"}}", label(name));
+    let ca = |name: &str| vec![("ca", name.to_string())];
     family(
         "iotcheck_fleet_certificates",
         "Device certificates judged, by issuing CA.",
         view.by_ca
             .iter()
-            .map(|c| (ca(&c.ca), c.certificates.to_string()))
+            .map(|c| (ca(&c.ca), c.certificates as f64))
             .collect(),
     );
     family(
@@ -416,7 +417,7 @@ pub fn prometheus(view: &SummaryView<'_>) -> String {
         "Device certificates with at least one error finding, by issuing CA.",
         view.by_ca
             .iter()
-            .map(|c| (ca(&c.ca), c.failing.to_string()))
+            .map(|c| (ca(&c.ca), c.failing as f64))
             .collect(),
     );
     family(
@@ -427,12 +428,12 @@ pub fn prometheus(view: &SummaryView<'_>) -> String {
             .flat_map(|c| {
                 c.findings.iter().map(move |(code, n)| {
                     (
-                        format!(
-                            "{{ca=\"{}\",code=\"{code}\",severity=\"{}\"}}",
-                            label(&c.ca),
-                            code.severity().as_str()
-                        ),
-                        n.to_string(),
+                        vec![
+                            ("ca", c.ca.to_string()),
+                            ("code", code.as_str().to_string()),
+                            ("severity", code.severity().as_str().to_string()),
+                        ],
+                        n as f64,
                     )
                 })
             })
@@ -443,10 +444,7 @@ pub fn prometheus(view: &SummaryView<'_>) -> String {
         "The earliest notAfter among the issuing CA's device certificates, in Unix seconds.",
         view.by_ca
             .iter()
-            .filter_map(|c| {
-                c.earliest_not_after_secs
-                    .map(|t| (ca(&c.ca), t.to_string()))
-            })
+            .filter_map(|c| c.earliest_not_after_secs.map(|t| (ca(&c.ca), t as f64)))
             .collect(),
     );
     family(
@@ -456,12 +454,11 @@ pub fn prometheus(view: &SummaryView<'_>) -> String {
             .iter()
             .map(|c| {
                 (
-                    format!(
-                        "{{ca=\"{}\",window_days=\"{}\"}}",
-                        label(&c.ca),
-                        view.warn_days
-                    ),
-                    c.expiring.to_string(),
+                    vec![
+                        ("ca", c.ca.to_string()),
+                        ("window_days", view.warn_days.to_string()),
+                    ],
+                    c.expiring as f64,
                 )
             })
             .collect(),
@@ -469,7 +466,7 @@ pub fn prometheus(view: &SummaryView<'_>) -> String {
     family(
         "iotcheck_fleet_other_files",
         "Files under the paths that hold no certificate (file_not_certificate) or a damaged one.",
-        vec![(String::new(), view.other_files.to_string())],
+        vec![(Vec::new(), view.other_files as f64)],
     );
     family(
         "iotcheck_fleet_input_findings",
@@ -483,11 +480,11 @@ pub fn prometheus(view: &SummaryView<'_>) -> String {
                 .iter()
                 .map(|(code, n)| {
                     (
-                        format!(
-                            "{{code=\"{code}\",severity=\"{}\"}}",
-                            code.severity().as_str()
-                        ),
-                        n.to_string(),
+                        vec![
+                            ("code", code.as_str().to_string()),
+                            ("severity", code.severity().as_str().to_string()),
+                        ],
+                        n as f64,
                     )
                 })
                 .collect()
@@ -496,41 +493,12 @@ pub fn prometheus(view: &SummaryView<'_>) -> String {
     family(
         "iotcheck_fleet_ok",
         "1 when no certificate has an error finding and every CRL given could be used, else 0.",
-        vec![(
-            String::new(),
-            if view.verdict.passed() { "1" } else { "0" }.to_string(),
-        )],
+        vec![(Vec::new(), if view.verdict.passed() { 1.0 } else { 0.0 })],
     );
     family(
         "iotcheck_fleet_checked_at_seconds",
         "The instant the fleet was judged at (--at, or the time of the run), in Unix seconds.",
-        vec![(String::new(), view.checked_at_secs.to_string())],
+        vec![(Vec::new(), view.checked_at_secs as f64)],
     );
-    out
-}
-
-/// A label value escaped as the exposition format requires: backslash, double quote and
-/// line feed.
-fn label(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for c in value.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
-            '\n' => out.push_str("\\n"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn label_values_are_escaped() {
-        assert_eq!(label("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
-        assert_eq!(label("Fleet CA 1"), "Fleet CA 1");
-    }
+    x.finish()
 }

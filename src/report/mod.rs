@@ -13,6 +13,7 @@ pub mod human;
 pub mod inspect;
 pub mod json;
 pub mod pem;
+pub mod prometheus;
 pub mod targets;
 pub mod version;
 

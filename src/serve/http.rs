@@ -69,8 +69,19 @@ impl State {
     }
 }
 
+/// Serves on `address` until SIGTERM, on a runtime of one thread: the exporter's only async
+/// code outside `net/` and `aws/` is here, its inbound HTTP edge.
+pub fn run(settings: &Settings, config: Config, address: SocketAddr) -> Result<(), Error> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .enable_time()
+        .build()
+        .map_err(|e| Error::Usage(format!("cannot start the exporter's runtime: {e}")))?;
+    runtime.block_on(serve(settings, config, address))
+}
+
 /// Serves until SIGTERM or SIGINT.
-pub async fn serve(settings: &Settings, config: Config, address: SocketAddr) -> Result<(), Error> {
+async fn serve(settings: &Settings, config: Config, address: SocketAddr) -> Result<(), Error> {
     let listener = TcpListener::bind(address).await.map_err(|e| {
         Error::Usage(format!(
             "--listen {address}: cannot listen there ({e}): choose another address or port"

@@ -4,86 +4,15 @@
 //! [`MAX_POSITIONS`]. Times are Unix seconds, durations seconds (Prometheus's base units).
 
 use std::collections::BTreeMap;
-use std::fmt::Write;
 
 use crate::finding::Code;
 use crate::fleet::Summary;
+use crate::report::prometheus::Exposition;
 
 use super::probe::{ProbeFacts, MQTT_OUTCOMES};
 
 /// Served certificates beyond this many are counted, not shown one by one.
 pub const MAX_POSITIONS: usize = 8;
-
-/// The text of one scrape, family by family.
-#[derive(Default)]
-pub struct Exposition {
-    out: String,
-}
-
-impl Exposition {
-    pub fn new() -> Exposition {
-        Exposition::default()
-    }
-
-    /// Starts a family: its HELP and TYPE lines.
-    pub fn family(&mut self, name: &str, kind: &str, help: &str) {
-        let _ = writeln!(self.out, "# HELP {name} {help}");
-        let _ = writeln!(self.out, "# TYPE {name} {kind}");
-    }
-
-    /// One sample of the family started last (or of its `_bucket`, `_sum`, `_count`).
-    pub fn sample(&mut self, name: &str, labels: &[(&str, &str)], value: f64) {
-        self.out.push_str(name);
-        if !labels.is_empty() {
-            self.out.push('{');
-            for (i, (key, value)) in labels.iter().enumerate() {
-                if i > 0 {
-                    self.out.push(',');
-                }
-                let _ = write!(self.out, "{key}=\"{}\"", escape(value));
-            }
-            self.out.push('}');
-        }
-        let _ = writeln!(self.out, " {}", number(value));
-    }
-
-    /// A family of one sample without labels.
-    pub fn gauge(&mut self, name: &str, help: &str, value: f64) {
-        self.family(name, "gauge", help);
-        self.sample(name, &[], value);
-    }
-
-    pub fn finish(self) -> String {
-        self.out
-    }
-}
-
-/// A value as the format writes it: integers without a fraction, +Inf, -Inf, NaN.
-fn number(value: f64) -> String {
-    if value.is_nan() {
-        "NaN".into()
-    } else if value.is_infinite() {
-        if value > 0.0 { "+Inf" } else { "-Inf" }.into()
-    } else if value.fract() == 0.0 && value.abs() < 1e15 {
-        format!("{}", value as i64)
-    } else {
-        format!("{value}")
-    }
-}
-
-/// A label value escaped: backslash, double quote, line feed.
-fn escape(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for c in value.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
-            '\n' => out.push_str("\\n"),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 fn flag(on: bool) -> f64 {
     if on {
@@ -594,15 +523,85 @@ pub fn fleets(scans: &[FleetScan]) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeSet;
+
     use super::*;
 
+    /// The metric names an expression names: `iotcheck_…` and `probe_…` identifiers.
+    fn names_in(text: &str) -> BTreeSet<String> {
+        text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .filter(|word| word.starts_with("iotcheck_") || word.starts_with("probe_"))
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// What the shipped Grafana dashboard and alert rules query is what the exporter writes:
+    /// a metric renamed here fails this test, not a dashboard panel in silence. The names
+    /// written are read from real expositions (a failed MQTT probe with a handshake, the
+    /// exporter's own metrics, a scanned fleet), `# TYPE` lines and samples alike.
     #[test]
-    fn numbers_and_labels_are_written_as_the_format_wants() {
-        assert_eq!(number(1.0), "1");
-        assert_eq!(number(0.25), "0.25");
-        assert_eq!(number(f64::INFINITY), "+Inf");
-        assert_eq!(number(-3.0), "-3");
-        assert_eq!(escape("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
+    fn the_shipped_dashboard_and_rules_query_only_metrics_written() {
+        let probe_facts = ProbeFacts {
+            failure: Some(super::super::probe::Failure {
+                phase: "mqtt",
+                code: "mqtt_refused",
+                reason: "refused",
+            }),
+            handshakes: vec![super::super::probe::HandshakeFacts {
+                sig: "any",
+                served: true,
+                tls_version: Some("1.3"),
+                phases: vec![("tcp_connect", 0.001), ("tls_handshake", 0.01)],
+                not_after: vec![1_900_000_000, 2_000_000_000],
+                chain_verified: true,
+                client_cert_accepted: Some(true),
+                mqtt: Some("refused"),
+            }],
+            client_not_after: Some(1_800_000_000),
+            mqtt_asked: true,
+            ..Default::default()
+        };
+        let scan = FleetScan {
+            name: "devices".into(),
+            finished: Some(1_780_272_000),
+            seconds: 1.5,
+            ok: true,
+            summary: Summary::default(),
+            expiry: ExpiryHistogram::default(),
+            warn_days: 30,
+        };
+        let written: String = [probe(&probe_facts), own(&Own::default()), fleets(&[scan])].concat();
+        let mut families: BTreeSet<String> = BTreeSet::new();
+        for line in written.lines() {
+            let name = match line.strip_prefix("# TYPE ") {
+                Some(rest) => rest.split(' ').next().unwrap_or_default(),
+                None if line.starts_with('#') => continue,
+                None => line.split(['{', ' ']).next().unwrap_or_default(),
+            };
+            families.insert(name.to_string());
+        }
+        for (file, text) in [
+            (
+                "dist/grafana/iotcheck.json",
+                include_str!("../../dist/grafana/iotcheck.json"),
+            ),
+            (
+                "dist/prometheus/iotcheck.rules.yml",
+                include_str!("../../dist/prometheus/iotcheck.rules.yml"),
+            ),
+        ] {
+            let queried = names_in(text);
+            assert!(queried.len() > 5, "{file}: {queried:?}");
+            let unknown: Vec<&String> = queried
+                .iter()
+                // `iotcheck_probe` is the scrape job's name (job="iotcheck_probe"), not a metric.
+                .filter(|name| !families.contains(*name) && *name != "iotcheck_probe")
+                .collect();
+            assert!(
+                unknown.is_empty(),
+                "{file} queries metrics the exporter does not write: {unknown:?}"
+            );
+        }
     }
 
     #[test]

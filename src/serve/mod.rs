@@ -47,12 +47,7 @@ pub fn run(settings: &Settings) -> Result<Outcome, Error> {
         .or_else(|| config.listen.clone())
         .unwrap_or_else(|| config::DEFAULT_LISTEN.to_string());
     let address = listen_address(&listen)?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_io()
-        .enable_time()
-        .build()
-        .map_err(|e| Error::Usage(format!("cannot start the exporter's runtime: {e}")))?;
-    runtime.block_on(http::serve(settings, config, address))?;
+    http::run(settings, config, address)?;
     Ok(Outcome::new(String::new(), true))
 }
 

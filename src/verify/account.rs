@@ -261,6 +261,13 @@ pub fn judge(facts: &AccountFacts, cert: &Cert, questions: &Questions) -> Accoun
             .collect();
         for need in &needs {
             let request = Request::new(need.action, &need.name, &context);
+            // Asked for directly (a topic given, the role alias): judged once, above.
+            if requests
+                .iter()
+                .any(|r| r.action == request.action && r.resource == request.resource)
+            {
+                continue;
+            }
             let policies = if need.thing_groups_count {
                 &readable
             } else {

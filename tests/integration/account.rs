@@ -9,13 +9,15 @@
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard, OnceLock};
 
 use serde_json::{json, Value};
 
 use crate::common::*;
 
 pub(crate) const REGION: &str = "eu-west-1";
+/// The moto server of this module's tests.
+static MOTO: SharedMoto = SharedMoto::new();
 /// The device certificate of most tests: CN TestThing-ec.
 pub(crate) const DEVICE: &str = "device/ec.pem";
 
@@ -25,6 +27,52 @@ pub(crate) struct Moto {
     server: Peer,
     pub(crate) config: tempfile::TempDir,
     seeder: Mutex<Option<Seeder>>,
+}
+
+/// One moto server for the tests of a module, one test at a time: starting moto (importing
+/// Python and its AWS models) costs more CPU than most tests that use it. Each test takes its
+/// turn with [`SharedMoto::turn`], which empties the server first, so a test sees only what it
+/// seeds itself, as with a server of its own. The server ends with the test process (its
+/// standard input is a pipe from this process, see tests/support/moto_server.py).
+pub(crate) struct SharedMoto {
+    moto: OnceLock<Moto>,
+    turn: Mutex<()>,
+}
+
+/// A test's turn on the shared server: the server, and the lock no other test holds.
+pub(crate) struct MotoTurn {
+    moto: &'static Moto,
+    _turn: MutexGuard<'static, ()>,
+}
+
+impl SharedMoto {
+    pub(crate) const fn new() -> SharedMoto {
+        SharedMoto {
+            moto: OnceLock::new(),
+            turn: Mutex::new(()),
+        }
+    }
+
+    /// Waits for the server, started at the first turn, and empties it.
+    pub(crate) fn turn(&'static self) -> MotoTurn {
+        // A test that failed during its turn leaves nothing behind that the reset keeps.
+        let turn = self.turn.lock().unwrap_or_else(|e| e.into_inner());
+        let moto = self.moto.get_or_init(|| Moto {
+            server: crate::peers::moto(),
+            config: empty_aws_config_in(Path::new(env!("CARGO_TARGET_TMPDIR"))),
+            seeder: Mutex::new(None),
+        });
+        moto.seed(json!([{"call": "reset"}]));
+        MotoTurn { moto, _turn: turn }
+    }
+}
+
+impl std::ops::Deref for MotoTurn {
+    type Target = Moto;
+
+    fn deref(&self) -> &Moto {
+        self.moto
+    }
 }
 
 /// tests/support/moto_seed.py, running: a line of calls in, a line of saved values out.
@@ -134,7 +182,13 @@ impl Moto {
 
 /// A directory with empty AWS config and credentials files, for [`hermetic`].
 pub(crate) fn empty_aws_config() -> tempfile::TempDir {
-    let config = tempfile::tempdir().expect("temp dir");
+    empty_aws_config_in(&std::env::temp_dir())
+}
+
+/// [`empty_aws_config`] under `dir` (a shared server's, which is never dropped, under the
+/// target directory rather than the system's temporary one).
+fn empty_aws_config_in(dir: &Path) -> tempfile::TempDir {
+    let config = tempfile::tempdir_in(dir).expect("temp dir");
     std::fs::write(config.path().join("config"), "").expect("empty config");
     std::fs::write(config.path().join("credentials"), "").expect("empty credentials");
     config
@@ -198,6 +252,22 @@ pub(crate) fn no_secrets(r: &Run) {
     }
 }
 
+/// The seeding calls for [`DEVICE`] registered ACTIVE with its thing TestThing-ec attached and
+/// `policy` attached as DevicePolicy; the certificate's ARN is saved as `{ARN}`. The cases of
+/// a test follow these calls in the same seeding run (each start of python and boto3 costs
+/// most of a second).
+pub(crate) fn registered_device(policy: &Value) -> Vec<Value> {
+    let pem = std::fs::read_to_string(fixture(DEVICE)).expect("fixture");
+    vec![
+        json!({"call": "register_certificate_without_ca",
+               "args": {"certificatePem": pem, "status": "ACTIVE"}, "save": {"ARN": "certificateArn"}}),
+        json!({"call": "create_thing", "args": {"thingName": "TestThing-ec"}}),
+        json!({"call": "attach_thing_principal", "args": {"thingName": "TestThing-ec", "principal": "{ARN}"}}),
+        json!({"call": "create_policy", "args": {"policyName": "DevicePolicy", "policyDocument": policy.to_string()}}),
+        json!({"call": "attach_policy", "args": {"policyName": "DevicePolicy", "target": "{ARN}"}}),
+    ]
+}
+
 /// The AWS documented policy for registered devices: client id and topics are the thing name.
 pub(crate) fn thing_policy() -> Value {
     json!({"Version": "2012-10-17", "Statement": [
@@ -212,7 +282,7 @@ pub(crate) fn thing_policy() -> Value {
 
 #[test]
 fn a_healthy_device_passes_with_the_deciding_statements_named() {
-    let moto = Moto::start();
+    let moto = MOTO.turn();
     let arn = moto.register(DEVICE, "ACTIVE");
     moto.attach_thing(&arn, "TestThing-ec");
     moto.attach_policy(&arn, "DevicePolicy", thing_policy());
@@ -283,7 +353,7 @@ fn a_healthy_device_passes_with_the_deciding_statements_named() {
 
 #[test]
 fn an_unregistered_certificate_says_what_to_check() {
-    let moto = Moto::start();
+    let moto = MOTO.turn();
     moto.register("device/rsa.pem", "ACTIVE");
     let r = moto.account(DEVICE, &["--json"]);
     assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
@@ -307,7 +377,7 @@ fn an_unregistered_certificate_says_what_to_check() {
 
 #[test]
 fn every_certificate_status_but_active_fails() {
-    let moto = Moto::start();
+    let moto = MOTO.turn();
     let arn = moto.register(DEVICE, "ACTIVE");
     moto.attach_thing(&arn, "TestThing-ec");
     moto.attach_policy(&arn, "DevicePolicy", thing_policy());
@@ -334,7 +404,7 @@ fn every_certificate_status_but_active_fails() {
 
 #[test]
 fn nothing_attached_is_no_policy_and_no_thing() {
-    let moto = Moto::start();
+    let moto = MOTO.turn();
     let arn = moto.register(DEVICE, "ACTIVE");
     let r = moto.account(DEVICE, &["--json"]);
     assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
@@ -359,7 +429,7 @@ fn nothing_attached_is_no_policy_and_no_thing() {
 
 #[test]
 fn a_client_id_that_is_not_the_thing_is_denied_and_told_why() {
-    let moto = Moto::start();
+    let moto = MOTO.turn();
     let arn = moto.register(DEVICE, "ACTIVE");
     moto.attach_thing(&arn, "TestThing-ec");
     moto.attach_policy(&arn, "DevicePolicy", thing_policy());
@@ -388,7 +458,7 @@ fn a_client_id_that_is_not_the_thing_is_denied_and_told_why() {
 
 #[test]
 fn publish_subscribe_and_receive_denials_are_named() {
-    let moto = Moto::start();
+    let moto = MOTO.turn();
     let arn = moto.register(DEVICE, "ACTIVE");
     moto.attach_thing(&arn, "TestThing-ec");
     moto.attach_policy(&arn, "DevicePolicy", thing_policy());
@@ -426,7 +496,7 @@ fn publish_subscribe_and_receive_denials_are_named() {
 
 #[test]
 fn an_explicit_deny_in_a_second_policy_wins_and_broad_policies_are_warned() {
-    let moto = Moto::start();
+    let moto = MOTO.turn();
     let arn = moto.register(DEVICE, "ACTIVE");
     moto.attach_thing(&arn, "TestThing-ec");
     moto.attach_policy(
@@ -462,7 +532,7 @@ fn an_explicit_deny_in_a_second_policy_wins_and_broad_policies_are_warned() {
 
 #[test]
 fn what_cannot_be_evaluated_offline_is_cannot_tell() {
-    let moto = Moto::start();
+    let moto = MOTO.turn();
     let arn = moto.register(DEVICE, "ACTIVE");
     moto.attach_thing(&arn, "TestThing-ec");
     moto.attach_policy(
@@ -607,7 +677,7 @@ fn a_throttled_api_exits_3_saying_so() {
 
 #[test]
 fn endpoint_without_host_probes_the_accounts_data_endpoint() {
-    let moto = Moto::start();
+    let moto = MOTO.turn();
     let server = rsa_chain_server();
     let port = server.port.to_string();
     let mut cmd = endpoint_targets_cmd(&[], &["--port", &port, "--json"]);

@@ -14,8 +14,7 @@
 
 use serde_json::{json, Value};
 
-use crate::account::{codes_of, message, Moto};
-use crate::common::fixture;
+use crate::account::{codes_of, message, registered_device, Moto};
 
 const DEVICE: &str = "device/ec.pem";
 const CERTIFICATE: &str =
@@ -24,7 +23,6 @@ const CERTIFICATE: &str =
 /// A registered device and one domain configuration per case.
 fn seeded() -> Moto {
     let moto = Moto::start();
-    let pem = std::fs::read_to_string(fixture(DEVICE)).expect("fixture");
     let domain = |name: &str, service: &str, more: Value| {
         let mut args = json!({
             "domainConfigurationName": name,
@@ -42,24 +40,27 @@ fn seeded() -> Moto {
                "tlsConfig": {"securityPolicy": policy}})
     };
     let tls12 = "IoTSecurityPolicy_TLS13_1_2_2022_10";
-    moto.seed(json!([
-        {"call": "register_certificate_without_ca",
-         "args": {"certificatePem": pem, "status": "ACTIVE"}, "save": {"ARN": "certificateArn"}},
-        {"call": "create_thing", "args": {"thingName": "TestThing-ec"}},
-        {"call": "attach_thing_principal", "args": {"thingName": "TestThing-ec", "principal": "{ARN}"}},
-        {"call": "create_policy", "args": {"policyName": "DevicePolicy",
-            "policyDocument": crate::account::thing_policy().to_string()}},
-        {"call": "attach_policy", "args": {"policyName": "DevicePolicy", "target": "{ARN}"}},
+    let mut calls = registered_device(&crate::account::thing_policy());
+    calls.extend([
         domain("devices", "DATA", x509("SECURE_MQTT", tls12)),
         domain("https", "DATA", x509("HTTPS", tls12)),
-        domain("sigv4", "DATA", json!({"authenticationType": "AWS_SIGV4", "applicationProtocol": "DEFAULT"})),
+        domain(
+            "sigv4",
+            "DATA",
+            json!({"authenticationType": "AWS_SIGV4", "applicationProtocol": "DEFAULT"}),
+        ),
         domain("creds", "CREDENTIAL_PROVIDER", x509("DEFAULT", tls12)),
-        domain("tls13", "DATA", x509("SECURE_MQTT", "IoTSecurityPolicy_TLS13_1_3_2022_10")),
+        domain(
+            "tls13",
+            "DATA",
+            x509("SECURE_MQTT", "IoTSecurityPolicy_TLS13_1_3_2022_10"),
+        ),
         domain("disabled", "DATA", x509("SECURE_MQTT", tls12)),
-        {"call": "update_domain_configuration", "args": {
-            "domainConfigurationName": "disabled", "domainConfigurationStatus": "DISABLED"}},
+        json!({"call": "update_domain_configuration", "args": {
+            "domainConfigurationName": "disabled", "domainConfigurationStatus": "DISABLED"}}),
         domain("bare", "DATA", json!({})),
-    ]));
+    ]);
+    moto.seed(Value::Array(calls));
     moto
 }
 

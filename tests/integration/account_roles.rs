@@ -11,13 +11,12 @@
 
 use serde_json::{json, Value};
 
-use crate::account::{codes_of, message, no_secrets, thing_policy, Moto};
-use crate::common::fixture;
+use crate::account::{codes_of, message, no_secrets, registered_device, thing_policy, Moto};
 
 const DEVICE: &str = "device/ec.pem";
 
 /// The trust policy of AWS's credentials provider guide.
-fn trust(service: &str) -> String {
+pub(crate) fn trust(service: &str) -> String {
     json!({"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}]})
     .to_string()
@@ -33,27 +32,11 @@ fn policy() -> Value {
 }
 
 /// A registered device with its thing and policy, two roles (one trusting the credentials
-/// provider, one trusting EC2) and an alias for each case.
+/// provider, one trusting EC2) and an alias for each case, in one seeding run.
 fn seeded() -> Moto {
     let moto = Moto::start();
-    let pem = std::fs::read_to_string(fixture(DEVICE)).expect("fixture");
-    let role = |name: &str, service: &str| {
-        json!({"service": "iam", "call": "create_role", "args": {
-            "RoleName": name, "AssumeRolePolicyDocument": trust(service)}})
-    };
-    let alias = |name: &str, role: &str, seconds: u32| {
-        json!({"call": "create_role_alias", "args": {
-            "roleAlias": name, "roleArn": format!("arn:aws:iam::123456789012:role/{role}"),
-            "credentialDurationSeconds": seconds}})
-    };
-    // One seeding run: each start of python and boto3 costs most of a second.
-    moto.seed(json!([
-        {"call": "register_certificate_without_ca",
-         "args": {"certificatePem": pem, "status": "ACTIVE"}, "save": {"ARN": "certificateArn"}},
-        {"call": "create_thing", "args": {"thingName": "TestThing-ec"}},
-        {"call": "attach_thing_principal", "args": {"thingName": "TestThing-ec", "principal": "{ARN}"}},
-        {"call": "create_policy", "args": {"policyName": "DevicePolicy", "policyDocument": policy().to_string()}},
-        {"call": "attach_policy", "args": {"policyName": "DevicePolicy", "target": "{ARN}"}},
+    let mut calls = registered_device(&policy());
+    calls.extend([
         role("TokenExchangeRole", "credentials.iot.amazonaws.com"),
         role("Ec2Role", "ec2.amazonaws.com"),
         alias("AliasHealthy", "TokenExchangeRole", 3600),
@@ -61,8 +44,22 @@ fn seeded() -> Moto {
         alias("AliasNoTrust", "Ec2Role", 3600),
         alias("AliasLong", "TokenExchangeRole", 7200),
         alias("OtherAlias", "TokenExchangeRole", 3600),
-    ]));
+    ]);
+    moto.seed(Value::Array(calls));
     moto
+}
+
+/// IAM's CreateRole of `name`, trusted by `service`.
+pub(crate) fn role(name: &str, service: &str) -> Value {
+    json!({"service": "iam", "call": "create_role", "args": {
+        "RoleName": name, "AssumeRolePolicyDocument": trust(service)}})
+}
+
+/// CreateRoleAlias of `name` for the role `role` of the test account.
+pub(crate) fn alias(name: &str, role: &str, seconds: u32) -> Value {
+    json!({"call": "create_role_alias", "args": {
+        "roleAlias": name, "roleArn": format!("arn:aws:iam::123456789012:role/{role}"),
+        "credentialDurationSeconds": seconds}})
 }
 
 #[test]

@@ -202,6 +202,21 @@ pub fn endpoint_cmd(port: u16, extra: &[&str]) -> Command {
     )
 }
 
+/// The same run as `cmd` (its arguments and environment) told to a person: without `--json`.
+pub fn human(cmd: &Command) -> Command {
+    let mut human = Command::new(cmd.get_program());
+    human
+        .args(cmd.get_args().filter(|a| *a != "--json"))
+        .stdin(Stdio::null());
+    for (name, value) in cmd.get_envs() {
+        match value {
+            Some(value) => human.env(name, value),
+            None => human.env_remove(name),
+        };
+    }
+    human
+}
+
 /// `iotcheck endpoint TARGET… --connect 127.0.0.1 --at AT` (no target: the account's), trusting
 /// the test roots and with a 5 s timeout unless `extra` says otherwise, plus `extra`.
 pub fn endpoint_targets_cmd(targets: &[&str], extra: &[&str]) -> Command {

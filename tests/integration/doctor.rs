@@ -13,17 +13,7 @@ use crate::common::*;
 /// mosquitto with TLS on 127.0.0.1, requiring a device certificate from the test device CA;
 /// `accept`: the certificate's CN is the user name (accepted), else anonymous (refused).
 pub(crate) fn broker(accept: bool) -> (Peer, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let settings = format!(
-        "cafile {ca}\ncertfile {cert}\nkeyfile {key}\n\
-         require_certificate true\nuse_identity_as_username {accept}\n\
-         allow_anonymous false\npersistence false\nuser root\n",
-        ca = fixture("device/device-ca.pem"),
-        cert = fixture("server/rsa-chain.pem"),
-        key = fixture("server/rsa-leaf.key"),
-    );
-    let peer = crate::peers::mosquitto(dir.path(), &settings);
-    (peer, dir)
+    crate::mqtt::mosquitto(accept)
 }
 
 /// The device's files under the names a device uses, the key with `key_mode`.
@@ -95,7 +85,7 @@ fn doctor(dir: &Path, ports: &[u16], extra: &[&str]) -> Run {
     run_cmd(&mut doctor_cmd(dir, ports, extra))
 }
 
-fn stage<'a>(j: &'a Value, id: &str) -> &'a Value {
+pub(crate) fn stage<'a>(j: &'a Value, id: &str) -> &'a Value {
     j["stages"]
         .as_array()
         .expect("stages")
@@ -108,7 +98,7 @@ fn status(j: &Value, id: &str) -> String {
     stage(j, id)["status"].as_str().unwrap().to_string()
 }
 
-fn stage_codes(j: &Value, id: &str) -> Vec<String> {
+pub(crate) fn stage_codes(j: &Value, id: &str) -> Vec<String> {
     stage(j, id)["findings"]
         .as_array()
         .unwrap()
@@ -728,6 +718,47 @@ fn a_device_client_config_with_the_modes_it_requires_passes() {
     assert_eq!(j["settings"]["client_id"]["value"], "TestThing-ec");
     assert_eq!(status(&j, "files"), "ok", "{}", stage(&j, "files"));
     assert_eq!(status(&j, "mqtt"), "ok");
+
+    // With jobs on, the doctor subscribes to the jobs topics the Device Client subscribes to,
+    // and publishes nothing: the jobs topics it publishes to wait for --publish.
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        text.replace("\"enabled\": false", "\"enabled\": true"),
+    )
+    .unwrap();
+    let j = doctor_config(&config, broker.port, &[]).json();
+    assert_eq!(status(&j, "mqtt"), "ok", "{}", stage(&j, "mqtt"));
+    let device = j["network"]["ports"][0]["handshakes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["sig"] == "device")
+        .expect("the device's handshake");
+    let operations = device["mqtt"]["operations"].as_array().unwrap();
+    assert!(
+        operations.iter().any(|o| o["kind"] == "subscribe"
+            && o["topic"] == "$aws/things/TestThing-ec/jobs/notify-next"
+            && o["outcome"] == "accepted"),
+        "{operations:?}"
+    );
+    assert!(
+        operations.iter().all(|o| o["kind"] == "subscribe"),
+        "{operations:?}"
+    );
+    let note = stage(&j, "mqtt")["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "mqtt_feature_topics")
+        .expect("the features' topics are told")["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        note.contains("(jobs, tunneling)") && note.contains("not published"),
+        "{note}"
+    );
 }
 
 #[test]

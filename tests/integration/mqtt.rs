@@ -8,19 +8,23 @@ use crate::common::*;
 /// mosquitto with TLS on 127.0.0.1, requiring a device certificate from the test device CA.
 /// With `identity_as_username` the certificate's CN is the user name and the device is
 /// accepted; without it the client is anonymous, and anonymous clients are refused.
-fn mosquitto(identity_as_username: bool) -> (Peer, tempfile::TempDir) {
+pub(crate) fn mosquitto(identity_as_username: bool) -> (Peer, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let settings = format!(
+    let peer = crate::peers::mosquitto(dir.path(), &broker_settings(identity_as_username, ""));
+    (peer, dir)
+}
+
+/// The settings of that mosquitto, then `extra` (an `acl_file`, a plugin).
+pub(crate) fn broker_settings(identity_as_username: bool, extra: &str) -> String {
+    format!(
         "cafile {ca}\ncertfile {cert}\nkeyfile {key}\n\
          require_certificate true\nuse_identity_as_username {identity_as_username}\n\
          allow_anonymous false\npersistence false\n\
-         # Started as root, mosquitto would drop privileges and could not read the key.\nuser root\n",
+         # Started as root, mosquitto would drop privileges and could not read the key.\nuser root\n{extra}",
         ca = fixture("device/device-ca.pem"),
         cert = fixture("server/rsa-chain.pem"),
         key = fixture("server/rsa-leaf.key"),
-    );
-    let peer = crate::peers::mosquitto(dir.path(), &settings);
-    (peer, dir)
+    )
 }
 
 fn mqtt_probe(port: u16, extra: &[&str]) -> Run {
@@ -32,7 +36,8 @@ fn mqtt_probe_within(port: u16, extra: &[&str], seconds: u64) -> Run {
     run_cmd_within(&mut mqtt_probe_cmd(port, extra), seconds)
 }
 
-fn mqtt_probe_cmd(port: u16, extra: &[&str]) -> Command {
+/// `endpoint --mqtt` (JSON) as the test device, to ENDPOINT on `port`, plus `extra`.
+pub(crate) fn mqtt_probe_cmd(port: u16, extra: &[&str]) -> Command {
     let (cert, key) = (fixture("device/ec.pem"), fixture("device/ec.key"));
     let mut args = vec!["--cert", &cert, "--key", &key, "--mqtt"];
     args.extend_from_slice(extra);
@@ -62,26 +67,7 @@ fn broker_refusal_is_named_with_its_return_code() {
     assert_eq!(j["handshakes"][0]["mqtt"]["outcome"], "refused");
     assert_eq!(j["handshakes"][0]["mqtt"]["return_code"], 5);
     assert_eq!(problems(&j), [("mqtt_refused".to_string(), None)]);
-    let human = {
-        let target = format!("{ENDPOINT}:{}", broker.port);
-        let ca = fixture("roots/test-roots.pem");
-        let (cert, key) = (fixture("device/ec.pem"), fixture("device/ec.key"));
-        run(&[
-            "endpoint",
-            &target,
-            "--connect",
-            "127.0.0.1",
-            "--at",
-            AT,
-            "--ca",
-            &ca,
-            "--cert",
-            &cert,
-            "--key",
-            &key,
-            "--mqtt",
-        ])
-    };
+    let human = run_cmd(&mut human(&mqtt_probe_cmd(broker.port, &[])));
     assert!(human.stdout.contains("CONNACK 5"), "{}", human.stdout);
 }
 

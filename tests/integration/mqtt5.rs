@@ -16,16 +16,7 @@ use crate::common::*;
 /// mosquitto with TLS on 127.0.0.1 that accepts the test device (its CN is its user name)
 /// and applies `extra` (an `acl_file`, a plugin).
 fn mosquitto_with(dir: &Path, extra: &str) -> Peer {
-    let settings = format!(
-        "cafile {ca}\ncertfile {cert}\nkeyfile {key}\n\
-         require_certificate true\nuse_identity_as_username true\n\
-         allow_anonymous false\npersistence false\n\
-         # Started as root, mosquitto would drop privileges and could not read the key.\nuser root\n{extra}",
-        ca = fixture("device/device-ca.pem"),
-        cert = fixture("server/rsa-chain.pem"),
-        key = fixture("server/rsa-leaf.key"),
-    );
-    crate::peers::mosquitto(dir, &settings)
+    crate::peers::mosquitto(dir, &crate::mqtt::broker_settings(true, extra))
 }
 
 /// The dynamic-security plugin, as the mosquitto package installs it.
@@ -39,11 +30,23 @@ fn dynamic_security_plugin() -> String {
 }
 
 fn probe(port: u16, extra: &[&str]) -> Run {
-    let (cert, key) = (fixture("device/ec.pem"), fixture("device/ec.key"));
-    let mut args = vec!["--cert", &cert, "--key", &key, "--mqtt"];
-    args.extend_from_slice(extra);
     // Only a hang fails here: every peer answers or is bounded by --timeout.
-    run_cmd_within(&mut endpoint_cmd(port, &args), 30)
+    run_cmd_within(&mut crate::mqtt::mqtt_probe_cmd(port, extra), 30)
+}
+
+/// [`probe`], which must fail (exit 1): its JSON.
+fn failing(port: u16, extra: &[&str]) -> serde_json::Value {
+    let r = probe(port, extra);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    r.json()
+}
+
+/// The message of the first problem.
+fn lead_message(j: &serde_json::Value) -> String {
+    first(j, "problems")["message"]
+        .as_str()
+        .unwrap()
+        .to_string()
 }
 
 fn mqtt(j: &serde_json::Value) -> &serde_json::Value {
@@ -81,10 +84,7 @@ fn acl_file_refusals_are_puback_reason_codes_under_mqtt_5() {
     assert_eq!(m["operations"][1]["code"], 0x87);
     assert_eq!(m["operations"][1]["reason"], "not authorized");
     assert_eq!(problems(&j), [("mqtt_publish_refused".to_string(), None)]);
-    let message = first(&j, "problems")["message"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let message = lead_message(&j);
     assert!(message.contains("PUBACK 0x87"), "{message}");
     assert!(
         message.contains("iot:Publish on topic/forbidden/data"),
@@ -101,30 +101,10 @@ fn acl_file_refusals_are_puback_reason_codes_under_mqtt_5() {
     assert_eq!(mqtt(&j)["operations"][0]["outcome"], "accepted");
 
     // Human output names the code and the packet.
-    let (target, ca) = (
-        format!("{ENDPOINT}:{}", broker.port),
-        fixture("roots/test-roots.pem"),
-    );
-    let (cert, key) = (fixture("device/ec.pem"), fixture("device/ec.key"));
-    let r = run(&[
-        "endpoint",
-        &target,
-        "--connect",
-        "127.0.0.1",
-        "--at",
-        AT,
-        "--ca",
-        &ca,
-        "--cert",
-        &cert,
-        "--key",
-        &key,
-        "--mqtt",
-        "--mqtt-version",
-        "5",
-        "--publish",
-        "forbidden/data",
-    ]);
+    let r = run_cmd(&mut human(&crate::mqtt::mqtt_probe_cmd(
+        broker.port,
+        &["--mqtt-version", "5", "--publish", "forbidden/data"],
+    )));
     assert!(
         r.stdout.contains("PUBACK 0x87 not authorized"),
         "{}",
@@ -176,10 +156,7 @@ fn dynamic_security_refuses_subscribes_with_0x87_under_5_and_0x80_under_3() {
     assert_eq!(ops[1]["outcome"], "refused");
     assert_eq!(ops[1]["code"], 0x80);
     assert_eq!(ops[1]["reason"], "failure");
-    let message = first(&j, "problems")["message"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let message = lead_message(&j);
     assert!(message.contains("--mqtt-version 5"), "{message}");
 }
 
@@ -322,12 +299,10 @@ fn broker_session<S: Read + Write>(tls: &mut S, version: u8, script: Script) {
 #[test]
 fn a_forbidden_publish_over_3_1_1_is_told_by_the_brokers_hang_up() {
     let port = scripted_broker(4, Script::CloseOnPublish);
-    let r = probe(
+    let j = failing(
         port,
         &["--publish", "forbidden/data", "--publish", "second/data"],
     );
-    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
-    let j = r.json();
     let ops = &mqtt(&j)["operations"];
     assert_eq!(ops[0]["outcome"], "closed");
     assert_eq!(
@@ -335,10 +310,7 @@ fn a_forbidden_publish_over_3_1_1_is_told_by_the_brokers_hang_up() {
         "nothing is sent after the hang-up"
     );
     assert_eq!(problems(&j), [("mqtt_operation_closed".to_string(), None)]);
-    let message = first(&j, "problems")["message"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let message = lead_message(&j);
     assert!(message.contains("MQTT 3.1.1"), "{message}");
     assert!(message.contains("--mqtt-version 5"), "{message}");
 }
@@ -347,7 +319,7 @@ fn a_forbidden_publish_over_3_1_1_is_told_by_the_brokers_hang_up() {
 fn hostile_brokers_end_with_a_finding_within_the_timeout() {
     // A SUBACK that never comes: bounded by --timeout.
     let port = scripted_broker(5, Script::NoSubAck);
-    let r = probe(
+    let j = failing(
         port,
         &[
             "--mqtt-version",
@@ -358,16 +330,12 @@ fn hostile_brokers_end_with_a_finding_within_the_timeout() {
             "1",
         ],
     );
-    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
-    let j = r.json();
     assert_eq!(mqtt(&j)["operations"][0]["outcome"], "timeout");
     assert_eq!(problems(&j), [("mqtt_ack_timeout".to_string(), None)]);
 
     // A 50 MB frame announced: refused unread.
     let port = scripted_broker(4, Script::HugeFrame);
-    let r = probe(port, &["--subscribe", "a/#", "--timeout", "5"]);
-    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
-    let j = r.json();
+    let j = failing(port, &["--subscribe", "a/#", "--timeout", "5"]);
     let op = &mqtt(&j)["operations"][0];
     assert_eq!(op["outcome"], "unexpected", "{op}");
     assert!(op["reason"].as_str().unwrap().contains("52428800"), "{op}");
@@ -375,7 +343,7 @@ fn hostile_brokers_end_with_a_finding_within_the_timeout() {
 
     // DISCONNECT 0x8E with its reason string, then frames after it: the session is over.
     let port = scripted_broker(5, Script::TakenOverThenChatter);
-    let r = probe(
+    let j = failing(
         port,
         &[
             "--mqtt-version",
@@ -388,8 +356,6 @@ fn hostile_brokers_end_with_a_finding_within_the_timeout() {
             "5",
         ],
     );
-    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
-    let j = r.json();
     let m = mqtt(&j);
     assert_eq!(m["disconnect"]["code"], 0x8E);
     assert_eq!(m["disconnect"]["reason"], "session taken over");
@@ -405,19 +371,14 @@ fn hostile_brokers_end_with_a_finding_within_the_timeout() {
 #[test]
 fn a_connack_reason_code_and_string_are_reported_as_sent() {
     let port = scripted_broker(5, Script::RateExceeded);
-    let r = probe(port, &["--mqtt-version", "5"]);
-    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
-    let j = r.json();
+    let j = failing(port, &["--mqtt-version", "5"]);
     let m = mqtt(&j);
     assert_eq!(m["outcome"], "refused");
     assert_eq!(m["return_code"], 0x9F);
     assert_eq!(m["reason"], "connection rate exceeded");
     assert_eq!(m["reason_string"], "CONNECT throttled");
     assert_eq!(problems(&j), [("mqtt_throttled".to_string(), None)]);
-    let message = first(&j, "problems")["message"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let message = lead_message(&j);
     assert!(message.contains("CONNACK 0x9F"), "{message}");
     assert!(message.contains("CONNECT throttled"), "{message}");
 }

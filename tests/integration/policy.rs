@@ -4,10 +4,12 @@
 
 use serde_json::{json, Value};
 
-use crate::account::{has, message, no_secrets, Moto, DEVICE};
+use crate::account::{has, message, no_secrets, Moto, SharedMoto, DEVICE};
 use crate::common::*;
 
 const ACCOUNT_ARN: &str = "arn:aws:iot:eu-west-1:123456789012";
+/// The moto server of this module's tests, one test at a time.
+static MOTO: SharedMoto = SharedMoto::new();
 
 fn connect_only() -> Value {
     json!({"Version": "2012-10-17", "Statement": [
@@ -16,7 +18,7 @@ fn connect_only() -> Value {
 
 #[test]
 fn thing_group_policies_apply_up_the_hierarchy_to_the_thing() {
-    let moto = Moto::start();
+    let moto = MOTO.turn();
     let arn = moto.register(DEVICE, "ACTIVE");
     moto.attach_thing(&arn, "TestThing-ec");
     moto.attach_policy(&arn, "ConnectOnly", connect_only());
@@ -81,7 +83,7 @@ fn thing_group_policies_apply_up_the_hierarchy_to_the_thing() {
 
 #[test]
 fn is_attached_is_false_for_a_client_id_that_is_no_attached_thing() {
-    let moto = Moto::start();
+    let moto = MOTO.turn();
     let arn = moto.register(DEVICE, "ACTIVE");
     moto.attach_thing(&arn, "TestThing-ec");
     moto.attach_policy(
@@ -110,7 +112,7 @@ fn is_attached_is_false_for_a_client_id_that_is_no_attached_thing() {
 /// `--suggest-policy` gives a policy under which all of it is allowed.
 #[test]
 fn the_features_of_a_config_are_checked_and_a_policy_suggested() {
-    let moto = Moto::start();
+    let moto = MOTO.turn();
     let arn = moto.register(DEVICE, "ACTIVE");
     moto.attach_thing(&arn, "TestThing-ec");
     let thing = "${iot:Connection.Thing.ThingName}";
@@ -229,7 +231,7 @@ fn the_features_of_a_config_are_checked_and_a_policy_suggested() {
 /// never "allowed", and the run ends (bounded only against a hang).
 #[test]
 fn policies_that_cannot_be_evaluated_never_allow() {
-    let moto = Moto::start();
+    let moto = MOTO.turn();
     let arn = moto.register(DEVICE, "ACTIVE");
     moto.attach_thing(&arn, "TestThing-ec");
     moto.attach_policy(&arn, "ConnectOnly", connect_only());
@@ -371,7 +373,7 @@ fn only_policy(
 /// removed, that feature and no other is denied, with the statement named.
 #[test]
 fn doctor_and_account_check_each_feature_of_a_config_file() {
-    let moto = Moto::start();
+    let moto = MOTO.turn();
     let arn = moto.register(DEVICE, "ACTIVE");
     moto.attach_thing(&arn, "TestThing-ec");
     let (broker, _broker_dir) = crate::doctor::broker(true);

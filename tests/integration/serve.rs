@@ -790,3 +790,92 @@ fn the_shipped_rules_pass_promtool_test_rules() {
         );
     }
 }
+
+/// The complete example of docs/serve.md (its one TOML block) and the example the Debian
+/// package ships (dist/serve.toml), loaded as written: only the prefixes `/etc/iotcheck/` and
+/// `/var/lib/iotcheck/` are moved under a directory that holds the files they name (the Amazon
+/// root, a device certificate and its key, a device CA with its CRL, a directory of devices),
+/// so that every path resolves and every file is read as `serve` reads it at start.
+#[test]
+fn the_documented_and_the_shipped_configurations_load() {
+    use iotcheck::serve::config;
+
+    let root = tempfile::tempdir().unwrap();
+    let etc = root.path().join("etc/iotcheck");
+    let var = root.path().join("var/lib/iotcheck");
+    std::fs::create_dir_all(&etc).unwrap();
+    std::fs::create_dir_all(&var).unwrap();
+    let fleet = crate::fleet_gen::generate(&root.path().join("fleet"), 3, 7, false)
+        .expect("fleet generated");
+    for (from, to) in [
+        (fixture("aws/AmazonRootCA1.pem").into(), "AmazonRootCA1.pem"),
+        (fixture("device/ec.pem").into(), "device.pem.crt"),
+        (fixture("device/ec.key").into(), "private.pem.key"),
+        (fleet.ca.clone(), "device-ca.pem"),
+        (fleet.crl.clone(), "device-ca.crl"),
+    ] {
+        let from: std::path::PathBuf = from;
+        std::fs::copy(&from, etc.join(to)).unwrap_or_else(|e| panic!("{from:?}: {e}"));
+    }
+    std::os::unix::fs::symlink(&fleet.devices, var.join("devices")).unwrap();
+    let moved = |text: &str| {
+        text.replace("/etc/iotcheck/", &format!("{}/", etc.display()))
+            .replace("/var/lib/iotcheck/", &format!("{}/", var.display()))
+    };
+    let load = |name: &str, text: &str| {
+        let path = root.path().join(name.replace('/', "-"));
+        std::fs::write(&path, moved(text)).unwrap();
+        config::load(&path).unwrap_or_else(|e| panic!("{name}: {e}"))
+    };
+    // The fleets' CRLs are read at every scan, not at load: read them as a scan does.
+    let at = 1_780_272_000; // 2026-06-01, when the generated CRL is current
+    let scannable = |name: &str, fleet: &config::Fleet| {
+        let (_, crls) = config::fleet_inputs(fleet, at).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(crls.crls.len(), fleet.crl.len(), "{name}");
+        assert!(crls.findings.is_empty(), "{name}: {:?}", crls.findings);
+    };
+
+    let docs = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/serve.md"))
+        .unwrap();
+    let blocks: Vec<&str> = docs
+        .split("```toml\n")
+        .skip(1)
+        .map(|rest| rest.split("```").next().unwrap())
+        .collect();
+    assert_eq!(blocks.len(), 1, "docs/serve.md shows one complete example");
+    let documented = load("docs/serve.md", blocks[0]);
+    assert_eq!(documented.listen.as_deref(), Some("127.0.0.1:9877"));
+    assert_eq!(documented.concurrency, 32);
+    assert_eq!(documented.allowed.len(), 2);
+    let modules: Vec<&String> = documented.modules.keys().collect();
+    assert_eq!(modules, ["device"]);
+    let device = &documented.modules["device"];
+    assert!(device.client.is_some() && device.device.is_some());
+    assert_eq!(
+        device.mqtt.as_ref().map(|m| m.client_id.as_str()),
+        Some("sensor-42")
+    );
+    assert_eq!(device.options.port, Some(8883));
+    // sig = "any" is one handshake (tls = "both" is about versions, not signatures).
+    assert!(!device.both);
+    assert_eq!(device.timeout, Duration::from_secs(10));
+    assert_eq!(documented.fleets.len(), 1);
+    let devices = &documented.fleets[0];
+    assert_eq!(devices.name, "devices");
+    assert_eq!(devices.interval, Duration::from_secs(300));
+    assert!(devices.thing_pattern.is_some());
+    scannable("docs/serve.md", devices);
+
+    let shipped =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("dist/serve.toml"))
+            .unwrap();
+    let shipped = load("dist/serve.toml", &shipped);
+    let modules: Vec<&String> = shipped.modules.keys().collect();
+    assert_eq!(modules, ["alpn443", "chain", "device"]);
+    assert!(shipped.modules["chain"].client.is_none());
+    assert!(shipped.modules["device"].mqtt.is_some());
+    assert!(shipped.modules["alpn443"].both);
+    assert_eq!(shipped.allowed.len(), 1);
+    assert_eq!(shipped.fleets.len(), 1);
+    scannable("dist/serve.toml", &shipped.fleets[0]);
+}

@@ -11,6 +11,7 @@ use std::sync::OnceLock;
 use serde_json::Value;
 
 use crate::common::*;
+use crate::doctor::{stage as doctor_stage, stage_codes as doctor_codes};
 
 const ACCESS_KEY: &str = "AKIAIOSFODNN7EXAMPLE";
 const SECRET_KEY: &str = "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";
@@ -167,17 +168,7 @@ fn a_presigned_connect_succeeds_end_to_end() {
 
     // The same, told to a person.
     let cmd = wss_cmd(port, &["--transport", "wss", "--mqtt", "--client-id", "b"]);
-    let args: Vec<_> = cmd
-        .get_args()
-        .filter(|a| *a != "--json")
-        .map(|a| a.to_owned())
-        .collect();
-    let mut human = iotcheck();
-    human.args(args).envs(
-        cmd.get_envs()
-            .filter_map(|(k, v)| v.map(|v| (k.to_owned(), v.to_owned()))),
-    );
-    let r = checked(&mut human);
+    let r = checked(&mut human(&cmd));
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     assert!(
         r.stdout
@@ -392,5 +383,129 @@ fn https_requests_are_not_sent_over_a_websocket_transport() {
         let r = checked(&mut wss_cmd(1, &args));
         assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
         assert!(r.stderr.contains("--https-publish"), "{}", r.stderr);
+    }
+}
+
+/// `doctor` for a device that reaches the gateway's `port` as ENDPOINT, trusting the test
+/// roots, at AT, without the account, in JSON (the default --timeout unless `extra` gives
+/// one); the fake credentials in the environment.
+fn doctor_cmd(port: u16, extra: &[&str]) -> Command {
+    let mut cmd = iotcheck();
+    cmd.args(["doctor", "--endpoint", ENDPOINT, "--connect", "127.0.0.1"])
+        .args([
+            "--ports",
+            &port.to_string(),
+            "--ca",
+            &fixture("roots/test-roots.pem"),
+        ])
+        .args(["--at", AT, "--no-account", "--json"])
+        .args(extra)
+        .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
+        .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+        .env("AWS_SESSION_TOKEN", SESSION_TOKEN)
+        .env("AWS_REGION", "us-east-1");
+    cmd
+}
+
+#[test]
+fn doctor_follows_a_wss_or_custom_auth_device_to_its_first_failure() {
+    let gateway = gateway();
+    let dir = tempfile::tempdir().unwrap();
+    let report = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
+    let scanned = |path: &str| assert_no_secret(&std::fs::read_to_string(path).unwrap());
+
+    // SigV4: TLS with ALPN http/1.1, the upgrade, MQTT 5; no certificate presented.
+    let good = report("sigv4.md");
+    let mut cmd = doctor_cmd(
+        gateway.port("sigv4"),
+        &[
+            "--transport",
+            "wss",
+            "--client-id",
+            "browser-1",
+            "--mqtt-version",
+            "5",
+        ],
+    );
+    let r = checked(cmd.args(["--report", &good]));
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let j = r.json();
+    assert_eq!(j["verdict"], "ok", "{}", r.stdout);
+    assert_eq!(j["settings"]["transport"]["kind"], "wss_sigv4");
+    assert_eq!(j["settings"]["transport"]["region"], "eu-west-1");
+    assert_eq!(j["network"]["ports"][0]["alpn_offered"][0], "http/1.1");
+    assert_eq!(doctor_stage(&j, "client_auth")["status"], "skipped");
+    assert_eq!(doctor_stage(&j, "mqtt")["status"], "ok");
+    let said = doctor_stage(&j, "mqtt")["findings"][0]["message"].to_string();
+    assert!(
+        said.contains("MQTT 5 over a WebSocket presigned with SigV4 for eu-west-1"),
+        "{said}"
+    );
+    scanned(&good);
+
+    // A wrong secret key: the upgrade's 403 is the mqtt stage's failure, and the advice
+    // names what is signed.
+    let bad = report("mismatch.md");
+    let mut cmd = doctor_cmd(
+        gateway.port("sigv4"),
+        &["--transport", "wss", "--client-id", "b"],
+    );
+    cmd.env(
+        "AWS_SECRET_ACCESS_KEY",
+        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzzWRONGzzz",
+    )
+    .args(["--report", &bad]);
+    let r = checked(&mut cmd);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    let j = r.json();
+    assert_eq!(j["first_failure"], "mqtt", "{}", r.stdout);
+    assert!(doctor_codes(&j, "mqtt").contains(&"ws_signature_mismatch".to_string()));
+    let advice = j["advice"].as_str().unwrap();
+    assert!(
+        advice.contains("iotdevicegateway") && advice.contains("eu-west-1"),
+        "{advice}"
+    );
+    scanned(&bad);
+
+    // A front door that drips its answer to the upgrade: the mqtt stage ends within
+    // --timeout with its finding, and the advice names what should have answered.
+    let mut cmd = doctor_cmd(
+        gateway.port("drip"),
+        &["--transport", "wss", "--client-id", "d", "--timeout", "1"],
+    );
+    let r = checked(&mut cmd);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    let j = r.json();
+    assert_eq!(j["first_failure"], "mqtt", "{}", r.stdout);
+    assert!(doctor_codes(&j, "mqtt").contains(&"ws_upgrade_timeout".to_string()));
+    assert!(
+        j["advice"].as_str().unwrap().contains("/mqtt"),
+        "{}",
+        j["advice"]
+    );
+
+    // Custom authentication in the user name: ALPN mqtt; a good token connects, another is
+    // refused, and the advice is the authorizer's.
+    for (token, code) in [(AUTH_TOKEN, 0), ("another-token", 1)] {
+        let path = report(&format!("custom-{code}.md"));
+        let mut cmd = doctor_cmd(
+            gateway.port("authorizer-mqtt"),
+            &["--transport", "custom-auth", "--authorizer", AUTHORIZER],
+        );
+        cmd.args(["--token-name", TOKEN_NAME, "--client-id", "gateway-7"])
+            .args(["--report", &path])
+            .env("IOTCHECK_AUTHORIZER_TOKEN", token)
+            .env("IOTCHECK_AUTHORIZER_SIGNATURE", AUTH_SIGNATURE);
+        let r = checked(&mut cmd);
+        assert_eq!(r.code, code, "{}{}", r.stdout, r.stderr);
+        let j = r.json();
+        assert_eq!(j["network"]["ports"][0]["alpn_offered"][0], "mqtt");
+        assert_eq!(j["settings"]["transport"]["authorizer"], AUTHORIZER);
+        if code == 1 {
+            assert_eq!(j["first_failure"], "mqtt", "{}", r.stdout);
+            let advice = j["advice"].as_str().unwrap();
+            assert!(advice.contains("test-invoke-authorizer"), "{advice}");
+        }
+        scanned(&path);
     }
 }

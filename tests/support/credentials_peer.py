@@ -88,7 +88,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return
         cn = self.peer_cn()
         sni = getattr(self.request, "iotcheck_sni", None)
-        if cn not in REGISTERED or sni != self.server.expected_sni:
+        if cn not in REGISTERED or not sni_matches(sni, self.server.expected_sni):
             return self.answer(
                 403, {"message": "Certificate is invalid on this endpoint"}, "AccessDeniedException"
             )
@@ -206,6 +206,17 @@ class Server(http.server.ThreadingHTTPServer):
         sys.stderr.write("peer: connection ended: %s\n" % (sys.exc_info()[1],))
 
 
+def sni_matches(sni, expected):
+    """The name sent is the endpoint's: `expected` itself, or one label then its SUFFIX when it
+    is `*.SUFFIX` (the account's prefix is not known in advance when DescribeEndpoint found it)."""
+    if sni is None:
+        return False
+    if expected.startswith("*."):
+        label, dot, rest = sni.partition(".")
+        return bool(label) and dot == "." and rest == expected[2:]
+    return sni == expected
+
+
 def make_leaf(issuer_cert, issuer_key, scratch):
     """A P-256 leaf for the credentials and data endpoints' names of eu-west-1, valid
     2025-2034 (the tests verify at a fixed instant inside), issued by the given CA; returns the
@@ -255,8 +266,21 @@ def main():
     parser.add_argument("--issuer-cert", required=True, help="the CA that issues the peer's leaf")
     parser.add_argument("--issuer-key", required=True)
     parser.add_argument("--client-ca", required=True)
-    parser.add_argument("--sni", required=True, help="the credentials endpoint's name")
+    parser.add_argument(
+        "--sni",
+        help="the credentials endpoint's name; *.SUFFIX takes any one label before SUFFIX",
+    )
+    parser.add_argument(
+        "--write-leaf",
+        metavar="DIR",
+        help="only write the leaf's chain.pem and key.pem in DIR (for openssl s_server), then exit",
+    )
     args = parser.parse_args()
+    if args.write_leaf:
+        make_leaf(args.issuer_cert, args.issuer_key, args.write_leaf)
+        return
+    if not args.sni:
+        parser.error("--sni is required to serve")
 
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     with tempfile.TemporaryDirectory() as scratch:

@@ -5,7 +5,8 @@ Usage: python3 moto_seed.py ENDPOINT_URL REGION
 Each line on standard input is a JSON list of calls, {"call": "create_thing", "args": {...},
 "save": {"NAME": "responseKey"}}, each an AWS IoT call unless it names another service
 ("service": "iam"); "{NAME}" in any later string argument of the line is replaced by the value
-saved. For each line one JSON line is printed: the values saved, or {"error": "..."} when a
+saved; {"call": "reset"} empties the server (moto's /moto-api/reset). For each line one JSON
+line is printed: the values saved, or {"error": "..."} when a
 call failed. One process serves a test's every seeding, so boto3 is imported once. Only the
 local endpoint is ever contacted: the credentials are fake.
 """
@@ -13,6 +14,7 @@ local endpoint is ever contacted: the credentials are fake.
 import json
 import sys
 import traceback
+import urllib.request
 
 import boto3
 
@@ -50,6 +52,12 @@ def main():
         saved = {}
         try:
             for step in json.loads(line):
+                if step["call"] == "reset":
+                    request = urllib.request.Request(endpoint + "/moto-api/reset", method="POST")
+                    # Straight to the loopback server, whatever proxy the environment names.
+                    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+                    opener.open(request, timeout=30).read()
+                    continue
                 args = substitute(step.get("args", {}), saved)
                 answer = getattr(client(step.get("service", "iot")), step["call"])(**args)
                 for name, key in step.get("save", {}).items():

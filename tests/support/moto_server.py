@@ -10,7 +10,15 @@ authenticationType, applicationProtocol, tlsConfig and serverCertificateConfig. 
 configuration keeps those four as they were given and describes them back, as AWS does
 (CreateDomainConfiguration and DescribeDomainConfiguration in the AWS IoT API reference); a
 configuration created without them is described without them, as moto does.
+
+With MOTO_EXIT_AT_EOF=1 the server ends when its standard input ends: a server shared by the
+tests of a module lives as long as the test process that holds the other end of that pipe,
+however that process ends.
 """
+
+import os
+import sys
+import threading
 
 from moto.core.config import default_user_config
 from moto.iot import models, responses
@@ -38,6 +46,14 @@ def to_description_dict(self):
     description.update(getattr(self, "kept", {}))
     return description
 
+
+def exit_at_eof():
+    sys.stdin.buffer.read()
+    os._exit(0)
+
+
+if os.environ.get("MOTO_EXIT_AT_EOF") == "1":
+    threading.Thread(target=exit_at_eof, daemon=True).start()
 
 responses.IoTResponse.create_domain_configuration = create_domain_configuration
 models.FakeDomainConfiguration.to_description_dict = to_description_dict

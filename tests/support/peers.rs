@@ -211,7 +211,8 @@ pub fn moto() -> Peer {
             .arg(&launcher)
             .args(["-H", "127.0.0.1", "-p"])
             .arg(port.to_string())
-            .env("MOTO_IOT_USE_VALID_CERT", "true");
+            .env("MOTO_IOT_USE_VALID_CERT", "true")
+            .env("MOTO_EXIT_AT_EOF", "1");
         (command, "Running on", "127.0.0.1")
     })
 }
@@ -277,20 +278,7 @@ pub fn hostile(behaviour: Behaviour) -> u16 {
 /// that completes the handshake, then treats the connection with `behaviour`, like a broker
 /// answering (or not) a CONNECT.
 pub fn tls_peer(chain_pem: &Path, key_pem: &Path, behaviour: Behaviour) -> u16 {
-    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(chain_pem)
-        .expect("server chain file")
-        .collect::<Result<_, _>>()
-        .expect("server chain parses");
-    let key = PrivateKeyDer::from_pem_file(key_pem).expect("server key parses");
-    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
-        rustls::crypto::aws_lc_rs::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .expect("protocol versions")
-    .with_no_client_auth()
-    .with_single_cert(chain, key)
-    .expect("server certificate and key match");
-    let config = Arc::new(config);
+    let config = server_config(chain_pem, key_pem);
     serve(move |socket| {
         let Ok(connection) = rustls::ServerConnection::new(Arc::clone(&config)) else {
             return;
@@ -314,6 +302,24 @@ pub fn tls_peer_with(
         + Sync
         + 'static,
 ) -> u16 {
+    let config = server_config(chain_pem, key_pem);
+    serve(move |socket| {
+        // A client that goes silent must not hold this thread for ever.
+        let _ = socket.set_read_timeout(Some(Duration::from_secs(30)));
+        let Ok(connection) = rustls::ServerConnection::new(Arc::clone(&config)) else {
+            return;
+        };
+        let mut tls = rustls::StreamOwned::new(connection, socket);
+        script(&mut tls);
+        tls.conn.send_close_notify();
+        let _ = tls.conn.complete_io(&mut tls.sock);
+        let _ = tls.sock.shutdown(Shutdown::Both);
+    })
+}
+
+/// The TLS servers' configuration: `chain_pem` served with `key_pem`, no client
+/// authentication, the one crypto provider.
+fn server_config(chain_pem: &Path, key_pem: &Path) -> Arc<rustls::ServerConfig> {
     let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(chain_pem)
         .expect("server chain file")
         .collect::<Result<_, _>>()
@@ -327,19 +333,7 @@ pub fn tls_peer_with(
     .with_no_client_auth()
     .with_single_cert(chain, key)
     .expect("server certificate and key match");
-    let config = Arc::new(config);
-    serve(move |socket| {
-        // A client that goes silent must not hold this thread for ever.
-        let _ = socket.set_read_timeout(Some(Duration::from_secs(30)));
-        let Ok(connection) = rustls::ServerConnection::new(Arc::clone(&config)) else {
-            return;
-        };
-        let mut tls = rustls::StreamOwned::new(connection, socket);
-        script(&mut tls);
-        tls.conn.send_close_notify();
-        let _ = tls.conn.complete_io(&mut tls.sock);
-        let _ = tls.sock.shutdown(Shutdown::Both);
-    })
+    Arc::new(config)
 }
 
 /// Accepts connections on 127.0.0.1 and hands each to `handle` on a thread of its own.

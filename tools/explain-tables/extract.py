@@ -17,12 +17,16 @@ Inputs:
     ERR_reason_error_string, SSL_alert_desc_string_long): the script refuses another
     version;
   * glibc 2.36's strerror, through Python's os.strerror: the script refuses another version.
+  * the src.zip of Debian's openjdk-17-source 17.0.21.1+2-1~deb12u1 (--jdk-src): the script
+    refuses another version;
+  * the npm package mqtt 5.16.0, unpacked (--mqttjs: `npm pack mqtt@5.16.0 && tar xzf mqtt-5.16.0.tgz`,
+    its package/ folder): the script refuses another version;
   * Node.js v20.20.2 on the PATH: its lib/ sources as built (process.binding('natives')) and
     libuv's error map (util.getSystemErrorMap()): the script refuses another version.
 
 Usage:
-  python3 tools/explain-tables/extract.py --upstream DIR            # writes the tables
-  python3 tools/explain-tables/extract.py --upstream DIR --check    # compares, exit 1 on a difference
+  python3 tools/explain-tables/extract.py --upstream DIR --jdk-src SRC.ZIP --mqttjs PACKAGE            # writes the tables
+  python3 tools/explain-tables/extract.py --upstream DIR --jdk-src SRC.ZIP --mqttjs PACKAGE --check    # compares, exit 1 on a difference
 """
 import argparse
 import ctypes
@@ -54,6 +58,9 @@ PINS = {
     "aws/aws-iot-device-sdk-embedded-C": ("v3.1.5", "fea3abbb65e102dd03f1238b34eecf8da311daf0"),
     "eclipse-paho/paho.mqtt.c": ("v1.3.15", "62782406bcf511ee8e22bc34e826f8c6b8254c7c"),
     "eclipse-paho/paho.mqtt.java": ("v1.2.5", "570ed6eeaba81b0865821fed6de0d36142fedfde"),
+    "awslabs/aws-iot-device-client": ("v1.10.1", "7f9547bca3e1a199f2824f4376e1782b082b226f"),
+    "aws-greengrass/aws-greengrass-nucleus": ("v2.18.2", "c2277d585124ff8ea28964f5d6af66559472c0cc"),
+    "espressif/esp-mqtt": ("master", "5a9ba05aa3ca18aaf9d133af03e7e41f5c336847"),
 }
 
 # ESP-IDF releases whose esp-tls error numbers are read (each tag resolved in the clone; the
@@ -212,6 +219,8 @@ def crt(up):
 
 MBEDTLS_FAMILIES = [
     (r"X509_CERT_VERIFY_FAILED", "verify-failed"),
+    (r"SSL_UNRECOGNIZED_NAME", "sni"),
+    (r"SSL_NO_APPLICATION_PROTOCOL", "alpn-port"),
     (r"NET_UNKNOWN_HOST", "dns"),
     (r"NET_CONNECT_FAILED|NET_SOCKET_FAILED", "tcp-timeout"),
     (r"NET_CONN_RESET|SSL_CONN_EOF|PEER_CLOSE_NOTIFY", "closed-after-handshake"),
@@ -228,15 +237,17 @@ MBEDTLS_FAMILIES = [
 ]
 
 
+# An error's define with its doc comment: before it (3.x), or after it (2.x: /**< */).
+MBEDTLS_ERR_DEFINE = r"(?:/\*\*\s*((?:(?!\*/).)*?)\s*\*/\s*\n)?#define\s+(MBEDTLS_ERR_[A-Z0-9_]+)\s+(-0x[0-9A-Fa-f]+)\s*(?:/\*\*<\s*(.*?)\s*\*/)?"
+
+
 def mbedtls(up):
     table = Table("mbedtls", "mbedTLS: every MBEDTLS_ERR_* of the public headers, with its code and text")
     repository = "Mbed-TLS/mbedtls"
     for path in up.files(repository, r"include/mbedtls/[a-z0-9_]+\.h"):
         reference, commit, text = up.read(repository, path)
         # The text is the doc comment before the define (3.x), or after it (2.x: /**< */).
-        found = re.findall(
-            r"(?:/\*\*\s*((?:(?!\*/).)*?)\s*\*/\s*\n)?#define\s+(MBEDTLS_ERR_[A-Z0-9_]+)\s+(-0x[0-9A-Fa-f]+)\s*(?:/\*\*<\s*(.*?)\s*\*/)?",
-            text, re.S)
+        found = re.findall(MBEDTLS_ERR_DEFINE, text, re.S)
         if not found:
             continue
         sid = table.source(repository, reference, commit, path, text)
@@ -463,11 +474,12 @@ def enum_values(text, prefix, start=0):
     return values
 
 
-def log_strings(text, call):
+def log_strings(text, call, least=24):
     """The fixed texts of a logging call's format strings: the longest piece between format
     specifiers, at least 24 characters, and the name of the call site made from it."""
     found = []
-    for body in re.findall(r"\b%s\s*\(\s*\(?\s*((?:\"(?:[^\"\\]|\\.)*\"\s*(?:PRI[a-z0-9]+\s*)?)+)" % call, text):
+    opening = call if call.endswith(",") else r"\b%s\s*\(\s*\(?" % call
+    for body in re.findall(r"%s\s*((?:\"(?:[^\"\\]|\\.)*\"\s*(?:PRI[a-z0-9]+\s*)?)+)" % opening, text):
         fmt = "".join(re.findall(r"\"((?:[^\"\\]|\\.)*)\"", re.sub(r"\bPRI[a-z0-9]+\b", '"%d"', body)))
         # A log line ends at a newline: the pieces of each line, between format specifiers.
         for line in fmt.split("\\n"):
@@ -476,7 +488,7 @@ def log_strings(text, call):
             # `X returned <code>` says nothing the code does not: its own table explains it.
             pieces = [p for p in pieces if not re.search(r"(?i)returned( -0x)?$", p)]
             longest = max(pieces, key=len) if pieces else ""
-            if len(longest) >= 24:
+            if len(longest) >= least:
                 found.append(longest)
     return found
 
@@ -896,6 +908,330 @@ def node():
     return table
 
 
+# ---------------------------------------------------------------- Java (JSSE, PKIX)
+
+JDK_SOURCE_VERSION = "17.0.21.1+2-1~deb12u1"
+JDK_VERSION_STRING = "17.0.21.1+2-1-deb12u1-Debian"
+
+JAVA_FAMILIES = [
+    (r"(?i)certification path|PKIX path|trust anchor|untrusted|not trusted", "server-untrusted"),
+    (r"(?i)subject alternative|No name matching|hostname|host name", "name-mismatch"),
+    (r"(?i)has expired|expired", "cert-expired"),
+    (r"(?i)not yet valid", "cert-not-yet-valid"),
+    (r"(?i)Remote host terminated|connection closed|Connection reset", "closed-after-handshake"),
+    (r"(?i)Empty (client )?certificate chain|certificate_required|client authentication|No available authentication", "no-client-certificate"),
+    (r"(?i)timed out", "tcp-timeout"),
+    (r"(?i)protocol|cipher|signature|algorithm|key share|named group|version", "tls-version-cipher"),
+    (r"(?i)private key|KeyManager|keystore", "device-credentials"),
+    (r"(?i)record|too large|too long|overflow", "record-buffer"),
+]
+
+# The files whose exception messages a connection meets: the TLS engine, the certificate path
+# checks, the host name check, and the socket's time-outs.
+JDK_FILES = [
+    r"java\.base/sun/security/ssl/[A-Za-z0-9]+\.java",
+    r"java\.base/sun/security/validator/[A-Za-z0-9]+\.java",
+    r"java\.base/sun/security/util/HostnameChecker\.java",
+    r"java\.base/sun/security/provider/certpath/SunCertPathBuilder\.java",
+    r"java\.base/sun/nio/ch/NioSocketImpl\.java",
+]
+
+
+def java_messages(text):
+    """The fixed text of each exception message or fatal alert: the longest run of adjacent
+    string literals (joined over `+`) in the call's arguments."""
+    found = []
+    for match in re.finditer(r"(?:\bfatal\(\s*Alert\.[A-Z_]+\s*,|\bnew\s+[A-Za-z]*(?:Exception|Error)\s*\()", text):
+        args = text[match.end():match.end() + 400].split(";")[0]
+        pieces, current, last = [], "", 0
+        for literal in re.finditer(r"\"((?:[^\"\\]|\\.)*)\"", args):
+            between = args[last:literal.start()]
+            if current and re.fullmatch(r"\s*\+\s*", between):
+                current += literal.group(1)
+            else:
+                if current:
+                    pieces.append(current)
+                current = literal.group(1)
+            last = literal.end()
+        if current:
+            pieces.append(current)
+        if pieces:
+            found.append(max(pieces, key=len).replace('\\"', '"').strip(" :,(\"'"))
+    return found
+
+
+def java(jdk_src):
+    import zipfile
+    table = Table("java", "Java (OpenJDK 17): JSSE alerts and exception messages, PKIX path and host name checks, socket time-outs")
+    archive = zipfile.ZipFile(jdk_src)
+    version = archive.read("java.base/java/lang/VersionProps.java").decode()
+    if '"%s"' % JDK_VERSION_STRING not in version:
+        sys.exit("extract.py: needs the OpenJDK source of Debian's openjdk-17-source %s" % JDK_SOURCE_VERSION)
+    repository, reference = "openjdk/jdk17u", "jdk-" + JDK_SOURCE_VERSION
+    def source(name):
+        text = archive.read(name).decode("utf-8", "replace")
+        # src.zip holds java.base/<package path>; the repository, src/java.base/share/classes/.
+        path = "src/java.base/share/classes/" + name.split("/", 1)[1]
+        return table.source(repository, reference, "-", path, text), text
+    sid, alerts = source("java.base/sun/security/ssl/Alert.java")
+    prefix = re.search(r"\"(Received fatal alert: )\"\s*\+\s*alert\.description", alerts)
+    for name, number, description in re.findall(r"^\s+([A-Z_]+)\s*\(\(byte\)\s*(\d+),\s*\"([a-z_0-9]+)\"", alerts, re.M):
+        if prefix:
+            table.row(sid, "java", "JSSE_ALERT_" + name, [], ALERT_FAMILIES.get(name, "tls-failed"),
+                      prefix.group(1) + description)
+    names = sorted(n for n in archive.namelist() if any(re.fullmatch(p, n) for p in JDK_FILES))
+    for name in names:
+        text = archive.read(name).decode("utf-8", "replace")
+        messages = java_messages(text)
+        if name.endswith("NioSocketImpl.java"):
+            # Of the socket's own messages, its time-outs and resets (the rest are misuse).
+            messages = [m for m in messages if re.search(r"timed out|reset", m)]
+        else:
+            messages = [m for m in messages if len(m) >= 24 and "%" not in m]
+        if not messages:
+            continue
+        sid, _ = source(name)
+        cls = name.rsplit("/", 1)[1][:-len(".java")]
+        for message in messages:
+            table.row(sid, "java", "%s_%s" % (cls, slug(message)), [], first(JAVA_FAMILIES, message, "tls-failed"), message)
+    return table
+
+
+# ---------------------------------------------------------------- mbedTLS 2.x
+
+# The 2.x lines devices still run (ESP-IDF 4.x ships 2.28, 3.x and 4.0 shipped 2.16): the
+# MBEDTLS_ERR_* that 3.x removed. A number 3.x gave to another error is both messages.
+MBEDTLS2_RELEASES = ["v2.28.10", "v2.16.12"]
+
+MBEDTLS2_FAMILIES = [
+    (r"PEER_VERIFY_FAILED", "verify-failed"),
+    (r"CERTIFICATE_TOO_LARGE", "record-buffer"),
+    (r"BAD_HS_CERTIFICATE$", "server-untrusted"),
+    (r"UNKNOWN_CIPHER|NO_CIPHER_CHOSEN|COMPRESSION|BAD_HS_", "tls-version-cipher"),
+] + MBEDTLS_FAMILIES
+
+
+def mbedtls2(up, v3):
+    table = Table("mbedtls-2", "mbedTLS 2.x (2.28 LTS, 2.16): the MBEDTLS_ERR_* that 3.x no longer has, with code and text")
+    repository = "Mbed-TLS/mbedtls"
+    known = set(row[2] for row in v3.rows)
+    # A 2.x name that 3.x renamed (same number, same text) leaves the number to the 3.x row.
+    renamed = set((row[3].lower(), row[5][0].strip(" .").lower()) for row in v3.rows if row[5])
+    for release in MBEDTLS2_RELEASES:
+        commit = subprocess.run(
+            ["git", "--git-dir", up.git_dir(repository), "rev-parse", release + "^{commit}"],
+            check=True, capture_output=True, text=True).stdout.strip()
+        names = subprocess.run(
+            ["git", "--git-dir", up.git_dir(repository), "ls-tree", "-r", "--name-only", commit, "include/mbedtls/"],
+            check=True, capture_output=True, text=True).stdout.split()
+        for path in sorted(n for n in names if re.fullmatch(r"include/mbedtls/[a-z0-9_]+\.h", n)):
+            tag, commit, text = up.read_at(repository, release, path)
+            found = re.findall(MBEDTLS_ERR_DEFINE, text, re.S)
+            found = [f for f in found if f[1] not in known]
+            if not found:
+                continue
+            sid = table.source(repository, tag, commit, path, text)
+            for before, name, number, after in found:
+                known.add(name)
+                message = re.sub(r"\s*\n\s*\*?\s*", " ", before or after)
+                numbers = [number] if int(number, 16) <= -0x10 else []
+                if (number.lower(), message.strip(" .").lower()) in renamed:
+                    numbers = []
+                table.row(sid, "mbedtls", name, numbers, first(MBEDTLS2_FAMILIES, name, "tls-failed"), message)
+    return table
+
+
+# ---------------------------------------------------------------- AWS IoT Device Client
+
+DEVICE_CLIENT_FAMILIES = [
+    (r"(?i)subscrib|publish", "policy-pubsub"),
+    (r"(?i)verify your AWS IoT credentials", "device-cert-rejected"),
+    (r"(?i)timed out", "tcp-timeout"),
+    (r"(?i)permission|Failed to find|private key|cert|PKCS|key file|ownership", "device-credentials"),
+    (r"(?i)proxy", "proxy"),
+    (r"(?i)interrupted|disconnect|lost", "network-dropped"),
+    (r"(?i)MQTT Connection failed|establish|Connection Creation|connect", "tls-failed"),
+    (r"(?i)subscribe|publish", "policy-pubsub"),
+    (r"(?i)memory", "out-of-memory"),
+]
+
+
+def device_client(up):
+    table = Table("device-client", "AWS IoT Device Client: its fatal errors (*** AWS IOT DEVICE CLIENT FATAL ERROR: ... ***) and the error logs of its connection")
+    repository = "awslabs/aws-iot-device-client"
+    reference, commit, header = up.read(repository, "source/config/Config.h")
+    fatal = re.search(r"DC_FATAL_ERROR\[\]\s*=\s*\"([^\"]+)\"", header).group(1)
+    table.source(repository, reference, commit, "source/config/Config.h", header)
+    for path in up.files(repository, r"source/.*\.cpp"):
+        reference, commit, text = up.read(repository, path)
+        connection = path in ("source/SharedCrtResourceManager.cpp", "source/main.cpp")
+        found = []
+        for match in re.finditer(r"\bLOGM?_(?:ERROR|CRITICAL)\(\s*[A-Za-z_:]+\s*,\s*((?:\"(?:[^\"\\]|\\.)*\"\s*)+)", text):
+            fmt = "".join(re.findall(r"\"((?:[^\"\\]|\\.)*)\"", match.group(1)))
+            after = text[match.end():match.end() + 120].split(";")[0]
+            if fmt.startswith("*** %s:") and "DC_FATAL_ERROR" in after:
+                # As it prints: *** AWS IOT DEVICE CLIENT FATAL ERROR: Endpoint is missing ***
+                line = fmt.replace("%s", fatal, 1).strip("* ")
+                piece = re.split(r"%[-+ #0-9.*]*(?:l|ll|h|z)?[diouxXsSpcfgeu]|`", line)[0].strip(" :,.*'{(")
+                if len(piece) >= 24:
+                    found.append(piece)
+            elif connection:
+                pieces = [p.strip(" :,.*`") for p in re.split(r"%[-+ #0-9.*]*(?:l|ll|h|z)?[diouxXsSpcfgeu]", fmt)]
+                longest = max(pieces, key=len)
+                if len(longest) >= 24:
+                    found.append(longest)
+        if not found:
+            continue
+        sid = table.source(repository, reference, commit, path, text)
+        for message in found:
+            default = "configuration"
+            table.row(sid, "device-client", "DEVICE_CLIENT_" + slug(message.replace(fatal, "FATAL")), [],
+                      first(DEVICE_CLIENT_FAMILIES, message.replace(fatal, ""), default), message)
+    return table
+
+
+# ---------------------------------------------------------------- AWS IoT Greengrass v2 nucleus
+
+GREENGRASS_FAMILIES = [
+    (r"(?i)offline|not configured to connect", "configuration"),
+    (r"(?i)purposefully", "service-disconnect"),
+    (r"(?i)restricting|limit", "throttling-limits"),
+    (r"(?i)subscrib|publish", "policy-pubsub"),
+    (r"(?i)credential|TES|token|role alias|AwsCredentials", "aws-credentials"),
+    (r"(?i)proxy", "proxy"),
+    (r"(?i)interrupt|disconnect|reconnect|connection lost", "network-dropped"),
+    (r"(?i)connect|AWS IoT", "tls-failed"),
+    (r"(?i)spool", "throttling-limits"),
+]
+
+# The nucleus's packages of a connection to the cloud: MQTT, the token exchange service
+# (credentials provider), and the HTTPS client to AWS IoT.
+GREENGRASS_FILES = r"src/main/java/com/aws/greengrass/(?:mqttclient|tes|iot)/.*\.java"
+
+
+def greengrass(up):
+    table = Table("greengrass", "AWS IoT Greengrass v2 nucleus: the error and warning log events of its MQTT client, token exchange service and AWS IoT HTTPS client")
+    repository = "aws-greengrass/aws-greengrass-nucleus"
+    for path in up.files(repository, GREENGRASS_FILES):
+        reference, commit, text = up.read(repository, path)
+        constants = dict(re.findall(r"static final String ([A-Z_]+)\s*=\s*\"([^\"]+)\"", text))
+        found = []
+        for match in re.finditer(r"\.at(Error|Warn|Info)\(\)", text):
+            chain = text[match.end():match.end() + 600].split(";")[0]
+            message = re.search(r"\.log\(\s*((?:\"(?:[^\"\\]|\\.)*\"\s*\+?\s*)+)", chain)
+            if not message:
+                continue
+            # The fixed text: the longest piece between the {} placeholders.
+            whole = "".join(re.findall(r"\"((?:[^\"\\]|\\.)*)\"", message.group(1)))
+            message = max(whole.split("{}"), key=len).strip(" :.,")
+            event = re.search(r"\.event\(\s*(?:\"([^\"]+)\"|([A-Z_]+))\s*\)", chain)
+            event = (event.group(1) or constants.get(event.group(2), "")) if event else ""
+            # Of the info events, the connection's own (interrupted, resumed).
+            if match.group(1) == "Info" and not re.search(r"(?i)interrupt", message):
+                continue
+            # A text of 24 characters or more ("Connection interrupted" is every client's).
+            if len(message) >= 24 or (event and len(event) >= 12):
+                found.append((message, event))
+        if not found:
+            continue
+        sid = table.source(repository, reference, commit, path, text)
+        cls = path.rsplit("/", 1)[1][:-len(".java")]
+        for message, event in found:
+            texts = [message] if len(message) >= 24 else []
+            # The log line names the event: `[ERROR] (...) com.aws...: resubscribe. Error ...`
+            if event and len(event) >= 12:
+                texts.append(event + ".")
+            table.row(sid, "greengrass", "%s_%s" % (cls, slug(message or event)), [],
+                      first(GREENGRASS_FAMILIES, message + " " + event, "configuration"), *texts)
+    return table
+
+
+# ---------------------------------------------------------------- ESP-IDF esp-mqtt
+
+ESP_MQTT_FAMILIES = [
+    (r"(?i)EOF", "closed-after-handshake"),
+    (r"(?i)too big|insufficient buffer", "record-buffer"),
+    (r"(?i)timeout|timed out", "tcp-timeout"),
+    (r"(?i)PING_RESP|ping|transport_read|Writing|DISCONNECTED", "network-dropped"),
+    (r"(?i)APLN|ALPN", "alpn-port"),
+    (r"(?i)subscribe|suback|SUBSCRIBE_FAILED", "policy-pubsub"),
+    (r"(?i)CONNECTION_REFUSED|REFUSE_(?:ID|BAD|NOT)", "policy-connect"),
+    (r"(?i)REFUSE_PROTOCOL", "client-protocol"),
+    (r"(?i)SERVER_UNAVAILABLE", "service-disconnect"),
+    (r"(?i)transport connect|TCP_TRANSPORT|MQTT_EVENT_ERROR", "tls-failed"),
+    (r"(?i)Secure element|Digital Signature|ECDSA|Password protected|cert|key", "device-credentials"),
+]
+
+
+def esp_mqtt(up):
+    table = Table("esp-mqtt", "ESP-IDF esp-mqtt: its events, error types and CONNACK refusals (mqtt_client.h), and the fixed text of its error logs (mqtt_client.c)")
+    repository = "espressif/esp-mqtt"
+    reference, commit, header = up.read(repository, "include/mqtt_client.h")
+    sid = table.source(repository, reference, commit, "include/mqtt_client.h", header)
+    refused = re.search(r"typedef enum esp_mqtt_connect_return_code_t\s*\{(.*?)\}", header, re.S).group(1)
+    for name, comment in re.findall(r"\b(MQTT_CONNECTION_REFUSE_[A-Z_]+)\s*(?:=\s*\d+)?\s*,?\s*/\*!<\s*(.*?)\s*\*/", refused, re.S):
+        table.row(sid, "mbedtls", name, [], first(ESP_MQTT_FAMILIES, name, "policy-connect"), re.sub(r"\s+", " ", comment).replace("*MQTT*", "MQTT"))
+    types = re.search(r"typedef enum esp_mqtt_error_type_t\s*\{(.*?)\}", header, re.S).group(1)
+    for name in re.findall(r"\b(MQTT_ERROR_TYPE_[A-Z_]+)", types):
+        if name != "MQTT_ERROR_TYPE_NONE":
+            table.row(sid, "mbedtls", name, [], first(ESP_MQTT_FAMILIES, name, "tls-failed"))
+    # The events an application logs by name (the examples print `MQTT_EVENT_ERROR`).
+    for name in ["MQTT_EVENT_ERROR", "MQTT_EVENT_DISCONNECTED"]:
+        if re.search(r"\b%s\b" % name, header):
+            table.row(sid, "mbedtls", name, [], first(ESP_MQTT_FAMILIES, name, "tls-failed"))
+    reference, commit, text = up.read(repository, "mqtt_client.c")
+    sid = table.source(repository, reference, commit, "mqtt_client.c", text)
+    for message in log_strings(text, r"ESP_LOGE\(\s*TAG\s*,", least=20):
+        # Under 24 characters only a text that names a function or constant is specific
+        # (`transport_read(): EOF`; not `Invalid configuration`).
+        if len(message) < 24 and not re.search(r"\(\)|_", message):
+            continue
+        table.row(sid, "mbedtls", "ESP_MQTT_" + slug(message), [], first(ESP_MQTT_FAMILIES, message, "configuration"), message)
+    return table
+
+
+# ---------------------------------------------------------------- MQTT.js
+
+MQTTJS_VERSION = "5.16.0"
+
+MQTTJS_FAMILIES = [
+    (r"(?i)connack timeout", "policy-connect"),
+    (r"(?i)keepalive|keep alive", "network-dropped"),
+    (r"(?i)No connection to broker|Connection closed|disconnecting", "closed-after-handshake"),
+] + MQTT_FAMILIES
+
+
+def mqttjs(package):
+    import json
+    table = Table("mqttjs", "MQTT.js: the CONNACK and MQTT 5 reason texts as its connect errors print them, and its client's own errors")
+    version = json.load(open(os.path.join(package, "package.json")))["version"]
+    if version != MQTTJS_VERSION:
+        sys.exit("extract.py: needs the npm package mqtt %s, found %s" % (MQTTJS_VERSION, version))
+    repository, reference = "mqttjs/MQTT.js", "v" + MQTTJS_VERSION
+    def source(name):
+        text = open(os.path.join(package, "build", "lib", name)).read()
+        # The package's build/lib/X.js is built from the repository's src/lib/X.ts.
+        return table.source(repository, reference, "-", "src/lib/" + name[:-3] + ".ts", text), text
+    sid, ack = source("handlers/ack.js")
+    codes = dict((int(n), t) for n, t in re.findall(r"^\s+(\d+): '([^']+)',", ack, re.M))
+    connack_id, connack = source("handlers/connack.js")
+    refused = re.search(r"`(Connection refused: )\$\{ack_1\.ReasonCodes\[rc\]\}`", connack)
+    for number, reason in sorted(codes.items()):
+        if number in (16, 17) or not refused:
+            continue
+        table.row(connack_id, "mqtt-clients", "MQTTJS_CONNACK_%d" % number, [],
+                  first(MQTTJS_FAMILIES, reason, "policy-connect"), refused.group(1) + reason)
+    for name in ["client.js", "handlers/connack.js"]:
+        sid, text = source(name)
+        for message in re.findall(r"new (?:Error|shared_1\.ErrorWithReasonCode)\('([^']+)'", text):
+            # 20 characters or more, or a shorter one that names MQTT's own terms
+            # (`connack timeout`); `Connection closed` alone is every stack's.
+            if len(message) >= 20 or re.search(r"(?i)connack|keepalive", message):
+                table.row(sid, "mqtt-clients", "MQTTJS_" + slug(message), [],
+                          first(MQTTJS_FAMILIES, message, "configuration"), message)
+    return table
+
+
 def one_owner(earlier, later):
     """A text or name has one owner: the first row that gives it. Later tables (the ones after
     the first ten) leave out a text an earlier row already gives (libmosquitto's texts in Paho
@@ -927,10 +1263,15 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--upstream", required=True, help="directory of clones, OWNER+NAME/repo")
     parser.add_argument("--check", action="store_true", help="compare with the committed tables")
+    parser.add_argument("--mqttjs", required=True, help="the npm package mqtt %s, unpacked (its package/ folder)" % MQTTJS_VERSION)
+    parser.add_argument("--jdk-src", required=True, help="src.zip of Debian's openjdk-17-source %s" % JDK_SOURCE_VERSION)
     args = parser.parse_args()
     up = Upstream(args.upstream)
-    tables = [crt(up), mbedtls(up), openssl(), mqtt(up), errno_table(), esp_idf(up), coremqtt(up), curl(up), mosquitto(up), sdk_v3(up)]
-    later = [paho_c(up), paho_python(up), paho_java(up), node()]
+    v3 = mbedtls(up)
+    tables = [crt(up), v3, openssl(), mqtt(up), errno_table(), esp_idf(up), coremqtt(up), curl(up), mosquitto(up), sdk_v3(up)]
+    later = [paho_c(up), paho_python(up), paho_java(up), node(), java(args.jdk_src), mbedtls2(up, v3),
+             device_client(up), greengrass(up), esp_mqtt(up),
+             mqttjs(args.mqttjs)]
     one_owner(tables, later)
     tables += later
     differ = False

@@ -29,6 +29,9 @@ pub const CRED_ENDPOINT_KEY: &str =
 /// nucleus uses `DEFAULT_MQTT_VERSION`, "mqtt5". Nuclei before v2.10.0 (the release that
 /// added MQTT 5, aws-greengrass-nucleus@f2c7bdd) have no such key and speak MQTT 3.1.1.
 const MQTT5_SINCE: (u64, u64) = (2, 10);
+/// Nuclei before v2.4.0 behind a proxy connected over a SigV4 WebSocket (`MqttClient`:
+/// `withWebsockets(true).withWebsocketCredentialsProvider(...)`, removed in v2.4.0).
+const WEBSOCKET_PROXY_UNTIL: (u64, u64) = (2, 4);
 pub const MQTT_VERSION_UNKNOWN: &str = "the configuration names neither `mqtt.version` nor the \
 nucleus version: MQTT 3.1.1, which every nucleus accepts (nuclei from v2.10.0 default to MQTT 5 \
 unless `mqtt.version` is mqtt3)";
@@ -254,6 +257,22 @@ fn read_values(root: &Map<String, Value>, reader: &mut Reader, settings: &mut Fi
     settings.ports = Some(ports);
     settings.data_plane = data_plane(configuration, reader, settings, plane_port);
     settings.proxy = proxy(configuration, reader, settings.endpoint.as_ref());
+    if let Some(named) = reader.string(
+        nucleus,
+        "version",
+        "services.\"aws.greengrass.Nucleus\".version",
+    ) {
+        let behind_proxy =
+            object(configuration, "networkProxy").is_some_and(|p| p.contains_key("proxy"));
+        if behind_proxy && major_minor(&named).is_some_and(|r| r < WEBSOCKET_PROXY_UNTIL) {
+            // MqttClient before v2.4.0: with a proxy, `withWebsockets(true)` and the token
+            // exchange service's credentials, signed for awsRegion.
+            reader.note(
+                Code::ConfigNote,
+                format!("nucleus {named} behind a network proxy connects MQTT over a WebSocket signed with its token exchange role's credentials (for awsRegion), not with its certificate: that role must allow iot:Connect, iot:Publish, iot:Subscribe and iot:Receive; check it with --transport wss and that role's credentials (nucleus 2.4.0 and later use the certificate)"),
+            );
+        }
+    }
 }
 
 /// The MQTT version the nucleus connects with (`MqttClient.getNewMqttClient`): `mqtt.version`

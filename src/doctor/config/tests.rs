@@ -714,6 +714,15 @@ fn greengrass_mqtt_version_as_the_nucleus_reads_it() {
     let s = greengrass(&home, &old);
     assert_eq!(s.mqtt_version.value, MqttVersion::V311);
     assert!(codes(&s).contains(&Code::ConfigIgnored));
+    // Before v2.4.0 a nucleus behind a proxy used a SigV4 WebSocket: said, with what to check.
+    let websocket = |s: &DeviceSettings| {
+        s.findings
+            .iter()
+            .any(|f| f.code == Code::ConfigNote && f.message.contains("--transport wss"))
+    };
+    assert!(!websocket(&greengrass(&home, GREENGRASS)));
+    let s = greengrass(&home, &GREENGRASS.replace("\"2.9.4\"", "\"2.3.0\""));
+    assert!(websocket(&s), "{:#?}", s.findings);
     // Neither the key nor the nucleus version: 3.1.1, and why.
     let s = greengrass(&home, &GREENGRASS.replace("    version: \"2.9.4\"\n", ""));
     assert_eq!(s.mqtt_version.value, MqttVersion::V311);

@@ -1,5 +1,7 @@
 //! The account asked about the device certificate (`aws`), its answer judged by the `account`
-//! command's checks (`verify::account`).
+//! command's checks (`verify::account`): with the role alias the device asks the credentials
+//! provider for (Greengrass's `iotRoleAlias`, `--role-alias`) and the domain configuration
+//! of the endpoint's host, the same questions `account --role-alias --endpoint` asks.
 
 use std::time::Instant;
 
@@ -40,8 +42,21 @@ pub(super) fn facts(
         profile: None,
         timeout: plan.timeout,
     };
+    let role_alias = device
+        .credentials_provider
+        .as_ref()
+        .map(|p| p.role_alias.value.clone());
+    let more = aws::More {
+        role_alias: role_alias.clone(),
+        domain: device
+            .endpoint
+            .as_ref()
+            .map(|e| aws::DomainQuery::Host(e.value.clone())),
+    };
+    // The domain is judged for the port the device's configuration names (its first).
+    let port = device.ports.value.first().copied();
     let clock = Instant::now();
-    match aws::account_facts(&settings, &cert.sha256, client_id) {
+    match aws::account_facts_with(&settings, &cert.sha256, client_id, &more) {
         Ok(facts) => {
             let judgement = judge(
                 &facts,
@@ -53,8 +68,8 @@ pub(super) fn facts(
                     subscribe: Vec::new(),
                     features: device.features.clone(),
                     suggest: false,
-                    role_alias: None,
-                    port: None,
+                    role_alias,
+                    port,
                 },
             );
             AccountFacts::Asked {

@@ -16,14 +16,25 @@ use crate::verify::Policy;
 /// The credentials provider's port: AWS IoT serves it on 443 only.
 const CREDENTIALS_PORT: u16 = 443;
 
+/// What every door's probe goes with: the plan, the device, its trust, the policy its chains
+/// are judged under and its identity.
+#[derive(Clone, Copy)]
+pub(super) struct Doors<'a> {
+    pub plan: &'a Plan,
+    pub device: &'a DeviceSettings,
+    pub anchors: &'a Anchors,
+    pub policy: &'a Policy,
+    pub identity: Option<&'a ClientIdentity>,
+}
+
 /// The credentials provider, when a role alias is named.
-pub(super) fn credentials_provider(
-    plan: &Plan,
-    device: &DeviceSettings,
-    anchors: &Anchors,
-    policy: &Policy,
-    identity: Option<&ClientIdentity>,
-) -> Option<DoorFacts> {
+pub(super) fn credentials_provider(doors: Doors<'_>) -> Option<DoorFacts> {
+    let Doors {
+        plan,
+        device,
+        identity,
+        ..
+    } = doors;
     let provider = device.credentials_provider.as_ref()?;
     let clock = Instant::now();
     let (endpoint, source) = match &provider.endpoint {
@@ -85,48 +96,22 @@ pub(super) fn credentials_provider(
     let Some(identity) = identity else {
         return Some(door(host, port, DoorOutcome::NoIdentity));
     };
-    let outcome = probe_door(
-        plan,
-        device,
-        &host,
-        port,
-        Vec::new(),
-        identity,
-        Some(request),
-        anchors,
-        policy,
-    );
+    let outcome = probe_door(doors, &host, port, Vec::new(), identity, Some(request));
     Some(door(host, port, outcome))
 }
 
 /// Greengrass's data plane, when the configuration is a nucleus's.
-pub(super) fn data_plane(
-    plan: &Plan,
-    device: &DeviceSettings,
-    anchors: &Anchors,
-    policy: &Policy,
-    identity: Option<&ClientIdentity>,
-) -> Option<DoorFacts> {
-    let plane = device.data_plane.as_ref()?;
+pub(super) fn data_plane(doors: Doors<'_>) -> Option<DoorFacts> {
+    let plane = doors.device.data_plane.as_ref()?;
     let clock = Instant::now();
     let alpn = if plane.port == 443 {
         vec![b"x-amzn-http-ca".to_vec()]
     } else {
         Vec::new()
     };
-    let outcome = match identity {
+    let outcome = match doors.identity {
         None => DoorOutcome::NoIdentity,
-        Some(identity) => probe_door(
-            plan,
-            device,
-            &plane.host,
-            plane.port,
-            alpn,
-            identity,
-            None,
-            anchors,
-            policy,
-        ),
+        Some(identity) => probe_door(doors, &plane.host, plane.port, alpn, identity, None),
     };
     Some(DoorFacts {
         host: plane.host.clone(),
@@ -139,27 +124,22 @@ pub(super) fn data_plane(
 
 /// One handshake with the device's identity (and the request, when one is given) to
 /// `host:port`, dialled at `--connect`'s address when given, through the device's proxy.
-#[allow(clippy::too_many_arguments)]
 fn probe_door(
-    plan: &Plan,
-    device: &DeviceSettings,
+    doors: Doors<'_>,
     host: &str,
     port: u16,
     alpn: Vec<Vec<u8>>,
     identity: &ClientIdentity,
     https: Option<HttpsRequest>,
-    anchors: &Anchors,
-    policy: &Policy,
 ) -> DoorOutcome {
-    let proxy = device.proxy.as_ref().map(|p| net::Proxy {
-        host: p.value.host.clone(),
-        port: p.value.port,
-        credentials: p
-            .value
-            .username
-            .clone()
-            .map(|u| (u, p.value.password.clone().unwrap_or_default())),
-    });
+    let Doors {
+        plan,
+        device,
+        anchors,
+        policy,
+        ..
+    } = doors;
+    let proxy = super::proxy(device);
     // `--connect ADDR[:PORT]`: the address only; each door keeps its own port.
     let connect_to = plan
         .connect

@@ -32,6 +32,11 @@ pub struct Plan {
     pub account: bool,
     /// What the device's MQTT session does after CONNECT.
     pub mqtt: MqttPlan,
+    /// How the device's MQTT travels (`--transport`), resolved: the WebSocket's URL signed or
+    /// the authorizer's headers; the custom authorizer's user name is in `mqtt`.
+    pub transport: crate::net::Transport,
+    /// The same, as the stages speak of it.
+    pub device_transport: crate::doctor::facts::DeviceTransport,
 }
 
 /// The MQTT version of the device's CONNECT, and the topics to subscribe and publish to
@@ -45,15 +50,63 @@ pub struct MqttPlan {
     pub version_origin: String,
     pub subscribe: Vec<String>,
     pub publish: Vec<String>,
+    /// `--transport custom-auth`: the authorizer whose parameters the CONNECT's user name
+    /// carries (its token is a secret: its `Debug` never shows it).
+    pub authorizer: Option<crate::net::Authorizer>,
+    /// What the configuration's features added: the features, the filters subscribed to,
+    /// and the topics they publish to, which are not published (only `--publish` publishes).
+    pub features: FeatureTopics,
+}
+
+/// The topics of the client's features (`policy::features`), as the MQTT exchange uses them.
+#[derive(Clone, Debug, Default)]
+pub struct FeatureTopics {
+    pub features: Vec<String>,
+    pub subscribed: Vec<String>,
+    pub not_published: Vec<String>,
 }
 
 impl MqttPlan {
+    /// This plan, with a SUBSCRIBE for each topic filter the features subscribe to (after
+    /// the ones given); the topics they publish to are noted, never published.
+    pub fn with_features(
+        &self,
+        features: &[crate::policy::features::Feature],
+        client_id: &str,
+        thing: &str,
+    ) -> MqttPlan {
+        use crate::policy::Action;
+        let mut plan = self.clone();
+        for need in crate::policy::features::needs(features, client_id, thing) {
+            let list = match need.action {
+                Action::Subscribe => &mut plan.features.subscribed,
+                Action::Publish => &mut plan.features.not_published,
+                _ => continue,
+            };
+            if list.contains(&need.name) {
+                continue;
+            }
+            list.push(need.name.clone());
+            if need.action == Action::Subscribe && !plan.subscribe.contains(&need.name) {
+                plan.subscribe.push(need.name.clone());
+            }
+            if !plan.features.features.contains(&need.feature) {
+                plan.features.features.push(need.feature.clone());
+            }
+        }
+        plan
+    }
+
     /// The CONNECT the device with `client_id` sends, and what follows it.
     pub fn settings(&self, client_id: &str) -> crate::net::MqttSettings {
         crate::net::MqttSettings {
             version: self.version,
             subscribe: self.subscribe.clone(),
             publish: self.publish.clone(),
+            username: self
+                .authorizer
+                .as_ref()
+                .map(crate::net::Authorizer::username),
             ..crate::net::MqttSettings::new(client_id, 30)
         }
     }
@@ -84,6 +137,17 @@ pub fn gather(device: DeviceSettings, config_ms: f64, plan: &Plan) -> Facts {
                 .as_ref()
                 .and_then(|d| d.subject_cn.clone())
         });
+    // The topics the client's features use are subscribed to like `--subscribe`'s.
+    let plan = &Plan {
+        mqtt: match &client_id {
+            Some(id) => {
+                let thing = device.thing.as_ref().map_or(id.as_str(), |t| &t.value);
+                plan.mqtt.with_features(&device.features, id, thing)
+            }
+            None => plan.mqtt.clone(),
+        },
+        ..plan.clone()
+    };
     let endpoint = device.endpoint.as_ref().map(|e| e.value.clone());
     let policy = Policy {
         at: plan.at,
@@ -95,13 +159,15 @@ pub fn gather(device: DeviceSettings, config_ms: f64, plan: &Plan) -> Facts {
     // The account is asked while the network is probed; the credentials provider and the
     // data plane are probed beside the ports.
     let (network, account, credentials_provider, data_plane) = std::thread::scope(|scope| {
-        let identity = credentials.identity.as_ref();
-        let (anchors, door_policy, settings) = (&trust.anchors, &policy, &device);
-        let provider = scope.spawn(move || {
-            doors::credentials_provider(plan, settings, anchors, door_policy, identity)
-        });
-        let plane =
-            scope.spawn(move || doors::data_plane(plan, settings, anchors, door_policy, identity));
+        let doors = doors::Doors {
+            plan,
+            device: &device,
+            anchors: &trust.anchors,
+            policy: &policy,
+            identity: credentials.identity.as_ref(),
+        };
+        let provider = scope.spawn(move || doors::credentials_provider(doors));
+        let plane = scope.spawn(move || doors::data_plane(doors));
         let account = scope.spawn(|| {
             account::facts(
                 plan,
@@ -137,6 +203,7 @@ pub fn gather(device: DeviceSettings, config_ms: f64, plan: &Plan) -> Facts {
         policy,
         client_id,
         mqtt: plan.mqtt.clone(),
+        transport: plan.device_transport.clone(),
         files,
         credentials,
         trust,
@@ -151,6 +218,19 @@ pub fn gather(device: DeviceSettings, config_ms: f64, plan: &Plan) -> Facts {
             trust: trust_ms,
         },
     }
+}
+
+/// The device's HTTP CONNECT proxy, as the probes take it.
+fn proxy(device: &DeviceSettings) -> Option<crate::net::Proxy> {
+    device.proxy.as_ref().map(|p| crate::net::Proxy {
+        host: p.value.host.clone(),
+        port: p.value.port,
+        credentials: p
+            .value
+            .username
+            .clone()
+            .map(|u| (u, p.value.password.clone().unwrap_or_default())),
+    })
 }
 
 /// Milliseconds since `started`.

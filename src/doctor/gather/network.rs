@@ -6,7 +6,9 @@ use std::time::Instant;
 
 use super::{millis, probe, Plan};
 use crate::doctor::config::DeviceSettings;
-use crate::doctor::facts::{port_protocol, Handshake, NetworkFacts, PortFacts};
+use crate::doctor::facts::{
+    port_protocol_over, DeviceTransport, Handshake, NetworkFacts, PortFacts,
+};
 use crate::net::{
     self, ClientIdentity, MqttSettings, NetError, ProbeSettings, SigFilter, TlsVersions,
 };
@@ -24,15 +26,7 @@ pub(super) fn facts(
 ) -> NetworkFacts {
     let ports = device.ports.value.clone();
     let mqtt = client_id.map(|id| plan.mqtt.settings(id));
-    let proxy = device.proxy.as_ref().map(|p| net::Proxy {
-        host: p.value.host.clone(),
-        port: p.value.port,
-        credentials: p
-            .value
-            .username
-            .clone()
-            .map(|u| (u, p.value.password.clone().unwrap_or_default())),
-    });
+    let proxy = super::proxy(device);
     let (dial_host, dial_port) = match &plan.connect {
         Some(text) => match net::split_host_port(text) {
             Ok((host, port)) => (host, port),
@@ -70,7 +64,7 @@ pub(super) fn facts(
                 let (resolved, proxy, sni, mqtt_turn) = (&resolved, &proxy, &sni, &mqtt_turn);
                 let mqtt = &mqtt;
                 scope.spawn(move || {
-                    let (_, alpn) = port_protocol(port);
+                    let (_, alpn) = port_protocol_over(port, &plan.device_transport);
                     let base = ProbeSettings {
                         host: name.to_string(),
                         port,
@@ -92,7 +86,12 @@ pub(super) fn facts(
                         Some(_) => Target::Proxy(dial_host_for_proxy(plan, port)),
                         None => Target::Resolved(resolved.as_ref(), dial_port),
                     };
-                    port_facts(base, target, anchors, policy, identity, mqtt.as_ref())
+                    let device = Device {
+                        identity,
+                        mqtt: mqtt.as_ref(),
+                        plan,
+                    };
+                    port_facts(base, target, anchors, policy, device)
                 })
             })
             .collect();
@@ -101,7 +100,8 @@ pub(super) fn facts(
             .zip(&ports)
             .map(|(h, &port)| {
                 // A probe never panics on input; if one did, its port shows nothing.
-                h.join().unwrap_or_else(|_| PortFacts::untried(port))
+                h.join()
+                    .unwrap_or_else(|_| PortFacts::untried_over(port, &plan.device_transport))
             })
             .collect()
     });
@@ -143,17 +143,26 @@ fn authority(host: &str, port: u16) -> String {
     }
 }
 
-/// One port: TCP, then the three handshakes at once.
+/// How the device connects once the chain verified: its identity (on TLS), its MQTT, and the
+/// transport that carries it.
+struct Device<'a> {
+    identity: Option<&'a ClientIdentity>,
+    mqtt: Option<&'a MqttSettings>,
+    plan: &'a Plan,
+}
+
+/// One port: TCP, then the three handshakes at once (the device's: with its certificate on
+/// TLS, without one over a WebSocket or with a custom authorizer).
 fn port_facts(
     base: ProbeSettings,
     target: Target<'_>,
     anchors: &Anchors,
     policy: &Policy,
-    identity: Option<&ClientIdentity>,
-    mqtt: Option<&MqttSettings>,
+    device: Device<'_>,
 ) -> PortFacts {
     let port = base.port;
-    let mut run = PortFacts::untried(port);
+    let over_tls = device.plan.device_transport == DeviceTransport::Tls;
+    let mut run = PortFacts::untried_over(port, &device.plan.device_transport);
     let mqtt_port = run.mqtt;
     let connect_to = match target {
         Target::Proxy(authority) => authority,
@@ -177,15 +186,16 @@ fn port_facts(
         }
         Target::Resolved(_, _) => return run,
     };
-    let handshake = |sig: SigFilter, device: bool| {
+    let handshake = |sig: SigFilter, as_device: bool| {
         let mut settings = ProbeSettings {
             connect_to: connect_to.clone(),
             sig,
             ..base.clone()
         };
-        if device {
-            settings.client = identity.cloned();
-            settings.mqtt = mqtt.filter(|_| mqtt_port).cloned();
+        if as_device {
+            settings.client = device.identity.filter(|_| over_tls).cloned();
+            settings.mqtt = device.mqtt.filter(|_| mqtt_port).cloned();
+            settings.transport = device.plan.transport.clone();
         }
         let clock = Instant::now();
         let result = probe::probe(&settings, anchors, policy);
@@ -197,10 +207,11 @@ fn port_facts(
     std::thread::scope(|scope| {
         let rsa = scope.spawn(|| handshake(SigFilter::Rsa, false));
         let ecdsa = scope.spawn(|| handshake(SigFilter::Ecdsa, false));
-        let device = identity.map(|_| scope.spawn(|| handshake(SigFilter::Any, true)));
+        let as_device = (device.identity.is_some() || !over_tls)
+            .then(|| scope.spawn(|| handshake(SigFilter::Any, true)));
         run.rsa = rsa.join().ok();
         run.ecdsa = ecdsa.join().ok();
-        run.device = device.and_then(|d| d.join().ok());
+        run.device = as_device.and_then(|d| d.join().ok());
     });
     run
 }

@@ -59,7 +59,41 @@ pub fn advice(stage: &Stage, evidence: &Evidence) -> String {
         Some(Code::NoPolicy) => format!("No policy is attached to the device certificate: attach one that allows iot:Connect for the client id {client} (aws iot attach-policy --target <certificate arn>)."),
         Some(Code::PolicyDeniesConnect) => format!("The certificate's policies do not allow iot:Connect for the client id {client}: allow arn:aws:iot:<region>:<account>:client/{client}, or connect with an id they allow."),
         Some(Code::PolicyDeniesPublish | Code::PolicyDeniesSubscribe | Code::PolicyDeniesReceive) => "The certificate's policies deny a topic the device uses (the account findings name it): allow it in the policy attached to the certificate.".into(),
+        Some(code) if role_code(code) => role_advice(code, evidence),
+        Some(Code::DomainConfigMissing) => "No domain configuration of this account serves the endpoint the device uses: set the device's endpoint to the account's (aws iot describe-endpoint --endpoint-type iot:Data-ATS) or to a domain configured in this account and region.".into(),
+        Some(Code::DomainDisabled) => "The endpoint's domain configuration is disabled: enable it (aws iot update-domain-configuration --domain-configuration-status ENABLED) or point the device at an enabled endpoint.".into(),
+        Some(Code::DomainAuthMismatch | Code::DomainProtocolMismatch | Code::DomainServiceMismatch) => "The endpoint's domain configuration does not take a device that connects the way this one does (the account findings say how it differs): point the device at a domain configured for X.509 certificates and its protocol, or update this one (aws iot update-domain-configuration).".into(),
+        Some(Code::DomainCertInvalid) => "The endpoint's domain configuration has no valid server certificate: import or renew it in ACM and update the domain configuration's server certificates.".into(),
         _ => "Fix what the account findings name in AWS IoT (certificate status, attached policy, thing), then run doctor again.".into(),
+    }
+}
+
+/// The codes of the role alias the device asks the credentials provider for.
+pub fn role_code(code: Code) -> bool {
+    matches!(
+        code,
+        Code::RoleAliasMissing
+            | Code::RoleMissing
+            | Code::RoleTrustMissing
+            | Code::RoleSessionTooShort
+            | Code::PolicyDeniesAssumeRole
+    )
+}
+
+/// What fixes the role alias's failure `code`, naming the alias and where the device sets it.
+pub fn role_advice(code: Code, evidence: &Evidence) -> String {
+    let (alias, key) = evidence
+        .role_alias
+        .as_ref()
+        .map_or(("<alias>", "the role alias setting"), |(alias, key)| {
+            (alias.as_str(), key.as_str())
+        });
+    match code {
+        Code::RoleAliasMissing => format!("The role alias {alias} does not exist in this account and region: create it (aws iot create-role-alias --role-alias {alias} --role-arn <role ARN>), or set {key} to one that exists (aws iot list-role-aliases)."),
+        Code::RoleMissing => format!("The IAM role the role alias {alias} names does not exist: create it with a trust policy for credentials.iot.amazonaws.com, or point the alias at a role that exists (aws iot update-role-alias --role-alias {alias} --role-arn <role ARN>)."),
+        Code::RoleTrustMissing => format!("The role of the alias {alias} does not trust the credentials provider: add a trust policy statement that lets the service principal credentials.iot.amazonaws.com call sts:AssumeRole (aws iam update-assume-role-policy)."),
+        Code::RoleSessionTooShort => format!("The role alias {alias} asks for credentials longer than its role's maximum session duration: lower it (aws iot update-role-alias --role-alias {alias} --credential-duration-seconds 3600) or raise the role's (aws iam update-role --max-session-duration)."),
+        _ => format!("No policy of the device certificate allows iot:AssumeRoleWithCertificate on the role alias {alias}: allow it on arn:aws:iot:<region>:<account>:rolealias/{alias} in a policy attached to the certificate."),
     }
 }
 
@@ -144,5 +178,76 @@ mod tests {
             advice(&failed(StageId::Account, Code::CertNotRegistered), &id)
                 .contains("not registered in this account and region")
         );
+    }
+
+    #[test]
+    fn each_role_alias_and_domain_failure_has_its_own_advice() {
+        let greengrass = Evidence {
+            role_alias: Some(("TokenExchangeRoleAlias".into(), "iotRoleAlias".into())),
+            ..Evidence::default()
+        };
+        let cases = [
+            (
+                Code::RoleAliasMissing,
+                "set iotRoleAlias to one that exists",
+            ),
+            (
+                Code::RoleMissing,
+                "aws iot update-role-alias --role-alias TokenExchangeRoleAlias",
+            ),
+            (Code::RoleTrustMissing, "aws iam update-assume-role-policy"),
+            (Code::RoleSessionTooShort, "--max-session-duration"),
+            (
+                Code::PolicyDeniesAssumeRole,
+                "rolealias/TokenExchangeRoleAlias",
+            ),
+            (Code::DomainConfigMissing, "iot:Data-ATS"),
+            (
+                Code::DomainDisabled,
+                "--domain-configuration-status ENABLED",
+            ),
+            (
+                Code::DomainProtocolMismatch,
+                "a domain configured for X.509",
+            ),
+            (Code::DomainCertInvalid, "ACM"),
+        ];
+        let mut seen = Vec::new();
+        for (code, words) in cases {
+            let said = advice(&failed(StageId::Account, code), &greengrass);
+            assert!(said.contains(words), "{code}: {words:?} in {said}");
+            assert!(!seen.contains(&said), "{code}");
+            seen.push(said);
+        }
+    }
+
+    #[test]
+    fn the_credentials_providers_advice_names_the_accounts_cause() {
+        use crate::doctor::stages::credentials_provider;
+        // One 400 for a missing role and for a trust policy without the service: the account's
+        // finding decides which fix is advised.
+        let stage = failed(
+            StageId::CredentialsProvider,
+            Code::CredentialsRoleUnassumable,
+        );
+        for (found, words) in [
+            (Code::RoleMissing, "does not exist"),
+            (
+                Code::RoleTrustMissing,
+                "does not trust the credentials provider",
+            ),
+        ] {
+            let evidence = Evidence {
+                role_alias: Some(("alias".into(), "--role-alias".into())),
+                account: vec![Finding::new(found, "x")],
+                ..Evidence::default()
+            };
+            let said = credentials_provider::advice(&stage, &evidence);
+            assert!(said.contains(words), "{found}: {said}");
+            assert!(said.contains(found.as_str()), "{said}");
+        }
+        // Without the account, the service's answer alone.
+        let said = credentials_provider::advice(&stage, &Evidence::default());
+        assert!(said.contains("iotcheck account"), "{said}");
     }
 }

@@ -4,12 +4,22 @@
 use super::route::{self, Context, Engine};
 use super::{Earlier, Gathered, Stage, StageId};
 use crate::alerts::{advice as alert_advice, AlertStage};
-use crate::doctor::facts::{Facts, NetworkFacts};
+use crate::doctor::facts::{DeviceTransport, Facts, NetworkFacts};
 use crate::doctor::verdict::Evidence;
 use crate::finding::{Code, Finding};
 
 pub fn judge(facts: &Facts, earlier: &Earlier) -> Stage {
     let id = StageId::ClientAuth;
+    if facts.transport != DeviceTransport::Tls {
+        // Over a WebSocket or with a custom authorizer the device presents no certificate.
+        return Stage::skipped(
+            id,
+            format!(
+                "the device connects over {}: no certificate is presented (the mqtt stage holds the answer to its credentials)",
+                facts.transport.words()
+            ),
+        );
+    }
     let network = match before_identity(id, facts) {
         Ok(network) => network,
         Err(stage) => return stage,
@@ -78,7 +88,7 @@ pub fn before_identity(id: StageId, facts: &Facts) -> Result<&NetworkFacts, Stag
             "no port accepted a TCP connection",
         ));
     }
-    if facts.credentials.identity.is_none() {
+    if facts.credentials.identity.is_none() && facts.transport == DeviceTransport::Tls {
         return Err(Stage::blocked(
             id,
             StageId::Credentials,

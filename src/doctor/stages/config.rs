@@ -3,22 +3,30 @@
 
 use super::{Earlier, Stage, StageId};
 use crate::doctor::config::{Client, DeviceSettings};
-use crate::doctor::facts::Facts;
+use crate::doctor::facts::{DeviceTransport, Facts};
 use crate::doctor::verdict::Evidence;
 use crate::finding::{Code, Finding};
 
 pub fn judge(facts: &Facts, _earlier: &Earlier) -> Stage {
-    of(&facts.device, facts.millis.config)
+    let certificate = facts.transport == DeviceTransport::Tls;
+    checked(&facts.device, facts.millis.config, certificate)
 }
 
 /// The stage from the settings alone (the fuzzing entry judges configurations this way).
 pub fn of(settings: &DeviceSettings, duration_ms: f64) -> Stage {
+    checked(settings, duration_ms, true)
+}
+
+/// With flags alone: the endpoint, and the certificate and key a device on TLS presents (over
+/// a WebSocket or with a custom authorizer the client id instead: no certificate names it).
+fn checked(settings: &DeviceSettings, duration_ms: f64, certificate: bool) -> Stage {
     let mut findings = settings.findings.clone();
     if settings.client == Client::Flags {
         let missing: Vec<&str> = [
             (settings.endpoint.is_none(), "--endpoint"),
-            (settings.cert.is_none(), "--cert"),
-            (settings.key.is_none(), "--key"),
+            (certificate && settings.cert.is_none(), "--cert"),
+            (certificate && settings.key.is_none(), "--key"),
+            (!certificate && settings.client_id.is_none(), "--client-id"),
         ]
         .into_iter()
         .filter_map(|(missing, flag)| missing.then_some(flag))
@@ -36,8 +44,9 @@ pub fn of(settings: &DeviceSettings, duration_ms: f64) -> Stage {
     Stage::judged(StageId::Config, findings, duration_ms)
 }
 
-pub fn advice(stage: &Stage, _evidence: &Evidence) -> String {
+pub fn advice(stage: &Stage, evidence: &Evidence) -> String {
     match stage.lead() {
+        Some(Code::ConfigMissingValue) if evidence.transport != DeviceTransport::Tls => format!("Give the endpoint and the MQTT client id (--endpoint, --client-id): the device connects over {}, so no certificate names it.", evidence.transport.words()),
         Some(Code::ConfigMissingValue) => "Give the endpoint, the device certificate and its key (--endpoint, --cert, --key), or the device's configuration file (--config).".into(),
         Some(Code::EndpointNotData) => "Put the device data endpoint in the configuration (aws iot describe-endpoint --endpoint-type iot:Data-ATS gives <prefix>-ats.iot.<region>.amazonaws.com).".into(),
         _ => "Fix the device's configuration file as the config findings say, then run doctor again.".into(),

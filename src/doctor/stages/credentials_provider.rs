@@ -118,6 +118,26 @@ pub fn advice(stage: &Stage, evidence: &Evidence) -> String {
         .key_finding()
         .map(|f| f.message.as_str())
         .unwrap_or_default();
+    // The account, when asked, tells apart what one answer of the service stands for.
+    let account = evidence
+        .account
+        .iter()
+        .find(|f| super::account::role_code(f.code));
+    if let (Some(found), Some(code)) = (account, stage.lead()) {
+        if matches!(
+            code,
+            Code::CredentialsAccessDenied
+                | Code::CredentialsAliasNotFound
+                | Code::CredentialsRoleUnassumable
+                | Code::CredentialsDurationTooLong
+        ) {
+            return format!(
+                "{} (The account stage found it: {}.)",
+                super::account::role_advice(found.code, evidence),
+                found.code.as_str()
+            );
+        }
+    }
     match stage.lead() {
         Some(Code::CredentialsCertInvalid) => format!("Register and activate the device certificate{certificate} in the account and region of the credentials endpoint, and set iotCredEndpoint to that account's `aws iot describe-endpoint --endpoint-type iot:CredentialProvider`."),
         Some(Code::CredentialsThingInvalid) => format!("Attach the thing the device names to its certificate{certificate} (`aws iot attach-thing-principal --thing-name <thing> --principal <certificate ARN>`), or set system.thingName to the attached thing."),

@@ -1,11 +1,14 @@
 //! `mqtt`: over the device's session, on MQTT ports (8883, 443, any other but 8443), CONNECT
 //! answered by CONNACK: accepted, refused (with its return code, or MQTT 5 reason code),
-//! hang-up or silence; then the SUBSCRIBEs and PUBLISHes asked for, and their answers.
+//! hang-up or silence; then the SUBSCRIBEs and PUBLISHes asked for, and their answers. Over a
+//! WebSocket (`--transport wss`) the upgrade's answer comes first and is this stage's too; with
+//! a custom authorizer the CONNACK is the authorizer's answer. The advice follows the transport:
+//! a certificate's policy, the IAM policy of SigV4 credentials, or the authorizer's Lambda.
 
 use super::client_auth::{self, before_identity, chain_blocker};
 use super::route::{self, Context, Engine};
 use super::{Earlier, Gathered, Stage, StageId};
-use crate::doctor::facts::Facts;
+use crate::doctor::facts::{DeviceTransport, Facts};
 use crate::doctor::verdict::Evidence;
 use crate::finding::{Code, Finding};
 use crate::net::MqttOutcome;
@@ -48,11 +51,38 @@ pub fn judge(facts: &Facts, earlier: &Earlier) -> Stage {
     }
     if ran {
         // Which MQTT the CONNECT spoke, and why: the reasons a broker can give depend on it.
+        let over = match &facts.transport {
+            DeviceTransport::Tls => String::new(),
+            other => format!(" over {}", other.words()),
+        };
+        let topics = &facts.mqtt.features;
+        if !topics.features.is_empty() {
+            let published = match topics.not_published.len() {
+                0 => String::new(),
+                n => format!(
+                    "; the {n} topic{} they publish to {} not published (--publish TOPIC publishes: a device's topics may drive real actions)",
+                    if n == 1 { "" } else { "s" },
+                    if n == 1 { "was" } else { "were" }
+                ),
+            };
+            findings.add(
+                Finding::new(
+                    Code::MqttFeatureTopics,
+                    format!(
+                        "subscribed to the {} topic filter{} of the configuration's features ({}){published}",
+                        topics.subscribed.len(),
+                        if topics.subscribed.len() == 1 { "" } else { "s" },
+                        topics.features.join(", ")
+                    ),
+                ),
+                "",
+            );
+        }
         findings.add(
             Finding::new(
                 Code::MqttVersion,
                 format!(
-                    "CONNECT spoke MQTT {} ({})",
+                    "CONNECT spoke MQTT {}{over} ({})",
                     facts.mqtt.version.name(),
                     facts.mqtt.version_origin
                 ),
@@ -78,6 +108,20 @@ pub fn judge(facts: &Facts, earlier: &Earlier) -> Stage {
 }
 
 pub fn advice(stage: &Stage, evidence: &Evidence) -> String {
+    match &evidence.transport {
+        DeviceTransport::Tls => {}
+        DeviceTransport::WssSigv4 { region } => {
+            if let Some(advice) = sigv4_advice(stage, evidence, region) {
+                return advice;
+            }
+        }
+        DeviceTransport::WssAuthorizer { authorizer }
+        | DeviceTransport::CustomAuth { authorizer } => {
+            if let Some(advice) = authorizer_advice(stage, evidence, authorizer) {
+                return advice;
+            }
+        }
+    }
     let id = evidence
         .client_id
         .as_deref()
@@ -100,6 +144,37 @@ pub fn advice(stage: &Stage, evidence: &Evidence) -> String {
         (Some(Code::MqttUnexpected), _) => "What answered CONNECT is not an MQTT broker: check the endpoint and port (8443 is HTTPS; MQTT is 8883, or 443 with ALPN x-amzn-mqtt-ca).".into(),
         _ => format!("Attach a policy to the certificate that allows iot:Connect for the client id {id}, and make sure no other connection uses the same client id."),
     }
+}
+
+/// Over a SigV4-signed WebSocket: the upgrade's refusal, or AWS IoT's answer to credentials
+/// it authorizes with their IAM policy (not a certificate's policy). None: as on TLS.
+fn sigv4_advice(stage: &Stage, evidence: &Evidence, region: &str) -> Option<String> {
+    let id = evidence.client_id.as_deref().unwrap_or("<client id>");
+    let iam = format!("the IAM policy of the credentials (the user's or role's, or the Cognito identity's) must allow iot:Connect on arn:aws:iot:{region}:<account>:client/{id}");
+    Some(match stage.lead()? {
+        Code::WsSignatureMismatch => format!("AWS rejected the URL's signature: sign with the secret key that belongs to the access key, for the service iotdevicegateway and the region {region} (the endpoint's; --signing-region or the SDK's signing_region sets it), and append X-Amz-Security-Token after signing, never inside the signed query."),
+        Code::WsSignatureExpired => "AWS refused the signature's time: the device's clock is off by more than AWS's five minutes (set it with NTP; the clock stage compares it with the served certificates), or the URL was signed long before it was used.".into(),
+        Code::WsSecurityToken => "The credentials are temporary but their session token is missing, invalid or expired: pass AWS_SESSION_TOKEN with the keys (the SDKs append it as X-Amz-Security-Token), and refresh the credentials before they expire.".into(),
+        Code::WsForbidden => format!("AWS refused the credentials: they must belong to the endpoint's account, be active, and {iam}."),
+        Code::WsUpgradeRefused | Code::WsUpgradeFailed | Code::WsUpgradeTimeout => "What answered the WebSocket upgrade is not AWS IoT's WebSocket endpoint: connect on 443 with ALPN http/1.1 (or none) to the endpoint's name, path /mqtt; a proxy in the way must pass WebSocket upgrades.".into(),
+        Code::MqttClosed | Code::MqttNotAuthorized | Code::MqttRefused => format!("The upgrade succeeded but AWS IoT refused the MQTT session: {iam}, and the client id must be unique."),
+        _ => return None,
+    })
+}
+
+/// With a custom authorizer (in the user name on 443 with ALPN mqtt, or in WebSocket headers):
+/// AWS IoT closes the connection (or answers not authorized) when the authorizer's Lambda
+/// denies, fails, or the token's signature does not verify. None: as on TLS.
+fn authorizer_advice(stage: &Stage, evidence: &Evidence, authorizer: &str) -> Option<String> {
+    let id = evidence.client_id.as_deref().unwrap_or("<client id>");
+    let check = format!("check that the authorizer {authorizer} is ACTIVE, that the token key name and the token are the ones it expects, and its signature (x-amz-customauthorizer-signature) when token signing is on; aws iot test-invoke-authorizer --authorizer-name {authorizer} shows what its Lambda returns, and the Lambda's CloudWatch logs say why");
+    Some(match stage.lead()? {
+        Code::MqttBadCredentials | Code::WsForbidden => format!("The custom authorizer refused the credentials: {check}."),
+        Code::MqttClosed | Code::MqttRefused | Code::MqttNotAuthorized => format!("AWS IoT refused the connection after the custom authorizer's answer: {check}; the policy documents the Lambda returns must allow iot:Connect on client/{id}."),
+        Code::MqttTimeout => "The broker took CONNECT but never answered: custom authentication on 443 needs ALPN mqtt (the SDKs set it), and the endpoint must be AWS IoT's data endpoint.".into(),
+        Code::WsUpgradeRefused | Code::WsUpgradeFailed | Code::WsUpgradeTimeout => "What answered the WebSocket upgrade is not AWS IoT's WebSocket endpoint: connect on 443 to the endpoint's name, path /mqtt, with the authorizer's headers.".into(),
+        _ => return None,
+    })
 }
 
 #[cfg(test)]
@@ -186,5 +261,38 @@ mod tests {
         assert!(id.contains("rejected the client id TestThing-ec"), "{id}");
         let silent = advice(&failed(StageId::Mqtt, Code::MqttTimeout), &evidence(vec![]));
         assert!(silent.contains("never answered"), "{silent}");
+    }
+
+    #[test]
+    fn the_advice_follows_the_transport() {
+        let over = |transport: DeviceTransport| Evidence {
+            client_id: Some("browser-1".into()),
+            transport,
+            ..Evidence::default()
+        };
+        let sigv4 = over(DeviceTransport::WssSigv4 {
+            region: "eu-west-1".into(),
+        });
+        let mismatch = advice(&failed(StageId::Mqtt, Code::WsSignatureMismatch), &sigv4);
+        assert!(mismatch.contains("iotdevicegateway") && mismatch.contains("eu-west-1"));
+        let expired = advice(&failed(StageId::Mqtt, Code::WsSignatureExpired), &sigv4);
+        assert!(expired.contains("clock"), "{expired}");
+        // Over SigV4 the IAM policy of the credentials authorizes, not a certificate's.
+        let closed = advice(&failed(StageId::Mqtt, Code::MqttClosed), &sigv4);
+        assert!(closed.contains("IAM policy") && closed.contains("client/browser-1"));
+        let custom = over(DeviceTransport::CustomAuth {
+            authorizer: "DeviceAuthorizer".into(),
+        });
+        for code in [
+            Code::MqttClosed,
+            Code::MqttBadCredentials,
+            Code::MqttRefused,
+        ] {
+            let text = advice(&failed(StageId::Mqtt, code), &custom);
+            assert!(text.contains("test-invoke-authorizer --authorizer-name DeviceAuthorizer"));
+        }
+        // A finding the transport does not change: the advice of MQTT on TLS.
+        let throttled = advice(&failed(StageId::Mqtt, Code::MqttThrottled), &custom);
+        assert!(throttled.contains("throttled"), "{throttled}");
     }
 }

@@ -89,6 +89,7 @@ pub const ROUTES: &[(Code, Route)] = &[
     (Code::MqttAckTimeout, Route::To(StageId::Mqtt)),
     (Code::MqttAckUnexpected, Route::To(StageId::Mqtt)),
     (Code::MqttVersion, Route::To(StageId::Mqtt)),
+    (Code::MqttFeatureTopics, Route::To(StageId::Mqtt)),
     // The client_auth and mqtt stages are blocked by the chain that did not verify, and say so.
     (Code::ClientCertWithheld, Route::Nowhere),
     // The credentials provider's answer to the device's request.

@@ -34,6 +34,7 @@ pub fn facts() -> Facts {
         },
         client_id: None,
         mqtt: Default::default(),
+        transport: Default::default(),
         files: Vec::new(),
         credentials: CredentialFacts::without(Credentials::NotNamed),
         trust: TrustFacts {
