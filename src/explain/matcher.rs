@@ -143,7 +143,32 @@ pub struct Matcher {
     /// mbedTLS codes by value, for a code a device prints as the sum of a high-level and a
     /// low-level one (-0x112c = PEM invalid data -0x1100 + base64 invalid character -0x2c).
     mbedtls: HashMap<u64, usize>,
+    /// mbedTLS certificate verification flags (`MBEDTLS_X509_BADCERT_*`) by bit, for a line
+    /// that prints the flags as a number (`! Certificate verification flags 200`).
+    badcert: Vec<(u64, usize)>,
 }
+
+/// The `MBEDTLS_X509_BADCERT_*` bits of mbedTLS's `include/mbedtls/x509.h` (stable since
+/// mbedTLS 2.x), by the name an entry matches.
+const BADCERT_BITS: &[(u64, &str)] = &[
+    (0x01, "mbedtls_x509_badcert_expired"),
+    (0x02, "mbedtls_x509_badcert_revoked"),
+    (0x04, "mbedtls_x509_badcert_cn_mismatch"),
+    (0x08, "mbedtls_x509_badcert_not_trusted"),
+    (0x40, "mbedtls_x509_badcert_missing"),
+    (0x80, "mbedtls_x509_badcert_skip_verify"),
+    (0x100, "mbedtls_x509_badcert_other"),
+    (0x200, "mbedtls_x509_badcert_future"),
+    (0x800, "mbedtls_x509_badcert_key_usage"),
+    (0x1000, "mbedtls_x509_badcert_ext_key_usage"),
+    (0x2000, "mbedtls_x509_badcert_ns_cert_type"),
+    (0x4000, "mbedtls_x509_badcert_bad_md"),
+    (0x8000, "mbedtls_x509_badcert_bad_pk"),
+    (0x10000, "mbedtls_x509_badcert_bad_key"),
+];
+
+/// What mbedTLS's debug log prints before the flags, in hexadecimal without `0x`.
+const VERIFY_FLAGS: &str = "verification flags";
 
 /// One recognised message on one line: the entry and the span of the normalised line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -192,6 +217,7 @@ impl Matcher {
             roles[i].push(role);
         };
         let mut triggers: Vec<String> = CONTEXT_TRIGGERS.iter().map(|t| t.to_string()).collect();
+        triggers.push(VERIFY_FLAGS.to_string());
         let mut long = Vec::new();
         let mut patterns = Vec::new();
         for (entry, e) in known.iter().enumerate() {
@@ -252,6 +278,15 @@ impl Matcher {
                             number_at(l.as_bytes(), 0).filter(|(_, end)| *end == l.len())
                         })
                         .map(move |(value, _)| (value, entry))
+                })
+                .collect(),
+            badcert: BADCERT_BITS
+                .iter()
+                .filter_map(|&(bit, name)| {
+                    known
+                        .iter()
+                        .position(|k| k.literals.iter().any(|l| l.eq_ignore_ascii_case(name)))
+                        .map(|entry| (bit, entry))
                 })
                 .collect(),
         };
@@ -349,12 +384,19 @@ impl Matcher {
         if !hits.iter().any(|h| !self.rule[h.entry]) && text.contains("mbedtls") {
             hits.extend(self.mbedtls_sums(text));
         }
+        hits.extend(self.verify_flags(text));
         // A family's keyword rule speaks only where no known message does, and only on a
         // line that reads as a failure.
         if hits.iter().any(|h| !self.rule[h.entry]) || !reads_as_failure(text) {
             hits.retain(|h| !self.rule[h.entry]);
         }
-        keep_most_specific(hits)
+        let mut hits = keep_most_specific(hits);
+        if hits.iter().all(|h| self.rule[h.entry]) {
+            // Keyword rules only: the longest keyword says the most ("unknown authority"
+            // before "network error", "certificate_expired" before "alert"), then the first.
+            hits.sort_by_key(|h| (std::cmp::Reverse(h.end - h.start), h.start));
+        }
+        hits
     }
 
     /// On a line about mbedTLS, each code that is the sum of a known high-level code (a
@@ -384,6 +426,40 @@ impl Matcher {
             }
         }
         hits
+    }
+
+    /// On a line that prints mbedTLS's certificate verification flags as a number (its debug
+    /// log: `! Certificate verification flags 200`), each flag set, as its
+    /// `MBEDTLS_X509_BADCERT_*` entry: the reason behind `-0x2700`.
+    fn verify_flags(&self, text: &str) -> Vec<Hit> {
+        let Some(at) = text.find(VERIFY_FLAGS) else {
+            return Vec::new();
+        };
+        let rest = &text[at + VERIFY_FLAGS.len()..];
+        let skipped = rest.len() - rest.trim_start_matches([' ', ':', '=']).len();
+        let digits = rest[skipped..].trim_start_matches("0x");
+        let start = at + VERIFY_FLAGS.len() + skipped + (rest[skipped..].len() - digits.len());
+        let len = digits.bytes().take_while(u8::is_ascii_hexdigit).count();
+        let value = match u64::from_str_radix(&digits[..len.min(8)], 16) {
+            Ok(value)
+                if len > 0
+                    && len <= 8
+                    && !digits[len..].starts_with(|c: char| is_word(c as u8)) =>
+            {
+                value
+            }
+            _ => return Vec::new(),
+        };
+        self.badcert
+            .iter()
+            .filter(|(bit, _)| value & bit != 0)
+            .map(|&(_, entry)| Hit {
+                entry,
+                start,
+                end: start + len,
+                partial: false,
+            })
+            .collect()
     }
 
     /// A scan over a whole text or log, fed in chunks of whole lines.

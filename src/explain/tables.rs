@@ -40,6 +40,8 @@ pub const TABLES: &[(&str, &str)] = &[
         include_str!("tables/device-client.tsv"),
     ),
     ("greengrass.tsv", include_str!("tables/greengrass.tsv")),
+    ("esp-mqtt.tsv", include_str!("tables/esp-mqtt.tsv")),
+    ("mqttjs.tsv", include_str!("tables/mqttjs.tsv")),
 ];
 
 /// Where rows came from: a file of a repository at a commit.

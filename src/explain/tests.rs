@@ -537,6 +537,26 @@ fn every_table_knows_a_line_of_its_stack() {
             "greengrass-awsiotmqttclient_error_subscribing_to_topic",
             "policy-pubsub",
         ),
+        (
+            "E (12345) mqtt_client: mqtt_message_receive: message is too big, insufficient buffer size",
+            "mbedtls-esp_mqtt_message_is_too_big_insufficient_buffer_size",
+            "record-buffer",
+        ),
+        (
+            "E (52010) mqtt_client: No PING_RESP, disconnected",
+            "mbedtls-esp_mqtt_no_ping_resp_disconnected",
+            "network-dropped",
+        ),
+        (
+            "Error: Connection refused: Message rate too high",
+            "mqtt-clients-mqttjs_connack_150",
+            "throttling-limits",
+        ),
+        (
+            "Error: Keepalive timeout",
+            "mqtt-clients-mqttjs_keepalive_timeout",
+            "network-dropped",
+        ),
     ] {
         let knowledge = knowledge();
         let found = matcher().match_line(line);
@@ -628,6 +648,49 @@ fn a_line_no_table_knows_gets_a_generic_family_match() {
     assert!(ranked("tls: handshake done in 120 ms").is_empty());
     let all = ranked("AWS_IO_DNS_QUERY_FAILED: a query to dns failed, timed out");
     assert!(all.iter().all(|m| m.2 == RecognisedBy::Table), "{all:?}");
+}
+
+#[test]
+fn among_keyword_rules_the_most_specific_reason_comes_first() {
+    // A generic word (network error) before the reason: the reason leads.
+    for (line, family) in [
+        (
+            "sensor-gw: network error: cannot talk to broker: signed by unknown authority",
+            "server-untrusted",
+        ),
+        (
+            "uplink: network error while reading: peer says unknown certificate",
+            "device-cert-rejected",
+        ),
+    ] {
+        let all = ranked(line);
+        assert_eq!(all[0].1, family, "{line}: {all:?}");
+        assert!(
+            all.iter().all(|m| m.2 == RecognisedBy::FamilyRule),
+            "{all:?}"
+        );
+    }
+}
+
+#[test]
+fn mbedtls_verification_flags_printed_as_a_number_are_their_reasons() {
+    // 0x201: BADCERT_EXPIRED and BADCERT_FUTURE; 0x8: BADCERT_NOT_TRUSTED.
+    let both = ids("mbedtls: x509_crt.c:2001: |3| ! Certificate verification flags 00000201");
+    assert!(both.contains(&"mbedtls-badcert-expired"), "{both:?}");
+    assert!(both.contains(&"mbedtls-badcert-future"), "{both:?}");
+    assert_eq!(
+        ids("! Certificate verification flags 0x8"),
+        ["mbedtls-badcert-not-trusted"]
+    );
+    assert_eq!(
+        top_family(
+            "! Certificate verification flags 200\n! mbedtls_ssl_handshake returned -0x2700\n"
+        ),
+        "cert-not-yet-valid"
+    );
+    // Not a number of flags: nothing.
+    assert!(ids("! Certificate verification flags 200000000000").is_empty());
+    assert!(ids("verification flags cleared for session 7").is_empty());
 }
 
 #[test]

@@ -19,12 +19,14 @@ Inputs:
   * glibc 2.36's strerror, through Python's os.strerror: the script refuses another version.
   * the src.zip of Debian's openjdk-17-source 17.0.21.1+2-1~deb12u1 (--jdk-src): the script
     refuses another version;
+  * the npm package mqtt 5.16.0, unpacked (--mqttjs: `npm pack mqtt@5.16.0 && tar xzf mqtt-5.16.0.tgz`,
+    its package/ folder): the script refuses another version;
   * Node.js v20.20.2 on the PATH: its lib/ sources as built (process.binding('natives')) and
     libuv's error map (util.getSystemErrorMap()): the script refuses another version.
 
 Usage:
-  python3 tools/explain-tables/extract.py --upstream DIR --jdk-src SRC.ZIP            # writes the tables
-  python3 tools/explain-tables/extract.py --upstream DIR --jdk-src SRC.ZIP --check    # compares, exit 1 on a difference
+  python3 tools/explain-tables/extract.py --upstream DIR --jdk-src SRC.ZIP --mqttjs PACKAGE            # writes the tables
+  python3 tools/explain-tables/extract.py --upstream DIR --jdk-src SRC.ZIP --mqttjs PACKAGE --check    # compares, exit 1 on a difference
 """
 import argparse
 import ctypes
@@ -58,6 +60,7 @@ PINS = {
     "eclipse-paho/paho.mqtt.java": ("v1.2.5", "570ed6eeaba81b0865821fed6de0d36142fedfde"),
     "awslabs/aws-iot-device-client": ("v1.10.1", "7f9547bca3e1a199f2824f4376e1782b082b226f"),
     "aws-greengrass/aws-greengrass-nucleus": ("v2.18.2", "c2277d585124ff8ea28964f5d6af66559472c0cc"),
+    "espressif/esp-mqtt": ("master", "5a9ba05aa3ca18aaf9d133af03e7e41f5c336847"),
 }
 
 # ESP-IDF releases whose esp-tls error numbers are read (each tag resolved in the clone; the
@@ -234,15 +237,17 @@ MBEDTLS_FAMILIES = [
 ]
 
 
+# An error's define with its doc comment: before it (3.x), or after it (2.x: /**< */).
+MBEDTLS_ERR_DEFINE = r"(?:/\*\*\s*((?:(?!\*/).)*?)\s*\*/\s*\n)?#define\s+(MBEDTLS_ERR_[A-Z0-9_]+)\s+(-0x[0-9A-Fa-f]+)\s*(?:/\*\*<\s*(.*?)\s*\*/)?"
+
+
 def mbedtls(up):
     table = Table("mbedtls", "mbedTLS: every MBEDTLS_ERR_* of the public headers, with its code and text")
     repository = "Mbed-TLS/mbedtls"
     for path in up.files(repository, r"include/mbedtls/[a-z0-9_]+\.h"):
         reference, commit, text = up.read(repository, path)
         # The text is the doc comment before the define (3.x), or after it (2.x: /**< */).
-        found = re.findall(
-            r"(?:/\*\*\s*((?:(?!\*/).)*?)\s*\*/\s*\n)?#define\s+(MBEDTLS_ERR_[A-Z0-9_]+)\s+(-0x[0-9A-Fa-f]+)\s*(?:/\*\*<\s*(.*?)\s*\*/)?",
-            text, re.S)
+        found = re.findall(MBEDTLS_ERR_DEFINE, text, re.S)
         if not found:
             continue
         sid = table.source(repository, reference, commit, path, text)
@@ -469,11 +474,12 @@ def enum_values(text, prefix, start=0):
     return values
 
 
-def log_strings(text, call):
+def log_strings(text, call, least=24):
     """The fixed texts of a logging call's format strings: the longest piece between format
     specifiers, at least 24 characters, and the name of the call site made from it."""
     found = []
-    for body in re.findall(r"\b%s\s*\(\s*\(?\s*((?:\"(?:[^\"\\]|\\.)*\"\s*(?:PRI[a-z0-9]+\s*)?)+)" % call, text):
+    opening = call if call.endswith(",") else r"\b%s\s*\(\s*\(?" % call
+    for body in re.findall(r"%s\s*((?:\"(?:[^\"\\]|\\.)*\"\s*(?:PRI[a-z0-9]+\s*)?)+)" % opening, text):
         fmt = "".join(re.findall(r"\"((?:[^\"\\]|\\.)*)\"", re.sub(r"\bPRI[a-z0-9]+\b", '"%d"', body)))
         # A log line ends at a newline: the pieces of each line, between format specifiers.
         for line in fmt.split("\\n"):
@@ -482,7 +488,7 @@ def log_strings(text, call):
             # `X returned <code>` says nothing the code does not: its own table explains it.
             pieces = [p for p in pieces if not re.search(r"(?i)returned( -0x)?$", p)]
             longest = max(pieces, key=len) if pieces else ""
-            if len(longest) >= 24:
+            if len(longest) >= least:
                 found.append(longest)
     return found
 
@@ -1020,9 +1026,7 @@ def mbedtls2(up, v3):
             check=True, capture_output=True, text=True).stdout.split()
         for path in sorted(n for n in names if re.fullmatch(r"include/mbedtls/[a-z0-9_]+\.h", n)):
             tag, commit, text = up.read_at(repository, release, path)
-            found = re.findall(
-                r"(?:/\*\*\s*((?:(?!\*/).)*?)\s*\*/\s*\n)?#define\s+(MBEDTLS_ERR_[A-Z0-9_]+)\s+(-0x[0-9A-Fa-f]+)\s*(?:/\*\*<\s*(.*?)\s*\*/)?",
-                text, re.S)
+            found = re.findall(MBEDTLS_ERR_DEFINE, text, re.S)
             found = [f for f in found if f[1] not in known]
             if not found:
                 continue
@@ -1142,6 +1146,92 @@ def greengrass(up):
     return table
 
 
+# ---------------------------------------------------------------- ESP-IDF esp-mqtt
+
+ESP_MQTT_FAMILIES = [
+    (r"(?i)EOF", "closed-after-handshake"),
+    (r"(?i)too big|insufficient buffer", "record-buffer"),
+    (r"(?i)timeout|timed out", "tcp-timeout"),
+    (r"(?i)PING_RESP|ping|transport_read|Writing|DISCONNECTED", "network-dropped"),
+    (r"(?i)APLN|ALPN", "alpn-port"),
+    (r"(?i)subscribe|suback|SUBSCRIBE_FAILED", "policy-pubsub"),
+    (r"(?i)CONNECTION_REFUSED|REFUSE_(?:ID|BAD|NOT)", "policy-connect"),
+    (r"(?i)REFUSE_PROTOCOL", "client-protocol"),
+    (r"(?i)SERVER_UNAVAILABLE", "service-disconnect"),
+    (r"(?i)transport connect|TCP_TRANSPORT|MQTT_EVENT_ERROR", "tls-failed"),
+    (r"(?i)Secure element|Digital Signature|ECDSA|Password protected|cert|key", "device-credentials"),
+]
+
+
+def esp_mqtt(up):
+    table = Table("esp-mqtt", "ESP-IDF esp-mqtt: its events, error types and CONNACK refusals (mqtt_client.h), and the fixed text of its error logs (mqtt_client.c)")
+    repository = "espressif/esp-mqtt"
+    reference, commit, header = up.read(repository, "include/mqtt_client.h")
+    sid = table.source(repository, reference, commit, "include/mqtt_client.h", header)
+    refused = re.search(r"typedef enum esp_mqtt_connect_return_code_t\s*\{(.*?)\}", header, re.S).group(1)
+    for name, comment in re.findall(r"\b(MQTT_CONNECTION_REFUSE_[A-Z_]+)\s*(?:=\s*\d+)?\s*,?\s*/\*!<\s*(.*?)\s*\*/", refused, re.S):
+        table.row(sid, "mbedtls", name, [], first(ESP_MQTT_FAMILIES, name, "policy-connect"), re.sub(r"\s+", " ", comment).replace("*MQTT*", "MQTT"))
+    types = re.search(r"typedef enum esp_mqtt_error_type_t\s*\{(.*?)\}", header, re.S).group(1)
+    for name in re.findall(r"\b(MQTT_ERROR_TYPE_[A-Z_]+)", types):
+        if name != "MQTT_ERROR_TYPE_NONE":
+            table.row(sid, "mbedtls", name, [], first(ESP_MQTT_FAMILIES, name, "tls-failed"))
+    # The events an application logs by name (the examples print `MQTT_EVENT_ERROR`).
+    for name in ["MQTT_EVENT_ERROR", "MQTT_EVENT_DISCONNECTED"]:
+        if re.search(r"\b%s\b" % name, header):
+            table.row(sid, "mbedtls", name, [], first(ESP_MQTT_FAMILIES, name, "tls-failed"))
+    reference, commit, text = up.read(repository, "mqtt_client.c")
+    sid = table.source(repository, reference, commit, "mqtt_client.c", text)
+    for message in log_strings(text, r"ESP_LOGE\(\s*TAG\s*,", least=20):
+        # Under 24 characters only a text that names a function or constant is specific
+        # (`transport_read(): EOF`; not `Invalid configuration`).
+        if len(message) < 24 and not re.search(r"\(\)|_", message):
+            continue
+        table.row(sid, "mbedtls", "ESP_MQTT_" + slug(message), [], first(ESP_MQTT_FAMILIES, message, "configuration"), message)
+    return table
+
+
+# ---------------------------------------------------------------- MQTT.js
+
+MQTTJS_VERSION = "5.16.0"
+
+MQTTJS_FAMILIES = [
+    (r"(?i)connack timeout", "policy-connect"),
+    (r"(?i)keepalive|keep alive", "network-dropped"),
+    (r"(?i)No connection to broker|Connection closed|disconnecting", "closed-after-handshake"),
+] + MQTT_FAMILIES
+
+
+def mqttjs(package):
+    import json
+    table = Table("mqttjs", "MQTT.js: the CONNACK and MQTT 5 reason texts as its connect errors print them, and its client's own errors")
+    version = json.load(open(os.path.join(package, "package.json")))["version"]
+    if version != MQTTJS_VERSION:
+        sys.exit("extract.py: needs the npm package mqtt %s, found %s" % (MQTTJS_VERSION, version))
+    repository, reference = "mqttjs/MQTT.js", "v" + MQTTJS_VERSION
+    def source(name):
+        text = open(os.path.join(package, "build", "lib", name)).read()
+        # The package's build/lib/X.js is built from the repository's src/lib/X.ts.
+        return table.source(repository, reference, "-", "src/lib/" + name[:-3] + ".ts", text), text
+    sid, ack = source("handlers/ack.js")
+    codes = dict((int(n), t) for n, t in re.findall(r"^\s+(\d+): '([^']+)',", ack, re.M))
+    connack_id, connack = source("handlers/connack.js")
+    refused = re.search(r"`(Connection refused: )\$\{ack_1\.ReasonCodes\[rc\]\}`", connack)
+    for number, reason in sorted(codes.items()):
+        if number in (16, 17) or not refused:
+            continue
+        table.row(connack_id, "mqtt-clients", "MQTTJS_CONNACK_%d" % number, [],
+                  first(MQTTJS_FAMILIES, reason, "policy-connect"), refused.group(1) + reason)
+    for name in ["client.js", "handlers/connack.js"]:
+        sid, text = source(name)
+        for message in re.findall(r"new (?:Error|shared_1\.ErrorWithReasonCode)\('([^']+)'", text):
+            # 20 characters or more, or a shorter one that names MQTT's own terms
+            # (`connack timeout`); `Connection closed` alone is every stack's.
+            if len(message) >= 20 or re.search(r"(?i)connack|keepalive", message):
+                table.row(sid, "mqtt-clients", "MQTTJS_" + slug(message), [],
+                          first(MQTTJS_FAMILIES, message, "configuration"), message)
+    return table
+
+
 def one_owner(earlier, later):
     """A text or name has one owner: the first row that gives it. Later tables (the ones after
     the first ten) leave out a text an earlier row already gives (libmosquitto's texts in Paho
@@ -1173,13 +1263,15 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--upstream", required=True, help="directory of clones, OWNER+NAME/repo")
     parser.add_argument("--check", action="store_true", help="compare with the committed tables")
+    parser.add_argument("--mqttjs", required=True, help="the npm package mqtt %s, unpacked (its package/ folder)" % MQTTJS_VERSION)
     parser.add_argument("--jdk-src", required=True, help="src.zip of Debian's openjdk-17-source %s" % JDK_SOURCE_VERSION)
     args = parser.parse_args()
     up = Upstream(args.upstream)
     v3 = mbedtls(up)
     tables = [crt(up), v3, openssl(), mqtt(up), errno_table(), esp_idf(up), coremqtt(up), curl(up), mosquitto(up), sdk_v3(up)]
     later = [paho_c(up), paho_python(up), paho_java(up), node(), java(args.jdk_src), mbedtls2(up, v3),
-             device_client(up), greengrass(up)]
+             device_client(up), greengrass(up), esp_mqtt(up),
+             mqttjs(args.mqttjs)]
     one_owner(tables, later)
     tables += later
     differ = False

@@ -179,4 +179,75 @@ mod tests {
                 .contains("not registered in this account and region")
         );
     }
+
+    #[test]
+    fn each_role_alias_and_domain_failure_has_its_own_advice() {
+        let greengrass = Evidence {
+            role_alias: Some(("TokenExchangeRoleAlias".into(), "iotRoleAlias".into())),
+            ..Evidence::default()
+        };
+        let cases = [
+            (
+                Code::RoleAliasMissing,
+                "set iotRoleAlias to one that exists",
+            ),
+            (
+                Code::RoleMissing,
+                "aws iot update-role-alias --role-alias TokenExchangeRoleAlias",
+            ),
+            (Code::RoleTrustMissing, "aws iam update-assume-role-policy"),
+            (Code::RoleSessionTooShort, "--max-session-duration"),
+            (
+                Code::PolicyDeniesAssumeRole,
+                "rolealias/TokenExchangeRoleAlias",
+            ),
+            (Code::DomainConfigMissing, "iot:Data-ATS"),
+            (
+                Code::DomainDisabled,
+                "--domain-configuration-status ENABLED",
+            ),
+            (
+                Code::DomainProtocolMismatch,
+                "a domain configured for X.509",
+            ),
+            (Code::DomainCertInvalid, "ACM"),
+        ];
+        let mut seen = Vec::new();
+        for (code, words) in cases {
+            let said = advice(&failed(StageId::Account, code), &greengrass);
+            assert!(said.contains(words), "{code}: {words:?} in {said}");
+            assert!(!seen.contains(&said), "{code}");
+            seen.push(said);
+        }
+    }
+
+    #[test]
+    fn the_credentials_providers_advice_names_the_accounts_cause() {
+        use crate::doctor::stages::credentials_provider;
+        // One 400 for a missing role and for a trust policy without the service: the account's
+        // finding decides which fix is advised.
+        let stage = failed(
+            StageId::CredentialsProvider,
+            Code::CredentialsRoleUnassumable,
+        );
+        for (found, words) in [
+            (Code::RoleMissing, "does not exist"),
+            (
+                Code::RoleTrustMissing,
+                "does not trust the credentials provider",
+            ),
+        ] {
+            let evidence = Evidence {
+                role_alias: Some(("alias".into(), "--role-alias".into())),
+                account: vec![Finding::new(found, "x")],
+                ..Evidence::default()
+            };
+            let said = credentials_provider::advice(&stage, &evidence);
+            assert!(said.contains(words), "{found}: {said}");
+            assert!(said.contains(found.as_str()), "{said}");
+        }
+        // Without the account, the service's answer alone.
+        let said = credentials_provider::advice(&stage, &Evidence::default());
+        assert!(said.contains("iotcheck account"), "{said}");
+    }
 }
