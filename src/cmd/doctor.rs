@@ -59,12 +59,17 @@ pub fn run(settings: &Settings) -> Result<Outcome, Error> {
         settings.home.as_deref(),
     )?;
     let mut device = device;
-    let (transport, device_transport) = transport(settings, &mut device)?;
+    // `--transport` wins; else the transport the device's configuration describes.
+    let request = match (&settings.transport, &device.transport) {
+        (TransportRequest::Tls, Some(from_config)) => from_config.value.clone(),
+        (request, _) => request.clone(),
+    };
+    let (transport, device_transport) = transport(settings, &request, &mut device)?;
     // The CONNECT speaks the version the device's client speaks (or `--mqtt-version`'s).
     let mqtt = gather::MqttPlan {
         version: device.mqtt_version.value,
         version_origin: config::origin_words(&device.mqtt_version.origin),
-        authorizer: match &settings.transport {
+        authorizer: match &request {
             TransportRequest::CustomAuth(authorizer) => Some(authorizer.clone()),
             _ => None,
         },
@@ -136,10 +141,11 @@ pub fn run(settings: &Settings) -> Result<Outcome, Error> {
 /// `--ports` names others.
 fn transport(
     settings: &Settings,
+    request: &TransportRequest,
     device: &mut config::DeviceSettings,
 ) -> Result<(Transport, DeviceTransport), Error> {
     let path = "/mqtt".to_string();
-    let resolved = match &settings.transport {
+    let resolved = match request {
         TransportRequest::Tls => return Ok((Transport::Tls, DeviceTransport::Tls)),
         TransportRequest::CustomAuth(authorizer) => (
             Transport::Tls,

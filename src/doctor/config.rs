@@ -3,11 +3,13 @@
 //! `config.yaml` / `effectiveConfig.yaml`), overridden by flags, each value with where it came
 //! from. The file reading happens through [`crate::source`]; nothing here touches the network
 //! or reads the environment (`home` is passed in). The readers of each client are beside this
-//! file: [`device_client`], [`greengrass`]; [`read`] parses and recognises a file.
+//! file: [`device_client`], [`greengrass`], [`sample`] (an AWS IoT Device SDK sample's command
+//! line); [`read`] parses and recognises a file.
 
 mod device_client;
 mod greengrass;
 pub mod read;
+pub mod sample;
 #[cfg(test)]
 mod tests;
 
@@ -27,6 +29,8 @@ pub enum Client {
     DeviceClient,
     /// The AWS IoT Greengrass v2 nucleus (YAML configuration).
     Greengrass,
+    /// An AWS IoT Device SDK sample's command line (`pubsub.py --endpoint ...`).
+    SdkSample,
     /// No configuration file: the flags alone describe the device.
     Flags,
 }
@@ -198,6 +202,9 @@ pub struct DeviceSettings {
     pub findings: Vec<Finding>,
     /// The client's features the configuration turns on, for the `account` stage.
     pub features: Vec<crate::policy::features::Feature>,
+    /// How the device's MQTT travels when its configuration says (an SDK sample's
+    /// `--signing_region`, websocket or `--custom_auth_*` arguments); `--transport` wins.
+    pub transport: Option<Sourced<crate::net::TransportRequest>>,
 }
 
 /// The ports checked when neither the file nor the flags name one: 8883 (MQTT), 443 (MQTT with
@@ -243,6 +250,8 @@ struct FileSettings {
     /// The Device Client's `root-ca` when it names no file: the client ignores it.
     ca_not_found: Option<Sourced<PathBuf>>,
     thing: Option<Sourced<String>>,
+    /// The client id, when the configuration names one apart from the thing name.
+    client_id: Option<Sourced<String>>,
     mqtt_version: Option<Sourced<MqttVersion>>,
     ports: Option<Sourced<Vec<u16>>>,
     proxy: Option<Sourced<ProxySetting>>,
@@ -253,6 +262,7 @@ struct FileSettings {
     findings: Vec<Finding>,
     /// What the client's features need of the policies (`policy::features`).
     features: Vec<crate::policy::features::Feature>,
+    transport: Option<Sourced<crate::net::TransportRequest>>,
 }
 
 impl FileSettings {
@@ -268,6 +278,7 @@ impl FileSettings {
             ca: None,
             ca_not_found: None,
             thing: None,
+            client_id: None,
             mqtt_version: None,
             ports: None,
             proxy: None,
@@ -277,6 +288,7 @@ impl FileSettings {
             data_plane: None,
             findings: Vec::new(),
             features: Vec::new(),
+            transport: None,
         }
     }
 }
@@ -347,7 +359,7 @@ impl Files {
     fn place(&mut self, path: &Path, file: read::ConfigFile) -> Result<(), Error> {
         use read::Format;
         let slot = match file.format {
-            Format::DeviceClient | Format::Greengrass => &mut self.main,
+            Format::DeviceClient | Format::Greengrass | Format::SdkSample => &mut self.main,
             Format::DeviceClientProxy => &mut self.proxy,
             Format::DeviceClientRuntime => &mut self.runtime,
         };
@@ -376,6 +388,17 @@ impl Files {
             mut runtime,
         } = self;
         match main {
+            Some(main) if main.file.format == read::Format::SdkSample => {
+                if let Some(other) = proxy.as_ref().or(runtime.as_ref()) {
+                    return Err(Error::Usage(format!(
+                        "{}: {} belongs to the AWS IoT Device Client, but {} is an SDK sample's command line: name one client's files",
+                        other.name(),
+                        describe(other.file.format),
+                        main.name()
+                    )));
+                }
+                Ok(sample::read(&main, home))
+            }
             Some(main) if main.file.format == read::Format::Greengrass => {
                 if let Some(other) = proxy.as_ref().or(runtime.as_ref()) {
                     return Err(Error::Usage(format!(
@@ -423,6 +446,7 @@ fn describe(format: read::Format) -> &'static str {
         read::Format::DeviceClientProxy => "the Device Client's HTTP proxy configuration",
         read::Format::DeviceClientRuntime => "the Device Client's runtime configuration",
         read::Format::Greengrass => "the Greengrass nucleus configuration",
+        read::Format::SdkSample => "an AWS IoT Device SDK sample's command line",
     }
 }
 
@@ -476,6 +500,12 @@ impl Rules {
                 key: (ModeRule::AtMost(0o600), ModeRule::Any),
                 ca: (ModeRule::Any, ModeRule::Any),
                 source: greengrass::RULE_SOURCE,
+            },
+            Client::SdkSample => Rules {
+                cert: (ModeRule::Any, ModeRule::Any),
+                key: (ModeRule::AtMost(0o600), ModeRule::Any),
+                ca: (ModeRule::Any, ModeRule::Any),
+                source: sample::RULE_SOURCE,
             },
             Client::Flags => Rules {
                 cert: (ModeRule::Any, ModeRule::Any),
@@ -573,6 +603,9 @@ fn merge(file: FileSettings, overrides: &Overrides) -> DeviceSettings {
     };
     let client_id = match (&overrides.client_id, &thing) {
         (Some(c), _) => Some(Sourced::flag(c.clone(), "--client-id")),
+        (None, _) if file.client_id.is_some() => file.client_id,
+        // A sample without --client_id connects with a random id: the `config` stage says so.
+        (None, _) if client == Client::SdkSample => None,
         // The Device Client and the Greengrass nucleus connect with the thing name.
         (None, Some(t)) if client != Client::Flags => Some(t.clone()),
         (None, Some(t)) => Some(Sourced::default(
@@ -589,6 +622,7 @@ fn merge(file: FileSettings, overrides: &Overrides) -> DeviceSettings {
             match client {
                 Client::DeviceClient => device_client::MQTT_VERSION_WHY,
                 Client::Greengrass => greengrass::MQTT_VERSION_UNKNOWN,
+                Client::SdkSample => sample::MQTT_VERSION_WHY,
                 Client::Flags => "the default: no configuration names the client's MQTT version",
             },
         ),
@@ -641,7 +675,7 @@ fn merge(file: FileSettings, overrides: &Overrides) -> DeviceSettings {
                 names.key_missing,
             ));
         }
-        if thing.as_ref().is_none_or(|t| t.value.is_empty()) {
+        if client != Client::SdkSample && thing.as_ref().is_none_or(|t| t.value.is_empty()) {
             say(missing(
                 "thing name",
                 names.thing,
@@ -651,6 +685,10 @@ fn merge(file: FileSettings, overrides: &Overrides) -> DeviceSettings {
         }
         if ca.is_empty() {
             match client {
+                Client::SdkSample => say(Finding::new(
+                    Code::CaSystemStore,
+                    "no --ca_file: the sample uses the system trust store (\"Path to AmazonRootCA1.pem (optional, system trust store used by default)\"): the connection then depends on the OS CA bundle; pass --ca_file with Amazon Root CA 1",
+                )),
                 Client::DeviceClient => {
                     let why = match &file.ca_not_found {
                         Some(path) => format!(
@@ -733,6 +771,7 @@ fn merge(file: FileSettings, overrides: &Overrides) -> DeviceSettings {
         data_plane: file.data_plane,
         findings,
         features: file.features,
+        transport: file.transport,
     }
 }
 
@@ -754,6 +793,7 @@ struct Names {
 fn names(client: Client) -> Names {
     match client {
         Client::Greengrass => greengrass::NAMES,
+        Client::SdkSample => sample::NAMES,
         _ => device_client::NAMES,
     }
 }

@@ -140,6 +140,7 @@ impl Evidence {
             client: match device.client {
                 Client::DeviceClient => Some("the AWS IoT Device Client"),
                 Client::Greengrass => Some("the AWS IoT Greengrass nucleus"),
+                Client::SdkSample => Some("the AWS IoT Device SDK sample"),
                 Client::Flags => None,
             },
             endpoint: device.endpoint.as_ref().map(|e| e.value.clone()),

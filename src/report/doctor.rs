@@ -464,6 +464,7 @@ fn settings_rows(s: &SettingsView) -> Vec<(&'static str, String, String)> {
     let client = match s.client {
         Client::DeviceClient => "AWS IoT Device Client",
         Client::Greengrass => "AWS IoT Greengrass v2 nucleus",
+        Client::SdkSample => "AWS IoT Device SDK sample (command line)",
         Client::Flags => "none (flags only)",
     };
     rows.push(("client", client.to_string(), String::new()));
@@ -754,6 +755,7 @@ mod tests {
             data_plane: None,
             findings: Vec::new(),
             features: Vec::new(),
+            transport: None,
         };
         let file = device.cert.clone().expect("a certificate is named");
         let mut facts = FileFacts::new(FileRole::Certificate, &file);

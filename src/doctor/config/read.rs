@@ -21,6 +21,9 @@ pub enum Format {
     DeviceClientRuntime,
     /// The AWS IoT Greengrass v2 nucleus `config.yaml` / `effectiveConfig.yaml`.
     Greengrass,
+    /// An AWS IoT Device SDK sample's command line (`python3 pubsub.py --endpoint ...`):
+    /// a first word that is a program and an `--endpoint` or `-e` word ([`super::sample`]).
+    SdkSample,
 }
 
 /// One configuration file, read and recognised.
@@ -31,12 +34,26 @@ pub struct ConfigFile {
     pub root: Map<String, Value>,
     /// The file's size in bytes (the Device Client refuses configs over 5000 bytes).
     pub size: usize,
+    /// An SDK sample's command line, split into words (empty for the other formats).
+    pub args: Words,
+}
+
+/// A command line's words. They may hold a custom authorizer's token or a PKCS#11 PIN: the
+/// Debug form shows only how many there are.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Words(pub Vec<String>);
+
+impl std::fmt::Debug for Words {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Words({} words, not shown)", self.0.len())
+    }
 }
 
 /// What doctor reads, for the error that refuses anything else.
 pub const FORMATS: &str = "doctor reads the AWS IoT Device Client JSON config \
 (aws-iot-device-client.conf), its http-proxy.conf and runtime config, and the AWS IoT \
-Greengrass v2 config.yaml or effectiveConfig.yaml";
+Greengrass v2 config.yaml or effectiveConfig.yaml, and a file holding an AWS IoT Device SDK \
+sample's command line (python3 pubsub.py --endpoint ... --cert ... --key ...)";
 
 /// The top-level keys of the Device Client's JSON config (`source/config/Config.h`,
 /// `JSON_KEY_*`, awslabs/aws-iot-device-client @2e20e21).
@@ -85,6 +102,14 @@ pub fn recognise(name: &str, bytes: &[u8]) -> Result<ConfigFile, InputError> {
             "holds a PEM block (a certificate or key), not a configuration: pass it with --cert, --key or --ca; {FORMATS}"
         )));
     }
+    if let Some(args) = super::sample::command_line(text) {
+        return Ok(ConfigFile {
+            format: Format::SdkSample,
+            root: Map::new(),
+            size: bytes.len(),
+            args: Words(args),
+        });
+    }
     let root = if trimmed.starts_with('{') || trimmed.starts_with('[') {
         match parse_json(text) {
             Ok(value) => value,
@@ -106,6 +131,7 @@ pub fn recognise(name: &str, bytes: &[u8]) -> Result<ConfigFile, InputError> {
         format,
         root,
         size: bytes.len(),
+        args: Words::default(),
     })
 }
 

@@ -1045,3 +1045,303 @@ fn bytes_read_as_files_are() {
         "{error}"
     );
 }
+
+/// An SDK sample's command line in `~/<name>`, resolved.
+fn sample(home: &Home, name: &str, line: &str) -> DeviceSettings {
+    let path = home.path().join(name);
+    std::fs::write(&path, line).unwrap();
+    home.resolve(&path, &Overrides::default())
+}
+
+fn file_key(origin: &Origin) -> &str {
+    match origin {
+        Origin::File { key, .. } => key,
+        other => panic!("not from the file: {other:?}"),
+    }
+}
+
+#[test]
+fn sample_pre_2025_pubsub_line() {
+    let home = Home::new();
+    // aws-crt-python#463, the shape of the pre-2025 v2 samples.
+    let s = sample(
+        &home,
+        "run.sh",
+        "python3 aws-iot-device-sdk-python-v2/samples/pubsub.py \\\n  --endpoint a1b2c3d4e5f6g7-ats.iot.ap-southeast-1.amazonaws.com \\\n  --ca_file /home/student/root-CA.crt \\\n  --cert /home/student/test.cert.pem \\\n  --key /home/student/test.private.key \\\n  --client_id basicPubSub --topic sdk/test/python --count 0 --port 8883\n",
+    );
+    assert_eq!(s.client, Client::SdkSample);
+    let endpoint = s.endpoint.as_ref().unwrap();
+    assert_eq!(
+        endpoint.value,
+        "a1b2c3d4e5f6g7-ats.iot.ap-southeast-1.amazonaws.com"
+    );
+    assert_eq!(file_key(&endpoint.origin), "--endpoint");
+    let cert = s.cert.as_ref().unwrap();
+    assert_eq!(
+        cert.path.value,
+        PathBuf::from("/home/student/test.cert.pem")
+    );
+    assert_eq!(file_key(&cert.path.origin), "--cert");
+    assert_eq!(
+        s.key.as_ref().unwrap().path.value,
+        PathBuf::from("/home/student/test.private.key")
+    );
+    assert_eq!(s.key.as_ref().unwrap().mode, ModeRule::AtMost(0o600));
+    assert_eq!(s.ca.len(), 1);
+    assert_eq!(file_key(&s.ca[0].path.origin), "--ca_file");
+    let client_id = s.client_id.as_ref().unwrap();
+    assert_eq!(client_id.value, "basicPubSub");
+    assert_eq!(file_key(&client_id.origin), "--client_id");
+    assert_eq!(s.ports.value, vec![8883]);
+    assert_eq!(file_key(&s.ports.origin), "--port");
+    assert_eq!(s.mqtt_version.value, MqttVersion::V311);
+    assert_eq!(s.region.as_ref().unwrap().value, "ap-southeast-1");
+    assert!(s.transport.is_none());
+    // --topic, --count are known sample arguments: nothing to say; a sample needs no thing.
+    assert!(s.findings.is_empty(), "{:#?}", s.findings);
+}
+
+#[test]
+fn sample_current_mqtt5_x509_defaults() {
+    let home = Home::new();
+    let s = sample(
+        &home,
+        "cmd",
+        "python3 mqtt5_x509.py --endpoint a1b2c3d4e5f6g7-ats.iot.eu-west-1.amazonaws.com --cert certs/dev.pem.crt --key certs/dev.private.key\n",
+    );
+    assert_eq!(s.client, Client::SdkSample);
+    assert_eq!(s.mqtt_version.value, MqttVersion::V5);
+    assert_eq!(
+        file_key(&s.mqtt_version.origin),
+        "the program mqtt5_x509.py"
+    );
+    // No --port: the builder's 443 with ALPN x-amzn-mqtt-ca, else 8883.
+    assert_eq!(s.ports.value, vec![443, 8883]);
+    let Origin::Default { why } = &s.ports.origin else {
+        panic!("{:?}", s.ports.origin)
+    };
+    assert!(why.contains("443 with ALPN x-amzn-mqtt-ca"), "{why}");
+    // No --client_id: the random default hangs up on a policy allowing a fixed id.
+    assert!(s.client_id.is_none());
+    assert!(s.findings.iter().any(|f| f.code == Code::ConfigNote
+        && f.message.contains("mqtt5-sample-<8 hex>")
+        && f.message.contains("fixed client id")));
+    // No --ca_file: the system trust store.
+    assert!(s.ca.is_empty());
+    assert!(finding(&s, Code::CaSystemStore)
+        .message
+        .contains("system trust store"));
+    // Relative paths are noted, as for the other formats.
+    assert!(s
+        .findings
+        .iter()
+        .any(|f| f.code == Code::ConfigNote && f.message.contains("relative path")));
+    // `--mqtt_version 5` says the same for any sample.
+    let s = sample(
+        &home,
+        "cmd",
+        "./pubsub --endpoint x-ats.iot.us-east-1.amazonaws.com --cert /c --key /k --client_id a --mqtt_version 5",
+    );
+    assert_eq!(s.mqtt_version.value, MqttVersion::V5);
+    assert_eq!(file_key(&s.mqtt_version.origin), "--mqtt_version");
+}
+
+#[test]
+fn sample_cpp_binary_and_root_ca_spelling() {
+    let home = Home::new();
+    let s = sample(
+        &home,
+        "cmd",
+        "basic-pub-sub --endpoint a1bli8kvdl3b9v-ats.iot.us-east-2.amazonaws.com --cert /d/c.pem.crt --key /d/p.pem.key --topic sdk/test/Python --root-ca /d/root.ca --client_id x",
+    );
+    assert_eq!(s.client, Client::SdkSample);
+    assert_eq!(s.ca[0].path.value, PathBuf::from("/d/root.ca"));
+    assert_eq!(file_key(&s.ca[0].path.origin), "--root-ca");
+}
+
+#[test]
+fn sample_v1_short_flags() {
+    let home = Home::new();
+    // aws-iot-device-sdk-python#165.
+    let s = sample(
+        &home,
+        "cmd",
+        "$ python basicPubSub.py -e a1b2c3d4e5f6g7-ats.iot.us-west-2.amazonaws.com -r /r/root-CA.crt -c /r/d.cert.pem -k /r/d.private.key -id dev1 -t sdk/test -M hello",
+    );
+    assert_eq!(s.client, Client::SdkSample);
+    assert_eq!(file_key(&s.endpoint.as_ref().unwrap().origin), "-e");
+    assert_eq!(s.ca[0].path.value, PathBuf::from("/r/root-CA.crt"));
+    assert_eq!(file_key(&s.ca[0].path.origin), "-r");
+    assert_eq!(file_key(&s.cert.as_ref().unwrap().path.origin), "-c");
+    assert_eq!(file_key(&s.key.as_ref().unwrap().path.origin), "-k");
+    assert_eq!(s.client_id.as_ref().unwrap().value, "dev1");
+    assert!(s.findings.is_empty(), "{:#?}", s.findings);
+}
+
+#[test]
+fn sample_quoted_paths_with_spaces_and_home() {
+    let home = Home::new();
+    let s = sample(
+        &home,
+        "cmd",
+        "python3 pubsub.py --endpoint=e-ats.iot.us-east-1.amazonaws.com --cert \"/My Certs/dev cert.pem\" --key '/My Certs/dev key.pem' --ca_file ~/certs/AmazonRootCA1.pem --client_id 'a b'",
+    );
+    assert_eq!(
+        s.cert.as_ref().unwrap().path.value,
+        PathBuf::from("/My Certs/dev cert.pem")
+    );
+    assert_eq!(
+        s.key.as_ref().unwrap().path.value,
+        PathBuf::from("/My Certs/dev key.pem")
+    );
+    assert_eq!(
+        s.ca[0].path.value,
+        home.path().join("certs/AmazonRootCA1.pem")
+    );
+    assert_eq!(
+        s.endpoint.as_ref().unwrap().value,
+        "e-ats.iot.us-east-1.amazonaws.com"
+    );
+    assert_eq!(s.client_id.as_ref().unwrap().value, "a b");
+}
+
+#[test]
+fn sample_proxy_websocket_and_signing_region() {
+    let home = Home::new();
+    let s = sample(
+        &home,
+        "cmd",
+        "python3 pubsub.py --endpoint e-ats.iot.us-east-1.amazonaws.com --cert /c --key /k --client_id a --proxy_host 10.0.0.5 --proxy_port 3128 --signing_region eu-west-1",
+    );
+    let proxy = s.proxy.as_ref().unwrap();
+    assert_eq!(
+        (proxy.value.host.as_str(), proxy.value.port),
+        ("10.0.0.5", 3128)
+    );
+    assert_eq!(file_key(&proxy.origin), "--proxy_host");
+    let transport = s.transport.as_ref().unwrap();
+    assert_eq!(
+        transport.value,
+        crate::net::TransportRequest::Wss {
+            signing_region: Some("eu-west-1".into()),
+            authorizer: None
+        }
+    );
+    assert_eq!(file_key(&transport.origin), "--signing_region");
+    // A websocket sample by its name, and the v2 flag.
+    for line in [
+        "python3 websocket_connect.py --endpoint e-ats.iot.us-east-1.amazonaws.com --client_id a",
+        "python3 mqtt5_websocket_sigv4.py --endpoint e-ats.iot.us-east-1.amazonaws.com --client_id a",
+        "python3 pubsub.py --endpoint e-ats.iot.us-east-1.amazonaws.com --use_websocket --client_id a",
+    ] {
+        let s = sample(&home, "cmd", line);
+        assert!(
+            matches!(
+                s.transport.as_ref().map(|t| &t.value),
+                Some(crate::net::TransportRequest::Wss {
+                    signing_region: None,
+                    authorizer: None
+                })
+            ),
+            "{line}"
+        );
+    }
+}
+
+#[test]
+fn sample_custom_auth_keeps_the_token_secret() {
+    let home = Home::new();
+    let s = sample(
+        &home,
+        "cmd",
+        "python3 mqtt5_custom_auth_signed.py --endpoint e-ats.iot.us-east-1.amazonaws.com --client_id a --custom_auth_authorizer_name MyAuth --custom_auth_token_key_name tok --custom_auth_token_value s3cret-token --custom_auth_authorizer_signature s3cret-sig== --custom_auth_username u --custom_auth_password s3cret-pass --pin s3cret-pin --mystery s3cret-unknown",
+    );
+    let transport = s.transport.as_ref().unwrap();
+    let crate::net::TransportRequest::CustomAuth(authorizer) = &transport.value else {
+        panic!("{transport:?}")
+    };
+    assert_eq!(authorizer.name, "MyAuth");
+    assert_eq!(authorizer.token_name, "tok");
+    assert_eq!(authorizer.token, "s3cret-token");
+    assert_eq!(authorizer.signature.as_deref(), Some("s3cret-sig=="));
+    assert_eq!(file_key(&transport.origin), "--custom_auth_authorizer_name");
+    assert_eq!(s.mqtt_version.value, MqttVersion::V5);
+    // The unknown argument is named, its value never.
+    assert!(s
+        .findings
+        .iter()
+        .any(|f| f.code == Code::ConfigIgnored && f.message.contains("`--mystery`")));
+    let all = format!("{s:?}");
+    for secret in [
+        "s3cret-token",
+        "s3cret-sig",
+        "s3cret-pass",
+        "s3cret-pin",
+        "s3cret-unknown",
+    ] {
+        assert!(!all.contains(secret), "{secret} leaked: {all}");
+    }
+    // An authorizer without a token: a note, no transport.
+    let s = sample(
+        &home,
+        "cmd",
+        "python3 x.py --endpoint e-ats.iot.us-east-1.amazonaws.com --client_id a --custom_auth_authorizer_name MyAuth --custom_auth_username u --custom_auth_password s3cret-pass",
+    );
+    assert!(s.transport.is_none());
+    assert!(s
+        .findings
+        .iter()
+        .any(|f| f.code == Code::ConfigNote && f.message.contains("--custom_auth_token_value")));
+    assert!(!format!("{s:?}").contains("s3cret-pass"));
+}
+
+#[test]
+fn sample_detection_and_hostile_lines() {
+    let home = Home::new();
+    // Not a command line: no --endpoint / -e, a YAML mapping, an option first.
+    for text in [
+        "python3 pubsub.py --cert /c --key /k\n",
+        "mystery: --endpoint\n",
+        "--endpoint x python3\n",
+    ] {
+        let message = home.error("not-a-sample", text.as_bytes());
+        assert!(message.contains("SDK"), "{message}");
+    }
+    // Unbalanced quotes are not a command line either (shlex refuses them).
+    let message = home.error("quote", b"python3 pubsub.py --endpoint 'e\n");
+    assert!(message.contains("SDK"), "{message}");
+    // A value missing at the end, a bad port, a word that is not an option.
+    let s = sample(
+        &home,
+        "cmd",
+        "python3 pubsub.py stray --endpoint e-ats.iot.us-east-1.amazonaws.com --client_id a --port 99999 --cert",
+    );
+    assert!(s
+        .findings
+        .iter()
+        .any(|f| f.code == Code::ConfigIgnored && f.message.contains("`--cert` ends the line")));
+    assert!(s
+        .findings
+        .iter()
+        .any(|f| f.code == Code::ConfigRefused && f.message.contains("`--port`")));
+    assert!(s
+        .findings
+        .iter()
+        .any(|f| f.code == Code::ConfigIgnored && f.message.contains("not an option")));
+    assert!(codes(&s).contains(&Code::ConfigMissingValue));
+    // A Device Client proxy file beside a sample's line is refused with both named.
+    let line = home.path().join("line");
+    std::fs::write(&line, "python3 p.py --endpoint e --client_id a").unwrap();
+    let proxy = home.write("http-proxy.conf", PROXY);
+    let err = resolve(
+        Some(&line),
+        &Overrides {
+            more_configs: vec![proxy],
+            ..Overrides::default()
+        },
+        Some(home.path()),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("SDK sample"), "{err}");
+}
