@@ -1048,3 +1048,92 @@ fn hostile_paths_and_home_are_escaped_in_every_renderer() {
         );
     }
 }
+
+#[test]
+fn an_sdk_sample_command_line_is_read_and_checked() {
+    let (broker, _conf) = broker(true);
+    // The device's files in a folder with a space, as the shell line quotes them.
+    let top = tempfile::tempdir().unwrap();
+    let certs = top.path().join("my certs");
+    std::fs::create_dir(&certs).unwrap();
+    std::fs::copy(fixture("device/ec.pem"), certs.join("dev.pem.crt")).unwrap();
+    std::fs::copy(fixture("device/ec.key"), certs.join("dev.private.key")).unwrap();
+    std::fs::set_permissions(
+        certs.join("dev.private.key"),
+        std::fs::Permissions::from_mode(0o600),
+    )
+    .unwrap();
+    std::fs::copy(fixture("roots/test-roots.pem"), certs.join("root-CA.crt")).unwrap();
+    let quoted = |name: &str| format!("'{}'", certs.join(name).display());
+    let line = top.path().join("start.sh");
+    std::fs::write(
+        &line,
+        format!(
+            "python3 samples/pubsub.py \\\n  --endpoint {ENDPOINT} \\\n  --ca_file {} --cert {} --key {} \\\n  --client_id TestThing-ec --topic sdk/test/python --count 0 --port 8883\n",
+            quoted("root-CA.crt"),
+            quoted("dev.pem.crt"),
+            quoted("dev.private.key")
+        ),
+    )
+    .unwrap();
+    let r = doctor_config(&line, broker.port, &[]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let j = r.json();
+    assert_eq!(j["verdict"], "ok", "{}", r.stdout);
+    let settings = &j["settings"];
+    assert_eq!(settings["client"], "sdk_sample");
+    assert_eq!(settings["endpoint"]["origin"]["key"], "--endpoint");
+    assert_eq!(settings["cert"]["path"]["origin"]["key"], "--cert");
+    assert_eq!(settings["ca"][0]["path"]["origin"]["key"], "--ca_file");
+    assert_eq!(settings["client_id"]["value"], "TestThing-ec");
+    assert_eq!(settings["client_id"]["origin"]["key"], "--client_id");
+    assert_eq!(status(&j, "mqtt"), "ok", "{}", stage(&j, "mqtt"));
+    // --topic: subscribed on the wire, never published.
+    let device = j["network"]["ports"][0]["handshakes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["sig"] == "device")
+        .expect("the device's handshake");
+    let operations = device["mqtt"]["operations"].as_array().unwrap();
+    assert!(
+        operations.iter().any(|o| o["kind"] == "subscribe"
+            && o["topic"] == "sdk/test/python"
+            && o["outcome"] == "accepted"),
+        "{operations:?}"
+    );
+    assert!(
+        operations.iter().all(|o| o["kind"] == "subscribe"),
+        "{operations:?}"
+    );
+
+    // A custom-auth sample: the transport follows the line, and its token and signature are
+    // in no output and no report.
+    std::fs::write(
+        &line,
+        format!(
+            "python3 mqtt5_custom_auth_signed.py --endpoint {ENDPOINT} --client_id TestThing-ec --custom_auth_authorizer_name TestAuthorizer --custom_auth_token_key_name tokenKey --custom_auth_token_value t0ken-s3cret-value --custom_auth_authorizer_signature c2lnLXMzY3JldA== --custom_auth_password pa55-s3cret\n"
+        ),
+    )
+    .unwrap();
+    let report = top.path().join("report.md");
+    let r = doctor_config(&line, broker.port, &["--report", report.to_str().unwrap()]);
+    let j = r.json();
+    assert_eq!(
+        j["settings"]["transport"]["kind"], "custom_auth",
+        "{}",
+        r.stdout
+    );
+    assert_eq!(j["settings"]["transport"]["authorizer"], "TestAuthorizer");
+    assert_eq!(j["settings"]["mqtt_version"]["value"], "5");
+    let written = std::fs::read_to_string(&report).unwrap();
+    for secret in ["t0ken-s3cret-value", "c2lnLXMzY3JldA==", "pa55-s3cret"] {
+        for (what, text) in [
+            ("stdout", &r.stdout),
+            ("stderr", &r.stderr),
+            ("report", &written),
+        ] {
+            assert!(!text.contains(secret), "{secret} in {what}: {text}");
+        }
+    }
+}

@@ -294,6 +294,16 @@ pub(super) fn read(main: &Named, home: Option<&Path>) -> FileSettings {
     settings.key = key.map(Credential::File);
     settings.ca = ca;
     settings.thing = get(Arg::ThingName).map(sourced);
+    // The pub/sub samples subscribe to --topic and publish to it: as the Device Client's
+    // pub/sub sample, doctor subscribes on the wire and checks the publish in the policy only.
+    if let Some((_, topic)) = get(Arg::Topic) {
+        settings
+            .features
+            .push(crate::policy::features::Feature::PubSub {
+                publish: Some(topic.clone()),
+                subscribe: Some(topic),
+            });
+    }
     settings.client_id = get(Arg::ClientId).map(sourced);
     if settings.client_id.is_none() {
         settings.findings.push(

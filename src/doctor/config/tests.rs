@@ -1097,6 +1097,13 @@ fn sample_pre_2025_pubsub_line() {
     assert_eq!(s.mqtt_version.value, MqttVersion::V311);
     assert_eq!(s.region.as_ref().unwrap().value, "ap-southeast-1");
     assert!(s.transport.is_none());
+    assert_eq!(
+        s.features,
+        vec![crate::policy::features::Feature::PubSub {
+            publish: Some("sdk/test/python".into()),
+            subscribe: Some("sdk/test/python".into())
+        }]
+    );
     // --topic, --count are known sample arguments: nothing to say; a sample needs no thing.
     assert!(s.findings.is_empty(), "{:#?}", s.findings);
 }
