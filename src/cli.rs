@@ -574,8 +574,9 @@ pub struct EndpointArgs {
 
 #[derive(Debug, Args)]
 pub struct DoctorArgs {
-    /// The device's configuration: an AWS IoT Device Client JSON config or a Greengrass v2
-    /// config.yaml / effectiveConfig.yaml (detected by content); flags override its values.
+    /// The device's configuration: an AWS IoT Device Client JSON config, a Greengrass v2
+    /// config.yaml / effectiveConfig.yaml, or a file holding an AWS IoT Device SDK sample's
+    /// command line (detected by content); flags override its values.
     /// Again for the Device Client's http-proxy.conf or runtime config.
     #[arg(long, value_name = "FILE")]
     pub config: Vec<PathBuf>,
