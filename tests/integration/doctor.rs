@@ -691,6 +691,28 @@ fn device_client_install(key_mode: u32) -> (tempfile::TempDir, std::path::PathBu
     (top, config)
 }
 
+/// The device handshake's MQTT operations subscribed to `topic` (accepted) and published
+/// nothing: a configuration's topics are subscribed to, never published.
+fn assert_subscribed_only(j: &Value, topic: &str) {
+    let device = j["network"]["ports"][0]["handshakes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["sig"] == "device")
+        .expect("the device's handshake");
+    let operations = device["mqtt"]["operations"].as_array().unwrap();
+    assert!(
+        operations
+            .iter()
+            .any(|o| o["kind"] == "subscribe" && o["topic"] == topic && o["outcome"] == "accepted"),
+        "{operations:?}"
+    );
+    assert!(
+        operations.iter().all(|o| o["kind"] == "subscribe"),
+        "{operations:?}"
+    );
+}
+
 /// `iotcheck doctor --config CONFIG`, the ports mapped to `port` on 127.0.0.1, at AT.
 fn doctor_config(config: &Path, port: u16, extra: &[&str]) -> Run {
     let mut cmd = iotcheck();
@@ -729,23 +751,7 @@ fn a_device_client_config_with_the_modes_it_requires_passes() {
     .unwrap();
     let j = doctor_config(&config, broker.port, &[]).json();
     assert_eq!(status(&j, "mqtt"), "ok", "{}", stage(&j, "mqtt"));
-    let device = j["network"]["ports"][0]["handshakes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|h| h["sig"] == "device")
-        .expect("the device's handshake");
-    let operations = device["mqtt"]["operations"].as_array().unwrap();
-    assert!(
-        operations.iter().any(|o| o["kind"] == "subscribe"
-            && o["topic"] == "$aws/things/TestThing-ec/jobs/notify-next"
-            && o["outcome"] == "accepted"),
-        "{operations:?}"
-    );
-    assert!(
-        operations.iter().all(|o| o["kind"] == "subscribe"),
-        "{operations:?}"
-    );
+    assert_subscribed_only(&j, "$aws/things/TestThing-ec/jobs/notify-next");
     let note = stage(&j, "mqtt")["findings"]
         .as_array()
         .unwrap()
@@ -1089,23 +1095,7 @@ fn an_sdk_sample_command_line_is_read_and_checked() {
     assert_eq!(settings["client_id"]["origin"]["key"], "--client_id");
     assert_eq!(status(&j, "mqtt"), "ok", "{}", stage(&j, "mqtt"));
     // --topic: subscribed on the wire, never published.
-    let device = j["network"]["ports"][0]["handshakes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|h| h["sig"] == "device")
-        .expect("the device's handshake");
-    let operations = device["mqtt"]["operations"].as_array().unwrap();
-    assert!(
-        operations.iter().any(|o| o["kind"] == "subscribe"
-            && o["topic"] == "sdk/test/python"
-            && o["outcome"] == "accepted"),
-        "{operations:?}"
-    );
-    assert!(
-        operations.iter().all(|o| o["kind"] == "subscribe"),
-        "{operations:?}"
-    );
+    assert_subscribed_only(&j, "sdk/test/python");
 
     // A custom-auth sample: the transport follows the line, and its token and signature are
     // in no output and no report.
